@@ -1,0 +1,164 @@
+// The rule IR shared by the compiler, the iptables-save reader/renderer and the packet simulator.
+//
+// A rule is kept the way iptables itself thinks of it: an ordered list of arguments (built-in
+// matches such as `-s`, `-p`, `-i`; `-m MODULE` loads; the options of a loaded module) and one
+// target with its options. Order is significant: kube-proxy writes `-m tcp -p tcp -d IP --dport N`
+// while iptables-save prints `-d IP/32 -p tcp -m tcp --dport N`, and both must render back byte
+// for byte. Anything not modelled is kept as `opaque` with its exact text, so the simulator can
+// say it does not understand it instead of guessing.
+
+export type Family = 'ipv4' | 'ipv6';
+
+/** A position in source text: 1-based line and column, 0-based offset, length in characters. */
+export interface Span {
+  readonly line: number;
+  readonly col: number;
+  readonly offset: number;
+  readonly length: number;
+}
+
+/** `[packets:bytes]`, kept as decimal strings so 64-bit counters never lose precision. */
+export interface Counters {
+  readonly packets: string;
+  readonly bytes: string;
+}
+
+/**
+ * A typed option value. `text` is always the exact token as written, so rendering in the
+ * source's own spelling never loses a byte; the other fields are the parsed meaning.
+ */
+export type Value =
+  | { readonly type: 'address'; readonly text: string; readonly family: Family; readonly address: string; readonly prefix: number; readonly hostBits: boolean }
+  | { readonly type: 'addressRange'; readonly text: string; readonly family: Family; readonly from: string; readonly to: string }
+  | { readonly type: 'ports'; readonly text: string; readonly ranges: readonly (readonly [number, number])[] }
+  | { readonly type: 'integer'; readonly text: string; readonly value: number }
+  | { readonly type: 'intRange'; readonly text: string; readonly from: number; readonly to: number }
+  | { readonly type: 'mark'; readonly text: string; readonly value: number; readonly mask: number | null }
+  | { readonly type: 'list'; readonly text: string; readonly items: readonly string[] }
+  | { readonly type: 'string'; readonly text: string; readonly value: string }
+  | { readonly type: 'interface'; readonly text: string; readonly name: string; readonly wildcard: boolean }
+  | { readonly type: 'probability'; readonly text: string; readonly value: number }
+  | { readonly type: 'natRange'; readonly text: string; readonly family: Family; readonly fromAddress: string | null; readonly toAddress: string | null; readonly fromPort: number | null; readonly toPort: number | null }
+  | { readonly type: 'word'; readonly text: string };
+
+/** How a `!` was written: before the option (`! -s X`), after it (old `-s ! X`), or not at all. */
+export type Negation = 'none' | 'prefix' | 'infix';
+
+/**
+ * One option: a built-in match (`module: null`, e.g. `-s`, `-p`, `-i`, `-f`), an option of a
+ * loaded match module (`module: 'tcp'`, `name: 'dport'`), or a target option (`module` is the
+ * target name). `name` is the canonical long name without dashes; `spelling` is what was written
+ * (`-s`, `--source`, `--src`, `--dport`, `--destination-port`).
+ */
+export interface OptionArg {
+  readonly kind: 'option';
+  readonly module: string | null;
+  readonly name: string;
+  readonly spelling: string;
+  readonly negation: Negation;
+  readonly values: readonly Value[];
+  readonly span: Span | null;
+}
+
+/** `-m NAME` (or `--match NAME`). */
+export interface ModuleArg {
+  readonly kind: 'module';
+  readonly name: string;
+  readonly spelling: string;
+  readonly span: Span | null;
+}
+
+/** Text the reader does not model (an unknown module and its options), kept verbatim. */
+export interface OpaqueArg {
+  readonly kind: 'opaque';
+  readonly module: string | null;
+  readonly text: string;
+  readonly span: Span | null;
+}
+
+export type Arg = OptionArg | ModuleArg | OpaqueArg;
+
+export type BuiltinVerdict = 'ACCEPT' | 'DROP' | 'RETURN' | 'QUEUE';
+
+/**
+ * `-j NAME [options]` or `-g CHAIN`. `kind: 'verdict'` for the built-in verdicts, `'chain'` for a
+ * jump or goto to a user chain, `'extension'` for a modelled target extension (DNAT, MARK, ...),
+ * `'opaque'` for one that is not modelled (options kept verbatim in `text`).
+ */
+export type Target =
+  | { readonly kind: 'verdict'; readonly name: BuiltinVerdict; readonly spelling: string; readonly span: Span | null }
+  | { readonly kind: 'chain'; readonly name: string; readonly goto: boolean; readonly spelling: string; readonly span: Span | null }
+  | { readonly kind: 'extension'; readonly name: string; readonly spelling: string; readonly options: readonly OptionArg[]; readonly span: Span | null }
+  | { readonly kind: 'opaque'; readonly name: string; readonly spelling: string; readonly text: string; readonly span: Span | null };
+
+export type RuleOp = 'A' | 'I' | 'D' | 'R';
+
+export interface Rule {
+  readonly kind: 'rule';
+  readonly op: RuleOp;
+  readonly chain: string;
+  /** For `-I CHAIN N`, `-D CHAIN N`, `-R CHAIN N`. */
+  readonly position: number | null;
+  readonly counters: Counters | null;
+  readonly args: readonly Arg[];
+  readonly target: Target | null;
+  /** Options written after the target that belong to it, kept in `target.options`. */
+  readonly span: Span | null;
+}
+
+/** `-N`, `-X`, `-F`, `-Z`, `-P` lines as restore input may contain them. */
+export interface ChainCommand {
+  readonly kind: 'chainCommand';
+  readonly op: 'N' | 'X' | 'F' | 'Z' | 'P';
+  readonly chain: string | null;
+  readonly policy: string | null;
+  readonly span: Span | null;
+}
+
+export type Command = Rule | ChainCommand;
+
+/** `:NAME POLICY [packets:bytes]`; user chains have policy `-`. */
+export interface ChainDecl {
+  readonly name: string;
+  readonly policy: string;
+  readonly counters: Counters | null;
+  readonly span: Span | null;
+}
+
+/** A `#` line or blank line, kept so the file renders back byte for byte. */
+export interface Trivia {
+  readonly kind: 'comment' | 'blank';
+  readonly text: string;
+  /** Index into the table's `lines` order; see `TableLine`. */
+  readonly span: Span | null;
+}
+
+export type TableLine =
+  | { readonly kind: 'chain'; readonly decl: ChainDecl }
+  | { readonly kind: 'command'; readonly command: Command }
+  | { readonly kind: 'trivia'; readonly trivia: Trivia };
+
+export interface Table {
+  readonly name: string;
+  readonly chains: readonly ChainDecl[];
+  readonly commands: readonly Command[];
+  /** Every line between `*table` and `COMMIT`, in file order (declarations, commands, trivia). */
+  readonly lines: readonly TableLine[];
+  readonly committed: boolean;
+  readonly span: Span | null;
+}
+
+export interface Ruleset {
+  readonly family: Family;
+  readonly tables: readonly Table[];
+  /** Lines outside any table (comments, blanks), with the index of the table they precede. */
+  readonly outer: readonly { readonly before: number; readonly trivia: Trivia }[];
+}
+
+export const BUILTIN_CHAINS: Readonly<Record<string, readonly string[]>> = {
+  raw: ['PREROUTING', 'OUTPUT'],
+  mangle: ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'],
+  nat: ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'],
+  filter: ['INPUT', 'FORWARD', 'OUTPUT'],
+  security: ['INPUT', 'FORWARD', 'OUTPUT'],
+};
