@@ -1,0 +1,41 @@
+// Reads golden cases from disk: any folder holding a cluster.yaml (or, for tracer-only cases, an
+// iptables-save.txt) is a case; its steps/NN-name/ subfolders are later syncs, in name order.
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { CASE_FILES, type CaseFiles } from '../golden/case.js';
+
+function readFiles(dir: string): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const f of CASE_FILES) {
+    const p = join(dir, f);
+    if (existsSync(p)) files.set(f, readFileSync(p, 'utf8'));
+  }
+  return files;
+}
+
+function isCase(dir: string): boolean {
+  return existsSync(join(dir, 'cluster.yaml')) || existsSync(join(dir, 'iptables-save.txt'));
+}
+
+export function readCase(dir: string): CaseFiles {
+  const stepsDir = join(dir, 'steps');
+  const steps = existsSync(stepsDir)
+    ? readdirSync(stepsDir)
+        .sort()
+        .filter((n) => statSync(join(stepsDir, n)).isDirectory())
+        .map((n) => ({ dir: join(stepsDir, n), files: readFiles(join(stepsDir, n)), steps: [] }))
+    : [];
+  return { dir, files: readFiles(dir), steps };
+}
+
+/** Every case at or below `root`, in path order. */
+export function findCases(root: string): CaseFiles[] {
+  if (isCase(root)) return [readCase(root)];
+  const out: CaseFiles[] = [];
+  for (const name of readdirSync(root).sort()) {
+    const p = join(root, name);
+    if (name.startsWith('.') || name === 'node_modules' || !statSync(p).isDirectory()) continue;
+    out.push(...findCases(p));
+  }
+  return out;
+}

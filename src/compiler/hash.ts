@@ -1,0 +1,40 @@
+// kube-proxy's chain names are pure functions of the service port name (and endpoint):
+// prefix + the first 16 characters of base32(SHA-256(servicePortName + protocol [+ endpoint]))
+// (pkg/proxy/iptables/proxier.go portProtoHash, servicePortEndpointChainName).
+import { createHash } from 'node:crypto';
+
+const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+/** The first 16 base32 characters of a digest: exactly its first 10 bytes (80 bits). */
+export function hash16(text: string): string {
+  const d = createHash('sha256').update(text).digest();
+  let out = '';
+  let bits = 0;
+  let acc = 0;
+  for (let i = 0; i < 10; i++) {
+    acc = (acc << 8) | d[i];
+    bits += 8;
+    while (bits >= 5) {
+      bits -= 5;
+      out += BASE32[(acc >> bits) & 31];
+    }
+    acc &= (1 << bits) - 1;
+  }
+  return out;
+}
+
+export type ServiceChainKind = 'SVC' | 'SVL' | 'EXT' | 'FW';
+
+export function serviceChainName(kind: ServiceChainKind, servicePortName: string, protocol: string): string {
+  return `KUBE-${kind}-${hash16(servicePortName + protocol)}`;
+}
+
+export function endpointChainName(servicePortName: string, protocol: string, endpoint: string): string {
+  return `KUBE-SEP-${hash16(servicePortName + protocol + endpoint)}`;
+}
+
+const SERVICE_CHAIN_PREFIXES = ['KUBE-SVC-', 'KUBE-SVL-', 'KUBE-SEP-', 'KUBE-FW-', 'KUBE-EXT-'];
+
+export function isServiceChainName(name: string): boolean {
+  return SERVICE_CHAIN_PREFIXES.some((p) => name.startsWith(p));
+}

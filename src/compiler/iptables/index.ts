@@ -1,0 +1,71 @@
+// The iptables-mode pipeline: plan -> per-service rules + static rules -> canonical restore data.
+// Partial syncs (kube-proxy's later syncs, which rewrite only changed services' chains and delete
+// stale ones) take the previous sync's state.
+import { isServiceChainName } from '../hash.js';
+import type { ServicePortPlan } from '../plan.js';
+import type { ProxierSettings } from '../settings.js';
+import { emitHead, emitTail } from './emit-static.js';
+import { emitService } from './emit-service.js';
+import { canonicalize, emptyTable, type RestoreData } from './restore.js';
+
+/** Above this many endpoints kube-proxy drops per-endpoint comments (largeClusterEndpointsThreshold). */
+export const LARGE_CLUSTER_ENDPOINTS = 1000;
+
+export interface SyncState {
+  /** nat chains that exist in the kernel after the sync. */
+  readonly natChains: ReadonlySet<string>;
+}
+
+/** What a later sync knows of the earlier ones (kube-proxy keeps it between syncs). */
+export interface SyncHistory {
+  readonly previous: SyncState;
+  /**
+   * Services (`ns/name`) whose Service or EndpointSlices changed since the last successful sync,
+   * for a partial sync; null for a full sync, which rewrites every service's chains.
+   */
+  readonly changedServices: ReadonlySet<string> | null;
+  /** Whether the stale-chain scan runs in this sync (large-cluster mode: once per syncPeriod). */
+  readonly cleanupDue: boolean;
+}
+
+export interface IptablesResult {
+  readonly data: RestoreData;
+  readonly largeClusterMode: boolean;
+  readonly state: SyncState;
+}
+
+export function compileIptables(plans: readonly ServicePortPlan[], s: ProxierSettings, history?: SyncHistory): IptablesResult {
+  const out: RestoreData = { filter: emptyTable('filter'), nat: emptyTable('nat') };
+  emitHead(out, s);
+  const totalEndpoints = plans.reduce((n, p) => n + p.allEndpoints.length, 0);
+  const largeCluster = totalEndpoints > LARGE_CLUSTER_ENDPOINTS;
+  const active = new Set<string>();
+  for (const p of plans) {
+    const r = emitService(p, s, largeCluster);
+    out.nat.rules.push(...r.natEntry);
+    out.filter.rules.push(...r.filter);
+    for (const c of r.natChains) active.add(c);
+    const skip = !!history?.changedServices && !history.changedServices.has(`${p.service.namespace}/${p.service.name}`);
+    if (!skip) {
+      out.nat.chains.push(...r.natChains);
+      out.nat.rules.push(...r.natRules);
+    }
+  }
+  // Chains that exist but are no longer used are flushed (declared) and deleted.
+  let natChains: Set<string> = new Set([...active]);
+  if (history) {
+    if (!largeCluster || history.cleanupDue) {
+      for (const c of history.previous.natChains) {
+        if (!active.has(c) && isServiceChainName(c)) {
+          out.nat.chains.push(c);
+          out.nat.deleted.push(c);
+        }
+      }
+    } else {
+      for (const c of history.previous.natChains) if (isServiceChainName(c)) natChains.add(c);
+    }
+  }
+  emitTail(out, s);
+  natChains = new Set([...natChains, ...out.nat.chains.filter((c) => !out.nat.deleted.includes(c))]);
+  return { data: { filter: canonicalize(out.filter), nat: canonicalize(out.nat) }, largeClusterMode: largeCluster, state: { natChains } };
+}

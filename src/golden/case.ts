@@ -1,0 +1,48 @@
+// A golden case as data: the folder's files, read by the CLI, checked by verify.ts.
+// Same shape as the kube-proxy conformance corpus: cluster.yaml, iptables-save.txt (restore
+// input), iptables-partial.txt + partial.yaml, checks.yaml, flows.yaml, node.rules (save
+// spelling), steps/NN-name/ (later syncs, each with the complete object state).
+
+export interface CaseFiles {
+  /** Path of the case folder, for messages. */
+  readonly dir: string;
+  /** File name -> contents, for the files this case has (not steps). */
+  readonly files: ReadonlyMap<string, string>;
+  readonly steps: readonly CaseFiles[];
+}
+
+export const CASE_FILES = [
+  'cluster.yaml',
+  'iptables-save.txt',
+  'partial-sync-restore.txt',
+  'iptables-partial.txt',
+  'partial.yaml',
+  'checks.yaml',
+  'flows.yaml',
+  'node.rules',
+  'step.yaml',
+] as const;
+
+export type CaseFileName = (typeof CASE_FILES)[number];
+
+/** How a step's sync runs. Read from step.yaml, else from kube-proxy's test names in the folder name. */
+export interface StepSync {
+  readonly full: boolean;
+  readonly cleanupDue: boolean;
+  /** The restore fails (kube-proxy then needs a full sync, and the kernel keeps its state). */
+  readonly fails: boolean;
+}
+
+export function stepSync(name: string, stepYaml: Record<string, unknown> | null): StepSync {
+  const byName: StepSync = {
+    full: /full-resync|full-sync/.test(name),
+    cleanupDue: !/cleanup-not-due/.test(name),
+    fails: /restore-fails/.test(name),
+  };
+  if (!stepYaml) return byName;
+  return {
+    full: typeof stepYaml.sync === 'string' ? stepYaml.sync === 'full' : byName.full,
+    cleanupDue: typeof stepYaml.cleanupDue === 'boolean' ? stepYaml.cleanupDue : byName.cleanupDue,
+    fails: typeof stepYaml.restoreFails === 'boolean' ? stepYaml.restoreFails : byName.fails,
+  };
+}
