@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { DiagnosticSink } from '../../src/diag/diagnostic.js';
+import { loadCluster } from '../../src/model/load.js';
+
+function load(text: string, name = 'c.yaml') {
+  const sink = new DiagnosticSink();
+  const cluster = loadCluster([{ name, text }], sink);
+  return { cluster, diags: sink.items.map((d) => ({ code: d.code, severity: d.severity, line: d.span?.line, col: d.span?.col })) };
+}
+
+const svc = (spec: string) => `apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: shop\nspec:\n${spec}`;
+
+describe('loadCluster diagnostics', () => {
+  it.each([
+    ['target port out of range', svc('  clusterIP: 10.96.0.1\n  ports:\n  - port: 80\n    targetPort: 70000\n'), 'SVC_BAD_PORT', 10, 17],
+    ['port of the wrong type', svc('  clusterIP: 10.96.0.1\n  ports:\n  - port: "80"\n'), 'OBJ_BAD_TYPE', 9, 11],
+    ['bad cluster IP', svc('  clusterIP: 10.96.0.300\n'), 'SVC_BAD_IP', 7, 14],
+    ['unknown service type', svc('  type: Weird\n  clusterIP: 10.96.0.1\n'), 'OBJ_BAD_VALUE', 7, 9],
+    ['duplicate port name', svc('  clusterIP: 10.96.0.1\n  ports:\n  - {name: a, port: 80}\n  - {name: a, port: 81}\n'), 'SVC_DUPLICATE_PORT', 10, 12],
+    ['YAML syntax error', 'a: [1,\nb: 2\n', 'YAML_SYNTAX', 2, 1],
+    ['slice without service label', 'apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata:\n  name: s\naddressType: IPv4\nendpoints: []\n', 'EPS_NO_SERVICE_LABEL', 4, 3],
+    [
+      'slice address of the wrong family',
+      'apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata:\n  name: s\n  labels: {kubernetes.io/service-name: web}\naddressType: IPv4\nendpoints:\n- addresses: ["fd00::1"]\n',
+      'EPS_BAD_IP',
+      8,
+      15,
+    ],
+    ['bad interfaces annotation', 'apiVersion: v1\nkind: Node\nmetadata:\n  name: n\n  annotations:\n    kpsim.io/interfaces: eth0=banana\n', 'NODE_BAD_ANNOTATION', 6, 26],
+  ])('%s', (_name, text, code, line, col) => {
+    const { diags } = load(text);
+    expect(diags).toContainEqual({ code, severity: 'error', line, col });
+  });
+
+  it('reports a duplicate object at its second definition', () => {
+    const one = svc('  clusterIP: 10.96.0.1\n');
+    const { diags } = load(`${one}---\n${one}`);
+    expect(diags).toContainEqual({ code: 'OBJ_DUPLICATE', severity: 'error', line: 9, col: 1 });
+  });
+
+  it('reports a slice port that names no port of its service', () => {
+    const text = `${svc('  clusterIP: 10.96.0.1\n  ports:\n  - {name: http, port: 80}\n')}---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata:\n  name: s\n  namespace: shop\n  labels: {kubernetes.io/service-name: web}\naddressType: IPv4\nendpoints: []\nports:\n- {name: https, port: 443}\n`;
+    expect(load(text).diags.map((d) => d.code)).toContain('EPS_UNKNOWN_PORT');
+  });
+
+  it('warns about sloppy IPs the way kube-proxy reads them, without failing', () => {
+    const { cluster, diags } = load(svc('  clusterIP: 172.30.0.041\n  externalIPs: [192.168.099.022]\n  ports:\n  - port: 80\n'));
+    expect(diags.every((d) => d.severity === 'warning' && d.code === 'IP_NONCANONICAL')).toBe(true);
+    expect(diags).toHaveLength(2);
+    expect(cluster.services[0].clusterIP).toBe('172.30.0.041');
+  });
+
+  it('skips kinds kube-proxy does not read with one note', () => {
+    const { diags } = load('apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: b}\n');
+    expect(diags).toEqual([{ code: 'OBJ_UNKNOWN_KIND', severity: 'note', line: undefined, col: undefined }]);
+  });
+
+  it('reads kind: List and JSON as kubectl prints them', () => {
+    const json = JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [{ apiVersion: 'v1', kind: 'Service', metadata: { name: 'a', namespace: 'x' }, spec: { clusterIP: '10.0.0.1', ports: [{ port: 80 }] } }] });
+    const { cluster, diags } = load(json, 'c.json');
+    expect(diags).toEqual([]);
+    expect(cluster.services.map((s) => `${s.namespace}/${s.name}:${s.ports[0].port}/${s.ports[0].protocol}`)).toEqual(['x/a:80/TCP']);
+  });
+
+  it('uses legacy Endpoints only for services without an EndpointSlice', () => {
+    const ep = (name: string) => `---\napiVersion: v1\nkind: Endpoints\nmetadata: {name: ${name}, namespace: shop}\nsubsets:\n- addresses: [{ip: 10.0.0.5, nodeName: n1}]\n  notReadyAddresses: [{ip: 10.0.0.6}]\n  ports: [{port: 80}]\n`;
+    const slice = '---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata:\n  name: web-1\n  namespace: shop\n  labels: {kubernetes.io/service-name: web}\naddressType: IPv4\nendpoints: []\n';
+    const { cluster } = load(`${svc('  clusterIP: 10.96.0.1\n  ports: [{port: 80}]\n')}${slice}${ep('web')}${ep('other')}`);
+    expect(cluster.slices.map((s) => `${s.serviceName}:${s.mirrored}`)).toEqual(['web:false', 'other:true']);
+    const mirrored = cluster.slices[1];
+    expect(mirrored.endpoints.map((e) => [e.addresses[0], e.ready, e.serving, e.terminating, e.nodeName])).toEqual([
+      ['10.0.0.5', true, true, false, 'n1'],
+      ['10.0.0.6', false, false, false, null],
+    ]);
+  });
+});
