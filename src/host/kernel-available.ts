@@ -17,6 +17,8 @@ export const REQUIRED_TOOLS = [
   'iptables-save',
   'ip6tables-restore',
   'ip6tables-save',
+  'iptables-legacy-restore',
+  'iptables-legacy-save',
   'ipset',
   'nfacct',
   'conntrack',

@@ -75,7 +75,7 @@ describe.runIf(kernel.ok)('throwaway network namespaces', () => {
     await withNamespace(async (ns) => {
       const links = await ns.ip(['-o', 'link']);
       expect(links.trim().split('\n')).toHaveLength(1); // only lo
-      await loadRules(ns, 'ipv4', '*filter\n:INPUT DROP [0:0]\nCOMMIT\n');
+      await loadRules(ns, 'iptables', '*filter\n:INPUT DROP [0:0]\nCOMMIT\n');
       expect(await ns.exec('iptables-save', ['-t', 'filter'])).toContain(':INPUT DROP');
       const failed = await ns.run('iptables-restore', [], { stdin: '*filter\n-A NOPE -j ACCEPT\nCOMMIT\n' });
       expect(failed.code).not.toBe(0);
@@ -105,7 +105,7 @@ describe.runIf(kernel.ok)('throwaway network namespaces', () => {
       const node = t.ns('node');
       await startResponder(t.ns('pod1'), 'tcp', 8080, 'pod1');
       await startResponder(t.ns('pod1'), 'udp', 5353, 'pod1');
-      await loadRules(node, 'ipv4', NAT);
+      await loadRules(node, 'iptables', NAT);
 
       const tcp = await probe(t.ns('client'), { protocol: 'tcp', host: '172.30.0.41', port: 80 }, 3);
       expect(tcp.map((r) => r.reply?.split(' ').slice(0, 2).join(' '))).toEqual(Array(3).fill('pod1 192.168.0.1'));
@@ -114,11 +114,11 @@ describe.runIf(kernel.ok)('throwaway network namespaces', () => {
       const entries = await conntrackEntries(node);
       expect(entries.some((e) => e.includes('dst=172.30.0.41') && e.includes('src=10.0.0.1'))).toBe(true);
 
-      await loadRules(node, 'ipv4', '*nat\n-A POSTROUTING -d 10.0.0.0/24 -j MASQUERADE\nCOMMIT\n', { noflush: true });
+      await loadRules(node, 'iptables', '*nat\n-A POSTROUTING -d 10.0.0.0/24 -j MASQUERADE\nCOMMIT\n', { noflush: true });
       const masq = await probe(t.ns('client'), { protocol: 'tcp', host: '172.30.0.41', port: 80 }, 1);
       expect(masq[0]?.reply).toMatch(/^pod1 10\.0\.0\.254 /);
 
-      await loadRules(node, 'ipv4', '*filter\n-A FORWARD -d 10.0.0.1/32 -p tcp -j REJECT --reject-with tcp-reset\nCOMMIT\n', { noflush: true });
+      await loadRules(node, 'iptables', '*filter\n-A FORWARD -d 10.0.0.1/32 -p tcp -j REJECT --reject-with tcp-reset\nCOMMIT\n', { noflush: true });
       expect(await probe(t.ns('client'), { protocol: 'tcp', host: '172.30.0.41', port: 80 }, 1)).toEqual([{ error: 'ECONNREFUSED' }]);
     });
   });
