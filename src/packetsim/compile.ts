@@ -1,0 +1,268 @@
+// Ruleset -> compiled ruleset, once per ruleset: restore commands applied (-A/-I/-R/-D, -N/-X/-F/-P),
+// every rule's arguments grouped into the built-in check and its extension matches in order,
+// targets compiled, jumps resolved, big chains indexed.
+import type { Arg, Family, OptionArg, Rule, Ruleset, Span } from '../iptables/ir.js';
+import { BUILTIN_CHAINS } from '../iptables/ir.js';
+import { buildIndex } from './chain-index.js';
+import type { IpsetDb } from './ipset.js';
+import { compileBuiltin } from './matches/builtin.js';
+import { compileMatch, isModelledMatch } from './matches/index.js';
+import { ValueError } from './matches/values.js';
+import { compileTarget } from './targets/index.js';
+import type { CMatch, CompiledChain, CompiledRule, CompiledRuleset, CompiledTable, CompileProblem, CTarget, Walk } from './types.js';
+
+export interface CompileOptions {
+  readonly ipsets?: IpsetDb | null;
+  /** Build chain indices (default true). The results are the same either way. */
+  readonly index?: boolean;
+}
+
+interface ChainDraft {
+  name: string;
+  builtin: boolean;
+  policy: 'ACCEPT' | 'DROP';
+  span: Span | null;
+  rules: Rule[];
+}
+
+interface MatchGroup {
+  readonly module: string;
+  readonly opts: OptionArg[];
+  readonly opaque: string | null;
+}
+
+let uidCounter = 0;
+
+function groupArgs(args: readonly Arg[]): { builtins: OptionArg[]; groups: MatchGroup[] } {
+  const builtins: OptionArg[] = [];
+  const groups: MatchGroup[] = [];
+  for (const a of args) {
+    switch (a.kind) {
+      case 'module':
+        groups.push({ module: a.name, opts: [], opaque: null });
+        break;
+      case 'option': {
+        if (a.module === null) {
+          builtins.push(a);
+          break;
+        }
+        let g: MatchGroup | undefined;
+        for (let i = groups.length - 1; i >= 0; i--) {
+          if (groups[i].module === a.module && groups[i].opaque === null) {
+            g = groups[i];
+            break;
+          }
+        }
+        // `-p tcp --dport 80` loads the tcp match implicitly.
+        if (!g) groups.push((g = { module: a.module, opts: [], opaque: null }));
+        g.opts.push(a);
+        break;
+      }
+      case 'opaque':
+        groups.push({ module: a.module ?? '?', opts: [], opaque: a.text });
+        break;
+      default: {
+        const never: never = a;
+        void never;
+      }
+    }
+  }
+  return { builtins, groups };
+}
+
+function actionText(t: CTarget, rule: Rule): string {
+  const tgt = rule.target;
+  switch (t.kind) {
+    case 'jump':
+      return `${t.goto ? 'goto' : 'jump'} ${t.chain}`;
+    case 'none':
+      return 'continue';
+    default: {
+      if (!tgt) return 'continue';
+      if (tgt.kind === 'extension') {
+        const opts = tgt.options.map((o) => `${o.negation !== 'none' ? '! ' : ''}${o.spelling} ${o.values.map((v) => v.text).join(' ')}`.trim());
+        return [tgt.name, ...opts].join(' ');
+      }
+      if (tgt.kind === 'opaque') return `${tgt.name} ${tgt.text}`.trim();
+      return tgt.name;
+    }
+  }
+}
+
+function compileRule(rule: Rule, table: string, num: number, family: Family, ipsets: IpsetDb | null, problems: CompileProblem[]): CompiledRule {
+  const uid = ++uidCounter;
+  const { builtins, groups } = groupArgs(rule.args);
+  let builtin: ((w: Walk) => boolean) | null = null;
+  let dstKeys: CompiledRule['dstKeys'] = null;
+  let matches: CMatch[] = [];
+  let comment: string | null = null;
+  let target: CTarget;
+  const bad = (e: ValueError) => {
+    problems.push({ code: 'SIM_BAD_VALUE', message: e.message, span: e.opt?.span ?? rule.span });
+  };
+  try {
+    const b = compileBuiltin(builtins, family);
+    builtin = b.test;
+    dstKeys = b.dstKeys;
+    for (const g of groups) {
+      if (g.opaque !== null) {
+        matches.push({ kind: 'unknown', text: g.opaque, reason: `match ${g.module} is not modelled` });
+        continue;
+      }
+      if (g.module === 'comment') {
+        const c = g.opts.find((o) => o.name === 'comment');
+        if (c) comment = c.values.map((v) => (v.type === 'string' ? v.value : v.text.replace(/^"(.*)"$/, '$1'))).join(' ');
+      }
+      if (!isModelledMatch(g.module)) {
+        const text = [`-m ${g.module}`, ...g.opts.map((o) => `${o.negation !== 'none' ? '! ' : ''}${o.spelling} ${o.values.map((v) => v.text).join(' ')}`.trim())].join(' ');
+        matches.push({ kind: 'unknown', text, reason: `match ${g.module} is not modelled` });
+        continue;
+      }
+      matches.push(...compileMatch(g.module, g.opts, { family, ipsets, uid }));
+    }
+  } catch (e) {
+    if (!(e instanceof ValueError)) throw e;
+    bad(e);
+    builtin = null;
+    dstKeys = null;
+    matches = [{ kind: 'unknown', text: e.opt?.spelling ?? '', reason: e.message }];
+  }
+  try {
+    target = compileTarget(rule.target, family);
+  } catch (e) {
+    if (!(e instanceof ValueError)) throw e;
+    bad(e);
+    target = { kind: 'unknown', text: rule.target ? rule.target.spelling : '', reason: e.message };
+  }
+  // A --dport test can key an index only if nothing before it in the rule has side effects.
+  let dportKeys: number[] | null = null;
+  for (const m of matches) {
+    if (m.kind !== 'test' || !m.pure) break;
+    if (m.dports) {
+      if (m.dports.length <= 16 && m.dports.every(([a, b]) => a === b)) dportKeys = m.dports.map(([a]) => a);
+      break;
+    }
+  }
+  return {
+    uid,
+    table,
+    chain: rule.chain,
+    num,
+    span: rule.span,
+    rule,
+    builtin,
+    matches,
+    target,
+    comment,
+    dstKeys,
+    dportKeys,
+    action: actionText(target, rule),
+    jumpTo: null,
+  };
+}
+
+function applyCommands(t: Ruleset['tables'][number], problems: CompileProblem[]): Map<string, ChainDraft> {
+  const chains = new Map<string, ChainDraft>();
+  for (const name of BUILTIN_CHAINS[t.name] ?? []) chains.set(name, { name, builtin: true, policy: 'ACCEPT', span: null, rules: [] });
+  for (const d of t.chains) {
+    const builtin = (BUILTIN_CHAINS[t.name] ?? []).includes(d.name);
+    const policy = d.policy === 'DROP' ? 'DROP' : 'ACCEPT';
+    const prev = chains.get(d.name);
+    // A declaration flushes the chain (iptables-restore).
+    chains.set(d.name, { name: d.name, builtin: builtin || (prev?.builtin ?? false), policy, span: d.span, rules: [] });
+  }
+  for (const c of t.commands) {
+    if (c.kind === 'chainCommand') {
+      const name = c.chain;
+      switch (c.op) {
+        case 'N':
+          if (name && !chains.has(name)) chains.set(name, { name, builtin: false, policy: 'ACCEPT', span: c.span, rules: [] });
+          break;
+        case 'X':
+          if (name) chains.delete(name);
+          else for (const [n, ch] of chains) if (!ch.builtin) chains.delete(n);
+          break;
+        case 'F':
+          if (name) {
+            const ch = chains.get(name);
+            if (ch) ch.rules = [];
+          } else for (const ch of chains.values()) ch.rules = [];
+          break;
+        case 'P': {
+          const ch = name ? chains.get(name) : undefined;
+          if (ch) ch.policy = c.policy === 'DROP' ? 'DROP' : 'ACCEPT';
+          break;
+        }
+        case 'Z':
+          break;
+        default: {
+          const never: never = c.op;
+          void never;
+        }
+      }
+      continue;
+    }
+    let ch = chains.get(c.chain);
+    if (!ch) {
+      problems.push({ code: 'SIM_UNKNOWN_CHAIN', message: `rule for undeclared chain ${c.chain}`, span: c.span });
+      ch = { name: c.chain, builtin: false, policy: 'ACCEPT', span: c.span, rules: [] };
+      chains.set(c.chain, ch);
+    }
+    const pos = c.position === null ? null : c.position - 1;
+    switch (c.op) {
+      case 'A':
+        ch.rules.push(c);
+        break;
+      case 'I':
+        ch.rules.splice(Math.max(0, Math.min(pos ?? 0, ch.rules.length)), 0, c);
+        break;
+      case 'R':
+        if (pos !== null && pos < ch.rules.length) ch.rules[pos] = c;
+        break;
+      case 'D':
+        if (pos !== null) ch.rules.splice(pos, 1);
+        else problems.push({ code: 'SIM_UNSUPPORTED', message: '-D by rule specification is not simulated', span: c.span });
+        break;
+      default: {
+        const never: never = c.op;
+        void never;
+      }
+    }
+  }
+  return chains;
+}
+
+export function compileRuleset(rs: Ruleset, opts: CompileOptions = {}): CompiledRuleset {
+  const problems: CompileProblem[] = [];
+  const tables = new Map<string, CompiledTable>();
+  let ruleCount = 0;
+  const index = opts.index ?? true;
+  for (const t of rs.tables) {
+    const drafts = applyCommands(t, problems);
+    const chains = new Map<string, CompiledChain>();
+    for (const d of drafts.values()) {
+      const rules = d.rules.map((r, i) => compileRule(r, t.name, i + 1, rs.family, opts.ipsets ?? null, problems));
+      ruleCount += rules.length;
+      const chain: CompiledChain = { table: t.name, name: d.name, builtin: d.builtin, policy: d.policy, span: d.span, rules, select: () => rules };
+      if (index) {
+        const sel = buildIndex(chain, rs.family);
+        if (sel) chain.select = sel;
+      }
+      chains.set(d.name, chain);
+    }
+    for (const ch of chains.values()) {
+      for (const r of ch.rules) {
+        if (r.target.kind !== 'jump') continue;
+        const to = chains.get(r.target.chain);
+        if (to && !to.builtin) r.jumpTo = to;
+        else {
+          problems.push({ code: 'SIM_UNKNOWN_CHAIN', message: `jump to ${to ? 'built-in' : 'undeclared'} chain ${r.target.chain} in table ${t.name}`, span: r.span });
+        }
+      }
+    }
+    const prev = tables.get(t.name);
+    if (prev) for (const [k, v] of chains) (prev.chains as Map<string, CompiledChain>).set(k, v);
+    else tables.set(t.name, { name: t.name, chains });
+  }
+  return { family: rs.family, tables, problems, ruleCount, indexed: index };
+}

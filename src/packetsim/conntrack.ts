@@ -1,0 +1,81 @@
+// Connection tracking as the simulator needs it: one entry per connection with its original and
+// reply tuples (nf_conntrack_tuple_hash[2]), the NAT status bits (IPS_SRC_NAT / IPS_DST_NAT), which
+// manips are initialised (nf_nat_initialized: the nat table runs only for the first packet of a
+// connection), whether a reply was seen (IPS_SEEN_REPLY: ESTABLISHED), the connmark, and expiry.
+import type { Ip } from './addr.js';
+import type { Packet } from './packet.js';
+
+export interface Tuple {
+  src: Ip;
+  sport: number;
+  dst: Ip;
+  dport: number;
+}
+
+export interface Conn {
+  readonly id: number;
+  readonly proto: number;
+  orig: Tuple;
+  reply: Tuple;
+  dnat: boolean;
+  snat: boolean;
+  dstManipDone: boolean;
+  srcManipDone: boolean;
+  seenReply: boolean;
+  confirmed: boolean;
+  untracked: boolean;
+  mark: number;
+  /** Absolute time (seconds) after which the entry is gone. */
+  expires: number;
+}
+
+export type Direction = 'original' | 'reply';
+
+export function tupleKey(proto: number, src: Ip, sport: number, dst: Ip, dport: number): string {
+  return `${proto}|${src}|${sport}|${dst}|${dport}`;
+}
+
+export function packetKey(p: Packet): string {
+  return tupleKey(p.proto, p.src, p.sport, p.dst, p.dport);
+}
+
+let nextId = 1;
+
+/** A fresh, unconfirmed entry for a packet with no existing connection (init_conntrack). */
+export function newConn(p: Packet): Conn {
+  return {
+    id: nextId++,
+    proto: p.proto,
+    orig: { src: p.src, sport: p.sport, dst: p.dst, dport: p.dport },
+    reply: { src: p.dst, sport: p.dport, dst: p.src, dport: p.sport },
+    dnat: false,
+    snat: false,
+    dstManipDone: false,
+    srcManipDone: false,
+    seenReply: false,
+    confirmed: false,
+    untracked: false,
+    mark: 0,
+    expires: Infinity,
+  };
+}
+
+export function copyConn(c: Conn): Conn {
+  return { ...c, orig: { ...c.orig }, reply: { ...c.reply } };
+}
+
+/**
+ * Timeouts from the kernel's defaults (nf_conntrack_proto_tcp.c: SYN_SENT 120 s, ESTABLISHED
+ * 5 days; nf_conntrack_proto_udp.c: 30 s unreplied, 120 s replied; ICMP 30 s).
+ */
+export function timeoutSeconds(c: Conn): number {
+  switch (c.proto) {
+    case 6:
+    case 132:
+      return c.seenReply ? 432000 : 120;
+    case 17:
+      return c.seenReply ? 120 : 30;
+    default:
+      return 30;
+  }
+}

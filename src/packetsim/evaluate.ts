@@ -1,0 +1,330 @@
+// The walker: a packet's path through the hooks in the kernel's order, each table's chains
+// evaluated as ipt_do_table does (built-in matches first, then extension matches in order; jump
+// pushes, goto replaces, RETURN or the end of a user chain pops, the base chain's end is its
+// policy), forking at `statistic --mode random` (exactly, with the kernel's quantised odds) and at
+// anything unknown (both ways, marked UNKNOWN).
+//
+// Hook order (netfilter priorities): PREROUTING raw -300, conntrack -200, mangle -150, nat DNAT
+// -100; routing; INPUT mangle, filter 0, security 50, nat SNAT 100, confirm; or FORWARD mangle,
+// filter, security, then POSTROUTING mangle, nat SNAT, confirm. Locally generated: routing, OUTPUT
+// raw, conntrack, mangle, nat DNAT, reroute, filter, security, POSTROUTING; a packet for a local
+// address then loops back through PREROUTING and INPUT (its connection is already set up, so the
+// nat table is skipped there).
+import { copyConn } from './conntrack.js';
+import { timesNot31, times31 } from './fraction.js';
+import { copyPacket } from './packet.js';
+import type { CompiledChain, CompiledRule, Frame, Hook, Step, UnknownNote, Walk } from './types.js';
+
+const t = (table: string, hook: Hook): Step => ({ kind: 'table', table, hook });
+const manip = (hook: Hook, m: 'dst' | 'src'): Step => ({ kind: 'nat', hook, manip: m });
+
+export const PROGRAMS = {
+  remote: [t('raw', 'PREROUTING'), { kind: 'conntrack' }, t('mangle', 'PREROUTING'), t('nat', 'PREROUTING'), manip('PREROUTING', 'dst'), { kind: 'routeIn' }],
+  input: [t('mangle', 'INPUT'), t('filter', 'INPUT'), t('security', 'INPUT'), t('nat', 'INPUT'), manip('INPUT', 'src'), { kind: 'confirm' }, { kind: 'deliver', to: 'local' }],
+  forward: [
+    t('mangle', 'FORWARD'), t('filter', 'FORWARD'), t('security', 'FORWARD'),
+    t('mangle', 'POSTROUTING'), t('nat', 'POSTROUTING'), manip('POSTROUTING', 'src'), { kind: 'confirm' }, { kind: 'deliver', to: 'forward' },
+  ],
+  local: [
+    { kind: 'routeOut' }, t('raw', 'OUTPUT'), { kind: 'conntrack' }, t('mangle', 'OUTPUT'), t('nat', 'OUTPUT'), manip('OUTPUT', 'dst'), { kind: 'reroute' },
+    t('filter', 'OUTPUT'), t('security', 'OUTPUT'), t('mangle', 'POSTROUTING'), t('nat', 'POSTROUTING'), manip('POSTROUTING', 'src'), { kind: 'confirm' }, { kind: 'loopback' },
+  ],
+  loopback: [
+    t('raw', 'PREROUTING'), t('mangle', 'PREROUTING'), t('nat', 'PREROUTING'), t('mangle', 'INPUT'), t('filter', 'INPUT'), t('security', 'INPUT'), t('nat', 'INPUT'),
+    { kind: 'deliver', to: 'local' },
+  ],
+} as const satisfies Record<string, readonly Step[]>;
+
+const MAX_DEPTH = 128;
+
+export function fork(w: Walk): Walk {
+  return {
+    ...w,
+    pkt: copyPacket(w.pkt),
+    conn: copyConn(w.conn),
+    frames: w.frames.map((f) => ({ chain: f.chain, rules: f.rules, pos: f.pos })),
+  };
+}
+
+function addUnknown(w: Walk, note: UnknownNote): void {
+  w.unknown = { note, prev: w.unknown };
+}
+
+function record(w: Walk, kind: 'rule' | 'nomatch' | 'policy' | 'return', chain: CompiledChain, rule: CompiledRule | null): void {
+  w.path = { kind, chain, rule, prev: w.path };
+}
+
+function natEligible(w: Walk, hook: Hook): boolean {
+  const c = w.conn;
+  if (c.untracked || w.dir === 'reply') return false;
+  return hook === 'PREROUTING' || hook === 'OUTPUT' ? !c.dstManipDone : !c.srcManipDone;
+}
+
+function enterTable(w: Walk, table: string, hook: Hook): void {
+  if (table === 'nat' && !natEligible(w, hook)) return;
+  const ch = w.ctx.rs.tables.get(table)?.chains.get(hook);
+  if (!ch) return;
+  w.hook = hook;
+  w.base = ch;
+  w.frames.push({ chain: ch, rules: ch.select(w), pos: 0 });
+}
+
+/** The end of a chain or RETURN: pop; an empty stack means the base chain's policy. */
+function popFrame(w: Walk, explicit: boolean): void {
+  const f = w.frames.pop()!;
+  if (!explicit && w.ctx.opts.explain && w.frames.length > 0) record(w, 'return', f.chain, null);
+  if (w.frames.length > 0) return;
+  const base = w.base!;
+  record(w, 'policy', base, null);
+  if (base.policy === 'DROP') w.verdict = 'DROP';
+}
+
+function stop(w: Walk, verdict: 'DROP' | 'REJECT' | 'UNKNOWN', note: string | null = null): void {
+  w.frames.length = 0;
+  w.verdict = verdict;
+  if (note) w.note = note;
+}
+
+/** Runs the current table until its traversal ends (frames empty) or the walk stops. */
+function runFrames(w: Walk, pending: Walk[]): void {
+  const explain = w.ctx.opts.explain;
+  while (w.frames.length > 0 && w.verdict === null) {
+    const f = w.frames[w.frames.length - 1];
+    if (f.pos >= f.rules.length) {
+      popFrame(w, false);
+      continue;
+    }
+    const r = f.rules[f.pos++];
+    if (r.builtin !== null && !r.builtin(w)) {
+      if (explain) record(w, 'nomatch', f.chain, r);
+      continue;
+    }
+    let ok = true;
+    const ms = r.matches;
+    for (let i = 0; i < ms.length; i++) {
+      const m = ms[i];
+      if (m.kind === 'test') {
+        if (!m.test(w)) {
+          ok = false;
+          break;
+        }
+      } else if (m.kind === 'random') {
+        const pMatch = m.invert ? 0x80000000 - m.stored : m.stored;
+        if (pMatch === 0) {
+          ok = false;
+          break;
+        }
+        if (pMatch === 0x80000000) continue;
+        // The branch where this rule does not match resumes at the next rule.
+        const other = fork(w);
+        other.prob = timesNot31(w.prob, pMatch);
+        if (explain) record(other, 'nomatch', f.chain, r);
+        pending.push(other);
+        w.prob = times31(w.prob, pMatch);
+      } else {
+        const other = fork(w);
+        addUnknown(other, { rule: r, text: m.text, reason: m.reason, assumed: 'no match' });
+        if (explain) record(other, 'nomatch', f.chain, r);
+        pending.push(other);
+        addUnknown(w, { rule: r, text: m.text, reason: m.reason, assumed: 'match' });
+      }
+    }
+    if (!ok) {
+      if (explain) record(w, 'nomatch', f.chain, r);
+      continue;
+    }
+    record(w, 'rule', f.chain, r);
+    applyTarget(w, r);
+  }
+}
+
+function applyTarget(w: Walk, r: CompiledRule): void {
+  const tg = r.target;
+  switch (tg.kind) {
+    case 'accept':
+      w.frames.length = 0;
+      return;
+    case 'drop':
+      return stop(w, 'DROP');
+    case 'reject':
+      return stop(w, 'REJECT');
+    case 'queue':
+      return stop(w, 'UNKNOWN', `${tg.name}: the verdict is up to a userspace program`);
+    case 'return':
+      return popFrame(w, true);
+    case 'jump': {
+      const to = r.jumpTo;
+      if (!to) {
+        addUnknown(w, { rule: r, text: r.action, reason: `chain ${tg.chain} does not exist`, assumed: 'target' });
+        return stop(w, 'UNKNOWN');
+      }
+      if (w.frames.length >= MAX_DEPTH) return stop(w, 'UNKNOWN', `jump depth over ${MAX_DEPTH}: a loop between chains`);
+      const frame: Frame = { chain: to, rules: to.select(w), pos: 0 };
+      if (tg.goto) w.frames[w.frames.length - 1] = frame;
+      else w.frames.push(frame);
+      return;
+    }
+    case 'dnat':
+    case 'redirect': {
+      if (r.table !== 'nat' || (w.hook !== 'PREROUTING' && w.hook !== 'OUTPUT')) {
+        addUnknown(w, { rule: r, text: r.action, reason: `${tg.kind.toUpperCase()} outside nat PREROUTING/OUTPUT`, assumed: 'target' });
+        return stop(w, 'UNKNOWN');
+      }
+      const c = w.conn;
+      const spec = tg.kind === 'dnat' ? tg.to : tg.ports;
+      if (tg.kind === 'redirect') {
+        // REDIRECT: to the primary address of the incoming interface, or loopback for OUTPUT.
+        const env = w.ctx.env;
+        const loop = w.pkt.family === 'ipv4' ? 0x7f000001 : 1n;
+        const addr = w.hook === 'OUTPUT' ? loop : w.pkt.inIface ? env.sourceAddress(w.pkt.inIface, w.pkt.src) : null;
+        if (addr === null) return stop(w, 'DROP', 'REDIRECT: the incoming interface has no address');
+        c.reply.src = addr;
+      } else if (spec?.fromAddr != null) c.reply.src = spec.fromAddr;
+      if (spec?.fromPort != null) c.reply.sport = spec.fromPort;
+      c.dnat = true;
+      c.dstManipDone = true;
+      w.dnat = true;
+      w.frames.length = 0;
+      return;
+    }
+    case 'snat':
+    case 'masquerade': {
+      if (r.table !== 'nat' || (w.hook !== 'POSTROUTING' && w.hook !== 'INPUT')) {
+        addUnknown(w, { rule: r, text: r.action, reason: `${tg.kind.toUpperCase()} outside nat POSTROUTING/INPUT`, assumed: 'target' });
+        return stop(w, 'UNKNOWN');
+      }
+      const c = w.conn;
+      let spec = tg.kind === 'snat' ? tg.to : tg.ports;
+      if (tg.kind === 'masquerade') {
+        // MASQUERADE: the address the output interface would pick for this destination
+        // (masquerade_tg -> inet_select_addr); no address means NF_DROP.
+        const dev = w.pkt.outIface;
+        const addr = dev ? w.ctx.env.sourceAddress(dev, w.pkt.dst) : null;
+        if (addr === null) return stop(w, 'DROP', `MASQUERADE: ${dev ?? 'no output interface'} has no address`);
+        c.reply.dst = addr;
+        w.masquerade = true;
+      } else if (spec?.fromAddr != null) c.reply.dst = spec.fromAddr;
+      if (spec?.fromPort != null) c.reply.dport = spec.fromPort;
+      spec = null;
+      c.snat = true;
+      c.srcManipDone = true;
+      w.snat = true;
+      w.frames.length = 0;
+      return;
+    }
+    case 'mark':
+      w.pkt.mark = tg.apply(w.pkt.mark);
+      return;
+    case 'connmark':
+      tg.apply(w);
+      return;
+    case 'notrack':
+      w.conn.untracked = true;
+      return;
+    case 'continue':
+    case 'none':
+      return;
+    case 'unknown':
+      addUnknown(w, { rule: r, text: tg.text, reason: tg.reason, assumed: 'target' });
+      return stop(w, 'UNKNOWN');
+    default: {
+      const never: never = tg;
+      return never;
+    }
+  }
+}
+
+/** nf_nat_packet: rewrite the packet by the connection's binding for this manip. */
+function applyManip(w: Walk, m: 'dst' | 'src'): void {
+  const c = w.conn;
+  if (c.untracked) return;
+  const p = w.pkt;
+  if (m === 'dst') {
+    c.dstManipDone = true;
+    if (w.dir === 'original' && c.dnat) {
+      p.dst = c.reply.src;
+      p.dport = c.reply.sport;
+    } else if (w.dir === 'reply' && c.snat) {
+      p.dst = c.orig.src;
+      p.dport = c.orig.sport;
+    }
+  } else {
+    c.srcManipDone = true;
+    if (w.dir === 'original' && c.snat) {
+      p.src = c.reply.dst;
+      p.sport = c.reply.dport;
+    } else if (w.dir === 'reply' && c.dnat) {
+      p.src = c.orig.dst;
+      p.sport = c.orig.dport;
+    }
+  }
+}
+
+function setProgram(w: Walk, program: readonly Step[]): void {
+  w.program = program;
+  w.pc = 0;
+}
+
+/** Runs one walk to its end; forks go to `pending`. */
+export function runWalk(w: Walk, pending: Walk[]): void {
+  const env = w.ctx.env;
+  while (w.verdict === null) {
+    if (w.frames.length > 0) {
+      runFrames(w, pending);
+      continue;
+    }
+    const step = w.program[w.pc++];
+    switch (step.kind) {
+      case 'table':
+        enterTable(w, step.table, step.hook);
+        break;
+      case 'nat':
+        applyManip(w, step.manip);
+        break;
+      case 'conntrack':
+        w.ctAttached = true;
+        break;
+      case 'routeIn': {
+        const dev = env.routeDev(w.pkt.dst);
+        if (dev === null) {
+          stop(w, 'DROP', 'no route to the destination');
+          break;
+        }
+        if (dev === 'lo') setProgram(w, PROGRAMS.input);
+        else {
+          w.pkt.outIface = dev;
+          setProgram(w, PROGRAMS.forward);
+        }
+        break;
+      }
+      case 'routeOut':
+      case 'reroute': {
+        const dev = env.routeDev(w.pkt.dst);
+        if (dev === null) stop(w, 'DROP', 'no route to the destination');
+        else w.pkt.outIface = dev;
+        break;
+      }
+      case 'confirm':
+        w.confirmed = true;
+        break;
+      case 'loopback':
+        if (w.pkt.outIface === 'lo') {
+          w.pkt.inIface = 'lo';
+          w.pkt.outIface = null;
+          setProgram(w, PROGRAMS.loopback);
+        } else {
+          w.verdict = 'ACCEPT';
+          w.delivery = 'forward';
+        }
+        break;
+      case 'deliver':
+        w.verdict = 'ACCEPT';
+        w.delivery = step.to;
+        break;
+      default: {
+        const never: never = step;
+        void never;
+      }
+    }
+  }
+}

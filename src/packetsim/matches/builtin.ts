@@ -1,0 +1,96 @@
+// The built-in matches -s -d -p -i -o -f. The kernel checks all of them in ip_packet_match /
+// ip6_packet_match before running any extension match, whatever order they were written in;
+// compileBuiltin folds them into one closure that runs first.
+import type { Family, OptionArg } from '../../iptables/ir.js';
+import { cidrTest, type Ip } from '../addr.js';
+import { PROTOCOL_NUMBERS, type Protocol } from '../packet.js';
+import type { Walk } from '../types.js';
+import { canonicalName, cidrsOf, negated, ValueError, wordOf } from './values.js';
+
+export interface BuiltinResult {
+  readonly test: ((w: Walk) => boolean) | null;
+  readonly dstKeys: readonly Ip[] | null;
+  /** The protocol number -p requires (null: any). */
+  readonly proto: number | null;
+}
+
+const PROTO_NAMES: Readonly<Record<string, number>> = { ...PROTOCOL_NUMBERS, 'ipv6-icmp': 58, all: 0 };
+
+export function protocolNumber(text: string): number | null {
+  const t = text.toLowerCase();
+  if (t in PROTO_NAMES) return PROTO_NAMES[t as Protocol];
+  const n = Number(t);
+  return Number.isInteger(n) && n >= 0 && n <= 255 ? n : null;
+}
+
+function ifaceTest(opt: OptionArg, get: (w: Walk) => string | null): (w: Walk) => boolean {
+  const v = opt.values[0];
+  let name = v?.type === 'interface' ? v.name : wordOf(opt);
+  let wildcard = v?.type === 'interface' ? v.wildcard : false;
+  if (name.endsWith('+')) {
+    name = name.slice(0, -1);
+    wildcard = true;
+  }
+  const neg = negated(opt);
+  if (wildcard) return (w) => (get(w)?.startsWith(name) ?? false) !== neg;
+  return (w) => (get(w) === name) !== neg;
+}
+
+export function compileBuiltin(opts: readonly OptionArg[], family: Family): BuiltinResult {
+  const tests: ((w: Walk) => boolean)[] = [];
+  let dstKeys: Ip[] | null = null;
+  let proto: number | null = null;
+  for (const opt of opts) {
+    const neg = negated(opt);
+    switch (canonicalName(opt.name)) {
+      case 'source':
+      case 'destination': {
+        const isSrc = canonicalName(opt.name) === 'source';
+        const cidrs = cidrsOf(opt, family);
+        const ts = cidrs.map(cidrTest);
+        if (!isSrc && !neg && cidrs.every((c) => c.prefix === (family === 'ipv4' ? 32 : 128))) {
+          dstKeys = cidrs.map((c) => c.network);
+        }
+        const one = ts.length === 1 ? ts[0] : null;
+        if (isSrc) tests.push(one ? (w) => one(w.pkt.src) !== neg : (w) => ts.some((t) => t(w.pkt.src)) !== neg);
+        else tests.push(one ? (w) => one(w.pkt.dst) !== neg : (w) => ts.some((t) => t(w.pkt.dst)) !== neg);
+        break;
+      }
+      case 'protocol': {
+        const n = protocolNumber(wordOf(opt));
+        if (n === null) throw new ValueError(`unknown protocol ${wordOf(opt)}`, opt);
+        if (n === 0) {
+          if (neg) tests.push(() => false);
+          break;
+        }
+        if (!neg) proto = n;
+        tests.push((w) => (w.pkt.proto === n) !== neg);
+        break;
+      }
+      case 'in-interface':
+        tests.push(ifaceTest(opt, (w) => w.pkt.inIface));
+        break;
+      case 'out-interface':
+        tests.push(ifaceTest(opt, (w) => w.pkt.outIface));
+        break;
+      case 'fragment':
+        // Simulated packets are never non-first fragments.
+        tests.push(() => neg);
+        break;
+      default:
+        throw new ValueError(`unknown built-in option ${opt.spelling}`, opt);
+    }
+  }
+  let test: ((w: Walk) => boolean) | null = null;
+  if (tests.length === 1) test = tests[0];
+  else if (tests.length === 2) {
+    const [a, b] = tests;
+    test = (w) => a(w) && b(w);
+  } else if (tests.length > 2) {
+    test = (w) => {
+      for (let i = 0; i < tests.length; i++) if (!tests[i](w)) return false;
+      return true;
+    };
+  }
+  return { test, dstKeys, proto };
+}

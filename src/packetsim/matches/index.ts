@@ -1,0 +1,69 @@
+// One match module -> compiled tests, dispatched on the module name. A module the simulator
+// does not model becomes an `unknown` match: both branches are explored and the outcome says so.
+import type { Family, OptionArg } from '../../iptables/ir.js';
+import type { IpsetDb } from '../ipset.js';
+import type { CMatch } from '../types.js';
+import { compileAddrtype } from './addrtype.js';
+import { compileConntrack } from './conntrack.js';
+import { compileMark } from './marks.js';
+import { ALWAYS, compileIcmp, compileIprange, compilePkttype } from './misc.js';
+import { compileMultiport, compilePorts } from './ports.js';
+import { compileRecent } from './recent.js';
+import { compileSet } from './set.js';
+import { compileStatistic } from './statistic.js';
+
+export const MODELLED_MATCHES = [
+  'tcp', 'udp', 'sctp', 'multiport', 'comment', 'nfacct', 'mark', 'connmark', 'conntrack', 'state',
+  'addrtype', 'statistic', 'recent', 'set', 'iprange', 'pkttype', 'icmp', 'icmp6',
+] as const;
+export type ModelledMatch = (typeof MODELLED_MATCHES)[number];
+
+export function isModelledMatch(name: string): name is ModelledMatch {
+  return (MODELLED_MATCHES as readonly string[]).includes(name);
+}
+
+export interface MatchContext {
+  readonly family: Family;
+  readonly ipsets: IpsetDb | null;
+  /** The rule's uid, for per-rule state (nth counters). */
+  readonly uid: number;
+}
+
+export function compileMatch(module: ModelledMatch, opts: readonly OptionArg[], cx: MatchContext): CMatch[] {
+  switch (module) {
+    case 'tcp':
+    case 'udp':
+    case 'sctp':
+      return compilePorts(module, opts);
+    case 'multiport':
+      return compileMultiport(opts);
+    case 'comment':
+    case 'nfacct':
+      return [ALWAYS];
+    case 'mark':
+    case 'connmark':
+      return compileMark(module, opts);
+    case 'conntrack':
+    case 'state':
+      return compileConntrack(module, opts, cx.family);
+    case 'addrtype':
+      return compileAddrtype(opts, cx.family);
+    case 'statistic':
+      return compileStatistic(opts, cx.uid);
+    case 'recent':
+      return compileRecent(opts, cx.family);
+    case 'set':
+      return compileSet(opts, cx.ipsets);
+    case 'iprange':
+      return compileIprange(opts, cx.family);
+    case 'pkttype':
+      return compilePkttype(opts);
+    case 'icmp':
+    case 'icmp6':
+      return compileIcmp(module, opts);
+    default: {
+      const never: never = module;
+      return never;
+    }
+  }
+}

@@ -1,0 +1,89 @@
+// tcp, udp, sctp (xt_tcpudp.c, xt_sctp.c) and multiport (xt_multiport.c) matches.
+import type { OptionArg } from '../../iptables/ir.js';
+import type { CMatch, Walk } from '../types.js';
+import { canonicalName, negated, portsOf, ValueError, type PortRanges } from './values.js';
+import { TCP_FLAGS } from '../packet.js';
+
+function inRanges(r: PortRanges): (port: number) => boolean {
+  if (r.length === 1) {
+    const [a, b] = r[0];
+    if (a === b) return (p) => p === a;
+    return (p) => p >= a && p <= b;
+  }
+  return (p) => {
+    for (let i = 0; i < r.length; i++) if (p >= r[i][0] && p <= r[i][1]) return true;
+    return false;
+  };
+}
+
+function flagsOf(names: readonly string[], opt: OptionArg): number {
+  let v = 0;
+  for (const n of names) {
+    const u = n.toUpperCase();
+    if (u === 'ALL') v |= 0x3f;
+    else if (u === 'NONE') continue;
+    else if (u in TCP_FLAGS) v |= TCP_FLAGS[u as keyof typeof TCP_FLAGS];
+    else throw new ValueError(`unknown TCP flag ${n}`, opt);
+  }
+  return v;
+}
+
+/** One test per option of a tcp/udp/sctp match; the protocol itself is -p's business. */
+export function compilePorts(module: string, opts: readonly OptionArg[]): CMatch[] {
+  const out: CMatch[] = [];
+  for (const opt of opts) {
+    const neg = negated(opt);
+    const name = canonicalName(opt.name);
+    switch (name) {
+      case 'source-port': {
+        const t = inRanges(portsOf(opt));
+        out.push({ kind: 'test', pure: true, test: (w: Walk) => t(w.pkt.sport) !== neg });
+        break;
+      }
+      case 'destination-port': {
+        const ranges = portsOf(opt);
+        const t = inRanges(ranges);
+        out.push({ kind: 'test', pure: true, dports: neg ? undefined : ranges, test: (w: Walk) => t(w.pkt.dport) !== neg });
+        break;
+      }
+      case 'syn':
+        // --syn is --tcp-flags SYN,RST,ACK,FIN SYN.
+        out.push({ kind: 'test', pure: true, test: (w) => ((w.pkt.tcpFlags & 0x17) === TCP_FLAGS.SYN) !== neg });
+        break;
+      case 'tcp-flags': {
+        const words = opt.values.length >= 2 ? opt.values.map((v) => v.text) : (opt.values[0]?.text ?? '').split(/\s+/);
+        if (words.length < 2) throw new ValueError('--tcp-flags needs a mask and a comparison', opt);
+        const mask = flagsOf(words[0].split(','), opt);
+        const comp = flagsOf(words[1].split(','), opt);
+        out.push({ kind: 'test', pure: true, test: (w) => ((w.pkt.tcpFlags & mask) === comp) !== neg });
+        break;
+      }
+      default:
+        out.push({ kind: 'unknown', text: `${opt.spelling} ${opt.values.map((v) => v.text).join(' ')}`, reason: `${module} option ${opt.spelling} is not modelled` });
+    }
+  }
+  return out;
+}
+
+export function compileMultiport(opts: readonly OptionArg[]): CMatch[] {
+  const out: CMatch[] = [];
+  for (const opt of opts) {
+    const neg = negated(opt);
+    const ranges = portsOf(opt);
+    const t = inRanges(ranges);
+    switch (canonicalName(opt.name)) {
+      case 'source-ports':
+        out.push({ kind: 'test', pure: true, test: (w) => t(w.pkt.sport) !== neg });
+        break;
+      case 'destination-ports':
+        out.push({ kind: 'test', pure: true, dports: neg ? undefined : ranges, test: (w) => t(w.pkt.dport) !== neg });
+        break;
+      case 'ports':
+        out.push({ kind: 'test', pure: true, test: (w) => (t(w.pkt.sport) || t(w.pkt.dport)) !== neg });
+        break;
+      default:
+        throw new ValueError(`unknown multiport option ${opt.spelling}`, opt);
+    }
+  }
+  return out;
+}

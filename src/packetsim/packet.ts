@@ -1,0 +1,53 @@
+// The simulated packet. Fields are mutable on purpose: a walk owns its packet and copies it
+// when it forks, so NAT and MARK rewrite in place.
+import type { Family } from '../iptables/ir.js';
+import type { Ip } from './addr.js';
+
+export type Protocol = 'tcp' | 'udp' | 'sctp' | 'icmp' | 'icmpv6';
+
+export const PROTOCOL_NUMBERS: Readonly<Record<Protocol, number>> = {
+  tcp: 6,
+  udp: 17,
+  sctp: 132,
+  icmp: 1,
+  icmpv6: 58,
+};
+
+export function hasPorts(p: Protocol): boolean {
+  return p === 'tcp' || p === 'udp' || p === 'sctp';
+}
+
+export type Origin = 'local' | 'remote';
+
+export interface Packet {
+  family: Family;
+  protocol: Protocol;
+  proto: number;
+  src: Ip;
+  dst: Ip;
+  sport: number;
+  dport: number;
+  inIface: string | null;
+  outIface: string | null;
+  mark: number;
+  /** TCP flags of this segment (SYN for a connection's first packet). */
+  tcpFlags: number;
+}
+
+export const TCP_FLAGS = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10, URG: 0x20, ECE: 0x40, CWR: 0x80 } as const;
+
+export function copyPacket(p: Packet): Packet {
+  return {
+    family: p.family,
+    protocol: p.protocol,
+    proto: p.proto,
+    src: p.src,
+    dst: p.dst,
+    sport: p.sport,
+    dport: p.dport,
+    inIface: p.inIface,
+    outIface: p.outIface,
+    mark: p.mark,
+    tcpFlags: p.tcpFlags,
+  };
+}

@@ -1,0 +1,321 @@
+// The simulator's entry points: trace one packet (every outcome with its exact probability), or a
+// sequence of packets whose connections, `recent` lists and counters persist from one to the next.
+import type { Family } from '../iptables/ir.js';
+import { familyOfText, parseIp, type Ip } from './addr.js';
+import { newConn, copyConn, packetKey, tupleKey, type Conn } from './conntrack.js';
+import type { NodeEnv } from './env.js';
+import { PROGRAMS, runWalk } from './evaluate.js';
+import { add, compare, ONE, mul, type Prob } from './fraction.js';
+import { hasPorts, PROTOCOL_NUMBERS, TCP_FLAGS, type Origin, type Packet, type Protocol } from './packet.js';
+import type { CompiledChain, CompiledRule, CompiledRuleset, TraceOptions, UnknownNote, Walk } from './types.js';
+import { advance, applyDelta, EMPTY_WORLD, worldFingerprint, type World } from './world.js';
+
+export interface PacketSpec {
+  readonly protocol: Protocol;
+  readonly sourceIP: string;
+  readonly sourcePort?: number | null;
+  readonly destIP: string;
+  readonly destPort?: number | null;
+  readonly inInterface?: string | null;
+  readonly mark?: number;
+}
+
+export const DEFAULT_SOURCE_PORT = 40000;
+
+export const DEFAULT_OPTIONS: TraceOptions = { explain: false, index: true, maxWalks: 100_000 };
+
+export interface PathEntry {
+  readonly kind: 'rule' | 'nomatch' | 'policy' | 'return';
+  readonly chain: CompiledChain;
+  readonly rule: CompiledRule | null;
+}
+
+export interface Outcome {
+  prob: Prob;
+  /** ACCEPT / DROP / REJECT, or UNKNOWN when the outcome rests on something not modelled. */
+  readonly verdict: 'ACCEPT' | 'DROP' | 'REJECT' | 'UNKNOWN';
+  /** What the walk ended with under its assumptions (differs from `verdict` only for UNKNOWN). */
+  readonly assumedVerdict: 'ACCEPT' | 'DROP' | 'REJECT' | 'UNKNOWN';
+  readonly delivery: 'local' | 'forward' | null;
+  readonly packet: Packet;
+  readonly dnat: boolean;
+  readonly snat: boolean;
+  readonly masquerade: boolean;
+  readonly path: readonly PathEntry[];
+  readonly unknown: readonly UnknownNote[];
+  readonly note: string | null;
+  /** How many distinct paths ended in this same outcome. */
+  paths: number;
+}
+
+export interface TraceResult {
+  readonly family: Family;
+  readonly input: Packet;
+  readonly origin: Origin;
+  readonly outcomes: Outcome[];
+  /** The finished walks, for folding into worlds. */
+  readonly walks: readonly Walk[];
+}
+
+export class TraceInputError extends Error {}
+
+function ipOf(text: string, family: Family, what: string): Ip {
+  const ip = parseIp(text, family);
+  if (ip === null) throw new TraceInputError(`${what} ${text} is not an IP address`);
+  return ip;
+}
+
+export function makePacket(spec: PacketSpec, family: Family): Packet {
+  if (familyOfText(spec.sourceIP) !== familyOfText(spec.destIP)) {
+    throw new TraceInputError(`source ${spec.sourceIP} and destination ${spec.destIP} are of different families`);
+  }
+  const ports = hasPorts(spec.protocol);
+  const protocol: Protocol = spec.protocol === 'icmp' && family === 'ipv6' ? 'icmpv6' : spec.protocol;
+  return {
+    family,
+    protocol,
+    proto: PROTOCOL_NUMBERS[protocol],
+    src: ipOf(spec.sourceIP, family, 'source'),
+    dst: ipOf(spec.destIP, family, 'destination'),
+    sport: ports ? (spec.sourcePort ?? DEFAULT_SOURCE_PORT) : 0,
+    dport: ports ? (spec.destPort ?? 0) : 0,
+    inIface: null,
+    outIface: null,
+    mark: spec.mark ?? 0,
+    tcpFlags: 0,
+  };
+}
+
+function lookupConn(world: World, p: Packet): { conn: Conn; dir: 'original' | 'reply' } | null {
+  if (world.conns.size === 0) return null;
+  const key = packetKey(p);
+  const c = world.conns.get(key);
+  if (!c || c.expires <= world.now) return null;
+  const dir = tupleKey(c.proto, c.orig.src, c.orig.sport, c.orig.dst, c.orig.dport) === key ? 'original' : 'reply';
+  return { conn: copyConn(c), dir };
+}
+
+function startWalk(rs: CompiledRuleset, env: NodeEnv, spec: PacketSpec, world: World, opts: TraceOptions): Walk {
+  const pkt = makePacket(spec, rs.family);
+  // A packet from a local address is generated here and starts in OUTPUT, unless the caller
+  // says which interface it arrives on.
+  const origin: Origin = spec.inInterface || !env.isLocal(pkt.src) ? 'remote' : 'local';
+  if (origin === 'remote') pkt.inIface = spec.inInterface ?? env.routeDev(pkt.src) ?? null;
+  const found = lookupConn(world, pkt);
+  const conn = found ? found.conn : newConn(pkt);
+  const dir = found ? found.dir : 'original';
+  if (found && dir === 'reply') conn.seenReply = true;
+  if (pkt.proto === 6) {
+    pkt.tcpFlags = !found ? TCP_FLAGS.SYN : dir === 'reply' && !found.conn.seenReply ? TCP_FLAGS.SYN | TCP_FLAGS.ACK : TCP_FLAGS.ACK;
+  }
+  return {
+    pkt,
+    prob: ONE,
+    frames: [],
+    program: origin === 'local' ? PROGRAMS.local : PROGRAMS.remote,
+    pc: 0,
+    conn,
+    dir,
+    known: found !== null,
+    ctAttached: false,
+    confirmed: false,
+    hook: origin === 'local' ? 'OUTPUT' : 'PREROUTING',
+    base: null,
+    path: null,
+    delta: null,
+    unknown: null,
+    masquerade: false,
+    snat: false,
+    dnat: false,
+    verdict: null,
+    delivery: null,
+    note: null,
+    ctx: { rs, env, world, origin, opts },
+  };
+}
+
+function pathOf(w: Walk): PathEntry[] {
+  const out: PathEntry[] = [];
+  for (let n = w.path; n; n = n.prev) out.push(n);
+  return out.reverse();
+}
+
+function unknownOf(w: Walk): UnknownNote[] {
+  const out: UnknownNote[] = [];
+  for (let n = w.unknown; n; n = n.prev) out.push(n.note);
+  return out.reverse();
+}
+
+function sameUnknown(a: readonly UnknownNote[], b: readonly UnknownNote[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i].rule !== b[i].rule || a[i].assumed !== b[i].assumed) return false;
+  return true;
+}
+
+function sameOutcome(a: Outcome, b: Outcome): boolean {
+  return (
+    a.verdict === b.verdict &&
+    a.assumedVerdict === b.assumedVerdict &&
+    a.delivery === b.delivery &&
+    a.packet.src === b.packet.src &&
+    a.packet.sport === b.packet.sport &&
+    a.packet.dst === b.packet.dst &&
+    a.packet.dport === b.packet.dport &&
+    a.dnat === b.dnat &&
+    a.snat === b.snat &&
+    a.masquerade === b.masquerade &&
+    a.note === b.note &&
+    sameUnknown(a.unknown, b.unknown)
+  );
+}
+
+export function outcomeOf(w: Walk, prob: Prob = w.prob): Outcome {
+  const unknown = unknownOf(w);
+  const verdict = w.verdict ?? 'UNKNOWN';
+  return {
+    prob,
+    verdict: unknown.length ? 'UNKNOWN' : verdict,
+    assumedVerdict: verdict,
+    delivery: w.delivery,
+    packet: w.pkt,
+    dnat: w.dnat,
+    snat: w.snat,
+    masquerade: w.masquerade,
+    path: pathOf(w),
+    unknown,
+    note: w.note,
+    paths: 1,
+  };
+}
+
+/** Adds an outcome, merging it into an identical one (probabilities add). */
+export function mergeOutcome(into: Outcome[], o: Outcome): void {
+  for (const x of into) {
+    if (sameOutcome(x, o)) {
+      x.prob = add(x.prob, o.prob);
+      x.paths += o.paths;
+      return;
+    }
+  }
+  into.push(o);
+}
+
+export class TooManyPaths extends Error {}
+
+/** Every way the packet can go, each with its exact probability; identical outcomes merged. */
+export function tracePacket(
+  rs: CompiledRuleset,
+  env: NodeEnv,
+  spec: PacketSpec,
+  options: Partial<TraceOptions> = {},
+  world: World = EMPTY_WORLD,
+): TraceResult {
+  const opts = { ...DEFAULT_OPTIONS, ...options };
+  if (env.family !== rs.family) throw new TraceInputError(`the node environment is ${env.family}, the rules ${rs.family}`);
+  const first = startWalk(rs, env, spec, world, opts);
+  const input = { ...first.pkt };
+  const pending: Walk[] = [first];
+  const walks: Walk[] = [];
+  const outcomes: Outcome[] = [];
+  while (pending.length > 0) {
+    const w = pending.pop()!;
+    runWalk(w, pending);
+    walks.push(w);
+    if (walks.length > opts.maxWalks) throw new TooManyPaths(`more than ${opts.maxWalks} paths`);
+    mergeOutcome(outcomes, outcomeOf(w));
+  }
+  return { family: rs.family, input, origin: first.ctx.origin, outcomes, walks };
+}
+
+export interface FlowSpec extends PacketSpec {
+  readonly name?: string;
+  /** Seconds since the first packet. */
+  readonly at?: number;
+}
+
+export interface FlowResult {
+  readonly flow: FlowSpec;
+  readonly result: TraceResult;
+  /** Outcomes over every world this packet may meet, with their probabilities combined. */
+  readonly outcomes: Outcome[];
+  /** True when the number of possible worlds was capped and the least likely were dropped. */
+  readonly approximate: boolean;
+}
+
+interface WeightedWorld {
+  world: World;
+  prob: Prob;
+}
+
+export const MAX_WORLDS = 1024;
+
+/**
+ * Packets in order, with state carried over. The state after a packet is a distribution over
+ * worlds (one per distinct outcome path); each next packet is traced in each world, and worlds
+ * that end up identical merge. Connections no later packet can belong to are dropped from the
+ * worlds, so independent connections don't multiply them.
+ */
+export function traceFlows(rs: CompiledRuleset, env: NodeEnv, flows: readonly FlowSpec[], options: Partial<TraceOptions> = {}): FlowResult[] {
+  const remaining = new Map<string, number>();
+  const keyOf = (f: FlowSpec) => {
+    const p = makePacket(f, rs.family);
+    return packetKey(p);
+  };
+  const keys = flows.map(keyOf);
+  for (const k of keys) remaining.set(k, (remaining.get(k) ?? 0) + 1);
+  let worlds: WeightedWorld[] = [{ world: EMPTY_WORLD, prob: ONE }];
+  const results: FlowResult[] = [];
+  let approximate = false;
+  for (let i = 0; i < flows.length; i++) {
+    const f = flows[i];
+    remaining.set(keys[i], remaining.get(keys[i])! - 1);
+    const now = f.at ?? (i === 0 ? 0 : worlds[0].world.now);
+    const outcomes: Outcome[] = [];
+    const next = new Map<string, WeightedWorld>();
+    let firstResult: TraceResult | null = null;
+    for (const ww of worlds) {
+      const world = advance(ww.world, now);
+      const r = tracePacket(rs, env, f, options, world);
+      firstResult ??= r;
+      for (const w of r.walks) {
+        const p = mul(ww.prob, w.prob);
+        mergeOutcome(outcomes, outcomeOf(w, p));
+        const keep = w.confirmed && w.verdict === 'ACCEPT' && !w.unknown;
+        const c = w.conn;
+        const ck = [tupleKey(c.proto, c.orig.src, c.orig.sport, c.orig.dst, c.orig.dport), tupleKey(c.proto, c.reply.src, c.reply.sport, c.reply.dst, c.reply.dport)];
+        let nw = applyDelta(world, w.delta, keep ? c : null, keep ? ck : []);
+        nw = pruneConns(nw, remaining);
+        const fp = worldFingerprint(nw);
+        const prev = next.get(fp);
+        if (prev) prev.prob = add(prev.prob, p);
+        else next.set(fp, { world: nw, prob: p });
+      }
+    }
+    worlds = [...next.values()];
+    if (worlds.length > MAX_WORLDS) {
+      worlds.sort((a, b) => compare(b.prob, a.prob));
+      worlds.length = MAX_WORLDS;
+      approximate = true;
+    }
+    results.push({ flow: f, result: firstResult!, outcomes, approximate });
+  }
+  return results;
+}
+
+function pruneConns(world: World, remaining: ReadonlyMap<string, number>): World {
+  let drop = false;
+  for (const [k] of world.conns) {
+    if (!(remaining.get(k) ?? 0)) {
+      drop = true;
+      break;
+    }
+  }
+  if (!drop) return world;
+  const byConn = new Map<Conn, string[]>();
+  for (const [k, c] of world.conns) byConn.set(c, [...(byConn.get(c) ?? []), k]);
+  const conns = new Map<string, Conn>();
+  for (const [c, ks] of byConn) {
+    if (ks.some((k) => (remaining.get(k) ?? 0) > 0)) for (const k of ks) conns.set(k, c);
+  }
+  return { ...world, conns };
+}

@@ -1,0 +1,194 @@
+// The compiled form of a ruleset and the state of one walk through it. Rules are compiled once
+// per ruleset into closures (no per-packet parsing); a walk is one path of a packet through the
+// hooks, forked at every probabilistic or unknown branch.
+import type { Family, Rule, Span } from '../iptables/ir.js';
+import type { Conn, Direction } from './conntrack.js';
+import type { NodeEnv } from './env.js';
+import type { Prob } from './fraction.js';
+import type { Origin, Packet } from './packet.js';
+import type { Delta, World } from './world.js';
+
+export type Hook = 'PREROUTING' | 'INPUT' | 'FORWARD' | 'OUTPUT' | 'POSTROUTING';
+
+/** A compiled match. `test` may write to the walk's delta (recent --set, nth counters). */
+export type CMatch =
+  | {
+      readonly kind: 'test';
+      readonly test: (w: Walk) => boolean;
+      /** No side effects and no dependence on state: safe to skip when an index says it can't matter. */
+      readonly pure: boolean;
+      /** Destination ports this test requires, when it is exactly a --dport test (for indexing). */
+      readonly dports?: readonly (readonly [number, number])[];
+    }
+  | { readonly kind: 'random'; readonly stored: number; readonly invert: boolean; readonly text: string }
+  | { readonly kind: 'unknown'; readonly text: string; readonly reason: string };
+
+export type NatSpec = {
+  readonly fromAddr: import('./addr.js').Ip | null;
+  readonly toAddr: import('./addr.js').Ip | null;
+  readonly fromPort: number | null;
+  readonly toPort: number | null;
+};
+
+/** A compiled target. */
+export type CTarget =
+  | { readonly kind: 'accept' }
+  | { readonly kind: 'drop' }
+  | { readonly kind: 'reject'; readonly with: string | null }
+  | { readonly kind: 'queue'; readonly name: string }
+  | { readonly kind: 'return' }
+  | { readonly kind: 'jump'; readonly chain: string; readonly goto: boolean }
+  | { readonly kind: 'dnat'; readonly to: NatSpec | null }
+  | { readonly kind: 'snat'; readonly to: NatSpec }
+  | { readonly kind: 'masquerade'; readonly ports: NatSpec | null }
+  | { readonly kind: 'redirect'; readonly ports: NatSpec | null }
+  | { readonly kind: 'mark'; readonly apply: (mark: number) => number; readonly text: string }
+  | { readonly kind: 'connmark'; readonly apply: (w: Walk) => void; readonly text: string }
+  | { readonly kind: 'notrack' }
+  /** LOG, NFLOG, TRACE, counters-only rules and other targets with no effect on the verdict. */
+  | { readonly kind: 'continue'; readonly name: string }
+  | { readonly kind: 'none' }
+  | { readonly kind: 'unknown'; readonly text: string; readonly reason: string };
+
+export interface CompiledRule {
+  /** Unique within the compiled ruleset. */
+  readonly uid: number;
+  readonly table: string;
+  readonly chain: string;
+  /** 1-based position in its chain (iptables -L --line-numbers). */
+  readonly num: number;
+  readonly span: Span | null;
+  readonly rule: Rule;
+  /** -s -d -p -i -o -f: checked first, as ip_packet_match does, before any extension match. */
+  readonly builtin: ((w: Walk) => boolean) | null;
+  readonly matches: readonly CMatch[];
+  readonly target: CTarget;
+  readonly comment: string | null;
+  /** Exact destination addresses the built-in -d requires (for indexing); null if any. */
+  readonly dstKeys: readonly (number | bigint)[] | null;
+  /** Single destination ports a pure --dport test requires (for indexing); null if any. */
+  readonly dportKeys: readonly number[] | null;
+  /** What the target does, for the trace: `jump KUBE-SVC-X`, `DNAT --to-destination 10.0.0.1:80`. */
+  readonly action: string;
+  /** The chain a jump or goto enters, resolved after all chains are compiled. */
+  jumpTo: CompiledChain | null;
+}
+
+export interface CompiledChain {
+  readonly table: string;
+  readonly name: string;
+  readonly builtin: boolean;
+  readonly policy: 'ACCEPT' | 'DROP';
+  readonly span: Span | null;
+  readonly rules: readonly CompiledRule[];
+  /** The rules to try for this packet, in chain order; all rules when the chain has no index. */
+  select: (w: Walk) => readonly CompiledRule[];
+}
+
+export interface CompiledTable {
+  readonly name: string;
+  readonly chains: ReadonlyMap<string, CompiledChain>;
+}
+
+export interface CompileProblem {
+  readonly code: 'SIM_UNKNOWN_CHAIN' | 'SIM_BAD_VALUE' | 'SIM_UNSUPPORTED';
+  readonly message: string;
+  readonly span: Span | null;
+}
+
+export interface CompiledRuleset {
+  readonly family: Family;
+  readonly tables: ReadonlyMap<string, CompiledTable>;
+  readonly problems: readonly CompileProblem[];
+  readonly ruleCount: number;
+  readonly indexed: boolean;
+}
+
+export interface Frame {
+  readonly chain: CompiledChain;
+  readonly rules: readonly CompiledRule[];
+  pos: number;
+}
+
+/**
+ * One line of the trace, kernel TRACE style: a rule that matched, a chain's policy, an implicit
+ * return at the end of a user chain; in explain mode also the rules tried that did not match.
+ */
+export interface PathNode {
+  readonly kind: 'rule' | 'nomatch' | 'policy' | 'return';
+  readonly chain: CompiledChain;
+  readonly rule: CompiledRule | null;
+  readonly prev: PathNode | null;
+}
+
+export interface UnknownNote {
+  readonly rule: CompiledRule;
+  readonly text: string;
+  readonly reason: string;
+  /** The branch this outcome assumed. */
+  readonly assumed: 'match' | 'no match' | 'target';
+}
+
+export interface UnknownNode {
+  readonly note: UnknownNote;
+  readonly prev: UnknownNode | null;
+}
+
+export interface TraceOptions {
+  /** Record rules that were tried and did not match (human output). */
+  readonly explain: boolean;
+  /** Use chain indices (same results; faster). */
+  readonly index: boolean;
+  /** Give up beyond this many outcomes. */
+  readonly maxWalks: number;
+}
+
+export interface Walk {
+  pkt: Packet;
+  prob: Prob;
+  frames: Frame[];
+  program: readonly Step[];
+  pc: number;
+  conn: Conn;
+  dir: Direction;
+  /** The conntrack entry existed before this packet (the nat table is skipped for its manips). */
+  known: boolean;
+  /** Conntrack has looked at the packet (before that, in raw, --ctstate sees INVALID). */
+  ctAttached: boolean;
+  /** The connection reached the confirm point (it enters the table if the packet is accepted). */
+  confirmed: boolean;
+  /** The hook and base chain of the table being traversed. */
+  hook: Hook;
+  base: CompiledChain | null;
+  path: PathNode | null;
+  delta: Delta | null;
+  unknown: UnknownNode | null;
+  masquerade: boolean;
+  snat: boolean;
+  dnat: boolean;
+  /** Set when the walk ends. */
+  verdict: 'ACCEPT' | 'DROP' | 'REJECT' | 'UNKNOWN' | null;
+  delivery: 'local' | 'forward' | null;
+  /** What stopped the walk, when not a plain verdict (no route, loop, QUEUE, unknown target). */
+  note: string | null;
+  readonly ctx: WalkContext;
+}
+
+export interface WalkContext {
+  readonly rs: CompiledRuleset;
+  readonly env: NodeEnv;
+  readonly world: World;
+  readonly origin: Origin;
+  readonly opts: TraceOptions;
+}
+
+export type Step =
+  | { readonly kind: 'table'; readonly table: string; readonly hook: Hook }
+  | { readonly kind: 'nat'; readonly hook: Hook; readonly manip: 'dst' | 'src' }
+  | { readonly kind: 'conntrack' }
+  | { readonly kind: 'routeIn' }
+  | { readonly kind: 'routeOut' }
+  | { readonly kind: 'reroute' }
+  | { readonly kind: 'confirm' }
+  | { readonly kind: 'loopback' }
+  | { readonly kind: 'deliver'; readonly to: 'local' | 'forward' };

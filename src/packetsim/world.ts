@@ -1,0 +1,101 @@
+// The state that outlives one packet: the conntrack table, the `recent` lists, `statistic --mode
+// nth` counters, and the clock. A world is immutable; a walk writes a `Delta` (a persistent list,
+// shared between forks) and a finished walk folds its delta into a new world.
+import type { Conn } from './conntrack.js';
+import { copyConn, timeoutSeconds } from './conntrack.js';
+
+export interface RecentEntry {
+  /** Times of the last hits, oldest first, at most `RECENT_STAMPS` (xt_recent ip_pkt_list_tot). */
+  readonly stamps: readonly number[];
+  readonly ttl: number;
+}
+
+export const RECENT_STAMPS = 20;
+
+export interface World {
+  readonly now: number;
+  /** Tuple key of either direction -> the connection. */
+  readonly conns: ReadonlyMap<string, Conn>;
+  /** `LIST|address` -> entry. */
+  readonly recent: ReadonlyMap<string, RecentEntry>;
+  /** Rule uid -> nth counter. */
+  readonly nth: ReadonlyMap<number, number>;
+}
+
+export const EMPTY_WORLD: World = { now: 0, conns: new Map(), recent: new Map(), nth: new Map() };
+
+export type Delta =
+  | { readonly kind: 'recent'; readonly key: string; readonly entry: RecentEntry | null; readonly prev: Delta | null }
+  | { readonly kind: 'nth'; readonly uid: number; readonly count: number; readonly prev: Delta | null };
+
+export function readRecent(world: World, delta: Delta | null, key: string): RecentEntry | null {
+  for (let d = delta; d; d = d.prev) if (d.kind === 'recent' && d.key === key) return d.entry;
+  return world.recent.get(key) ?? null;
+}
+
+export function readNth(world: World, delta: Delta | null, uid: number, initial: number): number {
+  for (let d = delta; d; d = d.prev) if (d.kind === 'nth' && d.uid === uid) return d.count;
+  return world.nth.get(uid) ?? initial;
+}
+
+/** The world after a walk: its delta applied, and its connection confirmed if it got that far. */
+export function applyDelta(world: World, delta: Delta | null, conn: Conn | null, keys: readonly string[]): World {
+  const writes: Delta[] = [];
+  for (let d = delta; d; d = d.prev) writes.push(d);
+  let recent = world.recent;
+  let nth = world.nth;
+  if (writes.length) {
+    const r = new Map(recent);
+    const n = new Map(nth);
+    for (let i = writes.length - 1; i >= 0; i--) {
+      const d = writes[i];
+      if (d.kind === 'recent') {
+        if (d.entry) r.set(d.key, d.entry);
+        else r.delete(d.key);
+      } else n.set(d.uid, d.count);
+    }
+    recent = r;
+    nth = n;
+  }
+  let conns = world.conns;
+  if (conn && !conn.untracked && keys.length) {
+    const c = new Map(conns);
+    const stored = copyConn(conn);
+    stored.confirmed = true;
+    stored.expires = world.now + timeoutSeconds(stored);
+    for (const k of keys) c.set(k, stored);
+    conns = c;
+  }
+  return { now: world.now, conns, recent, nth };
+}
+
+/** Moves the clock; expired connections disappear (recent entries age by their stamps). */
+export function advance(world: World, now: number): World {
+  if (now <= world.now) return world;
+  let conns = world.conns;
+  for (const c of conns.values()) {
+    if (c.expires <= now) {
+      const m = new Map<string, Conn>();
+      for (const [k, v] of conns) if (v.expires > now) m.set(k, v);
+      conns = m;
+      break;
+    }
+  }
+  return { now, conns, recent: world.recent, nth: world.nth };
+}
+
+/** A stable text of the whole state, so identical worlds from different paths merge. */
+export function worldFingerprint(world: World): string {
+  const parts: string[] = [];
+  const seen = new Set<number>();
+  for (const c of world.conns.values()) {
+    if (seen.has(c.id)) continue;
+    seen.add(c.id);
+    parts.push(
+      `c${c.proto}:${c.orig.src}:${c.orig.sport}:${c.orig.dst}:${c.orig.dport}>${c.reply.src}:${c.reply.sport}:${c.reply.dst}:${c.reply.dport}:${+c.dnat}${+c.snat}${+c.seenReply}:${c.mark}:${c.expires}`,
+    );
+  }
+  for (const [k, v] of world.recent) parts.push(`r${k}=${v.stamps.join(',')}`);
+  for (const [k, v] of world.nth) parts.push(`n${k}=${v}`);
+  return parts.sort().join(';');
+}
