@@ -39,6 +39,10 @@ export type Value =
   | { readonly type: 'interface'; readonly text: string; readonly name: string; readonly wildcard: boolean }
   | { readonly type: 'probability'; readonly text: string; readonly value: number }
   | { readonly type: 'natRange'; readonly text: string; readonly family: Family; readonly fromAddress: string | null; readonly toAddress: string | null; readonly fromPort: number | null; readonly toPort: number | null }
+  /** `-p tcp`, `-p 6`, `--ctproto udp`: `number` is null for `all` (any protocol). */
+  | { readonly type: 'protocol'; readonly text: string; readonly name: string; readonly number: number | null }
+  /** `--icmp-type echo-request`, `3/4`, `any`: `icmpType` null for `any`, `code` null for every code. */
+  | { readonly type: 'icmpType'; readonly text: string; readonly icmpType: number | null; readonly code: number | null }
   | { readonly type: 'word'; readonly text: string };
 
 /** How a `!` was written: before the option (`! -s X`), after it (old `-s ! X`), or not at all. */
@@ -102,8 +106,17 @@ export interface Rule {
   readonly counters: Counters | null;
   readonly args: readonly Arg[];
   readonly target: Target | null;
-  /** Options written after the target that belong to it, kept in `target.options`. */
   readonly span: Span | null;
+  /** How the command was spelled (`-A`, `--append`, ...); absent means the short form. */
+  readonly opSpelling?: string;
+  /** Where `-j`/`-g` was written among `args` when not after all of them (restore input may). */
+  readonly targetAt?: number | null;
+  /**
+   * The whitespace before each token of the line and after the last one, when the line did not
+   * use single spaces (null otherwise, the common case). Only the restore-spelling renderer reads
+   * it, and only when its length still fits the rule's tokens.
+   */
+  readonly layout?: readonly string[] | null;
 }
 
 /** `-N`, `-X`, `-F`, `-Z`, `-P` lines as restore input may contain them. */
@@ -112,7 +125,11 @@ export interface ChainCommand {
   readonly op: 'N' | 'X' | 'F' | 'Z' | 'P';
   readonly chain: string | null;
   readonly policy: string | null;
+  /** `-P CHAIN POLICY [packets:bytes]` may carry counters. */
+  readonly counters?: Counters | null;
   readonly span: Span | null;
+  /** The exact line when it was not written in the canonical spelling (extra spaces, CR). */
+  readonly raw?: string | null;
 }
 
 export type Command = Rule | ChainCommand;
@@ -123,6 +140,8 @@ export interface ChainDecl {
   readonly policy: string;
   readonly counters: Counters | null;
   readonly span: Span | null;
+  /** The exact line when it was not written in the canonical spelling (extra spaces, CR). */
+  readonly raw?: string | null;
 }
 
 /** A `#` line or blank line, kept so the file renders back byte for byte. */
@@ -146,6 +165,9 @@ export interface Table {
   readonly lines: readonly TableLine[];
   readonly committed: boolean;
   readonly span: Span | null;
+  /** The exact `*table` and `COMMIT` lines when not written canonically. */
+  readonly rawHeader?: string | null;
+  readonly rawCommit?: string | null;
 }
 
 export interface Ruleset {
@@ -153,6 +175,8 @@ export interface Ruleset {
   readonly tables: readonly Table[];
   /** Lines outside any table (comments, blanks), with the index of the table they precede. */
   readonly outer: readonly { readonly before: number; readonly trivia: Trivia }[];
+  /** False when the text's last line had no newline (restore rendering keeps that). */
+  readonly finalNewline?: boolean;
 }
 
 export const BUILTIN_CHAINS: Readonly<Record<string, readonly string[]>> = {
