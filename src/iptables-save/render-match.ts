@@ -1,0 +1,333 @@
+// How iptables-save prints each match module and target after the kernel stored it: its own
+// option order, defaults made explicit, aliases folded into the stored form. Each printer mirrors
+// the extension's `save` function in iptables 1.8 (libxt_<name>.c); checked against the kernel by
+// test/iptables-save/kernel-save.test.ts.
+import type { Family, OptionArg, Value } from '../iptables/ir.js';
+import { ADDR_TYPES, CT_STATES, CT_STATUSES, ICMP_TYPES, ICMPV6_TYPES, LOG_LEVELS, REJECT_WITH_V4, REJECT_WITH_V6, TCP_FLAGS } from './names.js';
+import { cidr, hex, hostOrCidr, limitRate, saveString, statisticProbability } from './save-format.js';
+import { MATCH_MODULES, TARGET_MODULES, printRank, type ModuleSpec } from './spec.js';
+
+const neg = (o: OptionArg) => (o.negation === 'none' ? '' : ' !');
+
+function portRange(r: readonly [number, number]): string {
+  return r[0] === r[1] ? String(r[0]) : `${r[0]}:${r[1]}`;
+}
+
+/** A value printed the way most extensions print it. */
+export function plainValue(v: Value): string {
+  switch (v.type) {
+    case 'address':
+      return hostOrCidr(v);
+    case 'addressRange':
+      return v.from === v.to ? v.from : `${v.from}-${v.to}`;
+    case 'ports':
+      return v.ranges.map(portRange).join(',');
+    case 'integer':
+      return String(v.value);
+    case 'intRange':
+      return v.from === v.to ? String(v.from) : `${v.from}:${v.to}`;
+    case 'mark':
+      return v.mask === null || v.mask === 0xffffffff ? hex(v.value) : `${hex(v.value)}/${hex(v.mask)}`;
+    case 'list':
+      return v.items.join(',');
+    case 'string':
+      return saveString(v.value);
+    case 'interface':
+      return v.text;
+    case 'probability':
+      return statisticProbability(v.value);
+    case 'natRange':
+      return natRange(v);
+    case 'protocol':
+      return v.number === null ? 'all' : String(v.number);
+    case 'icmpType':
+      return v.icmpType === null ? 'any' : v.code === null ? String(v.icmpType) : `${v.icmpType}/${v.code}`;
+    case 'word':
+      return v.text;
+    default: {
+      const never: never = v;
+      return (never as Value).text;
+    }
+  }
+}
+
+function natRange(v: Extract<Value, { type: 'natRange' }>): string {
+  let s = '';
+  if (v.fromAddress !== null) s = v.fromAddress === v.toAddress ? v.fromAddress : `${v.fromAddress}-${v.toAddress}`;
+  if (v.fromPort !== null) {
+    if (v.family === 'ipv6' && s !== '') s = `[${s}]`;
+    s += `:${v.fromPort === v.toPort ? v.fromPort : `${v.fromPort}-${v.toPort}`}`;
+  }
+  return s;
+}
+
+/** Options sorted into the module's print order, the later of two same-named ones winning. */
+function ordered(spec: ModuleSpec, options: readonly OptionArg[]): OptionArg[] {
+  const byName = new Map<string, OptionArg>();
+  for (const o of options) byName.set(o.name, o);
+  return [...byName.values()].sort((a, b) => printRank(spec, a.name) - printRank(spec, b.name));
+}
+
+function generic(spec: ModuleSpec, options: readonly OptionArg[]): string {
+  let s = '';
+  for (const o of ordered(spec, options)) {
+    const opt = spec.options.find((x) => x.name === o.name);
+    s += `${neg(o)} ${opt?.spellings[0] ?? '--' + o.name}`;
+    for (const v of o.values) s += ' ' + plainValue(v);
+  }
+  return s;
+}
+
+function sortedItems(v: Value | undefined, order: readonly string[]): string {
+  if (!v || v.type !== 'list') return v ? v.text : '';
+  const set = new Set(v.items);
+  const items = order.filter((x) => set.has(x));
+  return items.join(',');
+}
+
+function tcpFlags(v: Value | undefined): string {
+  if (!v || v.type !== 'list') return v?.text ?? '';
+  const set = new Set(v.items.includes('ALL') ? TCP_FLAGS : v.items);
+  const items = TCP_FLAGS.filter((f) => set.has(f));
+  return items.length ? items.join(',') : 'NONE';
+}
+
+const fullRange = (v: Value | undefined) => v?.type === 'ports' && v.ranges.length === 1 && v.ranges[0][0] === 0 && v.ranges[0][1] === 65535;
+
+type Printer = (options: readonly OptionArg[], family: Family) => string;
+
+/** libxt_tcp / libxt_udp / libxt_sctp: ports (omitted when they cover everything), then flags. */
+function portsPrinter(mod: string): Printer {
+  const spec = MATCH_MODULES.get(mod)!;
+  return (options) => {
+    let s = '';
+    const list = ordered(spec, options.map((o) => (o.name === 'syn' ? { ...o, name: 'tcp-flags' } : o)));
+    for (const o of list) {
+      if ((o.name === 'sport' || o.name === 'dport') && fullRange(o.values[0]) && o.negation === 'none') continue;
+      if (o.name === 'tcp-flags') {
+        const syn = o.values.length === 0;
+        s += `${neg(o)} --tcp-flags ${syn ? 'FIN,SYN,RST,ACK SYN' : `${tcpFlags(o.values[0])} ${tcpFlags(o.values[1])}`}`;
+      } else s += generic(spec, [o]);
+    }
+    return s;
+  };
+}
+
+function icmpPrinter(names: Readonly<Record<string, readonly [number, number, number]>>, option: string): Printer {
+  return (options) => {
+    let s = '';
+    for (const o of options) {
+      const v = o.values[0];
+      let text = v ? plainValue(v) : '';
+      const named = v ? names[v.text] : undefined;
+      if (named) text = v!.text === 'any' ? 'any' : named[1] === 0 && named[2] === 0xff ? String(named[0]) : `${named[0]}/${named[1]}`;
+      s += `${neg(o)} --${option} ${text}`;
+    }
+    return s;
+  };
+}
+
+function statisticPrinter(options: readonly OptionArg[]): string {
+  const get = (n: string) => options.find((o) => o.name === n);
+  const mode = get('mode')?.values[0]?.text ?? 'random';
+  if (mode === 'nth') {
+    const every = get('every');
+    const inv = every && every.negation !== 'none' ? ' !' : '';
+    const packet = get('packet')?.values[0];
+    return ` --mode nth${inv} --every ${every ? plainValue(every.values[0]) : '1'} --packet ${packet ? plainValue(packet) : '0'}`;
+  }
+  const p = get('probability');
+  const inv = p && p.negation !== 'none' ? ' !' : '';
+  const value = p?.values[0];
+  return ` --mode random${inv} --probability ${value?.type === 'probability' ? statisticProbability(value.value) : (value?.text ?? '')}`;
+}
+
+/** libxt_recent: the name, mask and side are always printed, with their defaults. */
+function recentPrinter(options: readonly OptionArg[], family: Family): string {
+  const spec = MATCH_MODULES.get('recent')!;
+  const names = new Set(options.map((o) => o.name));
+  const extra: OptionArg[] = [];
+  const add = (name: string, values: Value[] = []) =>
+    extra.push({ kind: 'option', module: 'recent', name, spelling: `--${name}`, negation: 'none', values, span: null });
+  if (!names.has('name')) add('name', [{ type: 'word', text: 'DEFAULT' }]);
+  if (!names.has('mask')) {
+    add('mask', [
+      family === 'ipv4'
+        ? { type: 'address', text: '255.255.255.255', family, address: '255.255.255.255', prefix: 32, hostBits: false }
+        : { type: 'address', text: 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', family, address: 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', prefix: 128, hostBits: false },
+    ]);
+  }
+  if (!names.has('rsource') && !names.has('rdest')) add('rsource');
+  return generic(spec, [...options, ...extra]);
+}
+
+function setPrinter(options: readonly OptionArg[]): string {
+  const spec = MATCH_MODULES.get('set')!;
+  // --update-counters and --update-subcounters are on by default; only their negation is stored.
+  return generic(spec, options.filter((o) => !((o.name === 'update-counters' || o.name === 'update-subcounters') && o.negation === 'none')));
+}
+
+function withValues(spec: ModuleSpec, options: readonly OptionArg[], fix: (o: OptionArg) => string | null): string {
+  let s = '';
+  for (const o of ordered(spec, options)) {
+    const text = fix(o);
+    s += text === null ? generic(spec, [o]) : `${neg(o)} --${o.name}${text === '' ? '' : ' ' + text}`;
+  }
+  return s;
+}
+
+const MATCH_PRINTERS: Readonly<Record<string, Printer>> = {
+  tcp: portsPrinter('tcp'),
+  udp: portsPrinter('udp'),
+  sctp: portsPrinter('sctp'),
+  icmp: icmpPrinter(ICMP_TYPES, 'icmp-type'),
+  icmp6: icmpPrinter(ICMPV6_TYPES, 'icmpv6-type'),
+  statistic: statisticPrinter,
+  recent: recentPrinter,
+  set: setPrinter,
+  conntrack: (options) =>
+    withValues(MATCH_MODULES.get('conntrack')!, options, (o) =>
+      o.name === 'ctstate' ? sortedItems(o.values[0], CT_STATES) : o.name === 'ctstatus' ? ctStatus(o.values[0]) : null,
+    ),
+  state: (options) => withValues(MATCH_MODULES.get('state')!, options, (o) => sortedItems(o.values[0], CT_STATES)),
+  addrtype: (options) =>
+    withValues(MATCH_MODULES.get('addrtype')!, options, (o) => (o.name === 'src-type' || o.name === 'dst-type' ? sortedItems(o.values[0], ADDR_TYPES) : null)),
+  mac: (options) => options.map((o) => `${neg(o)} --mac-source ${o.values[0]?.text.toLowerCase() ?? ''}`).join(''),
+  limit: (options) =>
+    withValues(MATCH_MODULES.get('limit')!, options.filter((o) => !(o.name === 'limit-burst' && o.values[0]?.type === 'integer' && o.values[0].value === 5)), (o) =>
+      o.name === 'limit' ? limitRate(o.values[0]?.text ?? '') : null,
+    ),
+  owner: (options) =>
+    withValues(MATCH_MODULES.get('owner')!, options, (o) => {
+      const v = o.values[0];
+      return v?.type === 'intRange' ? (v.from === v.to ? String(v.from) : `${v.from}-${v.to}`) : null;
+    }),
+  // libxt_nfacct prints the name after two blanks (" --nfacct-name " then " %s").
+  nfacct: (options) => options.map((o) => ` --nfacct-name  ${o.values[0]?.text ?? ''}`).join(''),
+};
+
+function ctStatus(v: Value | undefined): string {
+  const s = sortedItems(v, CT_STATUSES.slice(1));
+  return s === '' ? 'NONE' : s;
+}
+
+export function renderMatch(name: string, options: readonly OptionArg[], family: Family): string {
+  const printer = MATCH_PRINTERS[name];
+  if (printer) return printer(options, family);
+  const spec = MATCH_MODULES.get(name);
+  return spec ? generic(spec, options) : '';
+}
+
+// ---------------------------------------------------------------------------------------------
+// targets
+
+const u32 = (n: number) => n >>> 0;
+
+function markValue(o: OptionArg | undefined): { value: number; mask: number | null } {
+  const v = o?.values[0];
+  return v?.type === 'mark' ? { value: v.value, mask: v.mask } : { value: 0, mask: null };
+}
+
+/**
+ * libxt_MARK (revision 2) and libxt_CONNMARK store every form as (mark, mask) with
+ * new = (old & ~mask) ^ mark and print `--set-xmark mark/mask`:
+ * --set-mark V[/M] -> V/(M|V) with M defaulting to all ones; --and-mark V -> 0/~V;
+ * --or-mark V -> V/V; --xor-mark V -> V/0.
+ */
+function xmark(options: readonly OptionArg[]): string | null {
+  for (const o of options) {
+    const { value, mask } = markValue(o);
+    switch (o.name) {
+      case 'set-xmark':
+        return `--set-xmark ${hex(value)}/${hex(mask ?? 0xffffffff)}`;
+      case 'set-mark':
+        return `--set-xmark ${hex(value)}/${hex(u32((mask ?? 0xffffffff) | value))}`;
+      case 'and-mark':
+        return `--set-xmark 0x0/${hex(u32(~value))}`;
+      case 'or-mark':
+        return `--set-xmark ${hex(value)}/${hex(value)}`;
+      case 'xor-mark':
+        return `--set-xmark ${hex(value)}/0x0`;
+    }
+  }
+  return null;
+}
+
+function connmarkTarget(options: readonly OptionArg[]): string {
+  const x = xmark(options);
+  if (x) return ' ' + x;
+  const get = (n: string) => options.find((o) => o.name === n);
+  const mask = get('mask') ? markValue(get('mask')).value : null;
+  const nfmask = get('nfmask') ? markValue(get('nfmask')).value : (mask ?? 0xffffffff);
+  const ctmask = get('ctmask') ? markValue(get('ctmask')).value : (mask ?? 0xffffffff);
+  const op = get('restore-mark') ? '--restore-mark' : '--save-mark';
+  return ` ${op} --nfmask ${hex(nfmask)} --ctmask ${hex(ctmask)}`;
+}
+
+function natTarget(name: 'DNAT' | 'SNAT'): Printer {
+  const spec = TARGET_MODULES.get(name)!;
+  return (options) =>
+    withValues(spec, options, (o) => (o.name === 'to-destination' || o.name === 'to-source' ? (o.values[0] ? plainValue(o.values[0]) : '') : null));
+}
+
+function dashPorts(v: Value | undefined): string {
+  if (v?.type !== 'ports') return v?.text ?? '';
+  const [a, b] = v.ranges[0];
+  return a === b ? String(a) : `${a}-${b}`;
+}
+
+const TARGET_PRINTERS: Readonly<Record<string, Printer>> = {
+  REJECT: (options, family) => {
+    const names = family === 'ipv4' ? REJECT_WITH_V4 : REJECT_WITH_V6;
+    const given = options.find((o) => o.name === 'reject-with')?.values[0]?.text;
+    return ` --reject-with ${given ? (names[given] ?? given) : family === 'ipv4' ? 'icmp-port-unreachable' : 'icmp6-port-unreachable'}`;
+  },
+  DNAT: natTarget('DNAT'),
+  SNAT: natTarget('SNAT'),
+  MASQUERADE: (options) => withValues(TARGET_MODULES.get('MASQUERADE')!, options, (o) => (o.name === 'to-ports' ? dashPorts(o.values[0]) : null)),
+  REDIRECT: (options) => withValues(TARGET_MODULES.get('REDIRECT')!, options, (o) => (o.name === 'to-ports' ? dashPorts(o.values[0]) : null)),
+  MARK: (options) => {
+    const x = xmark(options);
+    return x ? ' ' + x : '';
+  },
+  CONNMARK: connmarkTarget,
+  LOG: (options) =>
+    withValues(
+      TARGET_MODULES.get('LOG')!,
+      options.filter((o) => !(o.name === 'log-level' && logLevel(o) === 4)),
+      (o) => (o.name === 'log-level' ? String(logLevel(o)) : null),
+    ),
+  NFLOG: (options) =>
+    generic(
+      TARGET_MODULES.get('NFLOG')!,
+      // --nflog-range is parsed and ignored ("has never worked"); group 0 and threshold 1 are defaults.
+      options.filter((o) => {
+        const n = o.values[0]?.type === 'integer' ? o.values[0].value : -1;
+        return o.name !== 'nflog-range' && !(o.name === 'nflog-group' && n === 0) && !(o.name === 'nflog-threshold' && n === 1);
+      }),
+    ),
+  TPROXY: (options, family) => {
+    const get = (n: string) => options.find((o) => o.name === n);
+    const port = get('on-port')?.values[0];
+    const ip = get('on-ip')?.values[0]?.text ?? (family === 'ipv4' ? '0.0.0.0' : '::');
+    const m = get('tproxy-mark') ? markValue(get('tproxy-mark')) : { value: 0, mask: 0 };
+    return ` --on-port ${port ? plainValue(port) : '0'} --on-ip ${ip} --tproxy-mark ${hex(m.value)}/${hex(m.mask ?? 0xffffffff)}`;
+  },
+  NETMAP: (options) => {
+    const v = options.find((o) => o.name === 'to')?.values[0];
+    return ` --to ${v?.type === 'address' ? cidr(v) : (v?.text ?? '')}`;
+  },
+};
+
+function logLevel(o: OptionArg): number {
+  const t = o.values[0]?.text ?? '4';
+  return t in LOG_LEVELS ? LOG_LEVELS[t] : Number(t);
+}
+
+export function renderTargetOptions(name: string, options: readonly OptionArg[], family: Family): string {
+  const printer = TARGET_PRINTERS[name];
+  if (printer) return printer(options, family);
+  const spec = TARGET_MODULES.get(name);
+  return spec ? generic(spec, options) : '';
+}
+

@@ -1,0 +1,77 @@
+// How iptables-save prints values after the kernel stored them: numbers in hex or decimal,
+// addresses masked to their network, quoting of free text. Shared by the match and target printers.
+import { Address4, Address6 } from 'ip-address';
+import type { Family, Value } from '../iptables/ir.js';
+
+export const hex = (n: number) => '0x' + (n >>> 0).toString(16);
+
+/**
+ * xtables_save_string: a word of only letters, digits, `_` and `-` is printed bare; anything else
+ * (including the empty string) in double quotes, with `"`, `\` and `'` escaped by a backslash.
+ */
+export function saveString(value: string): string {
+  if (/^[A-Za-z0-9_-]+$/.test(value)) return value;
+  return '"' + value.replace(/["\\']/g, (c) => '\\' + c) + '"';
+}
+
+/** The network address of ADDR/PREFIX, as inet_ntop prints it. */
+export function networkAddress(address: string, prefix: number, family: Family, hostBits: boolean): string {
+  if (!hostBits) return address;
+  return family === 'ipv4' ? new Address4(`${address}/${prefix}`).startAddress().correctForm() : new Address6(`${address}/${prefix}`).startAddress().correctForm();
+}
+
+const BITS = { ipv4: 32, ipv6: 128 } as const;
+
+/** `-s`/`-d`: always with the prefix length (`/32`, `/128`). */
+export function cidr(v: Extract<Value, { type: 'address' }>): string {
+  return `${networkAddress(v.address, v.prefix, v.family, v.hostBits)}/${v.prefix}`;
+}
+
+/** conntrack, recent and iprange: the prefix only when it is not a single host. */
+export function hostOrCidr(v: Extract<Value, { type: 'address' }>): string {
+  const a = networkAddress(v.address, v.prefix, v.family, v.hostBits);
+  return v.prefix === BITS[v.family] ? a : `${a}/${v.prefix}`;
+}
+
+/**
+ * libxt_statistic stores round(p * 2^31) as u32 and prints it back with `%.11f` of
+ * stored / 2^31. printf rounds the exact binary value half to even; so do we, in integers.
+ */
+export function statisticProbability(p: number): string {
+  const stored = BigInt(Math.min(0xffffffff, Math.round(p * 0x80000000)));
+  const scale = 10n ** 11n;
+  const num = stored * scale;
+  const den = 0x80000000n;
+  let q = num / den;
+  const r = num % den;
+  if (r * 2n > den || (r * 2n === den && q % 2n === 1n)) q += 1n;
+  const s = q.toString().padStart(12, '0');
+  return `${s.slice(0, -11)}.${s.slice(-11)}`;
+}
+
+/**
+ * xt_limit keeps the rate as an interval in units of 1/10000 s (XT_LIMIT_SCALE). libxt_limit's
+ * print_rate walks hour, min, sec and stops before the first unit that no longer divides the
+ * interval well, printing the count per the unit before it.
+ */
+export function limitRate(text: string): string {
+  const m = /^([0-9]+)(?:\/([A-Za-z]+))?$/.exec(text);
+  if (!m || Number(m[1]) === 0) return text;
+  const unit = (m[2] ?? 's').toLowerCase();
+  const seconds = 'second'.startsWith(unit) || unit === 'sec' ? 1 : 'minute'.startsWith(unit) ? 60 : 'hour'.startsWith(unit) ? 3600 : 'day'.startsWith(unit) ? 86400 : 0;
+  if (seconds === 0) return text;
+  const period = Math.floor((10000 * seconds) / Number(m[1]));
+  const rates: [string, number][] = [
+    ['day', 86400 * 10000],
+    ['hour', 3600 * 10000],
+    ['min', 60 * 10000],
+    ['sec', 10000],
+  ];
+  let i = 1;
+  for (; i < rates.length; i++) {
+    const mult = rates[i][1];
+    if (period > mult || Math.floor(mult / period) < mult % period) break;
+  }
+  const [name, mult] = rates[i - 1];
+  return `${Math.floor(mult / period)}/${name}`;
+}
