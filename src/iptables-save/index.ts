@@ -4,4 +4,4 @@
 export { parseIptablesSave, guessFamily, type ParseOptions, type ParseResult } from './parse.js';
 export { renderRestore, renderRule } from './render-restore.js';
 export type { IptCode } from './codes.js';
-export { renderSave, renderSaveRule } from './render-save.js';
+export { renderSave, renderSaveRule, renderKernelRuleset } from './render-save.js';
