@@ -196,7 +196,7 @@ function applyCommands(t: Ruleset['tables'][number], problems: CompileProblem[])
         case 'Z':
           break;
         default: {
-          const never: never = c.op;
+          const never: never = c;
           void never;
         }
       }
@@ -224,7 +224,7 @@ function applyCommands(t: Ruleset['tables'][number], problems: CompileProblem[])
         else problems.push({ code: 'SIM_UNSUPPORTED', message: '-D by rule specification is not simulated', span: c.span });
         break;
       default: {
-        const never: never = c.op;
+        const never: never = c;
         void never;
       }
     }

@@ -10,9 +10,9 @@
 // raw, conntrack, mangle, nat DNAT, reroute, filter, security, POSTROUTING; a packet for a local
 // address then loops back through PREROUTING and INPUT (its connection is already set up, so the
 // nat table is skipped there).
-import { copyConn } from './conntrack.js';
+import { copyConn, type Conn } from './conntrack.js';
 import { timesNot31, times31 } from './fraction.js';
-import { copyPacket } from './packet.js';
+import { copyPacket, type Packet } from './packet.js';
 import type { CompiledChain, CompiledRule, Frame, Hook, Step, UnknownNote, Walk } from './types.js';
 
 const t = (table: string, hook: Hook): Step => ({ kind: 'table', table, hook });
@@ -37,13 +37,64 @@ export const PROGRAMS = {
 
 const MAX_DEPTH = 128;
 
-export function fork(w: Walk): Walk {
+/** A walk, always built with the same property order so every walk shares one hidden class. */
+export function makeWalk(w: Walk): Walk {
   return {
-    ...w,
-    pkt: copyPacket(w.pkt),
-    conn: copyConn(w.conn),
-    frames: w.frames.map((f) => ({ chain: f.chain, rules: f.rules, pos: f.pos })),
+    pkt: w.pkt,
+    pktShared: w.pktShared,
+    connShared: w.connShared,
+    prob: w.prob,
+    frames: w.frames,
+    program: w.program,
+    pc: w.pc,
+    conn: w.conn,
+    dir: w.dir,
+    known: w.known,
+    ctAttached: w.ctAttached,
+    confirmed: w.confirmed,
+    hook: w.hook,
+    base: w.base,
+    path: w.path,
+    delta: w.delta,
+    unknown: w.unknown,
+    masquerade: w.masquerade,
+    snat: w.snat,
+    dnat: w.dnat,
+    verdict: w.verdict,
+    delivery: w.delivery,
+    note: w.note,
+    ctx: w.ctx,
   };
+}
+
+/** A copy that can go its own way: frames copied, packet and connection shared copy-on-write. */
+export function fork(w: Walk): Walk {
+  w.pktShared = true;
+  w.connShared = true;
+  const c = makeWalk(w);
+  const frames = new Array<Frame>(w.frames.length);
+  for (let i = 0; i < frames.length; i++) {
+    const f = w.frames[i];
+    frames[i] = { chain: f.chain, rules: f.rules, pos: f.pos };
+  }
+  c.frames = frames;
+  return c;
+}
+
+export function mutPkt(w: Walk): Packet {
+  if (w.pktShared) {
+    w.pkt = copyPacket(w.pkt);
+    w.pktShared = false;
+  }
+  return w.pkt;
+}
+
+export function mutConn(w: Walk): Conn {
+  if (w.connShared) {
+    w.conn = copyConn(w.conn);
+    w.connShared = false;
+  }
+  return w.conn;
 }
 
 function addUnknown(w: Walk, note: UnknownNote): void {
@@ -170,7 +221,7 @@ function applyTarget(w: Walk, r: CompiledRule): void {
         addUnknown(w, { rule: r, text: r.action, reason: `${tg.kind.toUpperCase()} outside nat PREROUTING/OUTPUT`, assumed: 'target' });
         return stop(w, 'UNKNOWN');
       }
-      const c = w.conn;
+      const c = mutConn(w);
       const spec = tg.kind === 'dnat' ? tg.to : tg.ports;
       if (tg.kind === 'redirect') {
         // REDIRECT: to the primary address of the incoming interface, or loopback for OUTPUT.
@@ -193,7 +244,7 @@ function applyTarget(w: Walk, r: CompiledRule): void {
         addUnknown(w, { rule: r, text: r.action, reason: `${tg.kind.toUpperCase()} outside nat POSTROUTING/INPUT`, assumed: 'target' });
         return stop(w, 'UNKNOWN');
       }
-      const c = w.conn;
+      const c = mutConn(w);
       let spec = tg.kind === 'snat' ? tg.to : tg.ports;
       if (tg.kind === 'masquerade') {
         // MASQUERADE: the address the output interface would pick for this destination
@@ -213,13 +264,15 @@ function applyTarget(w: Walk, r: CompiledRule): void {
       return;
     }
     case 'mark':
-      w.pkt.mark = tg.apply(w.pkt.mark);
+      mutPkt(w).mark = tg.apply(w.pkt.mark);
       return;
     case 'connmark':
+      mutConn(w);
+      mutPkt(w);
       tg.apply(w);
       return;
     case 'notrack':
-      w.conn.untracked = true;
+      mutConn(w).untracked = true;
       return;
     case 'continue':
     case 'none':
@@ -236,9 +289,9 @@ function applyTarget(w: Walk, r: CompiledRule): void {
 
 /** nf_nat_packet: rewrite the packet by the connection's binding for this manip. */
 function applyManip(w: Walk, m: 'dst' | 'src'): void {
-  const c = w.conn;
-  if (c.untracked) return;
-  const p = w.pkt;
+  if (w.conn.untracked) return;
+  const c = mutConn(w);
+  const p = mutPkt(w);
   if (m === 'dst') {
     c.dstManipDone = true;
     if (w.dir === 'original' && c.dnat) {
@@ -292,7 +345,7 @@ export function runWalk(w: Walk, pending: Walk[]): void {
         }
         if (dev === 'lo') setProgram(w, PROGRAMS.input);
         else {
-          w.pkt.outIface = dev;
+          mutPkt(w).outIface = dev;
           setProgram(w, PROGRAMS.forward);
         }
         break;
@@ -301,7 +354,7 @@ export function runWalk(w: Walk, pending: Walk[]): void {
       case 'reroute': {
         const dev = env.routeDev(w.pkt.dst);
         if (dev === null) stop(w, 'DROP', 'no route to the destination');
-        else w.pkt.outIface = dev;
+        else if (w.pkt.outIface !== dev) mutPkt(w).outIface = dev;
         break;
       }
       case 'confirm':
@@ -309,8 +362,9 @@ export function runWalk(w: Walk, pending: Walk[]): void {
         break;
       case 'loopback':
         if (w.pkt.outIface === 'lo') {
-          w.pkt.inIface = 'lo';
-          w.pkt.outIface = null;
+          const p = mutPkt(w);
+          p.inIface = 'lo';
+          p.outIface = null;
           setProgram(w, PROGRAMS.loopback);
         } else {
           w.verdict = 'ACCEPT';

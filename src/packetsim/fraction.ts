@@ -21,36 +21,42 @@ export function storedProbability(text: string | number): number {
   return Math.round(STATISTIC_SCALE * p);
 }
 
-function reduce(num: bigint, exp: number): Prob {
+/** Lowest terms: the numerator odd (or the exponent 0). */
+export function reduce(p: Prob): Prob {
+  const { num, exp } = p;
   if (num === 0n) return ZERO;
-  while (exp > 0 && (num & 1n) === 0n) {
-    num >>= 1n;
-    exp--;
-  }
-  return { num, exp };
+  if (exp === 0 || (num & 1n) === 1n) return p;
+  const low = num & -num;
+  const tz = Math.min(exp, low.toString(2).length - 1);
+  return { num: num >> BigInt(tz), exp: exp - tz };
 }
+
+// The two products below run on the hot path (each statistic branch); they leave the result
+// unreduced, and everything that compares or prints reduces first.
 
 /** p x (stored / 2^31). */
 export function times31(p: Prob, stored: number): Prob {
-  return reduce(p.num * BigInt(stored), p.exp + 31);
+  return { num: p.num * BigInt(stored), exp: p.exp + 31 };
 }
 
 /** p x (1 - stored / 2^31). */
 export function timesNot31(p: Prob, stored: number): Prob {
-  return reduce(p.num * BigInt(STATISTIC_SCALE - stored), p.exp + 31);
+  return { num: p.num * BigInt(STATISTIC_SCALE - stored), exp: p.exp + 31 };
 }
 
 export function add(a: Prob, b: Prob): Prob {
-  if (a.exp >= b.exp) return reduce(a.num + (b.num << BigInt(a.exp - b.exp)), a.exp);
-  return reduce((a.num << BigInt(b.exp - a.exp)) + b.num, b.exp);
+  if (a.exp >= b.exp) return reduce({ num: a.num + (b.num << BigInt(a.exp - b.exp)), exp: a.exp });
+  return reduce({ num: (a.num << BigInt(b.exp - a.exp)) + b.num, exp: b.exp });
 }
 
 export function mul(a: Prob, b: Prob): Prob {
-  return reduce(a.num * b.num, a.exp + b.exp);
+  return reduce({ num: a.num * b.num, exp: a.exp + b.exp });
 }
 
 export function equal(a: Prob, b: Prob): boolean {
-  return a.num === b.num && a.exp === b.exp;
+  const x = reduce(a);
+  const y = reduce(b);
+  return x.num === y.num && x.exp === y.exp;
 }
 
 export function compare(a: Prob, b: Prob): number {
@@ -61,12 +67,14 @@ export function compare(a: Prob, b: Prob): number {
 }
 
 /** `num/den` with the denominator written out: `715827883/2147483648`. */
-export function fractionText(p: Prob): string {
+export function fractionText(q: Prob): string {
+  const p = reduce(q);
   return `${p.num}/${1n << BigInt(p.exp)}`;
 }
 
 /** A decimal with ten significant digits, as the JSON `probability` field. */
-export function toDecimal(p: Prob): number {
+export function toDecimal(q: Prob): number {
+  const p = reduce(q);
   const v = Number(p.num) / 2 ** p.exp;
   return Number(v.toPrecision(10));
 }

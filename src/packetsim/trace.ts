@@ -4,7 +4,7 @@ import type { Family } from '../iptables/ir.js';
 import { familyOfText, parseIp, type Ip } from './addr.js';
 import { newConn, copyConn, packetKey, tupleKey, type Conn } from './conntrack.js';
 import type { NodeEnv } from './env.js';
-import { PROGRAMS, runWalk } from './evaluate.js';
+import { makeWalk, PROGRAMS, runWalk } from './evaluate.js';
 import { add, compare, ONE, mul, type Prob } from './fraction.js';
 import { hasPorts, PROTOCOL_NUMBERS, TCP_FLAGS, type Origin, type Packet, type Protocol } from './packet.js';
 import type { CompiledChain, CompiledRule, CompiledRuleset, TraceOptions, UnknownNote, Walk } from './types.js';
@@ -108,8 +108,10 @@ function startWalk(rs: CompiledRuleset, env: NodeEnv, spec: PacketSpec, world: W
   if (pkt.proto === 6) {
     pkt.tcpFlags = !found ? TCP_FLAGS.SYN : dir === 'reply' && !found.conn.seenReply ? TCP_FLAGS.SYN | TCP_FLAGS.ACK : TCP_FLAGS.ACK;
   }
-  return {
+  return makeWalk({
     pkt,
+    pktShared: false,
+    connShared: false,
     prob: ONE,
     frames: [],
     program: origin === 'local' ? PROGRAMS.local : PROGRAMS.remote,
@@ -131,7 +133,7 @@ function startWalk(rs: CompiledRuleset, env: NodeEnv, spec: PacketSpec, world: W
     delivery: null,
     note: null,
     ctx: { rs, env, world, origin, opts },
-  };
+  });
 }
 
 function pathOf(w: Walk): PathEntry[] {

@@ -145,6 +145,9 @@ export interface TraceOptions {
 
 export interface Walk {
   pkt: Packet;
+  /** The packet / connection object is shared with a fork: copy before writing (mutPkt, mutConn). */
+  pktShared: boolean;
+  connShared: boolean;
   prob: Prob;
   frames: Frame[];
   program: readonly Step[];

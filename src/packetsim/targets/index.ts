@@ -32,7 +32,7 @@ export function compileTarget(t: Target | null, family: Family): CTarget {
         case 'QUEUE':
           return { kind: 'queue', name: 'QUEUE' };
         default: {
-          const never: never = t.name;
+          const never: never = t;
           return never;
         }
       }

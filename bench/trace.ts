@@ -1,0 +1,139 @@
+// Packets per second through kube-proxy-shaped rulesets: 10k services x 10 endpoints, and 100
+// services x 10 endpoints. The rulesets are generated directly as rule IR in kube-proxy's shape
+// (KUBE-SERVICES -> KUBE-SVC -> statistic -> KUBE-SEP -> DNAT, KUBE-NODEPORTS, KUBE-MARK-MASQ,
+// KUBE-POSTROUTING, filter KUBE-FORWARD), so the benchmark does not depend on the compiler.
+import type { Arg, ChainDecl, OptionArg, Rule, Ruleset, Table, Target, Value } from '../src/iptables/ir.js';
+import { compileRuleset } from '../src/packetsim/compile.js';
+import { buildEnv, simpleNode } from '../src/packetsim/env.js';
+import { tracePacket, type PacketSpec } from '../src/packetsim/trace.js';
+
+const w = (text: string): Value => ({ type: 'word', text });
+const addr = (text: string): Value => ({ type: 'address', text, family: 'ipv4', address: text.split('/')[0], prefix: Number(text.split('/')[1] ?? 32), hostBits: false });
+const o = (module: string | null, name: string, spelling: string, values: Value[], neg = false): OptionArg => ({
+  kind: 'option', module, name, spelling, negation: neg ? 'prefix' : 'none', values, span: null,
+});
+const m = (name: string): Arg => ({ kind: 'module', name, spelling: '-m', span: null });
+const comment = (text: string): Arg[] => [m('comment'), o('comment', 'comment', '--comment', [{ type: 'string', text: `"${text}"`, value: text }])];
+const tcpDport = (port: number): Arg[] => [m('tcp'), o(null, 'protocol', '-p', [w('tcp')]), o('tcp', 'dport', '--dport', [{ type: 'ports', text: String(port), ranges: [[port, port]] }])];
+const jump = (chain: string): Target => ({ kind: 'chain', name: chain, goto: false, spelling: '-j', span: null });
+const verdict = (name: 'ACCEPT' | 'DROP' | 'RETURN'): Target => ({ kind: 'verdict', name, spelling: '-j', span: null });
+const ext = (name: string, options: OptionArg[]): Target => ({ kind: 'extension', name, spelling: '-j', options, span: null });
+const r = (chain: string, args: Arg[], target: Target | null): Rule => ({ kind: 'rule', op: 'A', chain, position: null, counters: null, args, target, span: null });
+
+export function serviceIP(i: number): string {
+  return `172.16.${i >> 8}.${i & 255}`;
+}
+
+export function endpointIP(i: number, k: number): string {
+  return `10.${64 + (i >> 8)}.${i & 255}.${k + 1}`;
+}
+
+export const NODE_IP = '192.168.0.2';
+
+/** kube-proxy's iptables ruleset for `services` ClusterIP+NodePort services with `endpoints` each. */
+export function kubeRuleset(services: number, endpoints: number): Ruleset {
+  const decl = (names: string[]): ChainDecl[] => names.map((name) => ({ name, policy: ['INPUT', 'FORWARD', 'OUTPUT', 'PREROUTING', 'POSTROUTING'].includes(name) ? 'ACCEPT' : '-', counters: null, span: null }));
+  const markNew = [m('conntrack'), o('conntrack', 'ctstate', '--ctstate', [w('NEW')])];
+  const filterRules: Rule[] = [
+    r('INPUT', [], jump('KUBE-NODEPORTS')),
+    r('INPUT', markNew, jump('KUBE-EXTERNAL-SERVICES')),
+    r('FORWARD', [], jump('KUBE-FORWARD')),
+    r('FORWARD', markNew, jump('KUBE-SERVICES')),
+    r('FORWARD', markNew, jump('KUBE-EXTERNAL-SERVICES')),
+    r('OUTPUT', markNew, jump('KUBE-SERVICES')),
+    r('KUBE-FORWARD', [m('conntrack'), o('conntrack', 'ctstate', '--ctstate', [w('INVALID')])], verdict('DROP')),
+    r('KUBE-FORWARD', [...comment('kubernetes forwarding rules'), m('mark'), o('mark', 'mark', '--mark', [w('0x4000/0x4000')])], verdict('ACCEPT')),
+    r('KUBE-FORWARD', [m('conntrack'), o('conntrack', 'ctstate', '--ctstate', [w('RELATED,ESTABLISHED')])], verdict('ACCEPT')),
+  ];
+  const natChains = ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING', 'KUBE-SERVICES', 'KUBE-NODEPORTS', 'KUBE-MARK-MASQ', 'KUBE-POSTROUTING'];
+  const natRules: Rule[] = [
+    r('PREROUTING', comment('kubernetes service portals'), jump('KUBE-SERVICES')),
+    r('OUTPUT', comment('kubernetes service portals'), jump('KUBE-SERVICES')),
+    r('POSTROUTING', comment('kubernetes postrouting rules'), jump('KUBE-POSTROUTING')),
+    r('KUBE-POSTROUTING', [m('mark'), o('mark', 'mark', '--mark', [w('0x4000/0x4000')], true)], verdict('RETURN')),
+    r('KUBE-POSTROUTING', [], ext('MARK', [o('MARK', 'xor-mark', '--xor-mark', [w('0x4000')])])),
+    r('KUBE-POSTROUTING', comment('kubernetes service traffic requiring SNAT'), ext('MASQUERADE', [])),
+    r('KUBE-MARK-MASQ', [], ext('MARK', [o('MARK', 'or-mark', '--or-mark', [w('0x4000')])])),
+  ];
+  const svcRules: Rule[] = [];
+  for (let i = 0; i < services; i++) {
+    const ip = serviceIP(i);
+    const svc = `KUBE-SVC-${i}`;
+    const extc = `KUBE-EXT-${i}`;
+    const spn = `ns${i}/svc${i}:p80`;
+    natChains.push(svc, extc);
+    natRules.push(r('KUBE-SERVICES', [...comment(`${spn} cluster IP`), ...tcpDport(80).slice(0, 2), o(null, 'destination', '-d', [addr(ip)]), tcpDport(80)[2]], jump(svc)));
+    natRules.push(r('KUBE-NODEPORTS', [...comment(spn), ...tcpDport(30000 + (i % 2768))], jump(extc)));
+    svcRules.push(r(extc, comment(`masquerade traffic for ${spn} external destinations`), jump('KUBE-MARK-MASQ')));
+    svcRules.push(r(extc, [], jump(svc)));
+    svcRules.push(r(svc, [...comment(`${spn} cluster IP`), ...tcpDport(80).slice(0, 2), o(null, 'destination', '-d', [addr(ip)]), tcpDport(80)[2], o(null, 'source', '-s', [addr('10.0.0.0/8')], true)], jump('KUBE-MARK-MASQ')));
+    for (let k = 0; k < endpoints; k++) {
+      const ep = endpointIP(i, k);
+      const sep = `KUBE-SEP-${i}-${k}`;
+      natChains.push(sep);
+      const left = endpoints - k;
+      const stat: Arg[] = left > 1 ? [m('statistic'), o('statistic', 'mode', '--mode', [w('random')]), o('statistic', 'probability', '--probability', [{ type: 'probability', text: (1 / left).toFixed(10), value: 1 / left }])] : [];
+      svcRules.push(r(svc, [...comment(`${spn} -> ${ep}:8080`), ...stat], jump(sep)));
+      svcRules.push(r(sep, [...comment(spn), o(null, 'source', '-s', [addr(ep)])], jump('KUBE-MARK-MASQ')));
+      svcRules.push(r(sep, [...comment(spn), m('tcp'), o(null, 'protocol', '-p', [w('tcp')])], ext('DNAT', [o('DNAT', 'to-destination', '--to-destination', [w(`${ep}:8080`)])])));
+    }
+  }
+  natRules.push(r('KUBE-SERVICES', [...comment('kubernetes service nodeports; NOTE: this must be the last rule in this chain'), m('addrtype'), o('addrtype', 'dst-type', '--dst-type', [w('LOCAL')])], jump('KUBE-NODEPORTS')));
+  const table = (name: string, chains: string[], commands: Rule[]): Table => ({ name, chains: decl(chains), commands, lines: [], committed: true, span: null });
+  return {
+    family: 'ipv4',
+    tables: [
+      table('filter', ['INPUT', 'FORWARD', 'OUTPUT', 'KUBE-SERVICES', 'KUBE-EXTERNAL-SERVICES', 'KUBE-NODEPORTS', 'KUBE-FORWARD'], filterRules),
+      table('nat', natChains, [...natRules, ...svcRules]),
+    ],
+    outer: [],
+  };
+}
+
+/** Deterministic packets: pods and outside clients to service IPs and node ports. */
+export function packets(services: number, n: number, seed = 7): PacketSpec[] {
+  let s = seed >>> 0;
+  const rnd = () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s;
+  };
+  const out: PacketSpec[] = [];
+  for (let k = 0; k < n; k++) {
+    const i = rnd() % services;
+    const x = rnd();
+    const sourceIP = x % 4 === 0 ? `203.0.113.${x % 250}` : `10.${x % 60}.${(x >> 8) & 255}.${(x >>> 16) % 250}`;
+    const nodePort = x % 16 === 5;
+    out.push({ protocol: 'tcp', sourceIP, sourcePort: 1024 + (x % 60000), destIP: nodePort ? NODE_IP : serviceIP(i), destPort: nodePort ? 30000 + (i % 2768) : 80 });
+  }
+  return out;
+}
+
+function measure(services: number, endpoints: number, n: number): { pps: number; compileMs: number; rules: number; outcomes: number } {
+  const t0 = performance.now();
+  const rs = compileRuleset(kubeRuleset(services, endpoints));
+  const compileMs = performance.now() - t0;
+  const env = buildEnv(simpleNode([NODE_IP]), 'ipv4');
+  const ps = packets(services, n);
+  // Warm up the JIT on a slice first.
+  for (let k = 0; k < Math.min(2000, n); k++) tracePacket(rs, env, ps[k]);
+  let outcomes = 0;
+  const t1 = performance.now();
+  for (const p of ps) outcomes += tracePacket(rs, env, p).outcomes.length;
+  const secs = (performance.now() - t1) / 1000;
+  return { pps: Math.round(n / secs), compileMs: Math.round(compileMs), rules: rs.ruleCount, outcomes };
+}
+
+export async function benchTrace(): Promise<Record<string, number | string>> {
+  const n = Number(process.env.KPSIM_BENCH_PACKETS ?? 100_000);
+  const big = measure(10_000, 10, n);
+  const small = measure(100, 10, n);
+  return {
+    'trace packets': n,
+    'trace 10k svc x 10 ep rules': big.rules,
+    'trace 10k svc compile ms': big.compileMs,
+    'trace 10k svc packets/s': big.pps,
+    'trace 100 svc packets/s': small.pps,
+    'trace cost ratio 10k/100': Number((small.pps / big.pps).toFixed(2)),
+    'trace outcomes per packet': Number((big.outcomes / n).toFixed(2)),
+  };
+}
