@@ -5,3 +5,4 @@ export { parseIptablesSave, guessFamily, type ParseOptions, type ParseResult } f
 export { renderRestore, renderRule } from './render-restore.js';
 export type { IptCode } from './codes.js';
 export { renderSave, renderSaveRule, renderKernelRuleset } from './render-save.js';
+export { MATCH_MODULES, TARGET_MODULES } from './spec.js';
