@@ -19,6 +19,8 @@ export interface Conn {
   reply: Tuple;
   dnat: boolean;
   snat: boolean;
+  /** The source NAT came from MASQUERADE. */
+  masqueraded: boolean;
   dstManipDone: boolean;
   srcManipDone: boolean;
   seenReply: boolean;
@@ -50,6 +52,7 @@ export function newConn(p: Packet): Conn {
     reply: { src: p.dst, sport: p.dport, dst: p.src, dport: p.sport },
     dnat: false,
     snat: false,
+    masqueraded: false,
     dstManipDone: false,
     srcManipDone: false,
     seenReply: false,

@@ -253,6 +253,7 @@ function applyTarget(w: Walk, r: CompiledRule): void {
         const addr = dev ? w.ctx.env.sourceAddress(dev, w.pkt.dst) : null;
         if (addr === null) return stop(w, 'DROP', `MASQUERADE: ${dev ?? 'no output interface'} has no address`);
         c.reply.dst = addr;
+        c.masqueraded = true;
         w.masquerade = true;
       } else if (spec?.fromAddr != null) c.reply.dst = spec.fromAddr;
       if (spec?.fromPort != null) c.reply.dport = spec.fromPort;
@@ -297,6 +298,7 @@ function applyManip(w: Walk, m: 'dst' | 'src'): void {
     if (w.dir === 'original' && c.dnat) {
       p.dst = c.reply.src;
       p.dport = c.reply.sport;
+      w.dnat = true;
     } else if (w.dir === 'reply' && c.snat) {
       p.dst = c.orig.src;
       p.dport = c.orig.sport;
@@ -306,6 +308,8 @@ function applyManip(w: Walk, m: 'dst' | 'src'): void {
     if (w.dir === 'original' && c.snat) {
       p.src = c.reply.dst;
       p.sport = c.reply.dport;
+      w.snat = true;
+      w.masquerade ||= c.masqueraded;
     } else if (w.dir === 'reply' && c.dnat) {
       p.src = c.orig.dst;
       p.sport = c.orig.dport;

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { kubeRuleset, NODE_IP, packets, serviceIP } from '../../bench/trace.js';
+import { compileRuleset } from '../../src/packetsim/compile.js';
+import { buildEnv, simpleNode } from '../../src/packetsim/env.js';
+import { traceJson } from '../../src/packetsim/output.js';
+import { tracePacket, type PacketSpec } from '../../src/packetsim/trace.js';
+
+const ENV = buildEnv(simpleNode([NODE_IP]), 'ipv4');
+import type { Rule, Ruleset } from '../../src/iptables/ir.js';
+import { rule } from './ir-builder.js';
+
+/** The generated ruleset plus rules without a -d / --dport key in the middle of indexed chains. */
+function withGenericRules(rs: Ruleset): Ruleset {
+  const extra: Record<string, Rule[]> = {
+    'KUBE-SERVICES': [rule('-A KUBE-SERVICES -s 10.0.0.2/32 -j KUBE-MARK-MASQ'), rule('-A KUBE-SERVICES -s 10.0.0.3/32 -p tcp -d 172.16.0.40/32 --dport 80 -j KUBE-MARK-MASQ')],
+    'KUBE-NODEPORTS': [rule('-A KUBE-NODEPORTS -s 203.0.113.9/32 -j KUBE-MARK-MASQ'), rule('-A KUBE-NODEPORTS -m statistic --mode random --probability 0.5 -p tcp -m tcp --dport 30040 -j KUBE-MARK-MASQ')],
+  };
+  const tables = rs.tables.map((t) => {
+    if (t.name !== 'nat') return t;
+    const commands = [...t.commands];
+    for (const [chain, rules] of Object.entries(extra)) {
+      const at = commands.findIndex((c, i) => c.kind === 'rule' && c.chain === chain && i > 0 && commands.filter((d, j) => j < i && d.kind === 'rule' && d.chain === chain).length === 30);
+      commands.splice(at, 0, ...rules);
+    }
+    return { ...t, commands };
+  });
+  return { ...rs, tables };
+}
+
+const IR = withGenericRules(kubeRuleset(60, 3));
+const INDEXED = compileRuleset(IR, { index: true });
+const PLAIN = compileRuleset(IR, { index: false });
+
+const EDGE: PacketSpec[] = [
+  { protocol: 'tcp', sourceIP: '10.0.0.2', destIP: serviceIP(0), destPort: 80 },
+  { protocol: 'tcp', sourceIP: '10.0.0.2', destIP: serviceIP(59), destPort: 81 },
+  { protocol: 'udp', sourceIP: '10.0.0.2', destIP: serviceIP(7), destPort: 80 },
+  { protocol: 'tcp', sourceIP: '203.0.113.9', destIP: NODE_IP, destPort: 30007 },
+  { protocol: 'tcp', sourceIP: NODE_IP, destIP: '127.0.0.1', destPort: 30003 },
+  { protocol: 'tcp', sourceIP: '10.0.0.2', destIP: '172.16.9.9', destPort: 80 },
+  { protocol: 'tcp', sourceIP: '10.0.0.3', destIP: serviceIP(40), destPort: 80 },
+  { protocol: 'tcp', sourceIP: '203.0.113.9', destIP: NODE_IP, destPort: 30040 },
+  { protocol: 'tcp', sourceIP: '203.0.113.8', destIP: NODE_IP, destPort: 30040 },
+  ...Array.from({ length: 60 }, (_, i): PacketSpec => ({ protocol: 'tcp', sourceIP: '10.0.0.2', destIP: serviceIP(i), destPort: 80 })),
+];
+
+describe('chain index', () => {
+  it('indexes the long chains', () => {
+    const nat = INDEXED.tables.get('nat')!;
+    const svc = nat.chains.get('KUBE-SERVICES')!;
+    expect(svc.select({ pkt: { dst: 0 } } as never).length).toBeLessThan(svc.rules.length);
+    const plainSvc = PLAIN.tables.get('nat')!.chains.get('KUBE-SERVICES')!;
+    expect(plainSvc.select({ pkt: { dst: 0 } } as never).length).toBe(plainSvc.rules.length);
+  });
+
+  it.each([...EDGE, ...packets(60, 300, 11)].map((p, i) => ({ name: `${i}: ${p.protocol} ${p.sourceIP} -> ${p.destIP}:${p.destPort}`, p })))(
+    'gives the plain evaluator\'s result: $name',
+    ({ p }) => {
+      const a = traceJson(tracePacket(INDEXED, ENV, p, { explain: false }));
+      const b = traceJson(tracePacket(PLAIN, ENV, p, { explain: false }));
+      expect(a).toEqual(b);
+    },
+  );
+});
