@@ -1,13 +1,13 @@
 // kube-proxy's chain names are pure functions of the service port name (and endpoint):
 // prefix + the first 16 characters of base32(SHA-256(servicePortName + protocol [+ endpoint]))
 // (pkg/proxy/iptables/proxier.go portProtoHash, servicePortEndpointChainName).
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
 /** The first 16 base32 characters of a digest: exactly its first 10 bytes (80 bits). */
 export function hash16(text: string): string {
-  const d = createHash('sha256').update(text).digest();
+  const d = hash('sha256', text, 'buffer');
   let out = '';
   let bits = 0;
   let acc = 0;

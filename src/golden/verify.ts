@@ -4,7 +4,7 @@ import YAML from 'yaml';
 import { DiagnosticSink, type Diagnostic } from '../diag/diagnostic.js';
 import { compileCluster, type Compiled } from '../compiler/index.js';
 import type { SyncHistory, SyncState } from '../compiler/iptables/index.js';
-import { ruleLine } from '../compiler/iptables/restore.js';
+import { chainLines } from '../compiler/iptables/restore.js';
 import { loadCluster } from '../model/load.js';
 import type { Cluster } from '../model/types.js';
 import { stepSync, type CaseFiles } from './case.js';
@@ -106,7 +106,7 @@ function checkRestore(label: string, step: CaseFiles, compiled: Compiled): Check
   if (partial !== undefined && partialYaml !== undefined) {
     const p = YAML.parse(partialYaml) as { table: 'filter' | 'nat'; chain: string };
     const table = compiled.iptables.data[p.table];
-    const actual = table ? table.rules.filter((r) => r.chain === p.chain).map((r) => ruleLine(r) + '\n').join('') : '';
+    const actual = table ? chainLines(table, p.chain).map((l) => l + '\n').join('') : '';
     out.push(compare(`${label}: iptables-partial.txt (${p.table} ${p.chain})`, `${step.dir}/iptables-partial.txt`, partial, actual));
   }
   const checks = step.files.get('checks.yaml');
@@ -145,8 +145,8 @@ function lineChecks(label: string, file: string, c: LineChecks, compiled: Compil
     out.push({ name: `${label}: restore input lacks '${s}'`, file, status: compiled.restore.includes(s) ? 'fail' : 'pass', expected: `no '${s}'`, actual: compiled.restore });
   }
   if (c.table && c.chain && c.ruleWithDestination !== undefined && c.expectedPresent !== undefined) {
-    const rules = compiled.iptables.data[c.table].rules.filter((r) => r.chain === c.chain);
-    const present = rules.some((r) => r.args.some((a, i) => a === '-d' && r.args[i + 1] === c.ruleWithDestination));
+    const rules = compiled.iptables.data[c.table].rules.get(c.chain) ?? [];
+    const present = rules.some((r) => ` ${r} `.includes(` -d ${c.ruleWithDestination} `));
     out.push({
       name: `${label}: ${c.table} ${c.chain} rule with -d ${c.ruleWithDestination} ${c.expectedPresent ? 'present' : 'absent'}`,
       file,

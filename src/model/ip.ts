@@ -25,19 +25,24 @@ export interface ParsedCIDR {
 
 const V4_SLOPPY = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 
-function v4(text: string): { addr: Address4; sloppy: boolean } | null {
+// Dotted quads are read here rather than by ip-address, which refuses leading zeros; this is
+// also the hot path of planning (one call per endpoint).
+function v4(text: string): ParsedIP | null {
   const m = V4_SLOPPY.exec(text);
   if (!m) return null;
-  const octets = m.slice(1, 5).map((o) => Number.parseInt(o, 10));
-  if (octets.some((o) => o > 255)) return null;
-  const canonical = octets.join('.');
-  return { addr: new Address4(canonical), sloppy: canonical !== text };
+  const a = +m[1];
+  const b = +m[2];
+  const c = +m[3];
+  const d = +m[4];
+  if (a > 255 || b > 255 || c > 255 || d > 255) return null;
+  const canonical = `${a}.${b}.${c}.${d}`;
+  return { family: 'ipv4', text: canonical, value: BigInt(((a << 24) >>> 0) + (b << 16) + (c << 8) + d), sloppy: canonical !== text };
 }
 
 export function parseIP(text: string): ParsedIP | null {
   if (text.includes('/')) return null;
   const a = v4(text);
-  if (a) return { family: 'ipv4', text: a.addr.correctForm(), value: a.addr.bigInt(), sloppy: a.sloppy };
+  if (a) return a;
   if (!text.includes(':') || !Address6.isValid(text) || text.includes('%')) return null;
   const b = new Address6(text);
   return { family: 'ipv6', text: b.correctForm(), value: b.bigInt(), sloppy: false };

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { endpointChainName, hash16, serviceChainName } from '../../src/compiler/hash.js';
 import { probability } from '../../src/compiler/iptables/emit-service.js';
 import { hostSetup } from '../../src/compiler/iptables/host.js';
-import { canonicalize } from '../../src/compiler/iptables/restore.js';
+import { addRule, canonicalize, emptyTable, ruleComment } from '../../src/compiler/iptables/restore.js';
 import { masqueradeMark } from '../../src/compiler/settings.js';
 
 describe('chain names', () => {
@@ -44,20 +44,21 @@ describe('masquerade mark', () => {
 
 describe('canonical order', () => {
   it('sorts KUBE-SERVICES by service name, keeps the nodeports jump last and other chains in order', () => {
-    const t = canonicalize({
-      name: 'nat',
-      chains: ['KUBE-SVC-B', 'KUBE-SERVICES', 'OTHER', 'KUBE-NODEPORTS', 'KUBE-MARK-MASQ'],
-      rules: [
-        { chain: 'KUBE-SERVICES', args: ['-m', 'comment', '--comment', '"kubernetes service nodeports; NOTE: this must be the last rule in this chain"'] },
-        { chain: 'KUBE-SVC-B', args: ['2'] },
-        { chain: 'KUBE-SERVICES', args: ['-m', 'comment', '--comment', '"ns2/b cluster IP"'] },
-        { chain: 'KUBE-SVC-B', args: ['1'] },
-        { chain: 'KUBE-SERVICES', args: ['-m', 'comment', '--comment', '"ns1/a:p cluster IP"'] },
-      ],
-      deleted: [],
-    });
-    expect(t.chains).toEqual(['KUBE-NODEPORTS', 'KUBE-SERVICES', 'KUBE-MARK-MASQ', 'KUBE-SVC-B', 'OTHER']);
-    expect(t.rules.map((r) => r.args.at(-1))).toEqual(['"ns1/a:p cluster IP"', '"ns2/b cluster IP"', '"kubernetes service nodeports; NOTE: this must be the last rule in this chain"', '2', '1']);
+    const t = emptyTable('nat');
+    t.chains.push('KUBE-SVC-B', 'KUBE-SERVICES', 'OTHER', 'KUBE-NODEPORTS', 'KUBE-MARK-MASQ');
+    addRule(t, 'KUBE-SERVICES', '-m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain"');
+    addRule(t, 'KUBE-SVC-B', '2');
+    addRule(t, 'KUBE-SERVICES', '-m comment --comment "ns2/b cluster IP"');
+    addRule(t, 'KUBE-SVC-B', '1');
+    addRule(t, 'KUBE-SERVICES', '-m comment --comment "ns1/a:p cluster IP"');
+    addRule(t, 'KUBE-NODEPORTS', '-m comment --comment ns1/a:p');
+    const c = canonicalize(t);
+    expect(c.chains).toEqual(['KUBE-NODEPORTS', 'KUBE-SERVICES', 'KUBE-MARK-MASQ', 'KUBE-SVC-B', 'OTHER']);
+    expect([...c.rules].map(([chain, rules]) => [chain, rules.map((r) => ruleComment(r) ?? r)])).toEqual([
+      ['KUBE-NODEPORTS', ['ns1/a:p']],
+      ['KUBE-SERVICES', ['ns1/a:p cluster IP', 'ns2/b cluster IP', 'kubernetes service nodeports; NOTE: this must be the last rule in this chain']],
+      ['KUBE-SVC-B', ['2', '1']],
+    ]);
   });
 });
 

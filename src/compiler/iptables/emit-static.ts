@@ -2,7 +2,7 @@
 // KUBE-FIREWALL (route_localnet guard), KUBE-FORWARD, and the KUBE-SERVICES tail into
 // KUBE-NODEPORTS (syncProxyRules in pkg/proxy/iptables/proxier.go).
 import type { ProxierSettings } from '../settings.js';
-import type { RestoreData } from './restore.js';
+import { addRule, type RestoreData } from './restore.js';
 
 export const FILTER_CHAINS = ['KUBE-SERVICES', 'KUBE-EXTERNAL-SERVICES', 'KUBE-FORWARD', 'KUBE-NODEPORTS', 'KUBE-PROXY-FIREWALL'];
 export const NAT_CHAINS = ['KUBE-SERVICES', 'KUBE-NODEPORTS', 'KUBE-POSTROUTING', 'KUBE-MARK-MASQ'];
@@ -14,50 +14,37 @@ export function emitHead(out: RestoreData, s: ProxierSettings): void {
   out.filter.chains.push(...FILTER_CHAINS);
   out.nat.chains.push(...NAT_CHAINS);
   const mark = s.masqueradeMark;
-  out.nat.rules.push(
-    { chain: 'KUBE-POSTROUTING', args: ['-m', 'mark', '!', '--mark', `${mark}/${mark}`, '-j', 'RETURN'] },
-    // Clear the mark so a packet that traverses the stack again is not masqueraded twice.
-    { chain: 'KUBE-POSTROUTING', args: ['-j', 'MARK', '--xor-mark', mark] },
-    {
-      chain: 'KUBE-POSTROUTING',
-      args: ['-m', 'comment', '--comment', '"kubernetes service traffic requiring SNAT"', '-j', 'MASQUERADE', ...(s.randomFully ? ['--random-fully'] : [])],
-    },
-    { chain: 'KUBE-MARK-MASQ', args: ['-j', 'MARK', '--or-mark', mark] },
-  );
+  addRule(out.nat, 'KUBE-POSTROUTING', `-m mark ! --mark ${mark}/${mark} -j RETURN`);
+  // Clear the mark so a packet that traverses the stack again is not masqueraded twice.
+  addRule(out.nat, 'KUBE-POSTROUTING', `-j MARK --xor-mark ${mark}`);
+  addRule(out.nat, 'KUBE-POSTROUTING', `-m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE${s.randomFully ? ' --random-fully' : ''}`);
+  addRule(out.nat, 'KUBE-MARK-MASQ', `-j MARK --or-mark ${mark}`);
   if (s.family === 'ipv4' && s.localhostNodePorts) {
     // route_localnet opens 127.0.0.0/8 to the outside (issue 90259); this rule closes it again.
     out.filter.chains.push('KUBE-FIREWALL');
-    out.filter.rules.push({
-      chain: 'KUBE-FIREWALL',
-      args: ['-m', 'comment', '--comment', '"block incoming localnet connections"', '-d', '127.0.0.0/8', '!', '-s', '127.0.0.0/8', '-m', 'conntrack', '!', '--ctstate', 'RELATED,ESTABLISHED,DNAT', '-j', 'DROP'],
-    });
+    addRule(
+      out.filter,
+      'KUBE-FIREWALL',
+      '-m comment --comment "block incoming localnet connections" -d 127.0.0.0/8 ! -s 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP',
+    );
   }
 }
 
-const NODEPORTS_COMMENT = '"kubernetes service nodeports; NOTE: this must be the last rule in this chain"';
+const NODEPORTS_COMMENT = '-m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain"';
 
 export function emitTail(out: RestoreData, s: ProxierSettings): void {
   if (s.nodePortIPs === null) {
-    const dst = ['-m', 'addrtype', '--dst-type', 'LOCAL'];
     // Localhost NodePorts never work on IPv6, and on IPv4 only with route_localnet.
-    if (s.family === 'ipv6') dst.push('!', '-d', '::1/128');
-    else if (!s.localhostNodePorts) dst.push('!', '-d', '127.0.0.0/8');
-    out.nat.rules.push({ chain: 'KUBE-SERVICES', args: ['-m', 'comment', '--comment', NODEPORTS_COMMENT, ...dst, '-j', 'KUBE-NODEPORTS'] });
+    const notLocalhost = s.family === 'ipv6' ? ' ! -d ::1/128' : s.localhostNodePorts ? '' : ' ! -d 127.0.0.0/8';
+    addRule(out.nat, 'KUBE-SERVICES', `${NODEPORTS_COMMENT} -m addrtype --dst-type LOCAL${notLocalhost} -j KUBE-NODEPORTS`);
   } else {
-    for (const ip of s.nodePortIPs) {
-      out.nat.rules.push({ chain: 'KUBE-SERVICES', args: ['-m', 'comment', '--comment', NODEPORTS_COMMENT, '-d', ip.text, '-j', 'KUBE-NODEPORTS'] });
-    }
+    for (const ip of s.nodePortIPs) addRule(out.nat, 'KUBE-SERVICES', `${NODEPORTS_COMMENT} -d ${ip.text} -j KUBE-NODEPORTS`);
   }
   // Without nf_conntrack_tcp_be_liberal, INVALID packets would reset connections (issue 74839).
   if (!s.tcpBeLiberal) {
-    out.filter.rules.push({
-      chain: 'KUBE-FORWARD',
-      args: ['-m', 'conntrack', '--ctstate', 'INVALID', ...(s.nfacct ? ['-m', 'nfacct', '--nfacct-name', NFACCT_INVALID] : []), '-j', 'DROP'],
-    });
+    addRule(out.filter, 'KUBE-FORWARD', `-m conntrack --ctstate INVALID${s.nfacct ? ` -m nfacct --nfacct-name ${NFACCT_INVALID}` : ''} -j DROP`);
   }
   const mark = s.masqueradeMark;
-  out.filter.rules.push(
-    { chain: 'KUBE-FORWARD', args: ['-m', 'comment', '--comment', '"kubernetes forwarding rules"', '-m', 'mark', '--mark', `${mark}/${mark}`, '-j', 'ACCEPT'] },
-    { chain: 'KUBE-FORWARD', args: ['-m', 'comment', '--comment', '"kubernetes forwarding conntrack rule"', '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', '-j', 'ACCEPT'] },
-  );
+  addRule(out.filter, 'KUBE-FORWARD', `-m comment --comment "kubernetes forwarding rules" -m mark --mark ${mark}/${mark} -j ACCEPT`);
+  addRule(out.filter, 'KUBE-FORWARD', '-m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT');
 }

@@ -40,32 +40,30 @@ export function compileIptables(plans: readonly ServicePortPlan[], s: ProxierSet
   const totalEndpoints = plans.reduce((n, p) => n + p.allEndpoints.length, 0);
   const largeCluster = totalEndpoints > LARGE_CLUSTER_ENDPOINTS;
   const active = new Set<string>();
+  const discard = emptyTable('nat');
   for (const p of plans) {
-    const r = emitService(p, s, largeCluster);
-    out.nat.rules.push(...r.natEntry);
-    out.filter.rules.push(...r.filter);
-    for (const c of r.natChains) active.add(c);
     const skip = !!history?.changedServices && !history.changedServices.has(`${p.service.namespace}/${p.service.name}`);
-    if (!skip) {
-      out.nat.chains.push(...r.natChains);
-      out.nat.rules.push(...r.natRules);
-    }
+    const target = skip ? discard : out.nat;
+    if (skip) discard.rules.clear();
+    const chains = emitService(p, s, largeCluster, { filter: out.filter, natEntry: out.nat, natChains: target });
+    for (const c of chains) active.add(c);
+    if (!skip) out.nat.chains.push(...chains);
   }
-  // Chains that exist but are no longer used are flushed (declared) and deleted.
-  let natChains: Set<string> = new Set([...active]);
+  // Chains that exist in the kernel but are no longer used are flushed (declared) and deleted.
+  const natChains = new Set(active);
   if (history) {
-    if (!largeCluster || history.cleanupDue) {
-      for (const c of history.previous.natChains) {
-        if (!active.has(c) && isServiceChainName(c)) {
-          out.nat.chains.push(c);
-          out.nat.deleted.push(c);
-        }
+    const cleanup = !largeCluster || history.cleanupDue;
+    for (const c of history.previous.natChains) {
+      if (active.has(c) || !isServiceChainName(c)) continue;
+      if (cleanup) {
+        out.nat.chains.push(c);
+        out.nat.deleted.push(c);
+      } else {
+        natChains.add(c);
       }
-    } else {
-      for (const c of history.previous.natChains) if (isServiceChainName(c)) natChains.add(c);
     }
   }
   emitTail(out, s);
-  natChains = new Set([...natChains, ...out.nat.chains.filter((c) => !out.nat.deleted.includes(c))]);
+  for (const c of out.nat.chains) if (!out.nat.deleted.includes(c)) natChains.add(c);
   return { data: { filter: canonicalize(out.filter), nat: canonicalize(out.nat) }, largeClusterMode: largeCluster, state: { natChains } };
 }

@@ -1,18 +1,16 @@
-// kube-proxy's iptables-restore input as data: per table, the chain lines, the rules (argument
-// lists exactly as kube-proxy writes them), and the chains to delete. Rendering and the
-// canonical order of kube-proxy's own tests (proxier_test.go sortIPTablesRules) live here.
+// kube-proxy's iptables-restore input as data: per table, the declared chains, each chain's rules
+// (the text after `-A CHAIN`, exactly as kube-proxy writes it), and the chains to delete.
+// Rendering and the canonical order of kube-proxy's own tests (sortIPTablesRules in
+// proxier_test.go) live here.
 
 export type TableName = 'filter' | 'nat';
 
-export interface RestoreRule {
-  readonly chain: string;
-  readonly args: readonly string[];
-}
-
 export interface RestoreTable {
   readonly name: TableName;
+  /** Chain lines (`:NAME - [0:0]`), in declaration order until canonicalized. */
   readonly chains: string[];
-  readonly rules: RestoreRule[];
+  /** Rules per chain, in the order they were written; a chain may have rules without a chain line (partial syncs). */
+  readonly rules: Map<string, string[]>;
   readonly deleted: string[];
 }
 
@@ -22,50 +20,86 @@ export interface RestoreData {
 }
 
 export function emptyTable(name: TableName): RestoreTable {
-  return { name, chains: [], rules: [], deleted: [] };
+  return { name, chains: [], rules: new Map(), deleted: [] };
 }
 
-export function ruleLine(r: RestoreRule): string {
-  return r.args.length > 0 ? `-A ${r.chain} ${r.args.join(' ')}` : `-A ${r.chain}`;
+/** Appends one rule (`text` is everything after `-A CHAIN `). */
+export function addRule(t: RestoreTable, chain: string, text: string): void {
+  const list = t.rules.get(chain);
+  if (list) list.push(text);
+  else t.rules.set(chain, [text]);
 }
 
-/** The restore text: `*filter` before `*nat`, chain lines, rules, `-X` lines, `COMMIT`. */
+export function ruleLine(chain: string, text: string): string {
+  return text ? `-A ${chain} ${text}` : `-A ${chain}`;
+}
+
+/** The rule lines of one chain, as `-A` lines. */
+export function chainLines(t: RestoreTable, chain: string): string[] {
+  return (t.rules.get(chain) ?? []).map((r) => ruleLine(chain, r));
+}
+
+export function ruleCount(t: RestoreTable): number {
+  let n = 0;
+  for (const list of t.rules.values()) n += list.length;
+  return n;
+}
+
+/** The restore text: `*filter` before `*nat`; chain lines, rules chain by chain, `-X` lines, `COMMIT`. */
 export function renderRestore(data: RestoreData): string {
-  let out = '';
+  const parts: string[] = [];
   for (const t of [data.filter, data.nat]) {
-    out += `*${t.name}\n`;
-    for (const c of t.chains) out += `:${c} - [0:0]\n`;
-    for (const r of t.rules) out += ruleLine(r) + '\n';
-    for (const c of t.deleted) out += `-X ${c}\n`;
-    out += 'COMMIT\n';
+    parts.push(`*${t.name}\n`);
+    for (const c of t.chains) parts.push(`:${c} - [0:0]\n`);
+    for (const [chain, list] of t.rules) {
+      const head = `-A ${chain} `;
+      for (const r of list) parts.push(r ? head + r + '\n' : `-A ${chain}\n`);
+    }
+    for (const c of t.deleted) parts.push(`-X ${c}\n`);
+    parts.push('COMMIT\n');
   }
-  return out;
+  return parts.join('');
 }
 
-function chainRank(name: string): [number, string] {
-  if (name === 'KUBE-NODEPORTS') return [0, ''];
-  if (name === 'KUBE-SERVICES') return [1, ''];
-  return [name.startsWith('KUBE-') ? 2 : 3, name];
+/** Sort key of a chain in the canonical order: KUBE-NODEPORTS, KUBE-SERVICES, KUBE-*, the rest. */
+function chainKey(name: string): string {
+  if (name === 'KUBE-NODEPORTS') return '0';
+  if (name === 'KUBE-SERVICES') return '1';
+  return (name.startsWith('KUBE-') ? '2' : '3') + name;
 }
 
 export function compareChains(a: string, b: string): number {
-  const [ra, na] = chainRank(a);
-  const [rb, nb] = chainRank(b);
-  if (ra !== rb) return ra - rb;
-  return na < nb ? -1 : na > nb ? 1 : 0;
+  const ka = chainKey(a);
+  const kb = chainKey(b);
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+}
+
+/** Sorts chain names canonically with the engine's own string sort (no comparator callback). */
+export function sortChains(names: Iterable<string>): string[] {
+  const keys: string[] = [];
+  for (const n of names) keys.push(chainKey(n));
+  keys.sort();
+  return keys.map((k) => (k === '0' ? 'KUBE-NODEPORTS' : k === '1' ? 'KUBE-SERVICES' : k.slice(1)));
 }
 
 const LAST_RULE_MARK = 'must be the last rule';
 
-/** The comment of a rule as written (quotes removed), or null. */
-export function ruleComment(args: readonly string[]): string | null {
-  for (let i = 0; i + 1 < args.length; i++) {
-    if (args[i] === '--comment') {
-      const c = args[i + 1];
-      return c.length >= 2 && c.startsWith('"') && c.endsWith('"') ? c.slice(1, -1) : c;
-    }
+/** The comment of a rule as kube-proxy writes it (quotes removed), or null. */
+export function ruleComment(text: string): string | null {
+  let at: number;
+  if (text.startsWith('--comment ')) at = 0;
+  else {
+    const i = text.indexOf(' --comment ');
+    if (i < 0) return null;
+    at = i + 1;
   }
-  return null;
+  const start = at + '--comment '.length;
+  if (text[start] === '"') {
+    const end = text.indexOf('"', start + 1);
+    return text.slice(start + 1, end < 0 ? text.length : end);
+  }
+  const end = text.indexOf(' ', start);
+  return text.slice(start, end < 0 ? text.length : end);
 }
 
 function serviceNameOfComment(c: string): string {
@@ -81,27 +115,18 @@ function serviceNameOfComment(c: string): string {
  * order is stable; every conformance file is a fixed point of it.
  */
 export function canonicalize(t: RestoreTable): RestoreTable {
-  const chains = [...t.chains].sort(compareChains);
-  const byChain = new Map<string, RestoreRule[]>();
-  for (const r of t.rules) {
-    const list = byChain.get(r.chain);
-    if (list) list.push(r);
-    else byChain.set(r.chain, [r]);
-  }
-  const order = [...byChain.keys()].sort(compareChains);
-  const rules: RestoreRule[] = [];
-  for (const chain of order) {
-    let list = byChain.get(chain)!;
+  const rules = new Map<string, string[]>();
+  for (const chain of sortChains(t.rules.keys())) {
+    let list = t.rules.get(chain)!;
     if (chain === 'KUBE-NODEPORTS' || chain === 'KUBE-SERVICES') {
       const keyed = list.map((r, i) => {
-        const c = ruleComment(r.args) ?? '';
+        const c = ruleComment(r) ?? '';
         return { r, i, last: c.includes(LAST_RULE_MARK), name: serviceNameOfComment(c) };
       });
       keyed.sort((a, b) => (a.last !== b.last ? (a.last ? 1 : -1) : a.name < b.name ? -1 : a.name > b.name ? 1 : a.i - b.i));
       list = keyed.map((k) => k.r);
     }
-    rules.push(...list);
+    rules.set(chain, list);
   }
-  const deleted = [...t.deleted].sort(compareChains);
-  return { name: t.name, chains, rules, deleted };
+  return { name: t.name, chains: sortChains(t.chains), rules, deleted: sortChains(t.deleted) };
 }

@@ -1,12 +1,12 @@
 // Rule counts per table and chain, for `kpsim compile --stats`.
-import type { RestoreData } from './restore.js';
+import { ruleCount, type RestoreData } from './restore.js';
 
 export function ruleStats(data: RestoreData): string {
   let out = '';
   for (const t of [data.filter, data.nat]) {
     const counts = new Map<string, number>(t.chains.map((c) => [c, 0]));
-    for (const r of t.rules) counts.set(r.chain, (counts.get(r.chain) ?? 0) + 1);
-    out += `${t.name}: ${t.chains.length} chains, ${t.rules.length} rules\n`;
+    for (const [chain, list] of t.rules) counts.set(chain, list.length);
+    out += `${t.name}: ${t.chains.length} chains, ${ruleCount(t)} rules\n`;
     const byPrefix = new Map<string, { chains: number; rules: number }>();
     for (const [chain, n] of counts) {
       const prefix = /^KUBE-(SVC|SVL|EXT|FW|SEP)-/.test(chain) ? chain.slice(0, chain.indexOf('-', 5) + 1) + '*' : chain;
