@@ -126,7 +126,8 @@ function popFrame(w: Walk, explicit: boolean): void {
   if (!explicit && w.ctx.opts.explain && w.frames.length > 0) record(w, 'return', f.chain, null);
   if (w.frames.length > 0) return;
   const base = w.base!;
-  record(w, 'policy', base, null);
+  // An empty built-in chain says nothing; its policy is only worth a line when it drops.
+  if (base.rules.length > 0 || base.policy === 'DROP') record(w, 'policy', base, null);
   if (base.policy === 'DROP') w.verdict = 'DROP';
 }
 

@@ -1,0 +1,345 @@
+// `kpsim trace`: where does this packet go, and why. The rules come from a compiled cluster (the
+// same inputs and flags as `kpsim compile`) or from any iptables-save dump (--rules); the packet
+// from --src/--dst or a --flows file. Only this file touches the file system for the simulator.
+import type { Command } from 'commander';
+import { LineCounter, parseDocument, isSeq, isMap, type Node as YamlNode } from 'yaml';
+import type { Diagnostic } from '../diag/diagnostic.js';
+import type { Family, Ruleset } from '../iptables/ir.js';
+import { familyOfText } from '../packetsim/addr.js';
+import { compileRuleset } from '../packetsim/compile.js';
+import { buildEnv, parseInterfacesText, simpleNode, type NodeEnv, type NodeSpec } from '../packetsim/env.js';
+import { parseIpsetSave, type IpsetDb } from '../packetsim/ipset.js';
+import { ANSI, formatHuman, PLAIN, traceJson } from '../packetsim/output.js';
+import type { Protocol } from '../packetsim/packet.js';
+import { sampleOutcomes } from '../packetsim/sample.js';
+import { traceFlows, tracePacket, TraceInputError, TooManyPaths, type FlowSpec } from '../packetsim/trace.js';
+import type { CompiledRuleset } from '../packetsim/types.js';
+import { action, emit, InputError, printDiagnostics, readInputs, UsageError, useColor, type InputFile } from './common.js';
+import { addClusterFlags, loadAndCompile, type ClusterFlags } from './load-cluster.js';
+
+interface TraceFlags extends ClusterFlags {
+  rules?: string;
+  src?: string;
+  dst?: string;
+  via?: string;
+  protocol: string;
+  inIface?: string;
+  mark?: string;
+  flows?: string;
+  json?: boolean;
+  ipsets?: string;
+  interfaces?: string;
+  sample?: string;
+  seed?: string;
+  index: boolean;
+  output?: string;
+}
+
+const PROTOCOLS = ['tcp', 'udp', 'sctp', 'icmp'] as const;
+const VIAS = ['clusterip', 'nodeport', 'loadbalancer', 'externalip'] as const;
+
+export function registerTrace(program: Command): void {
+  const cmd = program
+    .command('trace')
+    .description('trace packets through the node\'s netfilter rules: every outcome with its exact probability')
+    .argument('[inputs...]', 'cluster YAML/JSON files or directories (compiled as by kpsim compile), or - for stdin')
+    .option('--rules <file>', 'trace through an iptables-save / ip6tables-save dump instead of a compiled cluster')
+    .option('--src <ip[:port]>', 'the packet source (a local address starts in OUTPUT)')
+    .option('--dst <ip:port|ns/name[:port]>', 'the destination address, or a Service and port name/number')
+    .option('--via <kind>', `with --dst NS/NAME: ${VIAS.join(', ')}`, 'clusterip')
+    .option('-p, --protocol <proto>', PROTOCOLS.join(', '), 'tcp')
+    .option('--in-iface <name>', 'the interface the packet arrives on (makes it a received packet)')
+    .option('--mark <n>', 'the packet mark at the start')
+    .option('--flows <file>', "a YAML list of packets in kube-proxy's flow-test shape; state persists between them")
+    .option('--json', 'one JSON object per packet')
+    .option('--ipsets <file>', 'ipset contents (`ipset save` output) for -m set')
+    .option('--interfaces <spec>', 'the node\'s interfaces, `lo=127.0.0.1/8 eth0=192.168.0.2/24` (default: from the Node or --node-ip)')
+    .option('--sample <n>', 'draw N concrete packets instead of listing the exact outcomes')
+    .option('--seed <s>', 'random seed for --sample', '1')
+    .option('--no-index', 'evaluate every chain rule by rule (same results, slower)')
+    .option('-o, --output <file>', 'write to FILE instead of stdout');
+  addClusterFlags(cmd).action(action(async (inputs: string[], flags: TraceFlags) => runTrace(inputs, flags)));
+}
+
+interface Target {
+  readonly rs: CompiledRuleset;
+  readonly env: NodeEnv;
+}
+
+/** One load + compile per family (its warnings print once). */
+const compiledCache = new Map<string, ReturnType<typeof loadAndCompile>>();
+function compiledFor(inputs: string[], flags: TraceFlags, family: Family | undefined): ReturnType<typeof loadAndCompile> {
+  const key = family ?? '';
+  let c = compiledCache.get(key);
+  if (!c) compiledCache.set(key, (c = loadAndCompile(inputs, { ...flags, family })));
+  return c;
+}
+
+function splitHostPort(text: string, what: string, needPort: boolean): { ip: string; port: number | null } {
+  let ip = text;
+  let portText: string | null = null;
+  const m6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
+  if (m6) {
+    ip = m6[1];
+    portText = m6[2] ?? null;
+  } else if ((text.match(/:/g) ?? []).length === 1) {
+    [ip, portText] = text.split(':');
+  }
+  const port = portText === null ? null : Number(portText);
+  if (port !== null && !(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new UsageError(`${what} ${text}: bad port`);
+  if (needPort && port === null) throw new UsageError(`${what} ${text}: give IP:PORT`);
+  return { ip, port };
+}
+
+function parseMark(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new UsageError(`--mark ${text}: not a 32-bit number`);
+  return n;
+}
+
+function nodeSpecFor(flags: TraceFlags, fromCluster: NodeSpec | null): NodeSpec {
+  if (flags.interfaces) return { interfaces: parseInterfacesText(flags.interfaces) };
+  if (flags.nodeIp) return simpleNode(flags.nodeIp.split(','));
+  return fromCluster ?? simpleNode([]);
+}
+
+async function loadRules(path: string, family: Family): Promise<{ ruleset: Ruleset; file: InputFile }> {
+  const [file] = readInputs([path], { extensions: /.*/ });
+  const { parseIptablesSave } = await import('../iptables-save/index.js');
+  const { ruleset, diagnostics } = parseIptablesSave(file.text, { file: file.name, family });
+  if (printDiagnostics(diagnostics, [file]) || !ruleset) {
+    const n = diagnostics.filter((d) => d.severity === 'error').length;
+    throw new InputError(`${n} error${n === 1 ? '' : 's'} in ${file.name}`);
+  }
+  return { ruleset, file };
+}
+
+function loadIpsets(path: string | undefined): IpsetDb | null {
+  if (!path) return null;
+  const [file] = readInputs([path], { extensions: /.*/ });
+  const problems: { line: number; col: number; message: string }[] = [];
+  const db = parseIpsetSave(file.text, problems);
+  const diags: Diagnostic[] = problems.map((p) => ({ severity: 'error', code: 'SIM_BAD_IPSET', message: p.message, file: file.name, span: { line: p.line, col: p.col, offset: 0, length: 1 } }));
+  if (printDiagnostics(diags, [file])) throw new InputError(`${diags.length} error${diags.length === 1 ? '' : 's'} in ${file.name}`);
+  return db;
+}
+
+/**
+ * What the node's kernel holds after kube-proxy ran: the host setup (canary chains, the jump rules
+ * from the built-in chains) and kube-proxy's restore input applied to an empty state.
+ */
+async function nodeRuleset(restore: string, family: Family): Promise<Ruleset> {
+  const { parseIptablesSave } = await import('../iptables-save/index.js');
+  const { hostSetup, renderHostSetup } = await import('../compiler/iptables/host.js');
+  const { applyRestore, emptyState, stateToRuleset } = await import('../iptables/state.js');
+  const state = emptyState(family);
+  for (const [file, text] of [['host setup', renderHostSetup(hostSetup())], ['restore input', restore]] as const) {
+    const { ruleset, diagnostics } = parseIptablesSave(text, { file, family });
+    // kpsim's own output failing to parse is a kpsim bug, not bad input.
+    if (!ruleset || diagnostics.some((d) => d.severity === 'error')) throw new Error(`kpsim's ${file} does not parse: ${diagnostics[0]?.message}`);
+    applyRestore(state, ruleset);
+  }
+  return stateToRuleset(state);
+}
+
+async function targetFor(inputs: string[], flags: TraceFlags, family: Family, ipsets: IpsetDb | null): Promise<Target> {
+  let ruleset: Ruleset;
+  let clusterNode: NodeSpec | null = null;
+  if (flags.rules) {
+    if (inputs.length) throw new UsageError('give either cluster inputs or --rules, not both');
+    ruleset = (await loadRules(flags.rules, family)).ruleset;
+  } else {
+    const { compiled } = compiledFor(inputs, flags, family);
+    ruleset = await nodeRuleset(compiled.restore, family);
+    const node = compiled.settings.node;
+    if (node?.interfaces) {
+      clusterNode = { interfaces: node.interfaces.map((i) => ({ name: i.name, addresses: i.ips.map((ip, k) => `${ip.text}/${i.addresses[k]?.prefix ?? (ip.family === 'ipv4' ? 32 : 128)}`) })) };
+    } else {
+      clusterNode = simpleNode(compiled.settings.localAddresses.filter((a) => !a.text.startsWith('127.') && a.text !== '::1').map((a) => a.text));
+    }
+  }
+  const rs = compileRuleset(ruleset, { ipsets, index: flags.index });
+  const problems: { message: string }[] = [];
+  const env = buildEnv(nodeSpecFor(flags, clusterNode), family, problems);
+  if (problems.length) throw new UsageError(problems.map((p) => p.message).join('; '));
+  return { rs, env };
+}
+
+/** --dst NS/NAME[:PORT] -> address and port, from the cluster's Service. */
+function resolveService(inputs: string[], flags: TraceFlags, dst: string, family: Family): { ip: string; port: number; protocol: Protocol } {
+  if (flags.rules) throw new UsageError('--dst NS/NAME needs cluster inputs, not --rules');
+  const via = flags.via ?? 'clusterip';
+  if (!(VIAS as readonly string[]).includes(via)) throw new UsageError(`--via must be one of ${VIAS.join(', ')}, not '${via}'`);
+  const [nsName, portSel] = dst.split(':');
+  const [ns, name] = nsName.split('/');
+  const { cluster, compiled } = compiledFor(inputs, flags, family);
+  const svc = cluster.services.find((s) => s.namespace === ns && s.name === name);
+  if (!svc) throw new UsageError(`no Service ${ns}/${name}`);
+  const ports = portSel === undefined ? svc.ports : svc.ports.filter((p) => p.name === portSel || String(p.port) === portSel);
+  if (ports.length !== 1) {
+    throw new UsageError(`${ns}/${name}: ${ports.length ? 'several ports' : 'no port'}${portSel ? ` ${portSel}` : ''}; name one of ${svc.ports.map((p) => p.name || p.port).join(', ')}`);
+  }
+  const sp = ports[0];
+  const protocol = sp.protocol.toLowerCase() as Protocol;
+  switch (via) {
+    case 'clusterip':
+      if (!svc.clusterIP || svc.clusterIP === 'None') throw new UsageError(`${ns}/${name} has no cluster IP`);
+      return { ip: svc.clusterIP, port: sp.port, protocol };
+    case 'nodeport': {
+      const ip = compiled.settings.nodeIP?.text;
+      if (!sp.nodePort) throw new UsageError(`${ns}/${name} port ${sp.name || sp.port} has no nodePort`);
+      if (!ip) throw new UsageError('the node has no IP; give --node-ip');
+      return { ip, port: sp.nodePort, protocol };
+    }
+    case 'loadbalancer': {
+      const ing = svc.ingress.find((i) => i.ip);
+      if (!ing?.ip) throw new UsageError(`${ns}/${name} has no load-balancer IP`);
+      return { ip: ing.ip.text, port: sp.port, protocol };
+    }
+    default: {
+      const ip = svc.externalIPs[0];
+      if (!ip) throw new UsageError(`${ns}/${name} has no external IP`);
+      return { ip: ip.trim(), port: sp.port, protocol };
+    }
+  }
+}
+
+function flowsFrom(path: string): FlowSpec[] {
+  const [file] = readInputs([path], { extensions: /.*/ });
+  const lc = new LineCounter();
+  const doc = parseDocument(file.text, { lineCounter: lc });
+  const diags: Diagnostic[] = [];
+  const at = (n: YamlNode | null | undefined) => {
+    const off = n?.range?.[0] ?? 0;
+    const p = lc.linePos(off);
+    return { line: p.line, col: p.col, offset: off, length: Math.max(1, (n?.range?.[1] ?? off + 1) - off) };
+  };
+  const err = (message: string, n: YamlNode | null | undefined) => diags.push({ severity: 'error', code: 'SIM_BAD_FLOW', message, file: file.name, span: at(n) });
+  for (const e of doc.errors) diags.push({ severity: 'error', code: 'SIM_BAD_FLOW', message: e.message, file: file.name, span: at(null) });
+  const flows: FlowSpec[] = [];
+  const root = doc.contents;
+  if (!diags.length && !isSeq(root)) err('expected a list of flows', root as YamlNode);
+  if (isSeq(root)) {
+    root.items.forEach((item, i) => {
+      if (!isMap(item)) return err(`flow ${i + 1}: expected a mapping`, item as YamlNode);
+      const get = (k: string) => item.get(k, true) as YamlNode & { value?: unknown } | undefined;
+      const str = (k: string, need: boolean) => {
+        const n = get(k);
+        if (n === undefined) {
+          if (need) err(`flow ${i + 1}: missing ${k}`, item);
+          return undefined;
+        }
+        return String(n.value);
+      };
+      const num = (k: string) => {
+        const n = get(k);
+        if (n === undefined) return undefined;
+        const v = Number(n.value);
+        if (!Number.isFinite(v) || v < 0) err(`flow ${i + 1}: ${k} must be a non-negative number`, n);
+        return v;
+      };
+      const protocol = (str('protocol', false) ?? 'tcp').toLowerCase();
+      if (!(PROTOCOLS as readonly string[]).includes(protocol)) err(`flow ${i + 1}: unknown protocol ${protocol}`, get('protocol'));
+      const sourceIP = str('sourceIP', true);
+      const destIP = str('destIP', true);
+      for (const [k, v] of [['sourceIP', sourceIP], ['destIP', destIP]] as const) {
+        if (v !== undefined && !/^[0-9a-fA-F:.]+$/.test(v)) err(`flow ${i + 1}: ${k} ${v} is not an IP address`, get(k));
+      }
+      if (sourceIP === undefined || destIP === undefined) return;
+      flows.push({
+        name: str('name', false) ?? `flow ${i + 1}`,
+        protocol: protocol as Protocol,
+        sourceIP,
+        destIP,
+        destPort: num('destPort'),
+        // Distinct connections unless the flow pins its source port.
+        sourcePort: num('sourcePort') ?? 40000 + i,
+        at: num('at'),
+      });
+    });
+  }
+  if (printDiagnostics(diags, [file])) throw new InputError(`${diags.length} error${diags.length === 1 ? '' : 's'} in ${file.name}`);
+  return flows;
+}
+
+async function runTrace(inputs: string[], flags: TraceFlags): Promise<number> {
+  if (!(PROTOCOLS as readonly string[]).includes(flags.protocol)) throw new UsageError(`-p must be one of ${PROTOCOLS.join(', ')}, not '${flags.protocol}'`);
+  if (!flags.rules && inputs.length === 0) throw new UsageError('no rules: give cluster inputs or --rules FILE');
+  const sample = flags.sample === undefined ? null : Number(flags.sample);
+  if (sample !== null && !(Number.isInteger(sample) && sample > 0)) throw new UsageError(`--sample ${flags.sample}: give a positive number`);
+  const seed = Number(flags.seed ?? 1);
+  if (!Number.isInteger(seed)) throw new UsageError(`--seed ${flags.seed}: give an integer`);
+  let flows: FlowSpec[];
+  if (flags.flows) {
+    if (flags.src || flags.dst) throw new UsageError('give either --flows or --src/--dst, not both');
+    flows = flowsFrom(flags.flows);
+  } else {
+    if (!flags.src || !flags.dst) throw new UsageError('give --src and --dst (or --flows FILE)');
+    const src = splitHostPort(flags.src, '--src', false);
+    let protocol = flags.protocol as Protocol;
+    let dst: { ip: string; port: number | null };
+    if (/^[^/:[\]]+\/[^/]+$/.test(flags.dst)) {
+      const r = resolveService(inputs, flags, flags.dst, familyOfText(src.ip));
+      dst = { ip: r.ip, port: r.port };
+      if (cmdProtocolIsDefault(flags)) protocol = r.protocol;
+    } else dst = splitHostPort(flags.dst, '--dst', flags.protocol !== 'icmp');
+    flows = [{ protocol, sourceIP: src.ip, sourcePort: src.port, destIP: dst.ip, destPort: dst.port, inInterface: flags.inIface ?? null, mark: parseMark(flags.mark) }];
+  }
+  const ipsets = loadIpsets(flags.ipsets);
+  const targets = new Map<Family, Target>();
+  const byFamily = new Map<Family, number[]>();
+  flows.forEach((f, i) => {
+    const fam = familyOfText(f.sourceIP);
+    if (familyOfText(f.destIP) !== fam) throw new UsageError(`${f.name ?? 'packet'}: source and destination are of different families`);
+    byFamily.set(fam, [...(byFamily.get(fam) ?? []), i]);
+  });
+  for (const fam of byFamily.keys()) targets.set(fam, await targetFor(inputs, flags, fam, ipsets));
+  for (const t of targets.values()) {
+    for (const p of t.rs.problems) process.stderr.write(`kpsim: warning: ${p.span ? `${flags.rules ?? 'rules'}:${p.span.line}:${p.span.col}: ` : ''}${p.message}\n`);
+  }
+  const style = flags.json ? PLAIN : useColor(process.stdout) && !flags.output ? ANSI : PLAIN;
+  const chunks: string[] = new Array(flows.length);
+  try {
+    for (const [fam, idx] of byFamily) {
+      const { rs, env } = targets.get(fam)!;
+      const subset = idx.map((i) => flows[i]);
+      const explain = !flags.json;
+      const results = flags.flows ? traceFlows(rs, env, subset, { explain, index: flags.index }) : [{ flow: subset[0], ...oneResult(tracePacket(rs, env, subset[0], { explain, index: flags.index })) }];
+      results.forEach((r, k) => {
+        const name = flags.flows ? r.flow.name : undefined;
+        if (sample !== null) {
+          chunks[idx[k]] = sampleText(r.result, r.outcomes, sample, seed + k, !!flags.json, name);
+        } else if (flags.json) {
+          chunks[idx[k]] = JSON.stringify(traceJson(r.result, r.outcomes, name, r.approximate)) + '\n';
+        } else {
+          chunks[idx[k]] = formatHuman(r.result, r.outcomes, style, name) + (r.approximate ? 'note: too many possible states; the least likely were dropped\n' : '');
+        }
+      });
+    }
+  } catch (e) {
+    if (e instanceof TraceInputError || e instanceof TooManyPaths) throw new UsageError(e.message);
+    throw e;
+  }
+  emit(flags.output, flags.json ? chunks.join('') : chunks.join('\n'));
+  return 0;
+}
+
+function cmdProtocolIsDefault(flags: TraceFlags): boolean {
+  return flags.protocol === 'tcp' && !process.argv.some((a) => a === '-p' || a.startsWith('--protocol'));
+}
+
+function oneResult(r: ReturnType<typeof tracePacket>) {
+  return { result: r, outcomes: r.outcomes, approximate: false };
+}
+
+function sampleText(r: ReturnType<typeof tracePacket>, outcomes: ReturnType<typeof tracePacket>['outcomes'], n: number, seed: number, json: boolean, name?: string): string {
+  const counts = sampleOutcomes(outcomes, n, seed);
+  const base = traceJson(r, outcomes, name);
+  if (json) {
+    return JSON.stringify({ ...base, samples: n, seed, outcomes: base.outcomes.map((o, i) => ({ ...o, count: counts[i] })) }) + '\n';
+  }
+  const lines = [`${name ? `${name}: ` : ''}${n} packets, seed ${seed}`];
+  base.outcomes.forEach((o, i) => lines.push(`  ${String(counts[i]).padStart(String(n).length)}  ${o.verdict} ${o.destIP}${o.destPort === null ? '' : ':' + o.destPort}  (p=${o.probability})`));
+  return lines.join('\n') + '\n';
+}
