@@ -1,8 +1,9 @@
 // The command table: one line per command.
 import type { Command } from 'commander';
-import { registerTrace } from './trace.js';
+import { registerCompile } from './compile.js';
+import { registerParse } from './parse.js';
 
 export function registerCommands(program: Command): void {
-  void program;
-  registerTrace(program);
+  registerCompile(program);
+  registerParse(program);
 }
