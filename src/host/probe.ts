@@ -25,8 +25,10 @@ export async function poll<T>(
   throw new Error(`gave up after ${bounds.attempts} attempts or ${bounds.timeoutMs} ms`);
 }
 
-// Listens on [::] (which also takes IPv4) and answers every connection or datagram with one line:
-// `<name> <source address> <source port>`.
+// Listens on [::] (which also takes IPv4) and answers every connection with one line:
+// `<name> <source address> <source port> <local address> <local port>`, so the client learns
+// which endpoint address the node's DNAT chose and whether the node masqueraded. UDP answers
+// name and source only (a socket bound to :: cannot tell which local address was hit).
 const RESPONDER = `
 const [proto, port, name] = process.argv.slice(1);
 const plain = (a) => a.replace(/^::ffff:/, '');
@@ -34,11 +36,11 @@ const ready = () => process.stdout.write('listening\\n');
 if (proto === 'tcp') {
   require('node:net').createServer((s) => {
     s.on('error', () => {});
-    s.end(name + ' ' + plain(s.remoteAddress) + ' ' + s.remotePort + '\\n');
+    s.end([name, plain(s.remoteAddress), s.remotePort, plain(s.localAddress), s.localPort].join(' ') + '\\n');
   }).listen({ port: Number(port), host: '::' }, ready);
 } else {
   const sock = require('node:dgram').createSocket({ type: 'udp6', ipv6Only: false });
-  sock.on('message', (m, r) => sock.send(name + ' ' + plain(r.address) + ' ' + r.port + '\\n', r.port, r.address));
+  sock.on('message', (m, r) => sock.send([name, plain(r.address), r.port].join(' ') + '\\n', r.port, r.address));
   sock.bind(Number(port), '::', ready);
 }
 `;
@@ -72,7 +74,7 @@ export function startResponder(ns: Namespace, protocol: ProbeProtocol, port: num
 // Makes `count` connections one after another, each bounded by `timeoutMs`, and prints a JSON
 // array of {reply} or {error} (ECONNREFUSED for a REJECT, TIMEOUT for a DROP).
 const CLIENT = `
-const [proto, host, port, count, timeoutMs, sourcePort] = process.argv.slice(1);
+const [proto, host, port, count, timeoutMs, sourcePort, sourceAddress] = process.argv.slice(1);
 const results = [];
 function once() {
   return new Promise((resolve) => {
@@ -82,6 +84,7 @@ function once() {
     if (proto === 'tcp') {
       const opts = { host, port: Number(port) };
       if (Number(sourcePort) > 0) opts.localPort = Number(sourcePort);
+      if (sourceAddress) opts.localAddress = sourceAddress;
       const s = require('node:net').connect(opts);
       close = () => s.destroy();
       let data = '';
@@ -93,7 +96,7 @@ function once() {
       close = () => sock.close();
       sock.on('message', (m) => { sock.close(); done({ reply: String(m).trim() }); });
       sock.on('error', (e) => { sock.close(); done({ error: e.code || String(e) }); });
-      sock.bind(Number(sourcePort) || 0, () => sock.send('probe', Number(port), host));
+      sock.bind({ port: Number(sourcePort) || 0, address: sourceAddress || undefined }, () => sock.send('probe', Number(port), host));
     }
   });
 }
@@ -109,10 +112,12 @@ export interface ProbeTarget {
   readonly port: number;
   /** Fixed client port; default: the kernel picks one per connection. */
   readonly sourcePort?: number;
+  /** Client address to send from (one of the namespace's addresses); default: the route's. */
+  readonly sourceAddress?: string;
 }
 
 export interface ProbeResult {
-  /** The responder's line: `<name> <source address seen> <source port seen>`. */
+  /** The responder's line: `<name> <source address> <source port> <local address> <local port>`. */
   readonly reply?: string;
   /** ECONNREFUSED, EHOSTUNREACH, TIMEOUT, ... */
   readonly error?: string;
@@ -125,7 +130,7 @@ export interface ProbeResult {
 export async function probe(ns: Namespace, target: ProbeTarget, count: number, timeoutMs = 1_000): Promise<ProbeResult[]> {
   if (!(count >= 1 && count <= 10_000)) throw new Error(`probe: count ${count} is not in 1-10000`);
   if (!(timeoutMs > 0 && timeoutMs <= 10_000)) throw new Error(`probe: timeout ${timeoutMs} ms is not in 1-10000`);
-  const args = ['-e', CLIENT, target.protocol, target.host, String(target.port), String(count), String(timeoutMs), String(target.sourcePort ?? 0)];
+  const args = ['-e', CLIENT, target.protocol, target.host, String(target.port), String(count), String(timeoutMs), String(target.sourcePort ?? 0), target.sourceAddress ?? ''];
   const stdout = await ns.exec(process.execPath, args, { timeoutMs: count * timeoutMs + 10_000 });
   return JSON.parse(stdout) as ProbeResult[];
 }

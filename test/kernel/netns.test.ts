@@ -6,6 +6,7 @@ import { kernelAvailable } from '../../src/host/kernel-available.js';
 import { createNamespace, sweepOwnNamespaces, withNamespace, withNamespaces } from '../../src/host/netns.js';
 import { loadRules } from '../../src/host/iptables.js';
 import { conntrackEntries, probe, startResponder } from '../../src/host/probe.js';
+import { withServiceNode } from '../../src/host/service-node.js';
 import { withTopology, type TopologySpec } from '../../src/host/topology.js';
 
 const kernel = kernelAvailable();
@@ -120,6 +121,41 @@ describe.runIf(kernel.ok)('throwaway network namespaces', () => {
 
       await loadRules(node, 'iptables', '*filter\n-A FORWARD -d 10.0.0.1/32 -p tcp -j REJECT --reject-with tcp-reset\nCOMMIT\n', { noflush: true });
       expect(await probe(t.ns('client'), { protocol: 'tcp', host: '172.30.0.41', port: 80 }, 1)).toEqual([{ error: 'ECONNREFUSED' }]);
+    });
+  });
+
+  it('builds a service node: remote and local clients reach both endpoints, masquerade shows', async () => {
+    const spec = { nodeAddrs: ['192.168.0.2', '2001:db8::1'], clientAddrs: ['203.0.113.2', '10.0.0.2'], endpointAddrs: ['10.180.0.1', '10.180.0.2'] };
+    const rules = `*nat
+:PREROUTING ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+:SVC - [0:0]
+-A PREROUTING -j SVC
+-A OUTPUT -j SVC
+-A POSTROUTING -m mark --mark 0x4000/0x4000 -j MASQUERADE
+-A SVC ! -s 10.0.0.0/8 -d 172.30.0.41/32 -p tcp -m tcp --dport 80 -j MARK --or-mark 0x4000
+-A SVC -d 172.30.0.41/32 -p tcp -m tcp --dport 80 -m statistic --mode random --probability 0.5 -j DNAT --to-destination 10.180.0.1:80
+-A SVC -d 172.30.0.41/32 -p tcp -m tcp --dport 80 -j DNAT --to-destination 10.180.0.2:80
+COMMIT
+`;
+    await withServiceNode(spec, async (n) => {
+      expect(n.sideOf('192.168.0.2')).toBe('node');
+      expect(n.sideOf('10.180.0.2')).toBe('pods');
+      expect(n.sideOf('203.0.113.2')).toBe('client');
+      await startResponder(n.pods, 'tcp', 80, 'pod');
+      await loadRules(n.node, 'iptables', rules);
+      const seen = async (src: string) => {
+        const results = await probe(n.ns(n.sideOf(src)), { protocol: 'tcp', host: '172.30.0.41', port: 80, sourceAddress: src }, 24);
+        // `pod <source seen> <port> <endpoint address> 80`
+        return new Set(results.map((r) => { const f = r.reply?.split(' '); return f ? `${f[1]} -> ${f[3]}` : r.error; }));
+      };
+      // Outside client: masqueraded to the node's address on the pods link; 24 tries miss an endpoint with odds 2^-23.
+      expect(await seen('203.0.113.2')).toEqual(new Set(['169.254.2.1 -> 10.180.0.1', '169.254.2.1 -> 10.180.0.2']));
+      // Pod on another node: not masqueraded.
+      expect(await seen('10.0.0.2')).toEqual(new Set(['10.0.0.2 -> 10.180.0.1', '10.0.0.2 -> 10.180.0.2']));
+      // The node itself (nat OUTPUT), masqueraded because its source is outside 10.0.0.0/8.
+      expect(await seen('192.168.0.2')).toEqual(new Set(['169.254.2.1 -> 10.180.0.1', '169.254.2.1 -> 10.180.0.2']));
     });
   });
 });
