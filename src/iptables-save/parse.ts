@@ -46,13 +46,20 @@ export interface ParseResult {
 
 /** iptables-restore's parameter buffer (add_param_to_argv) holds 1023 characters. */
 const MAX_WORD = 1023;
+/** ... and its argument vector at most 255 words (MAX_ARGC in xshared.h). */
+const MAX_WORDS = 255;
 
 const keepTarget = (name: string) => BUILTIN_VERDICTS.has(name) || TARGET_MODULES.has(name) || OPAQUE_TARGETS.has(name);
 
-/** ip6tables-save text has IPv6 addresses after -s/-d, or ICMPv6; iptables-save text never does. */
+/**
+ * ip6tables-save text has IPv6 addresses after -s/-d (or ICMPv6); iptables-save text never does.
+ * The first address decides, so one stray IPv6 address in an IPv4 file is reported, not obeyed.
+ */
 export function guessFamily(text: string): Family {
   const sample = text.length > 1_000_000 ? text.slice(0, 1_000_000) : text;
-  return /(?:^| )(?:-[sd]|--to-destination|--to-source) \[?[0-9a-fA-F]*:[0-9a-fA-F:]*[:\]/ ]|ipv6-icmp|icmp6|icmpv6/m.test(sample) ? 'ipv6' : 'ipv4';
+  const first = / (?:-[sd]|--to-destination|--to-source) (\S+)/.exec(sample);
+  if (first) return first[1].includes(':') && !/^[0-9.]*:[0-9-]*$/.test(first[1]) ? 'ipv6' : 'ipv4';
+  return / -p (?:ipv6-icmp|icmpv6)\b| -m icmp6\b/.test(sample) ? 'ipv6' : 'ipv4';
 }
 
 interface MutableTable {
@@ -149,6 +156,10 @@ export function parseIptablesSave(text: string, opts: ParseOptions): ParseResult
     if (words.unterminatedAt >= 0) {
       report('IPT_UNTERMINATED_QUOTE', 'the quote is not closed on this line', span(lineStart + words.unterminatedAt, trimmed.length - words.unterminatedAt));
     }
+    if (words.texts.length > MAX_WORDS) {
+      report('IPT_LINE_TOO_LONG', `a line of ${words.texts.length} words; iptables-restore takes at most ${MAX_WORDS} arguments per line`, span(lineStart, Math.min(trimmed.length, 200)));
+      return keepUnparsed(line);
+    }
     for (let i = 0; i < words.texts.length; i++) {
       if (words.texts[i].length > MAX_WORD) {
         report('IPT_LINE_TOO_LONG', `a word of ${words.texts[i].length} characters; iptables-restore takes at most ${MAX_WORD}`, span(lineStart + words.starts[i], words.texts[i].length));
@@ -169,7 +180,7 @@ export function parseIptablesSave(text: string, opts: ParseOptions): ParseResult
         if (table) closeTable(table, false);
         const name = plan.joined ? words.texts[plan.nameWord].slice(1) : words.texts[plan.nameWord];
         const s = span(lineStart, trimmed.length);
-        if (!TABLE_NAMES.has(name)) report('IPT_UNKNOWN_TABLE', `'${name}' is not a table (raw, mangle, nat, filter, security)`, wordSpan(plan.nameWord));
+        if (!TABLE_NAMES.has(name)) report('IPT_UNKNOWN_TABLE', `'${name}' is not a table (raw, mangle, nat, filter, security)`, nameSpan(wordSpan(plan.nameWord), plan.joined));
         if (seenTables.has(name)) report('IPT_DUPLICATE_TABLE', `table ${name} appears twice in this file`, s);
         seenTables.add(name);
         table = {
@@ -215,13 +226,11 @@ export function parseIptablesSave(text: string, opts: ParseOptions): ParseResult
     trivia('comment', line);
   }
 
+  /** `[packets:bytes]`; a malformed one is reported but kept as written when it has the shape. */
   function readCounters(text: string, s: SourceSpan): Counters | null {
-    const m = /^\[([0-9]+):([0-9]+)\]$/.exec(text);
-    if (!m) {
-      report('IPT_BAD_COUNTERS', `'${text}' is not [packets:bytes]`, s);
-      return null;
-    }
-    return { packets: m[1], bytes: m[2] };
+    const m = /^\[([^:\]]*):([^\]]*)\]$/.exec(text);
+    if (!m || !/^[0-9]+$/.test(m[1]) || !/^[0-9]+$/.test(m[2])) report('IPT_BAD_COUNTERS', `'${text}' is not [packets:bytes] of decimal numbers`, s);
+    return m ? { packets: m[1], bytes: m[2] } : null;
   }
 
   function chainDecl(plan: Extract<Plan, { kind: 'chain' }>, words: Words, line: string, canonical: boolean, wordSpan: (i: number) => SourceSpan): void {
@@ -238,7 +247,7 @@ export function parseIptablesSave(text: string, opts: ParseOptions): ParseResult
     const verdict = policy === 'ACCEPT' || policy === 'DROP';
     if (!verdict && policy !== '-') report('IPT_BAD_POLICY', `'${policy}' is not a chain policy (ACCEPT, DROP or -)`, wordSpan(plan.policyWord));
     else if (!builtin && verdict) report('IPT_BAD_POLICY', `user chain ${name} cannot have a policy; iptables ignores '${policy}'`, wordSpan(plan.policyWord), 'warning');
-    if (table.declared.has(name)) report('IPT_DUPLICATE_CHAIN', `chain ${name} is declared twice in table ${table.name}`, wordSpan(plan.nameWord));
+    if (table.declared.has(name)) report('IPT_DUPLICATE_CHAIN', `chain ${name} is declared twice in table ${table.name}`, nameSpan(wordSpan(plan.nameWord), plan.joined));
     const decl: ChainDecl = { name, policy, counters, span: s, raw: canonical && plan.joined ? null : line };
     table.declared.set(name, decl);
     table.chains.push(decl);
@@ -361,6 +370,11 @@ export function parseIptablesSave(text: string, opts: ParseOptions): ParseResult
         return { kind: 'opaque', name, spelling, text: pt.opaqueFirst < 0 ? '' : slice(words, line, pt.opaqueFirst, pt.opaqueLast), span: s };
     }
   }
+}
+
+/** The name in `*filter` / `:CHAIN` starts after the sigil. */
+function nameSpan(s: SourceSpan, joined: boolean): SourceSpan {
+  return joined ? { line: s.line, col: s.col + 1, offset: s.offset + 1, length: s.length - 1 } : s;
 }
 
 function slice(words: Words, line: string, first: number, last: number): string {

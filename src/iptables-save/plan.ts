@@ -286,6 +286,7 @@ function planRule(g: Extract<GLine, { kind: 'rule' }>, w: (t: Tok) => number, fa
       const nameWord = w(item.name);
       if (target) {
         problem('IPT_DUPLICATE_OPTION', 'a rule has one target; this is the second', w(item.keyword), nameWord);
+        args.push({ kind: 'opaque', module: null, first: w(item.keyword), last: nameWord });
         continue;
       }
       const kept = item.name.text.startsWith('@') ? item.name.text.slice(1) : null;
