@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadAndCompile } from '../../src/cli/load-cluster.js';
 import { hostSetup, renderHostSetup } from '../../src/compiler/iptables/host.js';
+import { renderNodeSave } from '../../src/pipeline/node-save.js';
 import { kernelAvailable } from '../../src/host/kernel-available.js';
 import { withNamespace } from '../../src/host/netns.js';
 import { createNfacct, restoreRules, saveRules, stripSaveComments, zeroCounters, type IptablesTool } from '../../src/host/iptables.js';
@@ -31,18 +32,13 @@ function clusterDirs(dir: string): string[] {
 
 const cases = clusterDirs(GOLDEN).map((dir) => ({ name: dir.slice(GOLDEN.length + 1), dir }));
 
-// `kpsim compile`'s save format; loaded only if that stage exists in this checkout.
-const NODE_SAVE = join(import.meta.dirname, '../../src/pipeline/node-save.ts');
-const renderNodeSave = existsSync(NODE_SAVE) ? (await import('../../src/pipeline/node-save.js')).renderNodeSave : null;
-if (!renderNodeSave) console.warn(`compile round-trip not run: ${NODE_SAVE} (kpsim compile's save format) is missing`);
-
 const kernel = kernelAvailable();
 if (!kernel.ok) console.warn(`kernel tests not run: ${kernel.reason}`);
 if (cases.length === 0) console.warn(`compile round-trip not run: no golden cases under ${GOLDEN}`);
 
 const normalise = (text: string) => zeroCounters(stripSaveComments(text));
 
-describe.runIf(kernel.ok && cases.length > 0 && renderNodeSave !== null)('kpsim compile matches the kernel', () => {
+describe.runIf(kernel.ok && cases.length > 0)('kpsim compile matches the kernel', () => {
   it.each(cases)('$name', async ({ dir }) => {
     const { compiled } = loadAndCompile([join(dir, 'cluster.yaml')], {});
     const tool: IptablesTool = compiled.settings.family === 'ipv6' ? 'ip6tables' : 'iptables';
@@ -55,7 +51,7 @@ describe.runIf(kernel.ok && cases.length > 0 && renderNodeSave !== null)('kpsim 
         const result = await restoreRules(ns, tool, text, { noflush: true });
         expect(result.stderr, `${tool}-restore --noflush < ${what}`).toBe('');
       }
-      expect(normalise(await saveRules(ns, tool))).toBe(normalise(renderNodeSave!(compiled)));
+      expect(normalise(await saveRules(ns, tool))).toBe(normalise(renderNodeSave(compiled)));
     });
   });
 });
