@@ -166,7 +166,7 @@ export function parseIptablesSave(text: string, opts: ParseOptions): ParseResult
       }
     }
     const plan = planFor(shapeOf(words, keepTarget), family);
-    const canonical = trimmed === line && isCanonical(line);
+    const canonical = trimmed === line && isCanonical(words, line);
     const wordSpan = (i: number) => span(lineStart + words.starts[i], words.texts[i].length);
     const rangeSpan = (a: number, b: number) => span(lineStart + words.starts[a], words.starts[b] + words.texts[b].length - words.starts[a]);
 
@@ -341,6 +341,7 @@ export function parseIptablesSave(text: string, opts: ParseOptions): ParseResult
       ...(texts[plan.opWord] !== `-${plan.op}` ? { opSpelling: texts[plan.opWord] } : {}),
       ...(plan.target && plan.target.argsBefore < plan.args.length ? { targetAt: plan.target.argsBefore } : {}),
       layout: canonical ? null : layoutOf(words, line, plan),
+      ...(plan.interleaved ? { raw: line } : {}),
     };
     t.commands.push(r);
     t.lines.push({ kind: 'command', command: r });
@@ -382,8 +383,11 @@ function slice(words: Words, line: string, first: number, last: number): string 
 }
 
 /** Single spaces between words, none at either end: how iptables-save and kube-proxy write. */
-function isCanonical(line: string): boolean {
-  return line.indexOf('  ') < 0 && line.indexOf('\t') < 0 && line.charCodeAt(0) !== 32 && line.charCodeAt(line.length - 1) !== 32;
+function isCanonical(words: Words, line: string): boolean {
+  const { texts, starts } = words;
+  if (texts.length === 0 || starts[0] !== 0) return false;
+  for (let i = 1; i < texts.length; i++) if (starts[i] !== starts[i - 1] + texts[i - 1].length + 1) return false;
+  return starts[texts.length - 1] + texts[texts.length - 1].length === line.length;
 }
 
 /**

@@ -91,6 +91,8 @@ export type Plan =
       readonly args: readonly PlanArg[];
       readonly target: PlanTarget | null;
       readonly problems: readonly PlanProblem[];
+      /** Args written between the target's own words: the IR cannot keep that order. */
+      readonly interleaved: boolean;
     }
   | {
       readonly kind: 'chainCommand';
@@ -401,7 +403,11 @@ function planRule(g: Extract<GLine, { kind: 'rule' }>, w: (t: Tok) => number, fa
     }
   }
   if (target) target = { ...target, options: targetOptions };
+  const t = target as PlanTarget | null;
+  const targetLast = t ? Math.max(t.nameWord, t.opaqueLast, ...targetOptions.map((o) => o.last)) : -1;
+  const interleaved = t !== null && args.some((a) => a.first > t.spellingWord && a.first < targetLast);
   return {
+    interleaved,
     kind: 'rule',
     op: g.op,
     opWord: g.counters ? 1 : 0,

@@ -51,6 +51,7 @@ export function ruleUnits(r: Rule): string[] {
 }
 
 export function renderRule(r: Rule): string {
+  if (r.raw) return r.raw;
   const units = ruleUnits(r);
   const layout = r.layout;
   if (!layout || layout.length !== units.length + 1) return units.join(' ');

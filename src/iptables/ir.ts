@@ -112,6 +112,11 @@ export interface Rule {
   /** Where `-j`/`-g` was written among `args` when not after all of them (restore input may). */
   readonly targetAt?: number | null;
   /**
+   * The exact line, only when its words cannot be rendered back from the IR in their order (a
+   * target's options mixed with matches after `-j`, which iptables accepts and never writes).
+   */
+  readonly raw?: string | null;
+  /**
    * The whitespace before each token of the line and after the last one, when the line did not
    * use single spaces (null otherwise, the common case). Only the restore-spelling renderer reads
    * it, and only when its length still fits the rule's tokens.

@@ -1,0 +1,42 @@
+// Every iptables text the project holds: the kube-proxy conformance copies under golden/, the
+// dump corpus and the kernel-save fixtures.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import type { Family } from '../../src/iptables/ir.js';
+
+const ROOT = join(import.meta.dirname, '../..');
+
+function walk(dir: string, keep: (name: string) => boolean): string[] {
+  const out: string[] = [];
+  let names: string[] = [];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return out;
+  }
+  for (const n of names.sort()) {
+    const p = join(dir, n);
+    if (statSync(p).isDirectory()) out.push(...walk(p, keep));
+    else if (keep(n)) out.push(p);
+  }
+  return out;
+}
+
+export interface CorpusFile {
+  readonly name: string;
+  readonly text: string;
+  readonly family: Family | undefined;
+}
+
+export function corpus(): CorpusFile[] {
+  const files = [
+    ...walk(join(ROOT, 'golden'), (n) => /^(iptables|ip6tables).*\.txt$|restore.*\.txt$/.test(n)),
+    ...walk(join(ROOT, 'test/fixtures/dumps'), (n) => /\.(iptables|ip6tables|iptables-legacy)$/.test(n)),
+    ...walk(join(ROOT, 'test/fixtures/kernel-save'), (n) => /\.(save|iptables|ip6tables)$/.test(n)),
+  ];
+  return files.map((p) => ({
+    name: relative(ROOT, p),
+    text: readFileSync(p, 'utf8'),
+    family: /ip6tables|ipv6/.test(p) ? 'ipv6' : p.includes('/dumps/') || p.includes('kernel-save') ? 'ipv4' : undefined,
+  }));
+}

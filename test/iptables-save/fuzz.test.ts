@@ -1,0 +1,116 @@
+// Mutations of the corpus (deleted, duplicated and swapped words and lines, random bytes,
+// truncation): the parser always returns a ruleset, every diagnostic points inside the text, the
+// text still renders back byte for byte, and no input takes long.
+import { describe, expect, it } from 'vitest';
+import { parseIptablesSave, renderRestore } from '../../src/iptables-save/index.js';
+import { corpus } from './corpus.js';
+
+const COUNT = 3000;
+const MS_PER_INPUT = 250;
+
+/** mulberry32: a small deterministic generator, so a failure names a reproducible seed. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const files = corpus().filter((f) => f.text.length > 0);
+
+function mutate(text: string, r: () => number): string {
+  const pick = (n: number) => Math.floor(r() * n);
+  let lines = text.split('\n');
+  // A window of the file keeps each input small.
+  const start = pick(Math.max(1, lines.length - 40));
+  lines = lines.slice(start, start + 1 + pick(40));
+  const rounds = 1 + pick(4);
+  for (let k = 0; k < rounds; k++) {
+    if (lines.length === 0) lines.push('');
+    const i = pick(lines.length);
+    const words = lines[i].split(' ');
+    const j = pick(words.length);
+    switch (pick(9)) {
+      case 0:
+        words.splice(j, 1);
+        break;
+      case 1:
+        words.splice(j, 0, words[j]);
+        break;
+      case 2: {
+        const m = pick(words.length);
+        [words[j], words[m]] = [words[m], words[j]];
+        break;
+      }
+      case 3:
+        lines.splice(i, 1);
+        continue;
+      case 4:
+        lines.splice(i, 0, lines[i]);
+        continue;
+      case 5: {
+        const m = pick(lines.length);
+        [lines[i], lines[m]] = [lines[m], lines[i]];
+        continue;
+      }
+      case 6: {
+        const bytes = Array.from({ length: 1 + pick(6) }, () => String.fromCharCode(pick(256)));
+        words[j] = (words[j] ?? '') + bytes.join('');
+        break;
+      }
+      case 7:
+        words.splice(j, 0, ['!', '"', '-m', '-j', '--', '[0:0]', '*nat', ':X', 'COMMIT', '-p'][pick(10)]);
+        break;
+      case 8:
+        lines[i] = lines[i].slice(0, pick(lines[i].length + 1));
+        continue;
+    }
+    lines[i] = words.join(' ');
+  }
+  return lines.join('\n');
+}
+
+describe('fuzz', () => {
+  it(`${COUNT} mutated inputs`, () => {
+    const r = rng(20261201);
+    let slowest = 0;
+    let withErrors = 0;
+    for (let n = 0; n < COUNT; n++) {
+      const f = files[Math.floor(r() * files.length)];
+      const text = mutate(f.text, r);
+      const t0 = performance.now();
+      let result;
+      try {
+        result = parseIptablesSave(text, { file: 'fuzz', family: f.family });
+      } catch (e) {
+        throw new Error(`input ${n} (from ${f.name}) threw: ${(e as Error).stack}\n${JSON.stringify(text)}`);
+      }
+      const ms = performance.now() - t0;
+      slowest = Math.max(slowest, ms);
+      expect(ms, `input ${n} took ${ms} ms`).toBeLessThan(MS_PER_INPUT);
+      expect(result.ruleset).not.toBeNull();
+      const lineCount = text.split('\n').length;
+      for (const d of result.diagnostics) {
+        expect(d.span, `${d.code} without a position`).not.toBeNull();
+        expect(d.span!.line).toBeGreaterThanOrEqual(1);
+        expect(d.span!.line).toBeLessThanOrEqual(lineCount);
+        expect(d.span!.col).toBeGreaterThanOrEqual(1);
+        expect(d.span!.offset + d.span!.length).toBeLessThanOrEqual(text.length);
+      }
+      if (result.diagnostics.length) withErrors++;
+      const back = renderRestore(result.ruleset!);
+      if (back !== text) {
+        const a = back.split('\n');
+        const b = text.split('\n');
+        const i = a.findIndex((l, k) => l !== b[k]);
+        expect.fail(`input ${n} from ${f.name}, line ${i + 1}: rendered ${JSON.stringify(a[i])}, read ${JSON.stringify(b[i])}`);
+      }
+    }
+    // The mutations must actually produce bad input most of the time.
+    expect(withErrors).toBeGreaterThan(COUNT / 3);
+  });
+});
