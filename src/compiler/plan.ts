@@ -76,7 +76,13 @@ export function planServices(cluster: Cluster, settings: ProxierSettings): Servi
     else slicesByService.set(k, [s]);
   }
   const plans: ServicePortPlan[] = [];
-  for (const svc of cluster.services) {
+  // In name order, so the rules come out in the canonical order without sorting them.
+  const services = [...cluster.services].sort((a, b) => {
+    const ka = `${a.namespace}/${a.name}`;
+    const kb = `${b.namespace}/${b.name}`;
+    return ka < kb ? -1 : ka > kb ? 1 : 0;
+  });
+  for (const svc of services) {
     // ShouldSkipService: headless and ExternalName services have no service ports.
     if (svc.type === 'ExternalName' || !svc.clusterIP || svc.clusterIP === 'None') continue;
     const clusterIP = clusterIPFor(svc, settings.family);

@@ -52,8 +52,10 @@ export function renderRestore(data: RestoreData): string {
     parts.push(`*${t.name}\n`);
     for (const c of t.chains) parts.push(`:${c} - [0:0]\n`);
     for (const [chain, list] of t.rules) {
+      // One join per chain: `-A CHAIN ` between the rules (a rule may be empty: `-A CHAIN`).
       const head = `-A ${chain} `;
-      for (const r of list) parts.push(r ? head + r + '\n' : `-A ${chain}\n`);
+      if (list.includes('')) for (const r of list) parts.push(ruleLine(chain, r) + '\n');
+      else parts.push(head + list.join('\n' + head) + '\n');
     }
     for (const c of t.deleted) parts.push(`-X ${c}\n`);
     parts.push('COMMIT\n');
@@ -61,25 +63,36 @@ export function renderRestore(data: RestoreData): string {
   return parts.join('');
 }
 
-/** Sort key of a chain in the canonical order: KUBE-NODEPORTS, KUBE-SERVICES, KUBE-*, the rest. */
-function chainKey(name: string): string {
-  if (name === 'KUBE-NODEPORTS') return '0';
-  if (name === 'KUBE-SERVICES') return '1';
-  return (name.startsWith('KUBE-') ? '2' : '3') + name;
+function chainRank(name: string): number {
+  if (name === 'KUBE-NODEPORTS') return 0;
+  if (name === 'KUBE-SERVICES') return 1;
+  return name.startsWith('KUBE-') ? 2 : 3;
 }
 
 export function compareChains(a: string, b: string): number {
-  const ka = chainKey(a);
-  const kb = chainKey(b);
-  return ka < kb ? -1 : ka > kb ? 1 : 0;
+  const ra = chainRank(a);
+  const rb = chainRank(b);
+  if (ra !== rb) return ra - rb;
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Sorts chain names canonically with the engine's own string sort (no comparator callback). */
+/**
+ * Sorts chain names canonically: KUBE-NODEPORTS, KUBE-SERVICES, other KUBE-* by name, the rest by
+ * name. Buckets, then the engine's own string sort per bucket (no comparator callback): a sync of
+ * a large cluster sorts a hundred thousand chain names.
+ */
 export function sortChains(names: Iterable<string>): string[] {
-  const keys: string[] = [];
-  for (const n of names) keys.push(chainKey(n));
-  keys.sort();
-  return keys.map((k) => (k === '0' ? 'KUBE-NODEPORTS' : k === '1' ? 'KUBE-SERVICES' : k.slice(1)));
+  const head: string[] = [];
+  const kube: string[] = [];
+  const rest: string[] = [];
+  for (const n of names) {
+    const r = chainRank(n);
+    (r < 2 ? head : r === 2 ? kube : rest).push(n);
+  }
+  head.sort((a, b) => chainRank(a) - chainRank(b));
+  kube.sort();
+  rest.sort();
+  return head.concat(kube, rest);
 }
 
 const LAST_RULE_MARK = 'must be the last rule';
@@ -115,18 +128,33 @@ function serviceNameOfComment(c: string): string {
  * order is stable; every conformance file is a fixed point of it.
  */
 export function canonicalize(t: RestoreTable): RestoreTable {
+  const chains = sortChains(t.chains);
+  // Rules normally go to declared chains; a partial sync also writes rules of undeclared ones.
+  const declared = new Set(chains);
+  let order = chains;
+  for (const c of t.rules.keys()) {
+    if (!declared.has(c)) {
+      order = sortChains(new Set([...chains, ...t.rules.keys()]));
+      break;
+    }
+  }
   const rules = new Map<string, string[]>();
-  for (const chain of sortChains(t.rules.keys())) {
+  for (const chain of order) {
+    if (!t.rules.has(chain)) continue;
     let list = t.rules.get(chain)!;
     if (chain === 'KUBE-NODEPORTS' || chain === 'KUBE-SERVICES') {
       const keyed = list.map((r, i) => {
         const c = ruleComment(r) ?? '';
         return { r, i, last: c.includes(LAST_RULE_MARK), name: serviceNameOfComment(c) };
       });
-      keyed.sort((a, b) => (a.last !== b.last ? (a.last ? 1 : -1) : a.name < b.name ? -1 : a.name > b.name ? 1 : a.i - b.i));
-      list = keyed.map((k) => k.r);
+      const before = (a: (typeof keyed)[0], b: (typeof keyed)[0]) => (a.last !== b.last ? (a.last ? 1 : -1) : a.name < b.name ? -1 : a.name > b.name ? 1 : a.i - b.i);
+      // The compiler emits services in name order, so this is usually sorted already.
+      if (keyed.some((k, i) => i > 0 && before(keyed[i - 1], k) > 0)) {
+        keyed.sort(before);
+        list = keyed.map((k) => k.r);
+      }
     }
     rules.set(chain, list);
   }
-  return { name: t.name, chains: sortChains(t.chains), rules, deleted: sortChains(t.deleted) };
+  return { name: t.name, chains, rules, deleted: sortChains(t.deleted) };
 }
