@@ -103,7 +103,10 @@ function planPort(svc: Service, port: ServicePort, clusterIP: string, slices: re
   const sourceRanges = svc.loadBalancerSourceRanges.map((c) => parseCIDR(c.trim())).filter((c): c is ParsedCIDR => c !== null && c.family === family);
   const nodePort = port.nodePort;
   const externallyAccessible = nodePort !== 0 || loadBalancerVIPs.length > 0 || externalIPs.length > 0;
-  const externalPolicyLocal = (svc.type === 'NodePort' || svc.type === 'LoadBalancer') && svc.externalTrafficPolicy === 'Local' && externallyAccessible;
+  // apiservice.ExternalPolicyLocal: a service that can be reached from outside (by its type, or
+  // a ClusterIP service with external IPs) and says Local.
+  const serviceExternallyAccessible = svc.type === 'NodePort' || svc.type === 'LoadBalancer' || (svc.type === 'ClusterIP' && svc.externalIPs.length > 0);
+  const externalPolicyLocal = serviceExternallyAccessible && svc.externalTrafficPolicy === 'Local';
   const internalPolicyLocal = svc.internalTrafficPolicy === 'Local';
   const healthCheckNodePort = svc.type === 'LoadBalancer' && svc.externalTrafficPolicy === 'Local' ? svc.healthCheckNodePort : 0;
   const name = servicePortName(svc, port);

@@ -47,7 +47,7 @@ export function emitService(p: ServicePortPlan, s: ProxierSettings, largeCluster
   const match = (dst: string) => `-m ${proto} -p ${proto} -d ${dst} --dport ${port}`;
 
   const usesClusterPolicyChain = p.clusterEndpoints.length > 0 && (!p.internalPolicyLocal || p.externallyAccessible);
-  const usesLocalPolicyChain = p.localEndpoints.length > 0 && (p.internalPolicyLocal || p.externalPolicyLocal);
+  const usesLocalPolicyChain = p.localEndpoints.length > 0 && (p.internalPolicyLocal || (p.externalPolicyLocal && p.externallyAccessible));
   const internalChain = p.internalPolicyLocal ? names.svl : names.svc;
   const hasInternalEndpoints = p.hasEndpoints && (!p.internalPolicyLocal || p.localEndpoints.length > 0);
   const externalPolicyChain = p.externalPolicyLocal ? names.svl : names.svc;
