@@ -20,7 +20,7 @@ import type {
 import { BUILTIN_CHAINS } from '../iptables/ir.js';
 import { TABLE_NAMES, type IptCode } from './codes.js';
 import { shapeOf, splitLine, type Words } from './lexer.js';
-import { planFor, type Plan, type PlanOption, type PlanTarget } from './plan.js';
+import { planFor, type Plan, type PlanOption, type PlanTarget, type PlanValue } from './plan.js';
 import { BUILTIN_VERDICTS, OPAQUE_TARGETS, TARGET_MODULES } from './spec.js';
 import { isProblem, ValueReader } from './values.js';
 
@@ -48,6 +48,8 @@ export interface ParseResult {
 const MAX_WORD = 1023;
 /** ... and its argument vector at most 255 words (MAX_ARGC in xshared.h). */
 const MAX_WORDS = 255;
+
+const NO_VALUES: readonly Value[] = Object.freeze([]);
 
 const keepTarget = (name: string) => BUILTIN_VERDICTS.has(name) || TARGET_MODULES.has(name) || OPAQUE_TARGETS.has(name);
 
@@ -92,6 +94,11 @@ export function parseIptablesSave(text: string, opts: ParseOptions): ParseResult
   const span = (offset: number, length: number): SourceSpan => ({ line: lineNo, col: offset - lineStart + 1, offset, length });
   const report = (code: IptCode, message: string, s: SourceSpan | null, severity: 'error' | 'warning' = 'error') =>
     diagnostics.push({ severity, code, message, file, span: s });
+
+  /** The words of the line being read, for the span helpers below. */
+  let cur: Words = { texts: [], starts: [], quoted: [], unterminatedAt: -1 };
+  const wordSpan = (i: number) => span(lineStart + cur.starts[i], cur.texts[i].length);
+  const rangeSpan = (a: number, b: number) => span(lineStart + cur.starts[a], cur.starts[b] + cur.texts[b].length - cur.starts[a]);
 
   const finalNewline = text.length === 0 || text.endsWith('\n');
   const end = finalNewline ? text.length - 1 : text.length;
@@ -167,8 +174,7 @@ export function parseIptablesSave(text: string, opts: ParseOptions): ParseResult
     }
     const plan = planFor(shapeOf(words, keepTarget), family);
     const canonical = trimmed === line && isCanonical(words, line);
-    const wordSpan = (i: number) => span(lineStart + words.starts[i], words.texts[i].length);
-    const rangeSpan = (a: number, b: number) => span(lineStart + words.starts[a], words.starts[b] + words.texts[b].length - words.starts[a]);
+    cur = words;
 
     switch (plan.kind) {
       case 'syntax': {
@@ -308,15 +314,16 @@ export function parseIptablesSave(text: string, opts: ParseOptions): ParseResult
     }
 
     const option = (po: PlanOption): OptionArg => {
-      const values: Value[] = [];
-      for (const pv of po.values) {
-        const r = reader.read(pv.kind, texts[pv.word], pv.key, pv.index);
-        if (isProblem(r)) {
-          report(r.problem, r.message, wordSpan(pv.word));
-          values.push({ type: 'word', text: texts[pv.word] });
-        } else values.push(r);
-      }
+      let values: readonly Value[] = NO_VALUES;
+      if (po.values.length === 1) values = reader.single(valueAt(po.values[0]));
+      else if (po.values.length > 1) values = po.values.map(valueAt);
       return { kind: 'option', module: po.module, name: po.name, spelling: texts[po.spellingWord], negation: po.negation, values, span: rangeSpan(po.first, po.last) };
+    };
+    const valueAt = (pv: PlanValue): Value => {
+      const r = reader.read(pv, texts[pv.word]);
+      if (!isProblem(r)) return r;
+      report(r.problem, r.message, wordSpan(pv.word));
+      return { type: 'word', text: texts[pv.word] };
     };
 
     const args: Arg[] = [];
@@ -338,10 +345,11 @@ export function parseIptablesSave(text: string, opts: ParseOptions): ParseResult
       args,
       target,
       span: span(lineStart, line.length),
-      ...(texts[plan.opWord] !== `-${plan.op}` ? { opSpelling: texts[plan.opWord] } : {}),
-      ...(plan.target && plan.target.argsBefore < plan.args.length ? { targetAt: plan.target.argsBefore } : {}),
+      // Every rule has the same fields, so rules share one hidden class.
+      opSpelling: texts[plan.opWord].length === 2 ? undefined : texts[plan.opWord],
+      targetAt: plan.target && plan.target.argsBefore < plan.args.length ? plan.target.argsBefore : undefined,
       layout: canonical ? null : layoutOf(words, line, plan),
-      ...(plan.interleaved ? { raw: line } : {}),
+      raw: plan.interleaved ? line : undefined,
     };
     t.commands.push(r);
     t.lines.push({ kind: 'command', command: r });
@@ -357,7 +365,8 @@ export function parseIptablesSave(text: string, opts: ParseOptions): ParseResult
   ): Target {
     const name = words.texts[pt.nameWord];
     const spelling = words.texts[pt.spellingWord];
-    const last = Math.max(pt.nameWord, pt.opaqueLast, ...pt.options.map((o) => o.last));
+    let last = Math.max(pt.nameWord, pt.opaqueLast);
+    for (const o of pt.options) if (o.last > last) last = o.last;
     const s = rangeSpan(pt.spellingWord, last);
     switch (pt.kind) {
       case 'verdict':

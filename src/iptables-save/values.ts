@@ -343,24 +343,51 @@ function readValue(kind: ValueKind, text: string, family: Family): ValueResult {
   }
 }
 
-/** Reads values with a cache per family; `key` is `module.option` for words checked against a list. */
+/** Where a value stands: its kind, `module.option` (for word lists) and argument index. */
+export interface ValueSlot {
+  readonly kind: ValueKind;
+  readonly key: string;
+  readonly index: number;
+}
+
+/**
+ * Reads values for one parse, with a cache per slot (plans are shared, so a slot object stands
+ * for the same option position in every line of a shape): the hot path is two Map lookups.
+ */
 export class ValueReader {
-  private readonly cache = new Map<string, ValueResult>();
+  private readonly bySlot = new Map<ValueSlot, Map<string, ValueResult>>();
+  private readonly byKind = new Map<string, Map<string, ValueResult>>();
+
+  private readonly singles = new Map<Value, readonly Value[]>();
 
   constructor(readonly family: Family) {}
 
-  read(kind: ValueKind, text: string, key: string, argIndex: number): ValueResult {
-    // A value of a quoted word is read from its unquoted form, but keeps the exact text.
-    const cacheKey = kind + '\0' + key + '\0' + argIndex + '\0' + text;
-    let r = this.cache.get(cacheKey);
+  /** A one-value list, shared by every option that holds this (immutable) value. */
+  single(v: Value): readonly Value[] {
+    let list = this.singles.get(v);
+    if (!list) this.singles.set(v, (list = [v]));
+    return list;
+  }
+
+  read(slot: ValueSlot, text: string): ValueResult {
+    let cache = this.bySlot.get(slot);
+    if (!cache) {
+      // Slots of different shapes with the same meaning share one cache.
+      const id = `${slot.kind}\0${slot.key}\0${slot.index}`;
+      cache = this.byKind.get(id);
+      if (!cache) this.byKind.set(id, (cache = new Map()));
+      this.bySlot.set(slot, cache);
+    }
+    let r = cache.get(text);
     if (r === undefined) {
-      const plain = kind === 'string' || text.indexOf('"') < 0 ? text : unquote(text);
-      r = readValue(kind, plain, this.family);
+      // A quoted word is read from its unquoted form, but the Value keeps the exact text.
+      const plain = slot.kind === 'string' || text.indexOf('"') < 0 ? text : unquote(text);
+      r = readValue(slot.kind, plain, this.family);
       if (!isProblem(r)) {
         if (plain !== text) r = { ...r, text } as Value;
-        r = checkWords(r, key, argIndex, this.family);
+        r = checkWords(r, slot.key, slot.index, this.family);
       }
-      this.cache.set(cacheKey, r);
+      cache.set(text, r);
     }
     return r;
   }

@@ -3,23 +3,13 @@
 // text still renders back byte for byte, and no input takes long.
 import { describe, expect, it } from 'vitest';
 import { parseIptablesSave, renderRestore } from '../../src/iptables-save/index.js';
+import { rng } from '../../bench/generate.js';
 import { corpus } from './corpus.js';
 
 const COUNT = 3000;
 const MS_PER_INPUT = 250;
 
-/** mulberry32: a small deterministic generator, so a failure names a reproducible seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
+// A seeded generator (bench/generate.ts), so a failure names a reproducible input.
 const files = corpus().filter((f) => f.text.length > 0);
 
 function mutate(text: string, r: () => number): string {
