@@ -8,7 +8,8 @@ const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 /** The first 16 base32 characters of a digest: exactly its first 10 bytes (80 bits). */
 export function hash16(text: string): string {
   const d = hash('sha256', text, 'buffer');
-  let out = '';
+  const codes = new Array<number>(16);
+  let n = 0;
   let bits = 0;
   let acc = 0;
   for (let i = 0; i < 10; i++) {
@@ -16,21 +17,25 @@ export function hash16(text: string): string {
     bits += 8;
     while (bits >= 5) {
       bits -= 5;
-      out += BASE32[(acc >> bits) & 31];
+      codes[n++] = BASE32.charCodeAt((acc >> bits) & 31);
     }
     acc &= (1 << bits) - 1;
   }
-  return out;
+  return String.fromCharCode(...codes);
 }
 
 export type ServiceChainKind = 'SVC' | 'SVL' | 'EXT' | 'FW';
 
 export function serviceChainName(kind: ServiceChainKind, servicePortName: string, protocol: string): string {
-  return `KUBE-${kind}-${hash16(servicePortName + protocol)}`;
+  const name = `KUBE-${kind}-${hash16(servicePortName + protocol)}`;
+  name.charCodeAt(0); // flatten: chain names live until the output is written
+  return name;
 }
 
 export function endpointChainName(servicePortName: string, protocol: string, endpoint: string): string {
-  return `KUBE-SEP-${hash16(servicePortName + protocol + endpoint)}`;
+  const name = `KUBE-SEP-${hash16(servicePortName + protocol + endpoint)}`;
+  name.charCodeAt(0);
+  return name;
 }
 
 const SERVICE_CHAIN_PREFIXES = ['KUBE-SVC-', 'KUBE-SVL-', 'KUBE-SEP-', 'KUBE-FW-', 'KUBE-EXT-'];

@@ -149,6 +149,7 @@ function endpointsFor(port: ServicePort, slices: readonly EndpointSlice[], setti
         const ip = parseIP(ep.addresses[0]);
         if (!ip || ip.family !== settings.family) continue;
         const key = ip.family === 'ipv6' ? `[${ip.text}]:${sp.port}` : `${ip.text}:${sp.port}`;
+        key.charCodeAt(0); // flatten: the key lives as long as the plan
         const isLocal = ep.nodeName !== null && ep.nodeName === settings.nodeName;
         const ready = ep.ready ?? true;
         const info: EndpointInfo = {

@@ -35,7 +35,9 @@ function v4(text: string): ParsedIP | null {
   const c = +m[3];
   const d = +m[4];
   if (a > 255 || b > 255 || c > 255 || d > 255) return null;
-  const canonical = `${a}.${b}.${c}.${d}`;
+  const built = `${a}.${b}.${c}.${d}`;
+  // Keep the input string when it is canonical already: it is flat, the template result a rope.
+  const canonical = built === text ? text : built;
   return { family: 'ipv4', text: canonical, value: BigInt(((a << 24) >>> 0) + (b << 16) + (c << 8) + d), sloppy: canonical !== text };
 }
 

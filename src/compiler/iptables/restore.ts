@@ -25,6 +25,9 @@ export function emptyTable(name: TableName): RestoreTable {
 
 /** Appends one rule (`text` is everything after `-A CHAIN `). */
 export function addRule(t: RestoreTable, chain: string, text: string): void {
+  // Template strings are built as ropes; reading a character makes V8 flatten this one now, while
+  // its pieces are still young garbage, instead of keeping every piece alive until rendering.
+  text.charCodeAt(0);
   const list = t.rules.get(chain);
   if (list) list.push(text);
   else t.rules.set(chain, [text]);
