@@ -4,18 +4,10 @@
 import type { Cluster, EndpointSlice, Service } from '../src/model/types.js';
 import { DEFAULT_CONFIG } from '../src/model/config.js';
 import { parseIP } from '../src/model/ip.js';
+import { mulberry32 } from '../src/util/rng.js';
 
-/** A small fixed-seed PRNG (mulberry32), so every run benchmarks the same cluster. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The benchmarks' fixed-seed PRNG. */
+export const rng = mulberry32;
 
 const ip4 = (n: number) => `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
 
