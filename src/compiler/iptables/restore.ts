@@ -119,8 +119,12 @@ export function ruleComment(text: string): string | null {
 }
 
 function serviceNameOfComment(c: string): string {
-  const i = c.search(/[ :]/);
-  return i < 0 ? c : c.slice(0, i);
+  let end = c.length;
+  const sp = c.indexOf(' ');
+  if (sp >= 0) end = sp;
+  const colon = c.indexOf(':');
+  if (colon >= 0 && colon < end) end = colon;
+  return c.slice(0, end);
 }
 
 /**
@@ -132,15 +136,10 @@ function serviceNameOfComment(c: string): string {
  */
 export function canonicalize(t: RestoreTable): RestoreTable {
   const chains = sortChains(t.chains);
-  // Rules normally go to declared chains; a partial sync also writes rules of undeclared ones.
-  const declared = new Set(chains);
-  let order = chains;
-  for (const c of t.rules.keys()) {
-    if (!declared.has(c)) {
-      order = sortChains(new Set([...chains, ...t.rules.keys()]));
-      break;
-    }
-  }
+  // Rules normally go to declared chains only; fall back to sorting every chain that has rules.
+  let declaredWithRules = 0;
+  for (const c of chains) if (t.rules.has(c)) declaredWithRules++;
+  const order = declaredWithRules === t.rules.size ? chains : sortChains(new Set([...chains, ...t.rules.keys()]));
   const rules = new Map<string, string[]>();
   for (const chain of order) {
     if (!t.rules.has(chain)) continue;
