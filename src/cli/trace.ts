@@ -2,7 +2,6 @@
 // same inputs and flags as `kpsim compile`) or from any iptables-save dump (--rules); the packet
 // from --src/--dst or a --flows file. Only this file touches the file system for the simulator.
 import type { Command } from 'commander';
-import { LineCounter, parseDocument, isSeq, isMap, type Node as YamlNode } from 'yaml';
 import type { Diagnostic } from '../diag/diagnostic.js';
 import type { Family, Ruleset } from '../iptables/ir.js';
 import { familyOfText } from '../packetsim/addr.js';
@@ -14,6 +13,8 @@ import type { Protocol } from '../packetsim/packet.js';
 import { sampleOutcomes } from '../packetsim/sample.js';
 import { traceFlows, tracePacket, TraceInputError, TooManyPaths, type FlowSpec } from '../packetsim/trace.js';
 import type { CompiledRuleset } from '../packetsim/types.js';
+import { parseFlowsFile } from '../golden/flows-file.js';
+import { nodeSpec } from '../pipeline/node-spec.js';
 import { action, emit, InputError, printDiagnostics, readInputs, UsageError, useColor, type InputFile } from './common.js';
 import { addClusterFlags, loadAndCompile, type ClusterFlags } from './load-cluster.js';
 
@@ -152,12 +153,7 @@ async function targetFor(inputs: string[], flags: TraceFlags, family: Family, ip
   } else {
     const { compiled } = compiledFor(inputs, flags, family);
     ruleset = await nodeRuleset(compiled.restore, family);
-    const node = compiled.settings.node;
-    if (node?.interfaces) {
-      clusterNode = { interfaces: node.interfaces.map((i) => ({ name: i.name, addresses: i.ips.map((ip, k) => `${ip.text}/${i.addresses[k]?.prefix ?? (ip.family === 'ipv4' ? 32 : 128)}`) })) };
-    } else {
-      clusterNode = simpleNode(compiled.settings.localAddresses.filter((a) => !a.text.startsWith('127.') && a.text !== '::1').map((a) => a.text));
-    }
+    clusterNode = nodeSpec(compiled.settings);
   }
   const rs = compileRuleset(ruleset, { ipsets, index: flags.index });
   const problems: { message: string }[] = [];
@@ -207,60 +203,9 @@ function resolveService(inputs: string[], flags: TraceFlags, dst: string, family
 
 function flowsFrom(path: string): FlowSpec[] {
   const [file] = readInputs([path], { extensions: /.*/ });
-  const lc = new LineCounter();
-  const doc = parseDocument(file.text, { lineCounter: lc });
-  const diags: Diagnostic[] = [];
-  const at = (n: YamlNode | null | undefined) => {
-    const off = n?.range?.[0] ?? 0;
-    const p = lc.linePos(off);
-    return { line: p.line, col: p.col, offset: off, length: Math.max(1, (n?.range?.[1] ?? off + 1) - off) };
-  };
-  const err = (message: string, n: YamlNode | null | undefined) => diags.push({ severity: 'error', code: 'SIM_BAD_FLOW', message, file: file.name, span: at(n) });
-  for (const e of doc.errors) diags.push({ severity: 'error', code: 'SIM_BAD_FLOW', message: e.message, file: file.name, span: at(null) });
-  const flows: FlowSpec[] = [];
-  const root = doc.contents;
-  if (!diags.length && !isSeq(root)) err('expected a list of flows', root as YamlNode);
-  if (isSeq(root)) {
-    root.items.forEach((item, i) => {
-      if (!isMap(item)) return err(`flow ${i + 1}: expected a mapping`, item as YamlNode);
-      const get = (k: string) => item.get(k, true) as YamlNode & { value?: unknown } | undefined;
-      const str = (k: string, need: boolean) => {
-        const n = get(k);
-        if (n === undefined) {
-          if (need) err(`flow ${i + 1}: missing ${k}`, item);
-          return undefined;
-        }
-        return String(n.value);
-      };
-      const num = (k: string) => {
-        const n = get(k);
-        if (n === undefined) return undefined;
-        const v = Number(n.value);
-        if (!Number.isFinite(v) || v < 0) err(`flow ${i + 1}: ${k} must be a non-negative number`, n);
-        return v;
-      };
-      const protocol = (str('protocol', false) ?? 'tcp').toLowerCase();
-      if (!(PROTOCOLS as readonly string[]).includes(protocol)) err(`flow ${i + 1}: unknown protocol ${protocol}`, get('protocol'));
-      const sourceIP = str('sourceIP', true);
-      const destIP = str('destIP', true);
-      for (const [k, v] of [['sourceIP', sourceIP], ['destIP', destIP]] as const) {
-        if (v !== undefined && !/^[0-9a-fA-F:.]+$/.test(v)) err(`flow ${i + 1}: ${k} ${v} is not an IP address`, get(k));
-      }
-      if (sourceIP === undefined || destIP === undefined) return;
-      flows.push({
-        name: str('name', false) ?? `flow ${i + 1}`,
-        protocol: protocol as Protocol,
-        sourceIP,
-        destIP,
-        destPort: num('destPort'),
-        // Distinct connections unless the flow pins its source port.
-        sourcePort: num('sourcePort') ?? 40000 + i,
-        at: num('at'),
-      });
-    });
-  }
-  if (printDiagnostics(diags, [file])) throw new InputError(`${diags.length} error${diags.length === 1 ? '' : 's'} in ${file.name}`);
-  return flows;
+  const { flows, diagnostics } = parseFlowsFile(file.text, file.name);
+  if (printDiagnostics(diagnostics, [file])) throw new InputError(`${diagnostics.length} error${diagnostics.length === 1 ? '' : 's'} in ${file.name}`);
+  return flows.map((f) => f.spec);
 }
 
 async function runTrace(inputs: string[], flags: TraceFlags): Promise<number> {

@@ -11,6 +11,13 @@ export interface CaseFiles {
   readonly steps: readonly CaseFiles[];
 }
 
+/** Expected outputs of modes kpsim does not build yet: a case holding one is reported skipped for it. */
+export const NOT_BUILT_FILES = {
+  'ipvsadm.txt': 'IPVS mode (ipvsadm --save output)',
+  'ipset.txt': 'IPVS mode (ipset save output)',
+  'nftables.txt': 'nftables mode (nft list ruleset output)',
+} as const;
+
 export const CASE_FILES = [
   'cluster.yaml',
   'iptables-save.txt',
@@ -21,9 +28,10 @@ export const CASE_FILES = [
   'flows.yaml',
   'node.rules',
   'step.yaml',
+  ...Object.keys(NOT_BUILT_FILES),
 ] as const;
 
-export type CaseFileName = (typeof CASE_FILES)[number];
+export type CaseFileName = (typeof CASE_FILES)[number] | keyof typeof NOT_BUILT_FILES;
 
 /** How a step's sync runs. Read from step.yaml, else from kube-proxy's test names in the folder name. */
 export interface StepSync {

@@ -10,20 +10,22 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { compileCluster } from '../../src/compiler/index.js';
-import { hostSetup, renderHostSetup } from '../../src/compiler/iptables/host.js';
 import { DiagnosticSink } from '../../src/diag/diagnostic.js';
-import type { Family, Ruleset } from '../../src/iptables/ir.js';
-import { applyRestore, emptyState, stateToRuleset } from '../../src/iptables/state.js';
+import type { Family } from '../../src/iptables/ir.js';
 import { parseIptablesSave } from '../../src/iptables-save/index.js';
+import { FAKE_NODE_INTERFACES } from '../../src/golden/verify.js';
 import { loadCluster } from '../../src/model/load.js';
-import { formatHostPort } from '../../src/packetsim/addr.js';
 import { compileRuleset } from '../../src/packetsim/compile.js';
-import { buildEnv, parseInterfacesText, simpleNode, type NodeSpec } from '../../src/packetsim/env.js';
+import { buildEnv, parseInterfacesText } from '../../src/packetsim/env.js';
 import type { Protocol } from '../../src/packetsim/packet.js';
-import { tracePacket, type TraceResult } from '../../src/packetsim/trace.js';
+import { tracePacket } from '../../src/packetsim/trace.js';
+import { tracerView } from '../../src/packetsim/tracer-view.js';
+import { nodeRuleset } from '../../src/pipeline/node-save.js';
+import { nodeSpec } from '../../src/pipeline/node-spec.js';
 import type { CompiledRuleset } from '../../src/packetsim/types.js';
 
-const CORPUS = '/work/shared/conformance/kube-proxy-iptables';
+// The corpus as copied into the project (with its attribution): tests never read ../shared.
+const CORPUS = join(import.meta.dirname, '../../golden/kube-proxy-iptables');
 const HAVE = existsSync(CORPUS);
 
 interface Flow {
@@ -36,33 +38,8 @@ interface Flow {
   masq: boolean;
 }
 
-/** The tracer's filter chains (README section 5): an explicit ACCEPT there is reported. */
-const TRACER_FILTER_CHAINS = new Set(['KUBE-SERVICES', 'KUBE-EXTERNAL-SERVICES', 'KUBE-NODEPORTS', 'KUBE-PROXY-FIREWALL']);
-
-export function tracerView(r: TraceResult, family: Family): { output: string[]; masq: boolean[] } {
-  const output = new Set<string>();
-  const masq = new Set<boolean>();
-  for (const o of r.outcomes) {
-    if (o.dnat) output.add(formatHostPort(o.packet.dst, o.packet.dport, family));
-    if (o.verdict === 'DROP' || o.verdict === 'REJECT') output.add(o.verdict);
-    if (o.path.some((p) => p.kind === 'rule' && p.chain.table === 'filter' && TRACER_FILTER_CHAINS.has(p.chain.name) && p.rule!.target.kind === 'accept')) output.add('ACCEPT');
-    masq.add(o.masquerade);
-  }
-  return { output: [...output].sort(), masq: [...masq] };
-}
-
 function expectedOutput(s: string): string[] {
   return s === '' ? [] : s.split(', ').sort();
-}
-
-function nodeRuleset(restore: string, family: Family): Ruleset {
-  const state = emptyState(family);
-  const host = parseIptablesSave(renderHostSetup(hostSetup()), { file: 'host', family });
-  applyRestore(state, host.ruleset!);
-  const r = parseIptablesSave(restore, { file: 'restore', family });
-  if (!r.ruleset) throw new Error(`restore text does not parse: ${JSON.stringify(r.diagnostics.slice(0, 2))}`);
-  applyRestore(state, r.ruleset);
-  return stateToRuleset(state);
 }
 
 interface Target {
@@ -76,12 +53,8 @@ function compileCase(dir: string, family: Family): Target {
   const cluster = loadCluster([{ name: join(dir, 'cluster.yaml'), text }], sink);
   const compiled = compileCluster(cluster, { family }, sink);
   if (sink.hasErrors) throw new Error(sink.errors.map((e) => e.message).join('; '));
-  const rs = compileRuleset(nodeRuleset(compiled.restore, family));
-  const node = compiled.settings.node;
-  const spec: NodeSpec = node?.interfaces
-    ? { interfaces: node.interfaces.map((i) => ({ name: i.name, addresses: i.ips.map((ip, k) => `${ip.text}/${i.addresses[k].prefix}`) })) }
-    : simpleNode(compiled.settings.localAddresses.map((a) => a.text));
-  return { rs, env: buildEnv(spec, family) };
+  const rs = compileRuleset(nodeRuleset(compiled));
+  return { rs, env: buildEnv(nodeSpec(compiled.settings), family) };
 }
 
 function flowDirs(): string[] {
@@ -130,10 +103,9 @@ function traceTarget(family: Family): Target {
   expect(parseIptablesSave(raw, { file: 'iptables-save.txt', family }).diagnostics.map((d) => d.code)).toContain('IPT_UNEXPECTED_ARGUMENT');
   const r = parseIptablesSave(quoteBareComments(raw), { file: 'iptables-save.txt', family });
   if (!r.ruleset || r.diagnostics.some((d) => d.severity === 'error')) throw new Error(`trace-packet does not parse: ${JSON.stringify(r.diagnostics.slice(0, 2))}`);
-  return { rs: compileRuleset(r.ruleset), env: buildEnv({ interfaces: parseInterfacesText(FAKE_INTERFACES) }, family) };
+  return { rs: compileRuleset(r.ruleset), env: buildEnv({ interfaces: parseInterfacesText(FAKE_NODE_INTERFACES) }, family) };
 }
 
-const FAKE_INTERFACES = 'lo=127.0.0.1/8,::1/128 eth0=192.168.0.2/24,192.168.1.2/24,192.168.99.11/24,2001:db8::1/64,2001:db8:1::2/64';
 
 const results = new Map<string, { got: ReturnType<typeof tracerView>; want: { output: string[]; masq: boolean } }>();
 
@@ -142,7 +114,7 @@ describe.runIf(HAVE)('conformance: kube-proxy iptables flows', () => {
     const family: Family = f.sourceIP.includes(':') ? 'ipv6' : 'ipv4';
     const { rs, env } = targetFor(dir, family);
     const r = tracePacket(rs, env, { protocol: f.protocol.toLowerCase() as Protocol, sourceIP: f.sourceIP, destIP: f.destIP, destPort: f.destPort });
-    const got = tracerView(r, family);
+    const got = tracerView(r.outcomes, family);
     const want = { output: expectedOutput(f.output), masq: f.masq };
     results.set(id, { got, want });
     const agrees = JSON.stringify(got.output) === JSON.stringify(want.output) && got.masq.length === 1 && got.masq[0] === want.masq;
