@@ -21,6 +21,8 @@ export interface Words {
   readonly quoted: boolean[];
   /** Set when a quote is not closed: the offset of the opening quote. */
   readonly unterminatedAt: number;
+  /** The offset of the first control character (not tab), or -1: iptables text has none. */
+  readonly controlAt: number;
 }
 
 const SPACE = 32;
@@ -33,6 +35,7 @@ export function splitLine(line: string): Words {
   const starts: number[] = [];
   const quoted: boolean[] = [];
   let unterminatedAt = -1;
+  let controlAt = -1;
   const n = line.length;
   let i = 0;
   while (i < n) {
@@ -46,12 +49,14 @@ export function splitLine(line: string): Words {
     while (i < n) {
       c = line.charCodeAt(i);
       if (c === SPACE || c === TAB) break;
+      if ((c < 32 || c === 127) && controlAt < 0) controlAt = i;
       if (c === QUOTE) {
         hasQuote = true;
         const open = i;
         i++;
         while (i < n) {
           const q = line.charCodeAt(i);
+          if ((q < 32 || q === 127) && q !== TAB && controlAt < 0) controlAt = i;
           if (q === BACKSLASH && i + 1 < n) i += 2;
           else if (q === QUOTE) break;
           else i++;
@@ -69,7 +74,7 @@ export function splitLine(line: string): Words {
     starts.push(start);
     quoted.push(hasQuote);
   }
-  return { texts, starts, quoted, unterminatedAt };
+  return { texts, starts, quoted, unterminatedAt, controlAt };
 }
 
 /** The value iptables reads from a word: quotes removed, escapes inside quotes resolved. */

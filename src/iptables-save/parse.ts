@@ -96,7 +96,7 @@ export function parseIptablesSave(text: string, opts: ParseOptions): ParseResult
     diagnostics.push({ severity, code, message, file, span: s });
 
   /** The words of the line being read, for the span helpers below. */
-  let cur: Words = { texts: [], starts: [], quoted: [], unterminatedAt: -1 };
+  let cur: Words = { texts: [], starts: [], quoted: [], unterminatedAt: -1, controlAt: -1 };
   const wordSpan = (i: number) => span(lineStart + cur.starts[i], cur.texts[i].length);
   const rangeSpan = (a: number, b: number) => span(lineStart + cur.starts[a], cur.starts[b] + cur.texts[b].length - cur.starts[a]);
 
@@ -149,17 +149,16 @@ export function parseIptablesSave(text: string, opts: ParseOptions): ParseResult
   }
 
   function parseLine(line: string): void {
-    const first = line.charCodeAt(0);
-    if (line.length === 0 || /^[ \t\r]*$/.test(line)) return trivia('blank', line);
-    if (first === 35 /* # */) return trivia('comment', line);
+    if (line.charCodeAt(0) === 35 /* # */) return trivia('comment', line);
+    const trimmed = line.charCodeAt(line.length - 1) === 13 /* CR */ ? line.slice(0, -1) : line;
+    const words = splitLine(trimmed);
+    if (words.texts.length === 0) return trivia('blank', line);
     // NUL and control bytes (other than tab and a final CR) never appear in iptables text.
-    const bin = /[\x00-\x08\x0b-\x1f\x7f]/.exec(line.endsWith('\r') ? line.slice(0, -1) : line);
-    if (bin) {
-      report('IPT_BINARY', `control byte 0x${bin[0].charCodeAt(0).toString(16).padStart(2, '0')} in the text; this is not iptables-save output`, span(lineStart + bin.index, 1));
+    if (words.controlAt >= 0) {
+      const code = trimmed.charCodeAt(words.controlAt);
+      report('IPT_BINARY', `control byte 0x${code.toString(16).padStart(2, '0')} in the text; this is not iptables-save output`, span(lineStart + words.controlAt, 1));
       return trivia('comment', line); // kept verbatim so the file still renders back
     }
-    const trimmed = line.endsWith('\r') ? line.slice(0, -1) : line;
-    const words = splitLine(trimmed);
     if (words.unterminatedAt >= 0) {
       report('IPT_UNTERMINATED_QUOTE', 'the quote is not closed on this line', span(lineStart + words.unterminatedAt, trimmed.length - words.unterminatedAt));
     }
@@ -214,15 +213,15 @@ export function parseIptablesSave(text: string, opts: ParseOptions): ParseResult
         return;
       }
       case 'chain':
-        return chainDecl(plan, words, line, canonical, wordSpan);
+        return chainDecl(plan, words, line, canonical);
       case 'chainCommand':
       case 'rule': {
         if (!table || table.committed) {
           report('IPT_OUTSIDE_TABLE', 'a command outside a table (after COMMIT or before the first *table line)', wordSpan(0));
           return keepUnparsed(line);
         }
-        if (plan.kind === 'chainCommand') return chainCommand(table, plan, words, line, canonical, wordSpan);
-        return rule(table, plan, words, line, canonical, wordSpan, rangeSpan);
+        if (plan.kind === 'chainCommand') return chainCommand(table, plan, words, line, canonical);
+        return rule(table, plan, words, line, canonical);
       }
     }
   }
@@ -239,7 +238,7 @@ export function parseIptablesSave(text: string, opts: ParseOptions): ParseResult
     return m ? { packets: m[1], bytes: m[2] } : null;
   }
 
-  function chainDecl(plan: Extract<Plan, { kind: 'chain' }>, words: Words, line: string, canonical: boolean, wordSpan: (i: number) => SourceSpan): void {
+  function chainDecl(plan: Extract<Plan, { kind: 'chain' }>, words: Words, line: string, canonical: boolean): void {
     if (!table || table.committed) {
       report('IPT_OUTSIDE_TABLE', 'a chain declaration outside a table', wordSpan(0));
       return keepUnparsed(line);
@@ -260,14 +259,7 @@ export function parseIptablesSave(text: string, opts: ParseOptions): ParseResult
     table.lines.push({ kind: 'chain', decl });
   }
 
-  function chainCommand(
-    t: MutableTable,
-    plan: Extract<Plan, { kind: 'chainCommand' }>,
-    words: Words,
-    line: string,
-    canonical: boolean,
-    wordSpan: (i: number) => SourceSpan,
-  ): void {
+  function chainCommand(t: MutableTable, plan: Extract<Plan, { kind: 'chainCommand' }>, words: Words, line: string, canonical: boolean): void {
     const chain = plan.chainWord >= 0 ? words.texts[plan.chainWord] : null;
     const counters = plan.countersWord >= 0 ? readCounters(words.texts[plan.countersWord], wordSpan(plan.countersWord)) : null;
     if (plan.op === 'N' && chain !== null) {
@@ -288,15 +280,7 @@ export function parseIptablesSave(text: string, opts: ParseOptions): ParseResult
     t.lines.push({ kind: 'command', command: cmd });
   }
 
-  function rule(
-    t: MutableTable,
-    plan: Extract<Plan, { kind: 'rule' }>,
-    words: Words,
-    line: string,
-    canonical: boolean,
-    wordSpan: (i: number) => SourceSpan,
-    rangeSpan: (a: number, b: number) => SourceSpan,
-  ): void {
+  function rule(t: MutableTable, plan: Extract<Plan, { kind: 'rule' }>, words: Words, line: string, canonical: boolean): void {
     const texts = words.texts;
     for (const p of plan.problems) {
       if (p.strictOnly && !strict) continue;
@@ -335,7 +319,7 @@ export function parseIptablesSave(text: string, opts: ParseOptions): ParseResult
         args.push({ kind: 'opaque', module: pa.module, text: slice(words, line, pa.first, pa.last), span: rangeSpan(pa.first, pa.last) });
       }
     }
-    const target = plan.target ? makeTarget(t, plan.target, words, line, option, rangeSpan) : null;
+    const target = plan.target ? makeTarget(t, plan.target, words, line, option) : null;
     const r: Rule = {
       kind: 'rule',
       op: plan.op,
@@ -355,14 +339,7 @@ export function parseIptablesSave(text: string, opts: ParseOptions): ParseResult
     t.lines.push({ kind: 'command', command: r });
   }
 
-  function makeTarget(
-    t: MutableTable,
-    pt: PlanTarget,
-    words: Words,
-    line: string,
-    option: (po: PlanOption) => OptionArg,
-    rangeSpan: (a: number, b: number) => SourceSpan,
-  ): Target {
+  function makeTarget(t: MutableTable, pt: PlanTarget, words: Words, line: string, option: (po: PlanOption) => OptionArg): Target {
     const name = words.texts[pt.nameWord];
     const spelling = words.texts[pt.spellingWord];
     let last = Math.max(pt.nameWord, pt.opaqueLast);
