@@ -3,6 +3,12 @@
 import { Command, CommanderError } from 'commander';
 import { registerCommands } from '../src/cli/commands.js';
 
+// `kpsim ... | head` closes our stdout early: that is the reader's choice, not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 const program = new Command();
 program
   .name('kpsim')
