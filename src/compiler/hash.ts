@@ -26,8 +26,13 @@ export function hash16(text: string): string {
 
 export type ServiceChainKind = 'SVC' | 'SVL' | 'EXT' | 'FW';
 
+/** portProtoHash in proxier.go: the hash every per-service chain name of a service port shares. */
+export function portProtoHash(servicePortName: string, protocol: string): string {
+  return hash16(servicePortName + protocol);
+}
+
 export function serviceChainName(kind: ServiceChainKind, servicePortName: string, protocol: string): string {
-  const name = `KUBE-${kind}-${hash16(servicePortName + protocol)}`;
+  const name = `KUBE-${kind}-${portProtoHash(servicePortName, protocol)}`;
   name.charCodeAt(0); // flatten: chain names live until the output is written
   return name;
 }
