@@ -22,16 +22,17 @@ function checkDiff(k: CheckResult, style: DiffStyle): string {
   return unifiedDiff(k.expected, k.actual, { expected: `${k.file} (expected)`, actual: `${k.file} (kpsim)` }, style);
 }
 
-function answerText(a: FlowExpectation | FlowAnswer): string {
+function answerText(a: FlowExpectation | (Omit<FlowAnswer, 'probabilities' | 'affinity'> & { probabilities?: FlowAnswer['probabilities']; affinity?: string })): string {
   const out = a.output === undefined ? '(none)' : JSON.stringify(a.output);
   const probs = a.probabilities ? `, probabilities {${[...a.probabilities].map(([d, p]) => `${JSON.stringify(d)}: ${p}`).join(', ')}}` : '';
-  return `output ${out}, masq ${a.masq ?? '(none)'}${probs}`;
+  const affinity = a.affinity !== undefined ? `, affinity ${a.affinity}` : '';
+  return `output ${out}, masq ${a.masq ?? '(none)'}${probs}${affinity}`;
 }
 
 function flowText(k: CheckResult, paint: Paint): string[] {
   const f = k.flow!;
   // Show the actual probabilities only when the flow pins them.
-  const actual: FlowAnswer = f.expected.probabilities ? f.actual : { ...f.actual, probabilities: undefined as never };
+  const actual = { ...f.actual, probabilities: f.expected.probabilities ? f.actual.probabilities : undefined, affinity: f.expected.affinity !== undefined ? f.actual.affinity : undefined };
   return [`    expected: ${answerText(f.expected)}`, `    kpsim:    ${answerText(actual)}`, ...f.actual.paths.map((p) => paint.dim(`      ${p}`))];
 }
 
@@ -76,8 +77,8 @@ export function jsonReport(results: readonly CaseResult[], updated: readonly str
         ...(k.flow
           ? {
               flow: {
-                expected: { output: k.flow.expected.output ?? null, masq: k.flow.expected.masq ?? null, probabilities: mapObject(k.flow.expected.probabilities) },
-                actual: { output: k.flow.actual.output, masq: k.flow.actual.masq, probabilities: mapObject(k.flow.actual.probabilities), paths: k.flow.actual.paths },
+                expected: { output: k.flow.expected.output ?? null, masq: k.flow.expected.masq ?? null, probabilities: mapObject(k.flow.expected.probabilities), affinity: k.flow.expected.affinity },
+                actual: { output: k.flow.actual.output, masq: k.flow.actual.masq, probabilities: mapObject(k.flow.actual.probabilities), affinity: k.flow.actual.affinity, paths: k.flow.actual.paths },
               },
             }
           : {}),

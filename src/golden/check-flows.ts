@@ -8,7 +8,8 @@ import type { Diagnostic } from '../diag/diagnostic.js';
 import type { Family } from '../iptables/ir.js';
 import { familyOfText } from '../packetsim/addr.js';
 import type { NodeEnv } from '../packetsim/env.js';
-import { fractionText } from '../packetsim/fraction.js';
+import { add, fractionText, ZERO } from '../packetsim/fraction.js';
+import { ruleText } from '../packetsim/output.js';
 import { traceFlows, TooManyPaths, TraceInputError, type Outcome } from '../packetsim/trace.js';
 import { outcomeTokens, tracerProbabilities, tracerView } from '../packetsim/tracer-view.js';
 import type { CompiledRuleset } from '../packetsim/types.js';
@@ -31,9 +32,15 @@ export interface FlowsCheck {
 function pathText(o: Outcome, family: Family): string {
   const rules = o.path.filter((p) => p.kind === 'rule' || p.kind === 'policy');
   const hops = rules.map((p) => `${p.chain.table}:${p.chain.name}:${p.kind === 'rule' ? p.rule!.num : 'policy'}`);
-  const last = [...o.path].reverse().find((p) => p.kind === 'rule');
+  const decisive = new Set(['dnat', 'drop', 'reject']);
+  const last = [...o.path].reverse().find((p) => p.kind === 'rule' && decisive.has(p.rule!.target.kind));
   const what = outcomeTokens(o, family).join(', ') || `untouched, ${o.verdict}`;
   return `${fractionText(o.prob)} ${what}${o.masquerade ? ' (masquerade)' : ''}: ${hops.join(' > ')}${last ? ` (${last.rule!.action})` : ''}`;
+}
+
+/** kube-proxy's ClientIP affinity: a KUBE-SVC rule `-m recent --name KUBE-SEP-X --rcheck --seconds N --reap` matched. */
+function viaAffinity(o: Outcome): boolean {
+  return o.path.some((p) => p.kind === 'rule' && p.chain.table === 'nat' && ruleText(p.rule!.rule).includes('--rcheck'));
 }
 
 export function flowAnswer(outcomes: readonly Outcome[], family: Family): FlowAnswer {
@@ -42,6 +49,7 @@ export function flowAnswer(outcomes: readonly Outcome[], family: Family): FlowAn
     output: view.output.join(', '),
     masq: view.masq.includes(true),
     probabilities: tracerProbabilities(outcomes, family),
+    affinity: fractionText(outcomes.filter(viaAffinity).reduce((sum, o) => add(sum, o.prob), ZERO)),
     paths: outcomes.map((o) => pathText(o, family)),
   };
 }
@@ -59,6 +67,7 @@ function disagreement(e: FlowExpectation, a: FlowAnswer): string | null {
   if (sorted(e.output) !== a.output) why.push('output differs');
   if (e.masq !== a.masq) why.push('masq differs');
   if (e.probabilities && !sameMap(e.probabilities, a.probabilities)) why.push('probabilities differ');
+  if (e.affinity !== undefined && e.affinity !== a.affinity) why.push('affinity differs');
   return why.length ? why.join(', ') : null;
 }
 
@@ -78,6 +87,7 @@ function rewriteFlow(doc: Document, f: FileFlow, a: FlowAnswer): void {
   // Keep the file's spelling of an unchanged output (kube-proxy writes endpoints in rule order).
   if (f.expected.output === undefined || sorted(f.expected.output) !== a.output) set('output', a.output);
   set('masq', a.masq);
+  if (f.expected.affinity !== undefined) set('affinity', a.affinity);
   if (f.expected.probabilities) {
     const old = f.node.get('probabilities', true);
     const map = isMap(old) ? old : new YAMLMap();

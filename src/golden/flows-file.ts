@@ -1,7 +1,8 @@
 // flows.yaml: a list of packets in kube-proxy's packet-flow shape (runPacketFlowTests:
 // sourceIP, protocol, destIP, destPort, and the expected output and masq), read by
 // `kpsim trace --flows` and `kpsim golden`. kpsim's additions: `sourcePort`, `at` (seconds since
-// the first packet, for affinity timeouts), `inInterface` and an expected `probabilities` map.
+// the first packet, for affinity timeouts), `inInterface`, and expected `probabilities` (answer ->
+// fraction) and `affinity` (the fraction of outcomes a session-affinity rule steered).
 // The YAML document is kept so `kpsim golden --update` can rewrite answers in place, keeping
 // comments and key order.
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode, type YAMLMap } from 'yaml';
@@ -16,6 +17,8 @@ export interface FlowExpectation {
   readonly output?: string;
   readonly masq?: boolean;
   readonly probabilities?: ReadonlyMap<string, string>;
+  /** The probability that a session-affinity rule (`-m recent --rcheck`) chose the endpoint. */
+  readonly affinity?: string;
 }
 
 export interface FileFlow {
@@ -97,6 +100,7 @@ export function parseFlowsFile(text: string, file: string): FlowsFile {
         output: get('output') === undefined ? undefined : String(get('output')!.value ?? ''),
         masq: typeof masqNode?.value === 'boolean' ? masqNode.value : undefined,
         probabilities,
+        ...(get('affinity') === undefined ? {} : { affinity: String(get('affinity')!.value) }),
       },
       node: item,
     });

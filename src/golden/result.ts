@@ -16,9 +16,10 @@ export type CheckKind = 'file' | 'flow' | 'assert' | 'load' | 'unsupported';
 /** The tracer's answer for one flow, and the rule path of each of kpsim's outcomes behind it. */
 export interface FlowAnswer {
   readonly output: string;
-  /** true/false, or 'mixed' when some outcomes masquerade and others do not. */
-  readonly masq: boolean | 'mixed';
+  /** True when any outcome masquerades (the tracer follows every branch). */
+  readonly masq: boolean;
   readonly probabilities: ReadonlyMap<string, string>;
+  readonly affinity: string;
   readonly paths: readonly string[];
 }
 

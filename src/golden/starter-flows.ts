@@ -34,8 +34,8 @@ function podSource(cluster: Cluster, settings: ProxierSettings, family: Family):
   const det = settings.localDetector;
   const cidrText = det?.ifLocal[0] === '-s' ? det.ifLocal[1] : undefined;
   const candidates = [
-    ...(cidrText ? [cidrText] : []),
     ...(settings.node?.podCIDRs.map((c) => c.text) ?? []),
+    ...(cidrText ? [cidrText] : []),
     ...cluster.config.clusterCIDR.split(',').map((s) => s.trim()),
   ];
   const cidr = candidates.map((t) => parseCIDR(t)).find((c): c is ParsedCIDR => c !== null && c.family === family);

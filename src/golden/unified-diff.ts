@@ -29,8 +29,8 @@ function align(a: readonly string[], b: readonly string[]): Op[] {
     if (i < a.length && j < b.length && a[i] === b[j]) {
       ops.push({ kind: ' ', line: a[i++] });
       j++;
-    } else if (j < b.length && (i === a.length || lcs[i * w + j + 1] >= lcs[(i + 1) * w + j])) ops.push({ kind: '+', line: b[j++] });
-    else ops.push({ kind: '-', line: a[i++] });
+    } else if (i < a.length && (j === b.length || lcs[(i + 1) * w + j] >= lcs[i * w + j + 1])) ops.push({ kind: '-', line: a[i++] });
+    else ops.push({ kind: '+', line: b[j++] });
   }
   return ops;
 }
