@@ -54,7 +54,7 @@ describe('canonical order', () => {
     addRule(t, 'KUBE-NODEPORTS', '-m comment --comment ns1/a:p');
     const c = canonicalize(t);
     expect(c.chains).toEqual(['KUBE-NODEPORTS', 'KUBE-SERVICES', 'KUBE-MARK-MASQ', 'KUBE-SVC-B', 'OTHER']);
-    expect([...c.rules].map(([chain, rules]) => [chain, rules.map((r) => ruleComment(r) ?? r)])).toEqual([
+    expect((c.order ?? []).map((chain) => [chain, c.rules.get(chain)!.map((r) => ruleComment(r) ?? r)])).toEqual([
       ['KUBE-NODEPORTS', ['ns1/a:p']],
       ['KUBE-SERVICES', ['ns1/a:p cluster IP', 'ns2/b cluster IP', 'kubernetes service nodeports; NOTE: this must be the last rule in this chain']],
       ['KUBE-SVC-B', ['2', '1']],

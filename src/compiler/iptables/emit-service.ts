@@ -171,8 +171,10 @@ export function emitService(p: ServicePortPlan, s: ProxierSettings, largeCluster
 }
 
 /** kube-proxy's probability for rule i of n: 1/(n-i) printed with %0.10f. */
+const probabilities: string[] = [];
+
 export function probability(remaining: number): string {
-  return (1 / remaining).toFixed(10);
+  return (probabilities[remaining] ??= (1 / remaining).toFixed(10));
 }
 
 /** Affinity lookups first, then the probability split (writeServiceToEndpointRules). */

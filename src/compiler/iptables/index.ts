@@ -39,19 +39,21 @@ export function compileIptables(plans: readonly ServicePortPlan[], s: ProxierSet
   emitHead(out, s);
   const totalEndpoints = plans.reduce((n, p) => n + p.allEndpoints.length, 0);
   const largeCluster = totalEndpoints > LARGE_CLUSTER_ENDPOINTS;
-  const active = new Set<string>();
+  const used: string[] = [];
   const discard = emptyTable('nat');
   for (const p of plans) {
     const skip = !!history?.changedServices && !history.changedServices.has(`${p.service.namespace}/${p.service.name}`);
     const target = skip ? discard : out.nat;
     if (skip) discard.rules.clear();
     const chains = emitService(p, s, largeCluster, { filter: out.filter, natEntry: out.nat, natChains: target });
-    for (const c of chains) active.add(c);
+    for (const c of chains) used.push(c);
     if (!skip) out.nat.chains.push(...chains);
   }
-  // Chains that exist in the kernel but are no longer used are flushed (declared) and deleted.
-  const natChains = new Set(active);
+  // Chains that exist in the kernel but are no longer used are flushed (declared) and deleted;
+  // in large-cluster mode only when the scan is due, else they stay.
+  const kept: string[] = [];
   if (history) {
+    const active = new Set(used);
     const cleanup = !largeCluster || history.cleanupDue;
     for (const c of history.previous.natChains) {
       if (active.has(c) || !isServiceChainName(c)) continue;
@@ -59,11 +61,21 @@ export function compileIptables(plans: readonly ServicePortPlan[], s: ProxierSet
         out.nat.chains.push(c);
         out.nat.deleted.push(c);
       } else {
-        natChains.add(c);
+        kept.push(c);
       }
     }
   }
   emitTail(out, s);
-  for (const c of out.nat.chains) if (!out.nat.deleted.includes(c)) natChains.add(c);
-  return { data: { filter: canonicalize(out.filter), nat: canonicalize(out.nat) }, largeClusterMode: largeCluster, state: { natChains } };
+  // The kernel's nat chains after this sync, for the next one: computed only when asked for.
+  let natChains: Set<string> | undefined;
+  const state: SyncState = {
+    get natChains() {
+      if (!natChains) {
+        const deleted = new Set(out.nat.deleted);
+        natChains = new Set([...used, ...kept, ...out.nat.chains.filter((c) => !deleted.has(c))]);
+      }
+      return natChains;
+    },
+  };
+  return { data: { filter: canonicalize(out.filter), nat: canonicalize(out.nat) }, largeClusterMode: largeCluster, state };
 }

@@ -12,6 +12,8 @@ export interface RestoreTable {
   /** Rules per chain, in the order they were written; a chain may have rules without a chain line (partial syncs). */
   readonly rules: Map<string, string[]>;
   readonly deleted: string[];
+  /** The order rules are rendered in, chain by chain (canonicalize sets it); else insertion order. */
+  readonly order?: readonly string[];
 }
 
 export interface RestoreData {
@@ -54,7 +56,8 @@ export function renderRestore(data: RestoreData): string {
   for (const t of [data.filter, data.nat]) {
     parts.push(`*${t.name}\n`);
     for (const c of t.chains) parts.push(`:${c} - [0:0]\n`);
-    for (const [chain, list] of t.rules) {
+    for (const chain of t.order ?? t.rules.keys()) {
+      const list = t.rules.get(chain)!;
       // One join per chain: `-A CHAIN ` between the rules (a rule may be empty: `-A CHAIN`).
       const head = `-A ${chain} `;
       if (list.includes('')) for (const r of list) parts.push(ruleLine(chain, r) + '\n');
@@ -137,26 +140,23 @@ function serviceNameOfComment(c: string): string {
 export function canonicalize(t: RestoreTable): RestoreTable {
   const chains = sortChains(t.chains);
   // Rules normally go to declared chains only; fall back to sorting every chain that has rules.
-  let declaredWithRules = 0;
-  for (const c of chains) if (t.rules.has(c)) declaredWithRules++;
-  const order = declaredWithRules === t.rules.size ? chains : sortChains(new Set([...chains, ...t.rules.keys()]));
-  const rules = new Map<string, string[]>();
-  for (const chain of order) {
-    if (!t.rules.has(chain)) continue;
-    let list = t.rules.get(chain)!;
-    if (chain === 'KUBE-NODEPORTS' || chain === 'KUBE-SERVICES') {
-      const keyed = list.map((r, i) => {
-        const c = ruleComment(r) ?? '';
-        return { r, i, last: c.includes(LAST_RULE_MARK), name: serviceNameOfComment(c) };
-      });
-      const before = (a: (typeof keyed)[0], b: (typeof keyed)[0]) => (a.last !== b.last ? (a.last ? 1 : -1) : a.name < b.name ? -1 : a.name > b.name ? 1 : a.i - b.i);
-      // The compiler emits services in name order, so this is usually sorted already.
-      if (keyed.some((k, i) => i > 0 && before(keyed[i - 1], k) > 0)) {
-        keyed.sort(before);
-        list = keyed.map((k) => k.r);
-      }
+  let order = chains.filter((c) => t.rules.has(c));
+  if (order.length !== t.rules.size) order = sortChains(t.rules.keys());
+  // The rules map is shared with `t` unless one of the two sorted chains is out of order.
+  let rules = t.rules;
+  for (const chain of ['KUBE-NODEPORTS', 'KUBE-SERVICES']) {
+    const list = rules.get(chain);
+    if (!list) continue;
+    const keyed = list.map((r, i) => {
+      const c = ruleComment(r) ?? '';
+      return { r, i, last: c.includes(LAST_RULE_MARK), name: serviceNameOfComment(c) };
+    });
+    const before = (a: (typeof keyed)[0], b: (typeof keyed)[0]) => (a.last !== b.last ? (a.last ? 1 : -1) : a.name < b.name ? -1 : a.name > b.name ? 1 : a.i - b.i);
+    // The compiler emits services in name order, so this is usually sorted already.
+    if (keyed.some((k, i) => i > 0 && before(keyed[i - 1], k) > 0)) {
+      if (rules === t.rules) rules = new Map(t.rules);
+      rules.set(chain, keyed.sort(before).map((k) => k.r));
     }
-    rules.set(chain, list);
   }
-  return { name: t.name, chains, rules, deleted: sortChains(t.deleted) };
+  return { name: t.name, chains, rules, deleted: sortChains(t.deleted), order };
 }
