@@ -3,17 +3,23 @@
 // model with every jump target present, and every flow's trace is a probability distribution.
 // The kernel part (kernel.ts, with src/host/judge.ts as the judge) runs where namespaces and
 // iptables are permitted, and says why not elsewhere.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { readCase } from '../../src/cli/golden-read.js';
 import { DiagnosticSink } from '../../src/diag/diagnostic.js';
+import { verifyCase } from '../../src/golden/verify.js';
 import { loadCluster } from '../../src/model/load.js';
 import type { Cluster } from '../../src/model/types.js';
 import { FEATURES, featuresOf } from './features.js';
-import { generateFlows, topologyAddrs } from './flows.js';
+import { generateFlows, selectFlows, topologyAddrs } from './flows.js';
 import { generateCluster } from './generate.js';
+import { writeGoldenCase, type Disagreement } from './golden-out.js';
 import { renderClusterYaml } from './render-yaml.js';
 import { FIXED_SEEDS } from './seeds.js';
-import { checkFlow, simulate } from './self-check.js';
+import { checkFlow, simulate, tracerAnswer } from './self-check.js';
 
 /** The cluster without `origin` (where each object came from), as plain data. */
 function comparable(c: Cluster): unknown {
@@ -55,5 +61,37 @@ describe('differential: kpsim agrees with itself', () => {
     const sim = simulate(g, topo);
     const problems = flows.flatMap((f) => checkFlow(sim, f, topo).problems.map((p) => `${f.name}: ${p}`));
     expect(problems).toEqual([]);
+  });
+});
+
+describe('differential: failing cases become golden cases', () => {
+  const seed = 5;
+  const g = generateCluster(seed);
+  const flows = generateFlows(g);
+  const topo = topologyAddrs(g, flows);
+  const sim = simulate(g, topo);
+  const chosen = selectFlows(flows, 15, seed);
+  const answers = chosen.map((f) => tracerAnswer(checkFlow(sim, f, topo), g.family));
+
+  function written(kernel: (i: number) => { output: string; masq: boolean }) {
+    const root = mkdtempSync(join(tmpdir(), 'kpsim-differential-test-'));
+    try {
+      const diffs: Disagreement[] = chosen.map((flow, i) => ({ flow, kernel: kernel(i), kpsim: answers[i], what: ['destinations'], detail: '' }));
+      const dir = writeGoldenCase(root, g, sim.compiled, topo, diffs);
+      return verifyCase(readCase(dir)).checks;
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  }
+
+  it('writes a folder kpsim golden verifies: it passes with kpsim answers as the expected ones', () => {
+    const checks = written((i) => answers[i]);
+    expect(checks.filter((c) => c.status !== 'pass').map((c) => `${c.name}: ${c.message ?? ''}`)).toEqual([]);
+    expect(checks.filter((c) => c.kind === 'flow')).toHaveLength(chosen.length);
+  });
+
+  it('and fails on exactly the flows whose kernel answer differs', () => {
+    const checks = written((i) => (i === 2 ? { output: 'DROP', masq: !answers[i].masq } : answers[i]));
+    expect(checks.filter((c) => c.status === 'fail').map((c) => c.name)).toEqual([expect.stringContaining(chosen[2].name)]);
   });
 });

@@ -8,9 +8,10 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { Compiled } from '../../src/compiler/index.js';
 import { renderNodeSave } from '../../src/pipeline/node-save.js';
-import type { DiffFlow } from './flows.js';
+import type { DiffFlow, TopologyAddrs } from './flows.js';
 import type { GeneratedCluster } from './generate.js';
 import { renderClusterYaml } from './render-yaml.js';
+import { packetOf } from './self-check.js';
 
 /** One flow where the kernel and kpsim disagree, in kube-proxy's flow-test answer shape. */
 export interface Disagreement {
@@ -29,7 +30,7 @@ export function caseName(g: GeneratedCluster): string {
 }
 
 /** Writes the case folder under `root` and returns its path. */
-export function writeGoldenCase(root: string, g: GeneratedCluster, compiled: Compiled, diffs: readonly Disagreement[]): string {
+export function writeGoldenCase(root: string, g: GeneratedCluster, compiled: Compiled, topo: TopologyAddrs, diffs: readonly Disagreement[]): string {
   const dir = join(root, caseName(g));
   mkdirSync(dir, { recursive: true });
   const header = [
@@ -41,25 +42,32 @@ export function writeGoldenCase(root: string, g: GeneratedCluster, compiled: Com
   writeFileSync(join(dir, 'cluster.yaml'), renderClusterYaml(g.cluster, header));
   writeFileSync(join(dir, 'iptables-save.txt'), compiled.restore);
   writeFileSync(join(dir, 'node.rules'), renderNodeSave(compiled));
-  writeFileSync(join(dir, 'flows.yaml'), flowsYaml(diffs));
+  writeFileSync(join(dir, 'flows.yaml'), flowsYaml(diffs, topo));
   writeFileSync(join(dir, 'notes.md'), notes(g, diffs));
   return dir;
 }
 
-function flowsYaml(diffs: readonly Disagreement[]): string {
+function flowsYaml(diffs: readonly Disagreement[], topo: TopologyAddrs): string {
   const head = [
     "# The kernel's answers (real packets through the node's rules in a network namespace),",
     "# in kube-proxy's flow-test shape: output lists every endpoint the kernel chose, or DROP/REJECT.",
+    '# Pods send from pods0, other nodes and outside clients from eth0 (inInterface); each flow has',
+    "# its own source port so no flow meets another's connection.",
   ];
-  const items = diffs.map((d) => ({
-    name: d.flow.name,
-    sourceIP: d.flow.sourceIP,
-    protocol: d.flow.protocol.toUpperCase(),
-    destIP: d.flow.destIP,
-    destPort: d.flow.destPort,
-    output: d.kernel.output,
-    masq: d.kernel.masq,
-  }));
+  const items = diffs.map((d, i) => {
+    const inInterface = packetOf(d.flow, topo).inInterface;
+    return {
+      name: d.flow.name,
+      sourceIP: d.flow.sourceIP,
+      sourcePort: 40000 + i,
+      protocol: d.flow.protocol.toUpperCase(),
+      destIP: d.flow.destIP,
+      destPort: d.flow.destPort,
+      ...(inInterface ? { inInterface } : {}),
+      output: d.kernel.output,
+      masq: d.kernel.masq,
+    };
+  });
   return `${head.join('\n')}\n${stringify(items, { lineWidth: 0, defaultStringType: 'QUOTE_DOUBLE', defaultKeyType: 'PLAIN' })}`;
 }
 

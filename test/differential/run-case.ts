@@ -59,6 +59,6 @@ export async function runCase(seed: number, opts: RunOptions): Promise<CaseOutco
       });
     }
   }
-  const goldenDir = diffs.length && opts.goldenRoot ? writeGoldenCase(opts.goldenRoot, g, sim.compiled, diffs) : null;
+  const goldenDir = diffs.length && opts.goldenRoot ? writeGoldenCase(opts.goldenRoot, g, sim.compiled, topo, diffs) : null;
   return { seed, problems, kernelFlows, selfFlows: flows.length, goldenDir, ms: Date.now() - started, generated: g };
 }

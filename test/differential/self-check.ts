@@ -12,6 +12,7 @@ import { add, equal, fractionText, ONE, ZERO } from '../../src/packetsim/fractio
 import { tracePacket, type FlowSpec, type Outcome } from '../../src/packetsim/trace.js';
 import type { CompiledRuleset } from '../../src/packetsim/types.js';
 import { nodeRuleset } from '../../src/pipeline/node-save.js';
+import { flowAnswer } from '../../src/golden/check-flows.js';
 import type { DiffFlow, TopologyAddrs } from './flows.js';
 import type { GeneratedCluster } from './generate.js';
 
@@ -103,4 +104,10 @@ export function checkFlow(sim: Simulated, flow: DiffFlow, topo: TopologyAddrs): 
     if (o.verdict === 'UNKNOWN') problems.push(`an outcome rests on something not modelled: ${o.unknown.map((u) => `${u.text} (${u.reason})`).join('; ') || o.note || 'no verdict'}`);
   }
   return { flow, outcomes, problems };
+}
+
+/** kpsim's answer for a flow in kube-proxy's tracer shape (what a golden flows.yaml holds). */
+export function tracerAnswer(check: FlowCheck, family: GeneratedCluster['family']): { output: string; masq: boolean } {
+  const a = flowAnswer(check.outcomes, family);
+  return { output: a.output, masq: a.masq };
 }
