@@ -41,8 +41,10 @@ async function main(): Promise<number> {
   let kernel: KernelCheck | null = null;
   if (!values['no-kernel']) {
     const k = kernelAvailable();
+    const judge = (await import('./kernel.js')).kernelJudge;
     if (!k.ok) process.stderr.write(`differential: kernel part not run: ${k.reason}\n`);
-    else kernel = (await import('./kernel.js')).kernelCheck;
+    else if (!judge.check) process.stderr.write(`differential: kernel part not run: ${judge.reason}\n`);
+    else kernel = judge.check;
   }
   process.stdout.write(`differential: seeds ${first}..${first + count - 1}, ${kernel ? `${kernelFlows} kernel flows per cluster, ${jobs} at a time` : 'kpsim only'}; failures under ${out}\n`);
 

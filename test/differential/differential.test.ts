@@ -19,6 +19,9 @@ import { generateCluster } from './generate.js';
 import { writeGoldenCase, type Disagreement } from './golden-out.js';
 import { renderClusterYaml } from './render-yaml.js';
 import { FIXED_SEEDS } from './seeds.js';
+import { kernelAvailable } from '../../src/host/kernel-available.js';
+import { kernelJudge } from './kernel.js';
+import { runCase } from './run-case.js';
 import { checkFlow, simulate, tracerAnswer } from './self-check.js';
 
 /** The cluster without `origin` (where each object came from), as plain data. */
@@ -94,4 +97,24 @@ describe('differential: failing cases become golden cases', () => {
     const checks = written((i) => (i === 2 ? { output: 'DROP', masq: !answers[i].masq } : answers[i]));
     expect(checks.filter((c) => c.status === 'fail').map((c) => c.name)).toEqual([expect.stringContaining(chosen[2].name)]);
   });
+});
+
+// The kernel part: each fixed seed's cluster loaded into a throwaway namespace topology, a bounded
+// selection of its flows (every origin/entry pair first) sent as real packets, compared with kpsim.
+const kernel = kernelAvailable();
+const kernelReady = kernel.ok && kernelJudge.check !== null;
+if (!kernelReady) console.warn(`differential kernel tests not run: ${kernel.ok ? kernelJudge.reason : kernel.reason}`);
+/** Flows per cluster sent to the kernel in npm test: 43 clusters x 8 flows stays within a few minutes on 2 cores. */
+const TEST_KERNEL_FLOWS = 8;
+
+describe('differential: the kernel agrees with kpsim', () => {
+  it.runIf(kernelReady).each(FIXED_SEEDS.map((seed) => ({ seed })))(
+    'seed $seed',
+    async ({ seed }) => {
+      const r = await runCase(seed, { kernelFlows: TEST_KERNEL_FLOWS, kernel: kernelJudge.check, goldenRoot: join(tmpdir(), 'kpsim-differential-failures') });
+      expect(r.problems.map((p) => p.text)).toEqual([]);
+      expect(r.kernelFlows).toBeGreaterThan(0);
+    },
+    120_000,
+  );
 });
