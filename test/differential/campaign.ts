@@ -39,14 +39,15 @@ async function main(): Promise<number> {
   const kernelFlows = positiveInt(values.flows, 12, 'flows');
   const out = values.out ?? mkdtempSync(join(tmpdir(), 'kpsim-differential-'));
   let kernel: KernelCheck | null = null;
+  const k = kernelAvailable();
+  const load = !values['no-kernel'] && k.ok;
   if (!values['no-kernel']) {
-    const k = kernelAvailable();
     const judge = (await import('./kernel.js')).kernelJudge;
     if (!k.ok) process.stderr.write(`differential: kernel part not run: ${k.reason}\n`);
     else if (!judge.check) process.stderr.write(`differential: kernel part not run: ${judge.reason}\n`);
     else kernel = judge.check;
   }
-  process.stdout.write(`differential: seeds ${first}..${first + count - 1}, ${kernel ? `${kernelFlows} kernel flows per cluster, ${jobs} at a time` : 'kpsim only'}; failures under ${out}\n`);
+  process.stdout.write(`differential: seeds ${first}..${first + count - 1}, ${load ? 'rules loaded into the kernel' : 'kpsim only'}${kernel ? `, ${kernelFlows} kernel flows per cluster` : ''}, ${jobs} at a time; failures under ${out}\n`);
 
   const outcomes: CaseOutcome[] = [];
   let next = 0;
@@ -54,7 +55,7 @@ async function main(): Promise<number> {
   const worker = async () => {
     while (next < count) {
       const seed = first + next++;
-      const r = await runCase(seed, { kernelFlows, kernel, goldenRoot: out });
+      const r = await runCase(seed, { kernelFlows, kernel, kernelLoad: load, goldenRoot: out });
       outcomes.push(r);
       if (r.problems.length) reportFailure(r, out);
       else if (!values.quiet && outcomes.length % 25 === 0) {

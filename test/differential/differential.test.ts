@@ -108,10 +108,16 @@ if (!kernelReady) console.warn(`differential kernel tests not run: ${kernel.ok ?
 const TEST_KERNEL_FLOWS = 8;
 
 describe('differential: the kernel agrees with kpsim', () => {
+  it.runIf(kernel.ok).each(FIXED_SEEDS.map((seed) => ({ seed })))('seed $seed: the kernel loads the rules and iptables-save equals kpsim compile', async ({ seed }) => {
+    const r = await runCase(seed, { kernelFlows: 0, kernel: null, kernelLoad: true, goldenRoot: null });
+    expect(r.problems.map((p) => p.text)).toEqual([]);
+    expect(r.kernelLoaded).toBe(true);
+  });
+
   it.runIf(kernelReady).each(FIXED_SEEDS.map((seed) => ({ seed })))(
     'seed $seed',
     async ({ seed }) => {
-      const r = await runCase(seed, { kernelFlows: TEST_KERNEL_FLOWS, kernel: kernelJudge.check, goldenRoot: join(tmpdir(), 'kpsim-differential-failures') });
+      const r = await runCase(seed, { kernelFlows: TEST_KERNEL_FLOWS, kernel: kernelJudge.check, kernelLoad: false, goldenRoot: join(tmpdir(), 'kpsim-differential-failures') });
       expect(r.problems.map((p) => p.text)).toEqual([]);
       expect(r.kernelFlows).toBeGreaterThan(0);
     },

@@ -4,6 +4,7 @@
 import { generateFlows, selectFlows, topologyAddrs, type DiffFlow, type TopologyAddrs } from './flows.js';
 import { generateCluster, type GeneratedCluster } from './generate.js';
 import { writeGoldenCase, type Disagreement } from './golden-out.js';
+import { kernelLoad } from './kernel-load.js';
 import { checkFlow, simulate, SelfCheckError, type Simulated } from './self-check.js';
 import type { CaseOutcome, Problem } from './summary.js';
 
@@ -22,6 +23,8 @@ export interface RunOptions {
   /** Flows per cluster sent to the kernel. */
   readonly kernelFlows: number;
   readonly kernel: KernelCheck | null;
+  /** Load the rules into a namespace and compare iptables-save with kpsim compile (kernel-load.ts). */
+  readonly kernelLoad: boolean;
   /** Where failing cases are written; null: not written. */
   readonly goldenRoot: string | null;
 }
@@ -38,10 +41,16 @@ export async function runCase(seed: number, opts: RunOptions): Promise<CaseOutco
   } catch (e) {
     if (!(e instanceof SelfCheckError)) throw e;
     problems.push({ kind: `self: ${e.message.split(':')[0]}`, flow: null, text: e.message });
-    return { seed, problems, kernelFlows: 0, selfFlows: 0, goldenDir: null, ms: Date.now() - started, generated: g };
+    return { seed, problems, kernelFlows: 0, kernelLoaded: false, selfFlows: 0, goldenDir: null, ms: Date.now() - started, generated: g };
   }
   for (const f of flows) {
     for (const p of checkFlow(sim, f, topo).problems) problems.push({ kind: `self: ${p.replace(/[\d/]+/g, 'N').slice(0, 60)}`, flow: f, text: `${f.name}: ${p}` });
+  }
+  let loaded = false;
+  if (opts.kernelLoad) {
+    const load = await kernelLoad(sim.compiled);
+    for (const p of load.problems) problems.push({ ...p, flow: null });
+    loaded = load.problems.length === 0;
   }
   let kernelFlows = 0;
   let diffs: readonly Disagreement[] = [];
@@ -60,5 +69,5 @@ export async function runCase(seed: number, opts: RunOptions): Promise<CaseOutco
     }
   }
   const goldenDir = diffs.length && opts.goldenRoot ? writeGoldenCase(opts.goldenRoot, g, sim.compiled, topo, diffs) : null;
-  return { seed, problems, kernelFlows, selfFlows: flows.length, goldenDir, ms: Date.now() - started, generated: g };
+  return { seed, problems, kernelFlows, kernelLoaded: loaded, selfFlows: flows.length, goldenDir, ms: Date.now() - started, generated: g };
 }

@@ -8,6 +8,8 @@ export interface CaseOutcome {
   readonly problems: readonly Problem[];
   /** Flows checked against the kernel (0 when the kernel part did not run). */
   readonly kernelFlows: number;
+  /** The rules loaded into a real kernel and iptables-save matched kpsim compile. */
+  readonly kernelLoaded: boolean;
   /** Flows checked by the simulator alone. */
   readonly selfFlows: number;
   /** Where the golden case was written, for a failure. */
@@ -27,7 +29,8 @@ export function summarize(outcomes: readonly CaseOutcome[]): string {
   const failed = outcomes.filter((o) => o.problems.length > 0);
   const kernelFlows = outcomes.reduce((s, o) => s + o.kernelFlows, 0);
   const selfFlows = outcomes.reduce((s, o) => s + o.selfFlows, 0);
-  const lines = [`${outcomes.length - failed.length} passed, ${failed.length} failed (${selfFlows} flows traced by kpsim, ${kernelFlows} checked against the kernel)`];
+  const loaded = outcomes.filter((o) => o.kernelLoaded).length;
+  const lines = [`${outcomes.length - failed.length} passed, ${failed.length} failed (${selfFlows} flows traced by kpsim; ${loaded} rulesets loaded into the kernel with iptables-save equal to kpsim compile; ${kernelFlows} flows checked against the kernel)`];
   const groups = new Map<string, { count: number; seeds: number[] }>();
   for (const o of failed) {
     for (const p of o.problems) {
