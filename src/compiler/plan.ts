@@ -137,6 +137,8 @@ function planPort(svc: Service, port: ServicePort, clusterIP: string, slices: re
  * family, ports matched by name and protocol, the first address of each endpoint, one entry per
  * `ip:port` (a local copy wins), sorted by that string.
  */
+const NO_HINTS: readonly string[] = Object.freeze([]);
+
 function endpointsFor(port: ServicePort, slices: readonly EndpointSlice[], settings: ProxierSettings): EndpointInfo[] {
   const wantType = settings.family === 'ipv4' ? 'IPv4' : 'IPv6';
   const byKey = new Map<string, EndpointInfo>();
@@ -160,8 +162,8 @@ function endpointsFor(port: ServicePort, slices: readonly EndpointSlice[], setti
           ready,
           serving: ep.serving ?? true,
           terminating: ep.terminating ?? false,
-          zoneHints: ep.hintZones ?? [],
-          nodeHints: ep.hintNodes ?? [],
+          zoneHints: ep.hintZones ?? NO_HINTS,
+          nodeHints: ep.hintNodes ?? NO_HINTS,
           nodeName: ep.nodeName,
         };
         if (!byKey.has(key) || isLocal) byKey.set(key, info);
