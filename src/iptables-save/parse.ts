@@ -1,26 +1,15 @@
 // parseIptablesSave: iptables-save / iptables-restore text -> Ruleset, reporting every problem with
 // its position and carrying on. Each line is split into words (lexer.ts), its shape is planned
-// once (plan.ts, running the grammar) and the plan is applied to the line's words here.
+// once (plan.ts, running the grammar) and the plan is checked against the line's words here: every
+// value is read (values.ts caches them by text) so that all problems are reported during the
+// parse, but a table's IR is built only when it is first read (build-table.ts).
 import type { Diagnostic, SourceSpan } from '../diag/diagnostic.js';
-import type {
-  Arg,
-  ChainCommand,
-  ChainDecl,
-  Counters,
-  Family,
-  OptionArg,
-  Rule,
-  Ruleset,
-  Table,
-  TableLine,
-  Target,
-  Trivia,
-  Value,
-} from '../iptables/ir.js';
+import type { Family, Ruleset, Table, Trivia } from '../iptables/ir.js';
 import { BUILTIN_CHAINS } from '../iptables/ir.js';
+import { buildTable, isCanonical, LINE, TableLog, type BuiltTable } from './build-table.js';
 import { TABLE_NAMES, type IptCode } from './codes.js';
 import { shapeOf, splitLine, type Words } from './lexer.js';
-import { planFor, type Plan, type PlanOption, type PlanTarget, type PlanValue } from './plan.js';
+import { planFor, type Plan } from './plan.js';
 import { BUILTIN_VERDICTS, OPAQUE_TARGETS, TARGET_MODULES } from './spec.js';
 import { isProblem, ValueReader } from './values.js';
 
@@ -49,8 +38,6 @@ const MAX_WORD = 1023;
 /** ... and its argument vector at most 255 words (MAX_ARGC in xshared.h). */
 const MAX_WORDS = 255;
 
-const NO_VALUES: readonly Value[] = Object.freeze([]);
-
 const keepTarget = (name: string) => BUILTIN_VERDICTS.has(name) || TARGET_MODULES.has(name) || OPAQUE_TARGETS.has(name);
 
 /**
@@ -66,14 +53,17 @@ export function guessFamily(text: string): Family {
 
 interface MutableTable {
   name: string;
-  chains: ChainDecl[];
-  commands: (Rule | ChainCommand)[];
-  lines: TableLine[];
   committed: boolean;
   span: SourceSpan | null;
   rawHeader: string | null;
   rawCommit: string | null;
-  declared: Map<string, ChainDecl>;
+  /** The chains that exist at this point of the file (declared, `-N`, not `-X`ed since). */
+  declared: Set<string>;
+  log: TableLog;
+  /** Jumps to chains not declared when the jump was read: [name, span]. */
+  jumps: [string, SourceSpan][];
+  /** Whether a `-X` deleted a chain, so that jumps read before it must be checked again. */
+  deleted: boolean;
 }
 
 export function parseIptablesSave(text: string, opts: ParseOptions): ParseResult {
@@ -85,8 +75,6 @@ export function parseIptablesSave(text: string, opts: ParseOptions): ParseResult
   const tables: MutableTable[] = [];
   const outer: { before: number; trivia: Trivia }[] = [];
   const seenTables = new Set<string>();
-  /** Jumps checked once all chains are known: [table, chain name, span]. */
-  const jumps: [MutableTable, string, SourceSpan | null][] = [];
   let table: MutableTable | null = null;
 
   let lineNo = 0;
@@ -113,27 +101,9 @@ export function parseIptablesSave(text: string, opts: ParseOptions): ParseResult
   }
   if (table) closeTable(table, true);
 
-  for (const [t, name, s] of jumps) {
-    if (!t.declared.has(name) && !opts.noflush) report('IPT_UNKNOWN_CHAIN', `jump to chain '${name}', which table ${t.name} does not declare`, s);
-  }
+  if (!opts.noflush) for (const t of tables) checkJumps(t);
 
-  const ruleset: Ruleset = {
-    family,
-    tables: tables.map(
-      (t): Table => ({
-        name: t.name,
-        chains: t.chains,
-        commands: t.commands,
-        lines: t.lines,
-        committed: t.committed,
-        span: t.span,
-        rawHeader: t.rawHeader,
-        rawCommit: t.rawCommit,
-      }),
-    ),
-    outer,
-    finalNewline,
-  };
+  const ruleset: Ruleset = { family, tables: tables.map((t) => lazyTable(text, reader, t)), outer, finalNewline };
   return { ruleset, diagnostics };
 
   function closeTable(t: MutableTable, atEnd: boolean): void {
@@ -142,10 +112,31 @@ export function parseIptablesSave(text: string, opts: ParseOptions): ParseResult
     }
   }
 
+  /** Jumps are checked once all chains are known, in file order. */
+  function checkJumps(t: MutableTable): void {
+    const unknown = (name: string, s: SourceSpan) => {
+      if (!t.declared.has(name)) report('IPT_UNKNOWN_CHAIN', `jump to chain '${name}', which table ${t.name} does not declare`, s);
+    };
+    if (!t.deleted) {
+      for (const [name, s] of t.jumps) unknown(name, s);
+      return;
+    }
+    // A chain deleted after a jump to it was read: read every jump of the table again.
+    for (let i = 0; i < t.log.length; i++) {
+      const plan = t.log.plans[i];
+      if (plan?.kind !== 'rule' || plan.target?.kind !== 'chain') continue;
+      lineNo = t.log.lineNo(i);
+      lineStart = t.log.start(i);
+      let nl = text.indexOf('\n', lineStart);
+      if (nl < 0) nl = text.length;
+      cur = splitLine(text.slice(lineStart, nl));
+      unknown(cur.texts[plan.target.nameWord], wordSpan(plan.target.nameWord));
+    }
+  }
+
   function trivia(kind: 'comment' | 'blank', line: string): void {
-    const tr: Trivia = { kind, text: line, span: span(lineStart, line.length) };
-    if (table && !table.committed) table.lines.push({ kind: 'trivia', trivia: tr });
-    else outer.push({ before: tables.length, trivia: tr });
+    if (table && !table.committed) table.log.add(kind === 'comment' ? LINE.comment : LINE.blank, lineStart, lineNo, null);
+    else outer.push({ before: tables.length, trivia: { kind, text: line, span: span(lineStart, line.length) } });
   }
 
   function parseLine(line: string): void {
@@ -172,7 +163,6 @@ export function parseIptablesSave(text: string, opts: ParseOptions): ParseResult
       }
     }
     const plan = planFor(shapeOf(words, keepTarget), family);
-    const canonical = trimmed === line && isCanonical(words, line);
     cur = words;
 
     switch (plan.kind) {
@@ -188,16 +178,17 @@ export function parseIptablesSave(text: string, opts: ParseOptions): ParseResult
         if (!TABLE_NAMES.has(name)) report('IPT_UNKNOWN_TABLE', `'${name}' is not a table (raw, mangle, nat, filter, security)`, nameSpan(wordSpan(plan.nameWord), plan.joined));
         if (seenTables.has(name)) report('IPT_DUPLICATE_TABLE', `table ${name} appears twice in this file`, s);
         seenTables.add(name);
+        const canonical = trimmed === line && isCanonical(words, line);
         table = {
           name,
-          chains: [],
-          commands: [],
-          lines: [],
           committed: false,
           span: s,
           rawHeader: canonical && words.texts.length === 1 ? null : line,
           rawCommit: null,
-          declared: new Map(),
+          declared: new Set(),
+          log: new TableLog(),
+          jumps: [],
+          deleted: false,
         };
         tables.push(table);
         return;
@@ -209,19 +200,19 @@ export function parseIptablesSave(text: string, opts: ParseOptions): ParseResult
         }
         if (words.texts.length > 1) report('IPT_UNEXPECTED_ARGUMENT', 'COMMIT takes nothing after it', rangeSpan(1, words.texts.length - 1));
         table.committed = true;
-        table.rawCommit = canonical && words.texts.length === 1 ? null : line;
+        table.rawCommit = trimmed === line && isCanonical(words, line) && words.texts.length === 1 ? null : line;
         return;
       }
       case 'chain':
-        return chainDecl(plan, words, line, canonical);
+        return chainDecl(plan, words, line);
       case 'chainCommand':
       case 'rule': {
         if (!table || table.committed) {
           report('IPT_OUTSIDE_TABLE', 'a command outside a table (after COMMIT or before the first *table line)', wordSpan(0));
           return keepUnparsed(line);
         }
-        if (plan.kind === 'chainCommand') return chainCommand(table, plan, words, line, canonical);
-        return rule(table, plan, words, line, canonical);
+        if (plan.kind === 'chainCommand') return chainCommand(table, plan, words);
+        return rule(table, plan, words);
       }
     }
   }
@@ -231,56 +222,41 @@ export function parseIptablesSave(text: string, opts: ParseOptions): ParseResult
     trivia('comment', line);
   }
 
-  /** `[packets:bytes]`; a malformed one is reported but kept as written when it has the shape. */
-  function readCounters(text: string, s: SourceSpan): Counters | null {
-    const m = /^\[([^:\]]*):([^\]]*)\]$/.exec(text);
-    if (!m || !/^[0-9]+$/.test(m[1]) || !/^[0-9]+$/.test(m[2])) report('IPT_BAD_COUNTERS', `'${text}' is not [packets:bytes] of decimal numbers`, s);
-    return m ? { packets: m[1], bytes: m[2] } : null;
+  /** `[packets:bytes]`; a malformed one is reported (and kept as written when it has the shape). */
+  function checkCounters(text: string, s: SourceSpan): void {
+    if (!/^\[[0-9]+:[0-9]+\]$/.test(text)) report('IPT_BAD_COUNTERS', `'${text}' is not [packets:bytes] of decimal numbers`, s);
   }
 
-  function chainDecl(plan: Extract<Plan, { kind: 'chain' }>, words: Words, line: string, canonical: boolean): void {
+  function chainDecl(plan: Extract<Plan, { kind: 'chain' }>, words: Words, line: string): void {
     if (!table || table.committed) {
       report('IPT_OUTSIDE_TABLE', 'a chain declaration outside a table', wordSpan(0));
       return keepUnparsed(line);
     }
     const name = plan.joined ? words.texts[plan.nameWord].slice(1) : words.texts[plan.nameWord];
     const policy = words.texts[plan.policyWord];
-    const counters = plan.countersWord >= 0 ? readCounters(words.texts[plan.countersWord], wordSpan(plan.countersWord)) : null;
-    const s = span(lineStart, line.length);
+    if (plan.countersWord >= 0) checkCounters(words.texts[plan.countersWord], wordSpan(plan.countersWord));
     const builtin = (BUILTIN_CHAINS[table.name] ?? []).includes(name);
     // iptables-restore: `-` keeps a built-in chain's policy; a user chain's policy is ignored.
     const verdict = policy === 'ACCEPT' || policy === 'DROP';
     if (!verdict && policy !== '-') report('IPT_BAD_POLICY', `'${policy}' is not a chain policy (ACCEPT, DROP or -)`, wordSpan(plan.policyWord));
     else if (!builtin && verdict) report('IPT_BAD_POLICY', `user chain ${name} cannot have a policy; iptables ignores '${policy}'`, wordSpan(plan.policyWord), 'warning');
     if (table.declared.has(name)) report('IPT_DUPLICATE_CHAIN', `chain ${name} is declared twice in table ${table.name}`, nameSpan(wordSpan(plan.nameWord), plan.joined));
-    const decl: ChainDecl = { name, policy, counters, span: s, raw: canonical && plan.joined ? null : line };
-    table.declared.set(name, decl);
-    table.chains.push(decl);
-    table.lines.push({ kind: 'chain', decl });
+    table.declared.add(name);
+    table.log.add(LINE.chain, lineStart, lineNo, plan);
   }
 
-  function chainCommand(t: MutableTable, plan: Extract<Plan, { kind: 'chainCommand' }>, words: Words, line: string, canonical: boolean): void {
+  function chainCommand(t: MutableTable, plan: Extract<Plan, { kind: 'chainCommand' }>, words: Words): void {
     const chain = plan.chainWord >= 0 ? words.texts[plan.chainWord] : null;
-    const counters = plan.countersWord >= 0 ? readCounters(words.texts[plan.countersWord], wordSpan(plan.countersWord)) : null;
+    if (plan.countersWord >= 0) checkCounters(words.texts[plan.countersWord], wordSpan(plan.countersWord));
     if (plan.op === 'N' && chain !== null) {
       if (t.declared.has(chain)) report('IPT_DUPLICATE_CHAIN', `chain ${chain} already exists in table ${t.name}`, wordSpan(plan.chainWord));
-      else t.declared.set(chain, { name: chain, policy: '-', counters: null, span: null });
+      else t.declared.add(chain);
     }
-    if (plan.op === 'X' && chain !== null) t.declared.delete(chain);
-    const cmd: ChainCommand = {
-      kind: 'chainCommand',
-      op: plan.op,
-      chain,
-      policy: plan.policyWord >= 0 ? words.texts[plan.policyWord] : null,
-      counters,
-      span: span(lineStart, line.length),
-      raw: canonical && words.texts[0].length === 2 ? null : line,
-    };
-    t.commands.push(cmd);
-    t.lines.push({ kind: 'command', command: cmd });
+    if (plan.op === 'X' && chain !== null) t.deleted = t.declared.delete(chain) || t.deleted;
+    t.log.add(LINE.chainCommand, lineStart, lineNo, plan);
   }
 
-  function rule(t: MutableTable, plan: Extract<Plan, { kind: 'rule' }>, words: Words, line: string, canonical: boolean): void {
+  function rule(t: MutableTable, plan: Extract<Plan, { kind: 'rule' }>, words: Words): void {
     const texts = words.texts;
     for (const p of plan.problems) {
       if (p.strictOnly && !strict) continue;
@@ -290,113 +266,50 @@ export function parseIptablesSave(text: string, opts: ParseOptions): ParseResult
     if (!t.declared.has(chain) && !(BUILTIN_CHAINS[t.name] ?? []).includes(chain) && !opts.noflush) {
       report('IPT_UNDECLARED_CHAIN', `rule in chain '${chain}', which table ${t.name} does not declare`, wordSpan(plan.chainWord));
     }
-    let position: number | null = null;
     if (plan.positionWord >= 0) {
       const p = texts[plan.positionWord];
-      if (/^[1-9][0-9]*$/.test(p)) position = Number(p);
-      else report('IPT_BAD_NUMBER', `'${p}' is not a rule number (1, 2, ...)`, wordSpan(plan.positionWord));
+      if (!/^[1-9][0-9]*$/.test(p)) report('IPT_BAD_NUMBER', `'${p}' is not a rule number (1, 2, ...)`, wordSpan(plan.positionWord));
     }
-
-    const option = (po: PlanOption): OptionArg => {
-      let values: readonly Value[] = NO_VALUES;
-      if (po.values.length === 1) values = reader.single(valueAt(po.values[0]));
-      else if (po.values.length > 1) values = po.values.map(valueAt);
-      return { kind: 'option', module: po.module, name: po.name, spelling: texts[po.spellingWord], negation: po.negation, values, span: rangeSpan(po.first, po.last) };
-    };
-    const valueAt = (pv: PlanValue): Value => {
+    for (const pv of plan.values) {
       const r = reader.read(pv, texts[pv.word]);
-      if (!isProblem(r)) return r;
-      report(r.problem, r.message, wordSpan(pv.word));
-      return { type: 'word', text: texts[pv.word] };
-    };
-
-    const args: Arg[] = [];
-    for (const pa of plan.args) {
-      if (pa.kind === 'option') args.push(option(pa));
-      else if (pa.kind === 'module') {
-        args.push({ kind: 'module', name: texts[pa.nameWord], spelling: texts[pa.first], span: rangeSpan(pa.first, pa.nameWord) });
-      } else {
-        args.push({ kind: 'opaque', module: pa.module, text: slice(words, line, pa.first, pa.last), span: rangeSpan(pa.first, pa.last) });
-      }
+      if (isProblem(r)) report(r.problem, r.message, wordSpan(pv.word));
     }
-    const target = plan.target ? makeTarget(t, plan.target, words, line, option) : null;
-    const r: Rule = {
-      kind: 'rule',
-      op: plan.op,
-      chain,
-      position,
-      counters: plan.countersWord >= 0 ? readCounters(texts[plan.countersWord], wordSpan(plan.countersWord)) : null,
-      args,
-      target,
-      span: span(lineStart, line.length),
-      // Every rule has the same fields, so rules share one hidden class.
-      opSpelling: texts[plan.opWord].length === 2 ? undefined : texts[plan.opWord],
-      targetAt: plan.target && plan.target.argsBefore < plan.args.length ? plan.target.argsBefore : undefined,
-      layout: canonical ? null : layoutOf(words, line, plan),
-      raw: plan.interleaved ? line : undefined,
-    };
-    t.commands.push(r);
-    t.lines.push({ kind: 'command', command: r });
-  }
-
-  function makeTarget(t: MutableTable, pt: PlanTarget, words: Words, line: string, option: (po: PlanOption) => OptionArg): Target {
-    const name = words.texts[pt.nameWord];
-    const spelling = words.texts[pt.spellingWord];
-    let last = Math.max(pt.nameWord, pt.opaqueLast);
-    for (const o of pt.options) if (o.last > last) last = o.last;
-    const s = rangeSpan(pt.spellingWord, last);
-    switch (pt.kind) {
-      case 'verdict':
-        return { kind: 'verdict', name: name as 'ACCEPT' | 'DROP' | 'RETURN' | 'QUEUE', spelling, span: s };
-      case 'chain':
-        jumps.push([t, name, rangeSpan(pt.nameWord, pt.nameWord)]);
-        return { kind: 'chain', name, goto: pt.goto, spelling, span: s };
-      case 'extension':
-        return { kind: 'extension', name, spelling, options: pt.options.map(option), span: s };
-      case 'opaque':
-        return { kind: 'opaque', name, spelling, text: pt.opaqueFirst < 0 ? '' : slice(words, line, pt.opaqueFirst, pt.opaqueLast), span: s };
+    const target = plan.target;
+    if (target?.kind === 'chain') {
+      const name = texts[target.nameWord];
+      if (!t.declared.has(name)) t.jumps.push([name, wordSpan(target.nameWord)]);
     }
+    if (plan.countersWord >= 0) checkCounters(texts[plan.countersWord], wordSpan(plan.countersWord));
+    t.log.add(LINE.rule, lineStart, lineNo, plan);
   }
+}
+
+/**
+ * The table as the IR: its lines are built on first read of `chains`, `commands` or `lines`
+ * (own enumerable getters, so JSON, spreads, structuredClone and deep equality see them).
+ */
+function lazyTable(text: string, reader: ValueReader, t: MutableTable): Table {
+  let built: BuiltTable | null = null;
+  const lines = () => (built ??= buildTable(text, reader, t.log));
+  return {
+    name: t.name,
+    get chains() {
+      return lines().chains;
+    },
+    get commands() {
+      return lines().commands;
+    },
+    get lines() {
+      return lines().lines;
+    },
+    committed: t.committed,
+    span: t.span,
+    rawHeader: t.rawHeader,
+    rawCommit: t.rawCommit,
+  };
 }
 
 /** The name in `*filter` / `:CHAIN` starts after the sigil. */
 function nameSpan(s: SourceSpan, joined: boolean): SourceSpan {
   return joined ? { line: s.line, col: s.col + 1, offset: s.offset + 1, length: s.length - 1 } : s;
-}
-
-function slice(words: Words, line: string, first: number, last: number): string {
-  return line.slice(words.starts[first], words.starts[last] + words.texts[last].length);
-}
-
-/** Single spaces between words, none at either end: how iptables-save and kube-proxy write. */
-function isCanonical(words: Words, line: string): boolean {
-  const { texts, starts } = words;
-  if (texts.length === 0 || starts[0] !== 0) return false;
-  for (let i = 1; i < texts.length; i++) if (starts[i] !== starts[i - 1] + texts[i - 1].length + 1) return false;
-  return starts[texts.length - 1] + texts[texts.length - 1].length === line.length;
-}
-
-/**
- * The whitespace before each rendered unit of the rule and after the last: units are the words,
- * except that an opaque item (its words and the blanks between them) is one unit.
- */
-function layoutOf(words: Words, line: string, plan: Extract<Plan, { kind: 'rule' }>): string[] {
-  const inside = new Set<number>();
-  const mark = (a: number, b: number) => {
-    for (let i = a + 1; i <= b; i++) inside.add(i);
-  };
-  for (const a of plan.args) if (a.kind === 'opaque') mark(a.first, a.last);
-  if (plan.target && plan.target.opaqueFirst >= 0) mark(plan.target.opaqueFirst, plan.target.opaqueLast);
-  const gaps: string[] = [];
-  let prevEnd = 0;
-  for (let i = 0; i < words.texts.length; i++) {
-    if (inside.has(i)) {
-      prevEnd = words.starts[i] + words.texts[i].length;
-      continue;
-    }
-    gaps.push(line.slice(prevEnd, words.starts[i]));
-    prevEnd = words.starts[i] + words.texts[i].length;
-  }
-  gaps.push(line.slice(prevEnd));
-  return gaps;
 }

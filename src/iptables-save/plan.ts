@@ -93,6 +93,8 @@ export type Plan =
       readonly problems: readonly PlanProblem[];
       /** Args written between the target's own words: the IR cannot keep that order. */
       readonly interleaved: boolean;
+      /** Every value to read, in the order its problems are reported: the args', then the target's. */
+      readonly values: readonly PlanValue[];
     }
   | {
       readonly kind: 'chainCommand';
@@ -406,8 +408,11 @@ function planRule(g: Extract<GLine, { kind: 'rule' }>, w: (t: Tok) => number, fa
   const t = target as PlanTarget | null;
   const targetLast = t ? Math.max(t.nameWord, t.opaqueLast, ...targetOptions.map((o) => o.last)) : -1;
   const interleaved = t !== null && args.some((a) => a.first > t.spellingWord && a.first < targetLast);
+  const values = args.flatMap((a) => (a.kind === 'option' ? a.values : []));
+  if (t?.kind === 'extension') values.push(...t.options.flatMap((o) => o.values));
   return {
     interleaved,
+    values,
     kind: 'rule',
     op: g.op,
     opWord: g.counters ? 1 : 0,

@@ -2,7 +2,7 @@
 // Value (which keeps that text) or a problem to report at the word. Results are cached by text:
 // a kube-proxy dump repeats the same ports, marks, comments and probabilities thousands of times,
 // and Values are immutable, so rules share them.
-import { Address4, Address6 } from 'ip-address';
+import { Address6 } from 'ip-address';
 import type { Family, Value } from '../iptables/ir.js';
 import type { IptCode } from './codes.js';
 import { unquote } from './lexer.js';
@@ -48,12 +48,56 @@ function readNumber(text: string, max: number): number | null {
 
 const BITS: Record<Family, number> = { ipv4: 32, ipv6: 128 };
 
-function parseHost(text: string, family: Family): Address4 | Address6 | null {
+/**
+ * An IPv4 address read without the library: a kube-proxy dump holds ~100k distinct endpoint
+ * addresses. Address4 takes exactly four decimal parts 0-255 without leading zeros, so its
+ * correct form is the text itself.
+ */
+class Host4 {
+  constructor(
+    readonly value: number,
+    readonly text: string,
+  ) {}
+
+  correctForm(): string {
+    return this.text;
+  }
+
+  bigInt(): bigint {
+    return BigInt(this.value);
+  }
+}
+
+/** The 32-bit value of a dotted quad as Address4 reads it, or -1. */
+function dottedQuad(text: string): number {
+  let value = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46 /* . */) {
+      if (digits === 0 || dots === 3) return -1;
+      value = value * 256 + part;
+      part = 0;
+      digits = 0;
+      dots++;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && part === 0) return -1; // a leading zero
+      part = part * 10 + (c - 48);
+      digits++;
+      if (part > 255) return -1;
+    } else return -1;
+  }
+  return digits === 0 || dots !== 3 ? -1 : value * 256 + part;
+}
+
+function parseHost(text: string, family: Family): Host4 | Address6 | null {
+  if (family === 'ipv4') {
+    const v = dottedQuad(text);
+    return v < 0 ? null : new Host4(v, text);
+  }
   try {
-    if (family === 'ipv4') {
-      if (!/^[0-9.]+$/.test(text)) return null;
-      return new Address4(text);
-    }
     if (!/^[0-9a-fA-F:.]+$/.test(text) || text.indexOf(':') < 0) return null;
     return new Address6(text);
   } catch {
@@ -61,15 +105,16 @@ function parseHost(text: string, family: Family): Address4 | Address6 | null {
   }
 }
 
-function hostBits(addr: Address4 | Address6, prefix: number, family: Family): boolean {
+function hostBits(addr: Host4 | Address6, prefix: number, family: Family): boolean {
   const bits = BITS[family];
   if (prefix >= bits) return false;
+  if (addr instanceof Host4) return addr.value % 2 ** (bits - prefix) !== 0;
   const hostMask = (1n << BigInt(bits - prefix)) - 1n;
   return (addr.bigInt() & hostMask) !== 0n;
 }
 
 /** A dotted netmask (`255.255.0.0`) as a prefix length, or null when its ones are not contiguous. */
-function maskPrefix(mask: Address4 | Address6, family: Family): number | null {
+function maskPrefix(mask: Host4 | Address6, family: Family): number | null {
   const bits = BITS[family];
   const v = mask.bigInt();
   let ones = 0;
