@@ -116,7 +116,8 @@ export interface JudgeReport {
   readonly flows: readonly FlowJudgement[];
   /** The rules did not load; no packet was sent. */
   readonly error: string | null;
-  readonly ms: number;
+  /** Wall time per phase (topology, load, responders, kpsim, probes, teardown) and in total. */
+  readonly ms: Readonly<Record<string, number>>;
 }
 
 type Bounds = Required<Omit<JudgeOptions, 'topology'>>;
@@ -145,17 +146,24 @@ export async function judgeRules(rules: JudgeRules, flows: readonly JudgeFlow[],
   const o = { ...JUDGE_DEFAULTS, ...opts };
   const rs = simulatorRuleset(rules);
   const topology = opts.topology ?? defaultTopology(rules, flows);
-  return withServiceNode(topology, async (n) => {
-    for (const ns of [n.node]) {
-      // No ICMP redirects from the node for hairpin traffic that leaves by the interface it came in on.
-      for (const key of ['all', 'default', 'eth0', 'pods0']) await ns.sysctl(`net.ipv4.conf.${key}.send_redirects`, 0);
-    }
+  const ms: Record<string, number> = {};
+  let mark = Date.now();
+  const phase = (name: string) => {
+    ms[name] = Date.now() - mark;
+    mark = Date.now();
+  };
+  const report = await withServiceNode(topology, async (n) => {
+    phase('topology');
+    await quietNode(n.node);
     const env = buildEnv(await nodeSpecOf(n.node), rules.family);
     const loaded = await loadNode(n.node, rules);
-    if (loaded) return { family: rules.family, flows: flows.map((f) => skipped(f, [`not sent: ${loaded}`])), error: loaded, ms: Date.now() - started };
+    phase('load');
+    if (loaded) return { family: rules.family, flows: flows.map((f) => skipped(f, [`not sent: ${loaded}`])), error: loaded, ms };
     await startResponders(n, rules, flows, topology);
+    phase('responders');
     const plan = planProbes(rs, env, flows, o);
     const marginals = probeMarginals(rs, env, plan);
+    phase('kpsim');
     const out: FlowJudgement[] = [];
     for (const p of plan) {
       const m = marginals.slice(p.first, p.first + p.ports.length);
@@ -163,8 +171,11 @@ export async function judgeRules(rules: JudgeRules, flows: readonly JudgeFlow[],
       else if (Date.now() - started > o.budgetMs) out.push(skipped(p.flow, [`not sent: the judge's time budget of ${o.budgetMs} ms ran out`], m[0]));
       else out.push(compare(p, m, await sendFlow(n, p, rules.family, o.timeoutMs), rules.family, o.alpha));
     }
-    return { family: rules.family, flows: out, error: null, ms: Date.now() - started };
+    phase('probes');
+    return { family: rules.family, flows: out, error: null, ms };
   });
+  phase('teardown');
+  return { ...report, ms: { ...ms, total: Date.now() - started } };
 }
 
 // ---- the simulator's side -------------------------------------------------------------------
@@ -311,6 +322,19 @@ function defaultTopology(rules: JudgeRules, flows: readonly JudgeFlow[]): Servic
 }
 
 const isLoopback = (a: string) => a.startsWith('127.') || a === '::1';
+
+/**
+ * Sysctls of the node namespace that would otherwise make the kernel's answer depend on timing:
+ * ICMP errors (a REJECT's port unreachable) are rate-limited per destination host after a burst
+ * of 6 (icmp_ratelimit, icmpv4_xrlim_allow), which would turn the later REJECTs of a batch into
+ * timeouts that look like DROP; and no redirects for hairpin traffic leaving by the interface it
+ * arrived on.
+ */
+async function quietNode(node: Namespace): Promise<void> {
+  await node.sysctl('net.ipv4.icmp_ratelimit', 0);
+  await node.sysctl('net.ipv6.icmp.ratelimit', 0);
+  for (const key of ['all', 'default', 'eth0', 'pods0']) await node.sysctl(`net.ipv4.conf.${key}.send_redirects`, 0);
+}
 
 /** Loads the rules; null when the kernel took them, else what it said. */
 async function loadNode(node: Namespace, rules: JudgeRules): Promise<string | null> {
