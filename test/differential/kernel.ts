@@ -1,7 +1,13 @@
 // The kernel half of a differential case: the shared judge (src/host/judge.ts) sends the flows
 // through the real netfilter in a throwaway topology and compares with kpsim trace. This file is
 // the only place that knows the judge's interface; campaign.ts and differential.test.ts ask
-// `kernelJudge` whether it can run and why not.
+// `kernelJudge` whether it can run and why not. The judge is imported by path at run time, so
+// this checkout keeps compiling and saying why not while the judge is not committed.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Compiled } from '../../src/compiler/index.js';
+import type { DiffFlow } from './flows.js';
+import type { Disagreement } from './golden-out.js';
 import type { KernelCheck } from './run-case.js';
 
 export interface KernelJudge {
@@ -10,9 +16,55 @@ export interface KernelJudge {
   readonly reason: string;
 }
 
-// src/host/judge.ts had not landed when this was written (see the differential report); until an
-// adapter to it is written here, the kernel part reports that it did not run.
-export const kernelJudge: KernelJudge = {
-  check: null,
-  reason: 'the shared kernel judge (src/host/judge.ts) is not in this checkout yet, so no flow is sent to the kernel',
+/** The part of src/host/judge.ts's interface used here (judgeCluster and its report). */
+interface JudgeModule {
+  judgeCluster(
+    syncs: Compiled,
+    flows: readonly { name: string; sourceIP: string; protocol: string; destIP: string; destPort: number }[],
+    opts: { topology?: { nodeAddrs: readonly string[]; clientAddrs: readonly string[]; endpointAddrs: readonly string[] }; budgetMs?: number },
+  ): Promise<{
+    error: string | null;
+    flows: readonly {
+      flow: { name: string };
+      verdict: 'agree' | 'disagree' | 'skipped';
+      why: readonly string[];
+      kpsim: { output: string; masq: boolean; outcomes: readonly { key: string; fraction: string }[] };
+      kernel: { output: string; masq: boolean; outcomes: readonly { key: string; count: number }[] } | null;
+    }[];
+  }>;
+}
+
+const JUDGE_SOURCE = fileURLToPath(new URL('../../src/host/judge.ts', import.meta.url));
+const JUDGE_MODULE: string = '../../src/host/judge.js';
+/** Each cluster's flows stop being sent after this long (the judge reports the rest skipped). */
+const BUDGET_MS = 60_000;
+
+const check: KernelCheck = async (_g, sim, flows, topo) => {
+  const judge = (await import(JUDGE_MODULE)) as JudgeModule;
+  const byName = new Map<string, DiffFlow>(flows.map((f) => [f.name, f]));
+  const report = await judge.judgeCluster(
+    sim.compiled,
+    flows.map((f) => ({ name: f.name, sourceIP: f.sourceIP, protocol: f.protocol, destIP: f.destIP, destPort: f.destPort })),
+    { topology: topo, budgetMs: BUDGET_MS },
+  );
+  if (report.error) return { disagreements: [], checked: 0, error: `kernel: the rules do not load: ${report.error}` };
+  const disagreements: Disagreement[] = [];
+  for (const v of report.flows) {
+    if (v.verdict !== 'disagree') continue;
+    const flow = byName.get(v.flow.name)!;
+    const kpsimSplit = v.kpsim.outcomes.map((o) => `${o.fraction} ${o.key}`).join('; ');
+    const kernelSplit = v.kernel ? v.kernel.outcomes.map((o) => `${o.count}x ${o.key}`).join('; ') : 'no kernel answer';
+    disagreements.push({
+      flow,
+      kernel: v.kernel ? { output: v.kernel.output, masq: v.kernel.masq } : { output: '?', masq: false },
+      kpsim: { output: v.kpsim.output, masq: v.kpsim.masq },
+      what: v.why.map((w) => w.replace(/\d+(\.\d+)*/g, 'N').slice(0, 60)),
+      detail: `why: ${v.why.join('; ')}\nkernel saw: ${kernelSplit}\nkpsim says: ${kpsimSplit}`,
+    });
+  }
+  return { disagreements, checked: report.flows.filter((v) => v.verdict !== 'skipped').length };
 };
+
+export const kernelJudge: KernelJudge = existsSync(JUDGE_SOURCE)
+  ? { check, reason: '' }
+  : { check: null, reason: 'the shared kernel judge (src/host/judge.ts) is not in this checkout yet, so no flow is sent to the kernel' };
