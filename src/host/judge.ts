@@ -21,7 +21,7 @@ import { parseIptablesSave } from '../iptables-save/index.js';
 import { familyOfText, formatHostPort, formatIp, parseIp } from '../packetsim/addr.js';
 import { compileRuleset } from '../packetsim/compile.js';
 import { buildEnv, type NodeEnv, type NodeSpec } from '../packetsim/env.js';
-import { add, fractionText, toDecimal, ZERO, type Prob } from '../packetsim/fraction.js';
+import { add, equal, fractionText, toDecimal, ZERO, type Prob } from '../packetsim/fraction.js';
 import { traceFlows, type FlowSpec, type Outcome } from '../packetsim/trace.js';
 import type { CompiledRuleset } from '../packetsim/types.js';
 import { createNfacct, nfacctNamesIn, restoreRules, type IptablesTool } from './iptables.js';
@@ -160,6 +160,7 @@ export async function judgeRules(rules: JudgeRules, flows: readonly JudgeFlow[],
     phase('load');
     if (loaded) return { family: rules.family, flows: flows.map((f) => skipped(f, [`not sent: ${loaded}`])), error: loaded, ms };
     await startResponders(n, rules, flows, topology);
+    await sameSideViaNode(n, flows, topology);
     phase('responders');
     const plan = planProbes(rs, env, flows, o);
     const marginals = probeMarginals(rs, env, plan);
@@ -169,7 +170,7 @@ export async function judgeRules(rules: JudgeRules, flows: readonly JudgeFlow[],
       const m = marginals.slice(p.first, p.first + p.ports.length);
       if (p.skip) out.push(skipped(p.flow, [p.skip], m[0]));
       else if (Date.now() - started > o.budgetMs) out.push(skipped(p.flow, [`not sent: the judge's time budget of ${o.budgetMs} ms ran out`], m[0]));
-      else out.push(compare(p, m, await sendFlow(n, p, rules.family, o.timeoutMs), rules.family, o.alpha));
+      else out.push(compare(p, m, await sendFlow(n, p, m.every((x) => sameOdds(m[0], x)), rules.family, o.timeoutMs), rules.family, o.alpha));
     }
     phase('probes');
     return { family: rules.family, flows: out, error: null, ms };
@@ -313,12 +314,19 @@ function probeMarginals(rs: CompiledRuleset, env: NodeEnv, plan: readonly Planne
 function defaultTopology(rules: JudgeRules, flows: readonly JudgeFlow[]): ServiceNodeSpec {
   const node = new Set(rules.nodeAddrs);
   const endpoints = new Set<string>();
-  for (const t of rules.texts) {
-    for (const m of t.text.matchAll(/--to-destination \[?([0-9a-fA-F:.]+?)\]?:\d+/g)) if (!node.has(m[1])) endpoints.add(m[1]);
-  }
+  for (const t of rules.texts) for (const d of dnatTargets(t.text)) if (!node.has(d.addr)) endpoints.add(d.addr);
   const clients = new Set<string>();
   for (const f of flows) if (!node.has(f.sourceIP) && !isLoopback(f.sourceIP) && !endpoints.has(f.sourceIP)) clients.add(f.sourceIP);
   return { nodeAddrs: [...node], clientAddrs: [...clients], endpointAddrs: [...endpoints] };
+}
+
+/** Every `-p PROTO ... -j DNAT --to-destination ADDR:PORT` (IPv6 as `[ADDR]:PORT`) in a restore text. */
+function dnatTargets(text: string): { addr: string; port: number; protocol: string }[] {
+  const out: { addr: string; port: number; protocol: string }[] = [];
+  for (const m of text.matchAll(/^.*--to-destination (?:\[([0-9a-fA-F:.]+)\]|([0-9.]+)):(\d+).*$/gm)) {
+    out.push({ addr: m[1] ?? m[2], port: Number(m[3]), protocol: /-p (\w+)/.exec(m[0])?.[1] ?? '' });
+  }
+  return out;
 }
 
 const isLoopback = (a: string) => a.startsWith('127.') || a === '::1';
@@ -354,27 +362,45 @@ async function startResponders(n: ServiceNode, rules: JudgeRules, flows: readonl
   const addTarget = (side: ServiceNodeSide, protocol: string, port: number) => {
     if ((protocol === 'tcp' || protocol === 'udp') && port > 0) want.set(`${side} ${protocol} ${port}`, { side, protocol, port });
   };
-  for (const t of rules.texts) {
-    for (const line of t.text.split('\n')) {
-      const m = /--to-destination \[?([0-9a-fA-F:.]+?)\]?:(\d+)/.exec(line);
-      const p = /-p (tcp|udp)/.exec(line);
-      if (m && p) addTarget(sideOf(m[1], topology), p[1], Number(m[2]));
-    }
-  }
+  for (const t of rules.texts) for (const d of dnatTargets(t.text)) addTarget(sideOf(d.addr, topology), d.protocol, d.port);
   for (const f of flows) addTarget(isLoopback(f.destIP) ? 'node' : sideOf(f.destIP, topology), f.protocol.toLowerCase(), f.destPort);
   for (const w of want.values()) if (w.side !== 'client') await startResponder(n.ns(w.side), w.protocol, w.port, w.side);
+}
+
+/**
+ * A flow from the client side to an address the client side also holds (kube-proxy's flows from a
+ * load-balancer IP to itself: traffic SNATed to the LB IP by the cloud) would be delivered inside
+ * the client namespace and never meet the node. Policy routing in that namespace sends its own
+ * packets for such addresses to the node instead (a rule before the local table, `iif lo`: only
+ * locally generated ones), and accept_local lets the replies in. Same for the pods side.
+ */
+async function sameSideViaNode(n: ServiceNode, flows: readonly JudgeFlow[], t: ServiceNodeSpec): Promise<void> {
+  for (const side of ['client', 'pods'] as const) {
+    const addrs = [...new Set(flows.filter((f) => n.sideOf(f.sourceIP) === side && sideOf(f.sourceIP, t) === side && sideOf(f.destIP, t) === side).map((f) => f.destIP))];
+    if (!addrs.length) continue;
+    const ns = n.ns(side);
+    for (const fam of ['-4', '-6'] as const) {
+      const gw = (JSON.parse(await ns.ip([fam, '-j', 'route', 'show', 'default'])) as { gateway?: string }[])[0]?.gateway;
+      if (!gw) continue;
+      await ns.ip([fam, 'route', 'add', 'default', 'via', gw, 'table', '200']);
+      await ns.ip([fam, 'rule', 'add', 'pref', '100', 'lookup', 'local']);
+      await ns.ip([fam, 'rule', 'del', 'pref', '0']);
+      for (const a of addrs) if ((fam === '-6') === a.includes(':')) await ns.ip([fam, 'rule', 'add', 'pref', '10', 'iif', 'lo', 'to', a, 'lookup', '200']);
+    }
+    for (const key of ['all', 'eth0']) await ns.sysctl(`net.ipv4.conf.${key}.accept_local`, 1);
+  }
 }
 
 function sideOf(addr: string, t: ServiceNodeSpec): ServiceNodeSide {
   return t.nodeAddrs.includes(addr) || isLoopback(addr) ? 'node' : t.endpointAddrs.includes(addr) ? 'pods' : 'client';
 }
 
-// Sends a batch of probes from one process: the first alone (it may set state such as an affinity
-// entry that the others then meet), the rest at once, each bounded by the timeout. Prints a JSON
+// Sends a batch of probes from one process, each bounded by the timeout: all at once, or the first
+// alone (it may set state such as an affinity entry that the others then meet) and then the rest. Prints a JSON
 // array of {port, reply} or {port, error}; UDP sockets are connected so that an ICMP port
 // unreachable (REJECT) surfaces as ECONNREFUSED.
 const CLIENT = `
-const [proto, host, port, ports, timeoutMs, sourceAddress] = process.argv.slice(1);
+const [proto, host, port, ports, timeoutMs, sourceAddress, together] = process.argv.slice(1);
 function once(sport) {
   return new Promise((resolve) => {
     const done = (r) => { clearTimeout(timer); close(); resolve({ port: sport, ...r }); };
@@ -398,8 +424,8 @@ function once(sport) {
 }
 (async () => {
   const all = ports.split(',').map(Number);
-  const results = [await once(all[0])];
-  results.push(...(await Promise.all(all.slice(1).map(once))));
+  const results = together === '1' ? [] : [await once(all.shift())];
+  results.push(...(await Promise.all(all.map(once))));
   process.stdout.write(JSON.stringify(results));
 })();
 `;
@@ -410,10 +436,11 @@ interface ClientResult {
   readonly error?: string;
 }
 
-async function sendFlow(n: ServiceNode, p: PlannedFlow, family: Family, timeoutMs: number): Promise<ProbeRecord[]> {
+async function sendFlow(n: ServiceNode, p: PlannedFlow, together: boolean, family: Family, timeoutMs: number): Promise<ProbeRecord[]> {
   const f = p.flow;
-  const side = sideOf(f.sourceIP, { nodeAddrs: [], endpointAddrs: [], clientAddrs: [] }) === 'node' ? 'node' : n.sideOf(f.sourceIP);
-  const args = ['-e', CLIENT, p.protocol, f.destIP, String(f.destPort), p.ports.join(','), String(timeoutMs), f.sourceIP];
+  // Node-originated flows (a node address or loopback as source) leave from the node itself.
+  const side = isLoopback(f.sourceIP) ? 'node' : n.sideOf(f.sourceIP);
+  const args = ['-e', CLIENT, p.protocol, f.destIP, String(f.destPort), p.ports.join(','), String(timeoutMs), f.sourceIP, together ? '1' : '0'];
   // Two rounds of timeouts, plus start-up.
   const stdout = await n.ns(side).exec(process.execPath, args, { timeoutMs: 2 * timeoutMs + 15_000 });
   const results = JSON.parse(stdout) as ClientResult[];
@@ -514,12 +541,16 @@ function compare(p: PlannedFlow, m: readonly Marginal[], probes: ProbeRecord[], 
   return { flow: p.flow, verdict: why.length ? 'disagree' : 'agree', why, kpsim, kernel, chiSquare: chi };
 }
 
+/** Whether two probes face the same outcomes with the same odds (nothing an earlier probe did changes them). */
+function sameOdds(a: Marginal, b: Marginal): boolean {
+  return a.size === b.size && [...a].every(([k, v]) => b.has(k) && equal(b.get(k)!.prob, v.prob));
+}
+
 /** Chi-square goodness of fit, when every probe faces the same odds (no state between them) and every outcome is expected at least 5 times. */
 function splitCheck(m: readonly Marginal[], probes: readonly ProbeRecord[], alpha: number): ChiSquare | null {
   const first = m[0];
   if (!first || first.size < 2 || probes.length < 2) return null;
-  const same = (a: Marginal, b: Marginal) => a.size === b.size && [...a].every(([k, v]) => b.has(k) && fractionText(b.get(k)!.prob) === fractionText(v.prob));
-  if (!m.slice(1, probes.length).every((x) => same(first, x))) return null;
+  if (!m.slice(1, probes.length).every((x) => sameOdds(first, x))) return null;
   const n = probes.length;
   const cells = [...first.values()].map((v) => ({ key: v.obs.key, expected: n * toDecimal(v.prob) }));
   if (cells.some((c) => c.expected < 5)) return null;
