@@ -8,7 +8,9 @@ import type { Family, Ruleset, Table, Trivia } from '../iptables/ir.js';
 import { BUILTIN_CHAINS } from '../iptables/ir.js';
 import { buildTable, isCanonical, LINE, TableLog, type BuiltTable } from './build-table.js';
 import { TABLE_NAMES, type IptCode } from './codes.js';
-import { shapeOf, splitLine, type Words } from './lexer.js';
+import { shapeOf, splitLine } from './lexer.js';
+import { LineScanner } from './line-scanner.js';
+import { WordTable } from './word-table.js';
 import { planFor, type Plan } from './plan.js';
 import { BUILTIN_VERDICTS, OPAQUE_TARGETS, TARGET_MODULES } from './spec.js';
 import { isProblem, ValueReader } from './values.js';
@@ -58,7 +60,7 @@ interface MutableTable {
   rawHeader: string | null;
   rawCommit: string | null;
   /** The chains that exist at this point of the file (declared, `-N`, not `-X`ed since). */
-  declared: Set<string>;
+  declared: WordTable<true>;
   log: TableLog;
   /** Jumps to chains not declared when the jump was read: [name, span]. */
   jumps: [string, SourceSpan][];
@@ -84,9 +86,12 @@ export function parseIptablesSave(text: string, opts: ParseOptions): ParseResult
     diagnostics.push({ severity, code, message, file, span: s });
 
   /** The words of the line being read, for the span helpers below. */
-  let cur: Words = { texts: [], starts: [], quoted: [], unterminatedAt: -1, controlAt: -1 };
-  const wordSpan = (i: number) => span(lineStart + cur.starts[i], cur.texts[i].length);
-  const rangeSpan = (a: number, b: number) => span(lineStart + cur.starts[a], cur.starts[b] + cur.texts[b].length - cur.starts[a]);
+  const sc = new LineScanner(family, keepTarget, [...BUILTIN_VERDICTS, ...TARGET_MODULES.keys(), ...OPAQUE_TARGETS], MAX_WORDS, MAX_WORD);
+  const word = (i: number) => sc.text(i);
+  const wordSpan = (i: number) => span(lineStart + sc.starts[i], sc.ends[i] - sc.starts[i]);
+  const rangeSpan = (a: number, b: number) => span(lineStart + sc.starts[a], sc.ends[b] - sc.starts[a]);
+  /** Whether the word names a chain that exists in the table, found without making its string. */
+  const declaredAt = (t: MutableTable, i: number) => t.declared.getAt(sc.src, sc.base + sc.starts[i], sc.base + sc.ends[i], sc.hash(i)) !== undefined;
 
   const finalNewline = text.length === 0 || text.endsWith('\n');
   const end = finalNewline ? text.length - 1 : text.length;
@@ -129,8 +134,10 @@ export function parseIptablesSave(text: string, opts: ParseOptions): ParseResult
       lineStart = t.log.start(i);
       let nl = text.indexOf('\n', lineStart);
       if (nl < 0) nl = text.length;
-      cur = splitLine(text.slice(lineStart, nl));
-      unknown(cur.texts[plan.target.nameWord], wordSpan(plan.target.nameWord));
+      if (text.charCodeAt(nl - 1) === 13 /* CR */) nl--;
+      const line = text.slice(lineStart, nl);
+      sc.load(line, splitLine(line));
+      unknown(word(plan.target.nameWord), wordSpan(plan.target.nameWord));
     }
   }
 
@@ -142,28 +149,12 @@ export function parseIptablesSave(text: string, opts: ParseOptions): ParseResult
   function parseLine(line: string): void {
     if (line.charCodeAt(0) === 35 /* # */) return trivia('comment', line);
     const trimmed = line.charCodeAt(line.length - 1) === 13 /* CR */ ? line.slice(0, -1) : line;
-    const words = splitLine(trimmed);
-    if (words.texts.length === 0) return trivia('blank', line);
-    // NUL and control bytes (other than tab and a final CR) never appear in iptables text.
-    if (words.controlAt >= 0) {
-      const code = trimmed.charCodeAt(words.controlAt);
-      report('IPT_BINARY', `control byte 0x${code.toString(16).padStart(2, '0')} in the text; this is not iptables-save output`, span(lineStart + words.controlAt, 1));
-      return trivia('comment', line); // kept verbatim so the file still renders back
+    let plan = sc.scan(text, lineStart, lineStart + trimmed.length);
+    if (!plan) {
+      plan = slowLine(line, trimmed);
+      if (!plan) return;
     }
-    if (words.unterminatedAt >= 0) {
-      report('IPT_UNTERMINATED_QUOTE', 'the quote is not closed on this line', span(lineStart + words.unterminatedAt, trimmed.length - words.unterminatedAt));
-    }
-    if (words.texts.length > MAX_WORDS) {
-      report('IPT_LINE_TOO_LONG', `a line of ${words.texts.length} words; iptables-restore takes at most ${MAX_WORDS} arguments per line`, span(lineStart, Math.min(trimmed.length, 200)));
-      return keepUnparsed(line);
-    }
-    for (let i = 0; i < words.texts.length; i++) {
-      if (words.texts[i].length > MAX_WORD) {
-        report('IPT_LINE_TOO_LONG', `a word of ${words.texts[i].length} characters; iptables-restore takes at most ${MAX_WORD}`, span(lineStart + words.starts[i], words.texts[i].length));
-      }
-    }
-    const plan = planFor(shapeOf(words, keepTarget), family);
-    cur = words;
+    const n = sc.n;
 
     switch (plan.kind) {
       case 'syntax': {
@@ -173,19 +164,18 @@ export function parseIptablesSave(text: string, opts: ParseOptions): ParseResult
       }
       case 'table': {
         if (table) closeTable(table, false);
-        const name = plan.joined ? words.texts[plan.nameWord].slice(1) : words.texts[plan.nameWord];
+        const name = plan.joined ? word(plan.nameWord).slice(1) : word(plan.nameWord);
         const s = span(lineStart, trimmed.length);
         if (!TABLE_NAMES.has(name)) report('IPT_UNKNOWN_TABLE', `'${name}' is not a table (raw, mangle, nat, filter, security)`, nameSpan(wordSpan(plan.nameWord), plan.joined));
         if (seenTables.has(name)) report('IPT_DUPLICATE_TABLE', `table ${name} appears twice in this file`, s);
         seenTables.add(name);
-        const canonical = trimmed === line && isCanonical(words, line);
         table = {
           name,
           committed: false,
           span: s,
-          rawHeader: canonical && words.texts.length === 1 ? null : line,
+          rawHeader: n === 1 && trimmed === line && isCanonical(splitLine(trimmed), line) ? null : line,
           rawCommit: null,
-          declared: new Set(),
+          declared: new WordTable(),
           log: new TableLog(),
           jumps: [],
           deleted: false,
@@ -198,23 +188,57 @@ export function parseIptablesSave(text: string, opts: ParseOptions): ParseResult
           report('IPT_OUTSIDE_TABLE', 'COMMIT without a table to close', span(lineStart, trimmed.length));
           return keepUnparsed(line);
         }
-        if (words.texts.length > 1) report('IPT_UNEXPECTED_ARGUMENT', 'COMMIT takes nothing after it', rangeSpan(1, words.texts.length - 1));
+        if (n > 1) report('IPT_UNEXPECTED_ARGUMENT', 'COMMIT takes nothing after it', rangeSpan(1, n - 1));
         table.committed = true;
-        table.rawCommit = trimmed === line && isCanonical(words, line) && words.texts.length === 1 ? null : line;
+        table.rawCommit = n === 1 && trimmed === line && isCanonical(splitLine(trimmed), line) ? null : line;
         return;
       }
       case 'chain':
-        return chainDecl(plan, words, line);
+        return chainDecl(plan, line);
       case 'chainCommand':
       case 'rule': {
         if (!table || table.committed) {
           report('IPT_OUTSIDE_TABLE', 'a command outside a table (after COMMIT or before the first *table line)', wordSpan(0));
           return keepUnparsed(line);
         }
-        if (plan.kind === 'chainCommand') return chainCommand(table, plan, words);
-        return rule(table, plan, words);
+        if (plan.kind === 'chainCommand') return chainCommand(table, plan);
+        return rule(table, plan);
       }
     }
+  }
+
+  /**
+   * A line the scanner leaves to splitLine and shapeOf: blank, control bytes, an open quote, too
+   * many or too long words. Null when the line was dealt with here.
+   */
+  function slowLine(line: string, trimmed: string): Plan | null {
+    const words = splitLine(trimmed);
+    if (words.texts.length === 0) {
+      trivia('blank', line);
+      return null;
+    }
+    // NUL and control bytes (other than tab and a final CR) never appear in iptables text.
+    if (words.controlAt >= 0) {
+      const code = trimmed.charCodeAt(words.controlAt);
+      report('IPT_BINARY', `control byte 0x${code.toString(16).padStart(2, '0')} in the text; this is not iptables-save output`, span(lineStart + words.controlAt, 1));
+      trivia('comment', line); // kept verbatim so the file still renders back
+      return null;
+    }
+    if (words.unterminatedAt >= 0) {
+      report('IPT_UNTERMINATED_QUOTE', 'the quote is not closed on this line', span(lineStart + words.unterminatedAt, trimmed.length - words.unterminatedAt));
+    }
+    if (words.texts.length > MAX_WORDS) {
+      report('IPT_LINE_TOO_LONG', `a line of ${words.texts.length} words; iptables-restore takes at most ${MAX_WORDS} arguments per line`, span(lineStart, Math.min(trimmed.length, 200)));
+      keepUnparsed(line);
+      return null;
+    }
+    for (let i = 0; i < words.texts.length; i++) {
+      if (words.texts[i].length > MAX_WORD) {
+        report('IPT_LINE_TOO_LONG', `a word of ${words.texts[i].length} characters; iptables-restore takes at most ${MAX_WORD}`, span(lineStart + words.starts[i], words.texts[i].length));
+      }
+    }
+    sc.load(trimmed, words);
+    return planFor(shapeOf(words, keepTarget), family);
   }
 
   /** A line that could not be read is kept as a comment-like trivia so rendering loses nothing. */
@@ -227,59 +251,57 @@ export function parseIptablesSave(text: string, opts: ParseOptions): ParseResult
     if (!/^\[[0-9]+:[0-9]+\]$/.test(text)) report('IPT_BAD_COUNTERS', `'${text}' is not [packets:bytes] of decimal numbers`, s);
   }
 
-  function chainDecl(plan: Extract<Plan, { kind: 'chain' }>, words: Words, line: string): void {
+  function chainDecl(plan: Extract<Plan, { kind: 'chain' }>, line: string): void {
     if (!table || table.committed) {
       report('IPT_OUTSIDE_TABLE', 'a chain declaration outside a table', wordSpan(0));
       return keepUnparsed(line);
     }
-    const name = plan.joined ? words.texts[plan.nameWord].slice(1) : words.texts[plan.nameWord];
-    const policy = words.texts[plan.policyWord];
-    if (plan.countersWord >= 0) checkCounters(words.texts[plan.countersWord], wordSpan(plan.countersWord));
+    const name = plan.joined ? word(plan.nameWord).slice(1) : word(plan.nameWord);
+    const policy = word(plan.policyWord);
+    if (plan.countersWord >= 0) checkCounters(word(plan.countersWord), wordSpan(plan.countersWord));
     const builtin = (BUILTIN_CHAINS[table.name] ?? []).includes(name);
     // iptables-restore: `-` keeps a built-in chain's policy; a user chain's policy is ignored.
     const verdict = policy === 'ACCEPT' || policy === 'DROP';
     if (!verdict && policy !== '-') report('IPT_BAD_POLICY', `'${policy}' is not a chain policy (ACCEPT, DROP or -)`, wordSpan(plan.policyWord));
     else if (!builtin && verdict) report('IPT_BAD_POLICY', `user chain ${name} cannot have a policy; iptables ignores '${policy}'`, wordSpan(plan.policyWord), 'warning');
     if (table.declared.has(name)) report('IPT_DUPLICATE_CHAIN', `chain ${name} is declared twice in table ${table.name}`, nameSpan(wordSpan(plan.nameWord), plan.joined));
-    table.declared.add(name);
+    table.declared.set(name, true);
     table.log.add(LINE.chain, lineStart, lineNo, plan);
   }
 
-  function chainCommand(t: MutableTable, plan: Extract<Plan, { kind: 'chainCommand' }>, words: Words): void {
-    const chain = plan.chainWord >= 0 ? words.texts[plan.chainWord] : null;
-    if (plan.countersWord >= 0) checkCounters(words.texts[plan.countersWord], wordSpan(plan.countersWord));
+  function chainCommand(t: MutableTable, plan: Extract<Plan, { kind: 'chainCommand' }>): void {
+    const chain = plan.chainWord >= 0 ? word(plan.chainWord) : null;
+    if (plan.countersWord >= 0) checkCounters(word(plan.countersWord), wordSpan(plan.countersWord));
     if (plan.op === 'N' && chain !== null) {
       if (t.declared.has(chain)) report('IPT_DUPLICATE_CHAIN', `chain ${chain} already exists in table ${t.name}`, wordSpan(plan.chainWord));
-      else t.declared.add(chain);
+      else t.declared.set(chain, true);
     }
     if (plan.op === 'X' && chain !== null) t.deleted = t.declared.delete(chain) || t.deleted;
     t.log.add(LINE.chainCommand, lineStart, lineNo, plan);
   }
 
-  function rule(t: MutableTable, plan: Extract<Plan, { kind: 'rule' }>, words: Words): void {
-    const texts = words.texts;
+  function rule(t: MutableTable, plan: Extract<Plan, { kind: 'rule' }>): void {
     for (const p of plan.problems) {
       if (p.strictOnly && !strict) continue;
       report(p.code, p.message, rangeSpan(p.first, p.last), p.severity);
     }
-    const chain = texts[plan.chainWord];
-    if (!t.declared.has(chain) && !(BUILTIN_CHAINS[t.name] ?? []).includes(chain) && !opts.noflush) {
-      report('IPT_UNDECLARED_CHAIN', `rule in chain '${chain}', which table ${t.name} does not declare`, wordSpan(plan.chainWord));
+    if (!declaredAt(t, plan.chainWord) && !opts.noflush) {
+      const chain = word(plan.chainWord);
+      if (!(BUILTIN_CHAINS[t.name] ?? []).includes(chain)) {
+        report('IPT_UNDECLARED_CHAIN', `rule in chain '${chain}', which table ${t.name} does not declare`, wordSpan(plan.chainWord));
+      }
     }
     if (plan.positionWord >= 0) {
-      const p = texts[plan.positionWord];
+      const p = word(plan.positionWord);
       if (!/^[1-9][0-9]*$/.test(p)) report('IPT_BAD_NUMBER', `'${p}' is not a rule number (1, 2, ...)`, wordSpan(plan.positionWord));
     }
     for (const pv of plan.values) {
-      const r = reader.read(pv, texts[pv.word]);
+      const r = reader.readAt(pv, sc.src, sc.base + sc.starts[pv.word], sc.base + sc.ends[pv.word], sc.hash(pv.word));
       if (isProblem(r)) report(r.problem, r.message, wordSpan(pv.word));
     }
     const target = plan.target;
-    if (target?.kind === 'chain') {
-      const name = texts[target.nameWord];
-      if (!t.declared.has(name)) t.jumps.push([name, wordSpan(target.nameWord)]);
-    }
-    if (plan.countersWord >= 0) checkCounters(texts[plan.countersWord], wordSpan(plan.countersWord));
+    if (target?.kind === 'chain' && !declaredAt(t, target.nameWord)) t.jumps.push([word(target.nameWord), wordSpan(target.nameWord)]);
+    if (plan.countersWord >= 0) checkCounters(word(plan.countersWord), wordSpan(plan.countersWord));
     t.log.add(LINE.rule, lineStart, lineNo, plan);
   }
 }
@@ -290,7 +312,9 @@ export function parseIptablesSave(text: string, opts: ParseOptions): ParseResult
  */
 function lazyTable(text: string, reader: ValueReader, t: MutableTable): Table {
   let built: BuiltTable | null = null;
-  const lines = () => (built ??= buildTable(text, reader, t.log));
+  // Only the log is kept: the parse's chain sets and jump lists are not needed any more.
+  const log = t.log;
+  const lines = () => (built ??= buildTable(text, reader, log));
   return {
     name: t.name,
     get chains() {

@@ -19,6 +19,7 @@ import {
   TCP_FLAGS,
 } from './names.js';
 import type { ValueKind } from './spec.js';
+import { hashOf, WordTable } from './word-table.js';
 
 export interface ValueProblem {
   readonly problem: IptCode;
@@ -400,8 +401,8 @@ export interface ValueSlot {
  * for the same option position in every line of a shape): the hot path is two Map lookups.
  */
 export class ValueReader {
-  private readonly bySlot = new Map<ValueSlot, Map<string, ValueResult>>();
-  private readonly byKind = new Map<string, Map<string, ValueResult>>();
+  private readonly bySlot = new Map<ValueSlot, WordTable<ValueResult>>();
+  private readonly byKind = new Map<string, WordTable<ValueResult>>();
 
   private readonly singles = new Map<Value, readonly Value[]>();
 
@@ -415,16 +416,22 @@ export class ValueReader {
   }
 
   read(slot: ValueSlot, text: string): ValueResult {
+    return this.readAt(slot, text, 0, text.length, hashOf(text));
+  }
+
+  /** The value of the word `src[start, end)`, whose hash (word-table.ts) is `h`. */
+  readAt(slot: ValueSlot, src: string, start: number, end: number, h: number): ValueResult {
     let cache = this.bySlot.get(slot);
     if (!cache) {
       // Slots of different shapes with the same meaning share one cache.
       const id = `${slot.kind}\0${slot.key}\0${slot.index}`;
       cache = this.byKind.get(id);
-      if (!cache) this.byKind.set(id, (cache = new Map()));
+      if (!cache) this.byKind.set(id, (cache = new WordTable()));
       this.bySlot.set(slot, cache);
     }
-    let r = cache.get(text);
+    let r = cache.getAt(src, start, end, h);
     if (r === undefined) {
+      const text = start === 0 && end === src.length ? src : src.slice(start, end);
       // A quoted word is read from its unquoted form, but the Value keeps the exact text.
       const plain = slot.kind === 'string' || text.indexOf('"') < 0 ? text : unquote(text);
       r = readValue(slot.kind, plain, this.family);
@@ -432,7 +439,7 @@ export class ValueReader {
         if (plain !== text) r = { ...r, text } as Value;
         r = checkWords(r, slot.key, slot.index, this.family);
       }
-      cache.set(text, r);
+      cache.set(text, r, h);
     }
     return r;
   }
