@@ -1,0 +1,152 @@
+// Sends every flow of a golden corpus (each case and step with a flows.yaml) through the real
+// kernel with the shared judge (src/host/judge.ts): the case's syncs loaded into a throwaway
+// service node, several real packets per flow, and what netfilter did compared with kpsim trace on
+// the same node (destinations reached, masquerade and the source address the endpoint sees,
+// drop/reject, and for splits a bounded chi-square check). The kernel's answer is also compared
+// with the flow's expected output/masq; where kube-proxy's test tracer and the kernel differ the
+// kernel is right, the flow is in KERNEL_DIFFERS (test/packetsim/corpus.ts) and the case's
+// notes.md says so. One topology per case step and family. Used by trace-kernel.test.ts
+// (kube-proxy's corpus) and golden-kpsim-kernel.test.ts (kpsim's own cases).
+import { afterAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { relative } from 'node:path';
+import { findCases } from '../../src/cli/golden-read.js';
+import { compileCluster, type Compiled } from '../../src/compiler/index.js';
+import { DiagnosticSink } from '../../src/diag/diagnostic.js';
+import { FAKE_NODE_INTERFACES, verifyCase } from '../../src/golden/verify.js';
+import type { Family } from '../../src/iptables/ir.js';
+import { judgeCluster, judgeRules, type FlowJudgement, type JudgeFlow, type JudgeReport } from '../../src/host/judge.js';
+import { kernelAvailable } from '../../src/host/kernel-available.js';
+import { familyOfText } from '../../src/packetsim/addr.js';
+import { KERNEL_DIFFERS, quoteBareComments } from '../packetsim/corpus.js';
+
+export const kernel = kernelAvailable();
+
+export interface GoldenFlow extends JudgeFlow {
+  readonly output: string;
+  readonly masq: boolean;
+}
+
+interface Job {
+  /** `case` or `case/steps/02-x`, plus the family when the flows file holds both. */
+  readonly id: string;
+  readonly label: string;
+  readonly flows: readonly GoldenFlow[];
+  readonly judge: () => Promise<JudgeReport>;
+}
+
+const sorted = (s: string) => (s === '' ? '' : s.split(/,\s*/).sort().join(', '));
+/** The tracer's answer without the explicit-ACCEPT token, which the kernel cannot see. */
+const visible = (s: string) => sorted(s).split(', ').filter((t) => t !== 'ACCEPT' && t !== '').join(', ');
+
+function byFamily(flows: readonly GoldenFlow[]): Map<Family, GoldenFlow[]> {
+  const out = new Map<Family, GoldenFlow[]>();
+  for (const f of flows) {
+    const fam = familyOfText(f.sourceIP);
+    out.set(fam, [...(out.get(fam) ?? []), f]);
+  }
+  return out;
+}
+
+/** Why a flow cannot be judged faithfully by the judge's topology, or null. */
+export type Unjudgeable = (flow: GoldenFlow, compiled: Compiled | null) => string | null;
+
+function jobs(corpus: string, unjudgeable: Unjudgeable, skippedOut: string[]): Job[] {
+  const out: Job[] = [];
+  for (const c of findCases(corpus)) {
+    const name = relative(corpus, c.dir);
+    if (!c.files.has('cluster.yaml')) {
+      const text = c.files.get('iptables-save.txt');
+      const flows = c.files.get('flows.yaml');
+      if (text === undefined || flows === undefined) continue;
+      // kube-proxy's TestTracePacket: a fixed ruleset on the fake node (comments quoted, see corpus.ts).
+      const nodeAddrs = FAKE_NODE_INTERFACES.split(/[ =,]/).filter((a) => a.includes('/')).map((a) => a.split('/')[0]).filter((a) => a !== '127.0.0.1' && a !== '::1');
+      for (const [family, fl] of byFamily(parseYaml(flows) as GoldenFlow[])) {
+        out.push({ id: name, label: `${name} (${family})`, flows: fl, judge: () => judgeRules({ family, texts: [{ label: 'iptables-save.txt', text: quoteBareComments(text) }], nodeAddrs }, fl) });
+      }
+      continue;
+    }
+    const steps = [c, ...c.steps];
+    if (!steps.some((s) => s.files.has('flows.yaml'))) continue;
+    const verified = verifyCase(c);
+    steps.forEach((step, i) => {
+      const flowsText = step.files.get('flows.yaml');
+      if (flowsText === undefined) return;
+      const syncs = verified.compiled.slice(0, i + 1).map((x) => x.compiled);
+      const last = verified.compiled[i];
+      const id = relative(corpus, step.dir);
+      const judgeable = (parseYaml(flowsText) as GoldenFlow[]).filter((f) => {
+        const why = unjudgeable(f, last.compiled);
+        if (why) skippedOut.push(`${id} | ${f.name}: not sent (${why})`);
+        return !why;
+      });
+      for (const [family, fl] of byFamily(judgeable)) {
+        const mine: Compiled[] = family === last.compiled.settings.family ? syncs : [otherFamily(last.cluster, family)];
+        out.push({ id, label: `${id} (${family})`, flows: fl, judge: () => judgeCluster(mine, fl) });
+      }
+    });
+  }
+  return out;
+}
+
+/** A dual-stack node runs one proxier per family; the other family's is compiled on its own (first sync). */
+function otherFamily(cluster: Parameters<typeof compileCluster>[0], family: Family): Compiled {
+  const sink = new DiagnosticSink();
+  const compiled = compileCluster(cluster, { family }, sink);
+  if (sink.hasErrors) throw new Error(`no ${family} proxier: ${sink.errors[0].message}`);
+  return compiled;
+}
+
+/** One line per flow that went wrong, with both answers, ready to paste into a golden flows.yaml. */
+function describeFlow(job: Job, j: FlowJudgement): string {
+  const f = j.flow;
+  const k = j.kernel;
+  return [
+    `${job.id} | ${f.name}: ${j.verdict}${j.why.length ? ` (${j.why.join('; ')})` : ''}`,
+    `  kpsim:  ${j.kpsim.outcomes.map((o) => `${o.key} ${o.fraction}`).join(' | ')}`,
+    `  kernel: ${k ? k.outcomes.map((o) => `${o.key} x${o.count}`).join(' | ') : '(not sent)'}`,
+    `  golden: - {name: ${JSON.stringify(f.name)}, sourceIP: ${f.sourceIP}, protocol: ${f.protocol}, destIP: ${f.destIP}, destPort: ${f.destPort}, output: ${JSON.stringify(k?.output ?? '')}, masq: ${k?.masq ?? false}}`,
+  ].join('\n');
+}
+
+
+/** Registers one test per case step and family of the corpus. */
+export function judgeCorpus(corpus: string, title: string, unjudgeable: Unjudgeable = () => null): void {
+  if (!kernel.ok) console.warn(`${title}: kernel tests not run: ${kernel.reason}`);
+  const summary: string[] = [];
+  const notSent: string[] = [];
+  describe.runIf(kernel.ok)(title, () => {
+  const all = kernel.ok ? jobs(corpus, unjudgeable, notSent) : [];
+  afterAll(() => {
+    if (summary.length) console.log(`${title}: kernel agreement (agree/sent/skipped per case):\n${summary.join('\n')}`);
+    if (notSent.length) console.log(`${title}: flows the judge cannot send faithfully:\n${notSent.join('\n')}`);
+  });
+
+  it.each(all.map((j) => ({ ...j, name: j.label })))('$name', async (job) => {
+    const report = await job.judge();
+    expect(report.error).toBeNull();
+    const problems: string[] = [];
+    let agree = 0;
+    let skipped = 0;
+    for (const j of report.flows) {
+      const f = j.flow as GoldenFlow;
+      if (j.verdict === 'skipped') {
+        skipped++;
+        // Only SCTP may go unsent: this kernel has no SCTP sockets for the probes.
+        if (f.protocol.toLowerCase() !== 'sctp') problems.push(describeFlow(job, j));
+        continue;
+      }
+      if (j.verdict === 'agree') agree++;
+      else problems.push(describeFlow(job, j));
+      const differs = KERNEL_DIFFERS[`${job.id} | ${f.name}`];
+      const want = differs ? differs.kernel : { output: visible(f.output), masq: f.masq };
+      const got = { output: j.kernel!.output, masq: j.kernel!.masq };
+      if (got.output !== want.output || got.masq !== want.masq) {
+        problems.push(`${describeFlow(job, j)}\n  expected (${differs ? `kernel difference: ${differs.why}` : 'kube-proxy tracer'}): output ${JSON.stringify(want.output)} masq ${want.masq}`);
+      }
+    }
+    summary.push(`${job.label}: ${agree}/${report.flows.length - skipped}/${skipped} in ${report.ms.total} ms`);
+    expect(problems, problems.join('\n')).toEqual([]);
+  }, 240_000);
+});
+}
