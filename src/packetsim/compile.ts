@@ -4,9 +4,11 @@
 import type { Arg, Family, OptionArg, Rule, Ruleset, Span } from '../iptables/ir.js';
 import { BUILTIN_CHAINS } from '../iptables/ir.js';
 import { buildIndex } from './chain-index.js';
+import { planMemos } from './memo.js';
 import type { IpsetDb } from './ipset.js';
 import { compileBuiltin } from './matches/builtin.js';
 import { compileMatch, isModelledMatch } from './matches/index.js';
+import { ALWAYS } from './matches/misc.js';
 import { ValueError } from './matches/values.js';
 import { compileTarget } from './targets/index.js';
 import type { CMatch, CompiledChain, CompiledRule, CompiledRuleset, CompiledTable, CompileProblem, CTarget, Walk } from './types.js';
@@ -94,6 +96,7 @@ function compileRule(rule: Rule, table: string, num: number, family: Family, ips
   const { builtins, groups } = groupArgs(rule.args);
   let builtin: ((w: Walk) => boolean) | null = null;
   let dstKeys: CompiledRule['dstKeys'] = null;
+  let builtinReads: number | null = 0;
   let matches: CMatch[] = [];
   let comment: string | null = null;
   let target: CTarget;
@@ -103,6 +106,7 @@ function compileRule(rule: Rule, table: string, num: number, family: Family, ips
   try {
     const b = compileBuiltin(builtins, family);
     builtin = b.test;
+    builtinReads = b.reads;
     dstKeys = b.dstKeys;
     for (const g of groups) {
       if (g.opaque !== null) {
@@ -118,12 +122,14 @@ function compileRule(rule: Rule, table: string, num: number, family: Family, ips
         matches.push({ kind: 'unknown', text, reason: `match ${g.module} is not modelled` });
         continue;
       }
-      matches.push(...compileMatch(g.module, g.opts, { family, ipsets, uid }));
+      // comment, nfacct: always match, nothing to evaluate.
+      for (const m of compileMatch(g.module, g.opts, { family, ipsets, uid })) if (m !== ALWAYS) matches.push(m);
     }
   } catch (e) {
     if (!(e instanceof ValueError)) throw e;
     bad(e);
     builtin = null;
+    builtinReads = null;
     dstKeys = null;
     matches = [{ kind: 'unknown', text: e.opt?.spelling ?? '', reason: e.message }];
   }
@@ -143,11 +149,14 @@ function compileRule(rule: Rule, table: string, num: number, family: Family, ips
       break;
     }
   }
+  let reads: number | null = builtinReads;
+  for (const m of matches) reads = reads !== null && m.kind === 'test' && m.reads !== undefined ? reads | m.reads : null;
   return {
     uid,
     table,
     chain: rule.chain,
     num,
+    reads,
     span: rule.span,
     rule,
     builtin,
@@ -240,13 +249,17 @@ export function compileRuleset(rs: Ruleset, opts: CompileOptions = {}): Compiled
   for (const t of rs.tables) {
     const drafts = applyCommands(t, problems);
     const chains = new Map<string, CompiledChain>();
+    const indexed = new Set<CompiledChain>();
     for (const d of drafts.values()) {
       const rules = d.rules.map((r, i) => compileRule(r, t.name, i + 1, rs.family, opts.ipsets ?? null, problems));
       ruleCount += rules.length;
-      const chain: CompiledChain = { table: t.name, name: d.name, builtin: d.builtin, policy: d.policy, span: d.span, rules, select: () => rules };
+      const chain: CompiledChain = { table: t.name, name: d.name, builtin: d.builtin, policy: d.policy, span: d.span, rules, select: () => rules, memo: null };
       if (index) {
         const sel = buildIndex(chain, rs.family);
-        if (sel) chain.select = sel;
+        if (sel) {
+          chain.select = sel;
+          indexed.add(chain);
+        }
       }
       chains.set(d.name, chain);
     }
@@ -260,8 +273,14 @@ export function compileRuleset(rs: Ruleset, opts: CompileOptions = {}): Compiled
         }
       }
     }
+    // Memoised traversals go with the indices: the plain evaluator is the reference for both.
+    if (index) planMemos(chains.values(), indexed);
     const prev = tables.get(t.name);
-    if (prev) for (const [k, v] of chains) (prev.chains as Map<string, CompiledChain>).set(k, v);
+    if (prev) {
+      // A table given twice: its chains were planned apart, so none is memoised.
+      for (const [k, v] of chains) (prev.chains as Map<string, CompiledChain>).set(k, v);
+      for (const ch of prev.chains.values()) ch.memo = null;
+    }
     else tables.set(t.name, { name: t.name, chains });
   }
   return { family: rs.family, tables, problems, ruleCount, indexed: index };

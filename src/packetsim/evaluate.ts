@@ -12,6 +12,7 @@
 // nat table is skipped there).
 import { copyConn, type Conn } from './conntrack.js';
 import { timesNot31, times31 } from './fraction.js';
+import { memoKey, remember, replay } from './memo.js';
 import { copyPacket, type Packet } from './packet.js';
 import type { CompiledChain, CompiledRule, Frame, Hook, Step, UnknownNote, Walk } from './types.js';
 
@@ -111,13 +112,24 @@ function natEligible(w: Walk, hook: Hook): boolean {
   return hook === 'PREROUTING' || hook === 'OUTPUT' ? !c.dstManipDone : !c.srcManipDone;
 }
 
-function enterTable(w: Walk, table: string, hook: Hook): void {
+function enterTable(w: Walk, table: string, hook: Hook, pending: Walk[]): void {
   if (table === 'nat' && !natEligible(w, hook)) return;
   const ch = w.ctx.rs.tables.get(table)?.chains.get(hook);
   if (!ch) return;
   w.hook = hook;
   w.base = ch;
+  const memo = ch.memo;
+  if (memo === null || w.ctx.opts.explain) {
+    w.frames.push({ chain: ch, rules: ch.select(w), pos: 0 });
+    return;
+  }
+  const key = memoKey(w, memo.reads);
+  const steps = memo.entries.get(key);
+  if (steps) return replay(w, steps, applyTarget);
+  const start = w.path;
   w.frames.push({ chain: ch, rules: ch.select(w), pos: 0 });
+  runFrames(w, pending);
+  remember(memo, key, w, start);
 }
 
 /** The end of a chain or RETURN: pop; an empty stack means the base chain's policy. */
@@ -168,11 +180,17 @@ function runFrames(w: Walk, pending: Walk[]): void {
         }
         if (pMatch === 0x80000000) continue;
         // The branch where this rule does not match resumes at the next rule.
+        const cache = m.cache;
+        if (cache.in !== w.prob) {
+          cache.yes = times31(w.prob, pMatch);
+          cache.no = timesNot31(w.prob, pMatch);
+          cache.in = w.prob;
+        }
         const other = fork(w);
-        other.prob = timesNot31(w.prob, pMatch);
+        other.prob = cache.no;
         if (explain) record(other, 'nomatch', f.chain, r);
         pending.push(other);
-        w.prob = times31(w.prob, pMatch);
+        w.prob = cache.yes;
       } else {
         const other = fork(w);
         addUnknown(other, { rule: r, text: m.text, reason: m.reason, assumed: 'no match' });
@@ -334,7 +352,7 @@ export function runWalk(w: Walk, pending: Walk[]): void {
     const step = w.program[w.pc++];
     switch (step.kind) {
       case 'table':
-        enterTable(w, step.table, step.hook);
+        enterTable(w, step.table, step.hook, pending);
         break;
       case 'nat':
         applyManip(w, step.manip);

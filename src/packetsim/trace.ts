@@ -7,7 +7,7 @@ import type { NodeEnv } from './env.js';
 import { makeWalk, PROGRAMS, runWalk } from './evaluate.js';
 import { add, compare, ONE, mul, type Prob } from './fraction.js';
 import { hasPorts, PROTOCOL_NUMBERS, TCP_FLAGS, type Origin, type Packet, type Protocol } from './packet.js';
-import type { CompiledChain, CompiledRule, CompiledRuleset, TraceOptions, UnknownNote, Walk } from './types.js';
+import type { CompiledChain, CompiledRule, CompiledRuleset, PathNode, TraceOptions, UnknownNote, Walk } from './types.js';
 import { advance, applyDelta, EMPTY_WORLD, worldFingerprint, type World } from './world.js';
 
 export interface PacketSpec {
@@ -136,9 +136,9 @@ function startWalk(rs: CompiledRuleset, env: NodeEnv, spec: PacketSpec, world: W
   });
 }
 
-function pathOf(w: Walk): PathEntry[] {
+function pathFrom(tail: PathNode | null): PathEntry[] {
   const out: PathEntry[] = [];
-  for (let n = w.path; n; n = n.prev) out.push(n);
+  for (let n = tail; n; n = n.prev) out.push(n);
   return out.reverse();
 }
 
@@ -171,23 +171,38 @@ function sameOutcome(a: Outcome, b: Outcome): boolean {
   );
 }
 
+const NO_UNKNOWN: readonly UnknownNote[] = [];
+
+/**
+ * An outcome whose path is spelled out only when someone reads it (most outcomes of a bulk run
+ * never are); a class, so every outcome shares one shape and the getter lives on the prototype.
+ */
+class LazyOutcome implements Outcome {
+  private spelled: PathEntry[] | null = null;
+  constructor(
+    public prob: Prob,
+    readonly verdict: Outcome['verdict'],
+    readonly assumedVerdict: Outcome['assumedVerdict'],
+    readonly delivery: Outcome['delivery'],
+    readonly packet: Packet,
+    readonly dnat: boolean,
+    readonly snat: boolean,
+    readonly masquerade: boolean,
+    private readonly tail: PathNode | null,
+    readonly unknown: readonly UnknownNote[],
+    readonly note: string | null,
+    public paths: number,
+  ) {}
+
+  get path(): readonly PathEntry[] {
+    return (this.spelled ??= pathFrom(this.tail));
+  }
+}
+
 export function outcomeOf(w: Walk, prob: Prob = w.prob): Outcome {
-  const unknown = unknownOf(w);
+  const unknown = w.unknown ? unknownOf(w) : NO_UNKNOWN;
   const verdict = w.verdict ?? 'UNKNOWN';
-  return {
-    prob,
-    verdict: unknown.length ? 'UNKNOWN' : verdict,
-    assumedVerdict: verdict,
-    delivery: w.delivery,
-    packet: w.pkt,
-    dnat: w.dnat,
-    snat: w.snat,
-    masquerade: w.masquerade,
-    path: pathOf(w),
-    unknown,
-    note: w.note,
-    paths: 1,
-  };
+  return new LazyOutcome(prob, unknown.length ? 'UNKNOWN' : verdict, verdict, w.delivery, w.pkt, w.dnat, w.snat, w.masquerade, w.path, unknown, w.note, 1);
 }
 
 /** Adds an outcome, merging it into an identical one (probabilities add). */

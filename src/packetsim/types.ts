@@ -19,9 +19,33 @@ export type CMatch =
       readonly pure: boolean;
       /** Destination ports this test requires, when it is exactly a --dport test (for indexing). */
       readonly dports?: readonly (readonly [number, number])[];
+      /** What of the walk the test reads (READS bits), when that is all; absent: unknown, never memoised. */
+      readonly reads?: number;
     }
-  | { readonly kind: 'random'; readonly stored: number; readonly invert: boolean; readonly text: string }
+  | { readonly kind: 'random'; readonly stored: number; readonly invert: boolean; readonly text: string; readonly cache: BranchCache }
   | { readonly kind: 'unknown'; readonly text: string; readonly reason: string };
+
+/**
+ * The last split made at a statistic rule: for an incoming probability (by identity), the two
+ * products. Walks of kube-proxy's KUBE-SVC chains meet each statistic rule with the previous
+ * rule's cached `no`, so after the first packet no BigInt is multiplied on the hot path.
+ */
+export interface BranchCache {
+  in: Prob | null;
+  yes: Prob;
+  no: Prob;
+}
+
+/**
+ * What a rule's tests may read of a walk, as bits: a table traversal whose rules read only these
+ * (and have no randomness, state or unknowns) is a function of them, and memo.ts caches it.
+ */
+export const READS = {
+  SRC: 1, DST: 2, PROTO: 4, SPORT: 8, DPORT: 16, IIF: 32, OIF: 64, MARK: 128,
+  /** ctStateBits and the direction. */
+  CTSTATE: 256,
+  TCPFLAGS: 512,
+} as const;
 
 export type NatSpec = {
   readonly fromAddr: import('./addr.js').Ip | null;
@@ -57,6 +81,8 @@ export interface CompiledRule {
   readonly chain: string;
   /** 1-based position in its chain (iptables -L --line-numbers). */
   readonly num: number;
+  /** READS bits of its built-in and extension tests; null when some test's reads are unknown. */
+  readonly reads: number | null;
   readonly span: Span | null;
   readonly rule: Rule;
   /** -s -d -p -i -o -f: checked first, as ip_packet_match does, before any extension match. */
@@ -83,6 +109,21 @@ export interface CompiledChain {
   readonly rules: readonly CompiledRule[];
   /** The rules to try for this packet, in chain order; all rules when the chain has no index. */
   select: (w: Walk) => readonly CompiledRule[];
+  /** Set when a traversal from this chain is a function of a few fields (memo.ts). */
+  memo: ChainMemo | null;
+}
+
+export interface ChainMemo {
+  /** READS bits of every rule reachable from the chain. */
+  readonly reads: number;
+  /** Key (the read fields' values) -> the path segment the traversal recorded. */
+  readonly entries: Map<string, readonly MemoStep[]>;
+}
+
+export interface MemoStep {
+  readonly kind: 'rule' | 'policy';
+  readonly chain: CompiledChain;
+  readonly rule: CompiledRule | null;
 }
 
 export interface CompiledTable {

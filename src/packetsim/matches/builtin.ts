@@ -4,7 +4,7 @@
 import type { Family, OptionArg } from '../../iptables/ir.js';
 import { cidrTest, type Ip } from '../addr.js';
 import { PROTOCOL_NUMBERS, type Protocol } from '../packet.js';
-import type { Walk } from '../types.js';
+import { READS, type Walk } from '../types.js';
 import { canonicalName, cidrsOf, negated, ValueError, wordOf } from './values.js';
 
 export interface BuiltinResult {
@@ -12,6 +12,8 @@ export interface BuiltinResult {
   readonly dstKeys: readonly Ip[] | null;
   /** The protocol number -p requires (null: any). */
   readonly proto: number | null;
+  /** READS bits of the test. */
+  readonly reads: number;
 }
 
 const PROTO_NAMES: Readonly<Record<string, number>> = { ...PROTOCOL_NUMBERS, 'ipv6-icmp': 58, all: 0 };
@@ -40,12 +42,14 @@ export function compileBuiltin(opts: readonly OptionArg[], family: Family): Buil
   const tests: ((w: Walk) => boolean)[] = [];
   let dstKeys: Ip[] | null = null;
   let proto: number | null = null;
+  let reads = 0;
   for (const opt of opts) {
     const neg = negated(opt);
     switch (canonicalName(opt.name)) {
       case 'source':
       case 'destination': {
         const isSrc = canonicalName(opt.name) === 'source';
+        reads |= isSrc ? READS.SRC : READS.DST;
         const cidrs = cidrsOf(opt, family);
         const ts = cidrs.map(cidrTest);
         if (!isSrc && !neg && cidrs.every((c) => c.prefix === (family === 'ipv4' ? 32 : 128))) {
@@ -57,6 +61,7 @@ export function compileBuiltin(opts: readonly OptionArg[], family: Family): Buil
         break;
       }
       case 'protocol': {
+        reads |= READS.PROTO;
         const n = protocolNumber(wordOf(opt));
         if (n === null) throw new ValueError(`unknown protocol ${wordOf(opt)}`, opt);
         if (n === 0) {
@@ -68,9 +73,11 @@ export function compileBuiltin(opts: readonly OptionArg[], family: Family): Buil
         break;
       }
       case 'in-interface':
+        reads |= READS.IIF;
         tests.push(ifaceTest(opt, (w) => w.pkt.inIface));
         break;
       case 'out-interface':
+        reads |= READS.OIF;
         tests.push(ifaceTest(opt, (w) => w.pkt.outIface));
         break;
       case 'fragment':
@@ -92,5 +99,5 @@ export function compileBuiltin(opts: readonly OptionArg[], family: Family): Buil
       return true;
     };
   }
-  return { test, dstKeys, proto };
+  return { test, dstKeys, proto, reads };
 }

@@ -4,7 +4,7 @@
 // IPS_SRC_NAT / IPS_DST_NAT status bits, set once a NAT rule bound the connection.
 import type { Family, OptionArg } from '../../iptables/ir.js';
 import { cidrTest } from '../addr.js';
-import type { CMatch, Walk } from '../types.js';
+import { READS, type CMatch, type Walk } from '../types.js';
 import { canonicalName, cidrsOf, listOf, negated, portsOf, ValueError, wordOf } from './values.js';
 import { protocolNumber } from './builtin.js';
 
@@ -48,7 +48,7 @@ export function compileConntrack(module: 'conntrack' | 'state', opts: readonly O
       case 'state':
       case 'ctstate': {
         const bits = bitsOf(opt, STATE);
-        push((w) => (ctStateBits(w) & bits) !== 0);
+        out.push({ kind: 'test', pure: true, reads: READS.CTSTATE, test: (w) => ((ctStateBits(w) & bits) !== 0) !== neg });
         break;
       }
       case 'ctstatus': {
@@ -93,7 +93,7 @@ export function compileConntrack(module: 'conntrack' | 'state', opts: readonly O
       case 'ctdir': {
         const d = wordOf(opt).toUpperCase();
         if (d !== 'ORIGINAL' && d !== 'REPLY') throw new ValueError(`--ctdir takes ORIGINAL or REPLY`, opt);
-        out.push({ kind: 'test', pure: true, test: (w) => (w.dir === 'reply') === (d === 'REPLY') });
+        out.push({ kind: 'test', pure: true, reads: READS.CTSTATE, test: (w) => (w.dir === 'reply') === (d === 'REPLY') });
         break;
       }
       default:

@@ -1,6 +1,6 @@
 // mark (xt_mark.c: `(skb->mark & mask) == mark`) and connmark (xt_connmark.c, on ct->mark).
 import type { OptionArg } from '../../iptables/ir.js';
-import type { CMatch } from '../types.js';
+import { READS, type CMatch } from '../types.js';
 import { canonicalName, markOf, negated, ValueError } from './values.js';
 
 export function compileMark(module: 'mark' | 'connmark', opts: readonly OptionArg[]): CMatch[] {
@@ -9,7 +9,7 @@ export function compileMark(module: 'mark' | 'connmark', opts: readonly OptionAr
     const { value, mask } = markOf(opt);
     const v = (value & mask) >>> 0;
     const neg = negated(opt);
-    if (module === 'mark') return { kind: 'test', pure: true, test: (w) => ((w.pkt.mark & mask) >>> 0 === v) !== neg };
+    if (module === 'mark') return { kind: 'test', pure: true, reads: READS.MARK, test: (w) => ((w.pkt.mark & mask) >>> 0 === v) !== neg };
     return { kind: 'test', pure: true, test: (w) => ((w.conn.mark & mask) >>> 0 === v) !== neg };
   });
 }

@@ -1,6 +1,6 @@
 // tcp, udp, sctp (xt_tcpudp.c, xt_sctp.c) and multiport (xt_multiport.c) matches.
 import type { OptionArg } from '../../iptables/ir.js';
-import type { CMatch, Walk } from '../types.js';
+import { READS, type CMatch, type Walk } from '../types.js';
 import { canonicalName, negated, portsOf, ValueError, type PortRanges } from './values.js';
 import { TCP_FLAGS } from '../packet.js';
 
@@ -37,25 +37,25 @@ export function compilePorts(module: string, opts: readonly OptionArg[]): CMatch
     switch (name) {
       case 'source-port': {
         const t = inRanges(portsOf(opt));
-        out.push({ kind: 'test', pure: true, test: (w: Walk) => t(w.pkt.sport) !== neg });
+        out.push({ kind: 'test', pure: true, reads: READS.SPORT, test: (w: Walk) => t(w.pkt.sport) !== neg });
         break;
       }
       case 'destination-port': {
         const ranges = portsOf(opt);
         const t = inRanges(ranges);
-        out.push({ kind: 'test', pure: true, dports: neg ? undefined : ranges, test: (w: Walk) => t(w.pkt.dport) !== neg });
+        out.push({ kind: 'test', pure: true, reads: READS.DPORT, dports: neg ? undefined : ranges, test: (w: Walk) => t(w.pkt.dport) !== neg });
         break;
       }
       case 'syn':
         // --syn is --tcp-flags SYN,RST,ACK,FIN SYN.
-        out.push({ kind: 'test', pure: true, test: (w) => ((w.pkt.tcpFlags & 0x17) === TCP_FLAGS.SYN) !== neg });
+        out.push({ kind: 'test', pure: true, reads: READS.TCPFLAGS, test: (w) => ((w.pkt.tcpFlags & 0x17) === TCP_FLAGS.SYN) !== neg });
         break;
       case 'tcp-flags': {
         const words = opt.values.length >= 2 ? opt.values.map((v) => v.text) : (opt.values[0]?.text ?? '').split(/\s+/);
         if (words.length < 2) throw new ValueError('--tcp-flags needs a mask and a comparison', opt);
         const mask = flagsOf(words[0].split(','), opt);
         const comp = flagsOf(words[1].split(','), opt);
-        out.push({ kind: 'test', pure: true, test: (w) => ((w.pkt.tcpFlags & mask) === comp) !== neg });
+        out.push({ kind: 'test', pure: true, reads: READS.TCPFLAGS, test: (w) => ((w.pkt.tcpFlags & mask) === comp) !== neg });
         break;
       }
       default:
@@ -73,13 +73,13 @@ export function compileMultiport(opts: readonly OptionArg[]): CMatch[] {
     const t = inRanges(ranges);
     switch (canonicalName(opt.name)) {
       case 'source-ports':
-        out.push({ kind: 'test', pure: true, test: (w) => t(w.pkt.sport) !== neg });
+        out.push({ kind: 'test', pure: true, reads: READS.SPORT, test: (w) => t(w.pkt.sport) !== neg });
         break;
       case 'destination-ports':
-        out.push({ kind: 'test', pure: true, dports: neg ? undefined : ranges, test: (w) => t(w.pkt.dport) !== neg });
+        out.push({ kind: 'test', pure: true, reads: READS.DPORT, dports: neg ? undefined : ranges, test: (w) => t(w.pkt.dport) !== neg });
         break;
       case 'ports':
-        out.push({ kind: 'test', pure: true, test: (w) => (t(w.pkt.sport) || t(w.pkt.dport)) !== neg });
+        out.push({ kind: 'test', pure: true, reads: READS.SPORT | READS.DPORT, test: (w) => (t(w.pkt.sport) || t(w.pkt.dport)) !== neg });
         break;
       default:
         throw new ValueError(`unknown multiport option ${opt.spelling}`, opt);

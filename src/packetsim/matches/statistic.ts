@@ -3,7 +3,7 @@
 // from the counter: iptables stores --every n as n-1 and starts the counter at --packet; each
 // packet moves it to `count == every ? 0 : count + 1` and matches when that is 0.
 import type { OptionArg } from '../../iptables/ir.js';
-import { storedProbability } from '../fraction.js';
+import { storedProbability, ZERO } from '../fraction.js';
 import type { CMatch } from '../types.js';
 import { readNth } from '../world.js';
 import { canonicalName, intOf, negated, ValueError, wordOf } from './values.js';
@@ -40,7 +40,7 @@ export function compileStatistic(opts: readonly OptionArg[], uid: number): CMatc
     const text = v ? (v.type === 'probability' ? v.text : v.text) : '';
     const p = Number(text);
     if (!(p >= 0 && p <= 1)) throw new ValueError(`--probability must be between 0 and 1, not ${text}`, prob);
-    return [{ kind: 'random', stored: storedProbability(text), invert, text }];
+    return [{ kind: 'random', stored: storedProbability(text), invert, text, cache: { in: null, yes: ZERO, no: ZERO } }];
   }
   if (mode === 'nth') {
     if (every === null || every < 1) throw new ValueError('--mode nth needs --every N (N >= 1)', opts[0]);
