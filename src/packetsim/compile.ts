@@ -11,7 +11,7 @@ import { compileMatch, isModelledMatch } from './matches/index.js';
 import { ALWAYS } from './matches/misc.js';
 import { ValueError } from './matches/values.js';
 import { compileTarget } from './targets/index.js';
-import type { CMatch, CompiledChain, CompiledRule, CompiledRuleset, CompiledTable, CompileProblem, CTarget, Walk } from './types.js';
+import { baseSlot, HOOK_NAMES, TABLE_NAMES, type CMatch, type CompiledChain, type CompiledRule, type CompiledRuleset, type CompiledTable, type CompileProblem, type CTarget, type Walk } from './types.js';
 
 export interface CompileOptions {
   readonly ipsets?: IpsetDb | null;
@@ -283,5 +283,7 @@ export function compileRuleset(rs: Ruleset, opts: CompileOptions = {}): Compiled
     }
     else tables.set(t.name, { name: t.name, chains });
   }
-  return { family: rs.family, tables, problems, ruleCount, indexed: index };
+  const bases: (CompiledChain | null)[] = [];
+  for (const table of TABLE_NAMES) for (const hook of HOOK_NAMES) bases[baseSlot(table, hook)] = tables.get(table)?.chains.get(hook) ?? null;
+  return { family: rs.family, tables, problems, ruleCount, indexed: index, bases };
 }

@@ -14,9 +14,9 @@ import { copyConn, type Conn } from './conntrack.js';
 import { timesNot31, times31 } from './fraction.js';
 import { memoKey, remember, replay } from './memo.js';
 import { copyPacket, type Packet } from './packet.js';
-import type { CompiledChain, CompiledRule, Frame, Hook, Step, UnknownNote, Walk } from './types.js';
+import { baseSlot, type CompiledChain, type CompiledRule, type Frame, type Hook, type Step, type UnknownNote, type Walk } from './types.js';
 
-const t = (table: string, hook: Hook): Step => ({ kind: 'table', table, hook });
+const t = (table: string, hook: Hook): Step => ({ kind: 'table', table, hook, slot: baseSlot(table, hook) });
 const manip = (hook: Hook, m: 'dst' | 'src'): Step => ({ kind: 'nat', hook, manip: m });
 
 export const PROGRAMS = {
@@ -112,10 +112,10 @@ function natEligible(w: Walk, hook: Hook): boolean {
   return hook === 'PREROUTING' || hook === 'OUTPUT' ? !c.dstManipDone : !c.srcManipDone;
 }
 
-function enterTable(w: Walk, table: string, hook: Hook, pending: Walk[]): void {
-  if (table === 'nat' && !natEligible(w, hook)) return;
-  const ch = w.ctx.rs.tables.get(table)?.chains.get(hook);
+function enterTable(w: Walk, table: string, hook: Hook, slot: number, pending: Walk[]): void {
+  const ch = w.ctx.rs.bases[slot];
   if (!ch) return;
+  if (table === 'nat' && !natEligible(w, hook)) return;
   w.hook = hook;
   w.base = ch;
   const memo = ch.memo;
@@ -352,7 +352,7 @@ export function runWalk(w: Walk, pending: Walk[]): void {
     const step = w.program[w.pc++];
     switch (step.kind) {
       case 'table':
-        enterTable(w, step.table, step.hook, pending);
+        enterTable(w, step.table, step.hook, step.slot, pending);
         break;
       case 'nat':
         applyManip(w, step.manip);

@@ -10,6 +10,16 @@ import type { Delta, World } from './world.js';
 
 export type Hook = 'PREROUTING' | 'INPUT' | 'FORWARD' | 'OUTPUT' | 'POSTROUTING';
 
+export const TABLE_NAMES = ['raw', 'mangle', 'nat', 'filter', 'security'] as const;
+export const HOOK_NAMES = ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'] as const satisfies readonly Hook[];
+
+/** Where a table's base chain for a hook sits in CompiledRuleset.bases. */
+export function baseSlot(table: string, hook: Hook): number {
+  const t = (TABLE_NAMES as readonly string[]).indexOf(table);
+  if (t < 0) throw new Error(`no table ${table}`);
+  return t * HOOK_NAMES.length + HOOK_NAMES.indexOf(hook);
+}
+
 /** A compiled match. `test` may write to the walk's delta (recent --set, nth counters). */
 export type CMatch =
   | {
@@ -143,6 +153,8 @@ export interface CompiledRuleset {
   readonly problems: readonly CompileProblem[];
   readonly ruleCount: number;
   readonly indexed: boolean;
+  /** Each table's built-in chain per hook (baseSlot), null where the ruleset has none. */
+  readonly bases: readonly (CompiledChain | null)[];
 }
 
 export interface Frame {
@@ -227,7 +239,7 @@ export interface WalkContext {
 }
 
 export type Step =
-  | { readonly kind: 'table'; readonly table: string; readonly hook: Hook }
+  | { readonly kind: 'table'; readonly table: string; readonly hook: Hook; readonly slot: number }
   | { readonly kind: 'nat'; readonly hook: Hook; readonly manip: 'dst' | 'src' }
   | { readonly kind: 'conntrack' }
   | { readonly kind: 'routeIn' }
