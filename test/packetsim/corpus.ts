@@ -1,7 +1,18 @@
 // The kube-proxy iptables conformance corpus as copied into the project (golden/, with its
 // attribution; tests never read ../shared), and what both the simulator's conformance test and
 // the kernel trace test need to know about it.
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { findCases } from '../../src/cli/golden-read.js';
+import { verifyCase } from '../../src/golden/verify.js';
+import type { Family } from '../../src/iptables/ir.js';
+import { familyOfText } from '../../src/packetsim/addr.js';
+import { compileRuleset } from '../../src/packetsim/compile.js';
+import { buildEnv, type NodeEnv } from '../../src/packetsim/env.js';
+import type { CompiledRuleset } from '../../src/packetsim/types.js';
+import { nodeRuleset } from '../../src/pipeline/node-save.js';
+import { nodeSpec } from '../../src/pipeline/node-spec.js';
 
 export const CORPUS = join(import.meta.dirname, '../../golden/kube-proxy-iptables');
 
@@ -28,3 +39,39 @@ export interface KernelAnswer {
  * written down in the case's notes.md. kpsim follows the kernel. Keys are `case | flow name`.
  */
 export const KERNEL_DIFFERS: Readonly<Record<string, { readonly kernel: KernelAnswer; readonly why: string }>> = {};
+
+export interface CorpusFlow {
+  readonly name: string;
+  readonly sourceIP: string;
+  readonly protocol: string;
+  readonly destIP: string;
+  readonly destPort: number;
+}
+
+export interface CorpusTarget {
+  readonly name: string;
+  readonly indexed: CompiledRuleset;
+  readonly plain: CompiledRuleset;
+  readonly env: NodeEnv;
+  readonly flows: readonly CorpusFlow[];
+}
+
+/** Every case and step with flows, per family, compiled (first sync of that step's objects) both ways. */
+export function corpusTargets(): CorpusTarget[] {
+  const out: CorpusTarget[] = [];
+  if (!existsSync(CORPUS)) return out;
+  for (const c of findCases(CORPUS)) {
+    if (!c.files.has('cluster.yaml')) continue;
+    const verified = verifyCase(c);
+    [c, ...c.steps].forEach((step, i) => {
+      const text = step.files.get('flows.yaml');
+      const compiled = verified.compiled[i]?.compiled;
+      if (text === undefined || !compiled) return;
+      const family: Family = compiled.settings.family;
+      const flows = (parseYaml(text) as CorpusFlow[]).filter((f) => familyOfText(f.sourceIP) === family);
+      const rules = nodeRuleset(compiled);
+      out.push({ name: relative(CORPUS, step.dir), indexed: compileRuleset(rules), plain: compileRuleset(rules, { index: false }), env: buildEnv(nodeSpec(compiled.settings), family), flows });
+    });
+  }
+  return out;
+}

@@ -8,6 +8,7 @@ import { tracePacket, type PacketSpec } from '../../src/packetsim/trace.js';
 const ENV = buildEnv(simpleNode([NODE_IP]), 'ipv4');
 import type { Rule, Ruleset } from '../../src/iptables/ir.js';
 import { rule } from './ir-builder.js';
+import { corpusTargets } from './corpus.js';
 
 /** The generated ruleset plus rules without a -d / --dport key in the middle of indexed chains. */
 function withGenericRules(rs: Ruleset): Ruleset {
@@ -61,4 +62,19 @@ describe('chain index', () => {
       expect(a).toEqual(b);
     },
   );
+});
+
+// The same on every flow of the conformance corpus: kube-proxy's own rulesets, where the nat and
+// filter chains are short (no index) but filter FORWARD / INPUT / OUTPUT and nat POSTROUTING are
+// memoised, and each flow is traced a second time so that it meets the memo's stored traversals.
+describe('chain index and memoised traversals on the conformance corpus', () => {
+  const cases = corpusTargets();
+  it.each(cases.map((c) => ({ name: c.name, c })))('gives the plain evaluator\'s result: $name', ({ c }) => {
+    for (const f of c.flows) {
+      const spec: PacketSpec = { protocol: f.protocol.toLowerCase() as PacketSpec['protocol'], sourceIP: f.sourceIP, destIP: f.destIP, destPort: f.destPort };
+      const plain = traceJson(tracePacket(c.plain, c.env, spec, { explain: false }));
+      expect(traceJson(tracePacket(c.indexed, c.env, spec, { explain: false }))).toEqual(plain);
+      expect(traceJson(tracePacket(c.indexed, c.env, spec, { explain: false }))).toEqual(plain);
+    }
+  });
 });
