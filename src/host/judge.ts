@@ -609,3 +609,10 @@ function lnGamma(x: number): number {
   const t = xx + 7.5;
   return 0.5 * Math.log(2 * Math.PI) + (xx + 0.5) * Math.log(t) - t + Math.log(s);
 }
+
+/** The flow as a golden flows.yaml entry holding the kernel's answer (kpsim's when nothing was sent). */
+export function goldenFlowEntry(j: FlowJudgement): JudgeFlow & TracerAnswer {
+  const answer = j.kernel ?? j.kpsim;
+  const f = j.flow;
+  return { name: f.name, sourceIP: f.sourceIP, protocol: f.protocol, destIP: f.destIP, destPort: f.destPort, ...(f.sourcePort ? { sourcePort: f.sourcePort } : {}), output: answer.output, masq: answer.masq };
+}

@@ -53,9 +53,13 @@ export function planMemos(chains: Iterable<CompiledChain>, indexed: ReadonlySet<
   }
 }
 
-/** The values of the fields a memo reads, as a key. */
-export function memoKey(w: Walk, reads: number): string {
+const SMALL = READS.MARK | READS.CTSTATE;
+
+/** The values of the fields a memo reads, as a key: a number for the common mark/ctstate case. */
+export function memoKey(w: Walk, reads: number): string | number {
   const p = w.pkt;
+  // mark (32 bits) x ctStateBits (7) x direction (1): below 2^41, exact in a double.
+  if ((reads & ~SMALL) === 0) return (reads & READS.MARK ? p.mark : 0) * 256 + (reads & READS.CTSTATE ? ctStateBits(w) * 2 + (w.dir === 'reply' ? 1 : 0) : 0);
   let key = '';
   if (reads & READS.SRC) key += `${p.src}|`;
   if (reads & READS.DST) key += `${p.dst}|`;
@@ -71,7 +75,7 @@ export function memoKey(w: Walk, reads: number): string {
 }
 
 /** The path a live traversal recorded since `start`, to store under `key`. */
-export function remember(memo: ChainMemo, key: string, w: Walk, start: Walk['path']): void {
+export function remember(memo: ChainMemo, key: string | number, w: Walk, start: Walk['path']): void {
   const steps: MemoStep[] = [];
   for (let n = w.path; n !== start && n; n = n.prev) {
     if (n.kind !== 'rule' && n.kind !== 'policy') return;

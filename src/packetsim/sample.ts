@@ -1,18 +1,8 @@
 // --sample N --seed S: concrete packets drawn from the exact outcome distribution, with a small
 // seeded PRNG (mulberry32) so runs repeat. Drawing from the outcomes is the same distribution as
 // drawing a 31-bit random number at each statistic rule, as the kernel does.
+import { mulberry32 } from '../util/rng.js';
 import type { Outcome } from './trace.js';
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function sampleOutcomes(outcomes: readonly Outcome[], n: number, seed: number): number[] {
   const exp = Math.max(0, ...outcomes.map((o) => o.prob.exp));

@@ -127,7 +127,7 @@ export interface ChainMemo {
   /** READS bits of every rule reachable from the chain. */
   readonly reads: number;
   /** Key (the read fields' values) -> the path segment the traversal recorded. */
-  readonly entries: Map<string, readonly MemoStep[]>;
+  readonly entries: Map<string | number, readonly MemoStep[]>;
 }
 
 export interface MemoStep {
