@@ -2,7 +2,7 @@
 // ip6_packet_match before running any extension match, whatever order they were written in;
 // compileBuiltin folds them into one closure that runs first.
 import type { Family, OptionArg } from '../../iptables/ir.js';
-import { cidrTest, type Ip } from '../addr.js';
+import { cidrTest, v4Mask, type Ip } from '../addr.js';
 import { PROTOCOL_NUMBERS, type Protocol } from '../packet.js';
 import { READS, type Walk } from '../types.js';
 import { canonicalName, cidrsOf, negated, ValueError, wordOf } from './values.js';
@@ -38,7 +38,54 @@ function ifaceTest(opt: OptionArg, get: (w: Walk) => string | null): (w: Walk) =
   return (w) => (get(w) === name) !== neg;
 }
 
+/**
+ * The common IPv4 shape (at most one -s and one -d CIDR, -p, no interfaces) as one closure over
+ * numbers: kube-proxy's rules are nearly all like this, and at 10k services most of them are cold
+ * when a packet meets them, so fewer objects per rule means fewer cache misses.
+ */
+function fastIPv4(opts: readonly OptionArg[]): BuiltinResult | null {
+  let src: { mask: number; net: number; neg: boolean } | null = null;
+  let dst: { mask: number; net: number; neg: boolean } | null = null;
+  let proto: { n: number; neg: boolean } | null = null;
+  let reads = 0;
+  let dstKeys: Ip[] | null = null;
+  for (const opt of opts) {
+    const name = canonicalName(opt.name);
+    const neg = negated(opt);
+    if (name === 'source' || name === 'destination') {
+      const cidrs = cidrsOf(opt, 'ipv4');
+      if (cidrs.length !== 1 || (name === 'source' ? src : dst)) return null;
+      const c = { mask: v4Mask(cidrs[0].prefix), net: cidrs[0].network as number, neg };
+      if (name === 'source') src = c;
+      else {
+        dst = c;
+        if (!neg && cidrs[0].prefix === 32) dstKeys = [cidrs[0].network];
+      }
+      reads |= name === 'source' ? READS.SRC : READS.DST;
+    } else if (name === 'protocol') {
+      const n = protocolNumber(wordOf(opt));
+      if (n === null || n === 0 || proto) return null;
+      proto = { n, neg };
+      reads |= READS.PROTO;
+    } else return null;
+  }
+  if (!src && !dst && !proto) return null;
+  const [sm, sn, sneg, hs] = src ? [src.mask, src.net, src.neg, true] : [0, 0, false, false];
+  const [dm, dn, dneg, hd] = dst ? [dst.mask, dst.net, dst.neg, true] : [0, 0, false, false];
+  const [pn, pneg, hp] = proto ? [proto.n, proto.neg, true] : [0, false, false];
+  const test = (w: Walk): boolean => {
+    const p = w.pkt;
+    if (hs && ((((p.src as number) & sm) >>> 0 === sn) === sneg)) return false;
+    if (hd && ((((p.dst as number) & dm) >>> 0 === dn) === dneg)) return false;
+    if (hp && ((p.proto === pn) === pneg)) return false;
+    return true;
+  };
+  return { test, dstKeys, proto: proto && !proto.neg ? proto.n : null, reads };
+}
+
 export function compileBuiltin(opts: readonly OptionArg[], family: Family): BuiltinResult {
+  const fast = family === 'ipv4' ? fastIPv4(opts) : null;
+  if (fast) return fast;
   const tests: ((w: Walk) => boolean)[] = [];
   let dstKeys: Ip[] | null = null;
   let proto: number | null = null;
