@@ -54,7 +54,10 @@ export interface JudgeOptions {
   readonly probes?: number;
   /** Most probes for a split; default 150. */
   readonly maxProbes?: number;
-  /** False-alarm rate of the split checks (chi-square, never-seen outcome); default 0.001. */
+  /**
+   * False-alarm rate of each split check (chi-square, never-seen outcome); default 1e-6, so that a
+   * corpus with ~100 split checks raises a false alarm about once in 10 000 runs.
+   */
   readonly alpha?: number;
   /** Per probe; default 1000 ms. */
   readonly timeoutMs?: number;
@@ -122,7 +125,7 @@ export interface JudgeReport {
 
 type Bounds = Required<Omit<JudgeOptions, 'topology'>>;
 
-export const JUDGE_DEFAULTS: Readonly<Bounds> = { probes: 3, maxProbes: 150, alpha: 0.001, timeoutMs: 1000, budgetMs: 120_000 };
+export const JUDGE_DEFAULTS: Readonly<Bounds> = { probes: 3, maxProbes: 150, alpha: 1e-6, timeoutMs: 1000, budgetMs: 120_000 };
 
 /** kube-proxy's syncs on one node (host setup, then each restore input), judged by the kernel. */
 export function judgeCluster(syncs: Compiled | readonly Compiled[], flows: readonly JudgeFlow[], opts: JudgeOptions = {}): Promise<JudgeReport> {

@@ -42,8 +42,15 @@ export function compilePorts(module: string, opts: readonly OptionArg[]): CMatch
       }
       case 'destination-port': {
         const ranges = portsOf(opt);
+        const dports = neg ? undefined : ranges;
+        // `--dport N`, kube-proxy's every service rule: one closure, no range test behind it.
+        if (ranges.length === 1 && ranges[0][0] === ranges[0][1]) {
+          const port = ranges[0][0];
+          out.push({ kind: 'test', pure: true, reads: READS.DPORT, dports, test: (w: Walk) => (w.pkt.dport === port) !== neg });
+          break;
+        }
         const t = inRanges(ranges);
-        out.push({ kind: 'test', pure: true, reads: READS.DPORT, dports: neg ? undefined : ranges, test: (w: Walk) => t(w.pkt.dport) !== neg });
+        out.push({ kind: 'test', pure: true, reads: READS.DPORT, dports, test: (w: Walk) => t(w.pkt.dport) !== neg });
         break;
       }
       case 'syn':
