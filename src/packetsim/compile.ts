@@ -4,6 +4,7 @@
 import type { Arg, Family, OptionArg, Rule, Ruleset, Span } from '../iptables/ir.js';
 import { BUILTIN_CHAINS } from '../iptables/ir.js';
 import { buildIndex } from './chain-index.js';
+import { programsFor } from './evaluate.js';
 import { planMemos } from './memo.js';
 import type { IpsetDb } from './ipset.js';
 import { compileBuiltin } from './matches/builtin.js';
@@ -285,5 +286,5 @@ export function compileRuleset(rs: Ruleset, opts: CompileOptions = {}): Compiled
   }
   const bases: (CompiledChain | null)[] = [];
   for (const table of TABLE_NAMES) for (const hook of HOOK_NAMES) bases[baseSlot(table, hook)] = tables.get(table)?.chains.get(hook) ?? null;
-  return { family: rs.family, tables, problems, ruleCount, indexed: index, bases };
+  return { family: rs.family, tables, problems, ruleCount, indexed: index, bases, programs: programsFor(bases) };
 }

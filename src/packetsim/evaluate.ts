@@ -38,6 +38,20 @@ export const PROGRAMS = {
 
 const MAX_DEPTH = 128;
 
+export type Programs = { readonly [K in keyof typeof PROGRAMS]: readonly Step[] };
+
+/** The programs without the table steps of tables the ruleset lacks (they would do nothing). */
+export function programsFor(bases: readonly (CompiledChain | null)[]): Programs {
+  const keep = (p: readonly Step[]) => p.filter((s) => s.kind !== 'table' || bases[s.slot] !== null);
+  return { remote: keep(PROGRAMS.remote), input: keep(PROGRAMS.input), forward: keep(PROGRAMS.forward), local: keep(PROGRAMS.local), loopback: keep(PROGRAMS.loopback) };
+}
+
+/** Empties the frame stack (pop is much cheaper than setting length). */
+export function clearFrames(w: Walk): void {
+  const f = w.frames;
+  while (f.length > 0) f.pop();
+}
+
 /** A walk, always built with the same property order so every walk shares one hidden class. */
 export function makeWalk(w: Walk): Walk {
   return {
@@ -144,7 +158,7 @@ function popFrame(w: Walk, explicit: boolean): void {
 }
 
 function stop(w: Walk, verdict: 'DROP' | 'REJECT' | 'UNKNOWN', note: string | null = null): void {
-  w.frames.length = 0;
+  clearFrames(w);
   w.verdict = verdict;
   if (note) w.note = note;
 }
@@ -212,7 +226,7 @@ function applyTarget(w: Walk, r: CompiledRule): void {
   const tg = r.target;
   switch (tg.kind) {
     case 'accept':
-      w.frames.length = 0;
+      clearFrames(w);
       return;
     case 'drop':
       return stop(w, 'DROP');
@@ -254,7 +268,7 @@ function applyTarget(w: Walk, r: CompiledRule): void {
       c.dnat = true;
       c.dstManipDone = true;
       w.dnat = true;
-      w.frames.length = 0;
+      clearFrames(w);
       return;
     }
     case 'snat':
@@ -280,7 +294,7 @@ function applyTarget(w: Walk, r: CompiledRule): void {
       c.snat = true;
       c.srcManipDone = true;
       w.snat = true;
-      w.frames.length = 0;
+      clearFrames(w);
       return;
     }
     case 'mark':
@@ -366,10 +380,10 @@ export function runWalk(w: Walk, pending: Walk[]): void {
           stop(w, 'DROP', 'no route to the destination');
           break;
         }
-        if (dev === 'lo') setProgram(w, PROGRAMS.input);
+        if (dev === 'lo') setProgram(w, w.ctx.rs.programs.input);
         else {
           mutPkt(w).outIface = dev;
-          setProgram(w, PROGRAMS.forward);
+          setProgram(w, w.ctx.rs.programs.forward);
         }
         break;
       }
@@ -388,7 +402,7 @@ export function runWalk(w: Walk, pending: Walk[]): void {
           const p = mutPkt(w);
           p.inIface = 'lo';
           p.outIface = null;
-          setProgram(w, PROGRAMS.loopback);
+          setProgram(w, w.ctx.rs.programs.loopback);
         } else {
           w.verdict = 'ACCEPT';
           w.delivery = 'forward';

@@ -99,5 +99,6 @@ export function replay(w: Walk, steps: readonly MemoStep[], applyTarget: ApplyTa
     const kind = s.rule!.target.kind;
     if (kind !== 'jump' && kind !== 'return') applyTarget(w, s.rule!);
   }
-  w.frames.length = 0;
+  const f = w.frames;
+  while (f.length > 0) f.pop();
 }

@@ -4,7 +4,7 @@ import type { Family } from '../iptables/ir.js';
 import { familyOfText, parseIp, type Ip } from './addr.js';
 import { newConn, copyConn, packetKey, tupleKey, type Conn } from './conntrack.js';
 import type { NodeEnv } from './env.js';
-import { makeWalk, PROGRAMS, runWalk } from './evaluate.js';
+import { makeWalk, runWalk } from './evaluate.js';
 import { add, compare, ONE, mul, type Prob } from './fraction.js';
 import { hasPorts, PROTOCOL_NUMBERS, TCP_FLAGS, type Origin, type Packet, type Protocol } from './packet.js';
 import type { CompiledChain, CompiledRule, CompiledRuleset, PathNode, TraceOptions, UnknownNote, Walk } from './types.js';
@@ -114,7 +114,7 @@ function startWalk(rs: CompiledRuleset, env: NodeEnv, spec: PacketSpec, world: W
     connShared: false,
     prob: ONE,
     frames: [],
-    program: origin === 'local' ? PROGRAMS.local : PROGRAMS.remote,
+    program: origin === 'local' ? rs.programs.local : rs.programs.remote,
     pc: 0,
     conn,
     dir,

@@ -155,6 +155,8 @@ export interface CompiledRuleset {
   readonly indexed: boolean;
   /** Each table's built-in chain per hook (baseSlot), null where the ruleset has none. */
   readonly bases: readonly (CompiledChain | null)[];
+  /** evaluate.ts's hook programs without the steps of missing tables. */
+  readonly programs: { readonly remote: readonly Step[]; readonly input: readonly Step[]; readonly forward: readonly Step[]; readonly local: readonly Step[]; readonly loopback: readonly Step[] };
 }
 
 export interface Frame {
