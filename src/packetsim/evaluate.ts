@@ -117,7 +117,7 @@ function addUnknown(w: Walk, note: UnknownNote): void {
 }
 
 function record(w: Walk, kind: 'rule' | 'nomatch' | 'policy' | 'return', chain: CompiledChain, rule: CompiledRule | null): void {
-  w.path = { kind, chain, rule, prev: w.path };
+  w.path = { kind, chain, rule, prev: w.path, segment: null };
 }
 
 function natEligible(w: Walk, hook: Hook): boolean {

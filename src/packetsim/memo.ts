@@ -78,7 +78,7 @@ export function memoKey(w: Walk, reads: number): string | number {
 export function remember(memo: ChainMemo, key: string | number, w: Walk, start: Walk['path']): void {
   const steps: MemoStep[] = [];
   for (let n = w.path; n !== start && n; n = n.prev) {
-    if (n.kind !== 'rule' && n.kind !== 'policy') return;
+    if ((n.kind !== 'rule' && n.kind !== 'policy') || n.segment) return;
     steps.push({ kind: n.kind, chain: n.chain, rule: n.rule });
   }
   if (memo.entries.size >= MAX_ENTRIES) memo.entries.clear();
@@ -89,9 +89,11 @@ export type ApplyTarget = (w: Walk, r: CompiledRule) => void;
 
 /** Replays a remembered traversal on `w`: the same path, each matched rule's target applied again. */
 export function replay(w: Walk, steps: readonly MemoStep[], applyTarget: ApplyTarget): void {
+  // One path node for the whole traversal; the outcome spells it out when its path is read.
+  const last = steps[steps.length - 1];
+  if (last) w.path = { kind: last.kind, chain: last.chain, rule: last.rule, prev: w.path, segment: steps };
   for (let i = 0; i < steps.length && w.verdict === null; i++) {
     const s = steps[i];
-    w.path = { kind: s.kind, chain: s.chain, rule: s.rule, prev: w.path };
     if (s.kind === 'policy') {
       if (s.chain.policy === 'DROP') w.verdict = 'DROP';
       continue;

@@ -138,7 +138,10 @@ function startWalk(rs: CompiledRuleset, env: NodeEnv, spec: PacketSpec, world: W
 
 function pathFrom(tail: PathNode | null): PathEntry[] {
   const out: PathEntry[] = [];
-  for (let n = tail; n; n = n.prev) out.push(n);
+  for (let n = tail; n; n = n.prev) {
+    if (n.segment) for (let i = n.segment.length - 1; i >= 0; i--) out.push(n.segment[i]);
+    else out.push(n);
+  }
   return out.reverse();
 }
 

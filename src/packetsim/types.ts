@@ -174,6 +174,8 @@ export interface PathNode {
   readonly chain: CompiledChain;
   readonly rule: CompiledRule | null;
   readonly prev: PathNode | null;
+  /** A replayed traversal (memo.ts): the node stands for all these steps (kind/chain/rule are the last's). */
+  readonly segment: readonly MemoStep[] | null;
 }
 
 export interface UnknownNote {
