@@ -23,7 +23,7 @@ import { compileRuleset } from '../packetsim/compile.js';
 import { buildEnv, type NodeEnv, type NodeSpec } from '../packetsim/env.js';
 import { add, equal, fractionText, toDecimal, ZERO, type Prob } from '../packetsim/fraction.js';
 import { traceFlows, type FlowSpec, type Outcome } from '../packetsim/trace.js';
-import type { CompiledRuleset } from '../packetsim/types.js';
+import type { CompiledRule, CompiledRuleset } from '../packetsim/types.js';
 import { createNfacct, nfacctNamesIn, restoreRules, type IptablesTool } from './iptables.js';
 import type { Namespace } from './netns.js';
 import { startResponder, type ProbeProtocol } from './probe.js';
@@ -173,7 +173,7 @@ export async function judgeRules(rules: JudgeRules, flows: readonly JudgeFlow[],
       const m = marginals.slice(p.first, p.first + p.ports.length);
       if (p.skip) out.push(skipped(p.flow, [p.skip], m[0]));
       else if (Date.now() - started > o.budgetMs) out.push(skipped(p.flow, [`not sent: the judge's time budget of ${o.budgetMs} ms ran out`], m[0]));
-      else out.push(compare(p, m, await sendFlow(n, p, m.every((x) => sameOdds(m[0], x)), rules.family, o.timeoutMs), rules.family, o.alpha));
+      else out.push(compare(p, m, await sendFlow(n, p, !m.some((x) => x.stateful) && m.every((x) => sameOdds(m[0], x)), env, o.timeoutMs), rules.family, o.alpha));
     }
     phase('probes');
     return { family: rules.family, flows: out, error: null, ms };
@@ -221,7 +221,7 @@ interface PlannedFlow {
   readonly skip: string | null;
 }
 
-type Marginal = Map<string, { obs: Observed; prob: Prob }>;
+type Marginal = Map<string, { obs: Observed; prob: Prob }> & { stateful?: boolean };
 
 function observedOf(o: Outcome, input: FlowSpec, family: Family): Observed {
   if (o.verdict !== 'ACCEPT') return { key: o.verdict, verdict: o.verdict, dest: null, source: null, dnat: false, masquerade: false };
@@ -309,7 +309,20 @@ function assignPorts(flows: readonly JudgeFlow[]): number[] {
 /** kpsim's outcome distribution for every probe, traced in the order they are sent, state carried (affinity). */
 function probeMarginals(rs: CompiledRuleset, env: NodeEnv, plan: readonly PlannedFlow[]): Marginal[] {
   const specs = plan.flatMap((p) => p.ports.map((port) => specOf(p.flow, port)));
-  return traceFlows(rs, env, specs).map((r, i) => marginal(r.outcomes, specs[i], rs.family));
+  return traceFlows(rs, env, specs).map((r, i) => {
+    const m = marginal(r.outcomes, specs[i], rs.family);
+    m.stateful = r.outcomes.some((o) => o.path.some((e) => e.rule !== null && readsState(e.rule)));
+    return m;
+  });
+}
+
+/**
+ * A rule whose match depends on what earlier packets did (`-m recent`: ClientIP affinity;
+ * `statistic --mode nth`). The odds kpsim gives such a probe are a mixture over the worlds earlier
+ * probes may have left, while the kernel is in one of them: its probes are not independent draws.
+ */
+function readsState(r: CompiledRule): boolean {
+  return r.rule.args.some((a) => (a.kind === 'module' && a.name === 'recent') || (a.kind === 'option' && a.module === 'statistic' && a.name === 'mode' && a.values.some((v) => v.text === 'nth')));
 }
 
 // ---- the kernel's side ----------------------------------------------------------------------
@@ -439,7 +452,8 @@ interface ClientResult {
   readonly error?: string;
 }
 
-async function sendFlow(n: ServiceNode, p: PlannedFlow, together: boolean, family: Family, timeoutMs: number): Promise<ProbeRecord[]> {
+async function sendFlow(n: ServiceNode, p: PlannedFlow, together: boolean, env: NodeEnv, timeoutMs: number): Promise<ProbeRecord[]> {
+  const family = env.family;
   const f = p.flow;
   // Node-originated flows (a node address or loopback as source) leave from the node itself.
   const side = isLoopback(f.sourceIP) ? 'node' : n.sideOf(f.sourceIP);
@@ -453,12 +467,16 @@ async function sendFlow(n: ServiceNode, p: PlannedFlow, together: boolean, famil
   return results.map((r) => {
     const e = entries.find((x) => x.proto === p.protocol && x.orig.src === src && x.orig.sport === r.port && x.orig.dst === dst);
     const client = r.reply ?? r.error ?? '';
-    if (e) return { sourcePort: r.port, observed: accepted(e.reply.src, e.reply.dstIp, e.reply.src !== dst, e.reply.dstIp !== src), client, conntrack: e.line };
+    // The node's own packets are confirmed in POSTROUTING, before they loop back through INPUT:
+    // for a node-local destination the entry proves nothing, the client's answer decides (a
+    // responder listens on every such port, so a refusal is a REJECT).
+    const loopedBack = e !== undefined && side === 'node' && env.isLocal(parseIp(e.reply.srcIp, family)!);
+    if (e && !(loopedBack && r.reply === undefined)) return { sourcePort: r.port, observed: accepted(e.reply.src, e.reply.dstIp, e.reply.src !== dst, e.reply.dstIp !== src), client, conntrack: e.line };
     const verdict = r.error === 'ECONNREFUSED' ? 'REJECT' : r.error === 'TIMEOUT' || r.error === 'EPERM' ? 'DROP' : null;
     const observed: Observed = verdict
       ? { key: verdict, verdict, dest: null, source: null, dnat: false, masquerade: false }
       : { key: `ERROR ${r.error ?? `reply without a conntrack entry: ${r.reply}`}`, verdict: 'ERROR', dest: null, source: null, dnat: false, masquerade: false };
-    return { sourcePort: r.port, observed, client, conntrack: null };
+    return { sourcePort: r.port, observed, client, conntrack: e?.line ?? null };
   });
 }
 
@@ -467,7 +485,7 @@ interface CtEntry {
   readonly proto: string;
   readonly orig: { src: string; sport: number; dst: string };
   /** src: `IP:PORT` the reply comes from (the DNAT destination); dstIp: where it goes (the post-SNAT source). */
-  readonly reply: { src: string; dstIp: string };
+  readonly reply: { src: string; srcIp: string; dstIp: string };
 }
 
 /** The node's conntrack table: `tcp 6 117 TIME_WAIT src=A dst=B sport=P dport=Q src=C dst=D sport=R dport=S ...`. */
@@ -483,7 +501,7 @@ async function conntrackOf(node: Namespace, family: Family): Promise<CtEntry[]> 
       line: line.trim(),
       proto: line.trim().split(/\s+/)[0],
       orig: { src: ip(src[0]), sport: Number(sport[0]), dst: formatHostPort(parseIp(dst[0], family)!, Number(dport[0]), family) },
-      reply: { src: formatHostPort(parseIp(src[1], family)!, Number(sport[1]), family), dstIp: ip(dst[1]) },
+      reply: { src: formatHostPort(parseIp(src[1], family)!, Number(sport[1]), family), srcIp: ip(src[1]), dstIp: ip(dst[1]) },
     });
   }
   return entries;
@@ -531,14 +549,16 @@ function compare(p: PlannedFlow, m: readonly Marginal[], probes: ProbeRecord[], 
     const v = m[i]?.get(r.observed.key);
     if (!v || toDecimal(v.prob) === 0) why.push(`kernel: probe from port ${r.sourcePort} ended ${r.observed.key}, which kpsim gives no chance (${[...(m[i]?.keys() ?? [])].join(' | ')})`);
   });
-  // Every outcome kpsim expects must show, unless missing it is plausible.
-  const keys = new Set(m.flatMap((x) => [...x.keys()]));
+  // Every outcome kpsim expects must show, unless missing it is plausible; with state between
+  // the probes (affinity) they are not independent draws, and only the check above applies.
+  const dependent = m.some((x) => x.stateful);
+  const keys = new Set(dependent ? [] : m.flatMap((x) => [...x.keys()]));
   for (const k of keys) {
     if (counts.has(k)) continue;
     const miss = m.reduce((q, x) => q * (1 - toDecimal(x.get(k)?.prob ?? ZERO)), 1);
     if (miss < alpha) why.push(`kernel: never ended ${k} in ${probes.length} probes (odds of that ${miss.toExponential(2)} < ${alpha})`);
   }
-  const chi = splitCheck(m, probes, alpha);
+  const chi = dependent ? null : splitCheck(m, probes, alpha);
   if (chi && chi.pValue < alpha) why.push(`kernel: split implausible under kpsim's odds (chi-square ${chi.statistic.toFixed(2)}, df ${chi.df}, p ${chi.pValue.toExponential(2)} < ${alpha})`);
   void family;
   return { flow: p.flow, verdict: why.length ? 'disagree' : 'agree', why, kpsim, kernel, chiSquare: chi };
