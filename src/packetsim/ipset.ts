@@ -1,12 +1,13 @@
 // ipset contents for `-m set`, read from `ipset save` output (`create NAME TYPE ...` and
 // `add NAME ENTRY ...` lines). The types kube-proxy's IPVS mode uses are modelled: hash:ip,
 // hash:net, hash:ip,port, hash:net,port, hash:ip,port,ip, hash:ip,port,net, bitmap:port.
+import { SET_TYPES, type Dimension } from '../ipset/ir.js';
 import type { Family } from '../iptables/ir.js';
 import { cidrContains, parseCidr, type Cidr, type Ip } from './addr.js';
 import type { Packet } from './packet.js';
 import { PROTOCOL_NUMBERS, type Protocol } from './packet.js';
 
-type Dim = 'ip' | 'net' | 'port';
+type Dim = Dimension;
 
 interface Element {
   readonly parts: readonly ElementPart[];
@@ -32,15 +33,8 @@ export interface IpsetProblem {
   readonly message: string;
 }
 
-const TYPES: Readonly<Record<string, readonly Dim[]>> = {
-  'hash:ip': ['ip'],
-  'hash:net': ['net'],
-  'hash:ip,port': ['ip', 'port'],
-  'hash:net,port': ['net', 'port'],
-  'hash:ip,port,ip': ['ip', 'port', 'ip'],
-  'hash:ip,port,net': ['ip', 'port', 'net'],
-  'bitmap:port': ['port'],
-};
+// The set types and their dimensions are the ipset reader's (src/ipset/ir.ts).
+const TYPES: Readonly<Record<string, readonly Dim[]>> = SET_TYPES;
 
 export function parseIpsetSave(text: string, problems: IpsetProblem[]): Map<string, IpSet> {
   const sets = new Map<string, IpSet>();
