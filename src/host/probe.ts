@@ -25,10 +25,14 @@ export async function poll<T>(
   throw new Error(`gave up after ${bounds.attempts} attempts or ${bounds.timeoutMs} ms`);
 }
 
-// Listens on [::] (which also takes IPv4) and answers every connection with one line:
+// Answers every connection or datagram with one line:
 // `<name> <source address> <source port> <local address> <local port>`, so the client learns
-// which endpoint address the node's DNAT chose and whether the node masqueraded. UDP answers
-// name and source only (a socket bound to :: cannot tell which local address was hit).
+// which endpoint address the node's DNAT chose and whether the node masqueraded. TCP listens on
+// [::] (which also takes IPv4). UDP binds one socket per address of the namespace instead: a
+// socket bound to a wildcard answers from whatever source address the route to the client
+// prefers, and a connected client socket drops an answer that does not come from the address it
+// sent to (a node sending to its second address saw every answer come from its first and read
+// that as DROP). Link-local IPv6 addresses are left out (they need a scope).
 const RESPONDER = `
 const [proto, port, name] = process.argv.slice(1);
 const plain = (a) => a.replace(/^::ffff:/, '');
@@ -39,9 +43,14 @@ if (proto === 'tcp') {
     s.end([name, plain(s.remoteAddress), s.remotePort, plain(s.localAddress), s.localPort].join(' ') + '\\n');
   }).listen({ port: Number(port), host: '::' }, ready);
 } else {
-  const sock = require('node:dgram').createSocket({ type: 'udp6', ipv6Only: false });
-  sock.on('message', (m, r) => sock.send([name, plain(r.address), r.port].join(' ') + '\\n', r.port, r.address));
-  sock.bind(Number(port), '::', ready);
+  const addrs = Object.values(require('node:os').networkInterfaces()).flat().filter((a) => !a.address.startsWith('fe80:'));
+  let waiting = addrs.length;
+  for (const a of addrs) {
+    const v6 = a.family === 'IPv6' || a.family === 6;
+    const sock = require('node:dgram').createSocket(v6 ? { type: 'udp6', ipv6Only: true } : 'udp4');
+    sock.on('message', (m, r) => sock.send([name, plain(r.address), r.port, a.address, port].join(' ') + '\\n', r.port, r.address));
+    sock.bind(Number(port), a.address, () => { if (--waiting === 0) ready(); });
+  }
 }
 `;
 

@@ -3,7 +3,7 @@
 // file, the flow, the kernel's and kpsim's answers), writes each failing case as a golden case
 // folder under DIR (default: a fresh directory under the system's tmp), and ends with
 // `N passed, M failed` and what differed. Exit status 1 when anything failed.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -38,6 +38,7 @@ async function main(): Promise<number> {
   const jobs = Math.max(1, positiveInt(values.jobs, 1, 'jobs'));
   const kernelFlows = positiveInt(values.flows, 12, 'flows');
   const out = values.out ?? mkdtempSync(join(tmpdir(), 'kpsim-differential-'));
+  mkdirSync(out, { recursive: true });
   let kernel: KernelCheck | null = null;
   const k = kernelAvailable();
   const load = !values['no-kernel'] && k.ok;

@@ -58,12 +58,25 @@ const check: KernelCheck = async (_g, sim, flows, topo) => {
       flow,
       kernel: v.kernel ? { output: v.kernel.output, masq: v.kernel.masq } : { output: '?', masq: false },
       kpsim: { output: v.kpsim.output, masq: v.kpsim.masq },
-      what: v.why.map((w) => w.replace(/\d+(\.\d+)*/g, 'N').slice(0, 60)),
+      what: [whatDiffered(v.kernel, v.kpsim, v.why)],
       detail: `why: ${v.why.join('; ')}\nkernel saw: ${kernelSplit}\nkpsim says: ${kpsimSplit}`,
     });
   }
   return { disagreements, checked: report.flows.filter((v) => v.verdict !== 'skipped').length };
 };
+
+/** DROP, REJECT, ACCEPT, `untouched` or `endpoints`: an answer's kind, without the addresses. */
+const shapeOf = (output: string) => (!output ? 'untouched' : /^(DROP|REJECT|ACCEPT)$/.test(output) ? output : 'endpoints');
+
+/** One line that groups like failures in the campaign summary: the kinds of both answers, or why equal answers still failed. */
+function whatDiffered(kernel: { output: string; masq: boolean } | null, kpsim: { output: string; masq: boolean }, why: readonly string[]): string {
+  if (!kernel) return 'no kernel answer';
+  if (kernel.output === kpsim.output && kernel.masq === kpsim.masq) {
+    const reason = why.find((w) => /chi-square|never/.test(w)) ?? why[0] ?? '';
+    return `same answer, implausible counts: ${reason.replace(/\d+(\.\d+)*(e[+-]?\d+)?/g, 'N').replace(/\(.*\)/, '').trim()}`;
+  }
+  return `kernel ${shapeOf(kernel.output)}${kernel.masq ? ' masq' : ''}, kpsim ${shapeOf(kpsim.output)}${kpsim.masq ? ' masq' : ''}`;
+}
 
 export const kernelJudge: KernelJudge = existsSync(JUDGE_SOURCE)
   ? { check, reason: '' }

@@ -17,6 +17,7 @@ import { FAKE_NODE_INTERFACES, verifyCase } from '../../src/golden/verify.js';
 import type { Family } from '../../src/iptables/ir.js';
 import { judgeCluster, judgeRules, type FlowJudgement, type JudgeFlow, type JudgeReport } from '../../src/host/judge.js';
 import { kernelAvailable } from '../../src/host/kernel-available.js';
+import { sctpProbesAvailable } from '../../src/host/sctp-probe.js';
 import { familyOfText } from '../../src/packetsim/addr.js';
 import { KERNEL_DIFFERS, quoteBareComments } from '../packetsim/corpus.js';
 
@@ -132,8 +133,8 @@ export function judgeCorpus(corpus: string, title: string, unjudgeable: Unjudgea
       const f = j.flow as GoldenFlow;
       if (j.verdict === 'skipped') {
         skipped++;
-        // Only SCTP may go unsent: this kernel has no SCTP sockets for the probes.
-        if (f.protocol.toLowerCase() !== 'sctp') problems.push(describeFlow(job, j));
+        // Only SCTP may go unsent, and only where its raw-socket probes cannot run (no python3).
+        if (f.protocol.toLowerCase() !== 'sctp' || sctpProbesAvailable()) problems.push(describeFlow(job, j));
         continue;
       }
       if (j.verdict === 'agree') agree++;

@@ -1,0 +1,98 @@
+// SCTP probes without an SCTP stack. Node has no SCTP sockets and this kernel has no SCTP module,
+// but netfilter tracks and NATs SCTP all the same (nf_conntrack_proto_sctp), so an SCTP INIT sent
+// from a raw socket goes through the node's rules like a real association's first packet. What
+// came of it is read the way the TCP/UDP client reads a connection:
+//   - the node's conntrack table holds the INIT's entry (DNAT target, masquerade) when the rules
+//     let it through (the judge reads that table, as for TCP and UDP);
+//   - an ICMP port unreachable quoting the INIT is the REJECT (`ECONNREFUSED`);
+//   - an ICMP protocol unreachable (ICMPv6: parameter problem, unrecognised next header) means the
+//     INIT was delivered to a host with no SCTP stack: the pod, or the node itself (a `reply`);
+//   - nothing within the timeout is a DROP (`TIMEOUT`).
+// The probe is a small Python program (python3 is on every machine here; raw sockets need no
+// extension module), run inside the namespace; it prints the same JSON as the TCP/UDP client.
+import { spawnSync } from 'node:child_process';
+
+export const SCTP_CLIENT = String.raw`
+import json, select, socket, struct, sys, time
+host, port, ports, timeout_ms, source, together = sys.argv[1], int(sys.argv[2]), [int(p) for p in sys.argv[3].split(',')], int(sys.argv[4]), sys.argv[5], sys.argv[6] == '1'
+v6 = ':' in host
+fam = socket.AF_INET6 if v6 else socket.AF_INET
+
+def crc32c(data):
+    crc = 0xffffffff
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
+    return crc ^ 0xffffffff
+
+def init(sport):
+    # Common header (ports, verification tag 0, checksum), then an INIT chunk: type 1, flags 0,
+    # length 20, initiate tag, a_rwnd, 10 outbound / 10 inbound streams, initial TSN.
+    chunk = struct.pack('!BBHIIHHI', 1, 0, 20, 0x4b505331 + sport, 65535, 10, 10, sport)
+    head = struct.pack('!HHI', sport, port, 0)
+    return head + struct.pack('<I', crc32c(head + b'\0\0\0\0' + chunk)) + chunk
+
+icmp = socket.socket(fam, socket.SOCK_RAW, socket.IPPROTO_ICMPV6 if v6 else socket.IPPROTO_ICMP)
+out = socket.socket(fam, socket.SOCK_RAW, 132)
+if source:
+    out.bind((source, 0))
+results = {}
+
+def quoted_sport(data):
+    # The INIT quoted in an ICMP error: ICMPv4 arrives with its IP header, ICMPv6 without.
+    if v6:
+        kind, code, inner = data[0], data[1], data[8:]
+        proto, off = inner[6], 40
+    else:
+        outer = (data[0] & 15) * 4
+        kind, code, inner = data[outer], data[outer + 1], data[outer + 8:]
+        proto, off = inner[9], (inner[0] & 15) * 4
+    if proto != 132 or len(inner) < off + 4:
+        return None
+    return kind, code, struct.unpack('!H', inner[off:off + 2])[0]
+
+def wait(expect):
+    deadline = time.time() + timeout_ms / 1000
+    while any(p not in results for p in expect):
+        left = deadline - time.time()
+        if left <= 0:
+            break
+        ready, _, _ = select.select([icmp], [], [], left)
+        if not ready:
+            break
+        got = quoted_sport(icmp.recv(4096))
+        if got is None:
+            continue
+        kind, code, sport = got
+        if sport not in expect or sport in results:
+            continue
+        if (v6 and kind == 1 and code == 4) or (not v6 and kind == 3 and code == 3):
+            results[sport] = {'error': 'ECONNREFUSED'}
+        elif (v6 and kind == 4 and code == 1) or (not v6 and kind == 3 and code == 2):
+            results[sport] = {'reply': 'protocol unreachable'}
+        else:
+            results[sport] = {'error': 'ICMP %d/%d' % (kind, code)}
+    for p in expect:
+        results.setdefault(p, {'error': 'TIMEOUT'})
+
+def send(batch):
+    for p in batch:
+        out.sendto(init(p), (host, 0))
+    wait(batch)
+
+rest = list(ports)
+if not together:
+    send([rest.pop(0)])
+if rest:
+    send(rest)
+sys.stdout.write(json.dumps([dict(port=p, **results[p]) for p in ports]))
+`;
+
+let python: boolean | null = null;
+
+/** Whether SCTP probes can be sent here (python3 on the PATH). */
+export function sctpProbesAvailable(): boolean {
+  python ??= spawnSync('python3', ['-c', 'import socket'], { stdio: 'ignore', timeout: 10_000 }).status === 0;
+  return python;
+}
