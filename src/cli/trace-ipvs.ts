@@ -1,0 +1,125 @@
+// `kpsim trace --mode ipvs`: the node as IPVS-mode kube-proxy leaves it. From a cluster: the
+// IPVS compile's iptables state, ipsets, virtual servers and kube-ipvs0 addresses. From dumps:
+// --rules (iptables-save), --ipvs (ipvsadm-save -n), --ipsets (ipset save); every virtual
+// service address the node does not already have counts as a kube-ipvs0 address.
+import { compileIpvsCluster, DUMMY_DEVICE, type IpvsCompiled } from '../compiler/ipvs/index.js';
+import { ipvsNodeRuleset } from '../compiler/ipvs/node-save.js';
+import { DiagnosticSink } from '../diag/diagnostic.js';
+import type { Family, Ruleset } from '../iptables/ir.js';
+import { parseIpsetSave } from '../ipset/parse.js';
+import { renderIpsetSave } from '../ipset/render.js';
+import type { IpvsTable } from '../ipvs/ir.js';
+import { parseIpvsadmSave } from '../ipvs/parse.js';
+import { loadCluster } from '../model/load.js';
+import type { Cluster } from '../model/types.js';
+import { ipsetDb } from '../packetsim-ipvs/ipsets.js';
+import { withIpvs } from '../packetsim-ipvs/hook.js';
+import { parseIp } from '../packetsim/addr.js';
+import { compileRuleset } from '../packetsim/compile.js';
+import { buildEnv, type NodeEnv, type NodeSpec } from '../packetsim/env.js';
+import type { IpsetDb } from '../packetsim/ipset.js';
+import type { CompiledRuleset } from '../packetsim/types.js';
+import { nodeSpec } from '../pipeline/node-spec.js';
+import { InputError, printDiagnostics, readInputs, UsageError, type InputFile } from './common.js';
+import { compileOptions, type ClusterFlags } from './load-cluster.js';
+
+export interface IpvsTarget {
+  readonly rs: CompiledRuleset;
+  readonly env: NodeEnv;
+}
+
+function fail(what: string, errors: number): never {
+  throw new InputError(`${errors} error${errors === 1 ? '' : 's'} in ${what}`);
+}
+
+/** An `ipvsadm-save -n` dump, every problem reported as file:line:col (exit 1). */
+export function loadIpvsDump(path: string): IpvsTable {
+  const [file] = readInputs([path], { extensions: /.*/ });
+  const { table, diagnostics } = parseIpvsadmSave(file.text, { file: file.name });
+  if (printDiagnostics(diagnostics, [file])) fail(file.name, diagnostics.filter((d) => d.severity === 'error').length);
+  return table;
+}
+
+/** An `ipset save` dump through the ipset reader (the same diagnostics as kpsim's other readers). */
+export function loadIpsetDump(path: string, family: Family): IpsetDb {
+  const [file] = readInputs([path], { extensions: /.*/ });
+  const { dump, diagnostics } = parseIpsetSave(file.text, { file: file.name });
+  if (printDiagnostics(diagnostics, [file])) fail(file.name, diagnostics.filter((d) => d.severity === 'error').length);
+  return ipsetDb(dump, family);
+}
+
+const compiled = new Map<string, { cluster: Cluster; compiled: IpvsCompiled }>();
+
+/** One IPVS compile per family, its diagnostics printed the compiler's way. */
+export function ipvsCompiledFor(files: InputFile[], flags: ClusterFlags, family: Family | undefined): { cluster: Cluster; compiled: IpvsCompiled } {
+  const key = family ?? '';
+  let c = compiled.get(key);
+  if (!c) {
+    const sink = new DiagnosticSink();
+    const cluster = loadCluster(files, sink);
+    const out = sink.hasErrors ? null : compileIpvsCluster(cluster, compileOptions({ ...flags, family }), sink);
+    if (printDiagnostics(sink.items, files) || !out) {
+      const n = sink.errors.length;
+      throw new InputError(`${n} error${n === 1 ? '' : 's'}; nothing written`);
+    }
+    compiled.set(key, (c = { cluster, compiled: out }));
+  }
+  return c;
+}
+
+/** The node with kube-ipvs0 holding `addresses` (those it does not have already). */
+export function withDummy(spec: NodeSpec, addresses: readonly string[], family: Family): NodeSpec {
+  const probe = buildEnv(spec, family);
+  const extra = [...new Set(addresses)].filter((a) => {
+    const ip = parseIp(a, family);
+    return ip !== null && !probe.isLocal(ip);
+  });
+  if (extra.length === 0) return spec;
+  const cidrs = extra.map((a) => `${a}/${family === 'ipv4' ? 32 : 128}`);
+  const has = spec.interfaces.some((i) => i.name === DUMMY_DEVICE);
+  const interfaces = has
+    ? spec.interfaces.map((i) => (i.name === DUMMY_DEVICE ? { ...i, addresses: [...i.addresses, ...cidrs] } : i))
+    : [...spec.interfaces, { name: DUMMY_DEVICE, addresses: cidrs }];
+  return { ...spec, interfaces };
+}
+
+export interface IpvsTargetInput {
+  readonly family: Family;
+  readonly rotate: boolean;
+  readonly index: boolean;
+  /** The node from --interfaces / --node-ip, or null to take the cluster's. */
+  readonly nodeOverride: NodeSpec | null;
+  readonly ipsets: string | undefined;
+}
+
+function build(ruleset: Ruleset, ipsets: IpsetDb | null, table: IpvsTable, spec: NodeSpec, t: IpvsTargetInput): IpvsTarget {
+  const rs = withIpvs(compileRuleset(ruleset, { ipsets, index: t.index }), table, { rotate: t.rotate });
+  const problems: { message: string }[] = [];
+  const env = buildEnv(spec, t.family, problems);
+  if (problems.length) throw new UsageError(problems.map((p) => p.message).join('; '));
+  return { rs, env };
+}
+
+/** The compile's sets keep entries as text: read back through the ipset reader for their dimensions. */
+function compiledIpsets(c: IpvsCompiled, family: Family): IpsetDb {
+  const { dump, diagnostics } = parseIpsetSave(renderIpsetSave(c.ipsets), { file: 'compiled ipsets' });
+  const bad = diagnostics.find((d) => d.severity === 'error');
+  if (bad) throw new Error(`kpsim's own ipset save text does not read back: ${bad.message}`);
+  return ipsetDb(dump, family);
+}
+
+/** IPVS mode from a compiled cluster. */
+export function ipvsClusterTarget(files: InputFile[], flags: ClusterFlags, t: IpvsTargetInput): IpvsTarget {
+  const { compiled: c } = ipvsCompiledFor(files, flags, t.family);
+  const ipsets = t.ipsets ? loadIpsetDump(t.ipsets, t.family) : compiledIpsets(c, t.family);
+  const spec = withDummy(t.nodeOverride ?? nodeSpec(c.settings), c.dummyAddresses, t.family);
+  return build(ipvsNodeRuleset(c), ipsets, c.ipvs, spec, t);
+}
+
+/** IPVS mode from a node's dumps. */
+export function ipvsDumpTarget(ruleset: Ruleset, ipvsPath: string, t: IpvsTargetInput): IpvsTarget {
+  const table = loadIpvsDump(ipvsPath);
+  const ipsets = t.ipsets ? loadIpsetDump(t.ipsets, t.family) : null;
+  const spec = withDummy(t.nodeOverride ?? { interfaces: [{ name: 'lo', addresses: ['127.0.0.1/8', '::1/128'] }, { name: 'eth0', addresses: [] }] }, table.services.filter((v) => v.family === t.family).map((v) => v.address), t.family);
+  return build(ruleset, ipsets, table, spec, t);
+}
