@@ -110,7 +110,11 @@ function compiledIpsets(c: IpvsCompiled, family: Family): IpsetDb {
 
 /** IPVS mode from a compiled cluster. */
 export function ipvsClusterTarget(files: InputFile[], flags: ClusterFlags, t: IpvsTargetInput): IpvsTarget {
-  const { compiled: c } = ipvsCompiledFor(files, flags, t.family);
+  return compiledTarget(ipvsCompiledFor(files, flags, t.family).compiled, t);
+}
+
+/** The node an IPVS compile describes, ready to trace. */
+export function compiledTarget(c: IpvsCompiled, t: IpvsTargetInput): IpvsTarget {
   const ipsets = t.ipsets ? loadIpsetDump(t.ipsets, t.family) : compiledIpsets(c, t.family);
   const spec = withDummy(t.nodeOverride ?? nodeSpec(c.settings), c.dummyAddresses, t.family);
   return build(ipvsNodeRuleset(c), ipsets, c.ipvs, spec, t);
