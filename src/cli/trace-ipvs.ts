@@ -2,31 +2,22 @@
 // IPVS compile's iptables state, ipsets, virtual servers and kube-ipvs0 addresses. From dumps:
 // --rules (iptables-save), --ipvs (ipvsadm-save -n), --ipsets (ipset save); every virtual
 // service address the node does not already have counts as a kube-ipvs0 address.
-import { compileIpvsCluster, DUMMY_DEVICE, type IpvsCompiled } from '../compiler/ipvs/index.js';
-import { ipvsNodeRuleset } from '../compiler/ipvs/node-save.js';
+import { compileIpvsCluster, type IpvsCompiled } from '../compiler/ipvs/index.js';
 import { DiagnosticSink } from '../diag/diagnostic.js';
 import type { Family, Ruleset } from '../iptables/ir.js';
 import { parseIpsetSave } from '../ipset/parse.js';
-import { renderIpsetSave } from '../ipset/render.js';
 import type { IpvsTable } from '../ipvs/ir.js';
 import { parseIpvsadmSave } from '../ipvs/parse.js';
 import { loadCluster } from '../model/load.js';
 import type { Cluster } from '../model/types.js';
 import { ipsetDb } from '../packetsim-ipvs/ipsets.js';
 import { withIpvs } from '../packetsim-ipvs/hook.js';
-import { parseIp } from '../packetsim/addr.js';
 import { compileRuleset } from '../packetsim/compile.js';
-import { buildEnv, type NodeEnv, type NodeSpec } from '../packetsim/env.js';
+import { buildEnv, type NodeSpec } from '../packetsim/env.js';
+import { ipvsTarget, NodeSpecError, withDummy, type IpvsTarget } from '../packetsim-ipvs/node.js';
 import type { IpsetDb } from '../packetsim/ipset.js';
-import type { CompiledRuleset } from '../packetsim/types.js';
-import { nodeSpec } from '../pipeline/node-spec.js';
 import { InputError, printDiagnostics, readInputs, UsageError, type InputFile } from './common.js';
 import { compileOptions, type ClusterFlags } from './load-cluster.js';
-
-export interface IpvsTarget {
-  readonly rs: CompiledRuleset;
-  readonly env: NodeEnv;
-}
 
 function fail(what: string, errors: number): never {
   throw new InputError(`${errors} error${errors === 1 ? '' : 's'} in ${what}`);
@@ -67,22 +58,6 @@ export function ipvsCompiledFor(files: InputFile[], flags: ClusterFlags, family:
   return c;
 }
 
-/** The node with kube-ipvs0 holding `addresses` (those it does not have already). */
-export function withDummy(spec: NodeSpec, addresses: readonly string[], family: Family): NodeSpec {
-  const probe = buildEnv(spec, family);
-  const extra = [...new Set(addresses)].filter((a) => {
-    const ip = parseIp(a, family);
-    return ip !== null && !probe.isLocal(ip);
-  });
-  if (extra.length === 0) return spec;
-  const cidrs = extra.map((a) => `${a}/${family === 'ipv4' ? 32 : 128}`);
-  const has = spec.interfaces.some((i) => i.name === DUMMY_DEVICE);
-  const interfaces = has
-    ? spec.interfaces.map((i) => (i.name === DUMMY_DEVICE ? { ...i, addresses: [...i.addresses, ...cidrs] } : i))
-    : [...spec.interfaces, { name: DUMMY_DEVICE, addresses: cidrs }];
-  return { ...spec, interfaces };
-}
-
 export interface IpvsTargetInput {
   readonly family: Family;
   readonly rotate: boolean;
@@ -100,14 +75,6 @@ function build(ruleset: Ruleset, ipsets: IpsetDb | null, table: IpvsTable, spec:
   return { rs, env };
 }
 
-/** The compile's sets keep entries as text: read back through the ipset reader for their dimensions. */
-function compiledIpsets(c: IpvsCompiled, family: Family): IpsetDb {
-  const { dump, diagnostics } = parseIpsetSave(renderIpsetSave(c.ipsets), { file: 'compiled ipsets' });
-  const bad = diagnostics.find((d) => d.severity === 'error');
-  if (bad) throw new Error(`kpsim's own ipset save text does not read back: ${bad.message}`);
-  return ipsetDb(dump, family);
-}
-
 /** IPVS mode from a compiled cluster. */
 export function ipvsClusterTarget(files: InputFile[], flags: ClusterFlags, t: IpvsTargetInput): IpvsTarget {
   return compiledTarget(ipvsCompiledFor(files, flags, t.family).compiled, t);
@@ -115,9 +82,12 @@ export function ipvsClusterTarget(files: InputFile[], flags: ClusterFlags, t: Ip
 
 /** The node an IPVS compile describes, ready to trace. */
 export function compiledTarget(c: IpvsCompiled, t: IpvsTargetInput): IpvsTarget {
-  const ipsets = t.ipsets ? loadIpsetDump(t.ipsets, t.family) : compiledIpsets(c, t.family);
-  const spec = withDummy(t.nodeOverride ?? nodeSpec(c.settings), c.dummyAddresses, t.family);
-  return build(ipvsNodeRuleset(c), ipsets, c.ipvs, spec, t);
+  try {
+    return ipvsTarget(c, { family: t.family, rotate: t.rotate, index: t.index, node: t.nodeOverride, ipsets: t.ipsets ? loadIpsetDump(t.ipsets, t.family) : null });
+  } catch (e) {
+    if (e instanceof NodeSpecError) throw new UsageError(e.message);
+    throw e;
+  }
 }
 
 /** IPVS mode from a node's dumps. */

@@ -3,7 +3,7 @@
 // scheduler's shares, and the state --flows carries (connections, persistence templates, rr).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { withDummy } from '../../src/cli/trace-ipvs.js';
+import { withDummy } from '../../src/packetsim-ipvs/node.js';
 import { compileIpvsCluster } from '../../src/compiler/ipvs/index.js';
 import { ipvsNodeRuleset } from '../../src/compiler/ipvs/node-save.js';
 import { DiagnosticSink } from '../../src/diag/diagnostic.js';
