@@ -10,10 +10,11 @@
 // ip_vs_leave answers ICMP port unreachable and drops. Later packets of the connection follow the
 // connection entry (here: the conntrack entry's altered reply tuple); persistence templates (flag
 // 0x1, ClientIP affinity) and rr's position are World state, so `--flows` carries them from packet
-// to packet.
+// to packet. Replies (ip_vs_reply / ip_vs_local_reply, in LOCAL_IN, LOCAL_OUT and FORWARD after
+// the filter chains) get the virtual address back as their source.
 import { hostPort, type IpvsProtocol, type IpvsTable, type RealServer, type VirtualServer } from '../ipvs/ir.js';
 import type { Family } from '../iptables/ir.js';
-import { parseIp, type Ip } from '../packetsim/addr.js';
+import { formatHostPort, parseIp, type Ip } from '../packetsim/addr.js';
 import { clearFrames, fork, mutConn, mutPkt, type Programs } from '../packetsim/evaluate.js';
 import { timesRatio } from '../packetsim/fraction.js';
 import { TCP_FLAGS } from '../packetsim/packet.js';
@@ -45,11 +46,14 @@ interface Service {
   readonly id: string;
 }
 
-function chain(name: 'LOCAL_IN' | 'LOCAL_OUT'): CompiledChain {
+function chain(name: 'LOCAL_IN' | 'LOCAL_OUT' | 'FORWARD'): CompiledChain {
   return { table: 'ipvs', name, builtin: true, policy: 'ACCEPT', span: null, rules: [], select: () => [], memo: null };
 }
 
-/** The IPVS steps in the hook programs: before nat INPUT, and after nat OUTPUT (and its reroute). */
+/**
+ * The IPVS steps in the hook programs: before nat INPUT, after nat OUTPUT (and its reroute), and
+ * in FORWARD after the filter and security chains (ip_vs_reply4 at priority 100).
+ */
 export function ipvsPrograms(p: Programs): Programs {
   const input = [...p.input];
   const i = input.findIndex((s) => (s.kind === 'table' && s.table === 'nat' && s.hook === 'INPUT') || (s.kind === 'nat' && s.hook === 'INPUT'));
@@ -57,7 +61,16 @@ export function ipvsPrograms(p: Programs): Programs {
   const local = [...p.local];
   const j = local.findIndex((s) => s.kind === 'reroute');
   local.splice(j + 1, 0, { kind: 'ipvs', hook: 'OUTPUT' });
-  return { ...p, input, local };
+  const forward = [...p.forward];
+  const k = forward.findIndex((s) => s.kind === 'table' && s.hook === 'POSTROUTING');
+  forward.splice(k < 0 ? forward.length - 3 : k, 0, { kind: 'ipvs', hook: 'FORWARD' });
+  return { ...p, input, local, forward };
+}
+
+/** A connection IPVS handles: conntrack's reply tuple altered to the real server (not an iptables DNAT). */
+function ipvsBound(w: Walk): boolean {
+  const c = w.conn;
+  return w.known && !c.dnat && (c.reply.src !== c.orig.dst || c.reply.sport !== c.orig.dport);
 }
 
 /** Masks a client address to the persistence netmask (`-M`), as a key. */
@@ -88,7 +101,7 @@ export function withIpvs(rs: CompiledRuleset, table: IpvsTable, opts: IpvsTraceO
     const id = `${vs.protocol}|${hostPort(vs.address, vs.port)}`;
     services.set(`${proto}|${addr}|${vs.port}`, { vs, servers, head: `ipvs:${vs.protocol} ${hostPort(vs.address, vs.port)} ${vs.scheduler}`, id });
   }
-  const chains = { INPUT: chain('LOCAL_IN'), OUTPUT: chain('LOCAL_OUT') };
+  const chains = { INPUT: chain('LOCAL_IN'), OUTPUT: chain('LOCAL_OUT'), FORWARD: chain('FORWARD') };
   const rules = new Map<string, CompiledRule>();
   let uid = 0;
   const ruleFor = (ch: CompiledChain, label: string, span: CompiledRule['span']): CompiledRule => {
@@ -104,14 +117,14 @@ export function withIpvs(rs: CompiledRuleset, table: IpvsTable, opts: IpvsTraceO
   // After IPVS, a packet for a remote real server goes through LOCAL_OUT from its start (without IPVS).
   const reinject: readonly Step[] = rs.programs.local;
 
-  const mark = (w: Walk, hook: 'INPUT' | 'OUTPUT', label: string, span: CompiledRule['span']) => {
+  const mark = (w: Walk, hook: 'INPUT' | 'OUTPUT' | 'FORWARD', label: string, span: CompiledRule['span']) => {
     const ch = chains[hook];
     const r = ruleFor(ch, label, span);
     w.path = { kind: 'rule', chain: ch, rule: r, prev: w.path, segment: null };
     return r;
   };
 
-  const forward = (w: Walk, hook: 'INPUT' | 'OUTPUT', svc: Service, s: Server, label: string) => {
+  const forward = (w: Walk, hook: 'INPUT' | 'OUTPUT' | 'FORWARD', svc: Service, s: Server, label: string) => {
     const r = mark(w, hook, label, s.rs.span ?? svc.vs.span);
     if (s.rs.forward !== 'masq') {
       w.unknown = { note: { rule: r, text: label, reason: `forwarding method ${s.rs.forward} (not masquerading) is not modelled`, assumed: 'target' }, prev: w.unknown };
@@ -137,8 +150,23 @@ export function withIpvs(rs: CompiledRuleset, table: IpvsTable, opts: IpvsTraceO
     w.delta = { kind: 'ipvs', key, slot: { server, expires }, prev: w.delta };
   };
 
-  const step = (w: Walk, hook: 'INPUT' | 'OUTPUT', pending: Walk[]): void => {
-    if (w.dir === 'reply') return;
+  /** A reply from the real server: its source becomes the virtual service again (ip_vs_out, handle_response). */
+  const reply = (w: Walk, hook: 'INPUT' | 'OUTPUT' | 'FORWARD') => {
+    if (!ipvsBound(w)) return;
+    const c = w.conn;
+    const p = w.pkt;
+    if (p.src !== c.reply.src || p.sport !== c.reply.sport) return;
+    const svc = services.get(`${p.proto}|${c.orig.dst}|${c.orig.dport}`);
+    if (!svc) return;
+    mark(w, hook, `${svc.head} reply ${formatHostPort(p.src, p.sport, family)} -> ${hostPort(svc.vs.address, svc.vs.port)}`, svc.vs.span);
+    const q = mutPkt(w);
+    q.src = c.orig.dst;
+    q.sport = c.orig.dport;
+  };
+
+  const step = (w: Walk, hook: 'INPUT' | 'OUTPUT' | 'FORWARD', pending: Walk[]): void => {
+    if (w.dir === 'reply') return reply(w, hook);
+    if (hook === 'FORWARD') return;
     const p = w.pkt;
     if (!PROTOCOLS[p.proto]) return;
     const svc = services.get(`${p.proto}|${p.dst}|${p.dport}`);
@@ -146,7 +174,7 @@ export function withIpvs(rs: CompiledRuleset, table: IpvsTable, opts: IpvsTraceO
     const vs = svc.vs;
     const c = w.conn;
     // A packet of a connection IPVS already handles (ip_vs_conn_in_get): the same real server.
-    if (w.known && !c.dnat && (c.reply.src !== c.orig.dst || c.reply.sport !== c.orig.dport)) {
+    if (ipvsBound(w)) {
       const s = svc.servers.find((x) => x.addr === c.reply.src && x.rs.port === c.reply.sport);
       if (s) return forward(w, hook, svc, s, `${svc.head} -> ${s.key} (connection)`);
       // expire_nodest_conn=1 (kube-proxy sets it): a connection to a removed server is dropped.

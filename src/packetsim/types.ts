@@ -161,9 +161,9 @@ export interface CompiledRuleset {
   readonly ipvs?: IpvsHook;
 }
 
-/** The IPVS hook at LOCAL_IN (hook INPUT) or LOCAL_OUT (hook OUTPUT); forks go to `pending`. */
+/** The IPVS hook at LOCAL_IN (INPUT), LOCAL_OUT (OUTPUT) or FORWARD (replies only); forks go to `pending`. */
 export interface IpvsHook {
-  readonly step: (w: Walk, hook: 'INPUT' | 'OUTPUT', pending: Walk[]) => void;
+  readonly step: (w: Walk, hook: 'INPUT' | 'OUTPUT' | 'FORWARD', pending: Walk[]) => void;
 }
 
 export interface Frame {
@@ -260,4 +260,4 @@ export type Step =
   | { readonly kind: 'loopback' }
   | { readonly kind: 'deliver'; readonly to: 'local' | 'forward' }
   /** IPVS (ip_vs_remote_request / ip_vs_local_request): only in programs of a ruleset traced with an IPVS table. */
-  | { readonly kind: 'ipvs'; readonly hook: 'INPUT' | 'OUTPUT' };
+  | { readonly kind: 'ipvs'; readonly hook: 'INPUT' | 'OUTPUT' | 'FORWARD' };

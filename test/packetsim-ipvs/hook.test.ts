@@ -171,4 +171,13 @@ describe('IPVS state in --flows', () => {
     expect(shares(second.outcomes)).toEqual(shares(first.outcomes));
     for (const o of second.outcomes) expect(where(o).some((x) => x.endsWith('(persistent)'))).toBe(true);
   });
+
+  it("a reply from the real server leaves with the virtual service's address as its source", () => {
+    const { rs, env } = node(`-A -t ${VIP}:80 -s rr\n-a -t ${VIP}:80 -r 10.244.2.7:8080 -m -w 1\n`, true);
+    const [, back] = traceFlows(rs, env, [pkt('203.0.113.9', 5555), { protocol: 'tcp', sourceIP: '10.244.2.7', sourcePort: 8080, destIP: '192.168.10.11', destPort: 5555 }]);
+    const [o] = back.outcomes;
+    expect(`${src(o)}:${o.packet.sport} -> ${dst(o)}`).toBe('10.96.0.10:80 -> 203.0.113.9:5555');
+    expect(where(o)).toContain('ipvs:TCP 10.96.0.10:80 rr reply 10.244.2.7:8080 -> 10.96.0.10:80');
+    expect(o.verdict).toBe('ACCEPT');
+  });
 });
