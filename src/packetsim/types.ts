@@ -259,5 +259,5 @@ export type Step =
   | { readonly kind: 'confirm' }
   | { readonly kind: 'loopback' }
   | { readonly kind: 'deliver'; readonly to: 'local' | 'forward' }
-  /** IPVS (ip_vs_remote_request / ip_vs_local_request): only in programs of a ruleset traced with an IPVS table. */
+  /** IPVS (ip_vs_remote_request, ip_vs_local_request; ip_vs_reply for replies): only in the programs of a ruleset traced with an IPVS table. */
   | { readonly kind: 'ipvs'; readonly hook: 'INPUT' | 'OUTPUT' | 'FORWARD' };
