@@ -130,3 +130,18 @@ describe('kpsim compile --mode ipvs --format restore', () => {
     expect(readFileSync(join(NODE, 'iptables.save'), 'utf8')).toContain(':PREROUTING ACCEPT');
   });
 });
+
+describe('kpsim golden on IPVS-mode cases', () => {
+  it('init writes the node artefacts and answered flows; the case verifies', () => {
+    const dir = join(TMP, 'init-ipvs');
+    const r = kpsim(['golden', 'init', dir, 'golden/kpsim-ipvs/nodeport/cluster.yaml']);
+    expect(r.code, r.stderr).toBe(0);
+    for (const f of ['ipvsadm.save', 'ipset.save', 'iptables.save', 'kube-ipvs0.addrs', 'iptables-save.txt']) {
+      expect(readFileSync(join(dir, f), 'utf8'), f).toBe(readFileSync(join('golden/kpsim-ipvs/nodeport', f), 'utf8'));
+    }
+    expect(readFileSync(join(dir, 'flows.yaml'), 'utf8')).toContain('output: "10.244.1.5:8080"');
+    const v = kpsim(['golden', dir]);
+    expect(v.code).toBe(0);
+    expect(v.stdout.trim().split('\n').at(-1)).toBe('1 passed, 0 failed');
+  });
+});
