@@ -12,6 +12,11 @@
 // 0x1, ClientIP affinity) and rr's position are World state, so `--flows` carries them from packet
 // to packet. Replies (ip_vs_reply / ip_vs_local_reply, in LOCAL_IN, LOCAL_OUT and FORWARD after
 // the filter chains) get the virtual address back as their source.
+//
+// Approximations: an IPVS connection entry lives as long as its conntrack entry (the kernel's own
+// timers, TCP 60 s SYN_RECV / 900 s established, UDP 300 s, differ); a persistence template
+// expires `timeout` seconds after its last use (the kernel also keeps it while connections it
+// controls live); mh is reported as not modelled.
 import { hostPort, type IpvsProtocol, type IpvsTable, type RealServer, type VirtualServer } from '../ipvs/ir.js';
 import type { Family } from '../iptables/ir.js';
 import { formatHostPort, parseIp, type Ip } from '../packetsim/addr.js';
