@@ -23,7 +23,7 @@ export const FORMATS = ['save', 'restore'] as const;
 export const MODES = ['iptables', 'ipvs'] as const;
 
 /** The proxy mode: --mode, else the configuration's `mode` (empty means iptables, kube-proxy's default on Linux). */
-function chooseMode(flag: string | undefined, cluster: Cluster | null): (typeof MODES)[number] {
+export function chooseMode(flag: string | undefined, cluster: Cluster | null): (typeof MODES)[number] {
   const mode = flag ?? (cluster?.config.mode || 'iptables');
   if (mode === 'nftables') throw new UsageError(flag ? '--mode nftables is not built yet' : "the configuration says mode: nftables, which kpsim does not build yet: choose --mode iptables or --mode ipvs");
   if (!(MODES as readonly string[]).includes(mode)) throw new UsageError(`--mode must be one of ${MODES.join(', ')}, not '${mode}'`);
@@ -55,6 +55,11 @@ function compileIpvsMode(loaded: ReturnType<typeof loadInputs>, flags: CompileFl
   const { files, sink, cluster } = loaded;
   const compiled = sink.hasErrors ? null : compileIpvsCluster(cluster, compileOptions(flags), sink);
   if (printDiagnostics(sink.items, files) || !compiled) fail(sink);
+  // --format restore: the iptables artefact as kube-proxy hands it to iptables-restore (--noflush).
+  if (flags.format === 'restore') {
+    emit(flags.output, compiled.restore);
+    return;
+  }
   if (!flags.output || flags.output === '-') {
     process.stdout.write(renderIpvsReport(compiled));
     return;
@@ -80,7 +85,6 @@ export function registerCompile(program: Command): void {
       // The iptables path stays as it was unless IPVS is asked for (--mode, or the configuration's mode).
       const loaded = flags.mode === 'iptables' ? null : loadInputs(inputs);
       if (loaded && chooseMode(flags.mode, loaded.cluster) === 'ipvs') {
-        if (flags.format !== 'save') throw new UsageError('--format restore is iptables mode only; IPVS mode prints the node artefacts');
         compileIpvsMode(loaded, flags);
         return;
       }

@@ -10,6 +10,7 @@ import type { CaseFiles } from '../golden/case.js';
 import { caseStatus, type CaseResult, type CaseStatus } from '../golden/result.js';
 import { starterFlows, starterFlowsText } from '../golden/starter-flows.js';
 import { verifyCase } from '../golden/verify.js';
+import { IPVS_ARTEFACT_FILES } from '../golden/verify-ipvs.js';
 import { action, EXIT_BAD_INPUT, EXIT_OK, readInputs, UsageError, useColor, writeAtomic } from './common.js';
 import { findCases, readCase } from './golden-read.js';
 import { junitReport, jsonReport, textReport, type Paint, PAINT_ANSI, PAINT_NONE } from './golden-report.js';
@@ -98,7 +99,8 @@ function runInit(dir: string, clusterPath: string): number {
       ['cluster.yaml', text],
       ['flows.yaml', starterFlowsText(starterFlows(cluster, compiled.settings))],
       ['iptables-save.txt', ''],
-      ['node.rules', ''],
+      // IPVS mode keeps the node's four artefacts instead of node.rules.
+      ...(cluster.config.mode === 'ipvs' ? IPVS_ARTEFACT_FILES.map((f) => [f, ''] as [string, string]) : [['node.rules', ''] as [string, string]]),
     ]),
     steps: [],
   };

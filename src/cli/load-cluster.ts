@@ -5,7 +5,7 @@ import { compileCluster, type Compiled, type CompileOptions } from '../compiler/
 import { DiagnosticSink } from '../diag/diagnostic.js';
 import { loadCluster } from '../model/load.js';
 import type { Cluster } from '../model/types.js';
-import { InputError, printDiagnostics, readInputs, UsageError } from './common.js';
+import { InputError, printDiagnostics, readInputs, UsageError, type InputFile } from './common.js';
 
 export interface ClusterFlags {
   node?: string;
@@ -44,8 +44,13 @@ export function compileOptions(flags: ClusterFlags): CompileOptions {
 
 export function loadAndCompile(paths: readonly string[], flags: ClusterFlags): { cluster: Cluster; compiled: Compiled } {
   if (paths.length === 0) throw new UsageError('no input: give cluster files or directories, or - for stdin');
+  compileOptions(flags);
+  return loadAndCompileFiles(readInputs(paths), flags);
+}
+
+/** loadAndCompile on inputs already read (a command that reads them once, stdin included). */
+export function loadAndCompileFiles(inputs: InputFile[], flags: ClusterFlags): { cluster: Cluster; compiled: Compiled } {
   const opts = compileOptions(flags);
-  const inputs = readInputs(paths);
   const sink = new DiagnosticSink();
   const cluster = loadCluster(inputs, sink);
   const compiled = sink.hasErrors ? null : compileCluster(cluster, opts, sink);

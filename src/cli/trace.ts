@@ -16,7 +16,11 @@ import type { CompiledRuleset } from '../packetsim/types.js';
 import { parseFlowsFile } from '../golden/flows-file.js';
 import { nodeSpec } from '../pipeline/node-spec.js';
 import { action, emit, InputError, printDiagnostics, readInputs, UsageError, useColor, type InputFile } from './common.js';
-import { addClusterFlags, loadAndCompile, type ClusterFlags } from './load-cluster.js';
+import { chooseMode } from './compile.js';
+import { addClusterFlags, loadAndCompileFiles, type ClusterFlags } from './load-cluster.js';
+import { ipvsClusterTarget, ipvsCompiledFor, ipvsDumpTarget } from './trace-ipvs.js';
+import { DiagnosticSink } from '../diag/diagnostic.js';
+import { loadCluster } from '../model/load.js';
 
 interface TraceFlags extends ClusterFlags {
   rules?: string;
@@ -34,6 +38,8 @@ interface TraceFlags extends ClusterFlags {
   seed?: string;
   index: boolean;
   output?: string;
+  mode?: string;
+  ipvs?: string;
 }
 
 const PROTOCOLS = ['tcp', 'udp', 'sctp', 'icmp'] as const;
@@ -45,6 +51,8 @@ export function registerTrace(program: Command): void {
     .description('trace packets through the node\'s netfilter rules: every outcome with its exact probability')
     .argument('[inputs...]', 'cluster YAML/JSON files or directories (compiled as by kpsim compile), or - for stdin')
     .option('--rules <file>', 'trace through an iptables-save / ip6tables-save dump instead of a compiled cluster')
+    .option('--mode <mode>', "iptables or ipvs (default: the configuration's mode; with --rules, ipvs when --ipvs is given)")
+    .option('--ipvs <file>', 'with --rules: the node\'s `ipvsadm-save -n` output (IPVS mode)')
     .option('--src <ip[:port]>', 'the packet source (a local address starts in OUTPUT)')
     .option('--dst <ip:port|ns/name[:port]>', 'the destination address, or a Service and port name/number')
     .option('--via <kind>', `with --dst NS/NAME: ${VIAS.join(', ')}`, 'clusterip')
@@ -67,13 +75,38 @@ interface Target {
   readonly env: NodeEnv;
 }
 
+/** The cluster inputs, read once (stdin included) for the mode, the compiles and --dst NS/NAME. */
+let filesCache: InputFile[] | null = null;
+function clusterFiles(inputs: string[]): InputFile[] {
+  if (inputs.length === 0) throw new UsageError('no input: give cluster files or directories, or - for stdin');
+  return (filesCache ??= readInputs(inputs));
+}
+
 /** One load + compile per family (its warnings print once). */
-const compiledCache = new Map<string, ReturnType<typeof loadAndCompile>>();
-function compiledFor(inputs: string[], flags: TraceFlags, family: Family | undefined): ReturnType<typeof loadAndCompile> {
+const compiledCache = new Map<string, ReturnType<typeof loadAndCompileFiles>>();
+function compiledFor(inputs: string[], flags: TraceFlags, family: Family | undefined): ReturnType<typeof loadAndCompileFiles> {
   const key = family ?? '';
   let c = compiledCache.get(key);
-  if (!c) compiledCache.set(key, (c = loadAndCompile(inputs, { ...flags, family })));
+  if (!c) compiledCache.set(key, (c = loadAndCompileFiles(clusterFiles(inputs), { ...flags, family })));
   return c;
+}
+
+/** iptables or ipvs: --mode, else (cluster inputs) the configuration's mode, else (dumps) ipvs when --ipvs is given. */
+let modeCache: 'iptables' | 'ipvs' | null = null;
+function traceMode(inputs: string[], flags: TraceFlags): 'iptables' | 'ipvs' {
+  return (modeCache ??= resolveMode(inputs, flags));
+}
+
+function resolveMode(inputs: string[], flags: TraceFlags): 'iptables' | 'ipvs' {
+  if (flags.mode !== undefined) chooseMode(flags.mode, null);
+  let mode: 'iptables' | 'ipvs';
+  if (flags.rules) mode = flags.mode ? chooseMode(flags.mode, null) : flags.ipvs ? 'ipvs' : 'iptables';
+  else if (flags.mode) mode = chooseMode(flags.mode, null);
+  else mode = chooseMode(undefined, loadCluster(clusterFiles(inputs), new DiagnosticSink()));
+  if (mode === 'ipvs' && flags.rules && !flags.ipvs) throw new UsageError('IPVS mode with --rules needs the node\'s virtual servers: give --ipvs FILE (ipvsadm-save -n)');
+  if (flags.ipvs && !flags.rules) throw new UsageError('--ipvs goes with --rules (a node\'s dumps); a cluster\'s virtual servers come from its compile');
+  if (flags.ipvs && mode !== 'ipvs') throw new UsageError('--ipvs is for IPVS mode, not --mode iptables');
+  return mode;
 }
 
 function splitHostPort(text: string, what: string, needPort: boolean): { ip: string; port: number | null } {
@@ -145,6 +178,14 @@ async function nodeRuleset(restore: string, family: Family): Promise<Ruleset> {
 }
 
 async function targetFor(inputs: string[], flags: TraceFlags, family: Family, ipsets: IpsetDb | null): Promise<Target> {
+  if (traceMode(inputs, flags) === 'ipvs') {
+    const t = { family, rotate: !!flags.flows, index: flags.index, ipsets: flags.ipsets, nodeOverride: flags.interfaces || flags.nodeIp || flags.rules ? nodeSpecFor(flags, null) : null };
+    if (flags.rules) {
+      if (inputs.length) throw new UsageError('give either cluster inputs or --rules, not both');
+      return ipvsDumpTarget((await loadRules(flags.rules, family)).ruleset, flags.ipvs!, t);
+    }
+    return ipvsClusterTarget(clusterFiles(inputs), flags, t);
+  }
   let ruleset: Ruleset;
   let clusterNode: NodeSpec | null = null;
   if (flags.rules) {
@@ -169,7 +210,7 @@ function resolveService(inputs: string[], flags: TraceFlags, dst: string, family
   if (!(VIAS as readonly string[]).includes(via)) throw new UsageError(`--via must be one of ${VIAS.join(', ')}, not '${via}'`);
   const [nsName, portSel] = dst.split(':');
   const [ns, name] = nsName.split('/');
-  const { cluster, compiled } = compiledFor(inputs, flags, family);
+  const { cluster, compiled } = traceMode(inputs, flags) === 'ipvs' ? ipvsCompiledFor(clusterFiles(inputs), flags, family) : compiledFor(inputs, flags, family);
   const svc = cluster.services.find((s) => s.namespace === ns && s.name === name);
   if (!svc) throw new UsageError(`no Service ${ns}/${name}`);
   const ports = portSel === undefined ? svc.ports : svc.ports.filter((p) => p.name === portSel || String(p.port) === portSel);
@@ -231,7 +272,9 @@ async function runTrace(inputs: string[], flags: TraceFlags): Promise<number> {
     } else dst = splitHostPort(flags.dst, '--dst', flags.protocol !== 'icmp');
     flows = [{ protocol, sourceIP: src.ip, sourcePort: src.port, destIP: dst.ip, destPort: dst.port, inInterface: flags.inIface ?? null, mark: parseMark(flags.mark) }];
   }
-  const ipsets = loadIpsets(flags.ipsets);
+  const mode = traceMode(inputs, flags);
+  // IPVS mode reads --ipsets with the ipset reader (per family, in targetFor).
+  const ipsets = mode === 'ipvs' ? null : loadIpsets(flags.ipsets);
   const targets = new Map<Family, Target>();
   const byFamily = new Map<Family, number[]>();
   flows.forEach((f, i) => {

@@ -28,6 +28,11 @@ export const CASE_FILES = [
   'flows.yaml',
   'node.rules',
   'step.yaml',
+  // IPVS mode (`kpsim compile --mode ipvs -o DIR`).
+  'ipvsadm.save',
+  'ipset.save',
+  'iptables.save',
+  'kube-ipvs0.addrs',
   ...Object.keys(NOT_BUILT_FILES),
 ] as const;
 

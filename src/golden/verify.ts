@@ -20,6 +20,7 @@ import { NOT_BUILT_FILES, stepSync, type CaseFiles } from './case.js';
 import { checkFlows, type FlowTarget } from './check-flows.js';
 import { checkRestore, compareText } from './check-restore.js';
 import type { CaseResult, CheckResult } from './result.js';
+import { verifyIpvsStep } from './verify-ipvs.js';
 
 export type { CaseResult, CheckResult, CheckStatus } from './result.js';
 
@@ -71,7 +72,12 @@ export function verifyCase(c: CaseFiles, hooks: VerifyHooks = {}): CaseResult {
     if (clusterText === undefined) return;
     const sink = new DiagnosticSink();
     const cluster = loadCluster([{ name: `${step.dir}/cluster.yaml`, text: clusterText }], sink);
-    if (cluster.config.mode === 'ipvs' || cluster.config.mode === 'nftables') {
+    if (cluster.config.mode === 'ipvs' && i === 0) {
+      verifyIpvsStep(c, cluster, sink, result);
+      return;
+    }
+    if (cluster.config.mode === 'ipvs' && i > 0) return;
+    if (cluster.config.mode === 'nftables') {
       result.checks.push({ name: `${label}: mode ${cluster.config.mode}`, status: 'skip', kind: 'unsupported', file: `${step.dir}/cluster.yaml`, message: `not checked: the configuration asks for ${cluster.config.mode} mode, which kpsim does not build yet` });
       return;
     }

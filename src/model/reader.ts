@@ -15,6 +15,7 @@ export type ModelCode =
   | 'OBJ_DUPLICATE'
   | 'OBJ_UNKNOWN_KIND'
   | 'SVC_BAD_PORT'
+  | 'SVC_PORT_ZERO'
   | 'SVC_BAD_IP'
   | 'SVC_DUPLICATE_PORT'
   | 'EPS_BAD_IP'

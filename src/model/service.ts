@@ -22,7 +22,10 @@ export function readService(r: ObjectReader, origin: Origin): Service | null {
   const seen = new Map<string, number>();
   r.list(['spec', 'ports']).forEach((_, i) => {
     const p = ['spec', 'ports', i];
-    const port = r.intIn([...p, 'port'], 1, 65535, 'SVC_BAD_PORT');
+    // Port 0: an API server refuses it (1-65535), but kube-proxy programs whatever it is given
+    // (its unit tests build such Services), so kpsim warns and keeps the port.
+    const port = r.intIn([...p, 'port'], 0, 65535, 'SVC_BAD_PORT');
+    if (port === 0) r.warning('SVC_PORT_ZERO', [...p, 'port'], `Service ${namespace}/${name} spec.ports[${i}].port is 0: an API server would reject it (1-65535); kube-proxy programs it as given`);
     if (port === undefined && !r.has([...p, 'port'])) r.error('OBJ_MISSING_FIELD', p, `spec.ports[${i}].port is required`);
     const tp = r.get([...p, 'targetPort']);
     if (typeof tp === 'number') r.intIn([...p, 'targetPort'], 1, 65535, 'SVC_BAD_PORT');

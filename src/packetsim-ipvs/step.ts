@@ -2,7 +2,8 @@
 // included, after filter INPUT) and LOCAL_OUT (locally generated, after nat/filter OUTPUT), a new
 // connection to a virtual service is assigned a real server and its destination rewritten
 // (ip_vs_in / ip_vs_out hooks). Each outcome is labelled the way `kpsim trace` shows the step:
-// `ipvs:TCP 172.30.0.41:80 rr -> 10.180.0.1:80`.
+// `ipvs:TCP 172.30.0.41:80 rr -> 10.180.0.1:80`. The simulator's hook (hook.ts) applies the same
+// choice to a walk, with the connection state and persistence templates this stateless view lacks.
 import { hostPort, type IpvsProtocol, type IpvsTable, type RealServer, type VirtualServer } from '../ipvs/ir.js';
 import { parseIP } from '../model/ip.js';
 import { choose, type Choice } from './schedule.js';
@@ -37,7 +38,8 @@ export function ipvsStep(table: IpvsTable, p: IpvsPacket): IpvsOutcome[] {
   const persistent = vs.flags & 0x1 ? vs.timeout : null;
   switch (choice.kind) {
     case 'none':
-      return [{ kind: 'drop', label: `${head} -> (no real server)`, reason: p.protocol === 'TCP' ? 'no destination: the kernel resets the connection' : 'no destination: dropped' }];
+      // ip_vs_leave: ICMP port unreachable for TCP and UDP alike ("the TCP RST packet cannot be sent"), then NF_DROP.
+      return [{ kind: 'drop', label: `${head} -> (no real server)`, reason: 'no destination: ICMP port unreachable, the packet dropped' }];
     case 'unsupported':
       return [{ kind: 'unsupported', label: head, reason: choice.reason }];
     case 'fixed':

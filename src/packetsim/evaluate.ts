@@ -412,6 +412,9 @@ export function runWalk(w: Walk, pending: Walk[]): void {
         w.verdict = 'ACCEPT';
         w.delivery = step.to;
         break;
+      case 'ipvs':
+        w.ctx.rs.ipvs?.step(w, step.hook, pending);
+        break;
       default: {
         const never: never = step;
         void never;

@@ -2,15 +2,19 @@
 // `(get_random_u32() & 0x7FFFFFFF) < info->u.random.probability`, and iptables stores
 // `--probability p` as `lround(0x80000000 * p)` (libxt_statistic.c), so one rule matches with
 // probability stored / 2^31 exactly. Every probability along a path is therefore a dyadic
-// rational num / 2^exp; we keep it reduced (num odd, or exp 0).
+// rational num / 2^exp; we keep it reduced (num odd, or exp 0). IPVS schedulers split by weight
+// shares (1/3), so a probability also has an odd factor `den` in its denominator: 1 for every
+// probability iptables alone produces.
 
 export interface Prob {
   readonly num: bigint;
   readonly exp: number;
+  /** Odd part of the denominator: the value is num / (den * 2^exp). */
+  readonly den: bigint;
 }
 
-export const ONE: Prob = { num: 1n, exp: 0 };
-export const ZERO: Prob = { num: 0n, exp: 0 };
+export const ONE: Prob = { num: 1n, exp: 0, den: 1n };
+export const ZERO: Prob = { num: 0n, exp: 0, den: 1n };
 
 export const STATISTIC_SCALE = 0x80000000;
 
@@ -21,14 +25,23 @@ export function storedProbability(text: string | number): number {
   return Math.round(STATISTIC_SCALE * p);
 }
 
-/** Lowest terms: the numerator odd (or the exponent 0). */
+function gcd(a: bigint, b: bigint): bigint {
+  while (b !== 0n) [a, b] = [b, a % b];
+  return a;
+}
+
+/** Lowest terms: the numerator odd (or the exponent 0), and prime to `den`. */
 export function reduce(p: Prob): Prob {
   const { num, exp } = p;
   if (num === 0n) return ZERO;
+  if (p.den !== 1n) {
+    const g = gcd(num, p.den);
+    if (g !== 1n) return reduce({ num: num / g, exp, den: p.den / g });
+  }
   if (exp === 0 || (num & 1n) === 1n) return p;
   const low = num & -num;
   const tz = Math.min(exp, low.toString(2).length - 1);
-  return { num: num >> BigInt(tz), exp: exp - tz };
+  return { num: num >> BigInt(tz), exp: exp - tz, den: p.den };
 }
 
 // The two products below run on the hot path (each statistic branch); they leave the result
@@ -36,45 +49,60 @@ export function reduce(p: Prob): Prob {
 
 /** p x (stored / 2^31). */
 export function times31(p: Prob, stored: number): Prob {
-  return { num: p.num * BigInt(stored), exp: p.exp + 31 };
+  return { num: p.num * BigInt(stored), exp: p.exp + 31, den: p.den };
 }
 
 /** p x (1 - stored / 2^31). */
 export function timesNot31(p: Prob, stored: number): Prob {
-  return { num: p.num * BigInt(STATISTIC_SCALE - stored), exp: p.exp + 31 };
+  return { num: p.num * BigInt(STATISTIC_SCALE - stored), exp: p.exp + 31, den: p.den };
+}
+
+/** p x (k / n) for integers 0 <= k <= n (an IPVS weight share). */
+export function timesRatio(p: Prob, k: number, n: number): Prob {
+  let den = BigInt(n);
+  let exp = p.exp;
+  while ((den & 1n) === 0n) {
+    den >>= 1n;
+    exp++;
+  }
+  return reduce({ num: p.num * BigInt(k), exp, den: p.den * den });
 }
 
 export function add(a: Prob, b: Prob): Prob {
-  if (a.exp >= b.exp) return reduce({ num: a.num + (b.num << BigInt(a.exp - b.exp)), exp: a.exp });
-  return reduce({ num: (a.num << BigInt(b.exp - a.exp)) + b.num, exp: b.exp });
+  if (a.den !== b.den) {
+    const e = Math.max(a.exp, b.exp);
+    return reduce({ num: ((a.num * b.den) << BigInt(e - a.exp)) + ((b.num * a.den) << BigInt(e - b.exp)), exp: e, den: a.den * b.den });
+  }
+  if (a.exp >= b.exp) return reduce({ num: a.num + (b.num << BigInt(a.exp - b.exp)), exp: a.exp, den: a.den });
+  return reduce({ num: (a.num << BigInt(b.exp - a.exp)) + b.num, exp: b.exp, den: a.den });
 }
 
 export function mul(a: Prob, b: Prob): Prob {
-  return reduce({ num: a.num * b.num, exp: a.exp + b.exp });
+  return reduce({ num: a.num * b.num, exp: a.exp + b.exp, den: a.den * b.den });
 }
 
 export function equal(a: Prob, b: Prob): boolean {
   const x = reduce(a);
   const y = reduce(b);
-  return x.num === y.num && x.exp === y.exp;
+  return x.num === y.num && x.exp === y.exp && x.den === y.den;
 }
 
 export function compare(a: Prob, b: Prob): number {
   const e = Math.max(a.exp, b.exp);
-  const x = a.num << BigInt(e - a.exp);
-  const y = b.num << BigInt(e - b.exp);
+  const x = (a.num * b.den) << BigInt(e - a.exp);
+  const y = (b.num * a.den) << BigInt(e - b.exp);
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
-/** `num/den` with the denominator written out: `715827883/2147483648`. */
+/** `num/den` with the denominator written out: `715827883/2147483648`, `1/3`. */
 export function fractionText(q: Prob): string {
   const p = reduce(q);
-  return `${p.num}/${1n << BigInt(p.exp)}`;
+  return `${p.num}/${p.den << BigInt(p.exp)}`;
 }
 
 /** A decimal with ten significant digits, as the JSON `probability` field. */
 export function toDecimal(q: Prob): number {
   const p = reduce(q);
-  const v = Number(p.num) / 2 ** p.exp;
+  const v = Number(p.num) / Number(p.den) / 2 ** p.exp;
   return Number(v.toPrecision(10));
 }

@@ -197,6 +197,11 @@ export function formatHuman(r: TraceResult, outcomes: readonly Outcome[], style:
     lines.push(style.bold(`outcome ${i + 1} of ${outcomes.length}: ${oj.probability} (${oj.fraction})`));
     for (const s of o.path) {
       const where = `${s.chain.table}:${s.chain.name}`;
+      // The IPVS step (src/packetsim-ipvs): its action is the whole line.
+      if (s.chain.table === 'ipvs') {
+        lines.push(style.matched(`+ ${s.rule!.action}`));
+        continue;
+      }
       if (s.kind === 'policy') lines.push(`  ${where}:policy:${s.chain.rules.length + 1} ${s.chain.policy}`);
       else if (s.kind === 'return') lines.push(style.dim(`  ${where}:return`));
       else {

@@ -6,7 +6,9 @@ import type { Outcome } from './trace.js';
 
 export function sampleOutcomes(outcomes: readonly Outcome[], n: number, seed: number): number[] {
   const exp = Math.max(0, ...outcomes.map((o) => o.prob.exp));
-  const weights = outcomes.map((o) => o.prob.num << BigInt(exp - o.prob.exp));
+  // Odd denominators (IPVS shares): scale every weight by their product.
+  const dens = outcomes.reduce((d, o) => d * o.prob.den, 1n);
+  const weights = outcomes.map((o) => ((o.prob.num * dens) / o.prob.den) << BigInt(exp - o.prob.exp));
   const total = weights.reduce((a, b) => a + b, 0n);
   const counts = outcomes.map(() => 0);
   const rnd = mulberry32(seed);

@@ -157,6 +157,13 @@ export interface CompiledRuleset {
   readonly bases: readonly (CompiledChain | null)[];
   /** evaluate.ts's hook programs without the steps of missing tables. */
   readonly programs: { readonly remote: readonly Step[]; readonly input: readonly Step[]; readonly forward: readonly Step[]; readonly local: readonly Step[]; readonly loopback: readonly Step[] };
+  /** IPVS mode: what the `ipvs` steps do (src/packetsim-ipvs/hook.ts); absent for iptables mode. */
+  readonly ipvs?: IpvsHook;
+}
+
+/** The IPVS hook at LOCAL_IN (INPUT), LOCAL_OUT (OUTPUT) or FORWARD (replies only); forks go to `pending`. */
+export interface IpvsHook {
+  readonly step: (w: Walk, hook: 'INPUT' | 'OUTPUT' | 'FORWARD', pending: Walk[]) => void;
 }
 
 export interface Frame {
@@ -251,4 +258,6 @@ export type Step =
   | { readonly kind: 'reroute' }
   | { readonly kind: 'confirm' }
   | { readonly kind: 'loopback' }
-  | { readonly kind: 'deliver'; readonly to: 'local' | 'forward' };
+  | { readonly kind: 'deliver'; readonly to: 'local' | 'forward' }
+  /** IPVS (ip_vs_remote_request, ip_vs_local_request; ip_vs_reply for replies): only in the programs of a ruleset traced with an IPVS table. */
+  | { readonly kind: 'ipvs'; readonly hook: 'INPUT' | 'OUTPUT' | 'FORWARD' };

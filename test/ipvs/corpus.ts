@@ -26,6 +26,7 @@ export interface CaseState {
   readonly family: Family;
   readonly cluster: Cluster;
   readonly loadErrors: readonly Diagnostic[];
+  readonly loadWarnings: readonly Diagnostic[];
   readonly compiled: IpvsCompiled;
   readonly artefacts: Record<ArtefactFile, string>;
   readonly file: (name: string) => string | null;
@@ -47,6 +48,7 @@ export function loadState(c: IndexCase, dir: string): CaseState {
     family,
     cluster,
     loadErrors,
+    loadWarnings: sink.items.filter((d) => d.severity === 'warning'),
     compiled,
     artefacts: renderIpvsArtefacts(compiled),
     file: (name) => (existsSync(join(dir, name)) ? readFileSync(join(dir, name), 'utf8') : null),

@@ -1,0 +1,266 @@
+// IPVS in the simulator's hook programs (net/netfilter/ipvs/ip_vs_core.c). ip_vs_remote_request
+// sits in LOCAL_IN at NF_IP_PRI_NAT_SRC - 2 (after filter INPUT and security, before nat INPUT)
+// and ip_vs_local_request in LOCAL_OUT at NF_IP_PRI_NAT_DST + 1 (after nat OUTPUT, before filter
+// OUTPUT). A new connection to a virtual service is given a real server (schedule.ts) and, in NAT
+// forwarding (kube-proxy's only method), ip_vs_nat_xmit rewrites the destination: with
+// net.ipv4.vs.conntrack=1 the conntrack entry's reply tuple is altered to the real server
+// (ip_vs_update_conntrack), and ip_vs_nat_send_or_cont sends the packet through LOCAL_OUT again
+// (raw, mangle, filter OUTPUT), routing and POSTROUTING, where kube-proxy's masquerade rules act;
+// a real server that is a local address is accepted and delivered locally. No usable real server:
+// ip_vs_leave answers ICMP port unreachable and drops. Later packets of the connection follow the
+// connection entry (here: the conntrack entry's altered reply tuple); persistence templates (flag
+// 0x1, ClientIP affinity) and rr's position are World state, so `--flows` carries them from packet
+// to packet. Replies (ip_vs_reply / ip_vs_local_reply, in LOCAL_IN, LOCAL_OUT and FORWARD after
+// the filter chains) get the virtual address back as their source.
+//
+// Approximations: an IPVS connection entry lives as long as its conntrack entry (the kernel's own
+// timers, TCP 60 s SYN_RECV / 900 s established, UDP 300 s, differ); a persistence template
+// expires `timeout` seconds after its last use (the kernel also keeps it while connections it
+// controls live); mh is reported as not modelled.
+import { hostPort, type IpvsProtocol, type IpvsTable, type RealServer, type VirtualServer } from '../ipvs/ir.js';
+import type { Family } from '../iptables/ir.js';
+import { formatHostPort, parseIp, type Ip } from '../packetsim/addr.js';
+import { clearFrames, fork, mutConn, mutPkt, type Programs } from '../packetsim/evaluate.js';
+import { timesRatio } from '../packetsim/fraction.js';
+import { TCP_FLAGS } from '../packetsim/packet.js';
+import type { CompiledChain, CompiledRule, CompiledRuleset, IpvsHook, Step, Walk } from '../packetsim/types.js';
+import { readIpvs } from '../packetsim/world.js';
+import { choose } from './schedule.js';
+
+export interface IpvsTraceOptions {
+  /**
+   * Packets in sequence (`--flows`): rr takes the next server after the last one it gave, as the
+   * kernel's rotation does. Off (one packet), rr is its steady state: equal shares.
+   */
+  readonly rotate?: boolean;
+}
+
+const PROTOCOLS: Readonly<Record<number, IpvsProtocol>> = { 6: 'TCP', 17: 'UDP', 132: 'SCTP' };
+
+interface Server {
+  readonly rs: RealServer;
+  readonly addr: Ip;
+  /** `ip:port`, the key templates and rr positions store. */
+  readonly key: string;
+}
+
+interface Service {
+  readonly vs: VirtualServer;
+  readonly servers: readonly Server[];
+  readonly head: string;
+  readonly id: string;
+}
+
+function chain(name: 'LOCAL_IN' | 'LOCAL_OUT' | 'FORWARD'): CompiledChain {
+  return { table: 'ipvs', name, builtin: true, policy: 'ACCEPT', span: null, rules: [], select: () => [], memo: null };
+}
+
+/**
+ * The IPVS steps in the hook programs: before nat INPUT, after nat OUTPUT (and its reroute), and
+ * in FORWARD after the filter and security chains (ip_vs_reply4 at priority 100).
+ */
+export function ipvsPrograms(p: Programs): Programs {
+  const input = [...p.input];
+  const i = input.findIndex((s) => (s.kind === 'table' && s.table === 'nat' && s.hook === 'INPUT') || (s.kind === 'nat' && s.hook === 'INPUT'));
+  input.splice(i < 0 ? input.length - 2 : i, 0, { kind: 'ipvs', hook: 'INPUT' });
+  const local = [...p.local];
+  const j = local.findIndex((s) => s.kind === 'reroute');
+  local.splice(j + 1, 0, { kind: 'ipvs', hook: 'OUTPUT' });
+  const forward = [...p.forward];
+  const k = forward.findIndex((s) => s.kind === 'table' && s.hook === 'POSTROUTING');
+  forward.splice(k < 0 ? forward.length - 3 : k, 0, { kind: 'ipvs', hook: 'FORWARD' });
+  return { ...p, input, local, forward };
+}
+
+/** A connection IPVS handles: conntrack's reply tuple altered to the real server (not an iptables DNAT). */
+function ipvsBound(w: Walk): boolean {
+  const c = w.conn;
+  return w.known && !c.dnat && (c.reply.src !== c.orig.dst || c.reply.sport !== c.orig.dport);
+}
+
+/** Masks a client address to the persistence netmask (`-M`), as a key. */
+function clientKey(addr: Ip, prefix: number, family: Family): string {
+  if (family === 'ipv4') {
+    const p = Math.min(32, Math.max(0, prefix));
+    return String(p === 0 ? 0 : ((addr as number) & (~0 << (32 - p))) >>> 0);
+  }
+  const p = BigInt(Math.min(128, Math.max(0, prefix)));
+  const mask = ((1n << p) - 1n) << (128n - p);
+  return String((addr as bigint) & mask);
+}
+
+/** The ruleset traced with an IPVS table: its programs get the IPVS steps. */
+export function withIpvs(rs: CompiledRuleset, table: IpvsTable, opts: IpvsTraceOptions = {}): CompiledRuleset {
+  const family = rs.family;
+  const services = new Map<string, Service>();
+  for (const vs of table.services) {
+    if (vs.family !== family) continue;
+    const addr = parseIp(vs.address, family);
+    const proto = vs.protocol === 'TCP' ? 6 : vs.protocol === 'UDP' ? 17 : 132;
+    if (addr === null) continue;
+    const servers: Server[] = [];
+    for (const rs of vs.realServers) {
+      const a = parseIp(rs.address, family);
+      if (a !== null) servers.push({ rs, addr: a, key: hostPort(rs.address, rs.port) });
+    }
+    const id = `${vs.protocol}|${hostPort(vs.address, vs.port)}`;
+    services.set(`${proto}|${addr}|${vs.port}`, { vs, servers, head: `ipvs:${vs.protocol} ${hostPort(vs.address, vs.port)} ${vs.scheduler}`, id });
+  }
+  const chains = { INPUT: chain('LOCAL_IN'), OUTPUT: chain('LOCAL_OUT'), FORWARD: chain('FORWARD') };
+  const rules = new Map<string, CompiledRule>();
+  let uid = 0;
+  const ruleFor = (ch: CompiledChain, label: string, span: CompiledRule['span']): CompiledRule => {
+    const k = `${ch.name} ${label}`;
+    let r = rules.get(k);
+    if (!r) {
+      const rule = { kind: 'rule', op: 'A', chain: ch.name, position: null, counters: null, args: [], target: null, span } as const;
+      r = { uid: -1 - uid++, table: 'ipvs', chain: ch.name, num: 1, reads: null, span, rule, builtin: null, matches: [], target: { kind: 'none' }, comment: null, dstKeys: null, dportKeys: null, action: label, jumpTo: null };
+      rules.set(k, r);
+    }
+    return r;
+  };
+  // After IPVS, a packet for a remote real server goes through LOCAL_OUT from its start (without IPVS).
+  const reinject: readonly Step[] = rs.programs.local;
+
+  const mark = (w: Walk, hook: 'INPUT' | 'OUTPUT' | 'FORWARD', label: string, span: CompiledRule['span']) => {
+    const ch = chains[hook];
+    const r = ruleFor(ch, label, span);
+    w.path = { kind: 'rule', chain: ch, rule: r, prev: w.path, segment: null };
+    return r;
+  };
+
+  const forward = (w: Walk, hook: 'INPUT' | 'OUTPUT' | 'FORWARD', svc: Service, s: Server, label: string) => {
+    const r = mark(w, hook, label, s.rs.span ?? svc.vs.span);
+    if (s.rs.forward !== 'masq') {
+      w.unknown = { note: { rule: r, text: label, reason: `forwarding method ${s.rs.forward} (not masquerading) is not modelled`, assumed: 'target' }, prev: w.unknown };
+      clearFrames(w);
+      w.verdict = 'UNKNOWN';
+      return;
+    }
+    const c = mutConn(w);
+    c.reply.src = s.addr;
+    c.reply.sport = s.rs.port;
+    const p = mutPkt(w);
+    p.dst = s.addr;
+    p.dport = s.rs.port;
+    w.dnat = true;
+    // A local real server: ip_vs_nat_send_or_cont returns NF_ACCEPT, the packet goes on in this hook.
+    if (w.ctx.env.isLocal(s.addr)) return;
+    p.inIface = null;
+    w.program = reinject;
+    w.pc = 0;
+  };
+
+  const setSlot = (w: Walk, key: string, server: string, expires: number) => {
+    w.delta = { kind: 'ipvs', key, slot: { server, expires }, prev: w.delta };
+  };
+
+  /** A reply from the real server: its source becomes the virtual service again (ip_vs_out, handle_response). */
+  const reply = (w: Walk, hook: 'INPUT' | 'OUTPUT' | 'FORWARD') => {
+    if (!ipvsBound(w)) return;
+    const c = w.conn;
+    const p = w.pkt;
+    if (p.src !== c.reply.src || p.sport !== c.reply.sport) return;
+    const svc = services.get(`${p.proto}|${c.orig.dst}|${c.orig.dport}`);
+    if (!svc) return;
+    mark(w, hook, `${svc.head} reply ${formatHostPort(p.src, p.sport, family)} -> ${hostPort(svc.vs.address, svc.vs.port)}`, svc.vs.span);
+    const q = mutPkt(w);
+    q.src = c.orig.dst;
+    q.sport = c.orig.dport;
+  };
+
+  const step = (w: Walk, hook: 'INPUT' | 'OUTPUT' | 'FORWARD', pending: Walk[]): void => {
+    if (w.dir === 'reply') return reply(w, hook);
+    if (hook === 'FORWARD') return;
+    const p = w.pkt;
+    if (!PROTOCOLS[p.proto]) return;
+    const svc = services.get(`${p.proto}|${p.dst}|${p.dport}`);
+    if (!svc) return;
+    const vs = svc.vs;
+    const c = w.conn;
+    // A packet of a connection IPVS already handles (ip_vs_conn_in_get): the same real server.
+    if (ipvsBound(w)) {
+      const s = svc.servers.find((x) => x.addr === c.reply.src && x.rs.port === c.reply.sport);
+      if (s) return forward(w, hook, svc, s, `${svc.head} -> ${s.key} (connection)`);
+      // expire_nodest_conn=1 (kube-proxy sets it): a connection to a removed server is dropped.
+      mark(w, hook, `${svc.head} -> (server gone)`, vs.span);
+      clearFrames(w);
+      w.verdict = 'DROP';
+      w.note = 'ipvs: the connection\'s real server is gone (expire_nodest_conn drops the packet)';
+      return;
+    }
+    // Only a TCP SYN starts a connection (tcp_conn_schedule); other segments go to the local stack.
+    if (p.proto === 6 && (p.tcpFlags & (TCP_FLAGS.SYN | TCP_FLAGS.ACK)) !== TCP_FLAGS.SYN) return;
+    const world = w.ctx.world;
+    const now = world.now;
+    const persistent = (vs.flags & 0x1) !== 0;
+    const tkey = persistent ? `t|${svc.id}|${clientKey(p.src, vs.netmaskPrefix, family)}` : '';
+    if (persistent) {
+      const t = readIpvs(world, w.delta, tkey);
+      const s = t && t.expires > now ? svc.servers.find((x) => x.key === t.server && x.rs.weight > 0) : undefined;
+      if (s) {
+        setSlot(w, tkey, s.key, now + vs.timeout);
+        return forward(w, hook, svc, s, `${svc.head} -> ${s.key} (persistent)`);
+      }
+    }
+    const usable = svc.servers.filter((x) => x.rs.weight > 0);
+    const take = (x: Walk, s: Server, label: string) => {
+      if (persistent) setSlot(x, tkey, s.key, now + vs.timeout);
+      forward(x, hook, svc, s, label);
+    };
+    if (opts.rotate && vs.scheduler === 'rr' && usable.length > 0) {
+      const rkey = `rr|${svc.id}`;
+      const last = readIpvs(world, w.delta, rkey);
+      const n = svc.servers.length;
+      const at = last ? svc.servers.findIndex((x) => x.key === last.server) : -1;
+      let s = usable[0];
+      for (let k = 1; k <= n; k++) {
+        const x = svc.servers[(((at + k) % n) + n) % n];
+        if (x.rs.weight > 0) {
+          s = x;
+          break;
+        }
+      }
+      setSlot(w, rkey, s.key, Infinity);
+      return take(w, s, `${svc.head} -> ${s.key}`);
+    }
+    const choice = choose(vs, { source: BigInt(p.src), sourcePort: p.sport, destination: BigInt(p.dst), ipv6: family === 'ipv6' });
+    switch (choice.kind) {
+      case 'none':
+        mark(w, hook, `${svc.head} -> (no real server)`, vs.span);
+        clearFrames(w);
+        w.verdict = 'REJECT';
+        w.note = 'ipvs: no real server; ip_vs_leave answers ICMP port unreachable and drops the packet';
+        return;
+      case 'unsupported': {
+        const r = mark(w, hook, svc.head, vs.span);
+        w.unknown = { note: { rule: r, text: svc.head, reason: choice.reason, assumed: 'target' }, prev: w.unknown };
+        clearFrames(w);
+        w.verdict = 'UNKNOWN';
+        return;
+      }
+      case 'fixed': {
+        const s = svc.servers.find((x) => x.rs === choice.server)!;
+        return take(w, s, `${svc.head} -> ${s.key}`);
+      }
+      case 'shares': {
+        const shares = choice.shares;
+        for (let i = 0; i < shares.length; i++) {
+          const sh = shares[i];
+          const s = svc.servers.find((x) => x.rs === sh.server)!;
+          const x = i === shares.length - 1 ? w : fork(w);
+          x.prob = timesRatio(w.prob, sh.numerator, sh.denominator);
+          take(x, s, `${svc.head} -> ${s.key}`);
+          if (x !== w) pending.push(x);
+        }
+        return;
+      }
+      default: {
+        const never: never = choice;
+        void never;
+      }
+    }
+  };
+  const hookImpl: IpvsHook = { step };
+  return { ...rs, programs: ipvsPrograms(rs.programs), ipvs: hookImpl };
+}
