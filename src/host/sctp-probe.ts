@@ -6,7 +6,10 @@
 //     let it through (the judge reads that table, as for TCP and UDP);
 //   - an ICMP port unreachable quoting the INIT is the REJECT (`ECONNREFUSED`);
 //   - an ICMP protocol unreachable (ICMPv6: parameter problem, unrecognised next header) means the
-//     INIT was delivered to a host with no SCTP stack: the pod, or the node itself (a `reply`);
+//     INIT was delivered to a host with no SCTP stack, the pod's or the node's (a `reply`); in the
+//     sender's own namespace the kernel hands a delivered INIT to the raw SCTP socket instead of
+//     answering (ip_local_deliver_finish sends no protocol unreachable when a raw socket took it),
+//     so the prober reads that socket too: its own INIT coming back is a local delivery;
 //   - nothing within the timeout is a DROP (`TIMEOUT`).
 // The probe is a small Python program (python3 is on every machine here; raw sockets need no
 // extension module), run inside the namespace; it prints the same JSON as the TCP/UDP client.
@@ -52,15 +55,27 @@ def quoted_sport(data):
         return None
     return kind, code, struct.unpack('!H', inner[off:off + 2])[0]
 
+def delivered_sport(data):
+    # An INIT delivered to this namespace, as the raw SCTP socket gets it (IPv4 with its header).
+    off = 0 if v6 else (data[0] & 15) * 4
+    if len(data) < off + 13 or data[off + 12] != 1:
+        return None
+    return struct.unpack('!H', data[off:off + 2])[0]
+
 def wait(expect):
     deadline = time.time() + timeout_ms / 1000
     while any(p not in results for p in expect):
         left = deadline - time.time()
         if left <= 0:
             break
-        ready, _, _ = select.select([icmp], [], [], left)
+        ready, _, _ = select.select([icmp, out], [], [], left)
         if not ready:
             break
+        if out in ready:
+            sport = delivered_sport(out.recv(4096))
+            if sport in expect and sport not in results:
+                results[sport] = {'reply': 'delivered here'}
+            continue
         got = quoted_sport(icmp.recv(4096))
         if got is None:
             continue

@@ -40,7 +40,13 @@ describe.runIf(kernel.ok && sctp)('SCTP probes', () => {
     it(`tells DNAT, REJECT, DROP and local delivery apart (${v6 ? 'IPv6' : 'IPv4'})`, async () => {
       const [client, svc, node] = v6 ? ['2001:db8:200::2', 'fd00:30::41', '2001:db8::2'] : ['203.0.113.2', '172.30.0.41', '192.168.0.2'];
       const flow = (name: string, destIP: string, destPort: number): JudgeFlow => ({ name, sourceIP: client, protocol: 'SCTP', destIP, destPort });
-      const flows = [flow('split', svc, 80), flow('reject', svc, 81), flow('drop', svc, 82), flow('node port reject', node, 30081), flow('node', node, 9999)];
+      const local = (name: string, sourceIP: string, destIP: string, destPort: number): JudgeFlow => ({ name, sourceIP, protocol: 'SCTP', destIP, destPort });
+      const loopback = v6 ? '::1' : '127.0.0.1';
+      const flows = [
+        flow('split', svc, 80), flow('reject', svc, 81), flow('drop', svc, 82), flow('node port reject', node, 30081), flow('node', node, 9999),
+        // Sent by the node itself: delivered in the prober's own namespace, and a REJECT in INPUT.
+        local('loopback', loopback, loopback, 9999), local('loopback reject', loopback, loopback, 30081), local('node to service', node, svc, 80),
+      ];
       const report = await judgeRules({ family: v6 ? 'ipv6' : 'ipv4', texts: [{ label: 'sctp rules', text: rules(v6) }], nodeAddrs: [node] }, flows);
       expect(report.error).toBeNull();
       const byName = new Map(report.flows.map((j) => [j.flow.name, j]));
@@ -51,6 +57,9 @@ describe.runIf(kernel.ok && sctp)('SCTP probes', () => {
       expect(byName.get('drop')!.kernel!.output).toBe('DROP');
       expect(byName.get('node port reject')!.kernel!.output).toBe('REJECT');
       expect(byName.get('node')!.kernel!.outcomes.map((o) => o.key)).toEqual([`ACCEPT ${v6 ? `[${node}]` : node}:9999 from ${client}`]);
+      expect(byName.get('loopback')!.kernel!.outcomes.map((o) => o.key)).toEqual([`ACCEPT ${v6 ? '[::1]' : '127.0.0.1'}:9999 from ${loopback}`]);
+      expect(byName.get('loopback reject')!.kernel!.output).toBe('REJECT');
+      expect(new Set(byName.get('node to service')!.kernel!.outcomes.map((o) => o.key))).toEqual(new Set(ep.map((e) => `ACCEPT ${e} from ${node}`)));
     }, 120_000);
   }
 });
