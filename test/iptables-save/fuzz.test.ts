@@ -1,13 +1,13 @@
 // Mutations of the corpus (deleted, duplicated and swapped words and lines, random bytes,
 // truncation): the parser always returns a ruleset, every diagnostic points inside the text, the
-// text still renders back byte for byte, and no input takes long.
+// text still renders back byte for byte. How long inputs take is a figure (printed, and measured
+// in `npm run bench`), not an assertion: a timing check fails on a loaded machine, not on a slow parser.
 import { describe, expect, it } from 'vitest';
 import { parseIptablesSave, renderRestore } from '../../src/iptables-save/index.js';
 import { rng } from '../../bench/generate.js';
 import { corpus } from './corpus.js';
 
 const COUNT = 3000;
-const MS_PER_INPUT = 250;
 
 // A seeded generator (bench/generate.ts), so a failure names a reproducible input.
 const files = corpus().filter((f) => f.text.length > 0);
@@ -68,6 +68,7 @@ describe('fuzz', () => {
   it(`${COUNT} mutated inputs`, () => {
     const r = rng(20261201);
     let slowest = 0;
+    let slowestInput = -1;
     let withErrors = 0;
     for (let n = 0; n < COUNT; n++) {
       const f = files[Math.floor(r() * files.length)];
@@ -80,8 +81,7 @@ describe('fuzz', () => {
         throw new Error(`input ${n} (from ${f.name}) threw: ${(e as Error).stack}\n${JSON.stringify(text)}`);
       }
       const ms = performance.now() - t0;
-      slowest = Math.max(slowest, ms);
-      expect(ms, `input ${n} took ${ms} ms`).toBeLessThan(MS_PER_INPUT);
+      if (ms > slowest) [slowest, slowestInput] = [ms, n];
       expect(result.ruleset).not.toBeNull();
       const lineCount = text.split('\n').length;
       for (const d of result.diagnostics) {
@@ -102,5 +102,6 @@ describe('fuzz', () => {
     }
     // The mutations must actually produce bad input most of the time.
     expect(withErrors).toBeGreaterThan(COUNT / 3);
+    console.log(`fuzz: ${COUNT} inputs, ${withErrors} with diagnostics, slowest ${slowest.toFixed(1)} ms (input ${slowestInput})`);
   });
 });
