@@ -29,7 +29,7 @@ import { createNfacct, nfacctNamesIn, restoreRules, type IptablesTool } from './
 import type { Namespace } from './netns.js';
 import { startResponder, type ProbeProtocol } from './probe.js';
 import { SCTP_CLIENT, sctpProbesAvailable } from './sctp-probe.js';
-import { withServiceNode, type ServiceNode, type ServiceNodeSide, type ServiceNodeSpec } from './service-node.js';
+import { CLIENT_IFNAME, DEFAULT_PODS_IFNAME, withServiceNode, type ServiceNode, type ServiceNodeSide, type ServiceNodeSpec } from './service-node.js';
 
 /** A packet flow in kube-proxy's flow-test shape (other keys are ignored). */
 export interface JudgeFlow {
@@ -41,6 +41,11 @@ export interface JudgeFlow {
   readonly destPort: number;
   /** The first probe's source port; later probes use other ports. */
   readonly sourcePort?: number;
+  /**
+   * The node interface the packet arrives on: `eth0` (the client side) or the pods side's name,
+   * which the default topology then gives the node's pods-side interface (one name per judgement).
+   */
+  readonly inInterface?: string;
 }
 
 /** A node's rules: texts loaded in order (each with --noflush, as kube-proxy restores) into an empty kernel. */
@@ -159,7 +164,7 @@ export async function judgeRules(rules: JudgeRules, flows: readonly JudgeFlow[],
   };
   const report = await withServiceNode(topology, async (n) => {
     phase('topology');
-    await quietNode(n.node);
+    await quietNode(n.node, topology.podsIfname ?? DEFAULT_PODS_IFNAME);
     const env = buildEnv(await nodeSpecOf(n.node), rules.family);
     const loaded = await loadNode(n.node, rules);
     phase('load');
@@ -333,9 +338,22 @@ function defaultTopology(rules: JudgeRules, flows: readonly JudgeFlow[]): Servic
   const node = new Set(rules.nodeAddrs);
   const endpoints = new Set<string>();
   for (const t of rules.texts) for (const d of dnatTargets(t.text)) if (!node.has(d.addr)) endpoints.add(d.addr);
+  const podsIfname = podsInterfaceOf(flows);
   const clients = new Set<string>();
-  for (const f of flows) if (!node.has(f.sourceIP) && !isLoopback(f.sourceIP) && !endpoints.has(f.sourceIP)) clients.add(f.sourceIP);
-  return { nodeAddrs: [...node], clientAddrs: [...clients], endpointAddrs: [...endpoints] };
+  for (const f of flows) {
+    if (node.has(f.sourceIP) || isLoopback(f.sourceIP) || endpoints.has(f.sourceIP)) continue;
+    // A source said to arrive on the pods side's interface is a pod there, not an outside client.
+    if (podsIfname && f.inInterface === podsIfname) endpoints.add(f.sourceIP);
+    else clients.add(f.sourceIP);
+  }
+  return { nodeAddrs: [...node], clientAddrs: [...clients].filter((a) => !endpoints.has(a)), endpointAddrs: [...endpoints], ...(podsIfname ? { podsIfname } : {}) };
+}
+
+/** The one interface other than eth0 that flows arrive on, if any; two different ones cannot be built. */
+export function podsInterfaceOf(flows: readonly JudgeFlow[]): string | null {
+  const names = new Set(flows.map((f) => f.inInterface).filter((n): n is string => !!n && n !== CLIENT_IFNAME));
+  if (names.size > 1) throw new Error(`judge: flows arrive on ${[...names].join(', ')}; the topology has one pods-side interface`);
+  return names.size ? [...names][0] : null;
 }
 
 /** Every `-p PROTO ... -j DNAT --to-destination ADDR:PORT` (IPv6 as `[ADDR]:PORT`) in a restore text. */
@@ -359,12 +377,12 @@ const isLoopback = (a: string) => a.startsWith('127.') || a === '::1';
  * rule got 51 IPv6 and 112 IPv4 port unreachables with the masks at their defaults, 120 and 120
  * without. Also no redirects for hairpin traffic leaving by the interface it arrived on.
  */
-async function quietNode(node: Namespace): Promise<void> {
+async function quietNode(node: Namespace, podsIfname: string): Promise<void> {
   await node.sysctl('net.ipv4.icmp_ratelimit', 0);
   await node.sysctl('net.ipv6.icmp.ratelimit', 0);
   await node.sysctl('net.ipv4.icmp_ratemask', 0);
   await node.sysctl('net.ipv6.icmp.ratemask', '');
-  for (const key of ['all', 'default', 'eth0', 'pods0']) await node.sysctl(`net.ipv4.conf.${key}.send_redirects`, 0);
+  for (const key of ['all', 'default', CLIENT_IFNAME, podsIfname]) await node.sysctl(`net.ipv4.conf.${key}.send_redirects`, 0);
 }
 
 /** Loads the rules; null when the kernel took them, else what it said. */

@@ -5,7 +5,7 @@
 // IPs, pod IPs and outside clients can be reproduced without subnet overlaps deciding routing.
 //
 //   client (clientAddrs)  169.254.1.2 --eth0-- 169.254.1.1  node (nodeAddrs on eth0)
-//   pods (endpointAddrs)  169.254.2.2 --eth0-- 169.254.2.1  node (pods0)
+//   pods (endpointAddrs)  169.254.2.2 --eth0-- 169.254.2.1  node (pods0, or podsIfname)
 //   (IPv6: fd00:ffff:1::/64 and fd00:ffff:2::/64); the node's default route points to the client.
 import type { Namespace } from './netns.js';
 import { withTopology, type TopologySpec } from './topology.js';
@@ -17,6 +17,11 @@ export interface ServiceNodeSpec {
   readonly clientAddrs: readonly string[];
   /** Endpoint (pod) addresses that the node's DNAT sends traffic to. */
   readonly endpointAddrs: readonly string[];
+  /**
+   * The node's interface toward the pods side (default `pods0`): a bridge or veth name when the
+   * rules detect local traffic by interface (BridgeInterface `cbr0`, InterfaceNamePrefix `veth`).
+   */
+  readonly podsIfname?: string;
 }
 
 export type ServiceNodeSide = 'node' | 'client' | 'pods';
@@ -30,9 +35,13 @@ export interface ServiceNode {
   ns(side: ServiceNodeSide): Namespace;
 }
 
+/** The node's interface toward the client side, and toward the pods side unless the spec names one. */
+export const CLIENT_IFNAME = 'eth0';
+export const DEFAULT_PODS_IFNAME = 'pods0';
+
 const LINK = {
-  client: { node4: '169.254.1.1', peer4: '169.254.1.2', node6: 'fd00:ffff:1::1', peer6: 'fd00:ffff:1::2', nodeIf: 'eth0' },
-  pods: { node4: '169.254.2.1', peer4: '169.254.2.2', node6: 'fd00:ffff:2::1', peer6: 'fd00:ffff:2::2', nodeIf: 'pods0' },
+  client: { node4: '169.254.1.1', peer4: '169.254.1.2', node6: 'fd00:ffff:1::1', peer6: 'fd00:ffff:1::2', nodeIf: CLIENT_IFNAME },
+  pods: { node4: '169.254.2.1', peer4: '169.254.2.2', node6: 'fd00:ffff:2::1', peer6: 'fd00:ffff:2::2', nodeIf: DEFAULT_PODS_IFNAME },
 } as const;
 
 const host = (addr: string) => (addr.includes(':') ? `${addr}/128` : `${addr}/32`);
@@ -55,7 +64,7 @@ export function withServiceNode<T>(spec: ServiceNodeSpec, fn: (n: ServiceNode) =
   const topology: TopologySpec = {
     namespaces: ['node', 'client', 'pods'],
     links: (['client', 'pods'] as const).map((side) => ({
-      a: { ns: 'node', ifname: LINK[side].nodeIf, addrs: [`${LINK[side].node4}/30`, `${LINK[side].node6}/64`, ...(side === 'client' ? spec.nodeAddrs.map(host) : [])] },
+      a: { ns: 'node', ifname: side === 'pods' ? (spec.podsIfname ?? LINK.pods.nodeIf) : LINK[side].nodeIf, addrs: [`${LINK[side].node4}/30`, `${LINK[side].node6}/64`, ...(side === 'client' ? spec.nodeAddrs.map(host) : [])] },
       b: { ns: side, ifname: 'eth0', addrs: [`${LINK[side].peer4}/30`, `${LINK[side].peer6}/64`, ...(side === 'client' ? spec.clientAddrs : spec.endpointAddrs).map(host)] },
     })),
     routes,

@@ -14,10 +14,10 @@ function affinityDestinations(compiled: Compiled): Set<string> {
   return out;
 }
 
-judgeCorpus('golden/kpsim', 'kernel: kpsim golden cases, real packets against kpsim trace', (flow: GoldenFlow & { inInterface?: string }, compiled) => {
-  // The judge's pods share one veth into the node; local-traffic detection by interface name
-  // (BridgeInterface, InterfaceNamePrefix) needs the pod behind a bridge or veth of that name.
-  if (flow.inInterface) return `arrives on ${flow.inInterface}; the judge's pods sit behind one veth`;
+judgeCorpus('golden/kpsim', 'kernel: kpsim golden cases, real packets against kpsim trace', (flow: GoldenFlow, compiled) => {
+  // Flows that name their interface (local-traffic detection by BridgeInterface or
+  // InterfaceNamePrefix) are sent: the judge names the node's pods-side interface after them
+  // (one name per case) and sends pods-side sources from there, eth0 ones from the client side.
   // The judge sends several probes from one client and compares each with a fresh connection's
   // odds; ClientIP affinity pins every probe after the first to one endpoint.
   if (compiled) {
