@@ -56,7 +56,12 @@ export async function runCase(seed: number, opts: RunOptions): Promise<CaseOutco
   let diffs: readonly Disagreement[] = [];
   if (opts.kernel) {
     const chosen = selectFlows(flows, opts.kernelFlows, seed);
-    const verdict = await opts.kernel(g, sim, chosen, topo);
+    // A judge that breaks (a probe program failing, say) fails this case, not the whole campaign.
+    const verdict: KernelVerdict = await opts.kernel(g, sim, chosen, topo).catch((e: unknown) => ({
+      disagreements: [],
+      checked: 0,
+      error: `the judge failed: ${(e instanceof Error ? e.message : String(e)).split('\n').slice(-3).join(' ')}`,
+    }));
     kernelFlows = verdict.checked;
     diffs = verdict.disagreements;
     if (verdict.error) problems.push({ kind: `kernel: ${verdict.error.split(':')[0]}`, flow: null, text: verdict.error });

@@ -31,6 +31,7 @@ COMMIT
 -A FORWARD -d ${svc} -p sctp -m sctp --dport 81 -j REJECT
 -A FORWARD -d ${svc} -p sctp -m sctp --dport 82 -j DROP
 -A INPUT -p sctp -m sctp --dport 30081 -j REJECT
+-A OUTPUT -d ${svc} -p sctp -m sctp --dport 83 -j DROP
 COMMIT
 `;
 };
@@ -46,6 +47,8 @@ describe.runIf(kernel.ok && sctp)('SCTP probes', () => {
         flow('split', svc, 80), flow('reject', svc, 81), flow('drop', svc, 82), flow('node port reject', node, 30081), flow('node', node, 9999),
         // Sent by the node itself: delivered in the prober's own namespace, and a REJECT in INPUT.
         local('loopback', loopback, loopback, 9999), local('loopback reject', loopback, loopback, 30081), local('node to service', node, svc, 80),
+        // Dropped in OUTPUT: the raw send itself fails (EPERM), which is the DROP.
+        local('node output drop', node, svc, 83),
       ];
       const report = await judgeRules({ family: v6 ? 'ipv6' : 'ipv4', texts: [{ label: 'sctp rules', text: rules(v6) }], nodeAddrs: [node] }, flows);
       expect(report.error).toBeNull();
@@ -59,6 +62,7 @@ describe.runIf(kernel.ok && sctp)('SCTP probes', () => {
       expect(byName.get('node')!.kernel!.outcomes.map((o) => o.key)).toEqual([`ACCEPT ${v6 ? `[${node}]` : node}:9999 from ${client}`]);
       expect(byName.get('loopback')!.kernel!.outcomes.map((o) => o.key)).toEqual([`ACCEPT ${v6 ? '[::1]' : '127.0.0.1'}:9999 from ${loopback}`]);
       expect(byName.get('loopback reject')!.kernel!.output).toBe('REJECT');
+      expect(byName.get('node output drop')!.kernel!.output).toBe('DROP');
       expect(new Set(byName.get('node to service')!.kernel!.outcomes.map((o) => o.key))).toEqual(new Set(ep.map((e) => `ACCEPT ${e} from ${node}`)));
     }, 120_000);
   }
