@@ -89,15 +89,18 @@ def wait(expect):
         else:
             results[sport] = {'error': 'ICMP %d/%d' % (kind, code)}
     for p in expect:
-        results.setdefault(p, {'error': 'TIMEOUT'})
+        results.setdefault(p, failed_send.get(p, {'error': 'TIMEOUT'}))
+
+failed_send = {}
 
 def send(batch):
     for p in batch:
         try:
             out.sendto(init(p), (host, 0))
         except OSError as e:
-            # The node's own packet dropped in OUTPUT fails the send with EPERM, as for TCP and UDP.
-            results[p] = {'error': errno.errorcode.get(e.errno, str(e))}
+            # The node's own packet dropped in OUTPUT fails the send with EPERM, as for TCP and UDP;
+            # a REJECT there fails it too, but its port unreachable still comes: wait for that.
+            failed_send[p] = {'error': errno.errorcode.get(e.errno, str(e))}
     wait(batch)
 
 rest = list(ports)

@@ -32,6 +32,7 @@ COMMIT
 -A FORWARD -d ${svc} -p sctp -m sctp --dport 82 -j DROP
 -A INPUT -p sctp -m sctp --dport 30081 -j REJECT
 -A OUTPUT -d ${svc} -p sctp -m sctp --dport 83 -j DROP
+-A OUTPUT -d ${svc} -p sctp -m sctp --dport 84 -j REJECT
 COMMIT
 `;
 };
@@ -49,6 +50,8 @@ describe.runIf(kernel.ok && sctp)('SCTP probes', () => {
         local('loopback', loopback, loopback, 9999), local('loopback reject', loopback, loopback, 30081), local('node to service', node, svc, 80),
         // Dropped in OUTPUT: the raw send itself fails (EPERM), which is the DROP.
         local('node output drop', node, svc, 83),
+        // Rejected in OUTPUT: the send fails as well, but the port unreachable comes back.
+        local('node output reject', node, svc, 84),
       ];
       const report = await judgeRules({ family: v6 ? 'ipv6' : 'ipv4', texts: [{ label: 'sctp rules', text: rules(v6) }], nodeAddrs: [node] }, flows);
       expect(report.error).toBeNull();
@@ -63,6 +66,7 @@ describe.runIf(kernel.ok && sctp)('SCTP probes', () => {
       expect(byName.get('loopback')!.kernel!.outcomes.map((o) => o.key)).toEqual([`ACCEPT ${v6 ? '[::1]' : '127.0.0.1'}:9999 from ${loopback}`]);
       expect(byName.get('loopback reject')!.kernel!.output).toBe('REJECT');
       expect(byName.get('node output drop')!.kernel!.output).toBe('DROP');
+      expect(byName.get('node output reject')!.kernel!.output).toBe('REJECT');
       expect(new Set(byName.get('node to service')!.kernel!.outcomes.map((o) => o.key))).toEqual(new Set(ep.map((e) => `ACCEPT ${e} from ${node}`)));
     }, 120_000);
   }
