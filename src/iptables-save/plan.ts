@@ -19,8 +19,9 @@ import {
   type OptionSpec,
   type ValueKind,
 } from './spec.js';
+import { quickCheckOf, type QuickCheck } from './values.js';
 
-export interface PlanValue {
+export interface PlanValue extends QuickCheck {
   readonly word: number;
   readonly kind: ValueKind;
   /** `module.option`, for word lists checked per option (values.ts). */
@@ -389,7 +390,9 @@ function planRule(g: Extract<GLine, { kind: 'rule' }>, w: (t: Tok) => number, fa
     const want = spec.args.length;
     const key = `${owner ?? ''}.${spec.name}`;
     const values: PlanValue[] = [];
-    for (let i = 0; i < Math.min(want, valueWords.length); i++) values.push({ word: valueWords[i], kind: spec.args[i], key, index: i });
+    for (let i = 0; i < Math.min(want, valueWords.length); i++) {
+      values.push({ word: valueWords[i], kind: spec.args[i], key, index: i, ...quickCheckOf(spec.args[i], key, i, family) });
+    }
     const optLast = values.length ? values[values.length - 1].word : negation === 'infix' ? w(item.bang!) : optWord;
     if (valueWords.length < want) {
       problem('IPT_MISSING_VALUE', `${spelling} needs ${want === 1 ? 'a value' : `${want} values`} (${spec.args.join(', ')})`, optWord, optLast);

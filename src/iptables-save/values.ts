@@ -389,6 +389,116 @@ function readValue(kind: ValueKind, text: string, family: Family): ValueResult {
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Quick checks: the parse reads each value only to report its problems (the IR is built later,
+// build-table.ts), and most values of a kube-proxy dump are written in a form that cannot have
+// one. Those are recognised on the source text without making a string or reading a Value; any
+// other text goes through readValue. A quick check only ever says "no problem": it accepts a
+// subset of what readValue + checkWords accept (test/iptables-save/quick-values.test.ts).
+
+/** No quick check: the value is read. */
+export const QUICK_NONE = 0;
+/** Never a problem (a free word or text no list or length limit applies to). */
+export const QUICK_ALWAYS = 1;
+/** A string with a length limit: no problem when the word itself is no longer. */
+export const QUICK_MAX_LENGTH = 2;
+/** An IPv4 `A.B.C.D` or `A.B.C.D/N`. */
+export const QUICK_ADDRESS4 = 3;
+/** An IPv4 NAT target `A.B.C.D` or `A.B.C.D:PORT`. */
+export const QUICK_NAT4 = 4;
+/** A decimal port. */
+export const QUICK_PORT = 5;
+
+export interface QuickCheck {
+  readonly quick: number;
+  /** For QUICK_MAX_LENGTH: the longest word accepted. */
+  readonly maxLength: number;
+}
+
+/** The quick check of a value slot: what checkWords would look at decides whether one applies. */
+export function quickCheckOf(kind: ValueKind, key: string, index: number, family: Family): QuickCheck {
+  const none = { quick: QUICK_NONE, maxLength: 0 };
+  if (key === 'REJECT.reject-with' || ALLOWED_ITEMS[`${key}#${index}`] || ALLOWED_ITEMS[key]) return none;
+  switch (kind) {
+    case 'word':
+      return { quick: QUICK_ALWAYS, maxLength: 0 };
+    case 'string': {
+      const max = MAX_STRING[key];
+      // unquote never makes a text longer than the word it is read from
+      return max === undefined ? { quick: QUICK_ALWAYS, maxLength: 0 } : { quick: QUICK_MAX_LENGTH, maxLength: max };
+    }
+    case 'address':
+      return family === 'ipv4' ? { quick: QUICK_ADDRESS4, maxLength: 0 } : none;
+    case 'natRange':
+      return family === 'ipv4' ? { quick: QUICK_NAT4, maxLength: 0 } : none;
+    case 'port':
+      return { quick: QUICK_PORT, maxLength: 0 };
+    default:
+      return none;
+  }
+}
+
+/**
+ * Where a dotted quad that dottedQuad accepts ends in `src` from `i` (before `end`), or -1: four
+ * parts of 1-3 digits, no leading zero, each at most 255.
+ */
+function quadEnd(src: string, i: number, end: number): number {
+  for (let part = 0; part < 4; part++) {
+    if (part > 0) {
+      if (i >= end || src.charCodeAt(i) !== 46 /* . */) return -1;
+      i++;
+    }
+    let v = 0;
+    let digits = 0;
+    while (i < end && digits < 4) {
+      const c = src.charCodeAt(i);
+      if (c < 48 || c > 57) break;
+      if (digits > 0 && v === 0) return -1; // a leading zero
+      v = v * 10 + (c - 48);
+      digits++;
+      i++;
+    }
+    if (digits === 0 || v > 255) return -1;
+  }
+  return i;
+}
+
+/** Whether `src[i, end)` is 1 to `maxDigits` decimal digits of a number at most `max`. */
+function decimalUpTo(src: string, i: number, end: number, maxDigits: number, max: number): boolean {
+  if (i >= end || end - i > maxDigits) return false;
+  let v = 0;
+  for (; i < end; i++) {
+    const c = src.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+    v = v * 10 + (c - 48);
+  }
+  return v <= max;
+}
+
+/** Whether the word `src[start, end)` passes its quick check: then reading it finds no problem. */
+export function quickOk(q: QuickCheck, src: string, start: number, end: number): boolean {
+  switch (q.quick) {
+    case QUICK_ALWAYS:
+      return true;
+    case QUICK_MAX_LENGTH:
+      return end - start <= q.maxLength;
+    case QUICK_ADDRESS4: {
+      const i = quadEnd(src, start, end);
+      if (i === end) return true;
+      return i > 0 && src.charCodeAt(i) === 47 /* / */ && decimalUpTo(src, i + 1, end, 2, 32);
+    }
+    case QUICK_NAT4: {
+      const i = quadEnd(src, start, end);
+      if (i === end) return true;
+      return i > 0 && src.charCodeAt(i) === 58 /* : */ && decimalUpTo(src, i + 1, end, 5, 65535);
+    }
+    case QUICK_PORT:
+      return decimalUpTo(src, start, end, 5, 65535);
+    default:
+      return false;
+  }
+}
+
 /** Where a value stands: its kind, `module.option` (for word lists) and argument index. */
 export interface ValueSlot {
   readonly kind: ValueKind;
