@@ -9,7 +9,7 @@ import { BUILTIN_CHAINS } from '../iptables/ir.js';
 import { buildTable, isCanonical, LINE, TableLog, type BuiltTable } from './build-table.js';
 import { TABLE_NAMES, type IptCode } from './codes.js';
 import { shapeOf, splitLine } from './lexer.js';
-import { LineScanner } from './line-scanner.js';
+import { LineScanner, MAX_WORD, MAX_WORDS } from './line-scanner.js';
 import { WordTable } from './word-table.js';
 import { planFor, type Plan } from './plan.js';
 import { BUILTIN_VERDICTS, OPAQUE_TARGETS, TARGET_MODULES } from './spec.js';
@@ -35,10 +35,6 @@ export interface ParseResult {
   readonly diagnostics: Diagnostic[];
 }
 
-/** iptables-restore's parameter buffer (add_param_to_argv) holds 1023 characters. */
-const MAX_WORD = 1023;
-/** ... and its argument vector at most 255 words (MAX_ARGC in xshared.h). */
-const MAX_WORDS = 255;
 
 const keepTarget = (name: string) => BUILTIN_VERDICTS.has(name) || TARGET_MODULES.has(name) || OPAQUE_TARGETS.has(name);
 

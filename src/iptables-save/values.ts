@@ -511,19 +511,10 @@ export interface ValueSlot {
  * for the same option position in every line of a shape): the hot path is two Map lookups.
  */
 export class ValueReader {
-  private readonly bySlot = new Map<ValueSlot, WordTable<ValueResult>>();
-  private readonly byKind = new Map<string, WordTable<ValueResult>>();
-
-  private readonly singles = new Map<Value, readonly Value[]>();
+  private readonly bySlot = new Map<ValueSlot, WordTable<Cached>>();
+  private readonly byKind = new Map<string, WordTable<Cached>>();
 
   constructor(readonly family: Family) {}
-
-  /** A one-value list, shared by every option that holds this (immutable) value. */
-  single(v: Value): readonly Value[] {
-    let list = this.singles.get(v);
-    if (!list) this.singles.set(v, (list = [v]));
-    return list;
-  }
 
   read(slot: ValueSlot, text: string): ValueResult {
     return this.readAt(slot, text, 0, text.length, hashOf(text));
@@ -531,6 +522,21 @@ export class ValueReader {
 
   /** The value of the word `src[start, end)`, whose hash (word-table.ts) is `h`. */
   readAt(slot: ValueSlot, src: string, start: number, end: number, h: number): ValueResult {
+    return this.cachedAt(slot, src, start, end, h).result;
+  }
+
+  /** What the IR holds for the word: its Value, or the word as written when it has a problem. */
+  valueAt(slot: ValueSlot, src: string, start: number, end: number, h: number): Value {
+    return this.cachedAt(slot, src, start, end, h).value;
+  }
+
+  /** valueAt as a one-value list, shared by every option that holds this (immutable) value. */
+  singleAt(slot: ValueSlot, src: string, start: number, end: number, h: number): readonly Value[] {
+    const c = this.cachedAt(slot, src, start, end, h);
+    return (c.single ??= [c.value]);
+  }
+
+  private cachedAt(slot: ValueSlot, src: string, start: number, end: number, h: number): Cached {
     let cache = this.bySlot.get(slot);
     if (!cache) {
       // Slots of different shapes with the same meaning share one cache.
@@ -539,18 +545,26 @@ export class ValueReader {
       if (!cache) this.byKind.set(id, (cache = new WordTable()));
       this.bySlot.set(slot, cache);
     }
-    let r = cache.getAt(src, start, end, h);
-    if (r === undefined) {
+    let c = cache.getAt(src, start, end, h);
+    if (c === undefined) {
       const text = start === 0 && end === src.length ? src : src.slice(start, end);
       // A quoted word is read from its unquoted form, but the Value keeps the exact text.
       const plain = slot.kind === 'string' || text.indexOf('"') < 0 ? text : unquote(text);
-      r = readValue(slot.kind, plain, this.family);
+      let r = readValue(slot.kind, plain, this.family);
       if (!isProblem(r)) {
         if (plain !== text) r = { ...r, text } as Value;
         r = checkWords(r, slot.key, slot.index, this.family);
       }
-      cache.set(text, r, h);
+      c = { result: r, value: isProblem(r) ? { type: 'word', text } : r, single: null };
+      cache.set(text, c, h);
     }
-    return r;
+    return c;
   }
+}
+
+/** A word's reading, cached per slot and text. */
+interface Cached {
+  readonly result: ValueResult;
+  readonly value: Value;
+  single: readonly Value[] | null;
 }
