@@ -8,6 +8,7 @@ import type { SourceSpan } from '../diag/diagnostic.js';
 import type { Arg, ChainCommand, ChainDecl, Counters, OptionArg, Rule, TableLine, Target, Trivia, Value } from '../iptables/ir.js';
 import { splitLine, type Words } from './lexer.js';
 import { WordSplitter } from './line-scanner.js';
+import { ruleBuilder, rulePosition, type BuilderHelpers, type BuilderLine } from './rule-builder.js';
 import type { Plan, PlanOption, PlanTarget, PlanValue } from './plan.js';
 import type { ValueReader } from './values.js';
 
@@ -64,6 +65,16 @@ export function countersOf(text: string): Counters | null {
   return m ? { packets: m[1], bytes: m[2] } : null;
 }
 
+/**
+ * Whether rules are built by their plan's compiled builder (rule-builder.ts) or by the
+ * interpreter below, which says what they build; only tests turn the builders off.
+ */
+let compiledRules = true;
+
+export function useRuleBuilders(on: boolean): void {
+  compiledRules = on;
+}
+
 export function buildTable(text: string, reader: ValueReader, log: TableLog): BuiltTable {
   const chains: ChainDecl[] = [];
   const commands: (Rule | ChainCommand)[] = [];
@@ -80,6 +91,19 @@ export function buildTable(text: string, reader: ValueReader, log: TableLog): Bu
   const span = (offset: number, length: number): SourceSpan => ({ line: lineNo, col: offset - lineStart + 1, offset, length });
   const rangeSpan = (a: number, b: number) => span(lineStart + starts[a], ends[b] - starts[a]);
   const word = (i: number) => src.slice(base + starts[i], base + ends[i]);
+  const line: { -readonly [K in keyof BuilderLine]: BuilderLine[K] } = {
+    src,
+    base,
+    starts,
+    ends,
+    hashes: ws.hashes,
+    text,
+    lineStart,
+    lineNo,
+    nl: 0,
+    canonical: false,
+  };
+  const helpers: BuilderHelpers = { reader, noValues: NO_VALUES, countersOf, layoutOf };
 
   for (let i = 0; i < log.length; i++) {
     lineStart = log.start(i);
@@ -112,7 +136,19 @@ export function buildTable(text: string, reader: ValueReader, log: TableLog): Bu
       commands.push(cmd);
       lines.push({ kind: 'command', command: cmd });
     } else if (plan.kind === 'rule') {
-      const r = rule(plan, nl, canonical);
+      let r: Rule;
+      if (compiledRules) {
+        line.src = src;
+        line.base = base;
+        line.starts = starts;
+        line.ends = ends;
+        line.hashes = ws.hashes;
+        line.lineStart = lineStart;
+        line.lineNo = lineNo;
+        line.nl = nl;
+        line.canonical = canonical;
+        r = ruleBuilder(plan)(line, helpers);
+      } else r = rule(plan, nl, canonical);
       commands.push(r);
       lines.push({ kind: 'command', command: r });
     }
@@ -139,14 +175,14 @@ export function buildTable(text: string, reader: ValueReader, log: TableLog): Bu
   }
 
   function valueAt(pv: PlanValue): Value {
-    return reader.valueAt(pv, src, base + starts[pv.word], base + ends[pv.word], ws.hash(pv.word));
+    return reader.valueAt(pv, src, base + starts[pv.word], base + ends[pv.word], ws.hashes[pv.word]);
   }
 
   function option(po: PlanOption): OptionArg {
     let values: readonly Value[] = NO_VALUES;
     if (po.values.length === 1) {
       const pv = po.values[0];
-      values = reader.singleAt(pv, src, base + starts[pv.word], base + ends[pv.word], ws.hash(pv.word));
+      values = reader.singleAt(pv, src, base + starts[pv.word], base + ends[pv.word], ws.hashes[pv.word]);
     } else if (po.values.length > 1) values = po.values.map(valueAt);
     return { kind: 'option', module: po.module, name: po.name, spelling: po.spelling, negation: po.negation, values, span: rangeSpan(po.first, po.last) };
   }
@@ -171,7 +207,7 @@ export function buildTable(text: string, reader: ValueReader, log: TableLog): Bu
       kind: 'rule',
       op: plan.op,
       chain: word(plan.chainWord),
-      position: /^[1-9][0-9]*$/.test(p) ? Number(p) : null,
+      position: plan.positionWord >= 0 ? rulePosition(p) : null,
       counters: plan.countersWord >= 0 ? countersOf(word(plan.countersWord)) : null,
       args,
       target,

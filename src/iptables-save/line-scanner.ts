@@ -71,7 +71,8 @@ export class WordSplitter {
   starts: Int32Array;
   ends: Int32Array;
   protected readonly quoted: Uint8Array;
-  protected hashes: Int32Array;
+  /** Each word's hash (word-table.ts hashOf). */
+  hashes: Int32Array;
 
   constructor(
     protected readonly maxWords = MAX_WORDS,
