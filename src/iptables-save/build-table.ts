@@ -1,7 +1,8 @@
 // buildTable: the IR of one table's lines, made when a consumer first reads `chains`, `commands`
 // or `lines` (parse.ts). The parse checks every line and reports its problems but keeps of each
-// line only where it starts and what it is (a TableLog); the words are split again here and the
-// line's plan applied to them. A kube-proxy dump has ~450k rules, and their object tree (a span per
+// line only where it starts and what it is (a TableLog); the words are split again here (as
+// offsets, WordSplitter) and the line's plan applied to them: rules by their plan's compiled
+// builder (rule-builder.ts). A kube-proxy dump has ~450k rules, and their object tree (a span per
 // argument, a list per option) is most of a parse's time and memory, so only the reader that wants
 // it pays for it. Values come from the parse's ValueReader, so every rule shares them.
 import type { SourceSpan } from '../diag/diagnostic.js';

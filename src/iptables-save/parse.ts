@@ -1,7 +1,8 @@
 // parseIptablesSave: iptables-save / iptables-restore text -> Ruleset, reporting every problem with
 // its position and carrying on. Each line is split into words (lexer.ts), its shape is planned
 // once (plan.ts, running the grammar) and the plan is checked against the line's words here: every
-// value is read (values.ts caches them by text) so that all problems are reported during the
+// value is checked, on the source text when its form cannot have a problem (values.ts quickOk),
+// else read (values.ts caches readings by text), so that all problems are reported during the
 // parse, but a table's IR is built only when it is first read (build-table.ts).
 import type { Diagnostic, SourceSpan } from '../diag/diagnostic.js';
 import type { Family, Ruleset, Table, Trivia } from '../iptables/ir.js';
