@@ -2,9 +2,12 @@
 // `iptables-restore --test` on the same text in the same run (issue 3: at least 5x faster, memory
 // under 10x the file size).
 //
+// Each dump is also parsed and its whole IR read (every table's lines, chains and commands, as
+// the packet simulator and `kpsim parse --json` do): `parse_and_whole_ir_*`.
+//
 // Dumps: the compiler's restore input for a generated cluster of 10k services x 10 endpoints
-// (about 330k lines), the same ruleset in the kernel's spelling, and a ~700k-line dump (20k
-// services in the kernel's spelling plus the restore input of the first). Each parse runs in a
+// (about 450k lines), the same ruleset in the kernel's spelling, and a ~900k-line dump (20k
+// services in the kernel's spelling). Each parse runs in a
 // child process so peak memory is that parse's own; iptables-restore --test runs in a throwaway
 // network namespace when root and the tools are available.
 import { execFileSync } from 'node:child_process';
@@ -21,6 +24,8 @@ import { parseIptablesSave, renderSave } from '../src/iptables-save/index.js';
 import { generateCluster } from './generate.js';
 
 const REPEAT = 3;
+/** Parses that also read the whole IR take longer and hold more: fewer of them. */
+const REPEAT_WHOLE = 2;
 
 function restoreInput(services: number, endpoints: number): string {
   const sink = new DiagnosticSink();
@@ -32,31 +37,42 @@ const lineCount = (text: string) => text.split('\n').length - 1;
 /**
  * Best-of-REPEAT parse time and RSS growth, measured in a fresh child process: `peakMB` is the RSS
  * after a parse (the result still held), `maxMB` the process's high-water mark (getrusage), which
- * also counts the garbage of the parse before it was collected.
+ * also counts the garbage of the parse before it was collected, `firstMB` the RSS after the first
+ * parse (one result held, none before it).
  */
-function measureParse(file: string): { ms: number; peakMB: number; maxMB: number; shapes: number; errors: number } {
+function measureParse(file: string, whole = false): { ms: number; peakMB: number; maxMB: number; firstMB: number; shapes: number; errors: number } {
   const self = fileURLToPath(import.meta.url);
-  const out = execFileSync(process.execPath, [...process.execArgv, self, '--child', file], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const out = execFileSync(process.execPath, [...process.execArgv, self, whole ? '--child-whole' : '--child', file], { encoding: 'utf8', maxBuffer: 1 << 20 });
   return JSON.parse(out.trim().split('\n').pop()!);
 }
 
-async function child(file: string): Promise<void> {
+/** Every line of every table: what a consumer of the whole IR (packetsim, `kpsim parse --json`) reads. */
+function readWholeIr(r: ReturnType<typeof parseIptablesSave>): number {
+  let n = 0;
+  for (const t of r.ruleset!.tables) n += t.lines.length + t.chains.length + t.commands.length;
+  return n;
+}
+
+async function child(file: string, whole: boolean): Promise<void> {
   const { readFileSync } = await import('node:fs');
   const { plannedShapes } = await import('../src/iptables-save/plan.js');
   const text = readFileSync(file, 'utf8');
   const base = process.memoryUsage().rss;
   let peak = base;
+  let first = 0;
   let best = Infinity;
   let errors = 0;
-  for (let i = 0; i < REPEAT; i++) {
+  for (let i = 0; i < (whole ? REPEAT_WHOLE : REPEAT); i++) {
     const t0 = performance.now();
     const r = parseIptablesSave(text, { file, family: 'ipv4' });
+    if (whole) readWholeIr(r);
     best = Math.min(best, performance.now() - t0);
     peak = Math.max(peak, process.memoryUsage().rss);
+    if (i === 0) first = process.memoryUsage().rss;
     errors = r.diagnostics.filter((d) => d.severity === 'error').length;
   }
   const maxMB = (process.resourceUsage().maxRSS * 1024 - base) / 2 ** 20;
-  process.stdout.write(JSON.stringify({ ms: best, peakMB: (peak - base) / 2 ** 20, maxMB, shapes: plannedShapes(), errors }) + '\n');
+  process.stdout.write(JSON.stringify({ ms: best, peakMB: (peak - base) / 2 ** 20, maxMB, firstMB: (first - base) / 2 ** 20, shapes: plannedShapes(), errors }) + '\n');
 }
 
 async function iptablesRestoreTest(text: string): Promise<number | null> {
@@ -97,6 +113,13 @@ export async function benchParse(): Promise<Record<string, number | string>> {
       results[`${name}.memory_x_file`] = round(m.peakMB / (Buffer.byteLength(text) / 2 ** 20));
       results[`${name}.max_rss_growth_MB`] = round(m.maxMB);
       results[`${name}.max_rss_x_file`] = round(m.maxMB / (Buffer.byteLength(text) / 2 ** 20));
+      // parse and build the whole IR; its memory is that of one whole IR held (the first parse: the
+      // second one's RSS also holds the first's IR when it was not collected yet, up to twice as much)
+      const w = measureParse(file, true);
+      results[`${name}.parse_and_whole_ir_ms`] = round(w.ms);
+      results[`${name}.parse_and_whole_ir_lines_per_s`] = Math.round((lines / w.ms) * 1000);
+      results[`${name}.parse_and_whole_ir_memory_x_file`] = round(w.firstMB / (Buffer.byteLength(text) / 2 ** 20));
+      results[`${name}.parse_and_whole_ir_peak_rss_x_file`] = round(w.peakMB / (Buffer.byteLength(text) / 2 ** 20));
       results[`${name}.shapes`] = m.shapes;
       results[`${name}.parse_errors`] = m.errors;
       if (restoreMs === null) results[`${name}.iptables_restore_test`] = 'not run (needs root and iptables)';
@@ -113,8 +136,8 @@ export async function benchParse(): Promise<Record<string, number | string>> {
 
 const round = (n: number) => Math.round(n * 100) / 100;
 
-if (process.argv[2] === '--child') {
-  await child(process.argv[3]);
+if (process.argv[2] === '--child' || process.argv[2] === '--child-whole') {
+  await child(process.argv[3], process.argv[2] === '--child-whole');
 } else if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   console.log(await benchParse());
 }

@@ -1,14 +1,17 @@
 // buildTable: the IR of one table's lines, made when a consumer first reads `chains`, `commands`
 // or `lines` (parse.ts). The parse checks every line and reports its problems but keeps of each
-// line only where it starts and what it is (a TableLog); the words are split again here and the
-// line's plan applied to them. A kube-proxy dump has ~450k rules, and their object tree (a span per
+// line only where it starts and what it is (a TableLog); the words are split again here (as
+// offsets, WordSplitter) and the line's plan applied to them: rules by their plan's compiled
+// builder (rule-builder.ts). A kube-proxy dump has ~450k rules, and their object tree (a span per
 // argument, a list per option) is most of a parse's time and memory, so only the reader that wants
 // it pays for it. Values come from the parse's ValueReader, so every rule shares them.
 import type { SourceSpan } from '../diag/diagnostic.js';
 import type { Arg, ChainCommand, ChainDecl, Counters, OptionArg, Rule, TableLine, Target, Trivia, Value } from '../iptables/ir.js';
 import { splitLine, type Words } from './lexer.js';
+import { WordSplitter } from './line-scanner.js';
+import { ruleBuilder, rulePosition, type BuilderHelpers, type BuilderLine } from './rule-builder.js';
 import type { Plan, PlanOption, PlanTarget, PlanValue } from './plan.js';
-import { isProblem, type ValueReader } from './values.js';
+import type { ValueReader } from './values.js';
 
 /** What a line between `*table` and `COMMIT` becomes. */
 export const LINE = { comment: 0, blank: 1, chain: 2, chainCommand: 3, rule: 4 } as const;
@@ -63,112 +66,164 @@ export function countersOf(text: string): Counters | null {
   return m ? { packets: m[1], bytes: m[2] } : null;
 }
 
+/**
+ * Whether rules are built by their plan's compiled builder (rule-builder.ts) or by the
+ * interpreter below, which says what they build; only tests turn the builders off.
+ */
+let compiledRules = true;
+
+export function useRuleBuilders(on: boolean): void {
+  compiledRules = on;
+}
+
 export function buildTable(text: string, reader: ValueReader, log: TableLog): BuiltTable {
   const chains: ChainDecl[] = [];
   const commands: (Rule | ChainCommand)[] = [];
   const lines: TableLine[] = [];
+  // The line's words as offsets into `src` (the file, or the line itself for a line split by
+  // splitLine): word i is src[base + starts[i], base + ends[i]).
+  const ws = new WordSplitter();
   let lineNo = 0;
   let lineStart = 0;
-  let cur: Words = splitLine('');
+  let src = text;
+  let base = 0;
+  let starts = ws.starts;
+  let ends = ws.ends;
   const span = (offset: number, length: number): SourceSpan => ({ line: lineNo, col: offset - lineStart + 1, offset, length });
-  const rangeSpan = (a: number, b: number) => span(lineStart + cur.starts[a], cur.starts[b] + cur.texts[b].length - cur.starts[a]);
+  const rangeSpan = (a: number, b: number) => span(lineStart + starts[a], ends[b] - starts[a]);
+  const word = (i: number) => src.slice(base + starts[i], base + ends[i]);
+  const line: { -readonly [K in keyof BuilderLine]: BuilderLine[K] } = {
+    src,
+    base,
+    starts,
+    ends,
+    hashes: ws.hashes,
+    text,
+    lineStart,
+    lineNo,
+    nl: 0,
+    canonical: false,
+  };
+  const helpers: BuilderHelpers = { reader, noValues: NO_VALUES, countersOf, layoutOf };
 
   for (let i = 0; i < log.length; i++) {
     lineStart = log.start(i);
     lineNo = log.lineNo(i);
     let nl = text.indexOf('\n', lineStart);
     if (nl < 0) nl = text.length;
-    const line = text.slice(lineStart, nl);
     const kind = log.kind(i);
     if (kind === LINE.comment || kind === LINE.blank) {
+      const line = text.slice(lineStart, nl);
       const tr: Trivia = { kind: kind === LINE.comment ? 'comment' : 'blank', text: line, span: span(lineStart, line.length) };
       lines.push({ kind: 'trivia', trivia: tr });
       continue;
     }
-    const trimmed = line.charCodeAt(line.length - 1) === 13 /* CR */ ? line.slice(0, -1) : line;
-    cur = splitLine(trimmed);
-    const canonical = trimmed === line && isCanonical(cur, line);
+    const cr = text.charCodeAt(nl - 1) === 13; /* CR */
+    const end = cr ? nl - 1 : nl;
+    if (!ws.split(text, lineStart, end)) ws.load(text.slice(lineStart, end), splitLine(text.slice(lineStart, end)));
+    src = ws.src;
+    base = ws.base;
+    starts = ws.starts;
+    ends = ws.ends;
+    const length = nl - lineStart;
+    const canonical = !cr && isCanonicalAt(starts, ends, ws.n, length);
     const plan = log.plans[i]!;
     if (plan.kind === 'chain') {
-      const decl = chainDecl(plan, line, canonical);
+      const decl = chainDecl(plan, length, canonical);
       chains.push(decl);
       lines.push({ kind: 'chain', decl });
     } else if (plan.kind === 'chainCommand') {
-      const cmd = chainCommand(plan, line, canonical);
+      const cmd = chainCommand(plan, length, canonical);
       commands.push(cmd);
       lines.push({ kind: 'command', command: cmd });
     } else if (plan.kind === 'rule') {
-      const r = rule(plan, line, canonical);
+      let r: Rule;
+      if (compiledRules) {
+        line.src = src;
+        line.base = base;
+        line.starts = starts;
+        line.ends = ends;
+        line.hashes = ws.hashes;
+        line.lineStart = lineStart;
+        line.lineNo = lineNo;
+        line.nl = nl;
+        line.canonical = canonical;
+        r = ruleBuilder(plan)(line, helpers);
+      } else r = rule(plan, nl, canonical);
       commands.push(r);
       lines.push({ kind: 'command', command: r });
     }
   }
   return { chains, commands, lines };
 
-  function chainDecl(plan: Extract<Plan, { kind: 'chain' }>, line: string, canonical: boolean): ChainDecl {
-    const texts = cur.texts;
-    const name = plan.joined ? texts[plan.nameWord].slice(1) : texts[plan.nameWord];
-    const counters = plan.countersWord >= 0 ? countersOf(texts[plan.countersWord]) : null;
-    return { name, policy: texts[plan.policyWord], counters, span: span(lineStart, line.length), raw: canonical && plan.joined ? null : line };
+  function chainDecl(plan: Extract<Plan, { kind: 'chain' }>, length: number, canonical: boolean): ChainDecl {
+    const name = plan.joined ? src.slice(base + starts[plan.nameWord] + 1, base + ends[plan.nameWord]) : word(plan.nameWord);
+    const counters = plan.countersWord >= 0 ? countersOf(word(plan.countersWord)) : null;
+    const raw = canonical && plan.joined ? null : text.slice(lineStart, lineStart + length);
+    return { name, policy: word(plan.policyWord), counters, span: span(lineStart, length), raw };
   }
 
-  function chainCommand(plan: Extract<Plan, { kind: 'chainCommand' }>, line: string, canonical: boolean): ChainCommand {
-    const texts = cur.texts;
+  function chainCommand(plan: Extract<Plan, { kind: 'chainCommand' }>, length: number, canonical: boolean): ChainCommand {
     return {
       kind: 'chainCommand',
       op: plan.op,
-      chain: plan.chainWord >= 0 ? texts[plan.chainWord] : null,
-      policy: plan.policyWord >= 0 ? texts[plan.policyWord] : null,
-      counters: plan.countersWord >= 0 ? countersOf(texts[plan.countersWord]) : null,
-      span: span(lineStart, line.length),
-      raw: canonical && texts[0].length === 2 ? null : line,
+      chain: plan.chainWord >= 0 ? word(plan.chainWord) : null,
+      policy: plan.policyWord >= 0 ? word(plan.policyWord) : null,
+      counters: plan.countersWord >= 0 ? countersOf(word(plan.countersWord)) : null,
+      span: span(lineStart, length),
+      raw: canonical && ends[0] - starts[0] === 2 ? null : text.slice(lineStart, lineStart + length),
     };
   }
 
-  function rule(plan: Extract<Plan, { kind: 'rule' }>, line: string, canonical: boolean): Rule {
-    const words = cur;
-    const texts = words.texts;
-    const valueAt = (pv: PlanValue): Value => {
-      const r = reader.read(pv, texts[pv.word]);
-      return isProblem(r) ? { type: 'word', text: texts[pv.word] } : r;
-    };
-    const option = (po: PlanOption): OptionArg => {
-      let values: readonly Value[] = NO_VALUES;
-      if (po.values.length === 1) values = reader.single(valueAt(po.values[0]));
-      else if (po.values.length > 1) values = po.values.map(valueAt);
-      return { kind: 'option', module: po.module, name: po.name, spelling: texts[po.spellingWord], negation: po.negation, values, span: rangeSpan(po.first, po.last) };
-    };
+  function valueAt(pv: PlanValue): Value {
+    return reader.valueAt(pv, src, base + starts[pv.word], base + ends[pv.word], ws.hashes[pv.word]);
+  }
+
+  function option(po: PlanOption): OptionArg {
+    let values: readonly Value[] = NO_VALUES;
+    if (po.values.length === 1) {
+      const pv = po.values[0];
+      values = reader.singleAt(pv, src, base + starts[pv.word], base + ends[pv.word], ws.hashes[pv.word]);
+    } else if (po.values.length > 1) values = po.values.map(valueAt);
+    return { kind: 'option', module: po.module, name: po.name, spelling: po.spelling, negation: po.negation, values, span: rangeSpan(po.first, po.last) };
+  }
+
+  /** The words first..last with the blanks between them, as written. */
+  function slice(first: number, last: number): string {
+    return src.slice(base + starts[first], base + ends[last]);
+  }
+
+  function rule(plan: Extract<Plan, { kind: 'rule' }>, nl: number, canonical: boolean): Rule {
     const args: Arg[] = [];
     for (const pa of plan.args) {
       if (pa.kind === 'option') args.push(option(pa));
-      else if (pa.kind === 'module') {
-        args.push({ kind: 'module', name: texts[pa.nameWord], spelling: texts[pa.first], span: rangeSpan(pa.first, pa.nameWord) });
-      } else {
-        args.push({ kind: 'opaque', module: pa.module, text: slice(words, line, pa.first, pa.last), span: rangeSpan(pa.first, pa.last) });
-      }
+      else if (pa.kind === 'module') args.push({ kind: 'module', name: pa.name, spelling: pa.spelling, span: rangeSpan(pa.first, pa.nameWord) });
+      else args.push({ kind: 'opaque', module: pa.module, text: slice(pa.first, pa.last), span: rangeSpan(pa.first, pa.last) });
     }
-    const target = plan.target ? makeTarget(plan.target, line, option) : null;
-    const p = plan.positionWord >= 0 ? texts[plan.positionWord] : '';
+    const target = plan.target ? makeTarget(plan.target) : null;
+    const p = plan.positionWord >= 0 ? word(plan.positionWord) : '';
+    const length = nl - lineStart;
+    const opLength = ends[plan.opWord] - starts[plan.opWord];
     return {
       kind: 'rule',
       op: plan.op,
-      chain: texts[plan.chainWord],
-      position: /^[1-9][0-9]*$/.test(p) ? Number(p) : null,
-      counters: plan.countersWord >= 0 ? countersOf(texts[plan.countersWord]) : null,
+      chain: word(plan.chainWord),
+      position: plan.positionWord >= 0 ? rulePosition(p) : null,
+      counters: plan.countersWord >= 0 ? countersOf(word(plan.countersWord)) : null,
       args,
       target,
-      span: span(lineStart, line.length),
+      span: span(lineStart, length),
       // Every rule has the same fields, so rules share one hidden class.
-      opSpelling: texts[plan.opWord].length === 2 ? undefined : texts[plan.opWord],
+      opSpelling: opLength === 2 ? undefined : word(plan.opWord),
       targetAt: plan.target && plan.target.argsBefore < plan.args.length ? plan.target.argsBefore : undefined,
-      layout: canonical ? null : layoutOf(words, line, plan),
-      raw: plan.interleaved ? line : undefined,
+      layout: canonical ? null : layoutOf(text.slice(lineStart, nl), plan),
+      raw: plan.interleaved ? text.slice(lineStart, nl) : undefined,
     };
   }
 
-  function makeTarget(pt: PlanTarget, line: string, option: (po: PlanOption) => OptionArg): Target {
-    const name = cur.texts[pt.nameWord];
-    const spelling = cur.texts[pt.spellingWord];
+  function makeTarget(pt: PlanTarget): Target {
+    const name = pt.keptName ?? word(pt.nameWord);
+    const spelling = pt.spelling;
     let last = Math.max(pt.nameWord, pt.opaqueLast);
     for (const o of pt.options) if (o.last > last) last = o.last;
     const s = rangeSpan(pt.spellingWord, last);
@@ -180,13 +235,34 @@ export function buildTable(text: string, reader: ValueReader, log: TableLog): Bu
       case 'extension':
         return { kind: 'extension', name, spelling, options: pt.options.map(option), span: s };
       case 'opaque':
-        return { kind: 'opaque', name, spelling, text: pt.opaqueFirst < 0 ? '' : slice(cur, line, pt.opaqueFirst, pt.opaqueLast), span: s };
+        return { kind: 'opaque', name, spelling, text: pt.opaqueFirst < 0 ? '' : slice(pt.opaqueFirst, pt.opaqueLast), span: s };
     }
   }
-}
 
-function slice(words: Words, line: string, first: number, last: number): string {
-  return line.slice(words.starts[first], words.starts[last] + words.texts[last].length);
+  /**
+   * The whitespace before each rendered unit of the rule and after the last: units are the words,
+   * except that an opaque item (its words and the blanks between them) is one unit.
+   */
+  function layoutOf(line: string, plan: Extract<Plan, { kind: 'rule' }>): string[] {
+    const inside = new Set<number>();
+    const mark = (a: number, b: number) => {
+      for (let i = a + 1; i <= b; i++) inside.add(i);
+    };
+    for (const a of plan.args) if (a.kind === 'opaque') mark(a.first, a.last);
+    if (plan.target && plan.target.opaqueFirst >= 0) mark(plan.target.opaqueFirst, plan.target.opaqueLast);
+    const gaps: string[] = [];
+    let prevEnd = 0;
+    for (let i = 0; i < ws.n; i++) {
+      if (inside.has(i)) {
+        prevEnd = ends[i];
+        continue;
+      }
+      gaps.push(line.slice(prevEnd, starts[i]));
+      prevEnd = ends[i];
+    }
+    gaps.push(line.slice(prevEnd));
+    return gaps;
+  }
 }
 
 /** Single spaces between words, none at either end: how iptables-save and kube-proxy write. */
@@ -197,27 +273,9 @@ export function isCanonical(words: Words, line: string): boolean {
   return starts[texts.length - 1] + texts[texts.length - 1].length === line.length;
 }
 
-/**
- * The whitespace before each rendered unit of the rule and after the last: units are the words,
- * except that an opaque item (its words and the blanks between them) is one unit.
- */
-function layoutOf(words: Words, line: string, plan: Extract<Plan, { kind: 'rule' }>): string[] {
-  const inside = new Set<number>();
-  const mark = (a: number, b: number) => {
-    for (let i = a + 1; i <= b; i++) inside.add(i);
-  };
-  for (const a of plan.args) if (a.kind === 'opaque') mark(a.first, a.last);
-  if (plan.target && plan.target.opaqueFirst >= 0) mark(plan.target.opaqueFirst, plan.target.opaqueLast);
-  const gaps: string[] = [];
-  let prevEnd = 0;
-  for (let i = 0; i < words.texts.length; i++) {
-    if (inside.has(i)) {
-      prevEnd = words.starts[i] + words.texts[i].length;
-      continue;
-    }
-    gaps.push(line.slice(prevEnd, words.starts[i]));
-    prevEnd = words.starts[i] + words.texts[i].length;
-  }
-  gaps.push(line.slice(prevEnd));
-  return gaps;
+/** isCanonical on word offsets (starts, ends) within a line of `length` characters. */
+function isCanonicalAt(starts: Int32Array, ends: Int32Array, n: number, length: number): boolean {
+  if (n === 0 || starts[0] !== 0) return false;
+  for (let i = 1; i < n; i++) if (starts[i] !== ends[i - 1] + 1) return false;
+  return ends[n - 1] === length;
 }

@@ -77,21 +77,29 @@ export function splitLine(line: string): Words {
   return { texts, starts, quoted, unterminatedAt, controlAt };
 }
 
-/** The value iptables reads from a word: quotes removed, escapes inside quotes resolved. */
+/**
+ * The value iptables reads from a word: quotes removed, escapes inside quotes resolved. Built from
+ * slices of the word (not character by character), so the value is one string, not a chain of them.
+ */
 export function unquote(text: string): string {
   if (text.indexOf('"') < 0) return text;
   let out = '';
   let inQuote = false;
+  let from = 0;
   for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (inQuote) {
-      if (ch === '\\' && i + 1 < text.length) out += text[++i];
-      else if (ch === '"') inQuote = false;
-      else out += ch;
-    } else if (ch === '"') inQuote = true;
-    else out += ch;
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      out += text.slice(from, i);
+      from = i + 1;
+      inQuote = !inQuote;
+    } else if (inQuote && c === BACKSLASH && i + 1 < text.length) {
+      // the escaped character is kept: it starts the next slice
+      out += text.slice(from, i);
+      from = i + 1;
+      i++;
+    }
   }
-  return out;
+  return out + text.slice(from);
 }
 
 // Shape words. Value classes are sigils that no option, module or keyword can be spelled as.

@@ -45,6 +45,11 @@ interface Shape {
   next: Shape | null;
 }
 
+/** iptables-restore's parameter buffer (add_param_to_argv) holds 1023 characters. */
+export const MAX_WORD = 1023;
+/** ... and its argument vector at most 255 words (MAX_ARGC in xshared.h). */
+export const MAX_WORDS = 255;
+
 const V = 0;
 const Q = 1;
 const C = 2;
@@ -53,40 +58,30 @@ const TAB = 9;
 const QUOTE = 34;
 const BACKSLASH = 92;
 
-export class LineScanner {
-  /** The words of the last line scanned (or loaded): count, offsets, ends. */
+/**
+ * A line's words as offsets and hashes, without a string per word: splitLine on offsets, for the
+ * lines it takes (see split), or splitLine's words loaded.
+ */
+export class WordSplitter {
+  /** The words of the last line split (or loaded): count, offsets, ends. */
   n = 0;
-  /** The text the offsets are in (the whole file when scanned, the line when loaded) and the line's start in it. */
+  /** The text the offsets are in (the whole file when split, the line when loaded) and the line's start in it. */
   src = '';
   base = 0;
   starts: Int32Array;
   ends: Int32Array;
-  private readonly quoted: Uint8Array;
-  private hashes: Int32Array;
-  private readonly ids: Int32Array;
-  private readonly words = new Map<number, Interned>();
-  private readonly shapes = new Map<number, Shape>();
-  private readonly tokenIds = new Map<string, number>([
-    [SHAPE_VALUE, V],
-    [SHAPE_QUOTED, Q],
-    [SHAPE_COUNTERS, C],
-  ]);
-  private readonly tokens: string[] = [SHAPE_VALUE, SHAPE_QUOTED, SHAPE_COUNTERS];
+  protected readonly quoted: Uint8Array;
+  /** Each word's hash (word-table.ts hashOf). */
+  hashes: Int32Array;
 
   constructor(
-    private readonly family: Family,
-    private readonly keepTarget: (name: string) => boolean,
-    keptNames: Iterable<string>,
-    private readonly maxWords: number,
-    private readonly maxWord: number,
+    protected readonly maxWords = MAX_WORDS,
+    protected readonly maxWord = MAX_WORD,
   ) {
     this.starts = new Int32Array(maxWords);
     this.ends = new Int32Array(maxWords);
     this.quoted = new Uint8Array(maxWords);
     this.hashes = new Int32Array(maxWords);
-    this.ids = new Int32Array(maxWords);
-    // Every name shapeOf keeps after `-j` is known here, so a name not found is a chain.
-    for (const name of keptNames) this.intern(name, hashOf(name, 0, name.length));
   }
 
   text(i: number): string {
@@ -114,6 +109,86 @@ export class LineScanner {
       this.hashes[i] = hashOf(words.texts[i]);
     }
     this.n = n;
+  }
+
+  /**
+   * splitLine on offsets of `line` from `from` to `to`: false (and the words unusable) for a line
+   * with control bytes or an open quote, too many or too long words, or no word.
+   */
+  split(line: string, from: number, to: number): boolean {
+    this.src = line;
+    this.base = from;
+    const { starts, ends, quoted, hashes } = this;
+    const max = this.maxWords;
+    let n = 0;
+    let i = from;
+    while (i < to) {
+      let c = line.charCodeAt(i);
+      if (c === SPACE || c === TAB) {
+        i++;
+        continue;
+      }
+      if (n === max) return false;
+      const start = i;
+      let q = 0;
+      let h = 0;
+      while (i < to) {
+        c = line.charCodeAt(i);
+        if (c === SPACE || c === TAB) break;
+        if (c < 32 || c === 127) return false;
+        h = (Math.imul(h, 31) + c) | 0;
+        i++;
+        if (c === QUOTE) {
+          q = 1;
+          while (i < to) {
+            const d = line.charCodeAt(i);
+            if ((d < 32 || d === 127) && d !== TAB) return false;
+            h = (Math.imul(h, 31) + d) | 0;
+            if (d === BACKSLASH && i + 1 < to) {
+              h = (Math.imul(h, 31) + line.charCodeAt(i + 1)) | 0;
+              i += 2;
+            } else if (d === QUOTE) break;
+            else i++;
+          }
+          if (i >= to) return false; // an open quote
+          i++; // the closing quote ends the word
+          break;
+        }
+      }
+      if (i - start > this.maxWord) return false;
+      starts[n] = start - from;
+      ends[n] = i - from;
+      quoted[n] = q;
+      hashes[n] = h;
+      n++;
+    }
+    this.n = n;
+    return n > 0;
+  }
+}
+
+export class LineScanner extends WordSplitter {
+  private readonly ids: Int32Array;
+  private readonly words = new Map<number, Interned>();
+  private readonly shapes = new Map<number, Shape>();
+  private readonly tokenIds = new Map<string, number>([
+    [SHAPE_VALUE, V],
+    [SHAPE_QUOTED, Q],
+    [SHAPE_COUNTERS, C],
+  ]);
+  private readonly tokens: string[] = [SHAPE_VALUE, SHAPE_QUOTED, SHAPE_COUNTERS];
+
+  constructor(
+    private readonly family: Family,
+    private readonly keepTarget: (name: string) => boolean,
+    keptNames: Iterable<string>,
+    maxWords = MAX_WORDS,
+    maxWord = MAX_WORD,
+  ) {
+    super(maxWords, maxWord);
+    this.ids = new Int32Array(maxWords);
+    // Every name shapeOf keeps after `-j` is known here, so a name not found is a chain.
+    for (const name of keptNames) this.intern(name, hashOf(name, 0, name.length));
   }
 
   /**
@@ -175,58 +250,6 @@ export class LineScanner {
     const plan = planFor(key, this.family);
     this.shapes.set(h, { ids: this.ids.slice(0, this.n), plan, next: this.shapes.get(h) ?? null });
     return plan;
-  }
-
-  /** splitLine on offsets; false for lines the fast path leaves to it. */
-  private split(line: string, from: number, to: number): boolean {
-    this.src = line;
-    this.base = from;
-    const { starts, ends, quoted, hashes } = this;
-    const max = this.maxWords;
-    let n = 0;
-    let i = from;
-    while (i < to) {
-      let c = line.charCodeAt(i);
-      if (c === SPACE || c === TAB) {
-        i++;
-        continue;
-      }
-      if (n === max) return false;
-      const start = i;
-      let q = 0;
-      let h = 0;
-      while (i < to) {
-        c = line.charCodeAt(i);
-        if (c === SPACE || c === TAB) break;
-        if (c < 32 || c === 127) return false;
-        h = (Math.imul(h, 31) + c) | 0;
-        i++;
-        if (c === QUOTE) {
-          q = 1;
-          while (i < to) {
-            const d = line.charCodeAt(i);
-            if ((d < 32 || d === 127) && d !== TAB) return false;
-            h = (Math.imul(h, 31) + d) | 0;
-            if (d === BACKSLASH && i + 1 < to) {
-              h = (Math.imul(h, 31) + line.charCodeAt(i + 1)) | 0;
-              i += 2;
-            } else if (d === QUOTE) break;
-            else i++;
-          }
-          if (i >= to) return false; // an open quote
-          i++; // the closing quote ends the word
-          break;
-        }
-      }
-      if (i - start > this.maxWord) return false;
-      starts[n] = start - from;
-      ends[n] = i - from;
-      quoted[n] = q;
-      hashes[n] = h;
-      n++;
-    }
-    this.n = n;
-    return n > 0;
   }
 
   private find(line: string, start: number, len: number, h: number): Interned | null {

@@ -1,7 +1,8 @@
 // parseIptablesSave: iptables-save / iptables-restore text -> Ruleset, reporting every problem with
 // its position and carrying on. Each line is split into words (lexer.ts), its shape is planned
 // once (plan.ts, running the grammar) and the plan is checked against the line's words here: every
-// value is read (values.ts caches them by text) so that all problems are reported during the
+// value is checked, on the source text when its form cannot have a problem (values.ts quickOk),
+// else read (values.ts caches readings by text), so that all problems are reported during the
 // parse, but a table's IR is built only when it is first read (build-table.ts).
 import type { Diagnostic, SourceSpan } from '../diag/diagnostic.js';
 import type { Family, Ruleset, Table, Trivia } from '../iptables/ir.js';
@@ -9,11 +10,11 @@ import { BUILTIN_CHAINS } from '../iptables/ir.js';
 import { buildTable, isCanonical, LINE, TableLog, type BuiltTable } from './build-table.js';
 import { TABLE_NAMES, type IptCode } from './codes.js';
 import { shapeOf, splitLine } from './lexer.js';
-import { LineScanner } from './line-scanner.js';
+import { LineScanner, MAX_WORD, MAX_WORDS } from './line-scanner.js';
 import { WordTable } from './word-table.js';
 import { planFor, type Plan } from './plan.js';
 import { BUILTIN_VERDICTS, OPAQUE_TARGETS, TARGET_MODULES } from './spec.js';
-import { isProblem, ValueReader } from './values.js';
+import { isProblem, quickOk, ValueReader } from './values.js';
 
 export interface ParseOptions {
   /** The file name diagnostics carry (`<stdin>` for standard input). */
@@ -35,10 +36,6 @@ export interface ParseResult {
   readonly diagnostics: Diagnostic[];
 }
 
-/** iptables-restore's parameter buffer (add_param_to_argv) holds 1023 characters. */
-const MAX_WORD = 1023;
-/** ... and its argument vector at most 255 words (MAX_ARGC in xshared.h). */
-const MAX_WORDS = 255;
 
 const keepTarget = (name: string) => BUILTIN_VERDICTS.has(name) || TARGET_MODULES.has(name) || OPAQUE_TARGETS.has(name);
 
@@ -51,6 +48,12 @@ export function guessFamily(text: string): Family {
   const first = / (?:-[sd]|--to-destination|--to-source) (\S+)/.exec(sample);
   if (first) return first[1].includes(':') && !/^[0-9.]*:[0-9-]*$/.test(first[1]) ? 'ipv6' : 'ipv4';
   return / -p (?:ipv6-icmp|icmpv6)\b| -m icmp6\b/.test(sample) ? 'ipv6' : 'ipv4';
+}
+
+interface Memo {
+  table: MutableTable | null;
+  hash: number;
+  name: string;
 }
 
 interface MutableTable {
@@ -91,7 +94,21 @@ export function parseIptablesSave(text: string, opts: ParseOptions): ParseResult
   const wordSpan = (i: number) => span(lineStart + sc.starts[i], sc.ends[i] - sc.starts[i]);
   const rangeSpan = (a: number, b: number) => span(lineStart + sc.starts[a], sc.ends[b] - sc.starts[a]);
   /** Whether the word names a chain that exists in the table, found without making its string. */
-  const declaredAt = (t: MutableTable, i: number) => t.declared.getAt(sc.src, sc.base + sc.starts[i], sc.base + sc.ends[i], sc.hash(i)) !== undefined;
+  const declaredAt = (t: MutableTable, i: number, memo: Memo) => {
+    const start = sc.base + sc.starts[i];
+    const h = sc.hash(i);
+    // A dump's rules come in runs of one chain, and many jump to the chain the line before did.
+    if (memo.table === t && memo.hash === h && memo.name.length === sc.ends[i] - sc.starts[i] && sc.src.startsWith(memo.name, start)) return true;
+    const name = t.declared.keyAt(sc.src, start, sc.base + sc.ends[i], h);
+    if (name === undefined) return false;
+    memo.table = t;
+    memo.hash = h;
+    memo.name = name;
+    return true;
+  };
+  /** The chain names last found declared, for rule chains and for jump targets; cleared by `-X`. */
+  const ruleChain: Memo = { table: null, hash: 0, name: '' };
+  const jumpChain: Memo = { table: null, hash: 0, name: '' };
 
   const finalNewline = text.length === 0 || text.endsWith('\n');
   const end = finalNewline ? text.length - 1 : text.length;
@@ -276,7 +293,10 @@ export function parseIptablesSave(text: string, opts: ParseOptions): ParseResult
       if (t.declared.has(chain)) report('IPT_DUPLICATE_CHAIN', `chain ${chain} already exists in table ${t.name}`, wordSpan(plan.chainWord));
       else t.declared.set(chain, true);
     }
-    if (plan.op === 'X' && chain !== null) t.deleted = t.declared.delete(chain) || t.deleted;
+    if (plan.op === 'X' && chain !== null) {
+      t.deleted = t.declared.delete(chain) || t.deleted;
+      ruleChain.table = jumpChain.table = null;
+    }
     t.log.add(LINE.chainCommand, lineStart, lineNo, plan);
   }
 
@@ -285,7 +305,7 @@ export function parseIptablesSave(text: string, opts: ParseOptions): ParseResult
       if (p.strictOnly && !strict) continue;
       report(p.code, p.message, rangeSpan(p.first, p.last), p.severity);
     }
-    if (!declaredAt(t, plan.chainWord) && !opts.noflush) {
+    if (!declaredAt(t, plan.chainWord, ruleChain) && !opts.noflush) {
       const chain = word(plan.chainWord);
       if (!(BUILTIN_CHAINS[t.name] ?? []).includes(chain)) {
         report('IPT_UNDECLARED_CHAIN', `rule in chain '${chain}', which table ${t.name} does not declare`, wordSpan(plan.chainWord));
@@ -296,11 +316,14 @@ export function parseIptablesSave(text: string, opts: ParseOptions): ParseResult
       if (!/^[1-9][0-9]*$/.test(p)) report('IPT_BAD_NUMBER', `'${p}' is not a rule number (1, 2, ...)`, wordSpan(plan.positionWord));
     }
     for (const pv of plan.values) {
-      const r = reader.readAt(pv, sc.src, sc.base + sc.starts[pv.word], sc.base + sc.ends[pv.word], sc.hash(pv.word));
+      const start = sc.base + sc.starts[pv.word];
+      const end = sc.base + sc.ends[pv.word];
+      if (quickOk(pv, sc.src, start, end)) continue; // the IR build reads it
+      const r = reader.readAt(pv, sc.src, start, end, sc.hash(pv.word));
       if (isProblem(r)) report(r.problem, r.message, wordSpan(pv.word));
     }
     const target = plan.target;
-    if (target?.kind === 'chain' && !declaredAt(t, target.nameWord)) t.jumps.push([word(target.nameWord), wordSpan(target.nameWord)]);
+    if (target?.kind === 'chain' && !declaredAt(t, target.nameWord, jumpChain)) t.jumps.push([word(target.nameWord), wordSpan(target.nameWord)]);
     if (plan.countersWord >= 0) checkCounters(word(plan.countersWord), wordSpan(plan.countersWord));
     t.log.add(LINE.rule, lineStart, lineNo, plan);
   }

@@ -19,8 +19,9 @@ import {
   type OptionSpec,
   type ValueKind,
 } from './spec.js';
+import { quickCheckOf, type QuickCheck } from './values.js';
 
-export interface PlanValue {
+export interface PlanValue extends QuickCheck {
   readonly word: number;
   readonly kind: ValueKind;
   /** `module.option`, for word lists checked per option (values.ts). */
@@ -34,6 +35,8 @@ export interface PlanOption {
   readonly name: string;
   readonly negation: Negation;
   readonly spellingWord: number;
+  /** The option as written (a shape keeps every option word as it is). */
+  readonly spelling: string;
   readonly first: number;
   readonly last: number;
   readonly values: readonly PlanValue[];
@@ -43,6 +46,9 @@ export interface PlanModule {
   readonly kind: 'module';
   readonly nameWord: number;
   readonly first: number;
+  /** The module's name and `-m` / `--match`, as written. */
+  readonly name: string;
+  readonly spelling: string;
 }
 
 export interface PlanOpaque {
@@ -59,6 +65,10 @@ export interface PlanTarget {
   readonly goto: boolean;
   readonly spellingWord: number;
   readonly nameWord: number;
+  /** `-j`, `--jump`, `-g` or `--goto` as written. */
+  readonly spelling: string;
+  /** The target's name when the shape keeps it (verdicts, extensions); null for a chain's, a value. */
+  readonly keptName: string | null;
   readonly options: readonly PlanOption[];
   /** For opaque targets: the words after the name that belong to it (first..last), or -1. */
   readonly opaqueFirst: number;
@@ -283,7 +293,7 @@ function planRule(g: Extract<GLine, { kind: 'rule' }>, w: (t: Tok) => number, fa
       if (spec?.family && spec.family !== family) problem('IPT_WRONG_FAMILY', `match '${name}' exists only for ${spec.family === 'ipv4' ? 'iptables' : 'ip6tables'}`, w(item.name));
       else if (!spec) problem('IPT_UNKNOWN_MODULE', `match module '${name}' is not modelled; its options are kept as written`, w(item.name), w(item.name), 'error', true);
       loaded.push({ name, spec });
-      args.push({ kind: 'module', nameWord: w(item.name), first: w(item.keyword) });
+      args.push({ kind: 'module', nameWord: w(item.name), first: w(item.keyword), name, spelling: item.keyword.text });
       continue;
     }
     if (item.kind === 'jump' || item.kind === 'goto') {
@@ -307,7 +317,18 @@ function planRule(g: Extract<GLine, { kind: 'rule' }>, w: (t: Tok) => number, fa
           problem('IPT_UNKNOWN_TARGET', `target '${kept}' is not modelled; its options are kept as written`, nameWord, nameWord, 'error', true);
         }
       }
-      target = { kind, goto: item.kind === 'goto', spellingWord: w(item.keyword), nameWord, options: [], opaqueFirst: -1, opaqueLast: -1, argsBefore: args.length };
+      target = {
+        kind,
+        goto: item.kind === 'goto',
+        spellingWord: w(item.keyword),
+        nameWord,
+        spelling: item.keyword.text,
+        keptName: kept,
+        options: [],
+        opaqueFirst: -1,
+        opaqueLast: -1,
+        argsBefore: args.length,
+      };
       continue;
     }
 
@@ -389,12 +410,14 @@ function planRule(g: Extract<GLine, { kind: 'rule' }>, w: (t: Tok) => number, fa
     const want = spec.args.length;
     const key = `${owner ?? ''}.${spec.name}`;
     const values: PlanValue[] = [];
-    for (let i = 0; i < Math.min(want, valueWords.length); i++) values.push({ word: valueWords[i], kind: spec.args[i], key, index: i });
+    for (let i = 0; i < Math.min(want, valueWords.length); i++) {
+      values.push({ word: valueWords[i], kind: spec.args[i], key, index: i, ...quickCheckOf(spec.args[i], key, i, family) });
+    }
     const optLast = values.length ? values[values.length - 1].word : negation === 'infix' ? w(item.bang!) : optWord;
     if (valueWords.length < want) {
       problem('IPT_MISSING_VALUE', `${spelling} needs ${want === 1 ? 'a value' : `${want} values`} (${spec.args.join(', ')})`, optWord, optLast);
     }
-    const opt: PlanOption = { kind: 'option', module: owner, name: spec.name, negation, spellingWord: optWord, first, last: optLast, values };
+    const opt: PlanOption = { kind: 'option', module: owner, name: spec.name, negation, spellingWord: optWord, spelling, first, last: optLast, values };
     if (owner !== null && targetSpec && owner === targetSpec.name) targetOptions.push(opt);
     else args.push(opt);
     if (valueWords.length > want) {

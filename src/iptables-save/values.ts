@@ -389,6 +389,116 @@ function readValue(kind: ValueKind, text: string, family: Family): ValueResult {
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Quick checks: the parse reads each value only to report its problems (the IR is built later,
+// build-table.ts), and most values of a kube-proxy dump are written in a form that cannot have
+// one. Those are recognised on the source text without making a string or reading a Value; any
+// other text goes through readValue. A quick check only ever says "no problem": it accepts a
+// subset of what readValue + checkWords accept (test/iptables-save/quick-values.test.ts).
+
+/** No quick check: the value is read. */
+export const QUICK_NONE = 0;
+/** Never a problem (a free word or text no list or length limit applies to). */
+export const QUICK_ALWAYS = 1;
+/** A string with a length limit: no problem when the word itself is no longer. */
+export const QUICK_MAX_LENGTH = 2;
+/** An IPv4 `A.B.C.D` or `A.B.C.D/N`. */
+export const QUICK_ADDRESS4 = 3;
+/** An IPv4 NAT target `A.B.C.D` or `A.B.C.D:PORT`. */
+export const QUICK_NAT4 = 4;
+/** A decimal port. */
+export const QUICK_PORT = 5;
+
+export interface QuickCheck {
+  readonly quick: number;
+  /** For QUICK_MAX_LENGTH: the longest word accepted. */
+  readonly maxLength: number;
+}
+
+/** The quick check of a value slot: what checkWords would look at decides whether one applies. */
+export function quickCheckOf(kind: ValueKind, key: string, index: number, family: Family): QuickCheck {
+  const none = { quick: QUICK_NONE, maxLength: 0 };
+  if (key === 'REJECT.reject-with' || ALLOWED_ITEMS[`${key}#${index}`] || ALLOWED_ITEMS[key]) return none;
+  switch (kind) {
+    case 'word':
+      return { quick: QUICK_ALWAYS, maxLength: 0 };
+    case 'string': {
+      const max = MAX_STRING[key];
+      // unquote never makes a text longer than the word it is read from
+      return max === undefined ? { quick: QUICK_ALWAYS, maxLength: 0 } : { quick: QUICK_MAX_LENGTH, maxLength: max };
+    }
+    case 'address':
+      return family === 'ipv4' ? { quick: QUICK_ADDRESS4, maxLength: 0 } : none;
+    case 'natRange':
+      return family === 'ipv4' ? { quick: QUICK_NAT4, maxLength: 0 } : none;
+    case 'port':
+      return { quick: QUICK_PORT, maxLength: 0 };
+    default:
+      return none;
+  }
+}
+
+/**
+ * Where a dotted quad that dottedQuad accepts ends in `src` from `i` (before `end`), or -1: four
+ * parts of 1-3 digits, no leading zero, each at most 255.
+ */
+function quadEnd(src: string, i: number, end: number): number {
+  for (let part = 0; part < 4; part++) {
+    if (part > 0) {
+      if (i >= end || src.charCodeAt(i) !== 46 /* . */) return -1;
+      i++;
+    }
+    let v = 0;
+    let digits = 0;
+    while (i < end && digits < 4) {
+      const c = src.charCodeAt(i);
+      if (c < 48 || c > 57) break;
+      if (digits > 0 && v === 0) return -1; // a leading zero
+      v = v * 10 + (c - 48);
+      digits++;
+      i++;
+    }
+    if (digits === 0 || v > 255) return -1;
+  }
+  return i;
+}
+
+/** Whether `src[i, end)` is 1 to `maxDigits` decimal digits of a number at most `max`. */
+function decimalUpTo(src: string, i: number, end: number, maxDigits: number, max: number): boolean {
+  if (i >= end || end - i > maxDigits) return false;
+  let v = 0;
+  for (; i < end; i++) {
+    const c = src.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+    v = v * 10 + (c - 48);
+  }
+  return v <= max;
+}
+
+/** Whether the word `src[start, end)` passes its quick check: then reading it finds no problem. */
+export function quickOk(q: QuickCheck, src: string, start: number, end: number): boolean {
+  switch (q.quick) {
+    case QUICK_ALWAYS:
+      return true;
+    case QUICK_MAX_LENGTH:
+      return end - start <= q.maxLength;
+    case QUICK_ADDRESS4: {
+      const i = quadEnd(src, start, end);
+      if (i === end) return true;
+      return i > 0 && src.charCodeAt(i) === 47 /* / */ && decimalUpTo(src, i + 1, end, 2, 32);
+    }
+    case QUICK_NAT4: {
+      const i = quadEnd(src, start, end);
+      if (i === end) return true;
+      return i > 0 && src.charCodeAt(i) === 58 /* : */ && decimalUpTo(src, i + 1, end, 5, 65535);
+    }
+    case QUICK_PORT:
+      return decimalUpTo(src, start, end, 5, 65535);
+    default:
+      return false;
+  }
+}
+
 /** Where a value stands: its kind, `module.option` (for word lists) and argument index. */
 export interface ValueSlot {
   readonly kind: ValueKind;
@@ -401,19 +511,10 @@ export interface ValueSlot {
  * for the same option position in every line of a shape): the hot path is two Map lookups.
  */
 export class ValueReader {
-  private readonly bySlot = new Map<ValueSlot, WordTable<ValueResult>>();
-  private readonly byKind = new Map<string, WordTable<ValueResult>>();
-
-  private readonly singles = new Map<Value, readonly Value[]>();
+  private readonly bySlot = new Map<ValueSlot, WordTable<Cached>>();
+  private readonly byKind = new Map<string, WordTable<Cached>>();
 
   constructor(readonly family: Family) {}
-
-  /** A one-value list, shared by every option that holds this (immutable) value. */
-  single(v: Value): readonly Value[] {
-    let list = this.singles.get(v);
-    if (!list) this.singles.set(v, (list = [v]));
-    return list;
-  }
 
   read(slot: ValueSlot, text: string): ValueResult {
     return this.readAt(slot, text, 0, text.length, hashOf(text));
@@ -421,6 +522,21 @@ export class ValueReader {
 
   /** The value of the word `src[start, end)`, whose hash (word-table.ts) is `h`. */
   readAt(slot: ValueSlot, src: string, start: number, end: number, h: number): ValueResult {
+    return this.cachedAt(slot, src, start, end, h).result;
+  }
+
+  /** What the IR holds for the word: its Value, or the word as written when it has a problem. */
+  valueAt(slot: ValueSlot, src: string, start: number, end: number, h: number): Value {
+    return this.cachedAt(slot, src, start, end, h).value;
+  }
+
+  /** valueAt as a one-value list, shared by every option that holds this (immutable) value. */
+  singleAt(slot: ValueSlot, src: string, start: number, end: number, h: number): readonly Value[] {
+    const c = this.cachedAt(slot, src, start, end, h);
+    return (c.single ??= [c.value]);
+  }
+
+  private cachedAt(slot: ValueSlot, src: string, start: number, end: number, h: number): Cached {
     let cache = this.bySlot.get(slot);
     if (!cache) {
       // Slots of different shapes with the same meaning share one cache.
@@ -429,18 +545,26 @@ export class ValueReader {
       if (!cache) this.byKind.set(id, (cache = new WordTable()));
       this.bySlot.set(slot, cache);
     }
-    let r = cache.getAt(src, start, end, h);
-    if (r === undefined) {
+    let c = cache.getAt(src, start, end, h);
+    if (c === undefined) {
       const text = start === 0 && end === src.length ? src : src.slice(start, end);
       // A quoted word is read from its unquoted form, but the Value keeps the exact text.
       const plain = slot.kind === 'string' || text.indexOf('"') < 0 ? text : unquote(text);
-      r = readValue(slot.kind, plain, this.family);
+      let r = readValue(slot.kind, plain, this.family);
       if (!isProblem(r)) {
         if (plain !== text) r = { ...r, text } as Value;
         r = checkWords(r, slot.key, slot.index, this.family);
       }
-      cache.set(text, r, h);
+      c = { result: r, value: isProblem(r) ? { type: 'word', text } : r, single: null };
+      cache.set(text, c, h);
     }
-    return r;
+    return c;
   }
+}
+
+/** A word's reading, cached per slot and text. */
+interface Cached {
+  readonly result: ValueResult;
+  readonly value: Value;
+  single: readonly Value[] | null;
 }

@@ -28,6 +28,15 @@ export class WordTable<T> {
     return undefined;
   }
 
+  /** The text of the entry of the word `src[start, end)` whose hash is `h` (the entry's own string), or undefined. */
+  keyAt(src: string, start: number, end: number, h: number): string | undefined {
+    const len = end - start;
+    for (let e = this.byHash.get(h) ?? null; e; e = e.next) {
+      if (e.text.length === len && src.startsWith(e.text, start)) return e.text;
+    }
+    return undefined;
+  }
+
   get(text: string): T | undefined {
     return this.getAt(text, 0, text.length, hashOf(text));
   }
