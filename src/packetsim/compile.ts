@@ -36,6 +36,9 @@ interface MatchGroup {
 
 let uidCounter = 0;
 
+/** One shared empty list for the many rules with no extension match. */
+const NO_MATCHES: readonly CMatch[] = Object.freeze([]);
+
 function groupArgs(args: readonly Arg[]): { builtins: OptionArg[]; groups: MatchGroup[] } {
   const builtins: OptionArg[] = [];
   const groups: MatchGroup[] = [];
@@ -152,22 +155,23 @@ function compileRule(rule: Rule, table: string, num: number, family: Family, ips
   }
   let reads: number | null = builtinReads;
   for (const m of matches) reads = reads !== null && m.kind === 'test' && m.reads !== undefined ? reads | m.reads : null;
+  // In CompiledRule's field order (hot fields first).
   return {
-    uid,
+    builtin,
+    matches: matches.length === 0 ? NO_MATCHES : matches,
+    target,
+    jumpTo: null,
     table,
+    uid,
     chain: rule.chain,
     num,
     reads,
     span: rule.span,
     rule,
-    builtin,
-    matches,
-    target,
     comment,
     dstKeys,
     dportKeys,
     action: actionText(target, rule),
-    jumpTo: null,
   };
 }
 
@@ -254,13 +258,10 @@ export function compileRuleset(rs: Ruleset, opts: CompileOptions = {}): Compiled
     for (const d of drafts.values()) {
       const rules = d.rules.map((r, i) => compileRule(r, t.name, i + 1, rs.family, opts.ipsets ?? null, problems));
       ruleCount += rules.length;
-      const chain: CompiledChain = { table: t.name, name: d.name, builtin: d.builtin, policy: d.policy, span: d.span, rules, select: () => rules, memo: null };
+      const chain: CompiledChain = { table: t.name, name: d.name, builtin: d.builtin, policy: d.policy, span: d.span, rules, index: null, memo: null };
       if (index) {
-        const sel = buildIndex(chain, rs.family);
-        if (sel) {
-          chain.select = sel;
-          indexed.add(chain);
-        }
+        chain.index = buildIndex(chain, rs.family);
+        if (chain.index) indexed.add(chain);
       }
       chains.set(d.name, chain);
     }

@@ -126,6 +126,11 @@ function natEligible(w: Walk, hook: Hook): boolean {
   return hook === 'PREROUTING' || hook === 'OUTPUT' ? !c.dstManipDone : !c.srcManipDone;
 }
 
+/** The rules of `ch` to try for this packet: its index's pick, or all of them. */
+function rulesFor(ch: CompiledChain, w: Walk): readonly CompiledRule[] {
+  return ch.index === null ? ch.rules : ch.index(w);
+}
+
 function enterTable(w: Walk, table: string, hook: Hook, slot: number, pending: Walk[]): void {
   const ch = w.ctx.rs.bases[slot];
   if (!ch) return;
@@ -134,14 +139,14 @@ function enterTable(w: Walk, table: string, hook: Hook, slot: number, pending: W
   w.base = ch;
   const memo = ch.memo;
   if (memo === null || w.ctx.opts.explain) {
-    w.frames.push({ chain: ch, rules: ch.select(w), pos: 0 });
+    w.frames.push({ chain: ch, rules: rulesFor(ch, w), pos: 0 });
     return;
   }
   const key = memoKey(w, memo.reads);
   const steps = memo.entries.get(key);
   if (steps) return replay(w, steps, applyTarget);
   const start = w.path;
-  w.frames.push({ chain: ch, rules: ch.select(w), pos: 0 });
+  w.frames.push({ chain: ch, rules: rulesFor(ch, w), pos: 0 });
   runFrames(w, pending);
   remember(memo, key, w, start);
 }
@@ -194,17 +199,16 @@ function runFrames(w: Walk, pending: Walk[]): void {
         }
         if (pMatch === 0x80000000) continue;
         // The branch where this rule does not match resumes at the next rule.
-        const cache = m.cache;
-        if (cache.in !== w.prob) {
-          cache.yes = times31(w.prob, pMatch);
-          cache.no = timesNot31(w.prob, pMatch);
-          cache.in = w.prob;
+        if (m.cacheIn !== w.prob) {
+          m.cacheYes = times31(w.prob, pMatch);
+          m.cacheNo = timesNot31(w.prob, pMatch);
+          m.cacheIn = w.prob;
         }
         const other = fork(w);
-        other.prob = cache.no;
+        other.prob = m.cacheNo;
         if (explain) record(other, 'nomatch', f.chain, r);
         pending.push(other);
-        w.prob = cache.yes;
+        w.prob = m.cacheYes;
       } else {
         const other = fork(w);
         addUnknown(other, { rule: r, text: m.text, reason: m.reason, assumed: 'no match' });
@@ -243,7 +247,7 @@ function applyTarget(w: Walk, r: CompiledRule): void {
         return stop(w, 'UNKNOWN');
       }
       if (w.frames.length >= MAX_DEPTH) return stop(w, 'UNKNOWN', `jump depth over ${MAX_DEPTH}: a loop between chains`);
-      const frame: Frame = { chain: to, rules: to.select(w), pos: 0 };
+      const frame: Frame = { chain: to, rules: rulesFor(to, w), pos: 0 };
       if (tg.goto) w.frames[w.frames.length - 1] = frame;
       else w.frames.push(frame);
       return;

@@ -32,18 +32,24 @@ export type CMatch =
       /** What of the walk the test reads (READS bits), when that is all; absent: unknown, never memoised. */
       readonly reads?: number;
     }
-  | { readonly kind: 'random'; readonly stored: number; readonly invert: boolean; readonly text: string; readonly cache: BranchCache }
+  | RandomMatch
   | { readonly kind: 'unknown'; readonly text: string; readonly reason: string };
 
 /**
- * The last split made at a statistic rule: for an incoming probability (by identity), the two
- * products. Walks of kube-proxy's KUBE-SVC chains meet each statistic rule with the previous
- * rule's cached `no`, so after the first packet no BigInt is multiplied on the hot path.
+ * `statistic --mode random`, with the last split made at it: for an incoming probability (by
+ * identity), the two products. Walks of kube-proxy's KUBE-SVC chains meet each statistic rule
+ * with the previous rule's cached `no`, so after the first packet no BigInt is multiplied on the
+ * hot path. The cache sits in the match itself, not in an object of its own: one cold object
+ * fewer per statistic rule at 10k services.
  */
-export interface BranchCache {
-  in: Prob | null;
-  yes: Prob;
-  no: Prob;
+export interface RandomMatch {
+  readonly kind: 'random';
+  readonly stored: number;
+  readonly invert: boolean;
+  readonly text: string;
+  cacheIn: Prob | null;
+  cacheYes: Prob;
+  cacheNo: Prob;
 }
 
 /**
@@ -85,9 +91,18 @@ export type CTarget =
   | { readonly kind: 'unknown'; readonly text: string; readonly reason: string };
 
 export interface CompiledRule {
+  // The fields the walker reads come first: V8 lays an object literal's properties out in the
+  // order written, and at 10k services most rules are cold when a packet meets them, so the hot
+  // fields share the object's first cache line.
+  /** -s -d -p -i -o -f: checked first, as ip_packet_match does, before any extension match. */
+  readonly builtin: ((w: Walk) => boolean) | null;
+  readonly matches: readonly CMatch[];
+  readonly target: CTarget;
+  /** The chain a jump or goto enters, resolved after all chains are compiled. */
+  jumpTo: CompiledChain | null;
+  readonly table: string;
   /** Unique within the compiled ruleset. */
   readonly uid: number;
-  readonly table: string;
   readonly chain: string;
   /** 1-based position in its chain (iptables -L --line-numbers). */
   readonly num: number;
@@ -95,10 +110,6 @@ export interface CompiledRule {
   readonly reads: number | null;
   readonly span: Span | null;
   readonly rule: Rule;
-  /** -s -d -p -i -o -f: checked first, as ip_packet_match does, before any extension match. */
-  readonly builtin: ((w: Walk) => boolean) | null;
-  readonly matches: readonly CMatch[];
-  readonly target: CTarget;
   readonly comment: string | null;
   /** Exact destination addresses the built-in -d requires (for indexing); null if any. */
   readonly dstKeys: readonly (number | bigint)[] | null;
@@ -106,8 +117,6 @@ export interface CompiledRule {
   readonly dportKeys: readonly number[] | null;
   /** What the target does, for the trace: `jump KUBE-SVC-X`, `DNAT --to-destination 10.0.0.1:80`. */
   readonly action: string;
-  /** The chain a jump or goto enters, resolved after all chains are compiled. */
-  jumpTo: CompiledChain | null;
 }
 
 export interface CompiledChain {
@@ -117,8 +126,11 @@ export interface CompiledChain {
   readonly policy: 'ACCEPT' | 'DROP';
   readonly span: Span | null;
   readonly rules: readonly CompiledRule[];
-  /** The rules to try for this packet, in chain order; all rules when the chain has no index. */
-  select: (w: Walk) => readonly CompiledRule[];
+  /**
+   * The rules to try for this packet, in chain order, when the chain is indexed (chain-index.ts);
+   * null: all of `rules` (no closure to call for the many short chains).
+   */
+  index: ((w: Walk) => readonly CompiledRule[]) | null;
   /** Set when a traversal from this chain is a function of a few fields (memo.ts). */
   memo: ChainMemo | null;
 }

@@ -70,13 +70,16 @@ function fastIPv4(opts: readonly OptionArg[]): BuiltinResult | null {
     } else return null;
   }
   if (!src && !dst && !proto) return null;
-  const [sm, sn, sneg, hs] = src ? [src.mask, src.net, src.neg, true] : [0, 0, false, false];
-  const [dm, dn, dneg, hd] = dst ? [dst.mask, dst.net, dst.neg, true] : [0, 0, false, false];
+  // Masks and networks as signed 32-bit values (`x & mask` is one): small integers live in the
+  // closure's context itself, where 172.16.0.1 as an unsigned number would be a boxed double,
+  // one more cold object per rule.
+  const [sm, sn, sneg, hs] = src ? [src.mask | 0, src.net | 0, src.neg, true] : [0, 0, false, false];
+  const [dm, dn, dneg, hd] = dst ? [dst.mask | 0, dst.net | 0, dst.neg, true] : [0, 0, false, false];
   const [pn, pneg, hp] = proto ? [proto.n, proto.neg, true] : [0, false, false];
   const test = (w: Walk): boolean => {
     const p = w.pkt;
-    if (hs && ((((p.src as number) & sm) >>> 0 === sn) === sneg)) return false;
-    if (hd && ((((p.dst as number) & dm) >>> 0 === dn) === dneg)) return false;
+    if (hs && ((((p.src as number) & sm) === sn) === sneg)) return false;
+    if (hd && ((((p.dst as number) & dm) === dn) === dneg)) return false;
     if (hp && ((p.proto === pn) === pneg)) return false;
     return true;
   };
