@@ -12,7 +12,7 @@ import { compileMatch, isModelledMatch } from './matches/index.js';
 import { ALWAYS } from './matches/misc.js';
 import { ValueError } from './matches/values.js';
 import { compileTarget } from './targets/index.js';
-import { baseSlot, HOOK_NAMES, TABLE_NAMES, type CMatch, type CompiledChain, type CompiledRule, type CompiledRuleset, type CompiledTable, type CompileProblem, type CTarget, type Walk } from './types.js';
+import { baseSlot, HOOK_NAMES, TABLE_NAMES, type CMatch, type CompiledChain, type CompiledRule, type CompiledRuleset, type CompiledTable, type CompileProblem, type CTarget, type IPv4Builtin, type Walk } from './types.js';
 
 export interface CompileOptions {
   readonly ipsets?: IpsetDb | null;
@@ -38,6 +38,8 @@ let uidCounter = 0;
 
 /** One shared empty list for the many rules with no extension match. */
 const NO_MATCHES: readonly CMatch[] = Object.freeze([]);
+
+const NO_IPV4: IPv4Builtin = { v4Flags: 0, v4SrcMask: 0, v4SrcNet: 0, v4DstMask: 0, v4DstNet: 0, v4Proto: 0 };
 
 function groupArgs(args: readonly Arg[]): { builtins: OptionArg[]; groups: MatchGroup[] } {
   const builtins: OptionArg[] = [];
@@ -99,6 +101,7 @@ function compileRule(rule: Rule, table: string, num: number, family: Family, ips
   const uid = ++uidCounter;
   const { builtins, groups } = groupArgs(rule.args);
   let builtin: ((w: Walk) => boolean) | null = null;
+  let ipv4: IPv4Builtin = NO_IPV4;
   let dstKeys: CompiledRule['dstKeys'] = null;
   let builtinReads: number | null = 0;
   let matches: CMatch[] = [];
@@ -110,6 +113,7 @@ function compileRule(rule: Rule, table: string, num: number, family: Family, ips
   try {
     const b = compileBuiltin(builtins, family);
     builtin = b.test;
+    ipv4 = b.ipv4 ?? NO_IPV4;
     builtinReads = b.reads;
     dstKeys = b.dstKeys;
     for (const g of groups) {
@@ -133,6 +137,7 @@ function compileRule(rule: Rule, table: string, num: number, family: Family, ips
     if (!(e instanceof ValueError)) throw e;
     bad(e);
     builtin = null;
+    ipv4 = NO_IPV4;
     builtinReads = null;
     dstKeys = null;
     matches = [{ kind: 'unknown', text: e.opt?.spelling ?? '', reason: e.message }];
@@ -158,6 +163,12 @@ function compileRule(rule: Rule, table: string, num: number, family: Family, ips
   // In CompiledRule's field order (hot fields first).
   return {
     builtin,
+    v4Flags: ipv4.v4Flags,
+    v4SrcMask: ipv4.v4SrcMask,
+    v4SrcNet: ipv4.v4SrcNet,
+    v4DstMask: ipv4.v4DstMask,
+    v4DstNet: ipv4.v4DstNet,
+    v4Proto: ipv4.v4Proto,
     matches: matches.length === 0 ? NO_MATCHES : matches,
     target,
     jumpTo: null,

@@ -11,6 +11,7 @@
 // address then loops back through PREROUTING and INPUT (its connection is already set up, so the
 // nat table is skipped there).
 import { copyConn, type Conn } from './conntrack.js';
+import { matchIPv4 } from './matches/builtin.js';
 import { timesNot31, times31 } from './fraction.js';
 import { memoKey, remember, replay } from './memo.js';
 import { copyPacket, type Packet } from './packet.js';
@@ -178,7 +179,7 @@ function runFrames(w: Walk, pending: Walk[]): void {
       continue;
     }
     const r = f.rules[f.pos++];
-    if (r.builtin !== null && !r.builtin(w)) {
+    if (r.v4Flags !== 0 ? !matchIPv4(r, w.pkt) : r.builtin !== null && !r.builtin(w)) {
       if (explain) record(w, 'nomatch', f.chain, r);
       continue;
     }

@@ -90,11 +90,30 @@ export type CTarget =
   | { readonly kind: 'none' }
   | { readonly kind: 'unknown'; readonly text: string; readonly reason: string };
 
-export interface CompiledRule {
+/**
+ * The built-in check of kube-proxy's common IPv4 shape (at most one -s and one -d CIDR and a -p)
+ * as numbers (matchIPv4 in matches/builtin.ts). Masks and networks are signed 32-bit values
+ * (`x & mask` is one), so they are small integers stored in the object itself, where 172.16.0.1
+ * as an unsigned number would be a boxed double: one more cold object per rule at 10k services.
+ */
+export interface IPv4Builtin {
+  /** V4 bits (matches/builtin.ts): which checks are present and which are negated; 0: none. */
+  readonly v4Flags: number;
+  readonly v4SrcMask: number;
+  readonly v4SrcNet: number;
+  readonly v4DstMask: number;
+  readonly v4DstNet: number;
+  readonly v4Proto: number;
+}
+
+export interface CompiledRule extends IPv4Builtin {
   // The fields the walker reads come first: V8 lays an object literal's properties out in the
   // order written, and at 10k services most rules are cold when a packet meets them, so the hot
-  // fields share the object's first cache line.
-  /** -s -d -p -i -o -f: checked first, as ip_packet_match does, before any extension match. */
+  // fields share the object's first cache lines.
+  /**
+   * -s -d -p -i -o -f: checked first, as ip_packet_match does, before any extension match; null
+   * when there is nothing to check or the IPv4Builtin fields hold the check.
+   */
   readonly builtin: ((w: Walk) => boolean) | null;
   readonly matches: readonly CMatch[];
   readonly target: CTarget;
