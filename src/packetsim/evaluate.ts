@@ -184,9 +184,9 @@ function runFrames(w: Walk, pending: Walk[]): void {
       continue;
     }
     let ok = true;
-    const ms = r.matches;
-    for (let i = 0; i < ms.length; i++) {
-      const m = ms[i];
+    const n = r.matchCount;
+    for (let i = 0; i < n; i++) {
+      const m = i === 0 ? r.match0! : r.matches[i];
       if (m.kind === 'test') {
         if (!m.test(w)) {
           ok = false;
@@ -228,6 +228,15 @@ function runFrames(w: Walk, pending: Walk[]): void {
 }
 
 function applyTarget(w: Walk, r: CompiledRule): void {
+  // A jump or goto to an existing chain, most of kube-proxy's rules, without reading the target.
+  const to = r.jumpTo;
+  if (to !== null) {
+    if (w.frames.length >= MAX_DEPTH) return stop(w, 'UNKNOWN', `jump depth over ${MAX_DEPTH}: a loop between chains`);
+    const frame: Frame = { chain: to, rules: rulesFor(to, w), pos: 0 };
+    if (r.goto) w.frames[w.frames.length - 1] = frame;
+    else w.frames.push(frame);
+    return;
+  }
   const tg = r.target;
   switch (tg.kind) {
     case 'accept':
@@ -241,18 +250,10 @@ function applyTarget(w: Walk, r: CompiledRule): void {
       return stop(w, 'UNKNOWN', `${tg.name}: the verdict is up to a userspace program`);
     case 'return':
       return popFrame(w, true);
-    case 'jump': {
-      const to = r.jumpTo;
-      if (!to) {
-        addUnknown(w, { rule: r, text: r.action, reason: `chain ${tg.chain} does not exist`, assumed: 'target' });
-        return stop(w, 'UNKNOWN');
-      }
-      if (w.frames.length >= MAX_DEPTH) return stop(w, 'UNKNOWN', `jump depth over ${MAX_DEPTH}: a loop between chains`);
-      const frame: Frame = { chain: to, rules: rulesFor(to, w), pos: 0 };
-      if (tg.goto) w.frames[w.frames.length - 1] = frame;
-      else w.frames.push(frame);
-      return;
-    }
+    case 'jump':
+      // Resolved jumps were taken above.
+      addUnknown(w, { rule: r, text: r.action, reason: `chain ${tg.chain} does not exist`, assumed: 'target' });
+      return stop(w, 'UNKNOWN');
     case 'dnat':
     case 'redirect': {
       if (r.table !== 'nat' || (w.hook !== 'PREROUTING' && w.hook !== 'OUTPUT')) {

@@ -115,10 +115,15 @@ export interface CompiledRule extends IPv4Builtin {
    * when there is nothing to check or the IPv4Builtin fields hold the check.
    */
   readonly builtin: ((w: Walk) => boolean) | null;
+  /** matches.length and matches[0], here so that a rule with one match reads no array. */
+  readonly matchCount: number;
+  readonly match0: CMatch | null;
   readonly matches: readonly CMatch[];
-  readonly target: CTarget;
   /** The chain a jump or goto enters, resolved after all chains are compiled. */
   jumpTo: CompiledChain | null;
+  /** The target is a goto (`-g`): the chain replaces the current frame. */
+  readonly goto: boolean;
+  readonly target: CTarget;
   readonly table: string;
   /** Unique within the compiled ruleset. */
   readonly uid: number;
