@@ -173,6 +173,7 @@ function compileRule(rule: Rule, table: string, num: number, family: Family, ips
     match0: matches[0] ?? null,
     matches: matches.length === 0 ? NO_MATCHES : matches,
     jumpTo: null,
+    jumpRules: null,
     goto: target.kind === 'jump' && target.goto,
     target,
     table,
@@ -283,7 +284,10 @@ export function compileRuleset(rs: Ruleset, opts: CompileOptions = {}): Compiled
       for (const r of ch.rules) {
         if (r.target.kind !== 'jump') continue;
         const to = chains.get(r.target.chain);
-        if (to && !to.builtin) r.jumpTo = to;
+        if (to && !to.builtin) {
+          r.jumpTo = to;
+          r.jumpRules = to.index === null ? to.rules : null;
+        }
         else {
           problems.push({ code: 'SIM_UNKNOWN_CHAIN', message: `jump to ${to ? 'built-in' : 'undeclared'} chain ${r.target.chain} in table ${t.name}`, span: r.span });
         }

@@ -15,7 +15,7 @@ import { matchIPv4 } from './matches/builtin.js';
 import { timesNot31, times31 } from './fraction.js';
 import { memoKey, remember, replay } from './memo.js';
 import { copyPacket, type Packet } from './packet.js';
-import { baseSlot, type CompiledChain, type CompiledRule, type Frame, type Hook, type Step, type UnknownNote, type Walk } from './types.js';
+import { baseSlot, type CompiledChain, type CompiledRule, type Hook, type Step, type UnknownNote, type Walk } from './types.js';
 
 const t = (table: string, hook: Hook): Step => ({ kind: 'table', table, hook, slot: baseSlot(table, hook) });
 const manip = (hook: Hook, m: 'dst' | 'src'): Step => ({ kind: 'nat', hook, manip: m });
@@ -47,10 +47,15 @@ export function programsFor(bases: readonly (CompiledChain | null)[]): Programs 
   return { remote: keep(PROGRAMS.remote), input: keep(PROGRAMS.input), forward: keep(PROGRAMS.forward), local: keep(PROGRAMS.local), loopback: keep(PROGRAMS.loopback) };
 }
 
-/** Empties the frame stack (pop is much cheaper than setting length). */
+const NO_RULES: readonly CompiledRule[] = Object.freeze([]);
+
+/** Leaves the table: no chain, no callers. */
 export function clearFrames(w: Walk): void {
-  const f = w.frames;
-  while (f.length > 0) f.pop();
+  w.chain = null;
+  w.rules = NO_RULES;
+  w.pos = 0;
+  w.callers = null;
+  w.depth = 0;
 }
 
 /** A walk, always built with the same property order so every walk shares one hidden class. */
@@ -60,7 +65,11 @@ export function makeWalk(w: Walk): Walk {
     pktShared: w.pktShared,
     connShared: w.connShared,
     prob: w.prob,
-    frames: w.frames,
+    chain: w.chain,
+    rules: w.rules,
+    pos: w.pos,
+    callers: w.callers,
+    depth: w.depth,
     program: w.program,
     pc: w.pc,
     conn: w.conn,
@@ -83,18 +92,14 @@ export function makeWalk(w: Walk): Walk {
   };
 }
 
-/** A copy that can go its own way: frames copied, packet and connection shared copy-on-write. */
+/**
+ * A copy that can go its own way: the callers are shared (never changed), the packet and
+ * connection shared copy-on-write.
+ */
 export function fork(w: Walk): Walk {
   w.pktShared = true;
   w.connShared = true;
-  const c = makeWalk(w);
-  const frames = new Array<Frame>(w.frames.length);
-  for (let i = 0; i < frames.length; i++) {
-    const f = w.frames[i];
-    frames[i] = { chain: f.chain, rules: f.rules, pos: f.pos };
-  }
-  c.frames = frames;
-  return c;
+  return makeWalk(w);
 }
 
 export function mutPkt(w: Walk): Packet {
@@ -132,6 +137,20 @@ function rulesFor(ch: CompiledChain, w: Walk): readonly CompiledRule[] {
   return ch.index === null ? ch.rules : ch.index(w);
 }
 
+/** Starts traversing `ch` at its first rule, in place of the current chain (the walk's callers stay). */
+function startChain(w: Walk, ch: CompiledChain, rules: readonly CompiledRule[]): void {
+  w.chain = ch;
+  w.rules = rules;
+  w.pos = 0;
+}
+
+/** A table's base chain: the first frame. */
+function enterBase(w: Walk, ch: CompiledChain): void {
+  startChain(w, ch, rulesFor(ch, w));
+  w.callers = null;
+  w.depth = 1;
+}
+
 function enterTable(w: Walk, table: string, hook: Hook, slot: number, pending: Walk[]): void {
   const ch = w.ctx.rs.bases[slot];
   if (!ch) return;
@@ -139,24 +158,29 @@ function enterTable(w: Walk, table: string, hook: Hook, slot: number, pending: W
   w.hook = hook;
   w.base = ch;
   const memo = ch.memo;
-  if (memo === null || w.ctx.opts.explain) {
-    w.frames.push({ chain: ch, rules: rulesFor(ch, w), pos: 0 });
-    return;
-  }
+  if (memo === null || w.ctx.opts.explain) return enterBase(w, ch);
   const key = memoKey(w, memo.reads);
   const steps = memo.entries.get(key);
   if (steps) return replay(w, steps, applyTarget);
   const start = w.path;
-  w.frames.push({ chain: ch, rules: rulesFor(ch, w), pos: 0 });
+  enterBase(w, ch);
   runFrames(w, pending);
   remember(memo, key, w, start);
 }
 
-/** The end of a chain or RETURN: pop; an empty stack means the base chain's policy. */
+/** The end of a chain or RETURN: back to the caller; none means the base chain's policy. */
 function popFrame(w: Walk, explicit: boolean): void {
-  const f = w.frames.pop()!;
-  if (!explicit && w.ctx.opts.explain && w.frames.length > 0) record(w, 'return', f.chain, null);
-  if (w.frames.length > 0) return;
+  const caller = w.callers;
+  if (caller !== null) {
+    if (!explicit && w.ctx.opts.explain) record(w, 'return', w.chain!, null);
+    w.chain = caller.chain;
+    w.rules = caller.rules;
+    w.pos = caller.pos;
+    w.callers = caller.caller;
+    w.depth--;
+    return;
+  }
+  clearFrames(w);
   const base = w.base!;
   // An empty built-in chain says nothing; its policy is only worth a line when it drops.
   if (base.rules.length > 0 || base.policy === 'DROP') record(w, 'policy', base, null);
@@ -169,18 +193,18 @@ function stop(w: Walk, verdict: 'DROP' | 'REJECT' | 'UNKNOWN', note: string | nu
   if (note) w.note = note;
 }
 
-/** Runs the current table until its traversal ends (frames empty) or the walk stops. */
+/** Runs the current table until its traversal ends (no chain left) or the walk stops. */
 function runFrames(w: Walk, pending: Walk[]): void {
   const explain = w.ctx.opts.explain;
-  while (w.frames.length > 0 && w.verdict === null) {
-    const f = w.frames[w.frames.length - 1];
-    if (f.pos >= f.rules.length) {
+  while (w.chain !== null && w.verdict === null) {
+    const chain = w.chain;
+    if (w.pos >= w.rules.length) {
       popFrame(w, false);
       continue;
     }
-    const r = f.rules[f.pos++];
+    const r = w.rules[w.pos++];
     if (r.v4Flags !== 0 ? !matchIPv4(r, w.pkt) : r.builtin !== null && !r.builtin(w)) {
-      if (explain) record(w, 'nomatch', f.chain, r);
+      if (explain) record(w, 'nomatch', chain, r);
       continue;
     }
     let ok = true;
@@ -207,22 +231,22 @@ function runFrames(w: Walk, pending: Walk[]): void {
         }
         const other = fork(w);
         other.prob = m.cacheNo;
-        if (explain) record(other, 'nomatch', f.chain, r);
+        if (explain) record(other, 'nomatch', chain, r);
         pending.push(other);
         w.prob = m.cacheYes;
       } else {
         const other = fork(w);
         addUnknown(other, { rule: r, text: m.text, reason: m.reason, assumed: 'no match' });
-        if (explain) record(other, 'nomatch', f.chain, r);
+        if (explain) record(other, 'nomatch', chain, r);
         pending.push(other);
         addUnknown(w, { rule: r, text: m.text, reason: m.reason, assumed: 'match' });
       }
     }
     if (!ok) {
-      if (explain) record(w, 'nomatch', f.chain, r);
+      if (explain) record(w, 'nomatch', chain, r);
       continue;
     }
-    record(w, 'rule', f.chain, r);
+    record(w, 'rule', chain, r);
     applyTarget(w, r);
   }
 }
@@ -231,11 +255,13 @@ function applyTarget(w: Walk, r: CompiledRule): void {
   // A jump or goto to an existing chain, most of kube-proxy's rules, without reading the target.
   const to = r.jumpTo;
   if (to !== null) {
-    if (w.frames.length >= MAX_DEPTH) return stop(w, 'UNKNOWN', `jump depth over ${MAX_DEPTH}: a loop between chains`);
-    const frame: Frame = { chain: to, rules: rulesFor(to, w), pos: 0 };
-    if (r.goto) w.frames[w.frames.length - 1] = frame;
-    else w.frames.push(frame);
-    return;
+    if (w.depth >= MAX_DEPTH) return stop(w, 'UNKNOWN', `jump depth over ${MAX_DEPTH}: a loop between chains`);
+    // A jump saves where to resume; a goto replaces the current chain.
+    if (!r.goto) {
+      w.callers = { chain: w.chain!, rules: w.rules, pos: w.pos, caller: w.callers };
+      w.depth++;
+    }
+    return startChain(w, to, r.jumpRules ?? rulesFor(to, w));
   }
   const tg = r.target;
   switch (tg.kind) {
@@ -365,7 +391,7 @@ function setProgram(w: Walk, program: readonly Step[]): void {
 export function runWalk(w: Walk, pending: Walk[]): void {
   const env = w.ctx.env;
   while (w.verdict === null) {
-    if (w.frames.length > 0) {
+    if (w.chain !== null) {
       runFrames(w, pending);
       continue;
     }

@@ -121,6 +121,8 @@ export interface CompiledRule extends IPv4Builtin {
   readonly matches: readonly CMatch[];
   /** The chain a jump or goto enters, resolved after all chains are compiled. */
   jumpTo: CompiledChain | null;
+  /** jumpTo's rules when that chain has no index: a jump then reads no chain object. */
+  jumpRules: readonly CompiledRule[] | null;
   /** The target is a goto (`-g`): the chain replaces the current frame. */
   readonly goto: boolean;
   readonly target: CTarget;
@@ -195,10 +197,13 @@ export interface CompiledRuleset {
   readonly programs: { readonly remote: readonly Step[]; readonly input: readonly Step[]; readonly forward: readonly Step[]; readonly local: readonly Step[]; readonly loopback: readonly Step[] };
 }
 
+/** A calling chain: where RETURN (or the end of the called chain) resumes. */
 export interface Frame {
   readonly chain: CompiledChain;
   readonly rules: readonly CompiledRule[];
-  pos: number;
+  /** The index in `rules` of the next rule to try. */
+  readonly pos: number;
+  readonly caller: Frame | null;
 }
 
 /**
@@ -242,7 +247,17 @@ export interface Walk {
   pktShared: boolean;
   connShared: boolean;
   prob: Prob;
-  frames: Frame[];
+  /**
+   * The chain being traversed (null outside a table), the rules to try in it (its index's pick)
+   * and the next one's index. Forks copy these and share the callers, which never change.
+   */
+  chain: CompiledChain | null;
+  rules: readonly CompiledRule[];
+  pos: number;
+  /** The chains that jumped here, innermost first. */
+  callers: Frame | null;
+  /** How many chains deep the walk is (the current one included); 0 outside a table. */
+  depth: number;
   program: readonly Step[];
   pc: number;
   conn: Conn;
