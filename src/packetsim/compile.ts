@@ -39,7 +39,7 @@ let uidCounter = 0;
 /** One shared empty list for the many rules with no extension match. */
 const NO_MATCHES: readonly CMatch[] = Object.freeze([]);
 
-const NO_IPV4: IPv4Builtin = { v4Flags: 0, v4SrcMask: 0, v4SrcNet: 0, v4DstMask: 0, v4DstNet: 0, v4Proto: 0 };
+const NO_IPV4: IPv4Builtin = { v4: 0, v4Src: 0, v4Dst: 0 };
 
 function groupArgs(args: readonly Arg[]): { builtins: OptionArg[]; groups: MatchGroup[] } {
   const builtins: OptionArg[] = [];
@@ -162,20 +162,17 @@ function compileRule(rule: Rule, table: string, num: number, family: Family, ips
   for (const m of matches) reads = reads !== null && m.kind === 'test' && m.reads !== undefined ? reads | m.reads : null;
   // In CompiledRule's field order (hot fields first).
   return {
-    builtin,
-    v4Flags: ipv4.v4Flags,
-    v4SrcMask: ipv4.v4SrcMask,
-    v4SrcNet: ipv4.v4SrcNet,
-    v4DstMask: ipv4.v4DstMask,
-    v4DstNet: ipv4.v4DstNet,
-    v4Proto: ipv4.v4Proto,
+    v4: ipv4.v4,
+    v4Src: ipv4.v4Src,
+    v4Dst: ipv4.v4Dst,
     matchCount: matches.length,
     match0: matches[0] ?? null,
-    matches: matches.length === 0 ? NO_MATCHES : matches,
     jumpTo: null,
     jumpRules: null,
     goto: target.kind === 'jump' && target.goto,
     target,
+    builtin,
+    matches: matches.length === 0 ? NO_MATCHES : matches,
     table,
     uid,
     chain: rule.chain,

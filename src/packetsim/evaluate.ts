@@ -203,7 +203,7 @@ function runFrames(w: Walk, pending: Walk[]): void {
       continue;
     }
     const r = w.rules[w.pos++];
-    if (r.v4Flags !== 0 ? !matchIPv4(r, w.pkt) : r.builtin !== null && !r.builtin(w)) {
+    if (r.v4 !== 0 ? !matchIPv4(r, w.pkt) : r.builtin !== null && !r.builtin(w)) {
       if (explain) record(w, 'nomatch', chain, r);
       continue;
     }
@@ -287,7 +287,6 @@ function applyTarget(w: Walk, r: CompiledRule): void {
         return stop(w, 'UNKNOWN');
       }
       const c = mutConn(w);
-      const spec = tg.kind === 'dnat' ? tg.to : tg.ports;
       if (tg.kind === 'redirect') {
         // REDIRECT: to the primary address of the incoming interface, or loopback for OUTPUT.
         const env = w.ctx.env;
@@ -295,8 +294,8 @@ function applyTarget(w: Walk, r: CompiledRule): void {
         const addr = w.hook === 'OUTPUT' ? loop : w.pkt.inIface ? env.sourceAddress(w.pkt.inIface, w.pkt.src) : null;
         if (addr === null) return stop(w, 'DROP', 'REDIRECT: the incoming interface has no address');
         c.reply.src = addr;
-      } else if (spec?.fromAddr != null) c.reply.src = spec.fromAddr;
-      if (spec?.fromPort != null) c.reply.sport = spec.fromPort;
+      } else if (tg.fromAddr !== null) c.reply.src = tg.fromAddr;
+      if (tg.fromPort !== null) c.reply.sport = tg.fromPort;
       c.dnat = true;
       c.dstManipDone = true;
       w.dnat = true;
@@ -310,7 +309,6 @@ function applyTarget(w: Walk, r: CompiledRule): void {
         return stop(w, 'UNKNOWN');
       }
       const c = mutConn(w);
-      let spec = tg.kind === 'snat' ? tg.to : tg.ports;
       if (tg.kind === 'masquerade') {
         // MASQUERADE: the address the output interface would pick for this destination
         // (masquerade_tg -> inet_select_addr); no address means NF_DROP.
@@ -320,9 +318,8 @@ function applyTarget(w: Walk, r: CompiledRule): void {
         c.reply.dst = addr;
         c.masqueraded = true;
         w.masquerade = true;
-      } else if (spec?.fromAddr != null) c.reply.dst = spec.fromAddr;
-      if (spec?.fromPort != null) c.reply.dport = spec.fromPort;
-      spec = null;
+      } else if (tg.fromAddr !== null) c.reply.dst = tg.fromAddr;
+      if (tg.fromPort !== null) c.reply.dport = tg.fromPort;
       c.snat = true;
       c.srcManipDone = true;
       w.snat = true;

@@ -3,7 +3,7 @@
 // compileBuiltin folds them into one check that runs first: numbers in the rule for kube-proxy's
 // common IPv4 shape (IPv4Builtin), one closure for the rest.
 import type { Family, OptionArg } from '../../iptables/ir.js';
-import { cidrTest, v4Mask, type Ip } from '../addr.js';
+import { cidrTest, type Ip } from '../addr.js';
 import { PROTOCOL_NUMBERS, type Packet, type Protocol } from '../packet.js';
 import { READS, type IPv4Builtin, type Walk } from '../types.js';
 import { canonicalName, cidrsOf, negated, ValueError, wordOf } from './values.js';
@@ -23,12 +23,17 @@ export interface BuiltinResult {
 /** Which of an IPv4Builtin's checks are present, and which are negated (`! -s`). */
 export const V4 = { SRC: 1, NOT_SRC: 2, DST: 4, NOT_DST: 8, PROTO: 16, NOT_PROTO: 32 } as const;
 
-/** ip_packet_match for an IPv4Builtin (v4Flags not 0). */
+/** The mask of a prefix length, as a signed 32-bit value. */
+function mask32(prefix: number): number {
+  return prefix === 0 ? 0 : -1 << (32 - prefix);
+}
+
+/** ip_packet_match for an IPv4Builtin (v4 not 0). */
 export function matchIPv4(b: IPv4Builtin, p: Packet): boolean {
-  const f = b.v4Flags;
-  if ((f & V4.SRC) !== 0 && (((p.src as number) & b.v4SrcMask) === b.v4SrcNet) === ((f & V4.NOT_SRC) !== 0)) return false;
-  if ((f & V4.DST) !== 0 && (((p.dst as number) & b.v4DstMask) === b.v4DstNet) === ((f & V4.NOT_DST) !== 0)) return false;
-  if ((f & V4.PROTO) !== 0 && (p.proto === b.v4Proto) === ((f & V4.NOT_PROTO) !== 0)) return false;
+  const f = b.v4;
+  if ((f & V4.SRC) !== 0 && (((p.src as number) & mask32((f >>> 8) & 63)) === b.v4Src) === ((f & V4.NOT_SRC) !== 0)) return false;
+  if ((f & V4.DST) !== 0 && (((p.dst as number) & mask32((f >>> 16) & 63)) === b.v4Dst) === ((f & V4.NOT_DST) !== 0)) return false;
+  if ((f & V4.PROTO) !== 0 && (p.proto === f >>> 24) === ((f & V4.NOT_PROTO) !== 0)) return false;
   return true;
 }
 
@@ -57,9 +62,9 @@ function ifaceTest(opt: OptionArg, get: (w: Walk) => string | null): (w: Walk) =
 /** kube-proxy's rules are nearly all of the IPv4Builtin shape; null for anything else. */
 function fastIPv4(opts: readonly OptionArg[]): BuiltinResult | null {
   let flags = 0;
-  let srcMask = 0;
+  let srcPrefix = 0;
   let srcNet = 0;
-  let dstMask = 0;
+  let dstPrefix = 0;
   let dstNet = 0;
   let proto = 0;
   let reads = 0;
@@ -71,17 +76,17 @@ function fastIPv4(opts: readonly OptionArg[]): BuiltinResult | null {
       const cidrs = cidrsOf(opt, 'ipv4');
       const isSrc = name === 'source';
       if (cidrs.length !== 1 || flags & (isSrc ? V4.SRC : V4.DST)) return null;
-      const mask = v4Mask(cidrs[0].prefix) | 0;
+      const { prefix } = cidrs[0];
       const net = (cidrs[0].network as number) | 0;
       if (isSrc) {
         flags |= V4.SRC | (neg ? V4.NOT_SRC : 0);
-        srcMask = mask;
+        srcPrefix = prefix;
         srcNet = net;
       } else {
         flags |= V4.DST | (neg ? V4.NOT_DST : 0);
-        dstMask = mask;
+        dstPrefix = prefix;
         dstNet = net;
-        if (!neg && cidrs[0].prefix === 32) dstKeys = [cidrs[0].network];
+        if (!neg && prefix === 32) dstKeys = [cidrs[0].network];
       }
       reads |= isSrc ? READS.SRC : READS.DST;
     } else if (name === 'protocol') {
@@ -93,7 +98,7 @@ function fastIPv4(opts: readonly OptionArg[]): BuiltinResult | null {
     } else return null;
   }
   if (flags === 0) return null;
-  const ipv4: IPv4Builtin = { v4Flags: flags, v4SrcMask: srcMask, v4SrcNet: srcNet, v4DstMask: dstMask, v4DstNet: dstNet, v4Proto: proto };
+  const ipv4: IPv4Builtin = { v4: flags | (srcPrefix << 8) | (dstPrefix << 16) | (proto << 24), v4Src: srcNet, v4Dst: dstNet };
   return { test: null, ipv4, dstKeys, proto: flags & V4.NOT_PROTO ? null : flags & V4.PROTO ? proto : null, reads };
 }
 
