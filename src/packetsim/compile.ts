@@ -12,7 +12,7 @@ import { compileMatch, isModelledMatch } from './matches/index.js';
 import { ALWAYS } from './matches/misc.js';
 import { ValueError } from './matches/values.js';
 import { compileTarget } from './targets/index.js';
-import { baseSlot, HOOK_NAMES, TABLE_NAMES, type CMatch, type CompiledChain, type CompiledRule, type CompiledRuleset, type CompiledTable, type CompileProblem, type CTarget, type IPv4Builtin, type Walk } from './types.js';
+import { baseSlot, HOOK_NAMES, TABLE_NAMES, type CMatch, type CompiledChain, type CompiledRule, type CompiledRuleset, type CompiledTable, type CompileProblem, type CTarget, type IPv4Builtin, type RuleList, type Walk } from './types.js';
 
 export interface CompileOptions {
   readonly ipsets?: IpsetDb | null;
@@ -161,14 +161,18 @@ function compileRule(rule: Rule, table: string, num: number, family: Family, ips
   let reads: number | null = builtinReads;
   for (const m of matches) reads = reads !== null && m.kind === 'test' && m.reads !== undefined ? reads | m.reads : null;
   // In CompiledRule's field order (hot fields first).
-  return {
+  const compiled: Linkable<CompiledRule> = {
     v4: ipv4.v4,
     v4Src: ipv4.v4Src,
     v4Dst: ipv4.v4Dst,
+    // Set in linkRules.
+    first: null,
+    rest: null,
     matchCount: matches.length,
     match0: matches[0] ?? null,
     jumpTo: null,
-    jumpRules: null,
+    jumpIndexed: false,
+    jumpStart: null,
     goto: target.kind === 'jump' && target.goto,
     target,
     builtin,
@@ -185,6 +189,18 @@ function compileRule(rule: Rule, table: string, num: number, family: Family, ips
     dportKeys,
     action: actionText(target, rule),
   };
+  const done = compiled as CompiledRule;
+  compiled.first = done;
+  return done;
+}
+
+/** A rule or list node while its links are being set. */
+type Linkable<T extends RuleList> = Omit<T, 'first' | 'rest'> & { first: T | null; rest: RuleList | null };
+
+/** Makes each rule the list of its chain's rules from it on (RuleList). */
+function linkRules(rules: readonly CompiledRule[]): RuleList | null {
+  for (let i = 0; i < rules.length; i++) (rules[i] as Linkable<CompiledRule>).rest = rules[i + 1] ?? null;
+  return rules[0] ?? null;
 }
 
 function applyCommands(t: Ruleset['tables'][number], problems: CompileProblem[]): Map<string, ChainDraft> {
@@ -270,7 +286,7 @@ export function compileRuleset(rs: Ruleset, opts: CompileOptions = {}): Compiled
     for (const d of drafts.values()) {
       const rules = d.rules.map((r, i) => compileRule(r, t.name, i + 1, rs.family, opts.ipsets ?? null, problems));
       ruleCount += rules.length;
-      const chain: CompiledChain = { table: t.name, name: d.name, builtin: d.builtin, policy: d.policy, span: d.span, rules, index: null, memo: null };
+      const chain: CompiledChain = { table: t.name, name: d.name, builtin: d.builtin, policy: d.policy, span: d.span, rules, start: linkRules(rules), index: null, memo: null };
       if (index) {
         chain.index = buildIndex(chain, rs.family);
         if (chain.index) indexed.add(chain);
@@ -283,7 +299,8 @@ export function compileRuleset(rs: Ruleset, opts: CompileOptions = {}): Compiled
         const to = chains.get(r.target.chain);
         if (to && !to.builtin) {
           r.jumpTo = to;
-          r.jumpRules = to.index === null ? to.rules : null;
+          r.jumpIndexed = to.index !== null;
+          r.jumpStart = to.start;
         }
         else {
           problems.push({ code: 'SIM_UNKNOWN_CHAIN', message: `jump to ${to ? 'built-in' : 'undeclared'} chain ${r.target.chain} in table ${t.name}`, span: r.span });

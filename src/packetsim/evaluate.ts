@@ -15,7 +15,7 @@ import { matchIPv4 } from './matches/builtin.js';
 import { timesNot31, times31 } from './fraction.js';
 import { memoKey, remember, replay } from './memo.js';
 import { copyPacket, type Packet } from './packet.js';
-import { baseSlot, type CompiledChain, type CompiledRule, type Hook, type Step, type UnknownNote, type Walk } from './types.js';
+import { baseSlot, type CompiledChain, type CompiledRule, type Hook, type RuleList, type Step, type UnknownNote, type Walk } from './types.js';
 
 const t = (table: string, hook: Hook): Step => ({ kind: 'table', table, hook, slot: baseSlot(table, hook) });
 const manip = (hook: Hook, m: 'dst' | 'src'): Step => ({ kind: 'nat', hook, manip: m });
@@ -47,13 +47,10 @@ export function programsFor(bases: readonly (CompiledChain | null)[]): Programs 
   return { remote: keep(PROGRAMS.remote), input: keep(PROGRAMS.input), forward: keep(PROGRAMS.forward), local: keep(PROGRAMS.local), loopback: keep(PROGRAMS.loopback) };
 }
 
-const NO_RULES: readonly CompiledRule[] = Object.freeze([]);
-
 /** Leaves the table: no chain, no callers. */
 export function clearFrames(w: Walk): void {
   w.chain = null;
-  w.rules = NO_RULES;
-  w.pos = 0;
+  w.next = null;
   w.callers = null;
   w.depth = 0;
 }
@@ -66,8 +63,7 @@ export function makeWalk(w: Walk): Walk {
     connShared: w.connShared,
     prob: w.prob,
     chain: w.chain,
-    rules: w.rules,
-    pos: w.pos,
+    next: w.next,
     callers: w.callers,
     depth: w.depth,
     program: w.program,
@@ -133,15 +129,14 @@ function natEligible(w: Walk, hook: Hook): boolean {
 }
 
 /** The rules of `ch` to try for this packet: its index's pick, or all of them. */
-function rulesFor(ch: CompiledChain, w: Walk): readonly CompiledRule[] {
-  return ch.index === null ? ch.rules : ch.index(w);
+function rulesFor(ch: CompiledChain, w: Walk): RuleList | null {
+  return ch.index === null ? ch.start : ch.index(w);
 }
 
-/** Starts traversing `ch` at its first rule, in place of the current chain (the walk's callers stay). */
-function startChain(w: Walk, ch: CompiledChain, rules: readonly CompiledRule[]): void {
+/** Starts traversing `ch`, in place of the current chain (the walk's callers stay). */
+function startChain(w: Walk, ch: CompiledChain, rules: RuleList | null): void {
   w.chain = ch;
-  w.rules = rules;
-  w.pos = 0;
+  w.next = rules;
 }
 
 /** A table's base chain: the first frame. */
@@ -174,8 +169,7 @@ function popFrame(w: Walk, explicit: boolean): void {
   if (caller !== null) {
     if (!explicit && w.ctx.opts.explain) record(w, 'return', w.chain!, null);
     w.chain = caller.chain;
-    w.rules = caller.rules;
-    w.pos = caller.pos;
+    w.next = caller.next;
     w.callers = caller.caller;
     w.depth--;
     return;
@@ -198,11 +192,13 @@ function runFrames(w: Walk, pending: Walk[]): void {
   const explain = w.ctx.opts.explain;
   while (w.chain !== null && w.verdict === null) {
     const chain = w.chain;
-    if (w.pos >= w.rules.length) {
+    const list = w.next;
+    if (list === null) {
       popFrame(w, false);
       continue;
     }
-    const r = w.rules[w.pos++];
+    const r = list.first;
+    w.next = list.rest;
     if (r.v4 !== 0 ? !matchIPv4(r, w.pkt) : r.builtin !== null && !r.builtin(w)) {
       if (explain) record(w, 'nomatch', chain, r);
       continue;
@@ -258,10 +254,10 @@ function applyTarget(w: Walk, r: CompiledRule): void {
     if (w.depth >= MAX_DEPTH) return stop(w, 'UNKNOWN', `jump depth over ${MAX_DEPTH}: a loop between chains`);
     // A jump saves where to resume; a goto replaces the current chain.
     if (!r.goto) {
-      w.callers = { chain: w.chain!, rules: w.rules, pos: w.pos, caller: w.callers };
+      w.callers = { chain: w.chain!, next: w.next, caller: w.callers };
       w.depth++;
     }
-    return startChain(w, to, r.jumpRules ?? rulesFor(to, w));
+    return startChain(w, to, r.jumpIndexed ? rulesFor(to, w) : r.jumpStart);
   }
   const tg = r.target;
   switch (tg.kind) {

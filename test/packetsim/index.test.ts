@@ -49,7 +49,9 @@ describe('chain index', () => {
   it('indexes the long chains', () => {
     const nat = INDEXED.tables.get('nat')!;
     const svc = nat.chains.get('KUBE-SERVICES')!;
-    expect(svc.index!({ pkt: { dst: 0 } } as never).length).toBeLessThan(svc.rules.length);
+    let picked = 0;
+    for (let l = svc.index!({ pkt: { dst: 0 } } as never); l; l = l.rest) picked++;
+    expect(picked).toBeLessThan(svc.rules.length);
     const plainSvc = PLAIN.tables.get('nat')!.chains.get('KUBE-SERVICES')!;
     expect(plainSvc.index).toBeNull();
   });
