@@ -170,6 +170,7 @@ function compileRule(rule: Rule, table: string, num: number, family: Family, ips
     rest: null,
     matchCount: matches.length,
     match0: matches[0] ?? null,
+    dport0: singleDport(matches[0]),
     jumpTo: null,
     jumpIndexed: false,
     jumpStart: null,
@@ -192,6 +193,12 @@ function compileRule(rule: Rule, table: string, num: number, family: Family, ips
   const done = compiled as CompiledRule;
   compiled.first = done;
   return done;
+}
+
+function singleDport(m: CMatch | undefined): number {
+  if (m?.kind !== 'test' || !m.dports || m.dports.length !== 1) return -1;
+  const [from, to] = m.dports[0];
+  return from === to ? from : -1;
 }
 
 /** A rule or list node while its links are being set. */

@@ -206,6 +206,13 @@ function runFrames(w: Walk, pending: Walk[]): void {
     let ok = true;
     const n = r.matchCount;
     for (let i = 0; i < n; i++) {
+      if (i === 0 && r.dport0 >= 0) {
+        if (w.pkt.dport !== r.dport0) {
+          ok = false;
+          break;
+        }
+        continue;
+      }
       const m = i === 0 ? r.match0! : r.matches[i];
       if (m.kind === 'test') {
         if (!m.test(w)) {

@@ -133,6 +133,8 @@ export interface CompiledRule extends IPv4Builtin, RuleList {
   /** matches.length and matches[0], here so that a rule with one match reads no array. */
   readonly matchCount: number;
   readonly match0: CMatch | null;
+  /** N when match0 is exactly `--dport N` (kube-proxy's service rules), tested inline; else -1. */
+  readonly dport0: number;
   /** The chain a jump or goto enters, resolved after all chains are compiled. */
   jumpTo: CompiledChain | null;
   /** jumpTo has an index; otherwise jumpStart is its rule list and a jump reads no chain object. */
