@@ -230,10 +230,11 @@ export function tracePacket(
   rs: CompiledRuleset,
   env: NodeEnv,
   spec: PacketSpec,
-  options: Partial<TraceOptions> = {},
+  options: Partial<TraceOptions> = DEFAULT_OPTIONS,
   world: World = EMPTY_WORLD,
 ): TraceResult {
-  const opts = { ...DEFAULT_OPTIONS, ...options };
+  // Bulk callers pass no options: no object to build per packet.
+  const opts = options === DEFAULT_OPTIONS ? DEFAULT_OPTIONS : { ...DEFAULT_OPTIONS, ...options };
   if (env.family !== rs.family) throw new TraceInputError(`the node environment is ${env.family}, the rules ${rs.family}`);
   const first = startWalk(rs, env, spec, world, opts);
   const input = { ...first.pkt };
