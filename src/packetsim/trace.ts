@@ -161,14 +161,15 @@ function sameUnknown(a: readonly UnknownNote[], b: readonly UnknownNote[]): bool
 }
 
 function sameOutcome(a: Outcome, b: Outcome): boolean {
+  // The destination first: a service's endpoints differ there and agree on the rest.
   return (
+    a.packet.dst === b.packet.dst &&
+    a.packet.dport === b.packet.dport &&
     a.verdict === b.verdict &&
     a.assumedVerdict === b.assumedVerdict &&
     a.delivery === b.delivery &&
     a.packet.src === b.packet.src &&
     a.packet.sport === b.packet.sport &&
-    a.packet.dst === b.packet.dst &&
-    a.packet.dport === b.packet.dport &&
     a.dnat === b.dnat &&
     a.snat === b.snat &&
     a.masquerade === b.masquerade &&
