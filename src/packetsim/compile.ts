@@ -12,7 +12,7 @@ import { compileMatch, isModelledMatch } from './matches/index.js';
 import { ALWAYS } from './matches/misc.js';
 import { ValueError } from './matches/values.js';
 import { compileTarget } from './targets/index.js';
-import { baseSlot, HOOK_NAMES, TABLE_NAMES, type CMatch, type CompiledChain, type CompiledRule, type CompiledRuleset, type CompiledTable, type CompileProblem, type CTarget, type Walk } from './types.js';
+import { baseSlot, HOOK_NAMES, TABLE_NAMES, type CMatch, type CompiledChain, type CompiledRule, type CompiledRuleset, type CompiledTable, type CompileProblem, type CTarget, type IPv4Builtin, type RuleList, type Walk } from './types.js';
 
 export interface CompileOptions {
   readonly ipsets?: IpsetDb | null;
@@ -35,6 +35,11 @@ interface MatchGroup {
 }
 
 let uidCounter = 0;
+
+/** One shared empty list for the many rules with no extension match. */
+const NO_MATCHES: readonly CMatch[] = Object.freeze([]);
+
+const NO_IPV4: IPv4Builtin = { v4: 0, v4Src: 0, v4Dst: 0 };
 
 function groupArgs(args: readonly Arg[]): { builtins: OptionArg[]; groups: MatchGroup[] } {
   const builtins: OptionArg[] = [];
@@ -96,6 +101,7 @@ function compileRule(rule: Rule, table: string, num: number, family: Family, ips
   const uid = ++uidCounter;
   const { builtins, groups } = groupArgs(rule.args);
   let builtin: ((w: Walk) => boolean) | null = null;
+  let ipv4: IPv4Builtin = NO_IPV4;
   let dstKeys: CompiledRule['dstKeys'] = null;
   let builtinReads: number | null = 0;
   let matches: CMatch[] = [];
@@ -107,6 +113,7 @@ function compileRule(rule: Rule, table: string, num: number, family: Family, ips
   try {
     const b = compileBuiltin(builtins, family);
     builtin = b.test;
+    ipv4 = b.ipv4 ?? NO_IPV4;
     builtinReads = b.reads;
     dstKeys = b.dstKeys;
     for (const g of groups) {
@@ -130,6 +137,7 @@ function compileRule(rule: Rule, table: string, num: number, family: Family, ips
     if (!(e instanceof ValueError)) throw e;
     bad(e);
     builtin = null;
+    ipv4 = NO_IPV4;
     builtinReads = null;
     dstKeys = null;
     matches = [{ kind: 'unknown', text: e.opt?.spelling ?? '', reason: e.message }];
@@ -152,23 +160,54 @@ function compileRule(rule: Rule, table: string, num: number, family: Family, ips
   }
   let reads: number | null = builtinReads;
   for (const m of matches) reads = reads !== null && m.kind === 'test' && m.reads !== undefined ? reads | m.reads : null;
-  return {
-    uid,
+  // In CompiledRule's field order (hot fields first).
+  const compiled: Linkable<CompiledRule> = {
+    v4: ipv4.v4,
+    v4Src: ipv4.v4Src,
+    v4Dst: ipv4.v4Dst,
+    // Set in linkRules.
+    first: null,
+    rest: null,
+    matchCount: matches.length,
+    match0: matches[0] ?? null,
+    dport0: singleDport(matches[0]),
+    jumpTo: null,
+    jumpIndexed: false,
+    jumpStart: null,
+    goto: target.kind === 'jump' && target.goto,
+    target,
+    builtin,
+    matches: matches.length === 0 ? NO_MATCHES : matches,
     table,
+    uid,
     chain: rule.chain,
     num,
     reads,
     span: rule.span,
     rule,
-    builtin,
-    matches,
-    target,
     comment,
     dstKeys,
     dportKeys,
     action: actionText(target, rule),
-    jumpTo: null,
   };
+  const done = compiled as CompiledRule;
+  compiled.first = done;
+  return done;
+}
+
+function singleDport(m: CMatch | undefined): number {
+  if (m?.kind !== 'test' || !m.dports || m.dports.length !== 1) return -1;
+  const [from, to] = m.dports[0];
+  return from === to ? from : -1;
+}
+
+/** A rule or list node while its links are being set. */
+type Linkable<T extends RuleList> = Omit<T, 'first' | 'rest'> & { first: T | null; rest: RuleList | null };
+
+/** Makes each rule the list of its chain's rules from it on (RuleList). */
+function linkRules(rules: readonly CompiledRule[]): RuleList | null {
+  for (let i = 0; i < rules.length; i++) (rules[i] as Linkable<CompiledRule>).rest = rules[i + 1] ?? null;
+  return rules[0] ?? null;
 }
 
 function applyCommands(t: Ruleset['tables'][number], problems: CompileProblem[]): Map<string, ChainDraft> {
@@ -254,13 +293,10 @@ export function compileRuleset(rs: Ruleset, opts: CompileOptions = {}): Compiled
     for (const d of drafts.values()) {
       const rules = d.rules.map((r, i) => compileRule(r, t.name, i + 1, rs.family, opts.ipsets ?? null, problems));
       ruleCount += rules.length;
-      const chain: CompiledChain = { table: t.name, name: d.name, builtin: d.builtin, policy: d.policy, span: d.span, rules, select: () => rules, memo: null };
+      const chain: CompiledChain = { table: t.name, name: d.name, builtin: d.builtin, policy: d.policy, span: d.span, rules, start: linkRules(rules), index: null, memo: null };
       if (index) {
-        const sel = buildIndex(chain, rs.family);
-        if (sel) {
-          chain.select = sel;
-          indexed.add(chain);
-        }
+        chain.index = buildIndex(chain, rs.family);
+        if (chain.index) indexed.add(chain);
       }
       chains.set(d.name, chain);
     }
@@ -268,7 +304,11 @@ export function compileRuleset(rs: Ruleset, opts: CompileOptions = {}): Compiled
       for (const r of ch.rules) {
         if (r.target.kind !== 'jump') continue;
         const to = chains.get(r.target.chain);
-        if (to && !to.builtin) r.jumpTo = to;
+        if (to && !to.builtin) {
+          r.jumpTo = to;
+          r.jumpIndexed = to.index !== null;
+          r.jumpStart = to.start;
+        }
         else {
           problems.push({ code: 'SIM_UNKNOWN_CHAIN', message: `jump to ${to ? 'built-in' : 'undeclared'} chain ${r.target.chain} in table ${t.name}`, span: r.span });
         }

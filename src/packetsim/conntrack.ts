@@ -15,7 +15,8 @@ export interface Tuple {
 export interface Conn {
   readonly id: number;
   readonly proto: number;
-  orig: Tuple;
+  /** The original tuple never changes (NAT rewrites the reply tuple): copies share it. */
+  readonly orig: Readonly<Tuple>;
   reply: Tuple;
   dnat: boolean;
   snat: boolean;
@@ -68,7 +69,7 @@ export function copyConn(c: Conn): Conn {
   return {
     id: c.id,
     proto: c.proto,
-    orig: { src: c.orig.src, sport: c.orig.sport, dst: c.orig.dst, dport: c.orig.dport },
+    orig: c.orig,
     reply: { src: c.reply.src, sport: c.reply.sport, dst: c.reply.dst, dport: c.reply.dport },
     dnat: c.dnat,
     snat: c.snat,

@@ -11,10 +11,11 @@
 // address then loops back through PREROUTING and INPUT (its connection is already set up, so the
 // nat table is skipped there).
 import { copyConn, type Conn } from './conntrack.js';
+import { matchIPv4 } from './matches/builtin.js';
 import { timesNot31, times31 } from './fraction.js';
 import { memoKey, remember, replay } from './memo.js';
 import { copyPacket, type Packet } from './packet.js';
-import { baseSlot, type CompiledChain, type CompiledRule, type Frame, type Hook, type Step, type UnknownNote, type Walk } from './types.js';
+import { baseSlot, type CompiledChain, type CompiledRule, type Hook, type RuleList, type Step, type UnknownNote, type Walk } from './types.js';
 
 const t = (table: string, hook: Hook): Step => ({ kind: 'table', table, hook, slot: baseSlot(table, hook) });
 const manip = (hook: Hook, m: 'dst' | 'src'): Step => ({ kind: 'nat', hook, manip: m });
@@ -46,10 +47,12 @@ export function programsFor(bases: readonly (CompiledChain | null)[]): Programs 
   return { remote: keep(PROGRAMS.remote), input: keep(PROGRAMS.input), forward: keep(PROGRAMS.forward), local: keep(PROGRAMS.local), loopback: keep(PROGRAMS.loopback) };
 }
 
-/** Empties the frame stack (pop is much cheaper than setting length). */
+/** Leaves the table: no chain, no callers. */
 export function clearFrames(w: Walk): void {
-  const f = w.frames;
-  while (f.length > 0) f.pop();
+  w.chain = null;
+  w.next = null;
+  w.callers = null;
+  w.depth = 0;
 }
 
 /** A walk, always built with the same property order so every walk shares one hidden class. */
@@ -59,7 +62,10 @@ export function makeWalk(w: Walk): Walk {
     pktShared: w.pktShared,
     connShared: w.connShared,
     prob: w.prob,
-    frames: w.frames,
+    chain: w.chain,
+    next: w.next,
+    callers: w.callers,
+    depth: w.depth,
     program: w.program,
     pc: w.pc,
     conn: w.conn,
@@ -82,18 +88,14 @@ export function makeWalk(w: Walk): Walk {
   };
 }
 
-/** A copy that can go its own way: frames copied, packet and connection shared copy-on-write. */
+/**
+ * A copy that can go its own way: the callers are shared (never changed), the packet and
+ * connection shared copy-on-write.
+ */
 export function fork(w: Walk): Walk {
   w.pktShared = true;
   w.connShared = true;
-  const c = makeWalk(w);
-  const frames = new Array<Frame>(w.frames.length);
-  for (let i = 0; i < frames.length; i++) {
-    const f = w.frames[i];
-    frames[i] = { chain: f.chain, rules: f.rules, pos: f.pos };
-  }
-  c.frames = frames;
-  return c;
+  return makeWalk(w);
 }
 
 export function mutPkt(w: Walk): Packet {
@@ -126,6 +128,24 @@ function natEligible(w: Walk, hook: Hook): boolean {
   return hook === 'PREROUTING' || hook === 'OUTPUT' ? !c.dstManipDone : !c.srcManipDone;
 }
 
+/** The rules of `ch` to try for this packet: its index's pick, or all of them. */
+function rulesFor(ch: CompiledChain, w: Walk): RuleList | null {
+  return ch.index === null ? ch.start : ch.index(w);
+}
+
+/** Starts traversing `ch`, in place of the current chain (the walk's callers stay). */
+function startChain(w: Walk, ch: CompiledChain, rules: RuleList | null): void {
+  w.chain = ch;
+  w.next = rules;
+}
+
+/** A table's base chain: the first frame. */
+function enterBase(w: Walk, ch: CompiledChain): void {
+  startChain(w, ch, rulesFor(ch, w));
+  w.callers = null;
+  w.depth = 1;
+}
+
 function enterTable(w: Walk, table: string, hook: Hook, slot: number, pending: Walk[]): void {
   const ch = w.ctx.rs.bases[slot];
   if (!ch) return;
@@ -133,24 +153,28 @@ function enterTable(w: Walk, table: string, hook: Hook, slot: number, pending: W
   w.hook = hook;
   w.base = ch;
   const memo = ch.memo;
-  if (memo === null || w.ctx.opts.explain) {
-    w.frames.push({ chain: ch, rules: ch.select(w), pos: 0 });
-    return;
-  }
+  if (memo === null || w.ctx.opts.explain) return enterBase(w, ch);
   const key = memoKey(w, memo.reads);
   const steps = memo.entries.get(key);
   if (steps) return replay(w, steps, applyTarget);
   const start = w.path;
-  w.frames.push({ chain: ch, rules: ch.select(w), pos: 0 });
+  enterBase(w, ch);
   runFrames(w, pending);
   remember(memo, key, w, start);
 }
 
-/** The end of a chain or RETURN: pop; an empty stack means the base chain's policy. */
+/** The end of a chain or RETURN: back to the caller; none means the base chain's policy. */
 function popFrame(w: Walk, explicit: boolean): void {
-  const f = w.frames.pop()!;
-  if (!explicit && w.ctx.opts.explain && w.frames.length > 0) record(w, 'return', f.chain, null);
-  if (w.frames.length > 0) return;
+  const caller = w.callers;
+  if (caller !== null) {
+    if (!explicit && w.ctx.opts.explain) record(w, 'return', w.chain!, null);
+    w.chain = caller.chain;
+    w.next = caller.next;
+    w.callers = caller.caller;
+    w.depth--;
+    return;
+  }
+  clearFrames(w);
   const base = w.base!;
   // An empty built-in chain says nothing; its policy is only worth a line when it drops.
   if (base.rules.length > 0 || base.policy === 'DROP') record(w, 'policy', base, null);
@@ -163,24 +187,33 @@ function stop(w: Walk, verdict: 'DROP' | 'REJECT' | 'UNKNOWN', note: string | nu
   if (note) w.note = note;
 }
 
-/** Runs the current table until its traversal ends (frames empty) or the walk stops. */
+/** Runs the current table until its traversal ends (no chain left) or the walk stops. */
 function runFrames(w: Walk, pending: Walk[]): void {
   const explain = w.ctx.opts.explain;
-  while (w.frames.length > 0 && w.verdict === null) {
-    const f = w.frames[w.frames.length - 1];
-    if (f.pos >= f.rules.length) {
+  while (w.chain !== null && w.verdict === null) {
+    const chain = w.chain;
+    const list = w.next;
+    if (list === null) {
       popFrame(w, false);
       continue;
     }
-    const r = f.rules[f.pos++];
-    if (r.builtin !== null && !r.builtin(w)) {
-      if (explain) record(w, 'nomatch', f.chain, r);
+    const r = list.first;
+    w.next = list.rest;
+    if (r.v4 !== 0 ? !matchIPv4(r, w.pkt) : r.builtin !== null && !r.builtin(w)) {
+      if (explain) record(w, 'nomatch', chain, r);
       continue;
     }
     let ok = true;
-    const ms = r.matches;
-    for (let i = 0; i < ms.length; i++) {
-      const m = ms[i];
+    const n = r.matchCount;
+    for (let i = 0; i < n; i++) {
+      if (i === 0 && r.dport0 >= 0) {
+        if (w.pkt.dport !== r.dport0) {
+          ok = false;
+          break;
+        }
+        continue;
+      }
+      const m = i === 0 ? r.match0! : r.matches[i];
       if (m.kind === 'test') {
         if (!m.test(w)) {
           ok = false;
@@ -194,35 +227,45 @@ function runFrames(w: Walk, pending: Walk[]): void {
         }
         if (pMatch === 0x80000000) continue;
         // The branch where this rule does not match resumes at the next rule.
-        const cache = m.cache;
-        if (cache.in !== w.prob) {
-          cache.yes = times31(w.prob, pMatch);
-          cache.no = timesNot31(w.prob, pMatch);
-          cache.in = w.prob;
+        if (m.cacheIn !== w.prob) {
+          m.cacheYes = times31(w.prob, pMatch);
+          m.cacheNo = timesNot31(w.prob, pMatch);
+          m.cacheIn = w.prob;
         }
         const other = fork(w);
-        other.prob = cache.no;
-        if (explain) record(other, 'nomatch', f.chain, r);
+        other.prob = m.cacheNo;
+        if (explain) record(other, 'nomatch', chain, r);
         pending.push(other);
-        w.prob = cache.yes;
+        w.prob = m.cacheYes;
       } else {
         const other = fork(w);
         addUnknown(other, { rule: r, text: m.text, reason: m.reason, assumed: 'no match' });
-        if (explain) record(other, 'nomatch', f.chain, r);
+        if (explain) record(other, 'nomatch', chain, r);
         pending.push(other);
         addUnknown(w, { rule: r, text: m.text, reason: m.reason, assumed: 'match' });
       }
     }
     if (!ok) {
-      if (explain) record(w, 'nomatch', f.chain, r);
+      if (explain) record(w, 'nomatch', chain, r);
       continue;
     }
-    record(w, 'rule', f.chain, r);
+    record(w, 'rule', chain, r);
     applyTarget(w, r);
   }
 }
 
 function applyTarget(w: Walk, r: CompiledRule): void {
+  // A jump or goto to an existing chain, most of kube-proxy's rules, without reading the target.
+  const to = r.jumpTo;
+  if (to !== null) {
+    if (w.depth >= MAX_DEPTH) return stop(w, 'UNKNOWN', `jump depth over ${MAX_DEPTH}: a loop between chains`);
+    // A jump saves where to resume; a goto replaces the current chain.
+    if (!r.goto) {
+      w.callers = { chain: w.chain!, next: w.next, caller: w.callers };
+      w.depth++;
+    }
+    return startChain(w, to, r.jumpIndexed ? rulesFor(to, w) : r.jumpStart);
+  }
   const tg = r.target;
   switch (tg.kind) {
     case 'accept':
@@ -236,18 +279,10 @@ function applyTarget(w: Walk, r: CompiledRule): void {
       return stop(w, 'UNKNOWN', `${tg.name}: the verdict is up to a userspace program`);
     case 'return':
       return popFrame(w, true);
-    case 'jump': {
-      const to = r.jumpTo;
-      if (!to) {
-        addUnknown(w, { rule: r, text: r.action, reason: `chain ${tg.chain} does not exist`, assumed: 'target' });
-        return stop(w, 'UNKNOWN');
-      }
-      if (w.frames.length >= MAX_DEPTH) return stop(w, 'UNKNOWN', `jump depth over ${MAX_DEPTH}: a loop between chains`);
-      const frame: Frame = { chain: to, rules: to.select(w), pos: 0 };
-      if (tg.goto) w.frames[w.frames.length - 1] = frame;
-      else w.frames.push(frame);
-      return;
-    }
+    case 'jump':
+      // Resolved jumps were taken above.
+      addUnknown(w, { rule: r, text: r.action, reason: `chain ${tg.chain} does not exist`, assumed: 'target' });
+      return stop(w, 'UNKNOWN');
     case 'dnat':
     case 'redirect': {
       if (r.table !== 'nat' || (w.hook !== 'PREROUTING' && w.hook !== 'OUTPUT')) {
@@ -255,7 +290,6 @@ function applyTarget(w: Walk, r: CompiledRule): void {
         return stop(w, 'UNKNOWN');
       }
       const c = mutConn(w);
-      const spec = tg.kind === 'dnat' ? tg.to : tg.ports;
       if (tg.kind === 'redirect') {
         // REDIRECT: to the primary address of the incoming interface, or loopback for OUTPUT.
         const env = w.ctx.env;
@@ -263,8 +297,8 @@ function applyTarget(w: Walk, r: CompiledRule): void {
         const addr = w.hook === 'OUTPUT' ? loop : w.pkt.inIface ? env.sourceAddress(w.pkt.inIface, w.pkt.src) : null;
         if (addr === null) return stop(w, 'DROP', 'REDIRECT: the incoming interface has no address');
         c.reply.src = addr;
-      } else if (spec?.fromAddr != null) c.reply.src = spec.fromAddr;
-      if (spec?.fromPort != null) c.reply.sport = spec.fromPort;
+      } else if (tg.fromAddr !== null) c.reply.src = tg.fromAddr;
+      if (tg.fromPort !== null) c.reply.sport = tg.fromPort;
       c.dnat = true;
       c.dstManipDone = true;
       w.dnat = true;
@@ -278,7 +312,6 @@ function applyTarget(w: Walk, r: CompiledRule): void {
         return stop(w, 'UNKNOWN');
       }
       const c = mutConn(w);
-      let spec = tg.kind === 'snat' ? tg.to : tg.ports;
       if (tg.kind === 'masquerade') {
         // MASQUERADE: the address the output interface would pick for this destination
         // (masquerade_tg -> inet_select_addr); no address means NF_DROP.
@@ -288,9 +321,8 @@ function applyTarget(w: Walk, r: CompiledRule): void {
         c.reply.dst = addr;
         c.masqueraded = true;
         w.masquerade = true;
-      } else if (spec?.fromAddr != null) c.reply.dst = spec.fromAddr;
-      if (spec?.fromPort != null) c.reply.dport = spec.fromPort;
-      spec = null;
+      } else if (tg.fromAddr !== null) c.reply.dst = tg.fromAddr;
+      if (tg.fromPort !== null) c.reply.dport = tg.fromPort;
       c.snat = true;
       c.srcManipDone = true;
       w.snat = true;
@@ -359,7 +391,7 @@ function setProgram(w: Walk, program: readonly Step[]): void {
 export function runWalk(w: Walk, pending: Walk[]): void {
   const env = w.ctx.env;
   while (w.verdict === null) {
-    if (w.frames.length > 0) {
+    if (w.chain !== null) {
       runFrames(w, pending);
       continue;
     }

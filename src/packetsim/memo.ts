@@ -101,6 +101,4 @@ export function replay(w: Walk, steps: readonly MemoStep[], applyTarget: ApplyTa
     const kind = s.rule!.target.kind;
     if (kind !== 'jump' && kind !== 'return') applyTarget(w, s.rule!);
   }
-  const f = w.frames;
-  while (f.length > 0) f.pop();
 }

@@ -113,7 +113,10 @@ function startWalk(rs: CompiledRuleset, env: NodeEnv, spec: PacketSpec, world: W
     pktShared: false,
     connShared: false,
     prob: ONE,
-    frames: [],
+    chain: null,
+    next: null,
+    callers: null,
+    depth: 0,
     program: origin === 'local' ? rs.programs.local : rs.programs.remote,
     pc: 0,
     conn,
@@ -158,14 +161,15 @@ function sameUnknown(a: readonly UnknownNote[], b: readonly UnknownNote[]): bool
 }
 
 function sameOutcome(a: Outcome, b: Outcome): boolean {
+  // The destination first: a service's endpoints differ there and agree on the rest.
   return (
+    a.packet.dst === b.packet.dst &&
+    a.packet.dport === b.packet.dport &&
     a.verdict === b.verdict &&
     a.assumedVerdict === b.assumedVerdict &&
     a.delivery === b.delivery &&
     a.packet.src === b.packet.src &&
     a.packet.sport === b.packet.sport &&
-    a.packet.dst === b.packet.dst &&
-    a.packet.dport === b.packet.dport &&
     a.dnat === b.dnat &&
     a.snat === b.snat &&
     a.masquerade === b.masquerade &&
@@ -227,10 +231,11 @@ export function tracePacket(
   rs: CompiledRuleset,
   env: NodeEnv,
   spec: PacketSpec,
-  options: Partial<TraceOptions> = {},
+  options: Partial<TraceOptions> = DEFAULT_OPTIONS,
   world: World = EMPTY_WORLD,
 ): TraceResult {
-  const opts = { ...DEFAULT_OPTIONS, ...options };
+  // Bulk callers pass no options: no object to build per packet.
+  const opts = options === DEFAULT_OPTIONS ? DEFAULT_OPTIONS : { ...DEFAULT_OPTIONS, ...options };
   if (env.family !== rs.family) throw new TraceInputError(`the node environment is ${env.family}, the rules ${rs.family}`);
   const first = startWalk(rs, env, spec, world, opts);
   const input = { ...first.pkt };

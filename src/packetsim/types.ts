@@ -32,18 +32,24 @@ export type CMatch =
       /** What of the walk the test reads (READS bits), when that is all; absent: unknown, never memoised. */
       readonly reads?: number;
     }
-  | { readonly kind: 'random'; readonly stored: number; readonly invert: boolean; readonly text: string; readonly cache: BranchCache }
+  | RandomMatch
   | { readonly kind: 'unknown'; readonly text: string; readonly reason: string };
 
 /**
- * The last split made at a statistic rule: for an incoming probability (by identity), the two
- * products. Walks of kube-proxy's KUBE-SVC chains meet each statistic rule with the previous
- * rule's cached `no`, so after the first packet no BigInt is multiplied on the hot path.
+ * `statistic --mode random`, with the last split made at it: for an incoming probability (by
+ * identity), the two products. Walks of kube-proxy's KUBE-SVC chains meet each statistic rule
+ * with the previous rule's cached `no`, so after the first packet no BigInt is multiplied on the
+ * hot path. The cache sits in the match itself, not in an object of its own: one cold object
+ * fewer per statistic rule at 10k services.
  */
-export interface BranchCache {
-  in: Prob | null;
-  yes: Prob;
-  no: Prob;
+export interface RandomMatch {
+  readonly kind: 'random';
+  readonly stored: number;
+  readonly invert: boolean;
+  readonly text: string;
+  cacheIn: Prob | null;
+  cacheYes: Prob;
+  cacheNo: Prob;
 }
 
 /**
@@ -57,12 +63,19 @@ export const READS = {
   TCPFLAGS: 512,
 } as const;
 
+/** A NAT range (--to-destination, --to-source, --to-ports); null parts are not given. */
 export type NatSpec = {
   readonly fromAddr: import('./addr.js').Ip | null;
   readonly toAddr: import('./addr.js').Ip | null;
   readonly fromPort: number | null;
   readonly toPort: number | null;
 };
+
+/**
+ * A NAT target with its range in the target object itself (all null when none is given): every
+ * KUBE-SEP chain's DNAT is cold at 10k services, and this is one object fewer to fetch.
+ */
+export type NatTarget<K extends string> = { readonly kind: K } & NatSpec;
 
 /** A compiled target. */
 export type CTarget =
@@ -72,10 +85,11 @@ export type CTarget =
   | { readonly kind: 'queue'; readonly name: string }
   | { readonly kind: 'return' }
   | { readonly kind: 'jump'; readonly chain: string; readonly goto: boolean }
-  | { readonly kind: 'dnat'; readonly to: NatSpec | null }
-  | { readonly kind: 'snat'; readonly to: NatSpec }
-  | { readonly kind: 'masquerade'; readonly ports: NatSpec | null }
-  | { readonly kind: 'redirect'; readonly ports: NatSpec | null }
+  | NatTarget<'dnat'>
+  | NatTarget<'snat'>
+  /** The range holds only --to-ports. */
+  | NatTarget<'masquerade'>
+  | NatTarget<'redirect'>
   | { readonly kind: 'mark'; readonly apply: (mark: number) => number; readonly text: string }
   | { readonly kind: 'connmark'; readonly apply: (w: Walk) => void; readonly text: string }
   | { readonly kind: 'notrack' }
@@ -84,10 +98,60 @@ export type CTarget =
   | { readonly kind: 'none' }
   | { readonly kind: 'unknown'; readonly text: string; readonly reason: string };
 
-export interface CompiledRule {
+/**
+ * The built-in check of kube-proxy's common IPv4 shape (at most one -s and one -d CIDR and a -p)
+ * as three small integers in the rule itself (matchIPv4 in matches/builtin.ts): no closure, no
+ * context, and no boxed double (172.16.0.1 as an unsigned number would be one), so a rule that
+ * fails its check costs one cache line when it is cold, as most rules are at 10k services.
+ */
+export interface IPv4Builtin {
+  /**
+   * 0: no such check. Otherwise V4 bits (which checks, which negated) in bits 0-5, the -s and -d
+   * prefix lengths in bits 8-13 and 16-21, the -p protocol number in bits 24-31.
+   */
+  readonly v4: number;
+  /** The -s and -d networks as signed 32-bit values (`addr & mask` is one). */
+  readonly v4Src: number;
+  readonly v4Dst: number;
+}
+
+/**
+ * Rules to try, in chain order, as a linked list. A CompiledRule is itself the list of its
+ * chain's rules from it on (`first` is the rule, `rest` the rule after it), so a walk through an
+ * unindexed chain reads no array, two cold objects fewer per chain at 10k services; an index
+ * bucket is a list of nodes of its own.
+ */
+export interface RuleList {
+  readonly first: CompiledRule;
+  readonly rest: RuleList | null;
+}
+
+export interface CompiledRule extends IPv4Builtin, RuleList {
+  // The fields the walker reads come first: V8 lays an object literal's properties out in the
+  // order written, and at 10k services most rules are cold when a packet meets them, so the hot
+  // fields share the object's first cache lines.
+  /** matches.length and matches[0], here so that a rule with one match reads no array. */
+  readonly matchCount: number;
+  readonly match0: CMatch | null;
+  /** N when match0 is exactly `--dport N` (kube-proxy's service rules), tested inline; else -1. */
+  readonly dport0: number;
+  /** The chain a jump or goto enters, resolved after all chains are compiled. */
+  jumpTo: CompiledChain | null;
+  /** jumpTo has an index; otherwise jumpStart is its rule list and a jump reads no chain object. */
+  jumpIndexed: boolean;
+  jumpStart: RuleList | null;
+  /** The target is a goto (`-g`): the chain replaces the current frame. */
+  readonly goto: boolean;
+  readonly target: CTarget;
+  /**
+   * -s -d -p -i -o -f: checked first, as ip_packet_match does, before any extension match; null
+   * when there is nothing to check or `v4` holds the check.
+   */
+  readonly builtin: ((w: Walk) => boolean) | null;
+  readonly matches: readonly CMatch[];
+  readonly table: string;
   /** Unique within the compiled ruleset. */
   readonly uid: number;
-  readonly table: string;
   readonly chain: string;
   /** 1-based position in its chain (iptables -L --line-numbers). */
   readonly num: number;
@@ -95,10 +159,6 @@ export interface CompiledRule {
   readonly reads: number | null;
   readonly span: Span | null;
   readonly rule: Rule;
-  /** -s -d -p -i -o -f: checked first, as ip_packet_match does, before any extension match. */
-  readonly builtin: ((w: Walk) => boolean) | null;
-  readonly matches: readonly CMatch[];
-  readonly target: CTarget;
   readonly comment: string | null;
   /** Exact destination addresses the built-in -d requires (for indexing); null if any. */
   readonly dstKeys: readonly (number | bigint)[] | null;
@@ -106,8 +166,6 @@ export interface CompiledRule {
   readonly dportKeys: readonly number[] | null;
   /** What the target does, for the trace: `jump KUBE-SVC-X`, `DNAT --to-destination 10.0.0.1:80`. */
   readonly action: string;
-  /** The chain a jump or goto enters, resolved after all chains are compiled. */
-  jumpTo: CompiledChain | null;
 }
 
 export interface CompiledChain {
@@ -117,8 +175,13 @@ export interface CompiledChain {
   readonly policy: 'ACCEPT' | 'DROP';
   readonly span: Span | null;
   readonly rules: readonly CompiledRule[];
-  /** The rules to try for this packet, in chain order; all rules when the chain has no index. */
-  select: (w: Walk) => readonly CompiledRule[];
+  /** `rules` as a list: the first rule, null for an empty chain. */
+  readonly start: RuleList | null;
+  /**
+   * The rules to try for this packet, in chain order, when the chain is indexed (chain-index.ts);
+   * null: all of them (no closure to call for the many short chains).
+   */
+  index: ((w: Walk) => RuleList | null) | null;
   /** Set when a traversal from this chain is a function of a few fields (memo.ts). */
   memo: ChainMemo | null;
 }
@@ -166,10 +229,12 @@ export interface IpvsHook {
   readonly step: (w: Walk, hook: 'INPUT' | 'OUTPUT' | 'FORWARD', pending: Walk[]) => void;
 }
 
+/** A calling chain: where RETURN (or the end of the called chain) resumes. */
 export interface Frame {
   readonly chain: CompiledChain;
-  readonly rules: readonly CompiledRule[];
-  pos: number;
+  /** The rules left to try there. */
+  readonly next: RuleList | null;
+  readonly caller: Frame | null;
 }
 
 /**
@@ -213,7 +278,16 @@ export interface Walk {
   pktShared: boolean;
   connShared: boolean;
   prob: Prob;
-  frames: Frame[];
+  /**
+   * The chain being traversed (null outside a table) and the rules left to try in it (of its
+   * index's pick). Forks copy these and share the callers, which never change.
+   */
+  chain: CompiledChain | null;
+  next: RuleList | null;
+  /** The chains that jumped here, innermost first. */
+  callers: Frame | null;
+  /** How many chains deep the walk is (the current one included); 0 outside a table. */
+  depth: number;
   program: readonly Step[];
   pc: number;
   conn: Conn;

@@ -129,6 +129,9 @@ const CHAINS = `
 :A -
 :B -
 :C -
+:D -
+:L1 -
+:L2 -
 -A INPUT -p tcp --dport 1 -j A
 -A INPUT -p tcp --dport 2 -g B
 -A INPUT -p tcp --dport 3 -j C
@@ -137,10 +140,16 @@ const CHAINS = `
 -A INPUT -p tcp --dport 6 -m mark --mark 0x1/0x1 -j ACCEPT
 -A INPUT -p tcp --dport 6 -j MARK --set-mark 0x1
 -A INPUT -p tcp --dport 6 -m mark --mark 0x1/0x1 -j ACCEPT
+-A INPUT -p tcp --dport 7 -j L1
+-A INPUT -p tcp --dport 8 -j D
+-A INPUT -p tcp --dport 8 -g D
 -A A -j RETURN
 -A A -j DROP
 -A B -j RETURN
 -A C -j ACCEPT
+-A D -p udp -j ACCEPT
+-A L1 -j L2
+-A L2 -j L1
 COMMIT
 `;
 const RS2 = compileRuleset(ruleset(CHAINS));
@@ -153,6 +162,8 @@ describe('chain semantics', () => {
     { name: 'an unknown match explores both ways', dport: 4, verdicts: ['UNKNOWN', 'UNKNOWN'] },
     { name: 'an unknown target is UNKNOWN', dport: 5, verdicts: ['UNKNOWN'] },
     { name: 'MARK is non-terminating and later rules see it', dport: 6, verdicts: ['ACCEPT'] },
+    { name: 'jumps in a loop stop at the depth limit', dport: 7, verdicts: ['UNKNOWN'] },
+    { name: 'jump, fall off the end, goto, fall off the end: the policy', dport: 8, verdicts: ['DROP'] },
   ])('$name', ({ dport, verdicts }) => {
     const r = tracePacket(RS2, NODE, { protocol: 'tcp', sourceIP: '203.0.113.2', destIP: '192.168.0.2', destPort: dport });
     expect(r.outcomes.map((o) => o.verdict)).toEqual(verdicts);
@@ -164,6 +175,18 @@ describe('chain semantics', () => {
       ['ACCEPT', ['match']],
       ['DROP', ['no match']],
     ]);
+  });
+
+  it('says why a loop of jumps stopped', () => {
+    const r = tracePacket(RS2, NODE, { protocol: 'tcp', sourceIP: '203.0.113.2', destIP: '192.168.0.2', destPort: 7 });
+    expect(r.outcomes[0].note).toBe('jump depth over 128: a loop between chains');
+    expect(r.outcomes[0].path).toHaveLength(128);
+  });
+
+  it('explains the implicit return at the end of a called chain, not at the end of a goto', () => {
+    const r = tracePacket(RS2, NODE, { protocol: 'tcp', sourceIP: '203.0.113.2', destIP: '192.168.0.2', destPort: 8 }, { explain: true });
+    const steps = r.outcomes[0].path.map((p) => `${p.kind} ${p.chain.name}${p.rule ? ` ${p.rule.num}` : ''}`);
+    expect(steps.slice(-6)).toEqual(['rule INPUT 10', 'nomatch D 1', 'return D', 'rule INPUT 11', 'nomatch D 1', 'policy INPUT']);
   });
 
   it('the mark rule path shows MARK then ACCEPT', () => {

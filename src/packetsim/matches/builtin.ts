@@ -1,19 +1,40 @@
 // The built-in matches -s -d -p -i -o -f. The kernel checks all of them in ip_packet_match /
 // ip6_packet_match before running any extension match, whatever order they were written in;
-// compileBuiltin folds them into one closure that runs first.
+// compileBuiltin folds them into one check that runs first: numbers in the rule for kube-proxy's
+// common IPv4 shape (IPv4Builtin), one closure for the rest.
 import type { Family, OptionArg } from '../../iptables/ir.js';
-import { cidrTest, v4Mask, type Ip } from '../addr.js';
-import { PROTOCOL_NUMBERS, type Protocol } from '../packet.js';
-import { READS, type Walk } from '../types.js';
+import { cidrTest, type Ip } from '../addr.js';
+import { PROTOCOL_NUMBERS, type Packet, type Protocol } from '../packet.js';
+import { READS, type IPv4Builtin, type Walk } from '../types.js';
 import { canonicalName, cidrsOf, negated, ValueError, wordOf } from './values.js';
 
 export interface BuiltinResult {
+  /** The test as a closure; null when there is nothing to test or `ipv4` holds it. */
   readonly test: ((w: Walk) => boolean) | null;
+  /** The common IPv4 shape as numbers, tested inline by the walker (matchIPv4); null otherwise. */
+  readonly ipv4: IPv4Builtin | null;
   readonly dstKeys: readonly Ip[] | null;
   /** The protocol number -p requires (null: any). */
   readonly proto: number | null;
   /** READS bits of the test. */
   readonly reads: number;
+}
+
+/** Which of an IPv4Builtin's checks are present, and which are negated (`! -s`). */
+export const V4 = { SRC: 1, NOT_SRC: 2, DST: 4, NOT_DST: 8, PROTO: 16, NOT_PROTO: 32 } as const;
+
+/** The mask of a prefix length, as a signed 32-bit value. */
+function mask32(prefix: number): number {
+  return prefix === 0 ? 0 : -1 << (32 - prefix);
+}
+
+/** ip_packet_match for an IPv4Builtin (v4 not 0). */
+export function matchIPv4(b: IPv4Builtin, p: Packet): boolean {
+  const f = b.v4;
+  if ((f & V4.SRC) !== 0 && (((p.src as number) & mask32((f >>> 8) & 63)) === b.v4Src) === ((f & V4.NOT_SRC) !== 0)) return false;
+  if ((f & V4.DST) !== 0 && (((p.dst as number) & mask32((f >>> 16) & 63)) === b.v4Dst) === ((f & V4.NOT_DST) !== 0)) return false;
+  if ((f & V4.PROTO) !== 0 && (p.proto === f >>> 24) === ((f & V4.NOT_PROTO) !== 0)) return false;
+  return true;
 }
 
 const PROTO_NAMES: Readonly<Record<string, number>> = { ...PROTOCOL_NUMBERS, 'ipv6-icmp': 58, all: 0 };
@@ -38,15 +59,14 @@ function ifaceTest(opt: OptionArg, get: (w: Walk) => string | null): (w: Walk) =
   return (w) => (get(w) === name) !== neg;
 }
 
-/**
- * The common IPv4 shape (at most one -s and one -d CIDR, -p, no interfaces) as one closure over
- * numbers: kube-proxy's rules are nearly all like this, and at 10k services most of them are cold
- * when a packet meets them, so fewer objects per rule means fewer cache misses.
- */
+/** kube-proxy's rules are nearly all of the IPv4Builtin shape; null for anything else. */
 function fastIPv4(opts: readonly OptionArg[]): BuiltinResult | null {
-  let src: { mask: number; net: number; neg: boolean } | null = null;
-  let dst: { mask: number; net: number; neg: boolean } | null = null;
-  let proto: { n: number; neg: boolean } | null = null;
+  let flags = 0;
+  let srcPrefix = 0;
+  let srcNet = 0;
+  let dstPrefix = 0;
+  let dstNet = 0;
+  let proto = 0;
   let reads = 0;
   let dstKeys: Ip[] | null = null;
   for (const opt of opts) {
@@ -54,38 +74,38 @@ function fastIPv4(opts: readonly OptionArg[]): BuiltinResult | null {
     const neg = negated(opt);
     if (name === 'source' || name === 'destination') {
       const cidrs = cidrsOf(opt, 'ipv4');
-      if (cidrs.length !== 1 || (name === 'source' ? src : dst)) return null;
-      const c = { mask: v4Mask(cidrs[0].prefix), net: cidrs[0].network as number, neg };
-      if (name === 'source') src = c;
-      else {
-        dst = c;
-        if (!neg && cidrs[0].prefix === 32) dstKeys = [cidrs[0].network];
+      const isSrc = name === 'source';
+      if (cidrs.length !== 1 || flags & (isSrc ? V4.SRC : V4.DST)) return null;
+      const { prefix } = cidrs[0];
+      const net = (cidrs[0].network as number) | 0;
+      if (isSrc) {
+        flags |= V4.SRC | (neg ? V4.NOT_SRC : 0);
+        srcPrefix = prefix;
+        srcNet = net;
+      } else {
+        flags |= V4.DST | (neg ? V4.NOT_DST : 0);
+        dstPrefix = prefix;
+        dstNet = net;
+        if (!neg && prefix === 32) dstKeys = [cidrs[0].network];
       }
-      reads |= name === 'source' ? READS.SRC : READS.DST;
+      reads |= isSrc ? READS.SRC : READS.DST;
     } else if (name === 'protocol') {
       const n = protocolNumber(wordOf(opt));
-      if (n === null || n === 0 || proto) return null;
-      proto = { n, neg };
+      if (n === null || n === 0 || flags & V4.PROTO) return null;
+      flags |= V4.PROTO | (neg ? V4.NOT_PROTO : 0);
+      proto = n;
       reads |= READS.PROTO;
     } else return null;
   }
-  if (!src && !dst && !proto) return null;
-  const [sm, sn, sneg, hs] = src ? [src.mask, src.net, src.neg, true] : [0, 0, false, false];
-  const [dm, dn, dneg, hd] = dst ? [dst.mask, dst.net, dst.neg, true] : [0, 0, false, false];
-  const [pn, pneg, hp] = proto ? [proto.n, proto.neg, true] : [0, false, false];
-  const test = (w: Walk): boolean => {
-    const p = w.pkt;
-    if (hs && ((((p.src as number) & sm) >>> 0 === sn) === sneg)) return false;
-    if (hd && ((((p.dst as number) & dm) >>> 0 === dn) === dneg)) return false;
-    if (hp && ((p.proto === pn) === pneg)) return false;
-    return true;
-  };
-  return { test, dstKeys, proto: proto && !proto.neg ? proto.n : null, reads };
+  if (flags === 0) return null;
+  const ipv4: IPv4Builtin = { v4: flags | (srcPrefix << 8) | (dstPrefix << 16) | (proto << 24), v4Src: srcNet, v4Dst: dstNet };
+  return { test: null, ipv4, dstKeys, proto: flags & V4.NOT_PROTO ? null : flags & V4.PROTO ? proto : null, reads };
 }
 
-export function compileBuiltin(opts: readonly OptionArg[], family: Family): BuiltinResult {
-  const fast = family === 'ipv4' ? fastIPv4(opts) : null;
-  if (fast) return fast;
+/** The built-in check of a rule; `fast: false` always builds the general closure (for tests). */
+export function compileBuiltin(opts: readonly OptionArg[], family: Family, fast = true): BuiltinResult {
+  const v4 = fast && family === 'ipv4' ? fastIPv4(opts) : null;
+  if (v4) return v4;
   const tests: ((w: Walk) => boolean)[] = [];
   let dstKeys: Ip[] | null = null;
   let proto: number | null = null;
@@ -146,5 +166,5 @@ export function compileBuiltin(opts: readonly OptionArg[], family: Family): Buil
       return true;
     };
   }
-  return { test, dstKeys, proto, reads };
+  return { test, ipv4: null, dstKeys, proto, reads };
 }

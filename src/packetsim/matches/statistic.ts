@@ -40,7 +40,7 @@ export function compileStatistic(opts: readonly OptionArg[], uid: number): CMatc
     const text = v ? (v.type === 'probability' ? v.text : v.text) : '';
     const p = Number(text);
     if (!(p >= 0 && p <= 1)) throw new ValueError(`--probability must be between 0 and 1, not ${text}`, prob);
-    return [{ kind: 'random', stored: storedProbability(text), invert, text, cache: { in: null, yes: ZERO, no: ZERO } }];
+    return [{ kind: 'random', stored: storedProbability(text), invert, text, cacheIn: null, cacheYes: ZERO, cacheNo: ZERO }];
   }
   if (mode === 'nth') {
     if (every === null || every < 1) throw new ValueError('--mode nth needs --every N (N >= 1)', opts[0]);

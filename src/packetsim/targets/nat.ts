@@ -46,6 +46,8 @@ export function parseNatRange(text: string, family: Family, portsOnly = false): 
   return { fromAddr, toAddr, fromPort, toPort };
 }
 
+const NO_RANGE: NatSpec = { fromAddr: null, toAddr: null, fromPort: null, toPort: null };
+
 function rangeOption(opt: OptionArg, family: Family, portsOnly: boolean): NatSpec {
   const v = opt.values[0];
   const text = v ? valueText(v) : '';
@@ -63,15 +65,17 @@ export function compileNatTarget(name: 'DNAT' | 'SNAT' | 'MASQUERADE' | 'REDIREC
     else if (n === 'random' || n === 'random-fully' || n === 'persistent') continue;
     else throw new ValueError(`unknown ${name} option ${opt.spelling}`, opt);
   }
+  const range = to ?? NO_RANGE;
+  const { fromAddr, toAddr, fromPort, toPort } = range;
   switch (name) {
     case 'DNAT':
-      return { kind: 'dnat', to };
+      return { kind: 'dnat', fromAddr, toAddr, fromPort, toPort };
     case 'SNAT':
       if (!to) throw new ValueError('SNAT needs --to-source', opts[0] ?? ({ spelling: 'SNAT' } as OptionArg));
-      return { kind: 'snat', to };
+      return { kind: 'snat', fromAddr, toAddr, fromPort, toPort };
     case 'MASQUERADE':
-      return { kind: 'masquerade', ports: to };
+      return { kind: 'masquerade', fromAddr, toAddr, fromPort, toPort };
     case 'REDIRECT':
-      return { kind: 'redirect', ports: to };
+      return { kind: 'redirect', fromAddr, toAddr, fromPort, toPort };
   }
 }

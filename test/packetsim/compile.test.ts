@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { compileRuleset } from '../../src/packetsim/compile.js';
+import { buildEnv, simpleNode } from '../../src/packetsim/env.js';
+import { tracePacket } from '../../src/packetsim/trace.js';
+import { ruleset } from './ir-builder.js';
+
+const NODE = buildEnv(simpleNode(['192.168.0.2']), 'ipv4');
+
+// A rule whose first match is exactly `--dport N` has N in dport0 and the walker tests it inline;
+// every other port test stays a closure. The verdicts show both agree with netfilter's reading.
+const PORTS = `
+*filter
+:INPUT DROP
+:FORWARD ACCEPT
+:OUTPUT ACCEPT
+-A INPUT -p tcp -m tcp --dport 80 -j ACCEPT
+-A INPUT -p tcp -m tcp ! --dport 81 -m tcp --dport 90:91 -j ACCEPT
+-A INPUT -p udp -m udp --dport 82 -m comment --comment "x" -j ACCEPT
+-A INPUT -p tcp -m multiport --dports 83 -j ACCEPT
+-A INPUT -p tcp -m multiport --dports 84,85 -j ACCEPT
+-A INPUT -p tcp -m tcp --sport 86 -j ACCEPT
+COMMIT
+`;
+const RS = compileRuleset(ruleset(PORTS));
+
+describe('the --dport test inline', () => {
+  it('is taken only for a first match of exactly one port', () => {
+    expect(RS.tables.get('filter')!.chains.get('INPUT')!.rules.map((r) => r.dport0)).toEqual([80, -1, 82, 83, -1, -1]);
+  });
+
+  it.each([
+    { proto: 'tcp', port: 80, verdict: 'ACCEPT' },
+    { proto: 'tcp', port: 79, verdict: 'DROP' },
+    { proto: 'tcp', port: 90, verdict: 'ACCEPT' },
+    { proto: 'udp', port: 82, verdict: 'ACCEPT' },
+    { proto: 'udp', port: 80, verdict: 'DROP' },
+    { proto: 'tcp', port: 83, verdict: 'ACCEPT' },
+    { proto: 'tcp', port: 85, verdict: 'ACCEPT' },
+    { proto: 'tcp', port: 86, verdict: 'DROP' },
+  ] as const)('$proto port $port: $verdict', ({ proto, port, verdict }) => {
+    const r = tracePacket(RS, NODE, { protocol: proto, sourceIP: '203.0.113.2', sourcePort: 1000, destIP: '192.168.0.2', destPort: port });
+    expect(r.outcomes.map((o) => o.verdict)).toEqual([verdict]);
+  });
+});
