@@ -52,7 +52,7 @@ interface Service {
 }
 
 function chain(name: 'LOCAL_IN' | 'LOCAL_OUT' | 'FORWARD'): CompiledChain {
-  return { table: 'ipvs', name, builtin: true, policy: 'ACCEPT', span: null, rules: [], select: () => [], memo: null };
+  return { table: 'ipvs', name, builtin: true, policy: 'ACCEPT', span: null, rules: [], start: null, index: null, memo: null };
 }
 
 /**
@@ -114,7 +114,18 @@ export function withIpvs(rs: CompiledRuleset, table: IpvsTable, opts: IpvsTraceO
     let r = rules.get(k);
     if (!r) {
       const rule = { kind: 'rule', op: 'A', chain: ch.name, position: null, counters: null, args: [], target: null, span } as const;
-      r = { uid: -1 - uid++, table: 'ipvs', chain: ch.name, num: 1, reads: null, span, rule, builtin: null, matches: [], target: { kind: 'none' }, comment: null, dstKeys: null, dportKeys: null, action: label, jumpTo: null };
+      const made: { -readonly [K in keyof CompiledRule]: CompiledRule[K] } = {
+        v4: 0, v4Src: 0, v4Dst: 0,
+        first: null as unknown as CompiledRule, rest: null,
+        matchCount: 0, match0: null, dport0: -1,
+        jumpTo: null, jumpIndexed: false, jumpStart: null, goto: false,
+        target: { kind: 'none' }, builtin: null, matches: [],
+        table: 'ipvs', uid: -1 - uid++, chain: ch.name, num: 1, reads: null, span, rule,
+        comment: null, dstKeys: null, dportKeys: null, action: label,
+      };
+      // A rule is its own one-element rule list (types.ts RuleList).
+      made.first = made;
+      r = made;
       rules.set(k, r);
     }
     return r;
