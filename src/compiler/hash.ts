@@ -2,13 +2,26 @@
 // prefix + the first 16 characters of base32(SHA-256(servicePortName + protocol [+ endpoint]))
 // (pkg/proxy/iptables/proxier.go portProtoHash, servicePortEndpointChainName).
 import { hash } from 'node:crypto';
+import { sha256Ascii } from './sha256.js';
 
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
+/** The first 10 bytes of SHA-256(UTF-8 of text), in `out`. */
+function digest10(text: string, out: Uint8Array): void {
+  const words = sha256Ascii(text);
+  if (words) {
+    for (let i = 0; i < 10; i++) out[i] = words[i >> 2] >>> (24 - 8 * (i & 3));
+  } else {
+    out.set(hash('sha256', text, 'buffer').subarray(0, 10));
+  }
+}
+
+const d = new Uint8Array(10);
+const codes = new Array<number>(16);
+
 /** The first 16 base32 characters of a digest: exactly its first 10 bytes (80 bits). */
 export function hash16(text: string): string {
-  const d = hash('sha256', text, 'buffer');
-  const codes = new Array<number>(16);
+  digest10(text, d);
   let n = 0;
   let bits = 0;
   let acc = 0;
