@@ -44,7 +44,7 @@ export function compileIptables(plans: readonly ServicePortPlan[], s: ProxierSet
   for (const p of plans) {
     const skip = !!history?.changedServices && !history.changedServices.has(`${p.service.namespace}/${p.service.name}`);
     const target = skip ? discard : out.nat;
-    if (skip) discard.rules.clear();
+    if (skip) discard.text.clear();
     const chains = emitService(p, s, largeCluster, { filter: out.filter, natEntry: out.nat, natChains: target });
     for (const c of chains) used.push(c);
     if (!skip) out.nat.chains.push(...chains);

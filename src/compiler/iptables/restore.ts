@@ -2,6 +2,7 @@
 // (the text after `-A CHAIN`, exactly as kube-proxy writes it), and the chains to delete.
 // Rendering and the canonical order of kube-proxy's own tests (sortIPTablesRules in
 // proxier_test.go) live here.
+import { RuleText } from './rule-text.js';
 
 export type TableName = 'filter' | 'nat';
 
@@ -9,10 +10,15 @@ export interface RestoreTable {
   readonly name: TableName;
   /** Chain lines (`:NAME - [0:0]`), in declaration order until canonicalized. */
   readonly chains: string[];
-  /** Rules per chain, in the order they were written; a chain may have rules without a chain line (partial syncs). */
-  readonly rules: Map<string, string[]>;
+  /** The `-A` lines, chain by chain; a chain may have rules without a chain line (partial syncs). */
+  readonly text: RuleText;
+  /**
+   * Rules per chain (the text after `-A CHAIN `), in the order they were written, read back from
+   * `text` when first asked for (by tests, checks and statistics; rendering copies `text`).
+   */
+  readonly rules: ReadonlyMap<string, readonly string[]>;
   readonly deleted: string[];
-  /** The order rules are rendered in, chain by chain (canonicalize sets it); else insertion order. */
+  /** The order rules are rendered in, chain by chain (canonicalize sets it); else writing order. */
   readonly order?: readonly string[];
 }
 
@@ -21,27 +27,53 @@ export interface RestoreData {
   readonly nat: RestoreTable;
 }
 
-export function emptyTable(name: TableName): RestoreTable {
-  return { name, chains: [], rules: new Map(), deleted: [] };
+function table(name: TableName, chains: string[], text: RuleText, deleted: string[], order?: readonly string[]): RestoreTable {
+  let rules: Map<string, string[]> | undefined;
+  let readAt = -1;
+  return {
+    name,
+    chains,
+    text,
+    deleted,
+    order,
+    get rules() {
+      if (!rules || readAt !== text.version) {
+        rules = new Map(Array.from(text.chains(), (chain) => [chain, chainRules(text, chain)]));
+        readAt = text.version;
+      }
+      return rules;
+    },
+  };
 }
 
-/** Appends one rule (`text` is everything after `-A CHAIN `). */
-export function addRule(t: RestoreTable, chain: string, text: string): void {
-  // Template strings are built as ropes; reading a character makes V8 flatten this one now, while
-  // its pieces are still young garbage, instead of keeping every piece alive until rendering.
-  text.charCodeAt(0);
-  const list = t.rules.get(chain);
-  if (list) list.push(text);
-  else t.rules.set(chain, [text]);
+export function emptyTable(name: TableName): RestoreTable {
+  return table(name, [], new RuleText(), []);
 }
 
 export function ruleLine(chain: string, text: string): string {
   return text ? `-A ${chain} ${text}` : `-A ${chain}`;
 }
 
+/** Appends one rule (`text` is everything after `-A CHAIN `). */
+export function addRule(t: RestoreTable, chain: string, text: string): void {
+  t.text.append(chain, text ? `-A ${chain} ${text}\n` : `-A ${chain}\n`);
+}
+
 /** The rule lines of one chain, as `-A` lines. */
 export function chainLines(t: RestoreTable, chain: string): string[] {
-  return (t.rules.get(chain) ?? []).map((r) => ruleLine(chain, r));
+  const text = t.text.text(chain);
+  return text ? text.slice(0, -1).split('\n') : [];
+}
+
+/** A chain's rules, the text after `-A CHAIN ` (nothing for a bare `-A CHAIN`). */
+function chainRules(text: RuleText, chain: string): string[] {
+  const lines = text.text(chain);
+  if (!lines) return [];
+  const head = `-A ${chain}`;
+  return lines
+    .slice(0, -1)
+    .split('\n')
+    .map((l) => l.slice(l.length === head.length ? head.length : head.length + 1));
 }
 
 export function ruleCount(t: RestoreTable): number {
@@ -50,23 +82,29 @@ export function ruleCount(t: RestoreTable): number {
   return n;
 }
 
+const COMMIT = 'COMMIT\n';
+
 /** The restore text: `*filter` before `*nat`; chain lines, rules chain by chain, `-X` lines, `COMMIT`. */
 export function renderRestore(data: RestoreData): string {
-  const parts: string[] = [];
-  for (const t of [data.filter, data.nat]) {
-    parts.push(`*${t.name}\n`);
-    for (const c of t.chains) parts.push(`:${c} - [0:0]\n`);
-    for (const chain of t.order ?? t.rules.keys()) {
-      const list = t.rules.get(chain)!;
-      // One join per chain: `-A CHAIN ` between the rules (a rule may be empty: `-A CHAIN`).
-      const head = `-A ${chain} `;
-      if (list.includes('')) for (const r of list) parts.push(ruleLine(chain, r) + '\n');
-      else parts.push(head + list.join('\n' + head) + '\n');
-    }
-    for (const c of t.deleted) parts.push(`-X ${c}\n`);
-    parts.push('COMMIT\n');
+  const tables = [data.filter, data.nat];
+  let size = 0;
+  for (const t of tables) {
+    size += `*${t.name}\n`.length + COMMIT.length;
+    for (const c of t.chains) size += Buffer.byteLength(c) + ': - [0:0]\n'.length;
+    for (const c of t.order ?? t.text.chains()) size += t.text.byteLength(c);
+    for (const c of t.deleted) size += Buffer.byteLength(c) + '-X \n'.length;
   }
-  return parts.join('');
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const t of tables) {
+    at += out.write(`*${t.name}\n`, at);
+    for (const c of t.chains) at += out.write(`:${c} - [0:0]\n`, at);
+    for (const c of t.order ?? t.text.chains()) at = t.text.copyChain(c, out, at);
+    for (const c of t.deleted) at += out.write(`-X ${c}\n`, at);
+    at += out.write(COMMIT, at);
+  }
+  if (at !== size) throw new Error(`renderRestore: wrote ${at} bytes of ${size}`);
+  return out.toString('utf8');
 }
 
 function chainRank(name: string): number {
@@ -140,23 +178,26 @@ function serviceNameOfComment(c: string): string {
 export function canonicalize(t: RestoreTable): RestoreTable {
   const chains = sortChains(t.chains);
   // Rules normally go to declared chains only; fall back to sorting every chain that has rules.
-  let order = chains.filter((c) => t.rules.has(c));
-  if (order.length !== t.rules.size) order = sortChains(t.rules.keys());
-  // The rules map is shared with `t` unless one of the two sorted chains is out of order.
-  let rules = t.rules;
+  let order = chains.filter((c) => t.text.has(c));
+  if (order.length !== t.text.chainCount()) order = sortChains(t.text.chains());
+  // The text is shared with `t` unless one of the two sorted chains is out of order.
+  let text = t.text;
   for (const chain of ['KUBE-NODEPORTS', 'KUBE-SERVICES']) {
-    const list = rules.get(chain);
-    if (!list) continue;
-    const keyed = list.map((r, i) => {
+    if (!text.has(chain)) continue;
+    const keyed = chainRules(text, chain).map((r, i) => {
       const c = ruleComment(r) ?? '';
       return { r, i, last: c.includes(LAST_RULE_MARK), name: serviceNameOfComment(c) };
     });
     const before = (a: (typeof keyed)[0], b: (typeof keyed)[0]) => (a.last !== b.last ? (a.last ? 1 : -1) : a.name < b.name ? -1 : a.name > b.name ? 1 : a.i - b.i);
     // The compiler emits services in name order, so this is usually sorted already.
     if (keyed.some((k, i) => i > 0 && before(keyed[i - 1], k) > 0)) {
-      if (rules === t.rules) rules = new Map(t.rules);
-      rules.set(chain, keyed.sort(before).map((k) => k.r));
+      if (text === t.text) text = t.text.fork();
+      text.replace(
+        chain,
+        keyed.sort(before).map((k) => ruleLine(chain, k.r) + '\n'),
+      );
     }
   }
-  return { name: t.name, chains, rules, deleted: sortChains(t.deleted), order };
+  return table(t.name, chains, text, sortChains(t.deleted), order);
 }
+

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { addRule, canonicalize, chainLines, emptyTable, renderRestore, ruleLine, type RestoreTable } from '../../src/compiler/iptables/restore.js';
+import { mulberry32 } from '../../src/util/rng.js';
+
+/** The restore text as plain string joins: the reference the byte-buffer rendering must equal. */
+function renderReference(tables: readonly RestoreTable[], written: ReadonlyMap<RestoreTable, ReadonlyMap<string, readonly string[]>>): string {
+  let out = '';
+  for (const t of tables) {
+    out += `*${t.name}\n`;
+    for (const c of t.chains) out += `:${c} - [0:0]\n`;
+    const rules = written.get(t)!;
+    for (const chain of t.order ?? rules.keys()) for (const r of rules.get(chain) ?? []) out += ruleLine(chain, r) + '\n';
+    for (const c of t.deleted) out += `-X ${c}\n`;
+    out += 'COMMIT\n';
+  }
+  return out;
+}
+
+/** Random rules over a few chains, interleaved, long enough to outgrow the first buffer. */
+function fill(t: RestoreTable, seed: number, count: number): Map<string, string[]> {
+  const rand = mulberry32(seed);
+  const chains = ['KUBE-SVC-AAAA', 'KUBE-SEP-BBBB', 'KUBE-EXT-\u00e9t\u00e9', 'OTHER'];
+  const written = new Map<string, string[]>();
+  for (let i = 0; i < count; i++) {
+    const chain = chains[Math.floor(rand() * chains.length)];
+    const text = rand() < 0.05 ? '' : `-m comment --comment "ns/svc-${i} caf\u00e9 \u{1f600}" -j X${'y'.repeat(Math.floor(rand() * 300))}`;
+    addRule(t, chain, text);
+    const list = written.get(chain);
+    if (list) list.push(text);
+    else written.set(chain, [text]);
+  }
+  return written;
+}
+
+describe('rule text', () => {
+  it('reads back every rule as written, chain by chain, across buffer growth', () => {
+    const t = emptyTable('nat');
+    const written = fill(t, 1, 3000);
+    expect([...t.rules]).toEqual([...written]);
+    expect(chainLines(t, 'OTHER')).toEqual(written.get('OTHER')!.map((r) => ruleLine('OTHER', r)));
+    expect(chainLines(t, 'KUBE-NONE')).toEqual([]);
+    addRule(t, 'OTHER', 'late');
+    expect(t.rules.get('OTHER')!.at(-1)).toBe('late');
+  });
+
+  it('renders what plain string joins render', () => {
+    const filter = emptyTable('filter');
+    const nat = emptyTable('nat');
+    const written = new Map([
+      [filter, fill(filter, 2, 50)],
+      [nat, fill(nat, 3, 2000)],
+    ]);
+    filter.chains.push('KUBE-SVC-AAAA', 'OTHER');
+    nat.chains.push('KUBE-SEP-BBBB', 'KUBE-EXT-\u00e9t\u00e9');
+    nat.deleted.push('KUBE-SEP-GONE');
+    expect(renderRestore({ filter, nat })).toBe(renderReference([filter, nat], written));
+  });
+
+  it('reorders KUBE-SERVICES in a copy, leaving the original table as written', () => {
+    const t = emptyTable('nat');
+    t.chains.push('KUBE-SERVICES', 'KUBE-SVC-B');
+    addRule(t, 'KUBE-SERVICES', '-m comment --comment "ns2/b cluster IP"');
+    addRule(t, 'KUBE-SVC-B', '1');
+    addRule(t, 'KUBE-SERVICES', '-m comment --comment "ns1/a cluster IP"');
+    const c = canonicalize(t);
+    addRule(c, 'KUBE-SVC-B', '2');
+    addRule(t, 'KUBE-SVC-B', '3');
+    expect(c.rules.get('KUBE-SERVICES')).toEqual(['-m comment --comment "ns1/a cluster IP"', '-m comment --comment "ns2/b cluster IP"']);
+    expect(c.rules.get('KUBE-SVC-B')).toEqual(['1', '2']);
+    expect(t.rules.get('KUBE-SERVICES')).toEqual(['-m comment --comment "ns2/b cluster IP"', '-m comment --comment "ns1/a cluster IP"']);
+    expect(t.rules.get('KUBE-SVC-B')).toEqual(['1', '3']);
+  });
+});
