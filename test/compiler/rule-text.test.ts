@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { addRule, canonicalize, chainLines, emptyTable, renderRestore, ruleLine, type RestoreTable } from '../../src/compiler/iptables/restore.js';
+import { RuleText } from '../../src/compiler/iptables/rule-text.js';
 import { mulberry32 } from '../../src/util/rng.js';
 
 /** The restore text as plain string joins: the reference the byte-buffer rendering must equal. */
@@ -33,6 +34,23 @@ function fill(t: RestoreTable, seed: number, count: number): Map<string, string[
 }
 
 describe('rule text', () => {
+  it('keeps a fork apart from its original when either is cleared or written', () => {
+    const a = new RuleText();
+    a.append('X', 'one\n');
+    const b = a.fork();
+    a.clear();
+    a.append('X', 'two\n');
+    b.append('X', 'three\n');
+    b.append('Y', 'z'.repeat(1 << 21) + '\n');
+    expect(a.text('X')).toBe('two\n');
+    expect(b.text('X')).toBe('one\nthree\n');
+    expect(b.text('Y')).toHaveLength((1 << 21) + 1);
+    b.clear();
+    b.append('X', 'four\n');
+    expect(b.text('X')).toBe('four\n');
+    expect([...a.chains()]).toEqual(['X']);
+  });
+
   it('reads back every rule as written, chain by chain, across buffer growth', () => {
     const t = emptyTable('nat');
     const written = fill(t, 1, 3000);

@@ -2,7 +2,7 @@
 // (the text after `-A CHAIN`, exactly as kube-proxy writes it), and the chains to delete.
 // Rendering and the canonical order of kube-proxy's own tests (sortIPTablesRules in
 // proxier_test.go) live here.
-import { RuleText } from './rule-text.js';
+import { ByteSink, RuleText } from './rule-text.js';
 
 export type TableName = 'filter' | 'nat';
 
@@ -82,29 +82,21 @@ export function ruleCount(t: RestoreTable): number {
   return n;
 }
 
-const COMMIT = 'COMMIT\n';
-
 /** The restore text: `*filter` before `*nat`; chain lines, rules chain by chain, `-X` lines, `COMMIT`. */
 export function renderRestore(data: RestoreData): string {
   const tables = [data.filter, data.nat];
-  let size = 0;
+  // Room for every line written and the chain lines; the sink grows if that is short.
+  let room = 64;
+  for (const t of tables) room += t.text.byteLength() + 32 * (t.chains.length + t.deleted.length);
+  const out = new ByteSink(room);
   for (const t of tables) {
-    size += `*${t.name}\n`.length + COMMIT.length;
-    for (const c of t.chains) size += Buffer.byteLength(c) + ': - [0:0]\n'.length;
-    for (const c of t.order ?? t.text.chains()) size += t.text.byteLength(c);
-    for (const c of t.deleted) size += Buffer.byteLength(c) + '-X \n'.length;
+    out.write(`*${t.name}\n`);
+    for (const c of t.chains) out.write(`:${c} - [0:0]\n`);
+    for (const c of t.order ?? t.text.chains()) t.text.copyChain(c, out);
+    for (const c of t.deleted) out.write(`-X ${c}\n`);
+    out.write('COMMIT\n');
   }
-  const out = Buffer.allocUnsafe(size);
-  let at = 0;
-  for (const t of tables) {
-    at += out.write(`*${t.name}\n`, at);
-    for (const c of t.chains) at += out.write(`:${c} - [0:0]\n`, at);
-    for (const c of t.order ?? t.text.chains()) at = t.text.copyChain(c, out, at);
-    for (const c of t.deleted) at += out.write(`-X ${c}\n`, at);
-    at += out.write(COMMIT, at);
-  }
-  if (at !== size) throw new Error(`renderRestore: wrote ${at} bytes of ${size}`);
-  return out.toString('utf8');
+  return out.toString();
 }
 
 function chainRank(name: string): number {

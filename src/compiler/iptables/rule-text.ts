@@ -1,89 +1,139 @@
-// The rule lines of one restore table, kept as UTF-8 bytes in one growing buffer with, per chain,
-// the byte ranges that hold its lines. A sync of a large cluster writes half a million lines; as
-// bytes outside the JS heap they cost the garbage collector nothing to keep, and the restore text
-// is a copy of ranges plus one decode, not a join of half a million strings.
+// The rule lines of one restore table, kept as UTF-8 bytes in fixed-size chunks with, per chain,
+// a list of the byte ranges that hold its lines. A sync of a large cluster writes half a million
+// lines into a hundred thousand chains; as bytes outside the JS heap, indexed by typed arrays,
+// they cost the garbage collector nothing to keep, and the restore text is a copy of ranges plus
+// one decode, not a join of half a million strings.
+
+const CHUNK_BYTES = 1 << 20;
+
+/** A span is four int32s: chunk index, start, end (in that chunk), index of the chain's next span or -1. */
+const SPAN = 4;
 
 export class RuleText {
-  private buf = Buffer.allocUnsafe(1 << 16);
-  private len = 0;
+  private chunks: Buffer[] = [];
+  /** Chunks below this index are shared with a fork, and never written again. */
+  private ownedFrom = 0;
+  /** The write position in the last chunk; a fork sets it past the end so neither side writes into shared bytes. */
+  private pos = Infinity;
+  private spans = new Int32Array(SPAN * 1024);
+  private spanCount = 0;
+  /** Chain -> its index in `firstSpan` / `lastSpan`, in the order its first line was written. */
+  private ids = new Map<string, number>();
+  private nextId = 0;
+  private firstSpan = new Int32Array(256);
+  private lastSpan = new Int32Array(256);
   /** Counts the writes, so a reading of the text can tell it is out of date. */
   private writes = 0;
-  /** Whether `buf` is shared with a fork: the next append copies it first. */
-  private shared = false;
-  /** Per chain, [start, end) pairs into `buf`, in writing order. */
-  private readonly spans = new Map<string, number[]>();
 
   /** Appends one line (with its newline) to a chain. */
   append(chain: string, line: string): void {
-    if (this.shared || this.len + 3 * line.length > this.buf.length) this.grow(3 * line.length);
-    const start = this.len;
-    this.len += this.buf.write(line, start);
+    const most = 3 * line.length;
+    let chunk = this.chunks[this.chunks.length - 1];
+    if (this.pos + most > (chunk?.length ?? 0)) {
+      chunk = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, most));
+      this.chunks.push(chunk);
+      this.pos = 0;
+    }
+    const c = this.chunks.length - 1;
+    const start = this.pos;
+    this.pos += chunk.write(line, start);
     this.writes++;
-    const spans = this.spans.get(chain);
-    if (!spans) this.spans.set(chain, [start, this.len]);
+    let id = this.ids.get(chain);
+    if (id === undefined) {
+      id = this.nextId++;
+      this.ids.set(chain, id);
+      if (id === this.firstSpan.length) {
+        this.firstSpan = grown(this.firstSpan);
+        this.lastSpan = grown(this.lastSpan);
+      }
+      const span = this.newSpan(c, start);
+      this.firstSpan[id] = span;
+      this.lastSpan[id] = span;
+      return;
+    }
     // A chain written line after line is one range.
-    else if (spans[spans.length - 1] === start) spans[spans.length - 1] = this.len;
-    else spans.push(start, this.len);
+    const last = SPAN * this.lastSpan[id];
+    if (this.spans[last] === c && this.spans[last + 2] === start) this.spans[last + 2] = this.pos;
+    else {
+      const span = this.newSpan(c, start); // may replace this.spans
+      this.spans[last + 3] = span;
+      this.lastSpan[id] = span;
+    }
   }
 
-  private grow(need: number): void {
-    const next = Buffer.allocUnsafe(Math.max(2 * this.buf.length, this.len + need));
-    this.buf.copy(next, 0, 0, this.len);
-    this.buf = next;
-    this.shared = false;
+  /** A span [start, pos) in chunk c; returns its index. */
+  private newSpan(c: number, start: number): number {
+    if (SPAN * (this.spanCount + 1) > this.spans.length) this.spans = grown(this.spans);
+    const at = SPAN * this.spanCount;
+    this.spans[at] = c;
+    this.spans[at + 1] = start;
+    this.spans[at + 2] = this.pos;
+    this.spans[at + 3] = -1;
+    return this.spanCount++;
   }
 
   has(chain: string): boolean {
-    return this.spans.has(chain);
+    return this.ids.has(chain);
   }
 
   chainCount(): number {
-    return this.spans.size;
+    return this.ids.size;
   }
 
   /** The chains with lines, in the order their first line was written. */
   chains(): IterableIterator<string> {
-    return this.spans.keys();
+    return this.ids.keys();
   }
 
   /** A chain's lines as one string (each line ends in a newline); '' for a chain without lines. */
   text(chain: string): string {
-    const spans = this.spans.get(chain);
-    if (!spans) return '';
+    const id = this.ids.get(chain);
     let out = '';
-    for (let i = 0; i < spans.length; i += 2) out += this.buf.toString('utf8', spans[i], spans[i + 1]);
+    if (id !== undefined) {
+      for (let s = SPAN * this.firstSpan[id]; s >= 0; s = SPAN * this.spans[s + 3]) out += this.chunks[this.spans[s]].toString('utf8', this.spans[s + 1], this.spans[s + 2]);
+    }
     return out;
   }
 
-  /** The bytes of a chain's lines. */
-  byteLength(chain: string): number {
-    const spans = this.spans.get(chain);
+  /** The bytes of the chunks: at least what the chains hold now. */
+  byteLength(): number {
     let n = 0;
-    if (spans) for (let i = 0; i < spans.length; i += 2) n += spans[i + 1] - spans[i];
+    for (const c of this.chunks) n += c.length;
     return n;
   }
 
-  /** Copies a chain's lines into `target` at `at`; returns the offset after them. */
-  copyChain(chain: string, target: Buffer, at: number): number {
-    const spans = this.spans.get(chain);
-    if (spans) for (let i = 0; i < spans.length; i += 2) at += this.buf.copy(target, at, spans[i], spans[i + 1]);
-    return at;
+  /** Copies a chain's lines to the end of `out`. */
+  copyChain(chain: string, out: ByteSink): void {
+    const id = this.ids.get(chain);
+    if (id === undefined) return;
+    for (let s = SPAN * this.firstSpan[id]; s >= 0; s = SPAN * this.spans[s + 3]) {
+      const start = this.spans[s + 1];
+      const end = this.spans[s + 2];
+      out.reserve(end - start);
+      out.len += this.chunks[this.spans[s]].copy(out.buf, out.len, start, end);
+    }
   }
 
-  /** Replaces a chain's lines (the rewritten text goes to the end of the buffer). */
+  /** Replaces a chain's lines. */
   replace(chain: string, lines: readonly string[]): void {
-    this.writes++;
-    this.spans.delete(chain);
+    // Deleting the id keeps every other chain's id; the chain gets a new one, last in order.
+    this.ids.delete(chain);
     for (const l of lines) this.append(chain, l);
   }
 
-  /** A copy that shares the bytes written so far and may be rewritten apart from this one. */
+  /** A copy that shares the bytes written so far and may be written apart from this one. */
   fork(): RuleText {
     const copy = new RuleText();
-    copy.buf = this.buf;
-    copy.len = this.len;
-    copy.shared = this.shared = true;
-    for (const [chain, spans] of this.spans) copy.spans.set(chain, spans.slice());
+    copy.chunks = this.chunks.slice();
+    copy.spans = this.spans.slice();
+    copy.spanCount = this.spanCount;
+    copy.ids = new Map(this.ids);
+    copy.firstSpan = this.firstSpan.slice();
+    copy.lastSpan = this.lastSpan.slice();
+    copy.nextId = this.nextId;
+    copy.writes = this.writes;
+    this.pos = copy.pos = Infinity;
+    this.ownedFrom = copy.ownedFrom = this.chunks.length;
     return copy;
   }
 
@@ -91,9 +141,47 @@ export class RuleText {
     return this.writes;
   }
 
+  /** Forgets every line; the last chunk is written again unless a fork shares it. */
   clear(): void {
     this.writes++;
-    this.len = 0;
-    this.spans.clear();
+    this.ids.clear();
+    this.nextId = 0;
+    this.spanCount = 0;
+    const last = this.chunks.length - 1;
+    this.chunks = last >= this.ownedFrom ? [this.chunks[last]] : [];
+    this.ownedFrom = 0;
+    this.pos = this.chunks.length > 0 ? 0 : Infinity;
   }
+}
+
+/** A growing byte buffer that text is written to the end of. */
+export class ByteSink {
+  buf: Buffer;
+  len = 0;
+
+  constructor(capacity: number) {
+    this.buf = Buffer.allocUnsafe(capacity);
+  }
+
+  reserve(bytes: number): void {
+    if (this.len + bytes <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(2 * this.buf.length, this.len + bytes));
+    this.buf.copy(next, 0, 0, this.len);
+    this.buf = next;
+  }
+
+  write(text: string): void {
+    this.reserve(3 * text.length);
+    this.len += this.buf.write(text, this.len);
+  }
+
+  toString(): string {
+    return this.buf.toString('utf8', 0, this.len);
+  }
+}
+
+function grown(a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(2 * a.length);
+  b.set(a);
+  return b;
 }
