@@ -77,12 +77,9 @@ export function planServices(cluster: Cluster, settings: ProxierSettings): Servi
   }
   const plans: ServicePortPlan[] = [];
   // In name order, so the rules come out in the canonical order without sorting them.
-  const services = [...cluster.services].sort((a, b) => {
-    const ka = `${a.namespace}/${a.name}`;
-    const kb = `${b.namespace}/${b.name}`;
-    return ka < kb ? -1 : ka > kb ? 1 : 0;
-  });
-  for (const svc of services) {
+  const byName = cluster.services.map((svc) => ({ key: `${svc.namespace}/${svc.name}`, svc }));
+  byName.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  for (const { svc } of byName) {
     // ShouldSkipService: headless and ExternalName services have no service ports.
     if (svc.type === 'ExternalName' || !svc.clusterIP || svc.clusterIP === 'None') continue;
     const clusterIP = clusterIPFor(svc, settings.family);
@@ -141,7 +138,7 @@ const NO_HINTS: readonly string[] = Object.freeze([]);
 
 function endpointsFor(port: ServicePort, slices: readonly EndpointSlice[], settings: ProxierSettings): EndpointInfo[] {
   const wantType = settings.family === 'ipv4' ? 'IPv4' : 'IPv6';
-  const byKey = new Map<string, EndpointInfo>();
+  const all: EndpointInfo[] = [];
   for (const slice of slices) {
     if (slice.addressType !== wantType) continue;
     for (const sp of slice.ports) {
@@ -166,11 +163,29 @@ function endpointsFor(port: ServicePort, slices: readonly EndpointSlice[], setti
           nodeHints: ep.hintNodes ?? NO_HINTS,
           nodeName: ep.nodeName,
         };
-        if (!byKey.has(key) || isLocal) byKey.set(key, info);
+        all.push(info);
       }
     }
   }
-  return [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  // A stable sort keeps copies of one `ip:port` in input order, for the pick below.
+  all.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return onePerKey(all);
+}
+
+/** One endpoint per `ip:port` of a sorted list: the first copy, or the last local one (endpointslicecache.go). */
+export function onePerKey(sorted: EndpointInfo[]): EndpointInfo[] {
+  let i = 1;
+  while (i < sorted.length && sorted[i].key !== sorted[i - 1].key) i++;
+  if (i >= sorted.length) return sorted;
+  const out = sorted.slice(0, i - 1);
+  for (let j = i - 1; j < sorted.length; ) {
+    let pick = sorted[j];
+    let k = j + 1;
+    for (; k < sorted.length && sorted[k].key === pick.key; k++) if (sorted[k].isLocal) pick = sorted[k];
+    out.push(pick);
+    j = k;
+  }
+  return out;
 }
 
 interface Policies {
