@@ -44,10 +44,16 @@ export function portProtoHash(servicePortName: string, protocol: string): string
   return hash16(servicePortName + protocol);
 }
 
-export function serviceChainName(kind: ServiceChainKind, servicePortName: string, protocol: string): string {
-  const name = `KUBE-${kind}-${portProtoHash(servicePortName, protocol)}`;
-  name.charCodeAt(0); // flatten: chain names live until the output is written
+/** The name of a per-service chain whose portProtoHash is known. */
+export function chainNameOf(kind: ServiceChainKind, hash: string): string {
+  const name = `KUBE-${kind}-${hash}`;
+  // Flatten: chain names live until the output is written, and are map keys and sort keys.
+  name.charCodeAt(0);
   return name;
+}
+
+export function serviceChainName(kind: ServiceChainKind, servicePortName: string, protocol: string): string {
+  return chainNameOf(kind, portProtoHash(servicePortName, protocol));
 }
 
 export function endpointChainName(servicePortName: string, protocol: string, endpoint: string): string {

@@ -3,6 +3,7 @@
 // Rendering and the canonical order of kube-proxy's own tests (sortIPTablesRules in
 // proxier_test.go) live here.
 import { ByteSink, RuleText } from './rule-text.js';
+import { sortNames } from './sort-names.js';
 
 export type TableName = 'filter' | 'nat';
 
@@ -114,8 +115,8 @@ export function compareChains(a: string, b: string): number {
 
 /**
  * Sorts chain names canonically: KUBE-NODEPORTS, KUBE-SERVICES, other KUBE-* by name, the rest by
- * name. Buckets, then the engine's own string sort per bucket (no comparator callback): a sync of
- * a large cluster sorts a hundred thousand chain names.
+ * name. Buckets, then a string sort per bucket without comparator callbacks: a sync of a large
+ * cluster sorts a hundred thousand KUBE-* names (sortNames sorts them by their hash).
  */
 export function sortChains(names: Iterable<string>): string[] {
   const head: string[] = [];
@@ -126,9 +127,8 @@ export function sortChains(names: Iterable<string>): string[] {
     (r < 2 ? head : r === 2 ? kube : rest).push(n);
   }
   head.sort((a, b) => chainRank(a) - chainRank(b));
-  kube.sort();
   rest.sort();
-  return head.concat(kube, rest);
+  return head.concat(sortNames(kube), rest);
 }
 
 const LAST_RULE_MARK = 'must be the last rule';

@@ -20,6 +20,9 @@ export class RuleText {
   /** Chain -> its index in `firstSpan` / `lastSpan`, in the order its first line was written. */
   private ids = new Map<string, number>();
   private nextId = 0;
+  /** The chain of the last line written and its id. */
+  private lastChain: string | null = null;
+  private lastId = 0;
   private firstSpan = new Int32Array(256);
   private lastSpan = new Int32Array(256);
   /** Counts the writes, so a reading of the text can tell it is out of date. */
@@ -38,7 +41,8 @@ export class RuleText {
     const start = this.pos;
     this.pos += chunk.write(line, start);
     this.writes++;
-    let id = this.ids.get(chain);
+    // Most lines go to the chain of the line before: no map lookup for them.
+    let id = chain === this.lastChain ? this.lastId : this.ids.get(chain);
     if (id === undefined) {
       id = this.nextId++;
       this.ids.set(chain, id);
@@ -49,8 +53,12 @@ export class RuleText {
       const span = this.newSpan(c, start);
       this.firstSpan[id] = span;
       this.lastSpan[id] = span;
+      this.lastChain = chain;
+      this.lastId = id;
       return;
     }
+    this.lastChain = chain;
+    this.lastId = id;
     // A chain written line after line is one range.
     const last = SPAN * this.lastSpan[id];
     if (this.spans[last] === c && this.spans[last + 2] === start) this.spans[last + 2] = this.pos;
@@ -118,6 +126,7 @@ export class RuleText {
   replace(chain: string, lines: readonly string[]): void {
     // Deleting the id keeps every other chain's id; the chain gets a new one, last in order.
     this.ids.delete(chain);
+    this.lastChain = null;
     for (const l of lines) this.append(chain, l);
   }
 
@@ -145,6 +154,7 @@ export class RuleText {
   clear(): void {
     this.writes++;
     this.ids.clear();
+    this.lastChain = null;
     this.nextId = 0;
     this.spanCount = 0;
     const last = this.chunks.length - 1;
