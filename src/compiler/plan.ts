@@ -145,7 +145,7 @@ function endpointsFor(port: ServicePort, slices: readonly EndpointSlice[], setti
       if (sp.name !== port.name || sp.protocol !== port.protocol || !sp.port) continue;
       for (const ep of slice.endpoints) {
         if (ep.addresses.length === 0) continue;
-        const ip = parseIP(ep.addresses[0]);
+        const ip = endpointIP(ep.addresses[0]);
         if (!ip || ip.family !== settings.family) continue;
         const key = ip.family === 'ipv6' ? `[${ip.text}]:${sp.port}` : `${ip.text}:${sp.port}`;
         key.charCodeAt(0); // flatten: the key lives as long as the plan
@@ -170,6 +170,38 @@ function endpointsFor(port: ServicePort, slices: readonly EndpointSlice[], setti
   // A stable sort keeps copies of one `ip:port` in input order, for the pick below.
   all.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   return onePerKey(all);
+}
+
+/** An endpoint address's family and canonical text: a canonical dotted quad is its own text, unparsed. */
+function endpointIP(text: string): { readonly family: Family; readonly text: string } | null {
+  return isCanonicalIPv4(text) ? { family: 'ipv4', text } : parseIP(text);
+}
+
+/**
+ * Whether `text` is a dotted quad exactly as parseIP prints one (octets 0-255 without leading
+ * zeros), so parseIP would return it unchanged: the common case, checked without a regex.
+ */
+export function isCanonicalIPv4(text: string): boolean {
+  const n = text.length;
+  if (n < 7 || n > 15) return false;
+  let octets = 0;
+  let i = 0;
+  while (i <= n) {
+    const start = i;
+    let value = 0;
+    for (; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (c < 0x30 || c > 0x39) break;
+      value = value * 10 + (c - 0x30);
+    }
+    const digits = i - start;
+    if (digits === 0 || digits > 3 || value > 255 || (digits > 1 && text.charCodeAt(start) === 0x30)) return false;
+    octets++;
+    if (i === n) return octets === 4;
+    if (text.charCodeAt(i) !== 0x2e || octets === 4) return false;
+    i++;
+  }
+  return false;
 }
 
 /** One endpoint per `ip:port` of a sorted list: the first copy, or the last local one (endpointslicecache.go). */

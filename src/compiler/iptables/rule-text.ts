@@ -5,6 +5,8 @@
 // one decode, not a join of half a million strings.
 
 const CHUNK_BYTES = 1 << 20;
+/** A write position past the end of any chunk (a small integer, so `pos` stays one). */
+const NO_ROOM = 0x3fffffff;
 
 /** A span is four int32s: chunk index, start, end (in that chunk), index of the chain's next span or -1. */
 const SPAN = 4;
@@ -14,7 +16,7 @@ export class RuleText {
   /** Chunks below this index are shared with a fork, and never written again. */
   private ownedFrom = 0;
   /** The write position in the last chunk; a fork sets it past the end so neither side writes into shared bytes. */
-  private pos = Infinity;
+  private pos = NO_ROOM;
   private spans = new Int32Array(SPAN * 1024);
   private spanCount = 0;
   /** Chain -> its index in `firstSpan` / `lastSpan`, in the order its first line was written. */
@@ -32,7 +34,7 @@ export class RuleText {
   append(chain: string, line: string): void {
     const most = 3 * line.length;
     let chunk = this.chunks[this.chunks.length - 1];
-    if (this.pos + most > (chunk?.length ?? 0)) {
+    if (this.chunks.length === 0 || this.pos + most > chunk.length) {
       chunk = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, most));
       this.chunks.push(chunk);
       this.pos = 0;
@@ -141,7 +143,7 @@ export class RuleText {
     copy.lastSpan = this.lastSpan.slice();
     copy.nextId = this.nextId;
     copy.writes = this.writes;
-    this.pos = copy.pos = Infinity;
+    this.pos = copy.pos = NO_ROOM;
     this.ownedFrom = copy.ownedFrom = this.chunks.length;
     return copy;
   }
@@ -160,7 +162,7 @@ export class RuleText {
     const last = this.chunks.length - 1;
     this.chunks = last >= this.ownedFrom ? [this.chunks[last]] : [];
     this.ownedFrom = 0;
-    this.pos = this.chunks.length > 0 ? 0 : Infinity;
+    this.pos = this.chunks.length > 0 ? 0 : NO_ROOM;
   }
 }
 
