@@ -74,6 +74,17 @@ describe('rule text', () => {
     expect(renderRestore({ filter, nat })).toBe(renderReference([filter, nat], written));
   });
 
+  it('renders ASCII-only tables (decoded as Latin-1) as plain string joins do', () => {
+    const filter = emptyTable('filter');
+    const nat = emptyTable('nat');
+    for (const [t, n] of [[filter, 10], [nat, 5000]] as const) for (let i = 0; i < n; i++) addRule(t, `KUBE-SEP-${i % 7}`, i % 13 === 0 ? '' : `-m comment --comment "ns/s-${i}" -j DNAT --to-destination 10.0.${i % 256}.1:80`);
+    const written = new Map([filter, nat].map((t) => [t, new Map([...t.rules].map(([c, r]) => [c, [...r]]))]));
+    nat.chains.push('KUBE-SEP-0', 'KUBE-SEP-3');
+    const text = renderRestore({ filter, nat });
+    expect(text).toBe(renderReference([filter, nat], written));
+    expect(text).toContain('-A KUBE-SEP-0\n');
+  });
+
   it('reorders KUBE-SERVICES in a copy, leaving the original table as written', () => {
     const t = emptyTable('nat');
     t.chains.push('KUBE-SERVICES', 'KUBE-SVC-B');

@@ -27,6 +27,8 @@ export class RuleText {
   private lastId = 0;
   private firstSpan = new Int32Array(256);
   private lastSpan = new Int32Array(256);
+  /** Whether every line written is ASCII. */
+  private ascii = true;
   /** Counts the writes, so a reading of the text can tell it is out of date. */
   private writes = 0;
 
@@ -41,7 +43,10 @@ export class RuleText {
     }
     const c = this.chunks.length - 1;
     const start = this.pos;
-    this.pos += chunk.write(line, start);
+    const bytes = chunk.write(line, start);
+    // UTF-8 takes more bytes than UTF-16 code units exactly when a character is not ASCII.
+    if (bytes !== line.length) this.ascii = false;
+    this.pos += bytes;
     this.writes++;
     // Most lines go to the chain of the line before: no map lookup for them.
     let id = chain === this.lastChain ? this.lastId : this.ids.get(chain);
@@ -116,6 +121,7 @@ export class RuleText {
   copyChain(chain: string, out: ByteSink): void {
     const id = this.ids.get(chain);
     if (id === undefined) return;
+    if (!this.ascii) out.ascii = false;
     for (let s = SPAN * this.firstSpan[id]; s >= 0; s = SPAN * this.spans[s + 3]) {
       const start = this.spans[s + 1];
       const end = this.spans[s + 2];
@@ -143,6 +149,7 @@ export class RuleText {
     copy.lastSpan = this.lastSpan.slice();
     copy.nextId = this.nextId;
     copy.writes = this.writes;
+    copy.ascii = this.ascii;
     this.pos = copy.pos = NO_ROOM;
     this.ownedFrom = copy.ownedFrom = this.chunks.length;
     return copy;
@@ -155,6 +162,7 @@ export class RuleText {
   /** Forgets every line; the last chunk is written again unless a fork shares it. */
   clear(): void {
     this.writes++;
+    this.ascii = true;
     this.ids.clear();
     this.lastChain = null;
     this.nextId = 0;
@@ -170,6 +178,8 @@ export class RuleText {
 export class ByteSink {
   buf: Buffer;
   len = 0;
+  /** Whether every byte is ASCII: then the text decodes as Latin-1, which Node gives a large string outside the JS heap. */
+  ascii = true;
 
   constructor(capacity: number) {
     this.buf = Buffer.allocUnsafe(capacity);
@@ -184,11 +194,13 @@ export class ByteSink {
 
   write(text: string): void {
     this.reserve(3 * text.length);
-    this.len += this.buf.write(text, this.len);
+    const bytes = this.buf.write(text, this.len);
+    if (bytes !== text.length) this.ascii = false;
+    this.len += bytes;
   }
 
   toString(): string {
-    return this.buf.toString('utf8', 0, this.len);
+    return this.buf.toString(this.ascii ? 'latin1' : 'utf8', 0, this.len);
   }
 }
 
