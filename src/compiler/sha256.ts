@@ -50,33 +50,41 @@ function compress(): void {
   H[7] = (H[7] + h) | 0;
 }
 
-/**
- * The digest of `text` as eight big-endian 32-bit words (a view that the next call overwrites),
- * or null when `text` has a character outside ASCII.
- */
-export function sha256Ascii(text: string): Int32Array | null {
-  H.set(H0);
-  const n = text.length;
-  // Message blocks, then the 0x80 byte and the 64-bit bit length (here always < 2^32 bits).
-  const blocks = ((n + 8) >>> 6) + 1;
-  for (let blk = 0, at = 0; blk < blocks; blk++, at += 64) {
-    W.fill(0, 0, 16);
-    const end = Math.min(n, at + 64);
-    for (let i = at; i < end; i++) {
-      const ch = text.charCodeAt(i);
-      if (ch > 127) return null;
-      const j = i - at;
-      W[j >> 2] |= ch << (24 - 8 * (j & 3));
+/** Bytes in the current block of W. */
+let fill = 0;
+
+function feed(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (ch > 127) return false;
+    W[fill >> 2] |= ch << (24 - 8 * (fill & 3));
+    if (++fill === 64) {
+      compress();
+      W.fill(0, 0, 16);
+      fill = 0;
     }
-    if (n >= at && n < at + 64) {
-      const j = n - at;
-      W[j >> 2] |= 0x80 << (24 - 8 * (j & 3));
-    }
-    if (blk === blocks - 1) {
-      W[14] = Math.floor(n / 0x20000000);
-      W[15] = n * 8;
-    }
-    compress();
   }
+  return true;
+}
+
+/**
+ * The digest of `a + b + c` (hashed without joining them) as eight big-endian 32-bit words (a
+ * view that the next call overwrites), or null when the text has a character outside ASCII.
+ */
+export function sha256Ascii(a: string, b = '', c = ''): Int32Array | null {
+  H.set(H0);
+  W.fill(0, 0, 16);
+  fill = 0;
+  if (!feed(a) || !feed(b) || !feed(c)) return null;
+  // The 0x80 byte, then the 64-bit bit length at the end of this block or of one more.
+  W[fill >> 2] |= 0x80 << (24 - 8 * (fill & 3));
+  if (fill >= 56) {
+    compress();
+    W.fill(0, 0, 16);
+  }
+  const n = a.length + b.length + c.length;
+  W[14] = Math.floor(n / 0x20000000);
+  W[15] = n * 8;
+  compress();
   return H;
 }

@@ -14,7 +14,14 @@ describe('sha256Ascii', () => {
     expect(hex(sha256Ascii(text)!)).toBe(hash('sha256', text, 'hex'));
   });
 
+  it('hashes parts as their concatenation', () => {
+    for (const [a, b, c] of [['ns/svc:p', 'tcp', '10.0.0.1:80'], ['x'.repeat(63), 'y', ''], ['', 'z'.repeat(64), 'w'.repeat(56)], ['', '', '']]) {
+      expect(hex(sha256Ascii(a, b, c)!)).toBe(hash('sha256', a + b + c, 'hex'));
+    }
+  });
+
   it('declines text outside ASCII', () => {
+    expect(sha256Ascii('ns/svc:p', 'tcp', '\u00e9')).toBeNull();
     expect(sha256Ascii('ns/caf\u00e9:http')).toBeNull();
   });
 });

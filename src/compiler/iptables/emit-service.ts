@@ -22,10 +22,6 @@ export function chainNames(p: ServicePortPlan): ChainNames {
   return { svc: chainNameOf('SVC', h), svl: chainNameOf('SVL', h), ext: chainNameOf('EXT', h), fw: chainNameOf('FW', h) };
 }
 
-export function sepChainName(p: ServicePortPlan, ep: EndpointInfo): string {
-  return endpointChainName(p.name, p.protocol.toLowerCase(), ep.key);
-}
-
 export interface ServiceTargets {
   readonly filter: RestoreTable;
   /** nat KUBE-SERVICES and KUBE-NODEPORTS: rewritten on every sync. */
@@ -107,7 +103,7 @@ export function emitService(p: ServicePortPlan, s: ProxierSettings, largeCluster
   const sepNames = new Map<string, string>();
   const sep = (ep: EndpointInfo) => {
     let n = sepNames.get(ep.key);
-    if (n === undefined) sepNames.set(ep.key, (n = sepChainName(p, ep)));
+    if (n === undefined) sepNames.set(ep.key, (n = endpointChainName(spn, proto, ep.key)));
     return n;
   };
 

@@ -30,7 +30,8 @@ function kindOf(name: string): number {
 export function sortNames(names: readonly string[]): string[] {
   const kinds: string[][] = KINDS.map(() => []);
   const others: string[] = [];
-  for (const n of names) {
+  for (let i = 0; i < names.length; i++) {
+    const n = names[i];
     const k = kindOf(n);
     if (k >= 0) kinds[k].push(n);
     else others.push(n);
@@ -100,7 +101,7 @@ function radixOrder(keys: Uint32Array): Uint32Array {
 
 /** Merges a few sorted names into many sorted names, each placed by binary search. */
 function mergeSorted(many: readonly string[], few: readonly string[]): string[] {
-  const out: string[] = [];
+  const parts: (readonly string[])[] = [];
   let from = 0;
   for (const name of few) {
     let lo = from;
@@ -111,10 +112,9 @@ function mergeSorted(many: readonly string[], few: readonly string[]): string[] 
       if (many[mid] <= name) lo = mid + 1;
       else hi = mid;
     }
-    for (let i = from; i < lo; i++) out.push(many[i]);
-    out.push(name);
+    parts.push(many.slice(from, lo), [name]);
     from = lo;
   }
-  for (let i = from; i < many.length; i++) out.push(many[i]);
-  return out;
+  parts.push(many.slice(from));
+  return ([] as string[]).concat(...parts);
 }
