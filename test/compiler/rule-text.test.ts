@@ -92,6 +92,11 @@ describe('rule text', () => {
     addRule(t, 'KUBE-SVC-B', '1');
     addRule(t, 'KUBE-SERVICES', '-m comment --comment "ns1/a cluster IP"');
     const c = canonicalize(t);
+    const filter = canonicalize(emptyTable('filter'));
+    expect(renderRestore({ filter, nat: c })).toBe(
+      '*filter\nCOMMIT\n*nat\n:KUBE-SERVICES - [0:0]\n:KUBE-SVC-B - [0:0]\n' +
+        '-A KUBE-SERVICES -m comment --comment "ns1/a cluster IP"\n-A KUBE-SERVICES -m comment --comment "ns2/b cluster IP"\n-A KUBE-SVC-B 1\nCOMMIT\n',
+    );
     addRule(c, 'KUBE-SVC-B', '2');
     addRule(t, 'KUBE-SVC-B', '3');
     expect(c.rules.get('KUBE-SERVICES')).toEqual(['-m comment --comment "ns1/a cluster IP"', '-m comment --comment "ns2/b cluster IP"']);

@@ -21,6 +21,8 @@ export interface RestoreTable {
   readonly deleted: string[];
   /** The order rules are rendered in, chain by chain (canonicalize sets it); else writing order. */
   readonly order?: readonly string[];
+  /** The ids in `text` of the chains of `order` (canonicalize looks them up once). */
+  readonly orderIds?: readonly number[];
 }
 
 export interface RestoreData {
@@ -28,7 +30,7 @@ export interface RestoreData {
   readonly nat: RestoreTable;
 }
 
-function table(name: TableName, chains: string[], text: RuleText, deleted: string[], order?: readonly string[]): RestoreTable {
+function table(name: TableName, chains: string[], text: RuleText, deleted: string[], order?: readonly string[], orderIds?: readonly number[]): RestoreTable {
   let rules: Map<string, string[]> | undefined;
   let readAt = -1;
   return {
@@ -37,6 +39,7 @@ function table(name: TableName, chains: string[], text: RuleText, deleted: strin
     text,
     deleted,
     order,
+    orderIds,
     get rules() {
       if (!rules || readAt !== text.version) {
         rules = new Map(Array.from(text.chains(), (chain) => [chain, chainRules(text, chain)]));
@@ -93,8 +96,8 @@ export function renderRestore(data: RestoreData): string {
   for (const t of tables) {
     out.write(`*${t.name}\n`);
     for (let i = 0; i < t.chains.length; i++) out.write(`:${t.chains[i]} - [0:0]\n`);
-    const order = t.order ?? [...t.text.chains()];
-    for (let i = 0; i < order.length; i++) t.text.copyChain(order[i], out);
+    if (t.orderIds) for (let i = 0; i < t.orderIds.length; i++) t.text.copyId(t.orderIds[i], out);
+    else for (const c of t.order ?? [...t.text.chains()]) t.text.copyChain(c, out);
     for (const c of t.deleted) out.write(`-X ${c}\n`);
     out.write('COMMIT\n');
   }
@@ -172,10 +175,6 @@ function serviceNameOfComment(c: string): string {
  * order is stable; every conformance file is a fixed point of it.
  */
 export function canonicalize(t: RestoreTable): RestoreTable {
-  const chains = sortChains(t.chains);
-  // Rules normally go to declared chains only; fall back to sorting every chain that has rules.
-  let order = chains.filter((c) => t.text.has(c));
-  if (order.length !== t.text.chainCount()) order = sortChains([...t.text.chains()]);
   // The text is shared with `t` unless one of the two sorted chains is out of order.
   let text = t.text;
   for (const chain of ['KUBE-NODEPORTS', 'KUBE-SERVICES']) {
@@ -194,6 +193,20 @@ export function canonicalize(t: RestoreTable): RestoreTable {
       );
     }
   }
-  return table(t.name, chains, text, sortChains(t.deleted), order);
+  const chains = sortChains(t.chains);
+  // Rules normally go to declared chains only; fall back to sorting every chain that has rules.
+  let order: string[] = [];
+  let orderIds: number[] = [];
+  for (let i = 0; i < chains.length; i++) {
+    const id = text.idOf(chains[i]);
+    if (id < 0) continue;
+    order.push(chains[i]);
+    orderIds.push(id);
+  }
+  if (order.length !== text.chainCount()) {
+    order = sortChains([...text.chains()]);
+    orderIds = order.map((c) => text.idOf(c));
+  }
+  return table(t.name, chains, text, sortChains(t.deleted), order, orderIds);
 }
 

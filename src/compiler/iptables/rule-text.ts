@@ -117,10 +117,19 @@ export class RuleText {
     return n;
   }
 
+  /** A chain's id (stable until the chain is replaced), or -1 for a chain without lines. */
+  idOf(chain: string): number {
+    return this.ids.get(chain) ?? -1;
+  }
+
   /** Copies a chain's lines to the end of `out`. */
   copyChain(chain: string, out: ByteSink): void {
-    const id = this.ids.get(chain);
-    if (id === undefined) return;
+    this.copyId(this.idOf(chain), out);
+  }
+
+  /** Copies the lines of the chain with this id to the end of `out`. */
+  copyId(id: number, out: ByteSink): void {
+    if (id < 0) return;
     if (!this.ascii) out.ascii = false;
     for (let s = SPAN * this.firstSpan[id]; s >= 0; s = SPAN * this.spans[s + 3]) {
       const start = this.spans[s + 1];
