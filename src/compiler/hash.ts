@@ -2,14 +2,32 @@
 // prefix + the first 16 characters of base32(SHA-256(servicePortName + protocol [+ endpoint]))
 // (pkg/proxy/iptables/proxier.go portProtoHash, servicePortEndpointChainName).
 import { hash } from 'node:crypto';
+import { sha256Ascii } from './sha256.js';
 
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
-/** The first 16 base32 characters of a digest: exactly its first 10 bytes (80 bits). */
-export function hash16(text: string): string {
-  const d = hash('sha256', text, 'buffer');
-  const codes = new Array<number>(16);
-  let n = 0;
+/** The first 10 bytes of SHA-256(UTF-8 of a + b + c), in `out`. */
+function digest10(out: Uint8Array, a: string, b: string, c: string): void {
+  const words = sha256Ascii(a, b, c);
+  if (words) {
+    for (let i = 0; i < 10; i++) out[i] = words[i >> 2] >>> (24 - 8 * (i & 3));
+  } else {
+    out.set(hash('sha256', a + b + c, 'buffer').subarray(0, 10));
+  }
+}
+
+const d = new Uint8Array(10);
+const codes: number[] = [];
+
+/**
+ * `prefix` + the first 16 base32 characters of SHA-256(a + b + c), exactly its first 10 bytes
+ * (80 bits), built as one flat string: chain names live until the output is written, and are
+ * map keys and sort keys.
+ */
+function hashedName(prefix: string, a: string, b = '', c = ''): string {
+  digest10(d, a, b, c);
+  codes.length = 0;
+  for (let i = 0; i < prefix.length; i++) codes.push(prefix.charCodeAt(i));
   let bits = 0;
   let acc = 0;
   for (let i = 0; i < 10; i++) {
@@ -17,30 +35,39 @@ export function hash16(text: string): string {
     bits += 8;
     while (bits >= 5) {
       bits -= 5;
-      codes[n++] = BASE32.charCodeAt((acc >> bits) & 31);
+      codes.push(BASE32.charCodeAt((acc >> bits) & 31));
     }
     acc &= (1 << bits) - 1;
   }
   return String.fromCharCode(...codes);
 }
 
+/** The first 16 base32 characters of SHA-256(text). */
+export function hash16(text: string): string {
+  return hashedName('', text);
+}
+
 export type ServiceChainKind = 'SVC' | 'SVL' | 'EXT' | 'FW';
 
 /** portProtoHash in proxier.go: the hash every per-service chain name of a service port shares. */
 export function portProtoHash(servicePortName: string, protocol: string): string {
-  return hash16(servicePortName + protocol);
+  return hashedName('', servicePortName, protocol);
+}
+
+/** The name of a per-service chain whose portProtoHash is known. */
+export function chainNameOf(kind: ServiceChainKind, hash: string): string {
+  const name = `KUBE-${kind}-${hash}`;
+  // Flatten: chain names live until the output is written, and are map keys and sort keys.
+  name.charCodeAt(0);
+  return name;
 }
 
 export function serviceChainName(kind: ServiceChainKind, servicePortName: string, protocol: string): string {
-  const name = `KUBE-${kind}-${portProtoHash(servicePortName, protocol)}`;
-  name.charCodeAt(0); // flatten: chain names live until the output is written
-  return name;
+  return chainNameOf(kind, portProtoHash(servicePortName, protocol));
 }
 
 export function endpointChainName(servicePortName: string, protocol: string, endpoint: string): string {
-  const name = `KUBE-SEP-${hash16(servicePortName + protocol + endpoint)}`;
-  name.charCodeAt(0);
-  return name;
+  return hashedName('KUBE-SEP-', servicePortName, protocol, endpoint);
 }
 
 const SERVICE_CHAIN_PREFIXES = ['KUBE-SVC-', 'KUBE-SVL-', 'KUBE-SEP-', 'KUBE-FW-', 'KUBE-EXT-'];

@@ -77,12 +77,9 @@ export function planServices(cluster: Cluster, settings: ProxierSettings): Servi
   }
   const plans: ServicePortPlan[] = [];
   // In name order, so the rules come out in the canonical order without sorting them.
-  const services = [...cluster.services].sort((a, b) => {
-    const ka = `${a.namespace}/${a.name}`;
-    const kb = `${b.namespace}/${b.name}`;
-    return ka < kb ? -1 : ka > kb ? 1 : 0;
-  });
-  for (const svc of services) {
+  const byName = cluster.services.map((svc) => ({ key: `${svc.namespace}/${svc.name}`, svc }));
+  byName.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  for (const { svc } of byName) {
     // ShouldSkipService: headless and ExternalName services have no service ports.
     if (svc.type === 'ExternalName' || !svc.clusterIP || svc.clusterIP === 'None') continue;
     const clusterIP = clusterIPFor(svc, settings.family);
@@ -141,14 +138,14 @@ const NO_HINTS: readonly string[] = Object.freeze([]);
 
 function endpointsFor(port: ServicePort, slices: readonly EndpointSlice[], settings: ProxierSettings): EndpointInfo[] {
   const wantType = settings.family === 'ipv4' ? 'IPv4' : 'IPv6';
-  const byKey = new Map<string, EndpointInfo>();
+  const all: EndpointInfo[] = [];
   for (const slice of slices) {
     if (slice.addressType !== wantType) continue;
     for (const sp of slice.ports) {
       if (sp.name !== port.name || sp.protocol !== port.protocol || !sp.port) continue;
       for (const ep of slice.endpoints) {
         if (ep.addresses.length === 0) continue;
-        const ip = parseIP(ep.addresses[0]);
+        const ip = endpointIP(ep.addresses[0]);
         if (!ip || ip.family !== settings.family) continue;
         const key = ip.family === 'ipv6' ? `[${ip.text}]:${sp.port}` : `${ip.text}:${sp.port}`;
         key.charCodeAt(0); // flatten: the key lives as long as the plan
@@ -166,11 +163,61 @@ function endpointsFor(port: ServicePort, slices: readonly EndpointSlice[], setti
           nodeHints: ep.hintNodes ?? NO_HINTS,
           nodeName: ep.nodeName,
         };
-        if (!byKey.has(key) || isLocal) byKey.set(key, info);
+        all.push(info);
       }
     }
   }
-  return [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  // A stable sort keeps copies of one `ip:port` in input order, for the pick below.
+  all.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return onePerKey(all);
+}
+
+/** An endpoint address's family and canonical text: a canonical dotted quad is its own text, unparsed. */
+function endpointIP(text: string): { readonly family: Family; readonly text: string } | null {
+  return isCanonicalIPv4(text) ? { family: 'ipv4', text } : parseIP(text);
+}
+
+/**
+ * Whether `text` is a dotted quad exactly as parseIP prints one (octets 0-255 without leading
+ * zeros), so parseIP would return it unchanged: the common case, checked without a regex.
+ */
+export function isCanonicalIPv4(text: string): boolean {
+  const n = text.length;
+  if (n < 7 || n > 15) return false;
+  let octets = 0;
+  let i = 0;
+  while (i <= n) {
+    const start = i;
+    let value = 0;
+    for (; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (c < 0x30 || c > 0x39) break;
+      value = value * 10 + (c - 0x30);
+    }
+    const digits = i - start;
+    if (digits === 0 || digits > 3 || value > 255 || (digits > 1 && text.charCodeAt(start) === 0x30)) return false;
+    octets++;
+    if (i === n) return octets === 4;
+    if (text.charCodeAt(i) !== 0x2e || octets === 4) return false;
+    i++;
+  }
+  return false;
+}
+
+/** One endpoint per `ip:port` of a sorted list: the first copy, or the last local one (endpointslicecache.go). */
+export function onePerKey(sorted: EndpointInfo[]): EndpointInfo[] {
+  let i = 1;
+  while (i < sorted.length && sorted[i].key !== sorted[i - 1].key) i++;
+  if (i >= sorted.length) return sorted;
+  const out = sorted.slice(0, i - 1);
+  for (let j = i - 1; j < sorted.length; ) {
+    let pick = sorted[j];
+    let k = j + 1;
+    for (; k < sorted.length && sorted[k].key === pick.key; k++) if (sorted[k].isLocal) pick = sorted[k];
+    out.push(pick);
+    j = k;
+  }
+  return out;
 }
 
 interface Policies {

@@ -3,7 +3,7 @@
 // ACCEPT), write the service's own chains (KUBE-EXT, KUBE-FW, KUBE-SVC, KUBE-SVL, KUBE-SEP).
 // Rules are written as template strings: they read like the rules they produce.
 import { cidrContains } from '../../model/ip.js';
-import { endpointChainName, portProtoHash } from '../hash.js';
+import { chainNameOf, endpointChainName, portProtoHash } from '../hash.js';
 import type { EndpointInfo, ServicePortPlan } from '../plan.js';
 import type { ProxierSettings } from '../settings.js';
 import { NFACCT_LOCALHOST_NODEPORTS } from './emit-static.js';
@@ -19,11 +19,7 @@ export interface ChainNames {
 export function chainNames(p: ServicePortPlan): ChainNames {
   // The four names share one hash of the service port name and protocol.
   const h = portProtoHash(p.name, p.protocol.toLowerCase());
-  return { svc: `KUBE-SVC-${h}`, svl: `KUBE-SVL-${h}`, ext: `KUBE-EXT-${h}`, fw: `KUBE-FW-${h}` };
-}
-
-export function sepChainName(p: ServicePortPlan, ep: EndpointInfo): string {
-  return endpointChainName(p.name, p.protocol.toLowerCase(), ep.key);
+  return { svc: chainNameOf('SVC', h), svl: chainNameOf('SVL', h), ext: chainNameOf('EXT', h), fw: chainNameOf('FW', h) };
 }
 
 export interface ServiceTargets {
@@ -107,7 +103,7 @@ export function emitService(p: ServicePortPlan, s: ProxierSettings, largeCluster
   const sepNames = new Map<string, string>();
   const sep = (ep: EndpointInfo) => {
     let n = sepNames.get(ep.key);
-    if (n === undefined) sepNames.set(ep.key, (n = sepChainName(p, ep)));
+    if (n === undefined) sepNames.set(ep.key, (n = endpointChainName(spn, proto, ep.key)));
     return n;
   };
 

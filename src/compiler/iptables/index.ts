@@ -44,10 +44,10 @@ export function compileIptables(plans: readonly ServicePortPlan[], s: ProxierSet
   for (const p of plans) {
     const skip = !!history?.changedServices && !history.changedServices.has(`${p.service.namespace}/${p.service.name}`);
     const target = skip ? discard : out.nat;
-    if (skip) discard.rules.clear();
+    if (skip) discard.text.clear();
     const chains = emitService(p, s, largeCluster, { filter: out.filter, natEntry: out.nat, natChains: target });
-    for (const c of chains) used.push(c);
-    if (!skip) out.nat.chains.push(...chains);
+    for (let i = 0; i < chains.length; i++) used.push(chains[i]);
+    if (!skip) for (let i = 0; i < chains.length; i++) out.nat.chains.push(chains[i]);
   }
   // Chains that exist in the kernel but are no longer used are flushed (declared) and deleted;
   // in large-cluster mode only when the scan is due, else they stay.

@@ -2,6 +2,8 @@
 // (the text after `-A CHAIN`, exactly as kube-proxy writes it), and the chains to delete.
 // Rendering and the canonical order of kube-proxy's own tests (sortIPTablesRules in
 // proxier_test.go) live here.
+import { ByteSink, RuleText } from './rule-text.js';
+import { sortNames } from './sort-names.js';
 
 export type TableName = 'filter' | 'nat';
 
@@ -9,11 +11,18 @@ export interface RestoreTable {
   readonly name: TableName;
   /** Chain lines (`:NAME - [0:0]`), in declaration order until canonicalized. */
   readonly chains: string[];
-  /** Rules per chain, in the order they were written; a chain may have rules without a chain line (partial syncs). */
-  readonly rules: Map<string, string[]>;
+  /** The `-A` lines, chain by chain; a chain may have rules without a chain line (partial syncs). */
+  readonly text: RuleText;
+  /**
+   * Rules per chain (the text after `-A CHAIN `), in the order they were written, read back from
+   * `text` when first asked for (by tests, checks and statistics; rendering copies `text`).
+   */
+  readonly rules: ReadonlyMap<string, readonly string[]>;
   readonly deleted: string[];
-  /** The order rules are rendered in, chain by chain (canonicalize sets it); else insertion order. */
+  /** The order rules are rendered in, chain by chain (canonicalize sets it); else writing order. */
   readonly order?: readonly string[];
+  /** The ids in `text` of the chains of `order` (canonicalize looks them up once). */
+  readonly orderIds?: readonly number[];
 }
 
 export interface RestoreData {
@@ -21,27 +30,54 @@ export interface RestoreData {
   readonly nat: RestoreTable;
 }
 
-export function emptyTable(name: TableName): RestoreTable {
-  return { name, chains: [], rules: new Map(), deleted: [] };
+function table(name: TableName, chains: string[], text: RuleText, deleted: string[], order?: readonly string[], orderIds?: readonly number[]): RestoreTable {
+  let rules: Map<string, string[]> | undefined;
+  let readAt = -1;
+  return {
+    name,
+    chains,
+    text,
+    deleted,
+    order,
+    orderIds,
+    get rules() {
+      if (!rules || readAt !== text.version) {
+        rules = new Map(Array.from(text.chains(), (chain) => [chain, chainRules(text, chain)]));
+        readAt = text.version;
+      }
+      return rules;
+    },
+  };
 }
 
-/** Appends one rule (`text` is everything after `-A CHAIN `). */
-export function addRule(t: RestoreTable, chain: string, text: string): void {
-  // Template strings are built as ropes; reading a character makes V8 flatten this one now, while
-  // its pieces are still young garbage, instead of keeping every piece alive until rendering.
-  text.charCodeAt(0);
-  const list = t.rules.get(chain);
-  if (list) list.push(text);
-  else t.rules.set(chain, [text]);
+export function emptyTable(name: TableName): RestoreTable {
+  return table(name, [], new RuleText(), []);
 }
 
 export function ruleLine(chain: string, text: string): string {
   return text ? `-A ${chain} ${text}` : `-A ${chain}`;
 }
 
+/** Appends one rule (`text` is everything after `-A CHAIN `). */
+export function addRule(t: RestoreTable, chain: string, text: string): void {
+  t.text.append(chain, text ? `-A ${chain} ${text}\n` : `-A ${chain}\n`);
+}
+
 /** The rule lines of one chain, as `-A` lines. */
 export function chainLines(t: RestoreTable, chain: string): string[] {
-  return (t.rules.get(chain) ?? []).map((r) => ruleLine(chain, r));
+  const text = t.text.text(chain);
+  return text ? text.slice(0, -1).split('\n') : [];
+}
+
+/** A chain's rules, the text after `-A CHAIN ` (nothing for a bare `-A CHAIN`). */
+function chainRules(text: RuleText, chain: string): string[] {
+  const lines = text.text(chain);
+  if (!lines) return [];
+  const head = `-A ${chain}`;
+  return lines
+    .slice(0, -1)
+    .split('\n')
+    .map((l) => l.slice(l.length === head.length ? head.length : head.length + 1));
 }
 
 export function ruleCount(t: RestoreTable): number {
@@ -52,21 +88,20 @@ export function ruleCount(t: RestoreTable): number {
 
 /** The restore text: `*filter` before `*nat`; chain lines, rules chain by chain, `-X` lines, `COMMIT`. */
 export function renderRestore(data: RestoreData): string {
-  const parts: string[] = [];
-  for (const t of [data.filter, data.nat]) {
-    parts.push(`*${t.name}\n`);
-    for (const c of t.chains) parts.push(`:${c} - [0:0]\n`);
-    for (const chain of t.order ?? t.rules.keys()) {
-      const list = t.rules.get(chain)!;
-      // One join per chain: `-A CHAIN ` between the rules (a rule may be empty: `-A CHAIN`).
-      const head = `-A ${chain} `;
-      if (list.includes('')) for (const r of list) parts.push(ruleLine(chain, r) + '\n');
-      else parts.push(head + list.join('\n' + head) + '\n');
-    }
-    for (const c of t.deleted) parts.push(`-X ${c}\n`);
-    parts.push('COMMIT\n');
+  const tables = [data.filter, data.nat];
+  // Room for every line written and the chain lines; the sink grows if that is short.
+  let room = 64;
+  for (const t of tables) room += t.text.byteLength() + 32 * (t.chains.length + t.deleted.length);
+  const out = new ByteSink(room);
+  for (const t of tables) {
+    out.write(`*${t.name}\n`);
+    for (let i = 0; i < t.chains.length; i++) out.write(`:${t.chains[i]} - [0:0]\n`);
+    if (t.orderIds) for (let i = 0; i < t.orderIds.length; i++) t.text.copyId(t.orderIds[i], out);
+    else for (const c of t.order ?? [...t.text.chains()]) t.text.copyChain(c, out);
+    for (const c of t.deleted) out.write(`-X ${c}\n`);
+    out.write('COMMIT\n');
   }
-  return parts.join('');
+  return out.toString();
 }
 
 function chainRank(name: string): number {
@@ -84,21 +119,23 @@ export function compareChains(a: string, b: string): number {
 
 /**
  * Sorts chain names canonically: KUBE-NODEPORTS, KUBE-SERVICES, other KUBE-* by name, the rest by
- * name. Buckets, then the engine's own string sort per bucket (no comparator callback): a sync of
- * a large cluster sorts a hundred thousand chain names.
+ * name. Buckets, then a string sort per bucket without comparator callbacks: a sync of a large
+ * cluster sorts a hundred thousand KUBE-* names (sortNames sorts them by their hash).
  */
-export function sortChains(names: Iterable<string>): string[] {
+export function sortChains(names: readonly string[]): string[] {
   const head: string[] = [];
   const kube: string[] = [];
   const rest: string[] = [];
-  for (const n of names) {
+  // Indexed loops here and below: these run once per sync over every chain, too few times for
+  // the optimizing compiler to remove the iterator objects a for-of allocates.
+  for (let i = 0; i < names.length; i++) {
+    const n = names[i];
     const r = chainRank(n);
     (r < 2 ? head : r === 2 ? kube : rest).push(n);
   }
   head.sort((a, b) => chainRank(a) - chainRank(b));
-  kube.sort();
   rest.sort();
-  return head.concat(kube, rest);
+  return head.concat(sortNames(kube), rest);
 }
 
 const LAST_RULE_MARK = 'must be the last rule';
@@ -138,25 +175,38 @@ function serviceNameOfComment(c: string): string {
  * order is stable; every conformance file is a fixed point of it.
  */
 export function canonicalize(t: RestoreTable): RestoreTable {
-  const chains = sortChains(t.chains);
-  // Rules normally go to declared chains only; fall back to sorting every chain that has rules.
-  let order = chains.filter((c) => t.rules.has(c));
-  if (order.length !== t.rules.size) order = sortChains(t.rules.keys());
-  // The rules map is shared with `t` unless one of the two sorted chains is out of order.
-  let rules = t.rules;
+  // The text is shared with `t` unless one of the two sorted chains is out of order.
+  let text = t.text;
   for (const chain of ['KUBE-NODEPORTS', 'KUBE-SERVICES']) {
-    const list = rules.get(chain);
-    if (!list) continue;
-    const keyed = list.map((r, i) => {
+    if (!text.has(chain)) continue;
+    const keyed = chainRules(text, chain).map((r, i) => {
       const c = ruleComment(r) ?? '';
       return { r, i, last: c.includes(LAST_RULE_MARK), name: serviceNameOfComment(c) };
     });
     const before = (a: (typeof keyed)[0], b: (typeof keyed)[0]) => (a.last !== b.last ? (a.last ? 1 : -1) : a.name < b.name ? -1 : a.name > b.name ? 1 : a.i - b.i);
     // The compiler emits services in name order, so this is usually sorted already.
     if (keyed.some((k, i) => i > 0 && before(keyed[i - 1], k) > 0)) {
-      if (rules === t.rules) rules = new Map(t.rules);
-      rules.set(chain, keyed.sort(before).map((k) => k.r));
+      if (text === t.text) text = t.text.fork();
+      text.replace(
+        chain,
+        keyed.sort(before).map((k) => ruleLine(chain, k.r) + '\n'),
+      );
     }
   }
-  return { name: t.name, chains, rules, deleted: sortChains(t.deleted), order };
+  const chains = sortChains(t.chains);
+  // Rules normally go to declared chains only; fall back to sorting every chain that has rules.
+  let order: string[] = [];
+  let orderIds: number[] = [];
+  for (let i = 0; i < chains.length; i++) {
+    const id = text.idOf(chains[i]);
+    if (id < 0) continue;
+    order.push(chains[i]);
+    orderIds.push(id);
+  }
+  if (order.length !== text.chainCount()) {
+    order = sortChains([...text.chains()]);
+    orderIds = order.map((c) => text.idOf(c));
+  }
+  return table(t.name, chains, text, sortChains(t.deleted), order, orderIds);
 }
+

@@ -1,0 +1,220 @@
+// The rule lines of one restore table, kept as UTF-8 bytes in fixed-size chunks with, per chain,
+// a list of the byte ranges that hold its lines. A sync of a large cluster writes half a million
+// lines into a hundred thousand chains; as bytes outside the JS heap, indexed by typed arrays,
+// they cost the garbage collector nothing to keep, and the restore text is a copy of ranges plus
+// one decode, not a join of half a million strings.
+
+const CHUNK_BYTES = 1 << 20;
+/** A write position past the end of any chunk (a small integer, so `pos` stays one). */
+const NO_ROOM = 0x3fffffff;
+
+/** A span is four int32s: chunk index, start, end (in that chunk), index of the chain's next span or -1. */
+const SPAN = 4;
+
+export class RuleText {
+  private chunks: Buffer[] = [];
+  /** Chunks below this index are shared with a fork, and never written again. */
+  private ownedFrom = 0;
+  /** The write position in the last chunk; a fork sets it past the end so neither side writes into shared bytes. */
+  private pos = NO_ROOM;
+  private spans = new Int32Array(SPAN * 1024);
+  private spanCount = 0;
+  /** Chain -> its index in `firstSpan` / `lastSpan`, in the order its first line was written. */
+  private ids = new Map<string, number>();
+  private nextId = 0;
+  /** The chain of the last line written and its id. */
+  private lastChain: string | null = null;
+  private lastId = 0;
+  private firstSpan = new Int32Array(256);
+  private lastSpan = new Int32Array(256);
+  /** Whether every line written is ASCII. */
+  private ascii = true;
+  /** Counts the writes, so a reading of the text can tell it is out of date. */
+  private writes = 0;
+
+  /** Appends one line (with its newline) to a chain. */
+  append(chain: string, line: string): void {
+    const most = 3 * line.length;
+    let chunk = this.chunks[this.chunks.length - 1];
+    if (this.chunks.length === 0 || this.pos + most > chunk.length) {
+      chunk = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, most));
+      this.chunks.push(chunk);
+      this.pos = 0;
+    }
+    const c = this.chunks.length - 1;
+    const start = this.pos;
+    const bytes = chunk.write(line, start);
+    // UTF-8 takes more bytes than UTF-16 code units exactly when a character is not ASCII.
+    if (bytes !== line.length) this.ascii = false;
+    this.pos += bytes;
+    this.writes++;
+    // Most lines go to the chain of the line before: no map lookup for them.
+    let id = chain === this.lastChain ? this.lastId : this.ids.get(chain);
+    if (id === undefined) {
+      id = this.nextId++;
+      this.ids.set(chain, id);
+      if (id === this.firstSpan.length) {
+        this.firstSpan = grown(this.firstSpan);
+        this.lastSpan = grown(this.lastSpan);
+      }
+      const span = this.newSpan(c, start);
+      this.firstSpan[id] = span;
+      this.lastSpan[id] = span;
+      this.lastChain = chain;
+      this.lastId = id;
+      return;
+    }
+    this.lastChain = chain;
+    this.lastId = id;
+    // A chain written line after line is one range.
+    const last = SPAN * this.lastSpan[id];
+    if (this.spans[last] === c && this.spans[last + 2] === start) this.spans[last + 2] = this.pos;
+    else {
+      const span = this.newSpan(c, start); // may replace this.spans
+      this.spans[last + 3] = span;
+      this.lastSpan[id] = span;
+    }
+  }
+
+  /** A span [start, pos) in chunk c; returns its index. */
+  private newSpan(c: number, start: number): number {
+    if (SPAN * (this.spanCount + 1) > this.spans.length) this.spans = grown(this.spans);
+    const at = SPAN * this.spanCount;
+    this.spans[at] = c;
+    this.spans[at + 1] = start;
+    this.spans[at + 2] = this.pos;
+    this.spans[at + 3] = -1;
+    return this.spanCount++;
+  }
+
+  has(chain: string): boolean {
+    return this.ids.has(chain);
+  }
+
+  chainCount(): number {
+    return this.ids.size;
+  }
+
+  /** The chains with lines, in the order their first line was written. */
+  chains(): IterableIterator<string> {
+    return this.ids.keys();
+  }
+
+  /** A chain's lines as one string (each line ends in a newline); '' for a chain without lines. */
+  text(chain: string): string {
+    const id = this.ids.get(chain);
+    let out = '';
+    if (id !== undefined) {
+      for (let s = SPAN * this.firstSpan[id]; s >= 0; s = SPAN * this.spans[s + 3]) out += this.chunks[this.spans[s]].toString('utf8', this.spans[s + 1], this.spans[s + 2]);
+    }
+    return out;
+  }
+
+  /** The bytes of the chunks: at least what the chains hold now. */
+  byteLength(): number {
+    let n = 0;
+    for (const c of this.chunks) n += c.length;
+    return n;
+  }
+
+  /** A chain's id (stable until the chain is replaced), or -1 for a chain without lines. */
+  idOf(chain: string): number {
+    return this.ids.get(chain) ?? -1;
+  }
+
+  /** Copies a chain's lines to the end of `out`. */
+  copyChain(chain: string, out: ByteSink): void {
+    this.copyId(this.idOf(chain), out);
+  }
+
+  /** Copies the lines of the chain with this id to the end of `out`. */
+  copyId(id: number, out: ByteSink): void {
+    if (id < 0) return;
+    if (!this.ascii) out.ascii = false;
+    for (let s = SPAN * this.firstSpan[id]; s >= 0; s = SPAN * this.spans[s + 3]) {
+      const start = this.spans[s + 1];
+      const end = this.spans[s + 2];
+      out.reserve(end - start);
+      out.len += this.chunks[this.spans[s]].copy(out.buf, out.len, start, end);
+    }
+  }
+
+  /** Replaces a chain's lines. */
+  replace(chain: string, lines: readonly string[]): void {
+    // Deleting the id keeps every other chain's id; the chain gets a new one, last in order.
+    this.ids.delete(chain);
+    this.lastChain = null;
+    for (const l of lines) this.append(chain, l);
+  }
+
+  /** A copy that shares the bytes written so far and may be written apart from this one. */
+  fork(): RuleText {
+    const copy = new RuleText();
+    copy.chunks = this.chunks.slice();
+    copy.spans = this.spans.slice();
+    copy.spanCount = this.spanCount;
+    copy.ids = new Map(this.ids);
+    copy.firstSpan = this.firstSpan.slice();
+    copy.lastSpan = this.lastSpan.slice();
+    copy.nextId = this.nextId;
+    copy.writes = this.writes;
+    copy.ascii = this.ascii;
+    this.pos = copy.pos = NO_ROOM;
+    this.ownedFrom = copy.ownedFrom = this.chunks.length;
+    return copy;
+  }
+
+  get version(): number {
+    return this.writes;
+  }
+
+  /** Forgets every line; the last chunk is written again unless a fork shares it. */
+  clear(): void {
+    this.writes++;
+    this.ascii = true;
+    this.ids.clear();
+    this.lastChain = null;
+    this.nextId = 0;
+    this.spanCount = 0;
+    const last = this.chunks.length - 1;
+    this.chunks = last >= this.ownedFrom ? [this.chunks[last]] : [];
+    this.ownedFrom = 0;
+    this.pos = this.chunks.length > 0 ? 0 : NO_ROOM;
+  }
+}
+
+/** A growing byte buffer that text is written to the end of. */
+export class ByteSink {
+  buf: Buffer;
+  len = 0;
+  /** Whether every byte is ASCII: then the text decodes as Latin-1, which Node gives a large string outside the JS heap. */
+  ascii = true;
+
+  constructor(capacity: number) {
+    this.buf = Buffer.allocUnsafe(capacity);
+  }
+
+  reserve(bytes: number): void {
+    if (this.len + bytes <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(2 * this.buf.length, this.len + bytes));
+    this.buf.copy(next, 0, 0, this.len);
+    this.buf = next;
+  }
+
+  write(text: string): void {
+    this.reserve(3 * text.length);
+    const bytes = this.buf.write(text, this.len);
+    if (bytes !== text.length) this.ascii = false;
+    this.len += bytes;
+  }
+
+  toString(): string {
+    return this.buf.toString(this.ascii ? 'latin1' : 'utf8', 0, this.len);
+  }
+}
+
+function grown(a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(2 * a.length);
+  b.set(a);
+  return b;
+}

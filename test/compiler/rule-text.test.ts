@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import { addRule, canonicalize, chainLines, emptyTable, renderRestore, ruleLine, type RestoreTable } from '../../src/compiler/iptables/restore.js';
+import { RuleText } from '../../src/compiler/iptables/rule-text.js';
+import { mulberry32 } from '../../src/util/rng.js';
+
+/** The restore text as plain string joins: the reference the byte-buffer rendering must equal. */
+function renderReference(tables: readonly RestoreTable[], written: ReadonlyMap<RestoreTable, ReadonlyMap<string, readonly string[]>>): string {
+  let out = '';
+  for (const t of tables) {
+    out += `*${t.name}\n`;
+    for (const c of t.chains) out += `:${c} - [0:0]\n`;
+    const rules = written.get(t)!;
+    for (const chain of t.order ?? rules.keys()) for (const r of rules.get(chain) ?? []) out += ruleLine(chain, r) + '\n';
+    for (const c of t.deleted) out += `-X ${c}\n`;
+    out += 'COMMIT\n';
+  }
+  return out;
+}
+
+/** Random rules over a few chains, interleaved, long enough to outgrow the first buffer. */
+function fill(t: RestoreTable, seed: number, count: number): Map<string, string[]> {
+  const rand = mulberry32(seed);
+  const chains = ['KUBE-SVC-AAAA', 'KUBE-SEP-BBBB', 'KUBE-EXT-\u00e9t\u00e9', 'OTHER'];
+  const written = new Map<string, string[]>();
+  for (let i = 0; i < count; i++) {
+    const chain = chains[Math.floor(rand() * chains.length)];
+    const text = rand() < 0.05 ? '' : `-m comment --comment "ns/svc-${i} caf\u00e9 \u{1f600}" -j X${'y'.repeat(Math.floor(rand() * 300))}`;
+    addRule(t, chain, text);
+    const list = written.get(chain);
+    if (list) list.push(text);
+    else written.set(chain, [text]);
+  }
+  return written;
+}
+
+describe('rule text', () => {
+  it('keeps a fork apart from its original when either is cleared or written', () => {
+    const a = new RuleText();
+    a.append('X', 'one\n');
+    const b = a.fork();
+    a.clear();
+    a.append('X', 'two\n');
+    b.append('X', 'three\n');
+    b.append('Y', 'z'.repeat(1 << 21) + '\n');
+    expect(a.text('X')).toBe('two\n');
+    expect(b.text('X')).toBe('one\nthree\n');
+    expect(b.text('Y')).toHaveLength((1 << 21) + 1);
+    b.clear();
+    b.append('X', 'four\n');
+    expect(b.text('X')).toBe('four\n');
+    expect([...a.chains()]).toEqual(['X']);
+  });
+
+  it('reads back every rule as written, chain by chain, across buffer growth', () => {
+    const t = emptyTable('nat');
+    const written = fill(t, 1, 3000);
+    expect([...t.rules]).toEqual([...written]);
+    expect(chainLines(t, 'OTHER')).toEqual(written.get('OTHER')!.map((r) => ruleLine('OTHER', r)));
+    expect(chainLines(t, 'KUBE-NONE')).toEqual([]);
+    addRule(t, 'OTHER', 'late');
+    expect(t.rules.get('OTHER')!.at(-1)).toBe('late');
+  });
+
+  it('renders what plain string joins render', () => {
+    const filter = emptyTable('filter');
+    const nat = emptyTable('nat');
+    const written = new Map([
+      [filter, fill(filter, 2, 50)],
+      [nat, fill(nat, 3, 2000)],
+    ]);
+    filter.chains.push('KUBE-SVC-AAAA', 'OTHER');
+    nat.chains.push('KUBE-SEP-BBBB', 'KUBE-EXT-\u00e9t\u00e9');
+    nat.deleted.push('KUBE-SEP-GONE');
+    expect(renderRestore({ filter, nat })).toBe(renderReference([filter, nat], written));
+  });
+
+  it('renders ASCII-only tables (decoded as Latin-1) as plain string joins do', () => {
+    const filter = emptyTable('filter');
+    const nat = emptyTable('nat');
+    for (const [t, n] of [[filter, 10], [nat, 5000]] as const) for (let i = 0; i < n; i++) addRule(t, `KUBE-SEP-${i % 7}`, i % 13 === 0 ? '' : `-m comment --comment "ns/s-${i}" -j DNAT --to-destination 10.0.${i % 256}.1:80`);
+    const written = new Map([filter, nat].map((t) => [t, new Map([...t.rules].map(([c, r]) => [c, [...r]]))]));
+    nat.chains.push('KUBE-SEP-0', 'KUBE-SEP-3');
+    const text = renderRestore({ filter, nat });
+    expect(text).toBe(renderReference([filter, nat], written));
+    expect(text).toContain('-A KUBE-SEP-0\n');
+  });
+
+  it('reorders KUBE-SERVICES in a copy, leaving the original table as written', () => {
+    const t = emptyTable('nat');
+    t.chains.push('KUBE-SERVICES', 'KUBE-SVC-B');
+    addRule(t, 'KUBE-SERVICES', '-m comment --comment "ns2/b cluster IP"');
+    addRule(t, 'KUBE-SVC-B', '1');
+    addRule(t, 'KUBE-SERVICES', '-m comment --comment "ns1/a cluster IP"');
+    const c = canonicalize(t);
+    const filter = canonicalize(emptyTable('filter'));
+    expect(renderRestore({ filter, nat: c })).toBe(
+      '*filter\nCOMMIT\n*nat\n:KUBE-SERVICES - [0:0]\n:KUBE-SVC-B - [0:0]\n' +
+        '-A KUBE-SERVICES -m comment --comment "ns1/a cluster IP"\n-A KUBE-SERVICES -m comment --comment "ns2/b cluster IP"\n-A KUBE-SVC-B 1\nCOMMIT\n',
+    );
+    addRule(c, 'KUBE-SVC-B', '2');
+    addRule(t, 'KUBE-SVC-B', '3');
+    expect(c.rules.get('KUBE-SERVICES')).toEqual(['-m comment --comment "ns1/a cluster IP"', '-m comment --comment "ns2/b cluster IP"']);
+    expect(c.rules.get('KUBE-SVC-B')).toEqual(['1', '2']);
+    expect(t.rules.get('KUBE-SERVICES')).toEqual(['-m comment --comment "ns2/b cluster IP"', '-m comment --comment "ns1/a cluster IP"']);
+    expect(t.rules.get('KUBE-SVC-B')).toEqual(['1', '3']);
+  });
+});
