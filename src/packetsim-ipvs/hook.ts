@@ -16,7 +16,9 @@
 // Approximations: an IPVS connection entry lives as long as its conntrack entry (the kernel's own
 // timers, TCP 60 s SYN_RECV / 900 s established, UDP 300 s, differ); a persistence template
 // expires `timeout` seconds after its last use (the kernel also keeps it while connections it
-// controls live); mh is reported as not modelled.
+// controls live); mh builds its table from the real servers in the table's order, taken as the
+// kernel's destination list order (schedule.ts), and no server is ever overloaded (no connection
+// counts against the -x threshold).
 import { hostPort, type IpvsProtocol, type IpvsTable, type RealServer, type VirtualServer } from '../ipvs/ir.js';
 import type { Family } from '../iptables/ir.js';
 import { formatHostPort, parseIp, type Ip } from '../packetsim/addr.js';

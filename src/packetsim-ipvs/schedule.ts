@@ -11,11 +11,16 @@
 // - sh / dh: a 256-bucket table filled with the servers in order, each taking `weight`
 //   consecutive buckets (ip_vs_sh_reassign), indexed by hash_32 of the source (sh) or destination
 //   (dh) address; with sh-port (FlagSourceHash) the source port is added to the key.
-// - mh (Maglev): deterministic per source, but its permutation table is not modelled: reported.
+// - mh (Maglev, maglev.ts): the kernel's own lookup table (4093 slots with the default
+//   CONFIG_IP_VS_MH_TAB_INDEX) built from the servers in the table's order, indexed by the
+//   hsiphash of the source address (and source port with mh-port); a quiescent server keeps its
+//   slots, so its clients get no server, or with mh-fallback the kernel's rehash of the address.
 // - Persistence (flag 0x1): a client's later connections within `timeout` seconds go to the
 //   server its first one got (a template entry keyed by client address).
 import type { RealServer, VirtualServer } from '../ipvs/ir.js';
 import { SERVICE_FLAGS } from '../ipvs/ir.js';
+import { parseIP } from '../model/ip.js';
+import { mhLookup, mhTable, type MhDest } from './maglev.js';
 
 export interface Share {
   readonly server: RealServer;
@@ -59,7 +64,42 @@ export function choose(vs: VirtualServer, client: Client): Choice {
     if (!server || server.weight === 0) return { kind: 'none' };
     return { kind: 'fixed', server, why: `${vs.scheduler}: hash of the ${vs.scheduler === 'sh' ? 'source' : 'destination'} address${byPort ? ' and source port' : ''}` };
   }
+  if (vs.scheduler === 'mh') return maglev(vs, client);
   return { kind: 'unsupported', reason: `scheduler ${vs.scheduler} is deterministic per client but not modelled` };
+}
+
+/** The mh lookup table of a server list (null: the kernel refuses it), built once per list. */
+const mhTables = new WeakMap<readonly RealServer[], Int32Array | null>();
+
+function maglev(vs: VirtualServer, client: Client): Choice {
+  const servers = vs.realServers;
+  let table = mhTables.get(servers);
+  if (table === undefined) {
+    const dests: MhDest[] = [];
+    for (const r of servers) {
+      const ip = parseIP(r.address);
+      if (!ip) return { kind: 'unsupported', reason: `mh: real server address ${r.address} is not an IP address` };
+      // The kernel's destination list is what ip_vs_mh_permutate walks: the newest server first
+      // (list_add_rcu in __ip_vs_update_dest). ipvsadm prints that order only for `-L --nosort`;
+      // otherwise, `-S` (ipvsadm-save) included, it sorts by address and port. The table's order
+      // is taken as the list's: an assumption for a saved dump or kpsim's own compilation (kube-
+      // proxy adds a service's servers in no fixed order), exact when the order is the list's.
+      // last_weight: a server of weight 0 is taken as quiesced from weight 1 (kube-proxy writes
+      // weight 1 and sets 0 for a terminating endpoint); the dump does not show its earlier weight.
+      dests.push({ addr: fold(ip.value, ip.family === 'ipv6'), port: r.port, lastWeight: r.weight > 0 ? r.weight : 1 });
+    }
+    table = mhTable(dests);
+    mhTables.set(servers, table);
+  }
+  if (!table) return { kind: 'unsupported', reason: `mh: ${servers.length} real servers, more than the kernel's table has slots` };
+  const byPort = (vs.flags & SERVICE_FLAGS.sched2) !== 0;
+  const fallback = (vs.flags & SERVICE_FLAGS.sched1) !== 0;
+  // Overload (IP_VS_DEST_F_OVERLOAD, the upper threshold reached) needs connection counts: idle servers are never overloaded.
+  const pick = mhLookup(table, (i) => servers[i].weight > 0, fold(client.source, client.ipv6), byPort ? client.sourcePort : 0, fallback);
+  if (!pick) return { kind: 'none' };
+  const key = `the source address${byPort ? ' and port' : ''}`;
+  const moved = pick.slot === pick.first ? '' : ` (its own slot ${pick.first} is a quiescent server's: mh-fallback rehashed)`;
+  return { kind: 'fixed', server: servers[pick.dest], why: `mh: Maglev table of ${table.length} slots (servers in listed order), slot ${pick.slot} by the hash of ${key}${moved}` };
 }
 
 const TAB_BITS = 8;

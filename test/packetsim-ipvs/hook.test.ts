@@ -137,6 +137,45 @@ describe('IPVS scheduler shares', () => {
   });
 });
 
+describe('IPVS mh (Maglev) in a trace', () => {
+  // Slots of the kernel's 4093-slot table for these three servers in dump order (maglev.ts):
+  // 10.244.1.7 hashes to slot 81 (10.244.1.5's), 10.244.1.2 to slot 1927 (10.244.2.8's).
+  it("one server per client, its Maglev slot's, whatever the source port", () => {
+    const { rs, env } = node(servers('mh', [1, 1, 1]));
+    const a = tracePacket(rs, env, pkt('10.244.1.7', 1)).outcomes;
+    const b = tracePacket(rs, env, pkt('10.244.1.7', 2)).outcomes;
+    expect(a).toHaveLength(1);
+    expect(fractionText(a[0].prob)).toBe('1/1');
+    expect(where(a[0])).toContain('ipvs:TCP 10.96.0.10:80 mh -> 10.244.1.5:8080');
+    expect(where(b[0])).toEqual(where(a[0]));
+    expect(where(tracePacket(rs, env, pkt('10.244.1.2')).outcomes[0])).toContain('ipvs:TCP 10.96.0.10:80 mh -> 10.244.2.8:8080');
+  });
+
+  it('mh-port: the source port is hashed too, so one client spreads over the servers', () => {
+    const { rs, env } = node(servers('mh', [1, 1, 1], ' -b mh-port'));
+    const seen = new Set<string>();
+    for (let port = 40000; port < 40032; port++) {
+      const [o] = tracePacket(rs, env, pkt('10.244.1.7', port)).outcomes;
+      expect(where(o).find((x) => x.startsWith('ipvs:'))).toMatch(/^ipvs:TCP 10\.96\.0\.10:80 mh -> /);
+      seen.add(dst(o));
+    }
+    expect(seen.size).toBe(3);
+  });
+
+  it("a quiescent server's clients: no real server, or with mh-fallback another; the other clients stay", () => {
+    const q = node(servers('mh', [1, 0, 1]));
+    const [none] = tracePacket(q.rs, q.env, pkt('10.244.1.2')).outcomes;
+    expect(none.verdict).toBe('REJECT');
+    expect(where(none)).toContain('ipvs:TCP 10.96.0.10:80 mh -> (no real server)');
+    expect(where(tracePacket(q.rs, q.env, pkt('10.244.1.7')).outcomes[0])).toContain('ipvs:TCP 10.96.0.10:80 mh -> 10.244.1.5:8080');
+    const f = node(servers('mh', [1, 0, 1], ' -b mh-fallback'));
+    const [moved] = tracePacket(f.rs, f.env, pkt('10.244.1.2')).outcomes;
+    expect(moved.verdict).toBe('ACCEPT');
+    expect(where(moved).find((x) => x.startsWith('ipvs:'))).toMatch(/^ipvs:TCP 10\.96\.0\.10:80 mh -> 10\.244\.(2\.7|1\.5):8080$/);
+    expect(where(tracePacket(f.rs, f.env, pkt('10.244.1.7')).outcomes[0])).toContain('ipvs:TCP 10.96.0.10:80 mh -> 10.244.1.5:8080');
+  });
+});
+
 describe('IPVS state in --flows', () => {
   it('rr rotates packet by packet; a connection keeps its server', () => {
     const { rs, env } = node(servers('rr', [1, 1, 1]), true);
