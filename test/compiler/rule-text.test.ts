@@ -51,6 +51,19 @@ describe('rule text', () => {
     expect([...a.chains()]).toEqual(['X']);
   });
 
+  it('reads back a chain written line after line past the pending limit, and after a read in between', () => {
+    const t = new RuleText();
+    const lines = Array.from({ length: 5000 }, (_, i) => `-A KUBE-SVC-LONG rule ${i} ${'x'.repeat(i % 97)}\n`);
+    for (let i = 0; i < lines.length; i++) {
+      t.append('KUBE-SVC-LONG', lines[i]);
+      if (i === 1234) expect(t.text('KUBE-SVC-LONG')).toBe(lines.slice(0, 1235).join(''));
+    }
+    t.append('OTHER', 'one\n');
+    t.append('KUBE-SVC-LONG', 'last\n');
+    expect(t.text('KUBE-SVC-LONG')).toBe(lines.join('') + 'last\n');
+    expect([...t.chains()]).toEqual(['KUBE-SVC-LONG', 'OTHER']);
+  });
+
   it('reads back every rule as written, chain by chain, across buffer growth', () => {
     const t = emptyTable('nat');
     const written = fill(t, 1, 3000);

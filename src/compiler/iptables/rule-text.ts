@@ -5,6 +5,8 @@
 // one decode, not a join of half a million strings.
 
 const CHUNK_BYTES = 1 << 20;
+/** The most UTF-16 code units of lines kept pending (a chain written line after line gets several writes). */
+const PENDING_MAX = 1 << 16;
 /** A write position past the end of any chunk (a small integer, so `pos` stays one). */
 const NO_ROOM = 0x3fffffff;
 
@@ -32,9 +34,34 @@ export class RuleText {
   /** Counts the writes, so a reading of the text can tell it is out of date. */
   private writes = 0;
 
+  /**
+   * Lines of one chain not yet in the chunks: a chain's lines are mostly written one after
+   * another, and go into the chunks in one write (encoding a string costs about as much per call
+   * as per line). Every read writes them first.
+   */
+  private pending = '';
+  private pendingChain: string | null = null;
+
   /** Appends one line (with its newline) to a chain. */
   append(chain: string, line: string): void {
-    const most = 3 * line.length;
+    this.writes++;
+    if (chain === this.pendingChain && this.pending.length < PENDING_MAX) {
+      this.pending += line;
+      return;
+    }
+    this.flush();
+    this.pendingChain = chain;
+    this.pending = line;
+  }
+
+  /** Writes the pending lines into the chunks. */
+  private flush(): void {
+    const chain = this.pendingChain;
+    if (chain === null) return;
+    const lines = this.pending;
+    this.pendingChain = null;
+    this.pending = '';
+    const most = 3 * lines.length;
     let chunk = this.chunks[this.chunks.length - 1];
     if (this.chunks.length === 0 || this.pos + most > chunk.length) {
       chunk = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, most));
@@ -43,12 +70,11 @@ export class RuleText {
     }
     const c = this.chunks.length - 1;
     const start = this.pos;
-    const bytes = chunk.write(line, start);
+    const bytes = chunk.write(lines, start);
     // UTF-8 takes more bytes than UTF-16 code units exactly when a character is not ASCII.
-    if (bytes !== line.length) this.ascii = false;
+    if (bytes !== lines.length) this.ascii = false;
     this.pos += bytes;
-    this.writes++;
-    // Most lines go to the chain of the line before: no map lookup for them.
+    // Lines often go to the chain of the lines before: no map lookup for them.
     let id = chain === this.lastChain ? this.lastId : this.ids.get(chain);
     if (id === undefined) {
       id = this.nextId++;
@@ -88,20 +114,24 @@ export class RuleText {
   }
 
   has(chain: string): boolean {
+    this.flush();
     return this.ids.has(chain);
   }
 
   chainCount(): number {
+    this.flush();
     return this.ids.size;
   }
 
   /** The chains with lines, in the order their first line was written. */
   chains(): IterableIterator<string> {
+    this.flush();
     return this.ids.keys();
   }
 
   /** A chain's lines as one string (each line ends in a newline); '' for a chain without lines. */
   text(chain: string): string {
+    this.flush();
     const id = this.ids.get(chain);
     let out = '';
     if (id !== undefined) {
@@ -112,6 +142,7 @@ export class RuleText {
 
   /** The bytes of the chunks: at least what the chains hold now. */
   byteLength(): number {
+    this.flush();
     let n = 0;
     for (const c of this.chunks) n += c.length;
     return n;
@@ -119,6 +150,7 @@ export class RuleText {
 
   /** A chain's id (stable until the chain is replaced), or -1 for a chain without lines. */
   idOf(chain: string): number {
+    this.flush();
     return this.ids.get(chain) ?? -1;
   }
 
@@ -129,6 +161,7 @@ export class RuleText {
 
   /** Copies the lines of the chain with this id to the end of `out`. */
   copyId(id: number, out: ByteSink): void {
+    this.flush();
     if (id < 0) return;
     if (!this.ascii) out.ascii = false;
     for (let s = SPAN * this.firstSpan[id]; s >= 0; s = SPAN * this.spans[s + 3]) {
@@ -141,6 +174,7 @@ export class RuleText {
 
   /** Replaces a chain's lines. */
   replace(chain: string, lines: readonly string[]): void {
+    this.flush();
     // Deleting the id keeps every other chain's id; the chain gets a new one, last in order.
     this.ids.delete(chain);
     this.lastChain = null;
@@ -149,6 +183,7 @@ export class RuleText {
 
   /** A copy that shares the bytes written so far and may be written apart from this one. */
   fork(): RuleText {
+    this.flush();
     const copy = new RuleText();
     copy.chunks = this.chunks.slice();
     copy.spans = this.spans.slice();
@@ -171,6 +206,8 @@ export class RuleText {
   /** Forgets every line; the last chunk is written again unless a fork shares it. */
   clear(): void {
     this.writes++;
+    this.pendingChain = null;
+    this.pending = '';
     this.ascii = true;
     this.ids.clear();
     this.lastChain = null;
