@@ -51,7 +51,7 @@ describe('rule text', () => {
     expect([...a.chains()]).toEqual(['X']);
   });
 
-  it('reads back a chain written line after line past the pending limit, and after a read in between', () => {
+  it('reads back a chain written line after line across many writes, and after a read in between', () => {
     const t = new RuleText();
     const lines = Array.from({ length: 5000 }, (_, i) => `-A KUBE-SVC-LONG rule ${i} ${'x'.repeat(i % 97)}\n`);
     for (let i = 0; i < lines.length; i++) {

@@ -5,8 +5,8 @@
 // one decode, not a join of half a million strings.
 
 const CHUNK_BYTES = 1 << 20;
-/** The most UTF-16 code units of lines kept pending (a chain written line after line gets several writes). */
-const PENDING_MAX = 1 << 16;
+/** The UTF-16 code units of pending lines that make a write (at most 3 bytes each: a small part of a chunk). */
+const PENDING_MAX = 1 << 14;
 /** A write position past the end of any chunk (a small integer, so `pos` stays one). */
 const NO_ROOM = 0x3fffffff;
 
@@ -35,32 +35,32 @@ export class RuleText {
   private writes = 0;
 
   /**
-   * Lines of one chain not yet in the chunks: a chain's lines are mostly written one after
-   * another, and go into the chunks in one write (encoding a string costs about as much per call
-   * as per line). Every read writes them first.
+   * Lines not yet in the chunks, as one string of runs of one chain each (the chain of run i and
+   * where it ends): a string costs about as much per Buffer write as per line, so lines go into
+   * the chunks some thousands at a time. Every read writes them first.
    */
   private pending = '';
-  private pendingChain: string | null = null;
+  private pendingChains: string[] = [];
+  private pendingEnds: number[] = [];
 
   /** Appends one line (with its newline) to a chain. */
   append(chain: string, line: string): void {
     this.writes++;
-    if (chain === this.pendingChain && this.pending.length < PENDING_MAX) {
-      this.pending += line;
-      return;
+    this.pending += line;
+    const n = this.pendingChains.length;
+    if (n > 0 && this.pendingChains[n - 1] === chain) this.pendingEnds[n - 1] = this.pending.length;
+    else {
+      this.pendingChains.push(chain);
+      this.pendingEnds.push(this.pending.length);
     }
-    this.flush();
-    this.pendingChain = chain;
-    this.pending = line;
+    if (this.pending.length >= PENDING_MAX) this.flush();
   }
 
   /** Writes the pending lines into the chunks. */
   private flush(): void {
-    const chain = this.pendingChain;
-    if (chain === null) return;
+    const runs = this.pendingChains.length;
+    if (runs === 0) return;
     const lines = this.pending;
-    this.pendingChain = null;
-    this.pending = '';
     const most = 3 * lines.length;
     let chunk = this.chunks[this.chunks.length - 1];
     if (this.chunks.length === 0 || this.pos + most > chunk.length) {
@@ -71,11 +71,30 @@ export class RuleText {
     const c = this.chunks.length - 1;
     const start = this.pos;
     const bytes = chunk.write(lines, start);
-    // UTF-8 takes more bytes than UTF-16 code units exactly when a character is not ASCII.
-    if (bytes !== lines.length) this.ascii = false;
     this.pos += bytes;
+    // UTF-8 takes more bytes than UTF-16 code units exactly when a character is not ASCII; then
+    // each run's bytes are counted.
+    const ascii = bytes === lines.length;
+    if (!ascii) this.ascii = false;
+    let from = 0;
+    let at = start;
+    for (let i = 0; i < runs; i++) {
+      const to = this.pendingEnds[i];
+      const end = ascii ? start + to : at + Buffer.byteLength(lines.slice(from, to));
+      this.addRange(this.pendingChains[i], c, at, end);
+      from = to;
+      at = end;
+    }
+    this.pending = '';
+    this.pendingChains.length = 0;
+    this.pendingEnds.length = 0;
+  }
+
+  /** Adds the bytes [start, end) of chunk c to the end of a chain. */
+  private addRange(chain: string, c: number, start: number, end: number): void {
     // Lines often go to the chain of the lines before: no map lookup for them.
     let id = chain === this.lastChain ? this.lastId : this.ids.get(chain);
+    this.lastChain = chain;
     if (id === undefined) {
       id = this.nextId++;
       this.ids.set(chain, id);
@@ -83,32 +102,30 @@ export class RuleText {
         this.firstSpan = grown(this.firstSpan);
         this.lastSpan = grown(this.lastSpan);
       }
-      const span = this.newSpan(c, start);
+      const span = this.newSpan(c, start, end);
       this.firstSpan[id] = span;
       this.lastSpan[id] = span;
-      this.lastChain = chain;
       this.lastId = id;
       return;
     }
-    this.lastChain = chain;
     this.lastId = id;
     // A chain written line after line is one range.
     const last = SPAN * this.lastSpan[id];
-    if (this.spans[last] === c && this.spans[last + 2] === start) this.spans[last + 2] = this.pos;
+    if (this.spans[last] === c && this.spans[last + 2] === start) this.spans[last + 2] = end;
     else {
-      const span = this.newSpan(c, start); // may replace this.spans
+      const span = this.newSpan(c, start, end); // may replace this.spans
       this.spans[last + 3] = span;
       this.lastSpan[id] = span;
     }
   }
 
-  /** A span [start, pos) in chunk c; returns its index. */
-  private newSpan(c: number, start: number): number {
+  /** A span [start, end) in chunk c; returns its index. */
+  private newSpan(c: number, start: number, end: number): number {
     if (SPAN * (this.spanCount + 1) > this.spans.length) this.spans = grown(this.spans);
     const at = SPAN * this.spanCount;
     this.spans[at] = c;
     this.spans[at + 1] = start;
-    this.spans[at + 2] = this.pos;
+    this.spans[at + 2] = end;
     this.spans[at + 3] = -1;
     return this.spanCount++;
   }
@@ -206,8 +223,9 @@ export class RuleText {
   /** Forgets every line; the last chunk is written again unless a fork shares it. */
   clear(): void {
     this.writes++;
-    this.pendingChain = null;
     this.pending = '';
+    this.pendingChains.length = 0;
+    this.pendingEnds.length = 0;
     this.ascii = true;
     this.ids.clear();
     this.lastChain = null;
