@@ -98,6 +98,20 @@ describe('rule text', () => {
     expect(text).toContain('-A KUBE-SEP-0\n');
   });
 
+  it('renders again into the memory of the last render, leaving the earlier text as it was', () => {
+    const big = emptyTable('nat');
+    for (let i = 0; i < 20000; i++) addRule(big, `KUBE-SEP-${i % 11}`, `-m comment --comment "ns/s-${i}" -j DNAT --to-destination 10.0.${i % 256}.1:80`);
+    const small = emptyTable('nat');
+    addRule(small, 'KUBE-SEP-X', '-j ACCEPT');
+    const filter = emptyTable('filter');
+    const first = renderRestore({ filter, nat: big });
+    const copy = first.slice(0, 1000) + first.slice(1000);
+    const second = renderRestore({ filter, nat: small });
+    expect(second).toBe(renderReference([filter, small], new Map([[filter, new Map()], [small, new Map([['KUBE-SEP-X', ['-j ACCEPT']]])]])));
+    expect(renderRestore({ filter, nat: big })).toBe(copy);
+    expect(first).toBe(copy);
+  });
+
   it('reorders KUBE-SERVICES in a copy, leaving the original table as written', () => {
     const t = emptyTable('nat');
     t.chains.push('KUBE-SERVICES', 'KUBE-SVC-B');

@@ -182,10 +182,7 @@ export class RuleText {
     if (id < 0) return;
     if (!this.ascii) out.ascii = false;
     for (let s = SPAN * this.firstSpan[id]; s >= 0; s = SPAN * this.spans[s + 3]) {
-      const start = this.spans[s + 1];
-      const end = this.spans[s + 2];
-      out.reserve(end - start);
-      out.len += this.chunks[this.spans[s]].copy(out.buf, out.len, start, end);
+      out.copy(this.chunks[this.spans[s]], this.spans[s + 1], this.spans[s + 2]);
     }
   }
 
@@ -238,7 +235,13 @@ export class RuleText {
   }
 }
 
-/** A growing byte buffer that text is written to the end of. */
+/**
+ * The memory of the last sink taken, for the next: a large cluster's restore text is tens of MB,
+ * and fresh memory costs a page fault per 4 KiB on first touch (as much as the copying into it).
+ */
+let spare: Buffer | null = null;
+
+/** A growing byte buffer that text is written to the end of, read once (take). */
 export class ByteSink {
   buf: Buffer;
   len = 0;
@@ -246,7 +249,10 @@ export class ByteSink {
   ascii = true;
 
   constructor(capacity: number) {
-    this.buf = Buffer.allocUnsafe(capacity);
+    if (spare && spare.length >= capacity) {
+      this.buf = spare;
+      spare = null;
+    } else this.buf = Buffer.allocUnsafe(capacity);
   }
 
   reserve(bytes: number): void {
@@ -256,6 +262,12 @@ export class ByteSink {
     this.buf = next;
   }
 
+  /** Appends the bytes [start, end) of `from`. */
+  copy(from: Buffer, start: number, end: number): void {
+    this.reserve(end - start);
+    this.len += from.copy(this.buf, this.len, start, end);
+  }
+
   write(text: string): void {
     this.reserve(3 * text.length);
     const bytes = this.buf.write(text, this.len);
@@ -263,8 +275,13 @@ export class ByteSink {
     this.len += bytes;
   }
 
-  toString(): string {
-    return this.buf.toString(this.ascii ? 'latin1' : 'utf8', 0, this.len);
+  /** The text written (a copy); the sink's memory goes to the next sink, so it is not written again. */
+  take(): string {
+    const text = this.buf.toString(this.ascii ? 'latin1' : 'utf8', 0, this.len);
+    if (!spare || spare.length < this.buf.length) spare = this.buf;
+    this.buf = Buffer.alloc(0);
+    this.len = 0;
+    return text;
   }
 }
 
