@@ -17,7 +17,8 @@ function digest10(out: Uint8Array, a: string, b: string, c: string): void {
 }
 
 const d = new Uint8Array(10);
-const codes: number[] = [];
+/** The base32 digits as character codes. */
+const DIGITS = Uint8Array.from(BASE32, (ch) => ch.charCodeAt(0));
 
 /**
  * `prefix` + the first 16 base32 characters of SHA-256(a + b + c), exactly its first 10 bytes
@@ -26,20 +27,21 @@ const codes: number[] = [];
  */
 function hashedName(prefix: string, a: string, b = '', c = ''): string {
   digest10(d, a, b, c);
-  codes.length = 0;
-  for (let i = 0; i < prefix.length; i++) codes.push(prefix.charCodeAt(i));
-  let bits = 0;
-  let acc = 0;
-  for (let i = 0; i < 10; i++) {
-    acc = (acc << 8) | d[i];
-    bits += 8;
-    while (bits >= 5) {
-      bits -= 5;
-      codes.push(BASE32.charCodeAt((acc >> bits) & 31));
-    }
-    acc &= (1 << bits) - 1;
-  }
-  return String.fromCharCode(...codes);
+  // The 80 bits as four groups of 20, each four base32 digits.
+  const g0 = (d[0] << 12) | (d[1] << 4) | (d[2] >> 4);
+  const g1 = ((d[2] & 15) << 16) | (d[3] << 8) | d[4];
+  const g2 = (d[5] << 12) | (d[6] << 4) | (d[7] >> 4);
+  const g3 = ((d[7] & 15) << 16) | (d[8] << 8) | d[9];
+  const name =
+    prefix +
+    String.fromCharCode(
+      DIGITS[g0 >> 15], DIGITS[(g0 >> 10) & 31], DIGITS[(g0 >> 5) & 31], DIGITS[g0 & 31],
+      DIGITS[g1 >> 15], DIGITS[(g1 >> 10) & 31], DIGITS[(g1 >> 5) & 31], DIGITS[g1 & 31],
+      DIGITS[g2 >> 15], DIGITS[(g2 >> 10) & 31], DIGITS[(g2 >> 5) & 31], DIGITS[g2 & 31],
+      DIGITS[g3 >> 15], DIGITS[(g3 >> 10) & 31], DIGITS[(g3 >> 5) & 31], DIGITS[g3 & 31],
+    );
+  name.charCodeAt(0); // flatten
+  return name;
 }
 
 /** The first 16 base32 characters of SHA-256(text). */

@@ -51,6 +51,19 @@ describe('rule text', () => {
     expect([...a.chains()]).toEqual(['X']);
   });
 
+  it('reads back a chain written line after line across many writes, and after a read in between', () => {
+    const t = new RuleText();
+    const lines = Array.from({ length: 5000 }, (_, i) => `-A KUBE-SVC-LONG rule ${i} ${'x'.repeat(i % 97)}\n`);
+    for (let i = 0; i < lines.length; i++) {
+      t.append('KUBE-SVC-LONG', lines[i]);
+      if (i === 1234) expect(t.text('KUBE-SVC-LONG')).toBe(lines.slice(0, 1235).join(''));
+    }
+    t.append('OTHER', 'one\n');
+    t.append('KUBE-SVC-LONG', 'last\n');
+    expect(t.text('KUBE-SVC-LONG')).toBe(lines.join('') + 'last\n');
+    expect([...t.chains()]).toEqual(['KUBE-SVC-LONG', 'OTHER']);
+  });
+
   it('reads back every rule as written, chain by chain, across buffer growth', () => {
     const t = emptyTable('nat');
     const written = fill(t, 1, 3000);
@@ -83,6 +96,20 @@ describe('rule text', () => {
     const text = renderRestore({ filter, nat });
     expect(text).toBe(renderReference([filter, nat], written));
     expect(text).toContain('-A KUBE-SEP-0\n');
+  });
+
+  it('renders again into the memory of the last render, leaving the earlier text as it was', () => {
+    const big = emptyTable('nat');
+    for (let i = 0; i < 20000; i++) addRule(big, `KUBE-SEP-${i % 11}`, `-m comment --comment "ns/s-${i}" -j DNAT --to-destination 10.0.${i % 256}.1:80`);
+    const small = emptyTable('nat');
+    addRule(small, 'KUBE-SEP-X', '-j ACCEPT');
+    const filter = emptyTable('filter');
+    const first = renderRestore({ filter, nat: big });
+    const copy = first.slice(0, 1000) + first.slice(1000);
+    const second = renderRestore({ filter, nat: small });
+    expect(second).toBe(renderReference([filter, small], new Map([[filter, new Map()], [small, new Map([['KUBE-SEP-X', ['-j ACCEPT']]])]])));
+    expect(renderRestore({ filter, nat: big })).toBe(copy);
+    expect(first).toBe(copy);
   });
 
   it('reorders KUBE-SERVICES in a copy, leaving the original table as written', () => {

@@ -101,7 +101,7 @@ export function renderRestore(data: RestoreData): string {
     for (const c of t.deleted) out.write(`-X ${c}\n`);
     out.write('COMMIT\n');
   }
-  return out.toString();
+  return out.take();
 }
 
 function chainRank(name: string): number {

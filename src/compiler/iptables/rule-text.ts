@@ -5,6 +5,8 @@
 // one decode, not a join of half a million strings.
 
 const CHUNK_BYTES = 1 << 20;
+/** The UTF-16 code units of pending lines that make a write (at most 3 bytes each: a small part of a chunk). */
+const PENDING_MAX = 1 << 14;
 /** A write position past the end of any chunk (a small integer, so `pos` stays one). */
 const NO_ROOM = 0x3fffffff;
 
@@ -32,9 +34,34 @@ export class RuleText {
   /** Counts the writes, so a reading of the text can tell it is out of date. */
   private writes = 0;
 
+  /**
+   * Lines not yet in the chunks, as one string of runs of one chain each (the chain of run i and
+   * where it ends): a string costs about as much per Buffer write as per line, so lines go into
+   * the chunks some thousands at a time. Every read writes them first.
+   */
+  private pending = '';
+  private pendingChains: string[] = [];
+  private pendingEnds: number[] = [];
+
   /** Appends one line (with its newline) to a chain. */
   append(chain: string, line: string): void {
-    const most = 3 * line.length;
+    this.writes++;
+    this.pending += line;
+    const n = this.pendingChains.length;
+    if (n > 0 && this.pendingChains[n - 1] === chain) this.pendingEnds[n - 1] = this.pending.length;
+    else {
+      this.pendingChains.push(chain);
+      this.pendingEnds.push(this.pending.length);
+    }
+    if (this.pending.length >= PENDING_MAX) this.flush();
+  }
+
+  /** Writes the pending lines into the chunks. */
+  private flush(): void {
+    const runs = this.pendingChains.length;
+    if (runs === 0) return;
+    const lines = this.pending;
+    const most = 3 * lines.length;
     let chunk = this.chunks[this.chunks.length - 1];
     if (this.chunks.length === 0 || this.pos + most > chunk.length) {
       chunk = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, most));
@@ -43,13 +70,31 @@ export class RuleText {
     }
     const c = this.chunks.length - 1;
     const start = this.pos;
-    const bytes = chunk.write(line, start);
-    // UTF-8 takes more bytes than UTF-16 code units exactly when a character is not ASCII.
-    if (bytes !== line.length) this.ascii = false;
+    const bytes = chunk.write(lines, start);
     this.pos += bytes;
-    this.writes++;
-    // Most lines go to the chain of the line before: no map lookup for them.
+    // UTF-8 takes more bytes than UTF-16 code units exactly when a character is not ASCII; then
+    // each run's bytes are counted.
+    const ascii = bytes === lines.length;
+    if (!ascii) this.ascii = false;
+    let from = 0;
+    let at = start;
+    for (let i = 0; i < runs; i++) {
+      const to = this.pendingEnds[i];
+      const end = ascii ? start + to : at + Buffer.byteLength(lines.slice(from, to));
+      this.addRange(this.pendingChains[i], c, at, end);
+      from = to;
+      at = end;
+    }
+    this.pending = '';
+    this.pendingChains.length = 0;
+    this.pendingEnds.length = 0;
+  }
+
+  /** Adds the bytes [start, end) of chunk c to the end of a chain. */
+  private addRange(chain: string, c: number, start: number, end: number): void {
+    // Lines often go to the chain of the lines before: no map lookup for them.
     let id = chain === this.lastChain ? this.lastId : this.ids.get(chain);
+    this.lastChain = chain;
     if (id === undefined) {
       id = this.nextId++;
       this.ids.set(chain, id);
@@ -57,51 +102,53 @@ export class RuleText {
         this.firstSpan = grown(this.firstSpan);
         this.lastSpan = grown(this.lastSpan);
       }
-      const span = this.newSpan(c, start);
+      const span = this.newSpan(c, start, end);
       this.firstSpan[id] = span;
       this.lastSpan[id] = span;
-      this.lastChain = chain;
       this.lastId = id;
       return;
     }
-    this.lastChain = chain;
     this.lastId = id;
     // A chain written line after line is one range.
     const last = SPAN * this.lastSpan[id];
-    if (this.spans[last] === c && this.spans[last + 2] === start) this.spans[last + 2] = this.pos;
+    if (this.spans[last] === c && this.spans[last + 2] === start) this.spans[last + 2] = end;
     else {
-      const span = this.newSpan(c, start); // may replace this.spans
+      const span = this.newSpan(c, start, end); // may replace this.spans
       this.spans[last + 3] = span;
       this.lastSpan[id] = span;
     }
   }
 
-  /** A span [start, pos) in chunk c; returns its index. */
-  private newSpan(c: number, start: number): number {
+  /** A span [start, end) in chunk c; returns its index. */
+  private newSpan(c: number, start: number, end: number): number {
     if (SPAN * (this.spanCount + 1) > this.spans.length) this.spans = grown(this.spans);
     const at = SPAN * this.spanCount;
     this.spans[at] = c;
     this.spans[at + 1] = start;
-    this.spans[at + 2] = this.pos;
+    this.spans[at + 2] = end;
     this.spans[at + 3] = -1;
     return this.spanCount++;
   }
 
   has(chain: string): boolean {
+    this.flush();
     return this.ids.has(chain);
   }
 
   chainCount(): number {
+    this.flush();
     return this.ids.size;
   }
 
   /** The chains with lines, in the order their first line was written. */
   chains(): IterableIterator<string> {
+    this.flush();
     return this.ids.keys();
   }
 
   /** A chain's lines as one string (each line ends in a newline); '' for a chain without lines. */
   text(chain: string): string {
+    this.flush();
     const id = this.ids.get(chain);
     let out = '';
     if (id !== undefined) {
@@ -112,6 +159,7 @@ export class RuleText {
 
   /** The bytes of the chunks: at least what the chains hold now. */
   byteLength(): number {
+    this.flush();
     let n = 0;
     for (const c of this.chunks) n += c.length;
     return n;
@@ -119,6 +167,7 @@ export class RuleText {
 
   /** A chain's id (stable until the chain is replaced), or -1 for a chain without lines. */
   idOf(chain: string): number {
+    this.flush();
     return this.ids.get(chain) ?? -1;
   }
 
@@ -129,18 +178,17 @@ export class RuleText {
 
   /** Copies the lines of the chain with this id to the end of `out`. */
   copyId(id: number, out: ByteSink): void {
+    this.flush();
     if (id < 0) return;
     if (!this.ascii) out.ascii = false;
     for (let s = SPAN * this.firstSpan[id]; s >= 0; s = SPAN * this.spans[s + 3]) {
-      const start = this.spans[s + 1];
-      const end = this.spans[s + 2];
-      out.reserve(end - start);
-      out.len += this.chunks[this.spans[s]].copy(out.buf, out.len, start, end);
+      out.copy(this.chunks[this.spans[s]], this.spans[s + 1], this.spans[s + 2]);
     }
   }
 
   /** Replaces a chain's lines. */
   replace(chain: string, lines: readonly string[]): void {
+    this.flush();
     // Deleting the id keeps every other chain's id; the chain gets a new one, last in order.
     this.ids.delete(chain);
     this.lastChain = null;
@@ -149,6 +197,7 @@ export class RuleText {
 
   /** A copy that shares the bytes written so far and may be written apart from this one. */
   fork(): RuleText {
+    this.flush();
     const copy = new RuleText();
     copy.chunks = this.chunks.slice();
     copy.spans = this.spans.slice();
@@ -171,6 +220,9 @@ export class RuleText {
   /** Forgets every line; the last chunk is written again unless a fork shares it. */
   clear(): void {
     this.writes++;
+    this.pending = '';
+    this.pendingChains.length = 0;
+    this.pendingEnds.length = 0;
     this.ascii = true;
     this.ids.clear();
     this.lastChain = null;
@@ -183,7 +235,13 @@ export class RuleText {
   }
 }
 
-/** A growing byte buffer that text is written to the end of. */
+/**
+ * The memory of the last sink taken, for the next: a large cluster's restore text is tens of MB,
+ * and fresh memory costs a page fault per 4 KiB on first touch (as much as the copying into it).
+ */
+let spare: Buffer | null = null;
+
+/** A growing byte buffer that text is written to the end of, read once (take). */
 export class ByteSink {
   buf: Buffer;
   len = 0;
@@ -191,7 +249,10 @@ export class ByteSink {
   ascii = true;
 
   constructor(capacity: number) {
-    this.buf = Buffer.allocUnsafe(capacity);
+    if (spare && spare.length >= capacity) {
+      this.buf = spare;
+      spare = null;
+    } else this.buf = Buffer.allocUnsafe(capacity);
   }
 
   reserve(bytes: number): void {
@@ -201,6 +262,12 @@ export class ByteSink {
     this.buf = next;
   }
 
+  /** Appends the bytes [start, end) of `from`. */
+  copy(from: Buffer, start: number, end: number): void {
+    this.reserve(end - start);
+    this.len += from.copy(this.buf, this.len, start, end);
+  }
+
   write(text: string): void {
     this.reserve(3 * text.length);
     const bytes = this.buf.write(text, this.len);
@@ -208,8 +275,13 @@ export class ByteSink {
     this.len += bytes;
   }
 
-  toString(): string {
-    return this.buf.toString(this.ascii ? 'latin1' : 'utf8', 0, this.len);
+  /** The text written (a copy); the sink's memory goes to the next sink, so it is not written again. */
+  take(): string {
+    const text = this.buf.toString(this.ascii ? 'latin1' : 'utf8', 0, this.len);
+    if (!spare || spare.length < this.buf.length) spare = this.buf;
+    this.buf = Buffer.alloc(0);
+    this.len = 0;
+    return text;
   }
 }
 
