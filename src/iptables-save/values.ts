@@ -4,6 +4,7 @@
 // and Values are immutable, so rules share them.
 import { Address6 } from 'ip-address';
 import type { Family, Value } from '../iptables/ir.js';
+import { dottedQuad } from '../iptables/ipv4.js';
 import type { IptCode } from './codes.js';
 import { unquote } from './lexer.js';
 import {
@@ -69,33 +70,9 @@ class Host4 {
   }
 }
 
-/** The 32-bit value of a dotted quad as Address4 reads it, or -1. */
-function dottedQuad(text: string): number {
-  let value = 0;
-  let part = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 46 /* . */) {
-      if (digits === 0 || dots === 3) return -1;
-      value = value * 256 + part;
-      part = 0;
-      digits = 0;
-      dots++;
-    } else if (c >= 48 && c <= 57) {
-      if (digits > 0 && part === 0) return -1; // a leading zero
-      part = part * 10 + (c - 48);
-      digits++;
-      if (part > 255) return -1;
-    } else return -1;
-  }
-  return digits === 0 || dots !== 3 ? -1 : value * 256 + part;
-}
-
 function parseHost(text: string, family: Family): Host4 | Address6 | null {
   if (family === 'ipv4') {
-    const v = dottedQuad(text);
+    const v = dottedQuad(text, false);
     return v < 0 ? null : new Host4(v, text);
   }
   try {

@@ -2,6 +2,7 @@
 // `bigint`. Rules are compiled per family, so a matcher always knows which of the two it holds;
 // the hot path never parses text.
 import type { Family } from '../iptables/ir.js';
+import { dottedQuad } from '../iptables/ipv4.js';
 
 export type Ip = number | bigint;
 
@@ -11,28 +12,10 @@ export interface Cidr {
   readonly prefix: number;
 }
 
+/** A dotted quad (octets of up to three digits, leading zeros allowed) as an unsigned 32-bit number. */
 export function parseIPv4(text: string): number | null {
-  let value = 0;
-  let part = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 46) {
-      if (digits === 0 || part > 255) return null;
-      value = value * 256 + part;
-      part = 0;
-      digits = 0;
-      dots++;
-    } else if (c >= 48 && c <= 57) {
-      part = part * 10 + (c - 48);
-      if (++digits > 3) return null;
-    } else {
-      return null;
-    }
-  }
-  if (dots !== 3 || digits === 0 || part > 255) return null;
-  return value * 256 + part;
+  const v = dottedQuad(text, true);
+  return v < 0 ? null : v;
 }
 
 export function parseIPv6(text: string): bigint | null {
