@@ -9,7 +9,6 @@ import type { Family } from '../iptables/ir.js';
 import { familyOfText } from '../packetsim/addr.js';
 import type { NodeEnv } from '../packetsim/env.js';
 import { add, fractionText, ZERO } from '../packetsim/fraction.js';
-import { ruleText } from '../packetsim/output.js';
 import { traceFlows, TooManyPaths, TraceInputError, type Outcome } from '../packetsim/trace.js';
 import { outcomeTokens, tracerProbabilities, tracerView } from '../packetsim/tracer-view.js';
 import type { CompiledRuleset } from '../packetsim/types.js';
@@ -40,7 +39,7 @@ function pathText(o: Outcome, family: Family): string {
 
 /** kube-proxy's ClientIP affinity: a KUBE-SVC rule `-m recent --name KUBE-SEP-X --rcheck --seconds N --reap` matched. */
 function viaAffinity(o: Outcome): boolean {
-  return o.path.some((p) => p.kind === 'rule' && p.chain.table === 'nat' && ruleText(p.rule!.rule).includes('--rcheck'));
+  return o.path.some((p) => p.kind === 'rule' && p.chain.table === 'nat' && p.rule!.text.includes('--rcheck'));
 }
 
 export function flowAnswer(outcomes: readonly Outcome[], family: Family): FlowAnswer {

@@ -318,19 +318,15 @@ function probeMarginals(rs: CompiledRuleset, env: NodeEnv, plan: readonly Planne
   const specs = plan.flatMap((p) => p.ports.map((port) => specOf(p.flow, port)));
   return traceFlows(rs, env, specs).map((r, i) => {
     const m = marginal(r.outcomes, specs[i], rs.family);
-    m.stateful = r.outcomes.some((o) => o.path.some((e) => e.rule !== null && readsState(e.rule)));
+    // A rule whose match depends on what earlier packets did (`-m recent`: ClientIP affinity;
+    // `statistic --mode nth`): the odds kpsim gives such a probe are a mixture over the worlds
+    // earlier probes may have left, while the kernel is in one of them, so its probes are not
+    // independent draws.
+    m.stateful = r.outcomes.some((o) => o.path.some((e) => e.rule?.stateful === true));
     return m;
   });
 }
 
-/**
- * A rule whose match depends on what earlier packets did (`-m recent`: ClientIP affinity;
- * `statistic --mode nth`). The odds kpsim gives such a probe are a mixture over the worlds earlier
- * probes may have left, while the kernel is in one of them: its probes are not independent draws.
- */
-function readsState(r: CompiledRule): boolean {
-  return r.rule.args.some((a) => (a.kind === 'module' && a.name === 'recent') || (a.kind === 'option' && a.module === 'statistic' && a.name === 'mode' && a.values.some((v) => v.text === 'nth')));
-}
 
 // ---- the kernel's side ----------------------------------------------------------------------
 

@@ -23,7 +23,7 @@ import { hostPort, type IpvsProtocol, type IpvsTable, type RealServer, type Virt
 import type { Family } from '../iptables/ir.js';
 import { formatHostPort, parseIp, type Ip } from '../packetsim/addr.js';
 import { clearFrames, fork, mutConn, mutPkt, type Programs } from '../packetsim/evaluate.js';
-import { timesRatio } from '../packetsim/fraction.js';
+import { timesRatio, ZERO } from '../packetsim/fraction.js';
 import { TCP_FLAGS } from '../packetsim/packet.js';
 import type { CompiledChain, CompiledRule, CompiledRuleset, IpvsHook, Step, Walk } from '../packetsim/types.js';
 import { readIpvs } from '../packetsim/world.js';
@@ -115,14 +115,14 @@ export function withIpvs(rs: CompiledRuleset, table: IpvsTable, opts: IpvsTraceO
     const k = `${ch.name} ${label}`;
     let r = rules.get(k);
     if (!r) {
-      const rule = { kind: 'rule', op: 'A', chain: ch.name, position: null, counters: null, args: [], target: null, span } as const;
       const made: { -readonly [K in keyof CompiledRule]: CompiledRule[K] } = {
-        v4: 0, v4Src: 0, v4Dst: 0,
         first: null as unknown as CompiledRule, rest: null,
-        matchCount: 0, match0: null, dport0: -1,
-        jumpTo: null, jumpIndexed: false, jumpStart: null, goto: false,
-        target: { kind: 'none' }, builtin: null, matches: [],
-        table: 'ipvs', uid: -1 - uid++, chain: ch.name, num: 1, reads: null, span, rule,
+        v4: 0, v4Src: 0, v4Dst: 0, builtin: null,
+        matchCount: 0, dport0: -1, rand0: -1, cacheIn: null, cacheYes: ZERO, cacheNo: ZERO,
+        jumpTo: null, jumpIndexed: false, jumpStart: null,
+        targetKind: 'none', natAddr: null, natPort: null, match0: null, goto: false,
+        target: { kind: 'none' }, matches: [],
+        table: 'ipvs', uid: -1 - uid++, chain: ch.name, num: 1, reads: null, span, text: '', stateful: false,
         comment: null, dstKeys: null, dportKeys: null, action: label,
       };
       // A rule is its own one-element rule list (types.ts RuleList).

@@ -12,6 +12,8 @@ import { compileMatch, isModelledMatch } from './matches/index.js';
 import { ALWAYS } from './matches/misc.js';
 import { ValueError } from './matches/values.js';
 import { compileTarget } from './targets/index.js';
+import { ruleText } from './rule-text.js';
+import { STATISTIC_SCALE, ZERO } from './fraction.js';
 import { baseSlot, HOOK_NAMES, TABLE_NAMES, type CMatch, type CompiledChain, type CompiledRule, type CompiledRuleset, type CompiledTable, type CompileProblem, type CTarget, type IPv4Builtin, type RuleList, type Walk } from './types.js';
 
 export interface CompileOptions {
@@ -161,22 +163,31 @@ function compileRule(rule: Rule, table: string, num: number, family: Family, ips
   let reads: number | null = builtinReads;
   for (const m of matches) reads = reads !== null && m.kind === 'test' && m.reads !== undefined ? reads | m.reads : null;
   // In CompiledRule's field order (hot fields first).
+  const m0 = matches[0];
+  const nat = target.kind === 'dnat' || target.kind === 'snat' || target.kind === 'masquerade' || target.kind === 'redirect' ? target : null;
   const compiled: Linkable<CompiledRule> = {
-    v4: ipv4.v4,
-    v4Src: ipv4.v4Src,
-    v4Dst: ipv4.v4Dst,
     // Set in linkRules.
     first: null,
     rest: null,
+    v4: ipv4.v4,
+    v4Src: ipv4.v4Src,
+    v4Dst: ipv4.v4Dst,
+    builtin,
     matchCount: matches.length,
-    match0: matches[0] ?? null,
-    dport0: singleDport(matches[0]),
+    dport0: singleDport(m0),
+    rand0: m0?.kind === 'random' ? (m0.invert ? STATISTIC_SCALE - m0.stored : m0.stored) : -1,
+    cacheIn: null,
+    cacheYes: ZERO,
+    cacheNo: ZERO,
     jumpTo: null,
     jumpIndexed: false,
     jumpStart: null,
+    targetKind: target.kind,
+    natAddr: nat?.fromAddr ?? null,
+    natPort: nat?.fromPort ?? null,
+    match0: m0 ?? null,
     goto: target.kind === 'jump' && target.goto,
     target,
-    builtin,
     matches: matches.length === 0 ? NO_MATCHES : matches,
     table,
     uid,
@@ -184,7 +195,8 @@ function compileRule(rule: Rule, table: string, num: number, family: Family, ips
     num,
     reads,
     span: rule.span,
-    rule,
+    text: ruleText(rule),
+    stateful: groups.some((g) => g.module === 'recent' || (g.module === 'statistic' && g.opts.some((o) => o.name === 'mode' && o.values.some((v) => v.text === 'nth')))),
     comment,
     dstKeys,
     dportKeys,

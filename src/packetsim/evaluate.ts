@@ -10,12 +10,13 @@
 // raw, conntrack, mangle, nat DNAT, reroute, filter, security, POSTROUTING; a packet for a local
 // address then loops back through PREROUTING and INPUT (its connection is already set up, so the
 // nat table is skipped there).
+import type { Ip } from './addr.js';
 import { copyConn, type Conn } from './conntrack.js';
 import { matchIPv4 } from './matches/builtin.js';
 import { timesNot31, times31 } from './fraction.js';
 import { memoKey, remember, replay } from './memo.js';
 import { copyPacket, type Packet } from './packet.js';
-import { baseSlot, type CompiledChain, type CompiledRule, type Hook, type RuleList, type Step, type UnknownNote, type Walk } from './types.js';
+import { baseSlot, type CompiledChain, type CompiledRule, type Hook, type RandomCache, type RuleList, type Step, type UnknownNote, type Walk } from './types.js';
 
 const t = (table: string, hook: Hook): Step => ({ kind: 'table', table, hook, slot: baseSlot(table, hook) });
 const manip = (hook: Hook, m: 'dst' | 'src'): Step => ({ kind: 'nat', hook, manip: m });
@@ -187,6 +188,26 @@ function stop(w: Walk, verdict: 'DROP' | 'REJECT' | 'UNKNOWN', note: string | nu
   if (note) w.note = note;
 }
 
+/**
+ * `statistic --mode random` matching with probability pMatch / 2^31: the walk goes on as the
+ * match, a fork resuming at the next rule as the non-match (false: it cannot match at all).
+ */
+function splitRandom(w: Walk, c: RandomCache, pMatch: number, chain: CompiledChain, r: CompiledRule, pending: Walk[]): boolean {
+  if (pMatch === 0) return false;
+  if (pMatch === 0x80000000) return true;
+  if (c.cacheIn !== w.prob) {
+    c.cacheYes = times31(w.prob, pMatch);
+    c.cacheNo = timesNot31(w.prob, pMatch);
+    c.cacheIn = w.prob;
+  }
+  const other = fork(w);
+  other.prob = c.cacheNo;
+  if (w.ctx.opts.explain) record(other, 'nomatch', chain, r);
+  pending.push(other);
+  w.prob = c.cacheYes;
+  return true;
+}
+
 /** Runs the current table until its traversal ends (no chain left) or the walk stops. */
 function runFrames(w: Walk, pending: Walk[]): void {
   const explain = w.ctx.opts.explain;
@@ -206,12 +227,21 @@ function runFrames(w: Walk, pending: Walk[]): void {
     let ok = true;
     const n = r.matchCount;
     for (let i = 0; i < n; i++) {
-      if (i === 0 && r.dport0 >= 0) {
-        if (w.pkt.dport !== r.dport0) {
-          ok = false;
-          break;
+      if (i === 0) {
+        if (r.dport0 >= 0) {
+          if (w.pkt.dport !== r.dport0) {
+            ok = false;
+            break;
+          }
+          continue;
         }
-        continue;
+        if (r.rand0 >= 0) {
+          if (!splitRandom(w, r, r.rand0, chain, r, pending)) {
+            ok = false;
+            break;
+          }
+          continue;
+        }
       }
       const m = i === 0 ? r.match0! : r.matches[i];
       if (m.kind === 'test') {
@@ -220,23 +250,10 @@ function runFrames(w: Walk, pending: Walk[]): void {
           break;
         }
       } else if (m.kind === 'random') {
-        const pMatch = m.invert ? 0x80000000 - m.stored : m.stored;
-        if (pMatch === 0) {
+        if (!splitRandom(w, m, m.invert ? 0x80000000 - m.stored : m.stored, chain, r, pending)) {
           ok = false;
           break;
         }
-        if (pMatch === 0x80000000) continue;
-        // The branch where this rule does not match resumes at the next rule.
-        if (m.cacheIn !== w.prob) {
-          m.cacheYes = times31(w.prob, pMatch);
-          m.cacheNo = timesNot31(w.prob, pMatch);
-          m.cacheIn = w.prob;
-        }
-        const other = fork(w);
-        other.prob = m.cacheNo;
-        if (explain) record(other, 'nomatch', chain, r);
-        pending.push(other);
-        w.prob = m.cacheYes;
       } else {
         const other = fork(w);
         addUnknown(other, { rule: r, text: m.text, reason: m.reason, assumed: 'no match' });
@@ -254,6 +271,22 @@ function runFrames(w: Walk, pending: Walk[]): void {
   }
 }
 
+/** DNAT and REDIRECT act only in nat PREROUTING and OUTPUT. */
+function dnatHere(w: Walk, r: CompiledRule): boolean {
+  return r.table === 'nat' && (w.hook === 'PREROUTING' || w.hook === 'OUTPUT');
+}
+
+/** The connection's destination binding (its reply source); null parts keep the original. */
+function bindDst(w: Walk, addr: Ip | null, port: number | null): void {
+  const c = mutConn(w);
+  if (addr !== null) c.reply.src = addr;
+  if (port !== null) c.reply.sport = port;
+  c.dnat = true;
+  c.dstManipDone = true;
+  w.dnat = true;
+  clearFrames(w);
+}
+
 function applyTarget(w: Walk, r: CompiledRule): void {
   // A jump or goto to an existing chain, most of kube-proxy's rules, without reading the target.
   const to = r.jumpTo;
@@ -266,6 +299,10 @@ function applyTarget(w: Walk, r: CompiledRule): void {
     }
     return startChain(w, to, r.jumpIndexed ? rulesFor(to, w) : r.jumpStart);
   }
+  // ACCEPT and kube-proxy's DNAT from the rule's own fields: no target object to fetch.
+  const kind = r.targetKind;
+  if (kind === 'accept') return clearFrames(w);
+  if (kind === 'dnat' && dnatHere(w, r)) return bindDst(w, r.natAddr, r.natPort);
   const tg = r.target;
   switch (tg.kind) {
     case 'accept':
@@ -285,25 +322,17 @@ function applyTarget(w: Walk, r: CompiledRule): void {
       return stop(w, 'UNKNOWN');
     case 'dnat':
     case 'redirect': {
-      if (r.table !== 'nat' || (w.hook !== 'PREROUTING' && w.hook !== 'OUTPUT')) {
+      if (!dnatHere(w, r)) {
         addUnknown(w, { rule: r, text: r.action, reason: `${tg.kind.toUpperCase()} outside nat PREROUTING/OUTPUT`, assumed: 'target' });
         return stop(w, 'UNKNOWN');
       }
-      const c = mutConn(w);
-      if (tg.kind === 'redirect') {
-        // REDIRECT: to the primary address of the incoming interface, or loopback for OUTPUT.
-        const env = w.ctx.env;
-        const loop = w.pkt.family === 'ipv4' ? 0x7f000001 : 1n;
-        const addr = w.hook === 'OUTPUT' ? loop : w.pkt.inIface ? env.sourceAddress(w.pkt.inIface, w.pkt.src) : null;
-        if (addr === null) return stop(w, 'DROP', 'REDIRECT: the incoming interface has no address');
-        c.reply.src = addr;
-      } else if (tg.fromAddr !== null) c.reply.src = tg.fromAddr;
-      if (tg.fromPort !== null) c.reply.sport = tg.fromPort;
-      c.dnat = true;
-      c.dstManipDone = true;
-      w.dnat = true;
-      clearFrames(w);
-      return;
+      if (tg.kind === 'dnat') return bindDst(w, r.natAddr, r.natPort);
+      // REDIRECT: to the primary address of the incoming interface, or loopback for OUTPUT.
+      const env = w.ctx.env;
+      const loop = w.pkt.family === 'ipv4' ? 0x7f000001 : 1n;
+      const addr = w.hook === 'OUTPUT' ? loop : w.pkt.inIface ? env.sourceAddress(w.pkt.inIface, w.pkt.src) : null;
+      if (addr === null) return stop(w, 'DROP', 'REDIRECT: the incoming interface has no address');
+      return bindDst(w, addr, r.natPort);
     }
     case 'snat':
     case 'masquerade': {

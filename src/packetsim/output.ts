@@ -1,6 +1,6 @@
 // Results as the `--json` contract and as human text. The JSON shape is read by other tools:
 // fields may be added, never renamed.
-import type { Family, Rule } from '../iptables/ir.js';
+import type { Family } from '../iptables/ir.js';
 import { formatIp } from './addr.js';
 import { fractionText, toDecimal } from './fraction.js';
 import { hasPorts, type Packet } from './packet.js';
@@ -130,35 +130,6 @@ export function traceJson(r: TraceResult, outcomes: readonly Outcome[] = r.outco
   return out;
 }
 
-/** The rule's arguments and target as written (spellings and value texts from the IR). */
-export function ruleText(rule: Rule): string {
-  const parts: string[] = [];
-  for (const a of rule.args) {
-    if (a.kind === 'module') parts.push(`${a.spelling} ${a.name}`);
-    else if (a.kind === 'opaque') parts.push(a.text);
-    else parts.push(`${a.negation !== 'none' ? '! ' : ''}${a.spelling}${a.values.length ? ' ' : ''}${a.values.map((v) => v.text).join(' ')}`);
-  }
-  const t = rule.target;
-  if (t) {
-    switch (t.kind) {
-      case 'verdict':
-      case 'chain':
-        parts.push(`${t.spelling} ${t.name}`);
-        break;
-      case 'extension':
-        parts.push(`${t.spelling} ${t.name}`, ...t.options.map((o) => `${o.negation !== 'none' ? '! ' : ''}${o.spelling}${o.values.length ? ' ' : ''}${o.values.map((v) => v.text).join(' ')}`));
-        break;
-      case 'opaque':
-        parts.push(`${t.spelling} ${t.name}${t.text ? ' ' + t.text : ''}`);
-        break;
-      default: {
-        const never: never = t;
-        void never;
-      }
-    }
-  }
-  return parts.join(' ');
-}
 
 export interface Style {
   readonly matched: (s: string) => string;
@@ -206,7 +177,7 @@ export function formatHuman(r: TraceResult, outcomes: readonly Outcome[], style:
       else if (s.kind === 'return') lines.push(style.dim(`  ${where}:return`));
       else {
         const rule = s.rule!;
-        const text = `${where}:rule:${rule.num} ${ruleText(rule.rule)}`;
+        const text = `${where}:rule:${rule.num} ${rule.text}`;
         lines.push(s.kind === 'rule' ? style.matched(`+ ${text}`) : style.dim(`  ${text}`));
       }
     }

@@ -1,7 +1,7 @@
 // The compiled form of a ruleset and the state of one walk through it. Rules are compiled once
 // per ruleset into closures (no per-packet parsing); a walk is one path of a packet through the
 // hooks, forked at every probabilistic or unknown branch.
-import type { Family, Rule, Span } from '../iptables/ir.js';
+import type { Family, Span } from '../iptables/ir.js';
 import type { Conn, Direction } from './conntrack.js';
 import type { NodeEnv } from './env.js';
 import type { Prob } from './fraction.js';
@@ -42,11 +42,15 @@ export type CMatch =
  * hot path. The cache sits in the match itself, not in an object of its own: one cold object
  * fewer per statistic rule at 10k services.
  */
-export interface RandomMatch {
+export interface RandomMatch extends RandomCache {
   readonly kind: 'random';
   readonly stored: number;
   readonly invert: boolean;
   readonly text: string;
+}
+
+/** The last split made at a random match: for an incoming probability (by identity), the two products. */
+export interface RandomCache {
   cacheIn: Prob | null;
   cacheYes: Prob;
   cacheNo: Prob;
@@ -126,28 +130,40 @@ export interface RuleList {
   readonly rest: RuleList | null;
 }
 
-export interface CompiledRule extends IPv4Builtin, RuleList {
-  // The fields the walker reads come first: V8 lays an object literal's properties out in the
-  // order written, and at 10k services most rules are cold when a packet meets them, so the hot
-  // fields share the object's first cache lines.
-  /** matches.length and matches[0], here so that a rule with one match reads no array. */
-  readonly matchCount: number;
-  readonly match0: CMatch | null;
-  /** N when match0 is exactly `--dport N` (kube-proxy's service rules), tested inline; else -1. */
-  readonly dport0: number;
-  /** The chain a jump or goto enters, resolved after all chains are compiled. */
-  jumpTo: CompiledChain | null;
-  /** jumpTo has an index; otherwise jumpStart is its rule list and a jump reads no chain object. */
-  jumpIndexed: boolean;
-  jumpStart: RuleList | null;
-  /** The target is a goto (`-g`): the chain replaces the current frame. */
-  readonly goto: boolean;
-  readonly target: CTarget;
+export interface CompiledRule extends IPv4Builtin, RuleList, RandomCache {
+  // The fields the walker reads come first, in the order it reads them: V8 lays an object
+  // literal's properties out in the order written, and at 10k services most rules are cold when a
+  // packet meets them, so a rule that fails its built-in check costs one cache line and a
+  // statistic rule or a DNAT rule about three, with no other object to fetch.
   /**
    * -s -d -p -i -o -f: checked first, as ip_packet_match does, before any extension match; null
    * when there is nothing to check or `v4` holds the check.
    */
   readonly builtin: ((w: Walk) => boolean) | null;
+  /** matches.length, here so that a rule with no match reads no array. */
+  readonly matchCount: number;
+  /** N when matches[0] is exactly `--dport N` (kube-proxy's service rules), tested inline; else -1. */
+  readonly dport0: number;
+  /**
+   * When matches[0] is `statistic --mode random`: the probability that it matches, as the
+   * kernel's 31-bit stored value with any `!` applied (0..2^31); else -1. The split is made from
+   * the rule's fields without reading the match object, and cached in the rule (RandomCache,
+   * declared just after this: cacheIn, cacheYes, cacheNo).
+   */
+  readonly rand0: number;
+  /** The chain a jump or goto enters, resolved after all chains are compiled. */
+  jumpTo: CompiledChain | null;
+  /** jumpTo has an index; otherwise jumpStart is its rule list and a jump reads no chain object. */
+  jumpIndexed: boolean;
+  jumpStart: RuleList | null;
+  /** The target's kind, and for NAT targets its range, copied out of `target` (no object to fetch). */
+  readonly targetKind: CTarget['kind'];
+  readonly natAddr: import('./addr.js').Ip | null;
+  readonly natPort: number | null;
+  readonly match0: CMatch | null;
+  /** The target is a goto (`-g`): the chain replaces the current frame. */
+  readonly goto: boolean;
+  readonly target: CTarget;
   readonly matches: readonly CMatch[];
   readonly table: string;
   /** Unique within the compiled ruleset. */
@@ -158,7 +174,14 @@ export interface CompiledRule extends IPv4Builtin, RuleList {
   /** READS bits of its built-in and extension tests; null when some test's reads are unknown. */
   readonly reads: number | null;
   readonly span: Span | null;
-  readonly rule: Rule;
+  /**
+   * The rule's arguments and target as written (output.ts ruleText). Kept as text rather than the
+   * rule's IR: a few dozen bytes instead of a tree of objects, and every live object in the old
+   * generation makes each young-generation collection of a trace slower.
+   */
+  readonly text: string;
+  /** A `recent` match or `statistic --mode nth`: the rule's outcome depends on earlier packets. */
+  readonly stateful: boolean;
   readonly comment: string | null;
   /** Exact destination addresses the built-in -d requires (for indexing); null if any. */
   readonly dstKeys: readonly (number | bigint)[] | null;

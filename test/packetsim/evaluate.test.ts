@@ -194,3 +194,50 @@ describe('chain semantics', () => {
     expect(r.outcomes[0].path.map((p) => p.rule?.num ?? p.kind)).toEqual([7, 8]);
   });
 });
+
+describe('statistic --mode random wherever it sits in a rule', () => {
+  // The walker splits on a first-position statistic match from fields copied into the rule, and on
+  // one after other matches from the match object: both must give the kernel's odds, `!` included.
+  const RS3 = compileRuleset(
+    ruleset(`
+*nat
+:PREROUTING ACCEPT
+:INPUT ACCEPT
+:OUTPUT ACCEPT
+:POSTROUTING ACCEPT
+:C1 -
+:C2 -
+:C3 -
+:C4 -
+:C5 -
+-A PREROUTING -p tcp --dport 1 -j C1
+-A PREROUTING -p tcp --dport 2 -j C2
+-A PREROUTING -p tcp --dport 3 -j C3
+-A PREROUTING -p tcp --dport 4 -j C4
+-A PREROUTING -p tcp --dport 5 -j C5
+-A PREROUTING -p tcp --dport 6 -j REDIRECT --to-ports 8080
+-A C1 -p tcp -m tcp --dport 1 -m statistic --mode random ! --probability 0.25 -j DNAT --to-destination 10.1.0.1:80
+-A C2 -m statistic --mode random ! --probability 0.25 -j DNAT --to-destination 10.1.0.2:80
+-A C3 -m tcp -p tcp --dport 3 -m statistic --mode random --probability 0.25 -j DNAT --to-destination 10.1.0.3:80
+-A C4 -m statistic --mode random --probability 0 -j DNAT --to-destination 10.1.0.4:80
+-A C5 -m statistic --mode random --probability 1 -j DNAT --to-destination 10.1.0.5:80
+COMMIT
+`),
+  );
+  const odds = (dport: number) =>
+    tracePacket(RS3, NODE, { protocol: 'tcp', sourceIP: '203.0.113.2', destIP: '192.168.0.9', destPort: dport }).outcomes.map((o) => `${fractionText(o.prob)} ${formatHostPort(o.packet.dst, o.packet.dport, 'ipv4')}`);
+
+  it.each([
+    { dport: 1, want: ['3/4 10.1.0.1:80', '1/4 192.168.0.9:1'] },
+    { dport: 2, want: ['3/4 10.1.0.2:80', '1/4 192.168.0.9:2'] },
+    { dport: 3, want: ['1/4 10.1.0.3:80', '3/4 192.168.0.9:3'] },
+    { dport: 4, want: ['1/1 192.168.0.9:4'] },
+    { dport: 5, want: ['1/1 10.1.0.5:80'] },
+  ])('dport $dport', ({ dport, want }) => {
+    expect(odds(dport)).toEqual(want);
+  });
+
+  it('REDIRECT sends to the incoming interface address and the given port', () => {
+    expect(odds(6)).toEqual(['1/1 192.168.0.2:8080']);
+  });
+});
