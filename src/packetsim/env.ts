@@ -2,7 +2,7 @@
 // longest-prefix match over connected routes (one per interface address) and explicit routes;
 // local addresses (every interface address, 127.0.0.0/8 and ::1) deliver locally.
 import type { Family } from '../iptables/ir.js';
-import { cidrContains, isLoopback, parseCidr, parseIp, type Cidr, type Ip } from './addr.js';
+import { cidrContains, cidrTest, isLoopback, parseCidr, parseIp, type Cidr, type Ip } from './addr.js';
 
 export interface InterfaceSpec {
   readonly name: string;
@@ -29,6 +29,12 @@ interface IfAddr {
 
 interface Route {
   readonly net: Cidr;
+  readonly dev: string;
+}
+
+/** A route compiled for lookups: every walk of every packet asks for one. */
+interface RouteTest {
+  readonly contains: (addr: Ip) => boolean;
   readonly dev: string;
 }
 
@@ -109,6 +115,7 @@ export function buildEnv(spec: NodeSpec, family: Family, problems: EnvProblem[] 
     routes.push({ net: parseCidr(family === 'ipv4' ? '0.0.0.0/0' : '::/0', family)!, dev: firstNonLo });
   }
   routes.sort((a, b) => b.net.prefix - a.net.prefix);
+  const lookup: RouteTest[] = routes.map((r) => ({ contains: cidrTest(r.net), dev: r.dev }));
 
   const localV4 = new Set<number>();
   const localV6 = new Set<bigint>();
@@ -133,7 +140,7 @@ export function buildEnv(spec: NodeSpec, family: Family, problems: EnvProblem[] 
     isLocal,
     routeDev(addr) {
       if (isLocal(addr)) return 'lo';
-      for (const r of routes) if (cidrContains(r.net, addr)) return r.dev;
+      for (let i = 0; i < lookup.length; i++) if (lookup[i].contains(addr)) return lookup[i].dev;
       return null;
     },
     sourceAddress(dev, dst) {
