@@ -32,8 +32,6 @@ export interface SequenceStep {
   readonly joint: Prob;
   /** This packet's outcomes given the earlier observations (they sum to 1). */
   readonly outcomes: Outcome[];
-  /** Some walk that ended as observed rests on a rule kpsim does not model (matched by its assumed verdict). */
-  readonly unknown: boolean;
 }
 
 export interface SequenceResult {
@@ -45,7 +43,11 @@ export interface SequenceResult {
   readonly steps: SequenceStep[];
 }
 
-/** Whether a walk's end is what was seen: the verdict and, when accepted, where it went and from which source. */
+/**
+ * Whether an outcome is what was seen: the verdict and, when accepted, where the packet went and
+ * from which source. An outcome that rests on a rule kpsim does not model (UNKNOWN) counts by
+ * the verdict it assumed; whoever judges should say so (its outcomes show UNKNOWN).
+ */
 export function endsAs(o: Outcome, seen: SeenOutcome, family: CompiledRuleset['family']): boolean {
   if (o.assumedVerdict !== seen.verdict) return false;
   if (seen.verdict !== 'ACCEPT') return true;
@@ -92,7 +94,6 @@ export function sequenceProbability(
     const outcomes: Outcome[] = [];
     const next = new Map<string, WeightedWorld>();
     let mass = ZERO;
-    let unknown = false;
     for (const ww of worlds) {
       const world = advance(ww.world, now);
       for (const w of tracePacket(rs, env, f, options, world).walks) {
@@ -101,7 +102,6 @@ export function sequenceProbability(
         mergeOutcome(outcomes, o);
         if (p.num === 0n || !endsAs(o, seen[i], rs.family)) continue;
         mass = add(mass, p);
-        if (w.unknown) unknown = true;
         const nw = worldAfter(world, w);
         const fp = worldFingerprint(nw);
         const prev = next.get(fp);
@@ -109,7 +109,7 @@ export function sequenceProbability(
         else next.set(fp, { world: nw, prob: p });
       }
     }
-    steps.push({ conditional: div(mass, joint), joint: mass, outcomes, unknown });
+    steps.push({ conditional: div(mass, joint), joint: mass, outcomes });
     if (mass.num === 0n) return { probability: ZERO, impossibleAt: i, steps };
     if (next.size > MAX_WORLDS) throw new TooManyPaths(`more than ${MAX_WORLDS} worlds are consistent with the first ${i + 1} observations`);
     worlds = [...next.values()];
