@@ -154,14 +154,16 @@ function sideOf(addr: string, t: ServiceNodeSpec): ServiceNodeSide {
 }
 
 // Sends a batch of probes from one process, each bounded by the timeout: all at once, or the first
-// alone (it may set state such as an affinity entry that the others then meet) and then the rest. Prints a JSON
-// array of {port, reply} or {port, error}; UDP sockets are connected so that an ICMP port
-// unreachable (REJECT) surfaces as ECONNREFUSED.
+// alone (it may set state such as an affinity entry that the others then meet) and then the rest;
+// not before startAt (epoch ms), so that a sequence's timing does not depend on how long the
+// process takes to start. Prints a JSON array of {port, sentAt, reply} or {port, sentAt, error};
+// UDP sockets are connected so that an ICMP port unreachable (REJECT) surfaces as ECONNREFUSED.
 const CLIENT = `
-const [proto, host, port, ports, timeoutMs, sourceAddress, together] = process.argv.slice(1);
+const [proto, host, port, ports, timeoutMs, sourceAddress, together, startAt] = process.argv.slice(1);
 function once(sport) {
+  const sentAt = Date.now();
   return new Promise((resolve) => {
-    const done = (r) => { clearTimeout(timer); close(); resolve({ port: sport, ...r }); };
+    const done = (r) => { clearTimeout(timer); close(); resolve({ port: sport, sentAt, ...r }); };
     const timer = setTimeout(() => done({ error: 'TIMEOUT' }), Number(timeoutMs));
     let close = () => {};
     if (proto === 'tcp') {
@@ -181,6 +183,7 @@ function once(sport) {
   });
 }
 (async () => {
+  await new Promise((r) => setTimeout(r, Math.max(0, Number(startAt) - Date.now())));
   const all = ports.split(',').map(Number);
   const results = together === '1' ? [] : [await once(all.shift())];
   results.push(...(await Promise.all(all.map(once))));
@@ -190,6 +193,7 @@ function once(sport) {
 
 interface ClientResult {
   readonly port: number;
+  readonly sentAt: number;
   readonly reply?: string;
   readonly error?: string;
 }
@@ -210,15 +214,16 @@ export interface ProbeBatch {
   readonly ports: readonly number[];
 }
 
-export async function sendFlow(n: ServiceNode, p: ProbeBatch, together: boolean, env: NodeEnv, probeTimeoutMs: number): Promise<ProbeRecord[]> {
+/** Sends the probes (not before `startAt`, epoch ms) and reads what came of each. */
+export async function sendFlow(n: ServiceNode, p: ProbeBatch, together: boolean, env: NodeEnv, probeTimeoutMs: number, startAt = 0): Promise<ProbeRecord[]> {
   const family = env.family;
   const f = p.flow;
   const timeoutMs = p.protocol === 'tcp' ? Math.max(probeTimeoutMs, TCP_PROBE_MIN_MS) : probeTimeoutMs;
   // Node-originated flows (a node address or loopback as source) leave from the node itself.
   const side = isLoopback(f.sourceIP) ? 'node' : n.sideOf(f.sourceIP);
-  const probeArgs = [f.destIP, String(f.destPort), p.ports.join(','), String(timeoutMs), f.sourceIP, together ? '1' : '0'];
-  // Two rounds of timeouts, plus start-up.
-  const bound = { timeoutMs: 2 * timeoutMs + 15_000 };
+  const probeArgs = [f.destIP, String(f.destPort), p.ports.join(','), String(timeoutMs), f.sourceIP, together ? '1' : '0', String(startAt)];
+  // The wait, two rounds of timeouts, plus start-up.
+  const bound = { timeoutMs: Math.max(0, startAt - Date.now()) + 2 * timeoutMs + 15_000 };
   const stdout =
     p.protocol === 'sctp'
       ? await n.ns(side).exec('python3', ['-c', SCTP_CLIENT, ...probeArgs], bound)
@@ -234,12 +239,12 @@ export async function sendFlow(n: ServiceNode, p: ProbeBatch, together: boolean,
     // for a node-local destination the entry proves nothing, the client's answer decides (a
     // responder listens on every such port, so a refusal is a REJECT).
     const loopedBack = e !== undefined && side === 'node' && env.isLocal(parseIp(e.reply.srcIp, family)!);
-    if (e && !(loopedBack && r.reply === undefined)) return { sourcePort: r.port, observed: accepted(e.reply.src, e.reply.dstIp, e.reply.src !== dst, e.reply.dstIp !== src), client, conntrack: e.line };
+    if (e && !(loopedBack && r.reply === undefined)) return { sourcePort: r.port, sentAt: r.sentAt, observed: accepted(e.reply.src, e.reply.dstIp, e.reply.src !== dst, e.reply.dstIp !== src), client, conntrack: e.line };
     const verdict = r.error === 'ECONNREFUSED' ? 'REJECT' : r.error === 'TIMEOUT' || r.error === 'EPERM' ? 'DROP' : null;
     const observed: Observed = verdict
       ? { key: verdict, verdict, dest: null, source: null, dnat: false, masquerade: false }
       : { key: `ERROR ${r.error ?? `reply without a conntrack entry: ${r.reply}`}`, verdict: 'ERROR', dest: null, source: null, dnat: false, masquerade: false };
-    return { sourcePort: r.port, observed, client, conntrack: e?.line ?? null };
+    return { sourcePort: r.port, sentAt: r.sentAt, observed, client, conntrack: e?.line ?? null };
   });
 }
 

@@ -1,7 +1,9 @@
 // The kernel judge: a node's rules loaded into a throwaway service-node topology, real packets sent
 // for every flow (several each, from distinct source ports), and what netfilter did with them
-// compared with what `kpsim trace` says for the same packets. Shared by the kernel trace test,
-// the differential tests and the golden-case tooling.
+// compared with what `kpsim trace` says for the same packets. Flows that share state (ClientIP
+// affinity) are instead sent once per trial as a sequence and judged on their joint odds
+// (judge-sequence.ts). Shared by the kernel trace test, the differential tests and the
+// golden-case tooling.
 //
 // What the kernel did is read from the node's conntrack table: a connection that netfilter let
 // through is confirmed (in POSTROUTING or INPUT) with its reply tuple, whose source is the DNAT
@@ -21,17 +23,19 @@ import { applyRestore, emptyState, stateToRuleset } from '../iptables/state.js';
 import { parseIptablesSave } from '../iptables-save/index.js';
 import { familyOfText } from '../packetsim/addr.js';
 import { compileRuleset } from '../packetsim/compile.js';
+import { tupleKey, type Conn } from '../packetsim/conntrack.js';
 import type { NodeEnv } from '../packetsim/env.js';
 import { equal, toDecimal, ZERO } from '../packetsim/fraction.js';
-import { traceFlows } from '../packetsim/trace.js';
+import { traceFlows, type FlowResult } from '../packetsim/trace.js';
 import type { CompiledRule, CompiledRuleset } from '../packetsim/types.js';
 import { defaultTopology, prepareNode, sendFlow, type ProbeBatch } from './judge-node.js';
-import { kpsimSide, marginal, skipped, specOf, tracerAnswer, type ChiSquare, type FlowJudgement, type JudgeFlow, type JudgeRules, type Marginal, type Observed, type ProbeRecord, type TracerAnswer } from './judgement.js';
+import { judgeSequence } from './judge-sequence.js';
+import { kernelSide, kpsimSide, marginal, neverSeen, skipped, specOf, type ChiSquare, type FlowJudgement, type JudgeFlow, type JudgeRules, type Marginal, type ProbeRecord, type TracerAnswer } from './judgement.js';
 import { sctpProbesAvailable } from './sctp-probe.js';
 import { withServiceNode, type ServiceNodeSpec } from './service-node.js';
 
 export { podsInterfaceOf, TCP_PROBE_MIN_MS } from './judge-node.js';
-export type { ChiSquare, FlowJudgement, JudgeFlow, JudgeRules, Observed, ProbeRecord, TracerAnswer } from './judgement.js';
+export type { ChiSquare, FlowJudgement, JudgeFlow, JudgeRules, Observed, ProbeRecord, SequenceRun, TracerAnswer } from './judgement.js';
 
 export interface JudgeOptions {
   /** Probes for a flow kpsim gives a single outcome; default 3. */
@@ -45,8 +49,12 @@ export interface JudgeOptions {
   readonly alpha?: number;
   /** Per probe; default 1000 ms. */
   readonly timeoutMs?: number;
-  /** No flow is started after this long; default 120 s. */
+  /** No independent flow is started after this long, and no flow of a sequence this long past its `at`; default 120 s. */
   readonly budgetMs?: number;
+  /** Trials of each sequence of flows that share state, run at once in nodes of their own; default 3. */
+  readonly trials?: number;
+  /** The longest a sequence may wait for its flows' `at`; default 120 s (a longer one is not sent). */
+  readonly maxWaitMs?: number;
   /** Where addresses live; default: DNAT targets on the pods side, other non-node sources on the client side. */
   readonly topology?: ServiceNodeSpec;
 }
@@ -56,13 +64,13 @@ export interface JudgeReport {
   readonly flows: readonly FlowJudgement[];
   /** The rules did not load; no packet was sent. */
   readonly error: string | null;
-  /** Wall time per phase (topology, load, responders, kpsim, probes, teardown) and in total. */
+  /** Wall time per phase (topology, load, responders, kpsim, probes, teardown; sequences, alongside the probes) and in total. */
   readonly ms: Readonly<Record<string, number>>;
 }
 
 type Bounds = Required<Omit<JudgeOptions, 'topology'>>;
 
-export const JUDGE_DEFAULTS: Readonly<Bounds> = { probes: 3, maxProbes: 150, alpha: 1e-6, timeoutMs: 1000, budgetMs: 120_000 };
+export const JUDGE_DEFAULTS: Readonly<Bounds> = { probes: 3, maxProbes: 150, alpha: 1e-6, timeoutMs: 1000, budgetMs: 120_000, trials: 3, maxWaitMs: 120_000 };
 
 /** kube-proxy's syncs on one node (host setup, then each restore input), judged by the kernel. */
 export function judgeCluster(syncs: Compiled | readonly Compiled[], flows: readonly JudgeFlow[], opts: JudgeOptions = {}): Promise<JudgeReport> {
@@ -99,15 +107,26 @@ export async function judgeRules(rules: JudgeRules, flows: readonly JudgeFlow[],
     const plan = planProbes(rs, env, flows, o);
     const marginals = probeMarginals(rs, env, plan);
     phase('kpsim');
-    const out: FlowJudgement[] = [];
+    // The sequences run in nodes of their own while the independent flows are probed here.
+    const inSequence = plan.filter((p) => p.sequence && !p.skip);
+    const sequenceStart = Date.now();
+    const sequences = judgeSequence(rules, rs, inSequence, topology, o).then((js) => {
+      ms.sequences = Date.now() - sequenceStart;
+      return new Map(inSequence.map((p, i) => [p, js[i]]));
+    });
+    // Awaited below; this only keeps a failure there from going unhandled if the probes throw first.
+    sequences.catch(() => {});
+    const out: (FlowJudgement | null)[] = [];
     for (const p of plan) {
       const m = marginals.slice(p.first, p.first + p.ports.length);
       if (p.skip) out.push(skipped(p.flow, [p.skip], m[0]));
+      else if (p.sequence) out.push(null);
       else if (Date.now() - started > o.budgetMs) out.push(skipped(p.flow, [`not sent: the judge's time budget of ${o.budgetMs} ms ran out`], m[0]));
-      else out.push(compare(p, m, await sendFlow(n, p, !m.some((x) => x.stateful) && m.every((x) => sameOdds(m[0], x)), env, o.timeoutMs), rules.family, o.alpha));
+      else out.push(compare(p, m, await sendFlow(n, p, !m.some((x) => x.stateful) && m.every((x) => sameOdds(m[0], x)), env, o.timeoutMs), o.alpha));
     }
     phase('probes');
-    return { family: rules.family, flows: out, error: null, ms };
+    const judged = await sequences;
+    return { family: rules.family, flows: out.map((j, i) => j ?? judged.get(plan[i])!), error: null, ms };
   });
   phase('teardown');
   return { ...report, ms: { ...ms, total: Date.now() - started } };
@@ -129,6 +148,8 @@ function simulatorRuleset(rules: JudgeRules): CompiledRuleset {
 interface PlannedFlow extends ProbeBatch {
   /** One per probe; the first is sent alone, the rest together. */
   readonly ports: readonly number[];
+  /** The flow shares state with others: sent once per trial in their sequence (judge-sequence.ts). */
+  readonly sequence: boolean;
   /** Index of the first probe in the probe sequence. */
   readonly first: number;
   readonly skip: string | null;
@@ -143,6 +164,7 @@ function planProbes(rs: CompiledRuleset, env: NodeEnv, flows: readonly JudgeFlow
   const family = rs.family;
   const firstPorts = assignPorts(flows);
   const once = traceFlows(rs, env, flows.map((f, i) => specOf(f, firstPorts[i])));
+  const sequence = sharingState(once);
   const used = new Set(firstPorts.map((p, i) => `${flows[i].sourceIP} ${p}`));
   let next = 20000;
   let first = 0;
@@ -160,11 +182,11 @@ function planProbes(rs: CompiledRuleset, env: NodeEnv, flows: readonly JudgeFlow
       count = Math.min(o.maxProbes, Math.max(o.probes, Math.ceil(5 / pmin), Math.ceil(Math.log(o.alpha) / Math.log(1 - pmin))));
     }
     const ports = [firstPorts[i]];
-    while (ports.length < (skip ? 1 : count)) {
+    while (ports.length < (skip || sequence[i] ? 1 : count)) {
       const p = next++;
       if (!used.has(`${f.sourceIP} ${p}`)) ports.push(p);
     }
-    const planned = { flow: f, protocol: protocol as PlannedFlow['protocol'], ports, first, skip };
+    const planned = { flow: f, protocol: protocol as PlannedFlow['protocol'], ports, sequence: sequence[i], first, skip };
     first += ports.length;
     return planned;
   });
@@ -193,6 +215,21 @@ function probeMarginals(rs: CompiledRuleset, env: NodeEnv, plan: readonly Planne
 }
 
 /**
+ * Which flows share state with others, as kpsim traces them in order: those whose path passes a
+ * rule that reads or writes what other packets see (readsState), and those that meet a connection
+ * such a flow opened (a later packet of it, or its reply), which must follow it in its node.
+ */
+function sharingState(once: readonly FlowResult[]): boolean[] {
+  const opened = new Set<string>();
+  const keyOf = (c: Conn) => tupleKey(c.proto, c.orig.src, c.orig.sport, c.orig.dst, c.orig.dport);
+  return once.map((r) => {
+    const shares = r.outcomes.some((o) => o.path.some((e) => e.rule !== null && readsState(e.rule))) || r.result.walks.some((w) => w.known && opened.has(keyOf(w.conn)));
+    if (shares) for (const w of r.result.walks) opened.add(keyOf(w.conn));
+    return shares;
+  });
+}
+
+/**
  * A rule whose match depends on what earlier packets did (`-m recent`: ClientIP affinity;
  * `statistic --mode nth`). The odds kpsim gives such a probe are a mixture over the worlds earlier
  * probes may have left, while the kernel is in one of them: its probes are not independent draws.
@@ -201,19 +238,10 @@ function readsState(r: CompiledRule): boolean {
   return r.rule.args.some((a) => (a.kind === 'module' && a.name === 'recent') || (a.kind === 'option' && a.module === 'statistic' && a.name === 'mode' && a.values.some((v) => v.text === 'nth')));
 }
 
-// ---- the kernel's side ----------------------------------------------------------------------
-
 // ---- comparing ------------------------------------------------------------------------------
 
-function compare(p: PlannedFlow, m: readonly Marginal[], probes: ProbeRecord[], family: Family, alpha: number): FlowJudgement {
+function compare(p: PlannedFlow, m: readonly Marginal[], probes: ProbeRecord[], alpha: number): FlowJudgement {
   const why: string[] = [];
-  const counts = new Map<string, { obs: Observed; count: number }>();
-  for (const r of probes) counts.set(r.observed.key, { obs: r.observed, count: (counts.get(r.observed.key)?.count ?? 0) + 1 });
-  const kernel = {
-    ...tracerAnswer([...counts.values()].map((c) => c.obs)),
-    outcomes: [...counts.values()].map((c) => ({ key: c.obs.key, count: c.count })).sort((a, b) => (a.key < b.key ? -1 : 1)),
-    probes,
-  };
   const kpsim = kpsimSide(m[0]);
   if (m.some((x) => [...x.keys()].includes('UNKNOWN'))) why.push('kpsim: some outcome rests on a rule it does not model (UNKNOWN)');
   // Every probe's kernel outcome must be possible for that probe.
@@ -224,16 +252,10 @@ function compare(p: PlannedFlow, m: readonly Marginal[], probes: ProbeRecord[], 
   // Every outcome kpsim expects must show, unless missing it is plausible; with state between
   // the probes (affinity) they are not independent draws, and only the check above applies.
   const dependent = m.some((x) => x.stateful);
-  const keys = new Set(dependent ? [] : m.flatMap((x) => [...x.keys()]));
-  for (const k of keys) {
-    if (counts.has(k)) continue;
-    const miss = m.reduce((q, x) => q * (1 - toDecimal(x.get(k)?.prob ?? ZERO)), 1);
-    if (miss < alpha) why.push(`kernel: never ended ${k} in ${probes.length} probes (odds of that ${miss.toExponential(2)} < ${alpha})`);
-  }
+  if (!dependent) why.push(...neverSeen(m, probes, alpha, 'probes'));
   const chi = dependent ? null : splitCheck(m, probes, alpha);
   if (chi && chi.pValue < alpha) why.push(`kernel: split implausible under kpsim's odds (chi-square ${chi.statistic.toFixed(2)}, df ${chi.df}, p ${chi.pValue.toExponential(2)} < ${alpha})`);
-  void family;
-  return { flow: p.flow, verdict: why.length ? 'disagree' : 'agree', why, kpsim, kernel, chiSquare: chi };
+  return { flow: p.flow, verdict: why.length ? 'disagree' : 'agree', why, kpsim, kernel: kernelSide(probes), chiSquare: chi, sequence: null };
 }
 
 /** Whether two probes face the same outcomes with the same odds (nothing an earlier probe did changes them). */

@@ -18,6 +18,11 @@ export interface JudgeFlow {
   /** The first probe's source port; later probes use other ports. */
   readonly sourcePort?: number;
   /**
+   * Seconds since the first packet, for flows that share state (ClientIP affinity): the judge
+   * sends such a flow that long after the first flow of its sequence (judge-sequence.ts).
+   */
+  readonly at?: number;
+  /**
    * The node interface the packet arrives on: `eth0` (the client side) or the pods side's name,
    * which the default topology then gives the node's pods-side interface (one name per judgement).
    */
@@ -47,6 +52,8 @@ export interface Observed {
 
 export interface ProbeRecord {
   readonly sourcePort: number;
+  /** When the client sent the probe's first packet (epoch ms). */
+  readonly sentAt: number;
   readonly observed: Observed;
   /** The responder's line or the client's error. */
   readonly client: string;
@@ -77,6 +84,27 @@ export interface FlowJudgement {
   readonly kernel: (TracerAnswer & { readonly outcomes: readonly { readonly key: string; readonly count: number }[]; readonly probes: readonly ProbeRecord[] }) | null;
   /** The goodness-of-fit check of a split, when it ran. */
   readonly chiSquare: ChiSquare | null;
+  /** Set when the flow was judged as part of a sequence (judge-sequence.ts). */
+  readonly sequence: SequenceRun | null;
+}
+
+/**
+ * A flow that shares state with others (ClientIP affinity) is sent once per trial, in file order
+ * with those others, each trial in a fresh node; the kernel's outcomes are then one per trial, and
+ * each trial's whole run was judged on the joint odds kpsim gives it.
+ */
+export interface SequenceRun {
+  /** The flows of the sequence, by name, in the order sent. */
+  readonly flows: readonly string[];
+  /** Per trial: when this flow was sent, in seconds after its sequence's first packet was (kpsim's clock for the trial). */
+  readonly sentAt: readonly number[];
+  /** Per trial: kpsim's probability of that trial's whole observed run (a fraction; `0/1` when impossible). */
+  readonly runOdds: readonly string[];
+  /**
+   * Set when a trial sent this flow late enough, against its `at`, to change the odds kpsim gives
+   * what the kernel did: answers computed with `at` (a golden case's) may not apply to that trial.
+   */
+  readonly timing: string | null;
 }
 
 export type Marginal = Map<string, { obs: Observed; prob: Prob }> & { stateful?: boolean };
@@ -114,6 +142,7 @@ export const specOf = (f: JudgeFlow, sourcePort: number): FlowSpec => ({
   sourcePort,
   destIP: f.destIP,
   destPort: f.destPort,
+  ...(f.at === undefined ? {} : { at: f.at }),
 });
 
 /** kube-proxy's tracer view of a set of outcomes (an explicit filter ACCEPT is not visible to the kernel, so it is not included). */
@@ -137,5 +166,31 @@ export function kpsimSide(m: Marginal | undefined): FlowJudgement['kpsim'] {
 }
 
 export function skipped(flow: JudgeFlow, why: string[], m?: Marginal): FlowJudgement {
-  return { flow, verdict: 'skipped', why, kpsim: kpsimSide(m), kernel: null, chiSquare: null };
+  return { flow, verdict: 'skipped', why, kpsim: kpsimSide(m), kernel: null, chiSquare: null, sequence: null };
+}
+
+/** What the kernel did with a flow's probes, counted per outcome, in the tracer's shape. */
+export function kernelSide(probes: readonly ProbeRecord[]): NonNullable<FlowJudgement['kernel']> {
+  const counts = new Map<string, { obs: Observed; count: number }>();
+  for (const r of probes) counts.set(r.observed.key, { obs: r.observed, count: (counts.get(r.observed.key)?.count ?? 0) + 1 });
+  return {
+    ...tracerAnswer([...counts.values()].map((c) => c.obs)),
+    outcomes: [...counts.values()].map((c) => ({ key: c.obs.key, count: c.count })).sort((a, b) => (a.key < b.key ? -1 : 1)),
+    probes,
+  };
+}
+
+/**
+ * Outcomes kpsim expects that no probe showed, where that is implausible: probe i an independent
+ * draw from m[i], the odds of missing an outcome in all of them below alpha.
+ */
+export function neverSeen(m: readonly Marginal[], probes: readonly ProbeRecord[], alpha: number, what: string): string[] {
+  const seen = new Set(probes.map((r) => r.observed.key));
+  const why: string[] = [];
+  for (const k of new Set(m.flatMap((x) => [...x.keys()]))) {
+    if (seen.has(k)) continue;
+    const miss = m.reduce((q, x) => q * (1 - toDecimal(x.get(k)?.prob ?? ZERO)), 1);
+    if (miss < alpha) why.push(`kernel: never ended ${k} in ${probes.length} ${what} (odds of that ${miss.toExponential(2)} < ${alpha})`);
+  }
+  return why;
 }
