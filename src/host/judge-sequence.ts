@@ -10,8 +10,8 @@
 // long wait is paid once.
 //
 // Time: each flow's client starts as soon as the flow before it is done and sends at its own
-// deadline (the sequence's first send plus `at`); a flow without `at` goes right away, as
-// traceFlows puts it at the time of the one before. kpsim judges each trial at the times the
+// deadline (the send of the flow before plus the difference of their `at`); a flow without `at`
+// goes right away, as traceFlows puts it at the time of the one before. kpsim judges each trial at the times the
 // clients really sent. Where those differ from `at` enough to change kpsim's odds of what the
 // kernel did, the judgement says so (SequenceRun.timing).
 import type { NodeEnv } from '../packetsim/env.js';
@@ -61,18 +61,23 @@ export async function judgeSequence(rules: JudgeRules, rs: CompiledRuleset, flow
   return [...compareSequence(rs, trials[0].env, flows.slice(0, sent), trials.map((t) => t.probes.slice(0, sent)), o.alpha), ...late];
 }
 
-/** One probe per flow, each at its `at` after the first was sent; none started past the budget. */
+/**
+ * One probe per flow, each as long after the flow before it was sent as their `at` differ (flows
+ * at one time go one after the other, as soon as they can); none started past the budget. Timed
+ * from the flow before rather than from the first, a flow is never sooner after any earlier one
+ * than their `at` say, only later, by how long the flows between took to send.
+ */
 async function sendSequence(n: ServiceNode, flows: readonly ProbeBatch[], env: NodeEnv, o: SequenceBounds): Promise<ProbeRecord[]> {
   const out: ProbeRecord[] = [];
   const at0 = flows[0].flow.at ?? 0;
   const begun = Date.now();
-  // Seconds after the first flow, as kpsim's clock has it: a flow without `at` keeps the last.
-  let offset = 0;
+  // kpsim's clock, in seconds after the first flow: a flow without `at` keeps the last one's.
+  let clock = 0;
   for (const f of flows) {
-    const at = f.flow.at;
-    if (at !== undefined) offset = at - at0;
-    const startAt = out.length && at !== undefined ? out[0].sentAt + offset * 1000 : 0;
-    if (Math.max(startAt, Date.now()) - begun > offset * 1000 + o.budgetMs) break;
+    const at = f.flow.at === undefined ? clock : f.flow.at - at0;
+    const startAt = out.length ? out[out.length - 1].sentAt + Math.max(0, at - clock) * 1000 : 0;
+    clock = Math.max(clock, at);
+    if (Math.max(startAt, Date.now()) - begun > clock * 1000 + o.budgetMs) break;
     out.push(...(await sendFlow(n, f, true, env, o.timeoutMs, startAt)));
   }
   return out;
@@ -108,7 +113,10 @@ export function compareSequence(rs: CompiledRuleset, env: NodeEnv, flows: readon
       return;
     }
     const slip = timingSlip(run, sequenceProbability(rs, env, specs, seen));
-    if (slip !== null) timing[slip] ??= `${label}: sent ${sent[slip].at.toFixed(3)} s after the sequence's first packet against its at ${specs[slip].at ?? '(none)'}, which changes the odds kpsim gives what the kernel did`;
+    if (slip !== null) {
+      const times = sent.slice(0, slip + 1).map((s, i) => `${s.at.toFixed(3)} (at ${specs[i].at ?? '-'})`);
+      timing[slip] ??= `${label}: the flows up to this one were sent at ${times.join(', ')} s, which changes the odds kpsim gives what the kernel did with this one`;
+    }
   });
   return flows.map((f, i) => {
     const probes = trials.map((p) => p[i]);

@@ -74,7 +74,7 @@ describe('compareSequence: each trial run judged on its joint odds', () => {
     // then, though not at 30 s.
     const judged = compareSequence(RS, ENV, flows, [[probe(10000, 1, 0), probe(10001, 2, 61), probe(10000, 1, 61.1, '203.0.113.3')]], 1e-6);
     expect(judged.map((j) => j.verdict)).toEqual(['agree', 'agree', 'agree']);
-    expect(judged[1].sequence!.timing).toBe("trial 1: sent 61.000 s after the sequence's first packet against its at 30, which changes the odds kpsim gives what the kernel did");
+    expect(judged[1].sequence!.timing).toBe('trial 1: the flows up to this one were sent at 0.000 (at 0), 61.000 (at 30) s, which changes the odds kpsim gives what the kernel did with this one');
     expect(judged[1].sequence!.sentAt).toEqual([61]);
   });
 
