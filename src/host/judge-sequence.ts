@@ -11,9 +11,9 @@
 //
 // Time: each flow's client starts as soon as the flow before it is done and sends at its own
 // deadline (the send of the flow before plus the difference of their `at`); a flow without `at`
-// goes right away, as traceFlows puts it at the time of the one before. kpsim judges each trial at the times the
-// clients really sent. Where those differ from `at` enough to change kpsim's odds of what the
-// kernel did, the judgement says so (SequenceRun.timing).
+// goes right away, as traceFlows puts it at the time of the one before. kpsim judges each trial
+// at the times the clients really sent. Where those differ from `at` enough to change kpsim's
+// odds of what the kernel did, the judgement says so (SequenceRun.timing).
 import type { NodeEnv } from '../packetsim/env.js';
 import { equal, fractionText } from '../packetsim/fraction.js';
 import { sequenceProbability, type SequenceResult } from '../packetsim/sequence.js';
