@@ -18,6 +18,7 @@ import { spawnSync } from 'node:child_process';
 export const SCTP_CLIENT = String.raw`
 import errno, json, select, socket, struct, sys, time
 host, port, ports, timeout_ms, source, together = sys.argv[1], int(sys.argv[2]), [int(p) for p in sys.argv[3].split(',')], int(sys.argv[4]), sys.argv[5], sys.argv[6] == '1'
+start_at = int(sys.argv[7]) / 1000 if len(sys.argv) > 7 else 0
 v6 = ':' in host
 fam = socket.AF_INET6 if v6 else socket.AF_INET
 
@@ -92,9 +93,11 @@ def wait(expect):
         results.setdefault(p, failed_send.get(p, {'error': 'TIMEOUT'}))
 
 failed_send = {}
+sent_at = {}
 
 def send(batch):
     for p in batch:
+        sent_at[p] = int(time.time() * 1000)
         try:
             out.sendto(init(p), (host, 0))
         except OSError as e:
@@ -103,12 +106,13 @@ def send(batch):
             failed_send[p] = {'error': errno.errorcode.get(e.errno, str(e))}
     wait(batch)
 
+time.sleep(max(0, start_at - time.time()))
 rest = list(ports)
 if not together:
     send([rest.pop(0)])
 if rest:
     send(rest)
-sys.stdout.write(json.dumps([dict(port=p, **results[p]) for p in ports]))
+sys.stdout.write(json.dumps([dict(port=p, sentAt=sent_at[p], **results[p]) for p in ports]))
 `;
 
 let python: boolean | null = null;

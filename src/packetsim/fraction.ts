@@ -81,6 +81,26 @@ export function mul(a: Prob, b: Prob): Prob {
   return reduce({ num: a.num * b.num, exp: a.exp + b.exp, den: a.den * b.den });
 }
 
+/** a / b for b > 0: a conditional probability, exact. */
+export function div(a: Prob, b: Prob): Prob {
+  const x = reduce(a);
+  const y = reduce(b);
+  if (y.num === 0n) throw new RangeError('division by a zero probability');
+  // x / y = (x.num * y.den) / (x.den * y.num) * 2^(y.exp - x.exp); y.num's factors of 2 join the exponent.
+  let odd = y.num;
+  let exp = x.exp - y.exp;
+  while ((odd & 1n) === 0n) {
+    odd >>= 1n;
+    exp++;
+  }
+  let num = x.num * y.den;
+  if (exp < 0) {
+    num <<= BigInt(-exp);
+    exp = 0;
+  }
+  return reduce({ num, exp, den: x.den * odd });
+}
+
 export function equal(a: Prob, b: Prob): boolean {
   const x = reduce(a);
   const y = reduce(b);

@@ -305,11 +305,7 @@ export function traceFlows(rs: CompiledRuleset, env: NodeEnv, flows: readonly Fl
       for (const w of r.walks) {
         const p = mul(ww.prob, w.prob);
         mergeOutcome(outcomes, outcomeOf(w, p));
-        const keep = w.confirmed && w.verdict === 'ACCEPT' && !w.unknown;
-        const c = w.conn;
-        const ck = [tupleKey(c.proto, c.orig.src, c.orig.sport, c.orig.dst, c.orig.dport), tupleKey(c.proto, c.reply.src, c.reply.sport, c.reply.dst, c.reply.dport)];
-        let nw = applyDelta(world, w.delta, keep ? c : null, keep ? ck : []);
-        nw = pruneConns(nw, remaining);
+        const nw = pruneConns(worldAfter(world, w), remaining);
         const fp = worldFingerprint(nw);
         const prev = next.get(fp);
         if (prev) prev.prob = add(prev.prob, p);
@@ -325,6 +321,17 @@ export function traceFlows(rs: CompiledRuleset, env: NodeEnv, flows: readonly Fl
     results.push({ flow: f, result: firstResult!, outcomes, approximate });
   }
   return results;
+}
+
+/**
+ * The world a finished walk leaves: its state changes (recent lists, counters) applied and, when
+ * the packet was accepted and its connection confirmed, the connection entered under both tuples.
+ */
+export function worldAfter(world: World, w: Walk): World {
+  if (!(w.confirmed && w.verdict === 'ACCEPT' && !w.unknown)) return applyDelta(world, w.delta, null, []);
+  const c = w.conn;
+  const keys = [tupleKey(c.proto, c.orig.src, c.orig.sport, c.orig.dst, c.orig.dport), tupleKey(c.proto, c.reply.src, c.reply.sport, c.reply.dst, c.reply.dport)];
+  return applyDelta(world, w.delta, c, keys);
 }
 
 function pruneConns(world: World, remaining: ReadonlyMap<string, number>): World {
