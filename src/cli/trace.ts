@@ -177,6 +177,9 @@ async function nodeRuleset(restore: string, family: Family): Promise<Ruleset> {
   return stateToRuleset(state);
 }
 
+/** Rules from which the compile's garbage is worth a full collection before a bulk trace. */
+const LARGE_RULESET = 20_000;
+
 async function targetFor(inputs: string[], flags: TraceFlags, family: Family, ipsets: IpsetDb | null): Promise<Target> {
   if (traceMode(inputs, flags) === 'ipvs') {
     const t = { family, rotate: !!flags.flows, index: flags.index, ipsets: flags.ipsets, nodeOverride: flags.interfaces || flags.nodeIp || flags.rules ? nodeSpecFor(flags, null) : null };
@@ -283,6 +286,10 @@ async function runTrace(inputs: string[], flags: TraceFlags): Promise<number> {
     byFamily.set(fam, [...(byFamily.get(fam) ?? []), i]);
   });
   for (const fam of byFamily.keys()) targets.set(fam, await targetFor(inputs, flags, fam, ipsets));
+  // The dump's text and rule IR are garbage now. In a trace of many packets, every young-generation
+  // collection costs time in proportion to the old generation, dead objects included, and nothing
+  // else would collect it soon: one full collection now (bin/kpsim.ts runs node with --expose-gc).
+  if (flags.flows && [...targets.values()].some((t) => t.rs.ruleCount >= LARGE_RULESET)) (globalThis as { gc?: () => void }).gc?.();
   for (const t of targets.values()) {
     for (const p of t.rs.problems) process.stderr.write(`kpsim: warning: ${p.span ? `${flags.rules ?? 'rules'}:${p.span.line}:${p.span.col}: ` : ''}${p.message}\n`);
   }

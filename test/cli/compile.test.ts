@@ -1,6 +1,6 @@
 // The kpsim compile command end to end: formats, inputs, flags, errors and exit codes.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +15,17 @@ function kpsim(args: string[], input?: string) {
 
 beforeAll(() => {
   if (!existsSync(BIN)) execFileSync('npm', ['run', 'build'], { stdio: 'ignore' });
+});
+
+describe('the kpsim executable', () => {
+  it('runs through its #! line, with the node flags bin/kpsim.ts gives it', () => {
+    // npm makes the bin executable when it links it; do the same, then run it as a program.
+    chmodSync(BIN, 0o755);
+    expect(readFileSync(BIN, 'utf8').split('\n')[0]).toBe('#!/usr/bin/env -S node --max-semi-space-size=64 --expose-gc');
+    const r = spawnSync(`./${BIN}`, ['--version'], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
 });
 
 describe('kpsim compile', () => {
