@@ -118,11 +118,10 @@ export function withIpvs(rs: CompiledRuleset, table: IpvsTable, opts: IpvsTraceO
       const made: { -readonly [K in keyof CompiledRule]: CompiledRule[K] } = {
         first: null as unknown as CompiledRule, rest: null,
         v4: 0, v4Src: 0, v4Dst: 0, builtin: null,
-        matchCount: 0, dport0: -1, rand0: -1, cacheIn: null, cacheYes: ZERO, cacheNo: ZERO,
-        jumpTo: null, jumpIndexed: false, jumpStart: null,
-        targetKind: 'none', natAddr: null, natPort: null, match0: null, goto: false,
-        target: { kind: 'none' }, matches: [],
-        table: 'ipvs', uid: -1 - uid++, chain: ch.name, num: 1, reads: null, span, text: '', stateful: false,
+        matchCount: 0, jumpTo: null, targetKind: 'none', table: 'ipvs', natAddr: null, natPort: null,
+        goto: false, jumpIndexed: false, jumpStart: null,
+        dport0: -1, rand0: -1, cacheIn: null, cacheYes: ZERO, cacheNo: ZERO, match0: null,
+        target: { kind: 'none' }, matches: [], uid: -1 - uid++, chain: ch.name, num: 1, reads: null, span, text: '', stateful: false,
         comment: null, dstKeys: null, dportKeys: null, action: label,
       };
       // A rule is its own one-element rule list (types.ts RuleList).

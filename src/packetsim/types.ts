@@ -142,30 +142,31 @@ export interface CompiledRule extends IPv4Builtin, RuleList, RandomCache {
   readonly builtin: ((w: Walk) => boolean) | null;
   /** matches.length, here so that a rule with no match reads no array. */
   readonly matchCount: number;
+  // What a jump or a DNAT reads, then what a statistic split reads.
+  /** The chain a jump or goto enters, resolved after all chains are compiled. */
+  jumpTo: CompiledChain | null;
+  /** The target's kind, and for NAT targets its range, copied out of `target` (no object to fetch). */
+  readonly targetKind: CTarget['kind'];
+  readonly table: string;
+  readonly natAddr: import('./addr.js').Ip | null;
+  readonly natPort: number | null;
+  /** The target is a goto (`-g`): the chain replaces the current frame. */
+  readonly goto: boolean;
+  /** jumpTo has an index; otherwise jumpStart is its rule list and a jump reads no chain object. */
+  jumpIndexed: boolean;
+  jumpStart: RuleList | null;
   /** N when matches[0] is exactly `--dport N` (kube-proxy's service rules), tested inline; else -1. */
   readonly dport0: number;
   /**
    * When matches[0] is `statistic --mode random`: the probability that it matches, as the
    * kernel's 31-bit stored value with any `!` applied (0..2^31); else -1. The split is made from
-   * the rule's fields without reading the match object, and cached in the rule (RandomCache,
-   * declared just after this: cacheIn, cacheYes, cacheNo).
+   * the rule's fields without reading the match object, and cached in the rule (RandomCache:
+   * cacheIn, cacheYes and cacheNo, which follow rand0 in compile.ts's literal).
    */
   readonly rand0: number;
-  /** The chain a jump or goto enters, resolved after all chains are compiled. */
-  jumpTo: CompiledChain | null;
-  /** jumpTo has an index; otherwise jumpStart is its rule list and a jump reads no chain object. */
-  jumpIndexed: boolean;
-  jumpStart: RuleList | null;
-  /** The target's kind, and for NAT targets its range, copied out of `target` (no object to fetch). */
-  readonly targetKind: CTarget['kind'];
-  readonly natAddr: import('./addr.js').Ip | null;
-  readonly natPort: number | null;
   readonly match0: CMatch | null;
-  /** The target is a goto (`-g`): the chain replaces the current frame. */
-  readonly goto: boolean;
   readonly target: CTarget;
   readonly matches: readonly CMatch[];
-  readonly table: string;
   /** Unique within the compiled ruleset. */
   readonly uid: number;
   readonly chain: string;
