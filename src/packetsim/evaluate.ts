@@ -156,8 +156,15 @@ function enterTable(w: Walk, table: string, hook: Hook, slot: number, pending: W
   const memo = ch.memo;
   if (memo === null || w.ctx.opts.explain) return enterBase(w, ch);
   const key = memoKey(w, memo.reads);
+  // The last key first: a service's endpoints all meet filter FORWARD and nat POSTROUTING with
+  // the same mark and state, one walk after another.
+  if (key === memo.lastKey) return replay(w, memo.lastSteps!, applyTarget);
   const steps = memo.entries.get(key);
-  if (steps) return replay(w, steps, applyTarget);
+  if (steps) {
+    memo.lastKey = key;
+    memo.lastSteps = steps;
+    return replay(w, steps, applyTarget);
+  }
   const start = w.path;
   enterBase(w, ch);
   runFrames(w, pending);

@@ -49,7 +49,7 @@ export function planMemos(chains: Iterable<CompiledChain>, indexed: ReadonlySet<
   for (const ch of chains) {
     if (!ch.builtin) continue;
     const reads = reachableReads(ch, indexed, seen, new Set());
-    ch.memo = reads === null ? null : { reads, entries: new Map() };
+    ch.memo = reads === null ? null : { reads, entries: new Map(), lastKey: null, lastSteps: undefined };
   }
 }
 
@@ -81,7 +81,11 @@ export function remember(memo: ChainMemo, key: string | number, w: Walk, start: 
     if ((n.kind !== 'rule' && n.kind !== 'policy') || n.segment) return;
     steps.push({ kind: n.kind, chain: n.chain, rule: n.rule });
   }
-  if (memo.entries.size >= MAX_ENTRIES) memo.entries.clear();
+  if (memo.entries.size >= MAX_ENTRIES) {
+    memo.entries.clear();
+    memo.lastKey = null;
+    memo.lastSteps = undefined;
+  }
   memo.entries.set(key, steps.reverse());
 }
 

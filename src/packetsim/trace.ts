@@ -6,7 +6,7 @@ import { newConn, copyConn, packetKey, tupleKey, type Conn } from './conntrack.j
 import type { NodeEnv } from './env.js';
 import { makeWalk, runWalk } from './evaluate.js';
 import { add, compare, ONE, mul, type Prob } from './fraction.js';
-import { hasPorts, PROTOCOL_NUMBERS, TCP_FLAGS, type Origin, type Packet, type Protocol } from './packet.js';
+import { copyPacket, hasPorts, PROTOCOL_NUMBERS, TCP_FLAGS, type Origin, type Packet, type Protocol } from './packet.js';
 import type { CompiledChain, CompiledRule, CompiledRuleset, PathNode, TraceOptions, UnknownNote, Walk } from './types.js';
 import { advance, applyDelta, EMPTY_WORLD, worldFingerprint, type World } from './world.js';
 
@@ -238,7 +238,7 @@ export function tracePacket(
   const opts = options === DEFAULT_OPTIONS ? DEFAULT_OPTIONS : { ...DEFAULT_OPTIONS, ...options };
   if (env.family !== rs.family) throw new TraceInputError(`the node environment is ${env.family}, the rules ${rs.family}`);
   const first = startWalk(rs, env, spec, world, opts);
-  const input = { ...first.pkt };
+  const input = copyPacket(first.pkt);
   const pending: Walk[] = [first];
   const walks: Walk[] = [];
   const outcomes: Outcome[] = [];

@@ -215,6 +215,9 @@ export interface ChainMemo {
   readonly reads: number;
   /** Key (the read fields' values) -> the path segment the traversal recorded. */
   readonly entries: Map<string | number, readonly MemoStep[]>;
+  /** The entry found last, and its key (null: none). */
+  lastKey: string | number | null;
+  lastSteps: readonly MemoStep[] | undefined;
 }
 
 export interface MemoStep {
