@@ -7,7 +7,7 @@ import { tracePacket, type PacketSpec } from '../../src/packetsim/trace.js';
 
 const ENV = buildEnv(simpleNode([NODE_IP]), 'ipv4');
 import type { Rule, Ruleset } from '../../src/iptables/ir.js';
-import { rule } from './ir-builder.js';
+import { rule, ruleset } from './ir-builder.js';
 import { corpusTargets } from './corpus.js';
 
 /** The generated ruleset plus rules without a -d / --dport key in the middle of indexed chains. */
@@ -78,5 +78,36 @@ describe('chain index and memoised traversals on the conformance corpus', () => 
       expect(traceJson(tracePacket(c.indexed, c.env, spec, { explain: false }))).toEqual(plain);
       expect(traceJson(tracePacket(c.indexed, c.env, spec, { explain: false }))).toEqual(plain);
     }
+  });
+});
+
+describe('memoised traversals across many keys', () => {
+  // filter FORWARD is memoised by mark: the walk must get each mark's own traversal whether the
+  // memo finds it as the last key, in its map, or not at all (past its size bound it starts over).
+  const RULES = `
+*filter
+:INPUT ACCEPT
+:FORWARD ACCEPT
+:OUTPUT ACCEPT
+:ODD -
+-A FORWARD -m mark --mark 0x1/0x1 -j ODD
+-A FORWARD -m mark --mark 0x2/0x2 -j DROP
+-A ODD -m mark --mark 0x4/0x4 -j REJECT
+COMMIT
+`;
+  it('agrees with the plain evaluator mark by mark, keys repeated and alternating, past the bound', () => {
+    const ir = ruleset(RULES);
+    const indexed = compileRuleset(ir, { index: true });
+    const plain = compileRuleset(ir, { index: false });
+    expect(indexed.tables.get('filter')!.chains.get('FORWARD')!.memo).not.toBeNull();
+    const marks = [1, 1, 2, 1, 2, 2, 5, 4, 5, 0, ...Array.from({ length: 5000 }, (_, i) => i * 7 + (i % 3)), 3, 3, 1, 5];
+    const verdicts = new Set<string>();
+    for (const mark of marks) {
+      const p: PacketSpec = { protocol: 'tcp', sourceIP: '203.0.113.9', destIP: '10.1.2.3', destPort: 80, mark };
+      const a = traceJson(tracePacket(indexed, ENV, p));
+      expect(a).toEqual(traceJson(tracePacket(plain, ENV, p)));
+      verdicts.add(a.outcomes[0].verdict);
+    }
+    expect([...verdicts].sort()).toEqual(['ACCEPT', 'DROP', 'REJECT']);
   });
 });
