@@ -298,7 +298,9 @@ function applyCommands(t: Ruleset['tables'][number], problems: CompileProblem[])
 /**
  * The rules again, allocated one after another in the order a walk meets them (each chain's rules,
  * then the chains they jump to, depth first from the built-in chains): a service's KUBE-SVC chain
- * and its KUBE-SEP chains end up side by side in memory, where the CPU prefetches them.
+ * and its KUBE-SEP chains end up side by side in memory, where the CPU prefetches them. Copies,
+ * because compileRule allocates each rule among its matches, targets and strings, which would sit
+ * between them.
  */
 function placeRules(rules: ReadonlyMap<string, CompiledRule[]>, roots: readonly string[]): Map<string, CompiledRule[]> {
   const out = new Map<string, CompiledRule[]>();

@@ -16,7 +16,7 @@ import { matchIPv4 } from './matches/builtin.js';
 import { timesNot31, times31 } from './fraction.js';
 import { memoKey, remember, replay } from './memo.js';
 import { copyPacket, type Packet } from './packet.js';
-import { baseSlot, type CompiledChain, type CompiledRule, type Hook, type RandomCache, type RuleList, type Step, type UnknownNote, type Walk } from './types.js';
+import { baseSlot, type CompiledChain, type CompiledRule, type CTarget, type Hook, type RandomCache, type RuleList, type Step, type UnknownNote, type Walk } from './types.js';
 
 const t = (table: string, hook: Hook): Step => ({ kind: 'table', table, hook, slot: baseSlot(table, hook) });
 const manip = (hook: Hook, m: 'dst' | 'src'): Step => ({ kind: 'nat', hook, manip: m });
@@ -278,11 +278,6 @@ function runFrames(w: Walk, pending: Walk[]): void {
   }
 }
 
-/** DNAT and REDIRECT act only in nat PREROUTING and OUTPUT. */
-function dnatHere(w: Walk, r: CompiledRule): boolean {
-  return r.table === 'nat' && (w.hook === 'PREROUTING' || w.hook === 'OUTPUT');
-}
-
 /** The connection's destination binding (its reply source); null parts keep the original. */
 function bindDst(w: Walk, addr: Ip | null, port: number | null): void {
   const c = mutConn(w);
@@ -306,12 +301,10 @@ function applyTarget(w: Walk, r: CompiledRule): void {
     }
     return startChain(w, to, r.jumpIndexed ? rulesFor(to, w) : r.jumpStart);
   }
-  // ACCEPT and kube-proxy's DNAT from the rule's own fields: no target object to fetch.
+  // The kind and any NAT range come from the rule's own fields; the target object is fetched only
+  // for what else a target carries (a chain name, a mark function, a reason).
   const kind = r.targetKind;
-  if (kind === 'accept') return clearFrames(w);
-  if (kind === 'dnat' && dnatHere(w, r)) return bindDst(w, r.natAddr, r.natPort);
-  const tg = r.target;
-  switch (tg.kind) {
+  switch (kind) {
     case 'accept':
       clearFrames(w);
       return;
@@ -320,20 +313,20 @@ function applyTarget(w: Walk, r: CompiledRule): void {
     case 'reject':
       return stop(w, 'REJECT');
     case 'queue':
-      return stop(w, 'UNKNOWN', `${tg.name}: the verdict is up to a userspace program`);
+      return stop(w, 'UNKNOWN', `${targetAs(r, kind).name}: the verdict is up to a userspace program`);
     case 'return':
       return popFrame(w, true);
     case 'jump':
       // Resolved jumps were taken above.
-      addUnknown(w, { rule: r, text: r.action, reason: `chain ${tg.chain} does not exist`, assumed: 'target' });
+      addUnknown(w, { rule: r, text: r.action, reason: `chain ${targetAs(r, kind).chain} does not exist`, assumed: 'target' });
       return stop(w, 'UNKNOWN');
     case 'dnat':
     case 'redirect': {
-      if (!dnatHere(w, r)) {
-        addUnknown(w, { rule: r, text: r.action, reason: `${tg.kind.toUpperCase()} outside nat PREROUTING/OUTPUT`, assumed: 'target' });
+      if (r.table !== 'nat' || (w.hook !== 'PREROUTING' && w.hook !== 'OUTPUT')) {
+        addUnknown(w, { rule: r, text: r.action, reason: `${kind.toUpperCase()} outside nat PREROUTING/OUTPUT`, assumed: 'target' });
         return stop(w, 'UNKNOWN');
       }
-      if (tg.kind === 'dnat') return bindDst(w, r.natAddr, r.natPort);
+      if (kind === 'dnat') return bindDst(w, r.natAddr, r.natPort);
       // REDIRECT: to the primary address of the incoming interface, or loopback for OUTPUT.
       const env = w.ctx.env;
       const loop = w.pkt.family === 'ipv4' ? 0x7f000001 : 1n;
@@ -344,11 +337,11 @@ function applyTarget(w: Walk, r: CompiledRule): void {
     case 'snat':
     case 'masquerade': {
       if (r.table !== 'nat' || (w.hook !== 'POSTROUTING' && w.hook !== 'INPUT')) {
-        addUnknown(w, { rule: r, text: r.action, reason: `${tg.kind.toUpperCase()} outside nat POSTROUTING/INPUT`, assumed: 'target' });
+        addUnknown(w, { rule: r, text: r.action, reason: `${kind.toUpperCase()} outside nat POSTROUTING/INPUT`, assumed: 'target' });
         return stop(w, 'UNKNOWN');
       }
       const c = mutConn(w);
-      if (tg.kind === 'masquerade') {
+      if (kind === 'masquerade') {
         // MASQUERADE: the address the output interface would pick for this destination
         // (masquerade_tg -> inet_select_addr); no address means NF_DROP.
         const dev = w.pkt.outIface;
@@ -357,8 +350,8 @@ function applyTarget(w: Walk, r: CompiledRule): void {
         c.reply.dst = addr;
         c.masqueraded = true;
         w.masquerade = true;
-      } else if (tg.fromAddr !== null) c.reply.dst = tg.fromAddr;
-      if (tg.fromPort !== null) c.reply.dport = tg.fromPort;
+      } else if (r.natAddr !== null) c.reply.dst = r.natAddr;
+      if (r.natPort !== null) c.reply.dport = r.natPort;
       c.snat = true;
       c.srcManipDone = true;
       w.snat = true;
@@ -366,12 +359,12 @@ function applyTarget(w: Walk, r: CompiledRule): void {
       return;
     }
     case 'mark':
-      mutPkt(w).mark = tg.apply(w.pkt.mark);
+      mutPkt(w).mark = targetAs(r, kind).apply(w.pkt.mark);
       return;
     case 'connmark':
       mutConn(w);
       mutPkt(w);
-      tg.apply(w);
+      targetAs(r, kind).apply(w);
       return;
     case 'notrack':
       mutConn(w).untracked = true;
@@ -379,14 +372,21 @@ function applyTarget(w: Walk, r: CompiledRule): void {
     case 'continue':
     case 'none':
       return;
-    case 'unknown':
+    case 'unknown': {
+      const tg = targetAs(r, kind);
       addUnknown(w, { rule: r, text: tg.text, reason: tg.reason, assumed: 'target' });
       return stop(w, 'UNKNOWN');
+    }
     default: {
-      const never: never = tg;
+      const never: never = kind;
       return never;
     }
   }
+}
+
+/** The rule's target, as the kind its targetKind names (compile.ts sets both from one target). */
+function targetAs<K extends CTarget['kind']>(r: CompiledRule, _kind: K): Extract<CTarget, { kind: K }> {
+  return r.target as Extract<CTarget, { kind: K }>;
 }
 
 /** nf_nat_packet: rewrite the packet by the connection's binding for this manip. */

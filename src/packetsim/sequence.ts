@@ -10,9 +10,9 @@
 import { formatHostPort, formatIp } from './addr.js';
 import type { NodeEnv } from './env.js';
 import { add, div, mul, ONE, ZERO, type Prob } from './fraction.js';
-import { MAX_WORLDS, mergeOutcome, outcomeOf, tracePacket, TooManyPaths, worldAfter, type FlowSpec, type Outcome } from './trace.js';
+import { addWorld, MAX_WORLDS, mergeOutcome, outcomeOf, tracePacket, TooManyPaths, worldAfter, type FlowSpec, type Outcome, type WeightedWorld } from './trace.js';
 import type { CompiledRuleset, TraceOptions } from './types.js';
-import { advance, EMPTY_WORLD, worldFingerprint, type World } from './world.js';
+import { advance, EMPTY_WORLD } from './world.js';
 
 /** How a packet was seen to end, as a node's conntrack table and the client show it. */
 export interface SeenOutcome {
@@ -53,12 +53,6 @@ export function endsAs(o: Outcome, seen: SeenOutcome, family: CompiledRuleset['f
   return formatHostPort(o.packet.dst, o.packet.dport, family) === seen.dest && formatIp(o.packet.src, family) === seen.source;
 }
 
-interface WeightedWorld {
-  readonly world: World;
-  /** P(this world and the observations so far). */
-  prob: Prob;
-}
-
 /**
  * The exact probability of `seen[i]` for every `flows[i]`, in order, with state carried (the
  * clock set by `at` as traceFlows sets it). Unlike traceFlows no world is ever dropped for being
@@ -90,11 +84,7 @@ export function sequenceProbability(
         mergeOutcome(outcomes, o);
         if (p.num === 0n || !endsAs(o, seen[i], rs.family)) continue;
         mass = add(mass, p);
-        const nw = worldAfter(world, w);
-        const fp = worldFingerprint(nw);
-        const prev = next.get(fp);
-        if (prev) prev.prob = add(prev.prob, p);
-        else next.set(fp, { world: nw, prob: p });
+        addWorld(next, worldAfter(world, w), p);
       }
     }
     steps.push({ conditional: div(mass, joint), joint: mass, outcomes });

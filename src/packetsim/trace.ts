@@ -267,9 +267,18 @@ export interface FlowResult {
   readonly approximate: boolean;
 }
 
-interface WeightedWorld {
-  world: World;
+/** A world and its probability (traceFlows: of reaching it; sequence.ts: of it and the observations). */
+export interface WeightedWorld {
+  readonly world: World;
   prob: Prob;
+}
+
+/** Adds `prob` of `world` to `into`, keyed by the world's fingerprint: identical worlds merge. */
+export function addWorld(into: Map<string, WeightedWorld>, world: World, prob: Prob): void {
+  const fp = worldFingerprint(world);
+  const prev = into.get(fp);
+  if (prev) prev.prob = add(prev.prob, prob);
+  else into.set(fp, { world, prob });
 }
 
 export const MAX_WORLDS = 1024;
@@ -306,10 +315,7 @@ export function traceFlows(rs: CompiledRuleset, env: NodeEnv, flows: readonly Fl
         const p = mul(ww.prob, w.prob);
         mergeOutcome(outcomes, outcomeOf(w, p));
         const nw = pruneConns(worldAfter(world, w), remaining);
-        const fp = worldFingerprint(nw);
-        const prev = next.get(fp);
-        if (prev) prev.prob = add(prev.prob, p);
-        else next.set(fp, { world: nw, prob: p });
+        addWorld(next, nw, p);
       }
     }
     worlds = [...next.values()];

@@ -6,6 +6,7 @@ import { accepted, type JudgeFlow, type ProbeRecord } from '../../src/host/judge
 import { parseIptablesSave } from '../../src/iptables-save/index.js';
 import { compileRuleset } from '../../src/packetsim/compile.js';
 import { buildEnv, simpleNode } from '../../src/packetsim/env.js';
+import { affinityRules } from '../packetsim/affinity-rules.js';
 
 // kube-proxy's affinity shape with timeoutSeconds 60, and a masquerading client.
 const RULES = `*nat
@@ -18,12 +19,7 @@ const RULES = `*nat
 :SEP2 - [0:0]
 -A PREROUTING -d 172.30.0.41/32 -p tcp -m tcp --dport 80 -j SVC
 -A POSTROUTING -s 203.0.113.9/32 -j MASQUERADE
--A SVC -m recent --name SEP1 --rcheck --seconds 60 --reap -j SEP1
--A SVC -m recent --name SEP2 --rcheck --seconds 60 --reap -j SEP2
--A SVC -m statistic --mode random --probability 0.5 -j SEP1
--A SVC -j SEP2
--A SEP1 -p tcp -m recent --name SEP1 --set -m tcp -j DNAT --to-destination 10.180.0.1:8080
--A SEP2 -p tcp -m recent --name SEP2 --set -m tcp -j DNAT --to-destination 10.180.0.2:8080
+${affinityRules({ svc: 'SVC', sep: (e) => `SEP${e}`, endpoints: 2, seconds: 60, dnat: (e) => `10.180.0.${e}:8080` }).join('\n')}
 COMMIT
 `;
 const RS = compileRuleset(parseIptablesSave(RULES, { file: 'rules', family: 'ipv4' }).ruleset!);

@@ -10,6 +10,7 @@ import { judgeSequence } from '../../src/host/judge-sequence.js';
 import { kernelAvailable } from '../../src/host/kernel-available.js';
 import { parseIptablesSave } from '../../src/iptables-save/index.js';
 import { compileRuleset } from '../../src/packetsim/compile.js';
+import { affinityRules } from '../packetsim/affinity-rules.js';
 
 const kernel = kernelAvailable();
 if (!kernel.ok) console.warn(`judge sequence tests not run: ${kernel.reason}`);
@@ -29,9 +30,7 @@ const rules = (seconds: number | null) => `*nat
 :PLAIN - [0:0]
 -A PREROUTING -d ${SVC}/32 -p tcp -m tcp --dport 80 -j SVC
 -A PREROUTING -d ${PLAIN}/32 -p tcp -m tcp --dport 80 -j PLAIN
-${seconds === null ? '' : [1, 2].map((e) => `-A SVC -m recent --name SEP${e} --rcheck --seconds ${seconds} --reap -j SEP${e}\n`).join('')}-A SVC -m statistic --mode random --probability 0.5 -j SEP1
--A SVC -j SEP2
-${[1, 2].map((e) => `-A SEP${e} -p tcp -m recent --name SEP${e} --set -m tcp -j DNAT --to-destination 10.180.0.${e}:8080`).join('\n')}
+${affinityRules({ svc: 'SVC', sep: (e) => `SEP${e}`, endpoints: 2, seconds, dnat: (e) => `10.180.0.${e}:8080` }).join('\n')}
 -A PLAIN -p tcp -m statistic --mode random --probability 0.5 -j DNAT --to-destination 10.180.0.1:8080
 -A PLAIN -p tcp -j DNAT --to-destination 10.180.0.2:8080
 COMMIT

@@ -4,6 +4,7 @@ import { compileRuleset } from '../../src/packetsim/compile.js';
 import { buildEnv, simpleNode } from '../../src/packetsim/env.js';
 import { fractionText } from '../../src/packetsim/fraction.js';
 import { traceFlows, type FlowResult, type FlowSpec } from '../../src/packetsim/trace.js';
+import { affinityRules } from './affinity-rules.js';
 import { ruleset } from './ir-builder.js';
 
 const NODE = buildEnv(simpleNode(['192.168.0.2']), 'ipv4');
@@ -23,12 +24,7 @@ const AFFINITY = `
 -A PREROUTING -j KUBE-SERVICES
 -A OUTPUT -j KUBE-SERVICES
 -A KUBE-SERVICES -m tcp -p tcp -d 172.30.0.41 --dport 80 -j KUBE-SVC-A
--A KUBE-SVC-A -m recent --name KUBE-SEP-1 --rcheck --seconds 10800 --reap -j KUBE-SEP-1
--A KUBE-SVC-A -m recent --name KUBE-SEP-2 --rcheck --seconds 10800 --reap -j KUBE-SEP-2
--A KUBE-SVC-A -m statistic --mode random --probability 0.5000000000 -j KUBE-SEP-1
--A KUBE-SVC-A -j KUBE-SEP-2
--A KUBE-SEP-1 -m recent --name KUBE-SEP-1 --set -m tcp -p tcp -j DNAT --to-destination 10.180.0.1:80
--A KUBE-SEP-2 -m recent --name KUBE-SEP-2 --set -m tcp -p tcp -j DNAT --to-destination 10.180.0.2:80
+${affinityRules({ svc: 'KUBE-SVC-A', sep: (e) => `KUBE-SEP-${e}`, endpoints: 2, seconds: 10800, dnat: (e) => `10.180.0.${e}:80` }).join('\n')}
 COMMIT
 `;
 const RS = compileRuleset(ruleset(AFFINITY));

@@ -5,6 +5,7 @@ import { buildEnv, simpleNode } from '../../src/packetsim/env.js';
 import { add, div, equal, fractionText, mul, ONE, timesRatio, ZERO, type Prob } from '../../src/packetsim/fraction.js';
 import { sequenceProbability, type SeenOutcome } from '../../src/packetsim/sequence.js';
 import { traceFlows, type FlowSpec, type Outcome } from '../../src/packetsim/trace.js';
+import { affinityRules } from './affinity-rules.js';
 import { ruleset } from './ir-builder.js';
 
 const NODE = buildEnv(simpleNode(['192.168.0.2']), 'ipv4');
@@ -13,8 +14,7 @@ const NODE = buildEnv(simpleNode(['192.168.0.2']), 'ipv4');
 // golden/kpsim/session-affinity-*, plus a masqueraded source, a REJECT and a DROP port.
 const rules = (endpoints: number) => {
   const eps = Array.from({ length: endpoints }, (_, i) => i + 1);
-  // kube-proxy's probabilities: 1/n, 1/(n-1), ..., the last endpoint unconditioned.
-  const stat = eps.slice(0, -1).map((e) => `-A KUBE-SVC-A -m statistic --mode random --probability ${(1 / (endpoints - e + 1)).toFixed(10)} -j KUBE-SEP-${e}`);
+  const chains = affinityRules({ svc: 'KUBE-SVC-A', sep: (e) => `KUBE-SEP-${e}`, endpoints, seconds: 60, dnat: (e) => `10.180.0.${e}:80` });
   return `
 *filter
 :INPUT ACCEPT
@@ -35,10 +35,7 @@ ${eps.map((e) => `:KUBE-SEP-${e} -`).join('\n')}
 -A OUTPUT -j KUBE-SERVICES
 -A POSTROUTING -s 10.0.0.9 -j MASQUERADE
 -A KUBE-SERVICES -m tcp -p tcp -d 172.30.0.41 --dport 80 -j KUBE-SVC-A
-${eps.map((e) => `-A KUBE-SVC-A -m recent --name KUBE-SEP-${e} --rcheck --seconds 60 --reap -j KUBE-SEP-${e}`).join('\n')}
-${stat.join('\n')}
--A KUBE-SVC-A -j KUBE-SEP-${endpoints}
-${eps.map((e) => `-A KUBE-SEP-${e} -m recent --name KUBE-SEP-${e} --set -m tcp -p tcp -j DNAT --to-destination 10.180.0.${e}:80`).join('\n')}
+${chains.join('\n')}
 COMMIT
 `;
 };
