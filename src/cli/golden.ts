@@ -10,11 +10,10 @@ import type { CaseFiles } from '../golden/case.js';
 import { caseStatus, type CaseResult, type CaseStatus } from '../golden/result.js';
 import { starterFlows, starterFlowsText } from '../golden/starter-flows.js';
 import { verifyCase } from '../golden/verify.js';
-import { IPVS_ARTEFACT_FILES } from '../golden/verify-ipvs.js';
-import { action, EXIT_BAD_INPUT, EXIT_OK, readInputs, UsageError, useColor, writeAtomic } from './common.js';
+import { action, EXIT_BAD_INPUT, EXIT_OK, UsageError, useColor, writeAtomic } from './common.js';
 import { findCases, readCase } from './golden-read.js';
 import { junitReport, jsonReport, textReport, type Paint, PAINT_ANSI, PAINT_NONE } from './golden-report.js';
-import { loadAndCompile } from './load-cluster.js';
+import { addClusterFlags, compileLoaded, loadClusterInputs, type ClusterFlags } from './load-cluster.js';
 
 interface GoldenFlags {
   update?: boolean;
@@ -31,12 +30,12 @@ export function registerGolden(program: Command): void {
     .option('--json', 'a machine-readable report on stdout')
     .option('--junit <file>', 'also write a JUnit XML report to FILE')
     .action(action((dir: string, flags: GoldenFlags) => runGolden(dir, flags)));
-  golden
+  const init = golden
     .command('init')
     .description('start a case: DIR/cluster.yaml, a flows.yaml with a starting set of packets, and the expected files')
     .argument('<dir>', 'the new case folder')
-    .argument('<cluster>', 'the cluster YAML to copy into it')
-    .action(action((dir: string, cluster: string) => runInit(dir, cluster)));
+    .argument('<cluster>', 'the cluster YAML to copy into it');
+  addClusterFlags(init).action(action((dir: string, cluster: string, flags: ClusterFlags) => runInit(dir, cluster, flags)));
 }
 
 function progress(enabled: boolean): (i: number, n: number, dir: string) => void {
@@ -84,23 +83,22 @@ function runGolden(dir: string, flags: GoldenFlags): number {
   return tally.fail > 0 ? EXIT_BAD_INPUT : EXIT_OK;
 }
 
-function runInit(dir: string, clusterPath: string): number {
+function runInit(dir: string, clusterPath: string, flags: ClusterFlags): number {
   for (const f of ['cluster.yaml', 'flows.yaml']) {
     if (existsSync(join(dir, f))) throw new UsageError(`${join(dir, f)} exists: ${dir} already holds a case (kpsim golden ${dir} --update rewrites its answers)`);
   }
-  const inputs = readInputs([clusterPath]);
-  const text = inputs.length === 1 ? inputs[0].text : inputs.map((f) => `# ${f.name}\n${f.text}`).join('\n---\n');
   // Reports bad input the compiler's way (exit 1, nothing written).
-  const { cluster, compiled } = loadAndCompile([clusterPath], {});
+  const loaded = loadClusterInputs([clusterPath], flags);
+  const compiled = compileLoaded(loaded, flags);
+  const { cluster, files: inputs, row } = loaded;
+  const text = inputs.length === 1 ? inputs[0].text : inputs.map((f) => `# ${f.name}\n${f.text}`).join('\n---\n');
   // The new case, in memory, with empty expected files: verifying it yields every answer.
   const draft: CaseFiles = {
     dir,
     files: new Map([
       ['cluster.yaml', text],
       ['flows.yaml', starterFlowsText(starterFlows(cluster, compiled.settings))],
-      ['iptables-save.txt', ''],
-      // IPVS mode keeps the node's four artefacts instead of node.rules.
-      ...(cluster.config.mode === 'ipvs' ? IPVS_ARTEFACT_FILES.map((f) => [f, ''] as [string, string]) : [['node.rules', ''] as [string, string]]),
+      ...row.goldenFiles.map((f) => [f, ''] as [string, string]),
     ]),
     steps: [],
   };
