@@ -59,6 +59,8 @@ export interface SimulatorOptions {
 export interface ModeRow {
   readonly name: ModeName;
   compile(cluster: Cluster, opts: CompileOptions, sink: DiagnosticSink): ModeCompiled | null;
+  /** The files `--format save` writes (`-o FILE` when one, `-o DIR` when several). */
+  readonly artefactFiles: readonly string[];
   /** The node dumps beside iptables-save this mode needs (`--ipvs FILE` for IPVS), with what they are. */
   readonly dumps: readonly { readonly flag: 'ipvs' | 'ipsets'; readonly required: boolean; readonly what: string }[];
   /** What a node of this mode has that its dumps do not show (IPVS: service addresses on kube-ipvs0). */
@@ -66,7 +68,7 @@ export interface ModeRow {
   /** The simulator extensions a node of this mode needs, for one family. */
   extensions(node: Node, family: Family, opts: SimulatorOptions): readonly HookExtension[];
   /** Verifies a golden case whose configuration selects this mode, adding its checks to `result`. */
-  verifyCase(c: CaseFiles, result: CaseResult): void;
+  verifyCase(c: CaseFiles, result: CaseResult, options: CompileOptions): void;
   /** The golden file holding `--format restore` output. */
   readonly restoreFile: string;
   /** The expected files a new golden case of this mode starts with (`kpsim golden init`). */
@@ -150,6 +152,7 @@ const iptablesRow: ModeRow = {
     const c = compileCluster(cluster, opts, sink);
     return sink.hasErrors ? null : iptablesCompiled(c);
   },
+  artefactFiles: ['iptables.save'],
   dumps: [{ flag: 'ipsets', required: false, what: '`ipset save` output, for -m set' }],
   completeDumpNode: (node) => node,
   extensions: () => [],
@@ -164,6 +167,7 @@ const ipvsRow: ModeRow = {
     const c = compileIpvsCluster(cluster, opts, sink);
     return sink.hasErrors || !c ? null : ipvsCompiled(c);
   },
+  artefactFiles: IPVS_ARTEFACT_FILES,
   dumps: [
     { flag: 'ipvs', required: true, what: '`ipvsadm-save -n` output: the virtual servers' },
     { flag: 'ipsets', required: false, what: "`ipset save` output: kube-proxy's sets" },
@@ -171,7 +175,7 @@ const ipvsRow: ModeRow = {
   // Every virtual service address the node does not have already sits on kube-ipvs0.
   completeDumpNode: (node) => withDummyAddresses(node, 'kube-ipvs0', node.ipvs?.services.map((v) => v.address) ?? []),
   extensions: (node, family, opts) => (node.ipvs ? [ipvsExtension(node.ipvs, family, { rotate: opts.rotate })] : []),
-  verifyCase: (c, result) => verifySingleSync(c, ipvsRow, result),
+  verifyCase: (c, result, options) => verifySingleSync(c, ipvsRow, result, options),
   restoreFile: 'iptables-save.txt',
   goldenFiles: ['iptables-save.txt', ...IPVS_ARTEFACT_FILES],
 };

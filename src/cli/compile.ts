@@ -3,10 +3,9 @@
 // file, or several under header lines: `-o DIR` then writes each), `--format restore` what
 // kube-proxy hands the kernel.
 import type { Command } from 'commander';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ModeCompiled } from '../modes.js';
-import { action, emit, UsageError, writeAtomic } from './common.js';
+import { action, checkOutputPath, emit, makeDirectory, UsageError, writeAtomic } from './common.js';
 import { addClusterFlags, compileLoaded, loadClusterInputs, type ClusterFlags } from './load-cluster.js';
 
 interface CompileFlags extends ClusterFlags {
@@ -32,7 +31,7 @@ function writeSave(compiled: ModeCompiled, output: string | undefined): void {
     emit(output, report(compiled));
     return;
   }
-  mkdirSync(output, { recursive: true });
+  makeDirectory(output);
   for (const a of artefacts) writeAtomic(join(output, a.file), a.text);
 }
 
@@ -48,6 +47,7 @@ export function registerCompile(program: Command): void {
     action(async (inputs: string[], flags: CompileFlags) => {
       if (!(FORMATS as readonly string[]).includes(flags.format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, not '${flags.format}'`);
       const loaded = loadClusterInputs(inputs, flags);
+      checkOutputPath(flags.output, flags.format === 'save' && loaded.row.artefactFiles.length > 1 ? 'dir' : 'file');
       const compiled = compileLoaded(loaded, flags);
       if (flags.stats) process.stderr.write(compiled.stats());
       if (flags.format === 'restore') emit(flags.output, compiled.restore);

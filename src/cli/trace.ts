@@ -15,7 +15,7 @@ import { prepareNode, type SimNode } from '../packetsim/prepare.js';
 import { sampleOutcomes } from '../packetsim/sample.js';
 import { traceFlows, tracePacket, TraceInputError, TooManyPaths, type FlowSpec } from '../packetsim/trace.js';
 import { parseFlowsFile } from '../golden/flows-file.js';
-import { action, emit, InputError, printDiagnostics, readInputs, UsageError, useColor } from './common.js';
+import { action, checkOutputPath, emit, InputError, printDiagnostics, readInputs, UsageError, useColor } from './common.js';
 import { addClusterFlags, chooseMode, compileLoaded, loadClusterInputs, type ClusterFlags, type LoadedCluster } from './load-cluster.js';
 import { parseInterfacesFlag } from './interfaces-flag.js';
 
@@ -39,6 +39,8 @@ interface TraceFlags extends ClusterFlags {
 }
 
 const PROTOCOLS = ['tcp', 'udp', 'sctp', 'icmp'] as const;
+/** `NS/NAME[:PORT]`: a Service, not an address. */
+const SERVICE_DST = /^[^/:[\]]+\/[^/]+$/;
 const VIAS = ['clusterip', 'nodeport', 'loadbalancer', 'externalip'] as const;
 
 export function registerTrace(program: Command): void {
@@ -62,7 +64,7 @@ export function registerTrace(program: Command): void {
     .option('--seed <s>', 'random seed for --sample', '1')
     .option('--no-index', 'evaluate every chain rule by rule (same results, slower)')
     .option('-o, --output <file>', 'write to FILE instead of stdout');
-  addClusterFlags(cmd).action(action(async (inputs: string[], flags: TraceFlags) => runTrace(inputs, flags)));
+  addClusterFlags(cmd).action(action(async (inputs: string[], flags: TraceFlags, command: Command) => runTrace(inputs, flags, command.getOptionValueSource('via') === 'cli')));
 }
 
 /** Where the node comes from: a cluster compiled per family, or a node's dumps. */
@@ -220,8 +222,21 @@ function checkFlags(inputs: string[], flags: TraceFlags): void {
   if (!flags.flows && (!flags.src || !flags.dst)) throw new UsageError('give --src and --dst (or --flows FILE)');
 }
 
-async function runTrace(inputs: string[], flags: TraceFlags): Promise<number> {
+/** Says what kpsim assumes where the user did not say (one line each, on stderr). */
+function warnAssumptions(flags: TraceFlags, viaGiven: boolean, dstIsService: boolean): void {
+  const warn = (code: string, message: string) => printDiagnostics([{ severity: 'warning', code, message, file: null, span: null }], []);
+  if (flags.rules && !flags.nodeIp && !flags.interfaces) {
+    warn('TRACE_NO_NODE_ADDRESS', "no node address: give --node-ip or --interfaces, or packets to the node's own addresses (NodePorts among them) are taken for forwarded ones");
+  }
+  if (viaGiven && flags.dst !== undefined && !dstIsService) warn('TRACE_VIA_IGNORED', `--via applies to --dst NS/NAME; --dst ${flags.dst} is an address, so --via ${flags.via} is ignored`);
+  if (flags.protocol === 'icmp' && flags.dst !== undefined && !dstIsService && /(^[^:]+:\d+$)|(\]:\d+$)/.test(flags.dst)) warn('TRACE_ICMP_PORT', `ICMP has no ports: the port of --dst ${flags.dst} is ignored`);
+}
+
+async function runTrace(inputs: string[], flags: TraceFlags, viaGiven: boolean): Promise<number> {
   checkFlags(inputs, flags);
+  checkOutputPath(flags.output, 'file');
+  const dstIsService = flags.dst !== undefined && SERVICE_DST.test(flags.dst);
+  warnAssumptions(flags, viaGiven, dstIsService);
   const sample = flags.sample === undefined ? null : Number(flags.sample);
   if (sample !== null && !(Number.isInteger(sample) && sample > 0)) throw new UsageError(`--sample ${flags.sample}: give a positive number`);
   const seed = Number(flags.seed ?? 1);
@@ -233,11 +248,14 @@ async function runTrace(inputs: string[], flags: TraceFlags): Promise<number> {
     const src = splitHostPort(flags.src!, '--src', false);
     let protocol = flags.protocol as Protocol;
     let dst: { ip: string; port: number | null };
-    if (/^[^/:[\]]+\/[^/]+$/.test(flags.dst!)) {
+    if (dstIsService) {
       const r = resolveService(source, flags, flags.dst!, familyOfText(src.ip));
       dst = { ip: r.ip, port: r.port };
       if (cmdProtocolIsDefault(flags)) protocol = r.protocol;
-    } else dst = splitHostPort(flags.dst!, '--dst', flags.protocol !== 'icmp');
+    } else {
+      dst = splitHostPort(flags.dst!, '--dst', flags.protocol !== 'icmp');
+      if (flags.protocol === 'icmp') dst = { ip: dst.ip, port: null };
+    }
     flows = [{ protocol, sourceIP: src.ip, sourcePort: src.port, destIP: dst.ip, destPort: dst.port, inInterface: flags.inIface ?? null, mark: parseMark(flags.mark) }];
   }
   const byFamily = new Map<Family, number[]>();

@@ -5,7 +5,7 @@
 // `--update` would rewrite; the CLI and the tests print them.
 import YAML from 'yaml';
 import { DiagnosticSink } from '../diag/diagnostic.js';
-import { compileCluster, type Compiled } from '../compiler/index.js';
+import { compileCluster, type Compiled, type CompileOptions } from '../compiler/index.js';
 import type { SyncHistory, SyncState } from '../compiler/iptables/index.js';
 import { hostSetupText, iptablesNodeArtefacts } from '../compiler/iptables/node-artefacts.js';
 import { nodeInterfaces } from '../compiler/node-interfaces.js';
@@ -42,7 +42,7 @@ function changed(prev: Map<string, string>, cur: Map<string, string>): Set<strin
   return out;
 }
 
-export function verifyIptablesCase(c: CaseFiles, result: CaseResult): void {
+export function verifyIptablesCase(c: CaseFiles, result: CaseResult, options: CompileOptions): void {
   const syncs = [c, ...c.steps];
   if (!c.files.has('cluster.yaml')) {
     verifyTracerOnly(c, result);
@@ -65,7 +65,7 @@ export function verifyIptablesCase(c: CaseFiles, result: CaseResult): void {
     const history: SyncHistory | undefined = state
       ? { previous: state, changedServices: full ? null : changed(prints!, cur), cleanupDue: sync.cleanupDue }
       : undefined;
-    const compiled = sink.hasErrors ? null : compileCluster(cluster, {}, sink, history);
+    const compiled = sink.hasErrors ? null : compileCluster(cluster, options, sink, history);
     if (sink.items.length > 0) result.diagnostics.push({ file: `${step.dir}/cluster.yaml`, text: clusterText, diagnostics: sink.items });
     if (!compiled || sink.hasErrors) {
       result.checks.push({ name: `${label}: load`, status: 'fail', kind: 'load', file: `${step.dir}/cluster.yaml`, message: `${sink.errors.length} error(s) in cluster.yaml` });
@@ -82,7 +82,7 @@ export function verifyIptablesCase(c: CaseFiles, result: CaseResult): void {
       kernel = loadSync(kernel, compiled, label, step.dir, result.checks);
     }
     result.checks.push(...checkRestore(label, step, compiled));
-    if (kernel) checkNode(label, step, cluster, compiled, kernel, result);
+    if (kernel) checkNode(label, step, cluster, compiled, kernel, result, options);
   });
 }
 
@@ -101,7 +101,7 @@ function loadSync(kernel: KernelState | null, compiled: Compiled, label: string,
   }
 }
 
-function checkNode(label: string, step: CaseFiles, cluster: Cluster, compiled: Compiled, kernel: KernelState, result: CaseResult): void {
+function checkNode(label: string, step: CaseFiles, cluster: Cluster, compiled: Compiled, kernel: KernelState, result: CaseResult, options: CompileOptions): void {
   const expected = step.files.get('node.rules');
   const ruleset = stateToRuleset(kernel);
   if (expected !== undefined) result.checks.push(compareText(`${label}: node.rules`, `${step.dir}/node.rules`, expected, renderKernelRuleset(ruleset)));
@@ -115,7 +115,7 @@ function checkNode(label: string, step: CaseFiles, cluster: Cluster, compiled: C
     }
     // The other family's kube-proxy (a dual-stack node runs one proxier per family), first sync.
     const sink = new DiagnosticSink();
-    const other = compileCluster(cluster, { family }, sink);
+    const other = compileCluster(cluster, { ...options, family }, sink);
     if (sink.hasErrors) return `the node has no ${family} proxier: ${sink.errors[0].message}`;
     return prepareNode(nodeFromArtefacts(iptablesNodeArtefacts(other)), family).sim;
   };

@@ -4,6 +4,7 @@
 // the row's restore file, and flows.yaml traced on the node with the mode's simulator extensions
 // and state carried (rr rotates, persistence holds), as `kpsim trace --flows` does. Steps (later
 // syncs) are reported as not built for the mode.
+import type { CompileOptions } from '../compiler/settings.js';
 import { DiagnosticSink } from '../diag/diagnostic.js';
 import type { Family } from '../iptables/ir.js';
 import { loadCluster } from '../model/load.js';
@@ -20,7 +21,7 @@ function traceTarget(row: ModeRow, compiled: ModeCompiled, family: Family): Flow
   return prepareNode(node, family, { extensions: row.extensions(node, family, { rotate: true }) }).sim;
 }
 
-export function verifySingleSync(c: CaseFiles, row: ModeRow, result: CaseResult): void {
+export function verifySingleSync(c: CaseFiles, row: ModeRow, result: CaseResult, options: CompileOptions): void {
   const label = c.dir;
   const clusterText = c.files.get('cluster.yaml')!;
   if (c.steps.length > 0) {
@@ -28,7 +29,7 @@ export function verifySingleSync(c: CaseFiles, row: ModeRow, result: CaseResult)
   }
   const sink = new DiagnosticSink();
   const cluster = loadCluster([{ name: `${c.dir}/cluster.yaml`, text: clusterText }], sink);
-  const compiled = sink.hasErrors ? null : row.compile(cluster, {}, sink);
+  const compiled = sink.hasErrors ? null : row.compile(cluster, options, sink);
   if (sink.items.length > 0) result.diagnostics.push({ file: `${c.dir}/cluster.yaml`, text: clusterText, diagnostics: sink.items });
   if (!compiled || sink.hasErrors) {
     result.checks.push({ name: `${label}: load`, status: 'fail', kind: 'load', file: `${c.dir}/cluster.yaml`, message: `${sink.errors.length} error(s) in cluster.yaml` });
@@ -47,7 +48,7 @@ export function verifySingleSync(c: CaseFiles, row: ModeRow, result: CaseResult)
     if (family === primary) return traceTarget(row, compiled, family);
     // The other family's kube-proxy (a dual-stack node runs one proxier per family).
     const other = new DiagnosticSink();
-    const o = row.compile(cluster, { family }, other);
+    const o = row.compile(cluster, { ...options, family }, other);
     if (!o || other.hasErrors) return `the node has no ${family} proxier: ${other.errors[0]?.message ?? 'it does not compile'}`;
     return traceTarget(row, o, family);
   };

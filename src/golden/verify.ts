@@ -5,6 +5,7 @@ import { DiagnosticSink } from '../diag/diagnostic.js';
 import { loadCluster } from '../model/load.js';
 import { configuredMode, modeNamed, MODES } from '../modes.js';
 import { NOT_BUILT_FILES, type CaseFiles } from './case.js';
+import { NO_OPTIONS, parseCaseOptions } from './case-options.js';
 import type { CaseResult } from './result.js';
 
 export type { CaseResult, CheckResult, CheckStatus } from './result.js';
@@ -16,15 +17,27 @@ export function verifyCase(c: CaseFiles): CaseResult {
       if (step.files.has(f)) result.checks.push({ name: `${step.dir}: ${f}`, status: 'skip', kind: 'unsupported', file: `${step.dir}/${f}`, message: `not checked: kpsim does not build ${what} yet` });
     }
   }
+  let options = NO_OPTIONS;
+  const optionsText = c.files.get('options.yaml');
+  if (optionsText !== undefined) {
+    const file = `${c.dir}/options.yaml`;
+    const r = parseCaseOptions(optionsText, file);
+    if (r.diagnostics.length) {
+      result.diagnostics.push({ file, text: optionsText, diagnostics: r.diagnostics });
+      result.checks.push({ name: `${c.dir}: options.yaml`, status: 'fail', kind: 'load', file, message: `${r.diagnostics.length} error(s) in options.yaml` });
+      return result;
+    }
+    options = r.options;
+  }
   const clusterText = c.files.get('cluster.yaml');
   // A case without objects is a ruleset traced on its own (iptables mode's tracer-only cases).
-  const mode = clusterText === undefined ? 'iptables' : configuredMode(loadCluster([{ name: `${c.dir}/cluster.yaml`, text: clusterText }], new DiagnosticSink()));
+  const mode = options.mode ?? (clusterText === undefined ? 'iptables' : configuredMode(loadCluster([{ name: `${c.dir}/cluster.yaml`, text: clusterText }], new DiagnosticSink())));
   const row = modeNamed(mode);
   if (typeof row === 'string') {
     result.checks.push({ name: `${c.dir}: mode ${mode}`, status: 'skip', kind: 'unsupported', file: `${c.dir}/cluster.yaml`, message: `not checked: the configuration asks for ${mode} mode: ${row}` });
     return result;
   }
-  row.verifyCase(c, result);
+  row.verifyCase(c, result, options.compile);
   for (const k of result.checks) {
     if (k.kind === 'file' && k.status === 'fail' && k.file && k.actual !== undefined && !result.rewrites.some((r) => r.file === k.file)) result.rewrites.push({ file: k.file, content: k.actual });
   }

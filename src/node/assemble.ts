@@ -87,6 +87,8 @@ export function nodeFromDumps(d: NodeDumps, sink: DiagnosticSink): Node | null {
       ok = false;
       continue;
     }
+    // iptables-save run without root privileges prints nothing and exits 0.
+    if (!ruleset.tables.some((x) => x.lines.some((l) => l.kind !== 'trivia'))) sink.warning('NODE_EMPTY_RULESET', 'no rules at all: iptables-save prints nothing when it is not run as root; every packet meets only the built-in chains\' ACCEPT policies', t.file, null);
     const problems: RestoreProblem[] = [];
     applyRestore(stateFor(states, t.family), ruleset, problems);
     for (const p of problems) sink.warning(p.code, p.message, t.file, p.span);
