@@ -1,8 +1,8 @@
 // How the judge reads a sequence's trials (compareSequence), on made-up kernel observations: no
 // namespace needed, so these run everywhere.
 import { describe, expect, it } from 'vitest';
-import { compareSequence } from '../../src/host/judge-sequence.js';
-import { accepted, type JudgeFlow, type ProbeRecord } from '../../src/host/judgement.js';
+import { compareSequence } from './judge-sequence.js';
+import { accepted, type JudgeFlow, type ProbeRecord } from './judgement.js';
 import { parseIptablesSave } from '../../src/iptables-save/index.js';
 import { compileRuleset } from '../../src/packetsim/compile.js';
 import { buildEnv, simpleNode } from '../../src/packetsim/env.js';

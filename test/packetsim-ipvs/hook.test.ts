@@ -110,7 +110,7 @@ describe('IPVS hook placement', () => {
 
   it('iptables-mode programs have no IPVS step', () => {
     const { rs } = node();
-    const plain = compileRuleset({ family: 'ipv4', tables: [] });
+    const plain = compileRuleset({ family: 'ipv4', tables: [], outer: [] });
     for (const p of Object.values(plain.programs)) expect(p.some((s) => s.kind === 'ipvs')).toBe(false);
     expect(rs.programs.input.filter((s) => s.kind === 'ipvs')).toHaveLength(1);
     expect(rs.programs.local.filter((s) => s.kind === 'ipvs')).toHaveLength(1);
