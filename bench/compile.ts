@@ -7,9 +7,9 @@ import { fileURLToPath } from 'node:url';
 import { generateCluster } from './generate.js';
 import { compileCluster } from '../src/compiler/index.js';
 import { DiagnosticSink } from '../src/diag/diagnostic.js';
-import { kernelAvailable } from '../src/host/kernel-available.js';
-import { createNfacct, restoreRules } from '../src/host/iptables.js';
-import { withNamespace } from '../src/host/netns.js';
+import { kernelAvailable } from '../test/host/kernel-available.js';
+import { createNfacct, restoreRules } from '../test/host/iptables.js';
+import { withNamespace } from '../test/host/netns.js';
 
 export const COMPILE_SIZES = [1000, 10000, 20000] as const;
 const ENDPOINTS = 10;

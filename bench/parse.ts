@@ -17,9 +17,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileCluster } from '../src/compiler/index.js';
 import { DiagnosticSink } from '../src/diag/diagnostic.js';
-import { createNfacct, nfacctNamesIn, restoreRules } from '../src/host/iptables.js';
-import { kernelAvailable } from '../src/host/kernel-available.js';
-import { withNamespace } from '../src/host/netns.js';
+import { createNfacct, nfacctNamesIn, restoreRules } from '../test/host/iptables.js';
+import { kernelAvailable } from '../test/host/kernel-available.js';
+import { withNamespace } from '../test/host/netns.js';
 import { parseIptablesSave, renderSave } from '../src/iptables-save/index.js';
 import { generateCluster } from './generate.js';
 

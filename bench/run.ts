@@ -16,7 +16,7 @@ const suites: Record<string, () => Promise<Figures>> = {
 
 async function main(): Promise<void> {
   const only = process.argv.slice(2).filter((a) => !a.startsWith('-'));
-  const lastFile = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', '.last.json');
+  const lastFile = join(dirname(fileURLToPath(import.meta.url)), '.last.json');
   const last: Figures = existsSync(lastFile) ? (JSON.parse(readFileSync(lastFile, 'utf8')) as Figures) : {};
   const now: Figures = {};
   const optional: Record<string, string> = { parse: './parse.js' };

@@ -1,5 +1,6 @@
 # The syntax of one line of iptables-save / iptables-restore text, over the line's shape (see
-# lexer.ts: every word is replaced by its kind, so the grammar runs once per distinct shape).
+# lexer.ts and line-scanner.ts: every word is replaced by its kind, so the grammar runs once per
+# distinct shape).
 #
 # What the lines mean is iptables-restore's (iptables/iptables-restore.c in iptables 1.8):
 #   *TABLE                          start a table

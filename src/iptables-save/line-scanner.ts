@@ -1,18 +1,27 @@
-// LineScanner: a line's words and its plan in one pass over its characters, without making a
-// string of every word. It mirrors lexer.ts (splitLine for the words, shapeOf for what each word
-// stands for) on word offsets and character hashes: option spellings, module and target names are
-// interned on first sight, so a line's shape is a sequence of small numbers and the plan is found
-// by those. The first line of each such sequence is checked against shapeOf itself before its plan
-// is kept, so the grammar stays the one definition of the syntax. Lines the fast path does not
-// take (control bytes, an open quote, too many or too long words) return null and go through
-// splitLine and shapeOf as before.
+// LineScanner: the reader's lexer. A line's words and its plan in one pass over its characters,
+// without making a string of every word. Words are cut as iptables-restore cuts them
+// (add_param_to_argv in iptables' xshared.c): blanks and tabs separate words; a double quote opens
+// a quoted part that may hold blanks and backslash escapes (`\"`, `\\`); the closing quote ends
+// the word; single quotes are ordinary characters. Each word then stands for what it is in the
+// line's shape (an option spelling, `!`, a module or target name after -m / -j, a protocol after
+// -p, or a value class: see lexer.ts), as word offsets and character hashes: option spellings,
+// module and target names are interned on first sight, so a line's shape is a sequence of small
+// numbers and its plan (plan.ts, running the grammar once per shape) is found by those.
+// test/iptables-save/line-scanner.test.ts holds the same lexer written plainly on strings and
+// compares the two on every line of the corpus, respelled and mutated.
 import type { Family } from '../iptables/ir.js';
-import { shapeOf, splitLine, SHAPE_COUNTERS, SHAPE_PART, SHAPE_PROTOCOL, SHAPE_QUOTED, SHAPE_VALUE, type Words } from './lexer.js';
+import { SHAPE_COUNTERS, SHAPE_PART, SHAPE_PROTOCOL, SHAPE_QUOTED, SHAPE_VALUE } from './lexer.js';
 import { planFor, type Plan } from './plan.js';
-import { VALUE_TAKING_SPELLINGS } from './spec.js';
+import { BUILTIN_VERDICTS, OPAQUE_TARGETS, TARGET_MODULES, VALUE_TAKING_SPELLINGS } from './spec.js';
 import { hashOf } from './word-table.js';
 
-/** Flags of a word's text, for the word after it (lexer.ts shapeOf's `prev`). */
+/**
+ * Whether a name after `-j` stands for itself in a line's shape: a verdict or a target extension
+ * (with options the grammar knows, or kept opaque). Any other name is a chain, a value.
+ */
+export const keepTarget = (name: string): boolean => BUILTIN_VERDICTS.has(name) || TARGET_MODULES.has(name) || OPAQUE_TARGETS.has(name);
+
+/** Flags of a word's text, for the word after it. */
 const AFTER_MATCH = 1;
 const AFTER_JUMP = 2;
 const AFTER_PROTOCOL = 4;
@@ -30,7 +39,7 @@ function flagsOf(text: string): number {
 interface Interned {
   readonly text: string;
   readonly flags: number;
-  /** Whether shapeOf keeps this name after `-j` (a verdict or target extension). */
+  /** Whether the shape keeps this name after `-j` (keepTarget). */
   readonly keep: boolean;
   /** Shape word ids of the text itself, of `@text` and of the text after `-p`. */
   readonly id: number;
@@ -59,30 +68,30 @@ const QUOTE = 34;
 const BACKSLASH = 92;
 
 /**
- * A line's words as offsets and hashes, without a string per word: splitLine on offsets, for the
- * lines it takes (see split), or splitLine's words loaded.
+ * A line's words as offsets and hashes, without a string per word, and what iptables-restore
+ * would refuse in it: a control byte, an unclosed quote, more than MAX_WORDS words, a word longer
+ * than MAX_WORD.
  */
 export class WordSplitter {
-  /** The words of the last line split (or loaded): count, offsets, ends. */
+  /** The words of the last line split, as many as are kept (at most MAX_WORDS): count, offsets, ends. */
   n = 0;
-  /** The text the offsets are in (the whole file when split, the line when loaded) and the line's start in it. */
+  /** How many words the line has (more than n when it has more than MAX_WORDS). */
+  count = 0;
+  /** The text the offsets are in (the whole file) and the line's start in it. */
   src = '';
   base = 0;
-  starts: Int32Array;
-  ends: Int32Array;
-  protected readonly quoted: Uint8Array;
+  readonly starts = new Int32Array(MAX_WORDS);
+  readonly ends = new Int32Array(MAX_WORDS);
+  /** 1 where the word has a double quote (its value is not its text). */
+  readonly quoted = new Uint8Array(MAX_WORDS);
   /** Each word's hash (word-table.ts hashOf). */
-  hashes: Int32Array;
-
-  constructor(
-    protected readonly maxWords = MAX_WORDS,
-    protected readonly maxWord = MAX_WORD,
-  ) {
-    this.starts = new Int32Array(maxWords);
-    this.ends = new Int32Array(maxWords);
-    this.quoted = new Uint8Array(maxWords);
-    this.hashes = new Int32Array(maxWords);
-  }
+  readonly hashes = new Int32Array(MAX_WORDS);
+  /** The offset in the line of its first control byte (not tab), or -1: iptables text has none. The split stops there. */
+  controlAt = -1;
+  /** The offset in the line of a quote not closed (its word runs to the end of the line), or -1. */
+  unterminatedAt = -1;
+  /** Whether some word is longer than MAX_WORD characters. */
+  longWord = false;
 
   text(i: number): string {
     return this.src.slice(this.base + this.starts[i], this.base + this.ends[i]);
@@ -93,33 +102,22 @@ export class WordSplitter {
     return this.hashes[i];
   }
 
-  /** Takes the words splitLine found (the slow path). */
-  load(line: string, words: Words): void {
-    this.src = line;
-    this.base = 0;
-    const n = words.texts.length;
-    if (n > this.starts.length) {
-      this.starts = new Int32Array(n);
-      this.ends = new Int32Array(n);
-      this.hashes = new Int32Array(n);
-    }
-    for (let i = 0; i < n; i++) {
-      this.starts[i] = words.starts[i];
-      this.ends[i] = words.starts[i] + words.texts[i].length;
-      this.hashes[i] = hashOf(words.texts[i]);
-    }
-    this.n = n;
+  /** Single spaces between the words, none at either end of the line of `length` characters: how iptables-save and kube-proxy write. */
+  isCanonical(length: number): boolean {
+    const { starts, ends, n } = this;
+    if (n === 0 || n !== this.count || starts[0] !== 0) return false;
+    for (let i = 1; i < n; i++) if (starts[i] !== ends[i - 1] + 1) return false;
+    return ends[n - 1] === length;
   }
 
-  /**
-   * splitLine on offsets of `line` from `from` to `to`: false (and the words unusable) for a line
-   * with control bytes or an open quote, too many or too long words, or no word.
-   */
-  split(line: string, from: number, to: number): boolean {
+  /** The words of `line` from `from` to `to` (a line without its newline and final CR). */
+  split(line: string, from: number, to: number): void {
     this.src = line;
     this.base = from;
+    this.controlAt = -1;
+    this.unterminatedAt = -1;
+    this.longWord = false;
     const { starts, ends, quoted, hashes } = this;
-    const max = this.maxWords;
     let n = 0;
     let i = from;
     while (i < to) {
@@ -128,42 +126,52 @@ export class WordSplitter {
         i++;
         continue;
       }
-      if (n === max) return false;
       const start = i;
       let q = 0;
       let h = 0;
       while (i < to) {
         c = line.charCodeAt(i);
         if (c === SPACE || c === TAB) break;
-        if (c < 32 || c === 127) return false;
+        if (c < 32 || c === 127) return this.control(i, n);
         h = (Math.imul(h, 31) + c) | 0;
         i++;
         if (c === QUOTE) {
+          const open = i - 1;
           q = 1;
           while (i < to) {
             const d = line.charCodeAt(i);
-            if ((d < 32 || d === 127) && d !== TAB) return false;
+            if ((d < 32 || d === 127) && d !== TAB) return this.control(i, n);
             h = (Math.imul(h, 31) + d) | 0;
+            // An escaped character is taken as it is, whatever it is.
             if (d === BACKSLASH && i + 1 < to) {
               h = (Math.imul(h, 31) + line.charCodeAt(i + 1)) | 0;
               i += 2;
             } else if (d === QUOTE) break;
             else i++;
           }
-          if (i >= to) return false; // an open quote
-          i++; // the closing quote ends the word
+          if (i >= to) this.unterminatedAt = open - from;
+          else i++; // the closing quote ends the word
           break;
         }
       }
-      if (i - start > this.maxWord) return false;
-      starts[n] = start - from;
-      ends[n] = i - from;
-      quoted[n] = q;
-      hashes[n] = h;
+      if (i - start > MAX_WORD) this.longWord = true;
+      if (n < MAX_WORDS) {
+        starts[n] = start - from;
+        ends[n] = i - from;
+        quoted[n] = q;
+        hashes[n] = h;
+      }
       n++;
     }
-    this.n = n;
-    return n > 0;
+    this.count = n;
+    this.n = Math.min(n, MAX_WORDS);
+  }
+
+  /** A control byte at `at`: the line is not blank, and none of its words is kept. */
+  private control(at: number, n: number): void {
+    this.controlAt = at - this.base;
+    this.count = n + 1;
+    this.n = 0;
   }
 }
 
@@ -178,25 +186,22 @@ export class LineScanner extends WordSplitter {
   ]);
   private readonly tokens: string[] = [SHAPE_VALUE, SHAPE_QUOTED, SHAPE_COUNTERS];
 
-  constructor(
-    private readonly family: Family,
-    private readonly keepTarget: (name: string) => boolean,
-    keptNames: Iterable<string>,
-    maxWords = MAX_WORDS,
-    maxWord = MAX_WORD,
-  ) {
-    super(maxWords, maxWord);
-    this.ids = new Int32Array(maxWords);
-    // Every name shapeOf keeps after `-j` is known here, so a name not found is a chain.
-    for (const name of keptNames) this.intern(name, hashOf(name, 0, name.length));
+  constructor(private readonly family: Family) {
+    super();
+    this.ids = new Int32Array(MAX_WORDS);
+    // Every name the shape keeps after `-j` is known here, so a name not found is a chain.
+    for (const name of [...BUILTIN_VERDICTS, ...TARGET_MODULES.keys(), ...OPAQUE_TARGETS]) this.intern(name, hashOf(name, 0, name.length));
   }
 
   /**
-   * The plan of a plain line with at least one word, or null for the slow path. The line is
-   * `text` from `from` to `to`: scanning the file's own flat string is faster than a slice of it.
+   * The plan of the line `text` from `from` to `to` (scanning the file's own flat string is faster
+   * than a slice of it), or null for a line the grammar does not see: no word (blank), a control
+   * byte (controlAt), more than MAX_WORDS words (count). An unclosed quote and overlong words are
+   * planned like any word; the parse reports them (unterminatedAt, longWord).
    */
   scan(text: string, from: number, to: number): Plan | null {
-    if (!this.split(text, from, to)) return null;
+    this.split(text, from, to);
+    if (this.count === 0 || this.controlAt >= 0 || this.count > MAX_WORDS) return null;
     const line = text;
     const { ids, starts, ends, hashes, quoted } = this;
     const n = this.n;
@@ -239,15 +244,18 @@ export class LineScanner extends WordSplitter {
     for (let sh = this.shapes.get(h) ?? null; sh; sh = sh.next) {
       if (sh.ids.length === n && sameIds(sh.ids, ids, n)) return sh.plan;
     }
-    return this.addShape(text.slice(from, to), h);
+    return this.addShape(h);
   }
 
-  private addShape(line: string, h: number): Plan | null {
+  /** The shape of the line last scanned with a plan: its words' shape words, blank-separated (the grammar's input). */
+  shapeKey(): string {
     let key = '';
     for (let i = 0; i < this.n; i++) key += (i === 0 ? '' : ' ') + this.tokens[this.ids[i]];
-    // The shape as lexer.ts defines it: a line this scanner reads differently is left to it.
-    if (key !== shapeOf(splitLine(line), this.keepTarget)) return null;
-    const plan = planFor(key, this.family);
+    return key;
+  }
+
+  private addShape(h: number): Plan {
+    const plan = planFor(this.shapeKey(), this.family);
     this.shapes.set(h, { ids: this.ids.slice(0, this.n), plan, next: this.shapes.get(h) ?? null });
     return plan;
   }
@@ -263,7 +271,7 @@ export class LineScanner extends WordSplitter {
     const w: Interned = {
       text,
       flags: flagsOf(text),
-      keep: this.keepTarget(text),
+      keep: keepTarget(text),
       id: this.tokenId(text),
       atId: this.tokenId('@' + text),
       protocolId: this.tokenId(SHAPE_PROTOCOL + text.toLowerCase()),
@@ -289,7 +297,7 @@ function sameIds(a: Int32Array, b: Int32Array, n: number): boolean {
   return true;
 }
 
-/** lexer.ts isOptionWord on an offset: `-x`, `--x` are options; `-1`, `-` are values. */
+/** `-x`, `--x` are options; `-1`, `-` are values. */
 function isOptionWord(line: string, s: number, len: number): boolean {
   if (len < 2 || line.charCodeAt(s) !== 45) return false;
   const c = line.charCodeAt(s + 1);

@@ -1,19 +1,18 @@
 // parseIptablesSave: iptables-save / iptables-restore text -> Ruleset, reporting every problem with
-// its position and carrying on. Each line is split into words (lexer.ts), its shape is planned
-// once (plan.ts, running the grammar) and the plan is checked against the line's words here: every
-// value is checked, on the source text when its form cannot have a problem (values.ts quickOk),
-// else read (values.ts caches readings by text), so that all problems are reported during the
-// parse, but a table's IR is built only when it is first read (build-table.ts).
+// its position and carrying on. Each line is split into words and its shape found (line-scanner.ts),
+// the shape is planned once (plan.ts, running the grammar) and the plan is checked against the
+// line's words here: every value is checked, on the source text when its form cannot have a
+// problem (values.ts quickOk), else read (values.ts caches readings by text), so that all problems
+// are reported during the parse, but a table's IR is built only when it is first read
+// (build-table.ts).
 import type { Diagnostic, SourceSpan } from '../diag/diagnostic.js';
 import type { Family, Ruleset, Table, Trivia } from '../iptables/ir.js';
 import { BUILTIN_CHAINS } from '../iptables/ir.js';
-import { buildTable, isCanonical, LINE, TableLog, type BuiltTable } from './build-table.js';
+import { buildTable, LINE, TableLog, type BuiltTable } from './build-table.js';
 import { TABLE_NAMES, type IptCode } from './codes.js';
-import { shapeOf, splitLine } from './lexer.js';
 import { LineScanner, MAX_WORD, MAX_WORDS } from './line-scanner.js';
 import { WordTable } from './word-table.js';
-import { planFor, type Plan } from './plan.js';
-import { BUILTIN_VERDICTS, OPAQUE_TARGETS, TARGET_MODULES } from './spec.js';
+import type { Plan } from './plan.js';
 import { isProblem, quickOk, ValueReader } from './values.js';
 
 export interface ParseOptions {
@@ -35,9 +34,6 @@ export interface ParseResult {
   readonly ruleset: Ruleset | null;
   readonly diagnostics: Diagnostic[];
 }
-
-
-const keepTarget = (name: string) => BUILTIN_VERDICTS.has(name) || TARGET_MODULES.has(name) || OPAQUE_TARGETS.has(name);
 
 /**
  * ip6tables-save text has IPv6 addresses after -s/-d (or ICMPv6); iptables-save text never does.
@@ -89,7 +85,7 @@ export function parseIptablesSave(text: string, opts: ParseOptions): ParseResult
     diagnostics.push({ severity, code, message, file, span: s });
 
   /** The words of the line being read, for the span helpers below. */
-  const sc = new LineScanner(family, keepTarget, [...BUILTIN_VERDICTS, ...TARGET_MODULES.keys(), ...OPAQUE_TARGETS], MAX_WORDS, MAX_WORD);
+  const sc = new LineScanner(family);
   const word = (i: number) => sc.text(i);
   const wordSpan = (i: number) => span(lineStart + sc.starts[i], sc.ends[i] - sc.starts[i]);
   const rangeSpan = (a: number, b: number) => span(lineStart + sc.starts[a], sc.ends[b] - sc.starts[a]);
@@ -152,8 +148,7 @@ export function parseIptablesSave(text: string, opts: ParseOptions): ParseResult
       let nl = text.indexOf('\n', lineStart);
       if (nl < 0) nl = text.length;
       if (text.charCodeAt(nl - 1) === 13 /* CR */) nl--;
-      const line = text.slice(lineStart, nl);
-      sc.load(line, splitLine(line));
+      sc.split(text, lineStart, nl);
       unknown(word(plan.target.nameWord), wordSpan(plan.target.nameWord));
     }
   }
@@ -166,10 +161,26 @@ export function parseIptablesSave(text: string, opts: ParseOptions): ParseResult
   function parseLine(line: string): void {
     if (line.charCodeAt(0) === 35 /* # */) return trivia('comment', line);
     const trimmed = line.charCodeAt(line.length - 1) === 13 /* CR */ ? line.slice(0, -1) : line;
-    let plan = sc.scan(text, lineStart, lineStart + trimmed.length);
+    const plan = sc.scan(text, lineStart, lineStart + trimmed.length);
+    if (sc.count === 0) return trivia('blank', line);
+    // NUL and control bytes (other than tab and a final CR) never appear in iptables text.
+    if (sc.controlAt >= 0) {
+      const code = trimmed.charCodeAt(sc.controlAt);
+      report('IPT_BINARY', `control byte 0x${code.toString(16).padStart(2, '0')} in the text; this is not iptables-save output`, span(lineStart + sc.controlAt, 1));
+      return trivia('comment', line); // kept verbatim so the file still renders back
+    }
+    if (sc.unterminatedAt >= 0) {
+      report('IPT_UNTERMINATED_QUOTE', 'the quote is not closed on this line', span(lineStart + sc.unterminatedAt, trimmed.length - sc.unterminatedAt));
+    }
     if (!plan) {
-      plan = slowLine(line, trimmed);
-      if (!plan) return;
+      report('IPT_LINE_TOO_LONG', `a line of ${sc.count} words; iptables-restore takes at most ${MAX_WORDS} arguments per line`, span(lineStart, Math.min(trimmed.length, 200)));
+      return keepUnparsed(line);
+    }
+    if (sc.longWord) {
+      for (let i = 0; i < sc.n; i++) {
+        const length = sc.ends[i] - sc.starts[i];
+        if (length > MAX_WORD) report('IPT_LINE_TOO_LONG', `a word of ${length} characters; iptables-restore takes at most ${MAX_WORD}`, wordSpan(i));
+      }
     }
     const n = sc.n;
 
@@ -190,7 +201,7 @@ export function parseIptablesSave(text: string, opts: ParseOptions): ParseResult
           name,
           committed: false,
           span: s,
-          rawHeader: n === 1 && trimmed === line && isCanonical(splitLine(trimmed), line) ? null : line,
+          rawHeader: trimmed === line && n === 1 && sc.isCanonical(line.length) ? null : line,
           rawCommit: null,
           declared: new WordTable(),
           log: new TableLog(),
@@ -207,7 +218,7 @@ export function parseIptablesSave(text: string, opts: ParseOptions): ParseResult
         }
         if (n > 1) report('IPT_UNEXPECTED_ARGUMENT', 'COMMIT takes nothing after it', rangeSpan(1, n - 1));
         table.committed = true;
-        table.rawCommit = n === 1 && trimmed === line && isCanonical(splitLine(trimmed), line) ? null : line;
+        table.rawCommit = trimmed === line && n === 1 && sc.isCanonical(line.length) ? null : line;
         return;
       }
       case 'chain':
@@ -222,40 +233,6 @@ export function parseIptablesSave(text: string, opts: ParseOptions): ParseResult
         return rule(table, plan);
       }
     }
-  }
-
-  /**
-   * A line the scanner leaves to splitLine and shapeOf: blank, control bytes, an open quote, too
-   * many or too long words. Null when the line was dealt with here.
-   */
-  function slowLine(line: string, trimmed: string): Plan | null {
-    const words = splitLine(trimmed);
-    if (words.texts.length === 0) {
-      trivia('blank', line);
-      return null;
-    }
-    // NUL and control bytes (other than tab and a final CR) never appear in iptables text.
-    if (words.controlAt >= 0) {
-      const code = trimmed.charCodeAt(words.controlAt);
-      report('IPT_BINARY', `control byte 0x${code.toString(16).padStart(2, '0')} in the text; this is not iptables-save output`, span(lineStart + words.controlAt, 1));
-      trivia('comment', line); // kept verbatim so the file still renders back
-      return null;
-    }
-    if (words.unterminatedAt >= 0) {
-      report('IPT_UNTERMINATED_QUOTE', 'the quote is not closed on this line', span(lineStart + words.unterminatedAt, trimmed.length - words.unterminatedAt));
-    }
-    if (words.texts.length > MAX_WORDS) {
-      report('IPT_LINE_TOO_LONG', `a line of ${words.texts.length} words; iptables-restore takes at most ${MAX_WORDS} arguments per line`, span(lineStart, Math.min(trimmed.length, 200)));
-      keepUnparsed(line);
-      return null;
-    }
-    for (let i = 0; i < words.texts.length; i++) {
-      if (words.texts[i].length > MAX_WORD) {
-        report('IPT_LINE_TOO_LONG', `a word of ${words.texts[i].length} characters; iptables-restore takes at most ${MAX_WORD}`, span(lineStart + words.starts[i], words.texts[i].length));
-      }
-    }
-    sc.load(trimmed, words);
-    return planFor(shapeOf(words, keepTarget), family);
   }
 
   /** A line that could not be read is kept as a comment-like trivia so rendering loses nothing. */

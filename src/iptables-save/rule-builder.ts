@@ -3,18 +3,17 @@
 // Everything the plan fixes (which word is the chain, each option's module, name, spelling and
 // negation, the target's kind, the span ends) is written into the function as a constant, so
 // building a rule is one object literal per IR object, with no walk over the plan. What the
-// function returns is exactly what build-table.ts's interpreter (`rule`) returns, field for field
-// and in the same order (test/iptables-save/rule-builder.test.ts compares them on the corpus).
+// function returns is exactly what an interpreter walking the plan returns, field for field and in
+// the same order: test/iptables-save/rule-interpreter.ts is that interpreter, and
+// test/iptables-save/rule-builder.test.ts compares the two on the corpus.
 import type { Counters, Rule, Value } from '../iptables/ir.js';
 import type { Plan, PlanArg, PlanOption, PlanTarget, PlanValue } from './plan.js';
 import type { ValueReader } from './values.js';
 
 type RulePlan = Extract<Plan, { kind: 'rule' }>;
 
-/** The line a builder reads: its words as offsets into `src` (word i is src[base + S[i], base + E[i])). */
+/** The line a builder reads: its words as offsets into the file (word i is text[lineStart + S[i], lineStart + E[i])). */
 export interface BuilderLine {
-  readonly src: string;
-  readonly base: number;
   readonly starts: Int32Array;
   readonly ends: Int32Array;
   readonly hashes: Int32Array;
@@ -89,7 +88,7 @@ function compile(plan: RulePlan): RuleBuilder {
   const counters = plan.countersWord >= 0 ? `h.countersOf(${word(plan.countersWord)})` : 'null';
   const targetAt = plan.target && plan.target.argsBefore < plan.args.length ? lit(plan.target.argsBefore) : 'undefined';
   const body = `
-    const src = l.src, base = l.base, S = l.starts, E = l.ends, H = l.hashes;
+    const src = l.text, base = l.lineStart, S = l.starts, E = l.ends, H = l.hashes;
     return {
       kind: 'rule',
       op: ${lit(plan.op)},

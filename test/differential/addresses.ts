@@ -1,5 +1,5 @@
 // The address plan of a generated cluster, per family, chosen to fit the judge's topology
-// (src/host/service-node.ts): the node namespace holds the node's own addresses as host addresses
+// (test/host/service-node.ts): the node namespace holds the node's own addresses as host addresses
 // on eth0 (its link to the client side, which is also its default route); the client namespace
 // holds every remote source (pods on other nodes, outside clients); the pods namespace holds every
 // endpoint address and every local pod that sends. Nothing here may fall in the topology's link

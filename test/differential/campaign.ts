@@ -7,7 +7,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { kernelAvailable } from '../../src/host/kernel-available.js';
+import { kernelAvailable } from '../host/kernel-available.js';
+import { kernelCheck } from './kernel.js';
 import { renderClusterYaml } from './render-yaml.js';
 import { runCase, type KernelCheck } from './run-case.js';
 import { summarize, type CaseOutcome } from './summary.js';
@@ -43,10 +44,8 @@ async function main(): Promise<number> {
   const k = kernelAvailable();
   const load = !values['no-kernel'] && k.ok;
   if (!values['no-kernel']) {
-    const judge = (await import('./kernel.js')).kernelJudge;
     if (!k.ok) process.stderr.write(`differential: kernel part not run: ${k.reason}\n`);
-    else if (!judge.check) process.stderr.write(`differential: kernel part not run: ${judge.reason}\n`);
-    else kernel = judge.check;
+    else kernel = kernelCheck;
   }
   process.stdout.write(`differential: seeds ${first}..${first + count - 1}, ${load ? 'rules loaded into the kernel' : 'kpsim only'}${kernel ? `, ${kernelFlows} kernel flows per cluster` : ''}, ${jobs} at a time; failures under ${out}\n`);
 

@@ -1,7 +1,7 @@
 // Differential testing on the fixed seeds (issue 5). The kernel-free part always runs: the
 // generated clusters are valid and survive cluster.yaml, kpsim's output loads into its own kernel
 // model with every jump target present, and every flow's trace is a probability distribution.
-// The kernel part (kernel.ts, with src/host/judge.ts as the judge) runs where namespaces and
+// The kernel part (kernel.ts, with test/host/judge.ts as the judge) runs where namespaces and
 // iptables are permitted, and says why not elsewhere.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,8 +19,8 @@ import { generateCluster } from './generate.js';
 import { writeGoldenCase, type Disagreement } from './golden-out.js';
 import { renderClusterYaml } from './render-yaml.js';
 import { FIXED_SEEDS } from './seeds.js';
-import { kernelAvailable } from '../../src/host/kernel-available.js';
-import { kernelJudge } from './kernel.js';
+import { kernelAvailable } from '../host/kernel-available.js';
+import { kernelCheck } from './kernel.js';
 import { runCase } from './run-case.js';
 import { checkFlow, simulate, tracerAnswer } from './self-check.js';
 
@@ -105,9 +105,9 @@ const kernel = kernelAvailable();
 // Flows are judged wherever the kernel part can run; KPSIM_DIFFERENTIAL_JUDGE=0 leaves them out
 // (the rules are still loaded and compared) for a quicker local run.
 const judgeOff = process.env.KPSIM_DIFFERENTIAL_JUDGE === '0';
-const kernelReady = kernel.ok && kernelJudge.check !== null && !judgeOff;
+const kernelReady = kernel.ok && !judgeOff;
 if (!kernelReady) {
-  const why = !kernel.ok ? kernel.reason : !kernelJudge.check ? kernelJudge.reason : 'KPSIM_DIFFERENTIAL_JUDGE=0 is set';
+  const why = !kernel.ok ? kernel.reason : 'KPSIM_DIFFERENTIAL_JUDGE=0 is set';
   console.warn(`differential kernel flow tests not run: ${why}`);
 }
 /** Flows per cluster sent to the kernel: 11 clusters x 6 flows stays within a few minutes on 2 cores. */
@@ -124,7 +124,7 @@ describe('differential: the kernel agrees with kpsim', () => {
   it.runIf(kernelReady).each(KERNEL_SEEDS.map((seed) => ({ seed })))(
     'seed $seed',
     async ({ seed }) => {
-      const r = await runCase(seed, { kernelFlows: TEST_KERNEL_FLOWS, kernel: kernelJudge.check, kernelLoad: false, goldenRoot: join(tmpdir(), 'kpsim-differential-failures') });
+      const r = await runCase(seed, { kernelFlows: TEST_KERNEL_FLOWS, kernel: kernelCheck, kernelLoad: false, goldenRoot: join(tmpdir(), 'kpsim-differential-failures') });
       expect(r.problems.map((p) => p.text)).toEqual([]);
       expect(r.kernelFlows).toBeGreaterThan(0);
     },

@@ -2,11 +2,11 @@
 // loads (kube-proxy's host setup, then the restore input, both with --noflush as kube-proxy
 // restores), and the kernel's iptables-save then equals `kpsim compile` (renderNodeSave), except
 // the dated comment lines and counters. A load failure is a kpsim failure (issue 5). One throwaway
-// namespace per cluster (src/host/netns.ts: own prefix, deleted in finally).
+// namespace per cluster (test/host/netns.ts: own prefix, deleted in finally).
 import type { Compiled } from '../../src/compiler/index.js';
 import { hostSetup, renderHostSetup } from '../../src/compiler/iptables/host.js';
-import { createNfacct, nfacctNamesIn, restoreRules, saveRules, stripSaveComments, zeroCounters, type IptablesTool } from '../../src/host/iptables.js';
-import { withNamespace } from '../../src/host/netns.js';
+import { createNfacct, nfacctNamesIn, restoreRules, saveRules, stripSaveComments, zeroCounters, type IptablesTool } from '../host/iptables.js';
+import { withNamespace } from '../host/netns.js';
 import { renderNodeSave } from '../../src/modes.js';
 
 export interface LoadVerdict {

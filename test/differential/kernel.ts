@@ -1,48 +1,18 @@
-// The kernel half of a differential case: the shared judge (src/host/judge.ts) sends the flows
+// The kernel half of a differential case: the shared judge (test/host/judge.ts) sends the flows
 // through the real netfilter in a throwaway topology and compares with kpsim trace. This file is
-// the only place that knows the judge's interface; campaign.ts and differential.test.ts ask
-// `kernelJudge` whether it can run and why not. The judge is imported by path at run time, so
-// this checkout keeps compiling and saying why not while the judge is not committed.
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import type { Compiled } from '../../src/compiler/index.js';
+// the only place that knows the judge's interface; campaign.ts and differential.test.ts pass
+// `kernelCheck` to runCase where the kernel part can run (kernelAvailable).
+import { judgeCluster } from '../host/judge.js';
 import type { DiffFlow } from './flows.js';
 import type { Disagreement } from './golden-out.js';
 import type { KernelCheck } from './run-case.js';
 
-export interface KernelJudge {
-  /** null when the kernel part cannot run; `reason` says why. */
-  readonly check: KernelCheck | null;
-  readonly reason: string;
-}
-
-/** The part of src/host/judge.ts's interface used here (judgeCluster and its report). */
-interface JudgeModule {
-  judgeCluster(
-    syncs: Compiled,
-    flows: readonly { name: string; sourceIP: string; protocol: string; destIP: string; destPort: number }[],
-    opts: { topology?: { nodeAddrs: readonly string[]; clientAddrs: readonly string[]; endpointAddrs: readonly string[] }; budgetMs?: number },
-  ): Promise<{
-    error: string | null;
-    flows: readonly {
-      flow: { name: string };
-      verdict: 'agree' | 'disagree' | 'skipped';
-      why: readonly string[];
-      kpsim: { output: string; masq: boolean; outcomes: readonly { key: string; fraction: string }[] };
-      kernel: { output: string; masq: boolean; outcomes: readonly { key: string; count: number }[] } | null;
-    }[];
-  }>;
-}
-
-const JUDGE_SOURCE = fileURLToPath(new URL('../../src/host/judge.ts', import.meta.url));
-const JUDGE_MODULE: string = '../../src/host/judge.js';
 /** Each cluster's flows stop being sent after this long (the judge reports the rest skipped). */
 const BUDGET_MS = 60_000;
 
-const check: KernelCheck = async (_g, sim, flows, topo) => {
-  const judge = (await import(JUDGE_MODULE)) as JudgeModule;
+export const kernelCheck: KernelCheck = async (_g, sim, flows, topo) => {
   const byName = new Map<string, DiffFlow>(flows.map((f) => [f.name, f]));
-  const report = await judge.judgeCluster(
+  const report = await judgeCluster(
     sim.compiled,
     flows.map((f) => ({ name: f.name, sourceIP: f.sourceIP, protocol: f.protocol, destIP: f.destIP, destPort: f.destPort })),
     { topology: topo, budgetMs: BUDGET_MS },
@@ -77,7 +47,3 @@ function whatDiffered(kernel: { output: string; masq: boolean } | null, kpsim: {
   }
   return `kernel ${shapeOf(kernel.output)}${kernel.masq ? ' masq' : ''}, kpsim ${shapeOf(kpsim.output)}${kpsim.masq ? ' masq' : ''}`;
 }
-
-export const kernelJudge: KernelJudge = existsSync(JUDGE_SOURCE)
-  ? { check, reason: '' }
-  : { check: null, reason: 'the shared kernel judge (src/host/judge.ts) is not in this checkout yet, so no flow is sent to the kernel' };

@@ -16,7 +16,7 @@ export interface KernelVerdict {
   readonly error?: string;
 }
 
-/** Sends the flows through the real kernel and compares with kpsim (kernel.ts wraps src/host/judge.ts). */
+/** Sends the flows through the real kernel and compares with kpsim (kernel.ts wraps test/host/judge.ts). */
 export type KernelCheck = (g: GeneratedCluster, sim: Simulated, flows: readonly DiffFlow[], topo: TopologyAddrs) => Promise<KernelVerdict>;
 
 export interface RunOptions {

@@ -2,8 +2,8 @@
 // namespace needed, so these run everywhere.
 import { loadedState } from '../../src/iptables/state.js';
 import { describe, expect, it } from 'vitest';
-import { compareSequence } from '../../src/host/judge-sequence.js';
-import { accepted, type JudgeFlow, type ProbeRecord } from '../../src/host/judgement.js';
+import { compareSequence } from './judge-sequence.js';
+import { accepted, type JudgeFlow, type ProbeRecord } from './judgement.js';
 import { parseIptablesSave } from '../../src/iptables-save/index.js';
 import { compileRuleset } from '../../src/packetsim/compile.js';
 import { buildEnv } from '../../src/packetsim/env.js';

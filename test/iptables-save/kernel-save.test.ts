@@ -9,9 +9,9 @@
 // fixtures from the kernel.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createNfacct, nfacctNamesIn, restoreIpsets, restoreRules, saveRules, stripSaveComments } from '../../src/host/iptables.js';
-import { kernelAvailable } from '../../src/host/kernel-available.js';
-import { withNamespace } from '../../src/host/netns.js';
+import { createNfacct, nfacctNamesIn, restoreIpsets, restoreRules, saveRules, stripSaveComments } from '../host/iptables.js';
+import { kernelAvailable } from '../host/kernel-available.js';
+import { withNamespace } from '../host/netns.js';
 import { parseIptablesSave, renderRestore, renderSave } from '../../src/iptables-save/index.js';
 import { kernelCases, type KernelCase } from './kernel-cases.js';
 

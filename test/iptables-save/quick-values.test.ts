@@ -4,11 +4,12 @@
 // vocabulary against every word of the corpus, hand-picked edge cases and random words.
 import { describe, expect, it } from 'vitest';
 import type { Family } from '../../src/iptables/ir.js';
-import { splitLine, unquote } from '../../src/iptables-save/lexer.js';
+import { unquote } from '../../src/iptables-save/lexer.js';
 import { BUILTIN, MATCH_MODULES, TARGET_MODULES, type ModuleSpec } from '../../src/iptables-save/spec.js';
 import { isProblem, QUICK_NONE, quickCheckOf, quickOk, ValueReader } from '../../src/iptables-save/values.js';
 import { rng } from '../../bench/generate.js';
 import { corpus } from './corpus.js';
+import { splitLine } from './line-oracle.js';
 
 const EDGES = [
   '', '0', '00', '1', '65535', '65536', '99999', '000080', '0x50', '80:90', ':', 'http', '-1', '1e3',

@@ -13,9 +13,9 @@ import { hostSetup, renderHostSetup } from '../../src/compiler/iptables/host.js'
 import { DiagnosticSink } from '../../src/diag/diagnostic.js';
 import { loadCluster } from '../../src/model/load.js';
 import { renderNodeSave } from '../../src/modes.js';
-import { kernelAvailable } from '../../src/host/kernel-available.js';
-import { withNamespace } from '../../src/host/netns.js';
-import { createNfacct, restoreRules, saveRules, stripSaveComments, zeroCounters, type IptablesTool } from '../../src/host/iptables.js';
+import { kernelAvailable } from '../host/kernel-available.js';
+import { withNamespace } from '../host/netns.js';
+import { createNfacct, restoreRules, saveRules, stripSaveComments, zeroCounters, type IptablesTool } from '../host/iptables.js';
 
 const GOLDEN = join(import.meta.dirname, '../../golden');
 // kube-proxy creates these at start-up when the kernel has nfacct; their presence never shows in

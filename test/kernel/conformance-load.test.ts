@@ -9,9 +9,9 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { kernelAvailable } from '../../src/host/kernel-available.js';
-import { withNamespace, type Namespace } from '../../src/host/netns.js';
-import { createNfacct, restoreRules, saveRules, type IptablesTool } from '../../src/host/iptables.js';
+import { kernelAvailable } from '../host/kernel-available.js';
+import { withNamespace, type Namespace } from '../host/netns.js';
+import { createNfacct, restoreRules, saveRules, type IptablesTool } from '../host/iptables.js';
 
 const GOLDEN = join(import.meta.dirname, '../../golden/kube-proxy-iptables');
 const NFACCT = ['ct_state_invalid_dropped_pkts', 'localhost_nps_accepted_pkts'];

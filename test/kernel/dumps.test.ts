@@ -6,9 +6,9 @@
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { kernelAvailable } from '../../src/host/kernel-available.js';
-import { withNamespace } from '../../src/host/netns.js';
-import { createNfacct, nfacctNamesIn, restoreIpsets, restoreRules, saveIpsets, saveRules, stripSaveComments, type IptablesTool } from '../../src/host/iptables.js';
+import { kernelAvailable } from '../host/kernel-available.js';
+import { withNamespace } from '../host/netns.js';
+import { createNfacct, nfacctNamesIn, restoreIpsets, restoreRules, saveIpsets, saveRules, stripSaveComments, type IptablesTool } from '../host/iptables.js';
 
 const DIR = join(import.meta.dirname, '../fixtures/dumps');
 const UPDATE = process.env.KPSIM_UPDATE_DUMPS === '1';

@@ -6,9 +6,9 @@
 // else. A kernel without xt_ipvs (this one) cannot load `-m ipvs` rules (KUBE-IPVS-OUT-FILTER);
 // they are then left out of the load and the comparison, and the test name says so.
 import { describe, expect, it } from 'vitest';
-import { kernelAvailable } from '../../src/host/kernel-available.js';
-import { withNamespace } from '../../src/host/netns.js';
-import { restoreIpsets, restoreRules, saveIpsets, saveRules, stripSaveComments, zeroCounters, type IptablesTool } from '../../src/host/iptables.js';
+import { kernelAvailable } from '../host/kernel-available.js';
+import { withNamespace } from '../host/netns.js';
+import { restoreIpsets, restoreRules, saveIpsets, saveRules, stripSaveComments, zeroCounters, type IptablesTool } from '../host/iptables.js';
 import { normalizeIpsetDump, parseIpsetSave, renderIpsetSave } from '../../src/ipset/index.js';
 import { allStates } from '../ipvs/corpus.js';
 

@@ -1,10 +1,10 @@
 // Sends every flow of a golden corpus (each case and step with a flows.yaml) through the real
-// kernel with the shared judge (src/host/judge.ts): the case's syncs loaded into a throwaway
+// kernel with the shared judge (test/host/judge.ts): the case's syncs loaded into a throwaway
 // service node, several real packets per flow, and what netfilter did compared with kpsim trace on
 // the same node (destinations reached, masquerade and the source address the endpoint sees,
 // drop/reject, and for splits a bounded chi-square check); flows that share state (ClientIP
 // affinity) are sent once per trial, in file order at their `at`, and judged on their joint odds
-// (src/host/judge-sequence.ts). The kernel's answer is also compared with the flow's expected
+// (test/host/judge-sequence.ts). The kernel's answer is also compared with the flow's expected
 // output/masq (for a sequence's flow, whose kernel answer is one outcome per trial, as a sample:
 // nothing unexpected, and masq as expected once every expected outcome showed); where kube-proxy's test tracer and the kernel differ the
 // kernel is right, the flow is in KERNEL_DIFFERS (test/packetsim/corpus.ts) and the case's
@@ -19,9 +19,9 @@ import { DiagnosticSink } from '../../src/diag/diagnostic.js';
 import { verifyCase } from '../../src/golden/verify.js';
 import { FAKE_NODE_INTERFACES } from '../../src/node/fake-node.js';
 import type { Family } from '../../src/iptables/ir.js';
-import { judgeCluster, judgeRules, type FlowJudgement, type JudgeFlow, type JudgeReport } from '../../src/host/judge.js';
-import { kernelAvailable } from '../../src/host/kernel-available.js';
-import { sctpProbesAvailable } from '../../src/host/sctp-probe.js';
+import { judgeCluster, judgeRules, type FlowJudgement, type JudgeFlow, type JudgeReport } from '../host/judge.js';
+import { kernelAvailable } from '../host/kernel-available.js';
+import { sctpProbesAvailable } from '../host/sctp-probe.js';
 import { familyOfText } from '../../src/packetsim/addr.js';
 import { KERNEL_DIFFERS, quoteBareComments } from '../packetsim/corpus.js';
 

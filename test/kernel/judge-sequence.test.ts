@@ -1,14 +1,14 @@
-// The judge's sequences (src/host/judge-sequence.ts) against the real kernel: flows to a ClientIP
+// The judge's sequences (test/host/judge-sequence.ts) against the real kernel: flows to a ClientIP
 // affinity service sent once per trial in file order at their `at`, really waited for, and each
 // trial's run judged on kpsim's joint odds; next to them an independent split, probed the usual
 // way. And the other way round: a kernel without affinity, judged against kpsim's affinity rules,
 // must be caught.
 import { loadedState } from '../../src/iptables/state.js';
 import { describe, expect, it } from 'vitest';
-import { judgeRules, type FlowJudgement, type JudgeFlow } from '../../src/host/judge.js';
-import { defaultTopology } from '../../src/host/judge-node.js';
-import { judgeSequence } from '../../src/host/judge-sequence.js';
-import { kernelAvailable } from '../../src/host/kernel-available.js';
+import { judgeRules, type FlowJudgement, type JudgeFlow } from '../host/judge.js';
+import { defaultTopology } from '../host/judge-node.js';
+import { judgeSequence } from '../host/judge-sequence.js';
+import { kernelAvailable } from '../host/kernel-available.js';
 import { parseIptablesSave } from '../../src/iptables-save/index.js';
 import { compileRuleset } from '../../src/packetsim/compile.js';
 import { affinityRules } from '../packetsim/affinity-rules.js';

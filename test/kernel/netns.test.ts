@@ -2,12 +2,12 @@
 // (client -> node -> pod) carrying TCP and UDP through DNAT, MASQUERADE and REJECT.
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kernelAvailable } from '../../src/host/kernel-available.js';
-import { createNamespace, sweepOwnNamespaces, withNamespace, withNamespaces } from '../../src/host/netns.js';
-import { loadRules } from '../../src/host/iptables.js';
-import { conntrackEntries, probe, startResponder } from '../../src/host/probe.js';
-import { withServiceNode } from '../../src/host/service-node.js';
-import { withTopology, type TopologySpec } from '../../src/host/topology.js';
+import { kernelAvailable } from '../host/kernel-available.js';
+import { createNamespace, sweepOwnNamespaces, withNamespace, withNamespaces } from '../host/netns.js';
+import { loadRules } from '../host/iptables.js';
+import { conntrackEntries, probe, startResponder } from '../host/probe.js';
+import { withServiceNode } from '../host/service-node.js';
+import { withTopology, type TopologySpec } from '../host/topology.js';
 
 const kernel = kernelAvailable();
 if (!kernel.ok) console.warn(`kernel tests not run: ${kernel.reason}`);

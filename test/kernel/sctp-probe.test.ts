@@ -1,11 +1,11 @@
-// SCTP through the real kernel without an SCTP stack: raw INITs (src/host/sctp-probe.ts) sent by
+// SCTP through the real kernel without an SCTP stack: raw INITs (test/host/sctp-probe.ts) sent by
 // the judge, read from the node's conntrack table and the ICMP errors that come back. One rule
 // set with a DNAT split, a REJECT and a DROP, both families, every answer checked against the
 // kernel's own: the prober must tell all three apart, or the judge's SCTP verdicts mean nothing.
 import { describe, expect, it } from 'vitest';
-import { judgeRules, type JudgeFlow } from '../../src/host/judge.js';
-import { kernelAvailable } from '../../src/host/kernel-available.js';
-import { sctpProbesAvailable } from '../../src/host/sctp-probe.js';
+import { judgeRules, type JudgeFlow } from '../host/judge.js';
+import { kernelAvailable } from '../host/kernel-available.js';
+import { sctpProbesAvailable } from '../host/sctp-probe.js';
 
 const kernel = kernelAvailable();
 const sctp = sctpProbesAvailable();

@@ -16,18 +16,17 @@
 // Bounds: probes per flow are capped (`maxProbes`), each probe waits at most `timeoutMs`, the
 // whole judgement stops sending after `budgetMs` (remaining flows are reported skipped), and every
 // namespace is deleted afterwards (withServiceNode). Nothing touches the root namespace.
-import type { Compiled } from '../compiler/index.js';
-import { hostSetup, renderHostSetup } from '../compiler/iptables/host.js';
-import type { Family } from '../iptables/ir.js';
-import { applyRestore, emptyState, stateToRuleset } from '../iptables/state.js';
-import { parseIptablesSave } from '../iptables-save/index.js';
-import { familyOfText } from '../packetsim/addr.js';
-import { compileRuleset } from '../packetsim/compile.js';
-import { tupleKey, type Conn } from '../packetsim/conntrack.js';
-import type { NodeEnv } from '../packetsim/env.js';
-import { equal, toDecimal } from '../packetsim/fraction.js';
-import { traceFlows, type FlowResult } from '../packetsim/trace.js';
-import type { CompiledRuleset } from '../packetsim/types.js';
+import type { Compiled } from '../../src/compiler/index.js';
+import { hostSetup, renderHostSetup } from '../../src/compiler/iptables/host.js';
+import type { Family } from '../../src/iptables/ir.js';
+import { familyOfText } from '../../src/packetsim/addr.js';
+import { nodeFromArtefacts } from '../../src/node/assemble.js';
+import { compileRuleset } from '../../src/packetsim/compile.js';
+import { tupleKey, type Conn } from '../../src/packetsim/conntrack.js';
+import type { NodeEnv } from '../../src/packetsim/env.js';
+import { equal, toDecimal } from '../../src/packetsim/fraction.js';
+import { traceFlows, type FlowResult } from '../../src/packetsim/trace.js';
+import type { CompiledRuleset } from '../../src/packetsim/types.js';
 import { defaultTopology, prepareNode, sendFlow, type ProbeBatch } from './judge-node.js';
 import { judgeSequence } from './judge-sequence.js';
 import { kernelSide, kpsimSide, marginal, neverSeen, skipped, specOf, type ChiSquare, type FlowJudgement, type JudgeFlow, type JudgeRules, type Marginal, type ProbeRecord, type TracerAnswer } from './judgement.js';
@@ -134,15 +133,10 @@ export async function judgeRules(rules: JudgeRules, flows: readonly JudgeFlow[],
 
 // ---- the simulator's side -------------------------------------------------------------------
 
+/** The rules the kernel was given, as the node value (src/node) holds them, compiled for the simulator. */
 function simulatorRuleset(rules: JudgeRules): CompiledRuleset {
-  const state = emptyState(rules.family);
-  for (const t of rules.texts) {
-    const { ruleset, diagnostics } = parseIptablesSave(t.text, { file: t.label, family: rules.family, noflush: true });
-    const err = diagnostics.find((d) => d.severity === 'error');
-    if (!ruleset || err) throw new Error(`judge: ${t.label} does not parse: ${err?.span?.line}:${err?.span?.col} ${err?.message ?? ''}`);
-    applyRestore(state, ruleset);
-  }
-  return compileRuleset(state);
+  const node = nodeFromArtefacts({ iptables: rules.texts.map((t) => ({ family: rules.family, file: t.label, text: t.text, noflush: true })), interfaces: [] });
+  return compileRuleset(node.netfilter.get(rules.family)!);
 }
 
 interface PlannedFlow extends ProbeBatch {

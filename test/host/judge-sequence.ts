@@ -14,11 +14,11 @@
 // goes right away, as traceFlows puts it at the time of the one before. kpsim judges each trial
 // at the times the clients really sent. Where those differ from `at` enough to change kpsim's
 // odds of what the kernel did, the judgement says so (SequenceRun.timing).
-import type { NodeEnv } from '../packetsim/env.js';
-import { equal, fractionText } from '../packetsim/fraction.js';
-import { sequenceProbability, type SequenceResult } from '../packetsim/sequence.js';
-import { traceFlows } from '../packetsim/trace.js';
-import type { CompiledRuleset } from '../packetsim/types.js';
+import type { NodeEnv } from '../../src/packetsim/env.js';
+import { equal, fractionText } from '../../src/packetsim/fraction.js';
+import { sequenceProbability, type SequenceResult } from '../../src/packetsim/sequence.js';
+import { traceFlows } from '../../src/packetsim/trace.js';
+import type { CompiledRuleset } from '../../src/packetsim/types.js';
 import { prepareNode, sendFlow, type ProbeBatch } from './judge-node.js';
 import { kernelSide, kpsimSide, marginal, neverSeen, skipped, specOf, type FlowJudgement, type JudgeRules, type ProbeRecord } from './judgement.js';
 import { withServiceNode, type ServiceNode, type ServiceNodeSpec } from './service-node.js';

@@ -1,21 +1,9 @@
-// SCTP probes without an SCTP stack. Node has no SCTP sockets and this kernel has no SCTP module,
-// but netfilter tracks and NATs SCTP all the same (nf_conntrack_proto_sctp), so an SCTP INIT sent
-// from a raw socket goes through the node's rules like a real association's first packet. What
-// came of it is read the way the TCP/UDP client reads a connection:
-//   - the node's conntrack table holds the INIT's entry (DNAT target, masquerade) when the rules
-//     let it through (the judge reads that table, as for TCP and UDP);
-//   - an ICMP port unreachable quoting the INIT is the REJECT (`ECONNREFUSED`);
-//   - an ICMP protocol unreachable (ICMPv6: parameter problem, unrecognised next header) means the
-//     INIT was delivered to a host with no SCTP stack, the pod's or the node's (a `reply`); in the
-//     sender's own namespace the kernel hands a delivered INIT to the raw SCTP socket instead of
-//     answering (ip_local_deliver_finish sends no protocol unreachable when a raw socket took it),
-//     so the prober reads that socket too: its own INIT coming back is a local delivery;
-//   - nothing within the timeout is a DROP (`TIMEOUT`).
-// The probe is a small Python program (python3 is on every machine here; raw sockets need no
-// extension module), run inside the namespace; it prints the same JSON as the TCP/UDP client.
-import { spawnSync } from 'node:child_process';
-
-export const SCTP_CLIENT = String.raw`
+# The judge's SCTP client (sctp-probe.ts; judge-node.ts sendFlow), run with python3 inside a
+# namespace: `python3 sctp-client.py HOST PORT SOURCE_PORTS TIMEOUT_MS SOURCE TOGETHER [START_AT]`.
+# Sends one SCTP INIT from a raw socket per comma-separated source port (all at once when TOGETHER
+# is 1, else the first alone and then the rest; not before START_AT, epoch ms) and prints the same
+# JSON as the TCP/UDP client (flow-client.cjs): [{port, sentAt, reply | error}]. How the ICMP
+# errors and the raw socket's own INIT are read is explained in sctp-probe.ts.
 import errno, json, select, socket, struct, sys, time
 host, port, ports, timeout_ms, source, together = sys.argv[1], int(sys.argv[2]), [int(p) for p in sys.argv[3].split(',')], int(sys.argv[4]), sys.argv[5], sys.argv[6] == '1'
 start_at = int(sys.argv[7]) / 1000 if len(sys.argv) > 7 else 0
@@ -113,12 +101,3 @@ if not together:
 if rest:
     send(rest)
 sys.stdout.write(json.dumps([dict(port=p, sentAt=sent_at[p], **results[p]) for p in ports]))
-`;
-
-let python: boolean | null = null;
-
-/** Whether SCTP probes can be sent here (python3 on the PATH). */
-export function sctpProbesAvailable(): boolean {
-  python ??= spawnSync('python3', ['-c', 'import socket'], { stdio: 'ignore', timeout: 10_000 }).status === 0;
-  return python;
-}

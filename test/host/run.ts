@@ -1,5 +1,5 @@
-// Running host programs, bounded. src/host is the one part of kpsim (besides the CLI) that talks to
-// the machine: it starts iptables-restore, ip, ipset and friends for kernel tests and benchmarks.
+// Running host programs, bounded. test/host is the kernel harness of kpsim's tests and benchmarks
+// (it is not part of the CLI or the library): it starts iptables-restore, ip, ipset and friends.
 // Programs are started with execFile and an argument vector, never through a shell, so no value
 // is ever re-parsed as shell syntax.
 import { execFile } from 'node:child_process';

@@ -2,9 +2,10 @@
 // loaded, responders on every port a packet may reach), the node as kpsim's environment, probes
 // sent from the side that holds their source, and what came of each read back from the node's
 // conntrack table and the client.
-import type { Family } from '../iptables/ir.js';
-import { formatHostPort, parseIp } from '../packetsim/addr.js';
-import { buildEnv, type NodeEnv, type NodeSpec } from '../packetsim/env.js';
+import { fileURLToPath } from 'node:url';
+import type { Family } from '../../src/iptables/ir.js';
+import { formatHostPort, parseIp } from '../../src/packetsim/addr.js';
+import { buildEnv, type NodeEnv, type NodeSpec } from '../../src/packetsim/env.js';
 import { createNfacct, nfacctNamesIn, restoreRules, type IptablesTool } from './iptables.js';
 import { accepted, normalIp, type JudgeFlow, type JudgeRules, type Observed, type ProbeRecord } from './judgement.js';
 import type { Namespace } from './netns.js';
@@ -153,43 +154,11 @@ function sideOf(addr: string, t: ServiceNodeSpec): ServiceNodeSide {
   return t.nodeAddrs.includes(addr) || isLoopback(addr) ? 'node' : t.endpointAddrs.includes(addr) ? 'pods' : 'client';
 }
 
-// Sends a batch of probes from one process, each bounded by the timeout: all at once, or the first
-// alone (it may set state such as an affinity entry that the others then meet) and then the rest;
-// not before startAt (epoch ms), so that a sequence's timing does not depend on how long the
-// process takes to start. Prints a JSON array of {port, sentAt, reply} or {port, sentAt, error};
-// UDP sockets are connected so that an ICMP port unreachable (REJECT) surfaces as ECONNREFUSED.
-const CLIENT = `
-const [proto, host, port, ports, timeoutMs, sourceAddress, together, startAt] = process.argv.slice(1);
-function once(sport) {
-  const sentAt = Date.now();
-  return new Promise((resolve) => {
-    const done = (r) => { clearTimeout(timer); close(); resolve({ port: sport, sentAt, ...r }); };
-    const timer = setTimeout(() => done({ error: 'TIMEOUT' }), Number(timeoutMs));
-    let close = () => {};
-    if (proto === 'tcp') {
-      const s = require('node:net').connect({ host, port: Number(port), localPort: sport, localAddress: sourceAddress || undefined });
-      close = () => s.destroy();
-      let data = '';
-      s.on('data', (d) => { data += d; });
-      s.on('end', () => done({ reply: data.trim() }));
-      s.on('error', (e) => done({ error: e.code || String(e) }));
-    } else {
-      const sock = require('node:dgram').createSocket(host.includes(':') ? 'udp6' : 'udp4');
-      close = () => { try { sock.close(); } catch {} };
-      sock.on('message', (m) => done({ reply: String(m).trim() }));
-      sock.on('error', (e) => done({ error: e.code || String(e) }));
-      sock.bind({ port: sport, address: sourceAddress || undefined }, () => sock.connect(Number(port), host, (e) => e ? done({ error: e.code || String(e) }) : sock.send('probe')));
-    }
-  });
-}
-(async () => {
-  await new Promise((r) => setTimeout(r, Math.max(0, Number(startAt) - Date.now())));
-  const all = ports.split(',').map(Number);
-  const results = together === '1' ? [] : [await once(all.shift())];
-  results.push(...(await Promise.all(all.map(once))));
-  process.stdout.write(JSON.stringify(results));
-})();
-`;
+/**
+ * The TCP/UDP client: a batch of probes from one process, all at once or the first alone, not
+ * before a start time; prints what came of each (see the file).
+ */
+const CLIENT = fileURLToPath(new URL('./flow-client.cjs', import.meta.url));
 
 interface ClientResult {
   readonly port: number;
@@ -226,8 +195,8 @@ export async function sendFlow(n: ServiceNode, p: ProbeBatch, together: boolean,
   const bound = { timeoutMs: Math.max(0, startAt - Date.now()) + 2 * timeoutMs + 15_000 };
   const stdout =
     p.protocol === 'sctp'
-      ? await n.ns(side).exec('python3', ['-c', SCTP_CLIENT, ...probeArgs], bound)
-      : await n.ns(side).exec(process.execPath, ['-e', CLIENT, p.protocol, ...probeArgs], bound);
+      ? await n.ns(side).exec('python3', [SCTP_CLIENT, ...probeArgs], bound)
+      : await n.ns(side).exec(process.execPath, [CLIENT, p.protocol, ...probeArgs], bound);
   const results = JSON.parse(stdout) as ClientResult[];
   const entries = await conntrackOf(n.node, family);
   const src = normalIp(f.sourceIP, family);

@@ -2,10 +2,10 @@
 // flows that share state, sent as sequences): the flows and rules it is given, one way a packet
 // ends as both the kernel and kpsim can observe it, kpsim's outcomes seen that way, and a flow's
 // judgement in kube-proxy's tracer shape.
-import type { Family } from '../iptables/ir.js';
-import { formatHostPort, formatIp, parseIp } from '../packetsim/addr.js';
-import { add, fractionText, toDecimal, ZERO, type Prob } from '../packetsim/fraction.js';
-import type { FlowSpec, Outcome } from '../packetsim/trace.js';
+import type { Family } from '../../src/iptables/ir.js';
+import { formatHostPort, formatIp, parseIp } from '../../src/packetsim/addr.js';
+import { add, fractionText, toDecimal, ZERO, type Prob } from '../../src/packetsim/fraction.js';
+import type { FlowSpec, Outcome } from '../../src/packetsim/trace.js';
 
 /** A packet flow in kube-proxy's flow-test shape (other keys are ignored). */
 export interface JudgeFlow {
