@@ -1,10 +1,12 @@
 // Objects -> a mode-neutral plan per service port: which addresses capture it, which endpoints
-// serve each traffic policy. Mirrors pkg/proxy/serviceport.go (newBaseServiceInfo),
-// endpointslicecache.go and topology.go (CategorizeEndpoints); the iptables and IPVS emitters
-// read only this.
+// serve each traffic policy, and where each kind of traffic goes (plan-traffic.ts: which chains
+// exist, which verdicts). Mirrors pkg/proxy/serviceport.go (newBaseServiceInfo),
+// endpointslicecache.go, topology.go (CategorizeEndpoints) and the decisions of syncProxyRules;
+// the iptables and IPVS emitters read only this.
 import type { Family } from '../iptables/ir.js';
 import { parseCIDR, parseIP, type ParsedCIDR, type ParsedIP } from '../model/ip.js';
 import type { Cluster, EndpointSlice, Protocol, Service, ServicePort } from '../model/types.js';
+import { planTraffic, type TrafficPlan } from './plan-traffic.js';
 import type { ProxierSettings } from './settings.js';
 
 export interface EndpointInfo {
@@ -38,10 +40,16 @@ export interface ServicePortPlan {
   readonly internalPolicyLocal: boolean;
   readonly externallyAccessible: boolean;
   readonly allEndpoints: readonly EndpointInfo[];
+  /** The Cluster policy's endpoints, in `ip:port` order. */
   readonly clusterEndpoints: readonly EndpointInfo[];
+  /** The Local policy's endpoints (on this node), in `ip:port` order. */
   readonly localEndpoints: readonly EndpointInfo[];
+  /** Every endpoint either policy in use can send to: one endpoint chain each (allLocallyReachableEndpoints). */
   readonly reachableEndpoints: readonly EndpointInfo[];
+  /** Some endpoint, on any node, can serve the port. */
   readonly hasEndpoints: boolean;
+  /** Where each kind of traffic goes: the chains, captures, verdicts and masquerading. */
+  readonly traffic: TrafficPlan;
 }
 
 export function servicePortName(svc: Service, port: ServicePort): string {
@@ -109,6 +117,20 @@ function planPort(svc: Service, port: ServicePort, clusterIP: string, slices: re
   const name = servicePortName(svc, port);
   const allEndpoints = endpointsFor(port, slices, settings);
   const cat = categorize(allEndpoints, { internalPolicyLocal, externalPolicyLocal, externallyAccessible }, settings);
+  const traffic = planTraffic(
+    {
+      nodePort,
+      loadBalancerVIPs,
+      sourceRanges,
+      internalPolicyLocal,
+      externalPolicyLocal,
+      externallyAccessible,
+      clusterEndpoints: cat.clusterEndpoints,
+      localEndpoints: cat.localEndpoints,
+      hasEndpoints: cat.hasEndpoints,
+    },
+    settings,
+  );
   return {
     service: svc,
     port,
@@ -126,6 +148,7 @@ function planPort(svc: Service, port: ServicePort, clusterIP: string, slices: re
     externallyAccessible,
     allEndpoints,
     ...cat,
+    traffic,
   };
 }
 

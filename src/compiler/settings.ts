@@ -16,19 +16,27 @@ export interface CompileOptions {
   readonly nfacct?: boolean;
 }
 
-/** How kube-proxy recognises traffic from local pods (pkg/proxy/util/localdetector.go). */
-export interface LocalDetector {
-  readonly ifLocal: readonly string[];
-  readonly ifNotLocal: readonly string[];
-}
+/**
+ * How kube-proxy recognises traffic from local pods (pkg/proxy/util/localdetector.go:
+ * NewDetectLocalByCIDR, NewDetectLocalByBridgeInterface, NewDetectLocalByInterfaceNamePrefix).
+ * Each mode spells it: iptables `-s 10.0.0.0/8`, `-i cbr0`, `-i veth+`; nftables `ip saddr
+ * 10.0.0.0/8`, `iifname "cbr0"`, `iifname "veth*"`.
+ */
+export type LocalDetector =
+  /** detectLocalMode ClusterCIDR (the clusterCIDR of this family) or NodeCIDR (the Node's podCIDR). */
+  | { readonly kind: 'cidr'; readonly cidr: ParsedCIDR }
+  /** detectLocalMode BridgeInterface: packets that arrive on this interface. */
+  | { readonly kind: 'interface'; readonly name: string }
+  /** detectLocalMode InterfaceNamePrefix: packets that arrive on any interface whose name starts so. */
+  | { readonly kind: 'interfacePrefix'; readonly prefix: string };
 
 export interface ProxierSettings {
   readonly family: Family;
   readonly nodeName: string;
   readonly node: Node | null;
   readonly nodeIP: ParsedIP | null;
-  /** `1 << masqueradeBit` as kube-proxy's fake prints it (see masqueradeMark). */
-  readonly masqueradeMark: string;
+  /** `1 << masqueradeBit`, the packet mark that asks KUBE-POSTROUTING / masquerading to SNAT. */
+  readonly masqueradeMark: number;
   readonly masqueradeAll: boolean;
   readonly localhostNodePorts: boolean;
   /** null: every local address (`-m addrtype --dst-type LOCAL`); else the node IPs that match. */
@@ -43,13 +51,9 @@ export interface ProxierSettings {
   readonly localAddresses: readonly ParsedIP[];
 }
 
-/**
- * kube-proxy formats the mark with Go's `%#08x` (`0x00004000`); its unit tests' fake, whose output
- * the conformance corpus pins, uses `0x4000`, and iptables-save prints `0x4000` either way.
- * kpsim prints the short form so its restore output equals the corpus byte for byte.
- */
-export function masqueradeMark(bit: number): string {
-  return `0x${(1 << bit >>> 0).toString(16)}`;
+/** The mark of masqueradeBit (0-31) as an unsigned 32-bit number. */
+export function masqueradeMark(bit: number): number {
+  return (1 << bit) >>> 0;
 }
 
 export function selectNode(cluster: Cluster, opts: CompileOptions, sink: DiagnosticSink): { name: string; node: Node | null } {
@@ -161,7 +165,7 @@ function localDetector(cluster: Cluster, node: Node | null, family: Family, opts
       for (const c of cidrs) {
         const cidr = parseCIDR(c);
         if (!cidr) sink.error('CFG_BAD_VALUE', `clusterCIDR '${c}' is not a CIDR`, cfg.origin?.file ?? null, cfg.origin?.span ?? null);
-        else if (cidr.family === family) return { ifLocal: ['-s', cidr.text], ifNotLocal: ['!', '-s', cidr.text] };
+        else if (cidr.family === family) return { kind: 'cidr', cidr };
       }
       return null;
     }
@@ -171,13 +175,13 @@ function localDetector(cluster: Cluster, node: Node | null, family: Family, opts
         sink.warning('CMP_NO_POD_CIDR', `detectLocalMode NodeCIDR but Node ${node?.name ?? '?'} has no ${family} podCIDR: no local-traffic detection`, null, null);
         return null;
       }
-      return { ifLocal: ['-s', cidr.text], ifNotLocal: ['!', '-s', cidr.text] };
+      return { kind: 'cidr', cidr };
     }
     case 'BridgeInterface':
       if (!cfg.bridgeInterface) return null;
-      return { ifLocal: ['-i', cfg.bridgeInterface], ifNotLocal: ['!', '-i', cfg.bridgeInterface] };
+      return { kind: 'interface', name: cfg.bridgeInterface };
     case 'InterfaceNamePrefix':
       if (!cfg.interfaceNamePrefix) return null;
-      return { ifLocal: ['-i', `${cfg.interfaceNamePrefix}+`], ifNotLocal: ['!', '-i', `${cfg.interfaceNamePrefix}+`] };
+      return { kind: 'interfacePrefix', prefix: cfg.interfaceNamePrefix };
   }
 }

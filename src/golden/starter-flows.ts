@@ -32,7 +32,7 @@ function nthAddress(c: ParsedCIDR, n: bigint): string {
 function podSource(cluster: Cluster, settings: ProxierSettings, family: Family): { ip: string; inInterface?: string } | null {
   const endpoints = new Set(cluster.slices.flatMap((s) => s.endpoints.flatMap((e) => e.addresses)));
   const det = settings.localDetector;
-  const cidrText = det?.ifLocal[0] === '-s' ? det.ifLocal[1] : undefined;
+  const cidrText = det?.kind === 'cidr' ? det.cidr.text : undefined;
   const candidates = [
     ...(settings.node?.podCIDRs.map((c) => c.text) ?? []),
     ...(cidrText ? [cidrText] : []),
@@ -43,7 +43,7 @@ function podSource(cluster: Cluster, settings: ProxierSettings, family: Family):
   let ip = nthAddress(cidr, 2n);
   for (let n = 3n; endpoints.has(ip) && n < 250n; n++) ip = nthAddress(cidr, n);
   // The interface-based detectors recognise pods by the interface their packets arrive on.
-  const inInterface = det?.ifLocal[0] === '-i' ? det.ifLocal[1].replace(/\+$/, 'pod0') : undefined;
+  const inInterface = det?.kind === 'interface' ? det.name : det?.kind === 'interfacePrefix' ? `${det.prefix}pod0` : undefined;
   return inInterface ? { ip, inInterface } : { ip };
 }
 

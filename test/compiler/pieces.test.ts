@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { endpointChainName, hash16, serviceChainName } from '../../src/compiler/hash.js';
-import { probability } from '../../src/compiler/iptables/emit-service.js';
+import { probability } from '../../src/compiler/iptables/emit-service-chains.js';
 import { hostSetup } from '../../src/compiler/iptables/host.js';
 import { addRule, canonicalize, emptyTable, ruleComment } from '../../src/compiler/iptables/restore.js';
+import { hexMark } from '../../src/compiler/iptables/spell-settings.js';
 import { masqueradeMark } from '../../src/compiler/settings.js';
 
 describe('chain names', () => {
@@ -39,7 +40,7 @@ describe('masquerade mark', () => {
     [14, '0x4000'],
     [0, '0x1'],
     [31, '0x80000000'],
-  ])('bit %i', (bit, want) => expect(masqueradeMark(bit)).toBe(want));
+  ])('bit %i', (bit, want) => expect(hexMark(masqueradeMark(bit))).toBe(want));
 });
 
 describe('canonical order', () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { isCanonicalIPv4, onePerKey, type EndpointInfo } from '../../src/compiler/plan.js';
 import { parseIP } from '../../src/model/ip.js';
 import { mulberry32 } from '../../src/util/rng.js';
+import { endpointInfo } from './endpoint-info.js';
 
 /** endpointslicecache.go's way, as a map: the first copy of an ip:port, replaced by each local copy. */
 function mapWay(input: readonly EndpointInfo[]): EndpointInfo[] {
@@ -10,18 +11,7 @@ function mapWay(input: readonly EndpointInfo[]): EndpointInfo[] {
   return [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 
-const endpoint = (key: string, isLocal: boolean, n: number): EndpointInfo => ({
-  ip: key.split(':')[0],
-  port: 80,
-  key,
-  isLocal,
-  ready: true,
-  serving: true,
-  terminating: false,
-  zoneHints: [],
-  nodeHints: [],
-  nodeName: `node-${n}`,
-});
+const endpoint = (key: string, isLocal: boolean, n: number): EndpointInfo => ({ ...endpointInfo(key.split(':')[0], 80, isLocal, `node-${n}`), key });
 
 describe('one endpoint per ip:port', () => {
   it.each(Array.from({ length: 40 }, (_, seed) => seed))('picks what the map picks (seed %i)', (seed) => {

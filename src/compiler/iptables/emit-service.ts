@@ -1,13 +1,16 @@
-// One service port -> its rules, in kube-proxy's three phases (syncProxyRules): decide the
-// chains, write the entry rules (nat KUBE-SERVICES / KUBE-NODEPORTS, filter REJECT / DROP /
-// ACCEPT), write the service's own chains (KUBE-EXT, KUBE-FW, KUBE-SVC, KUBE-SVL, KUBE-SEP).
+// One service port -> its rules, in kube-proxy's three phases (syncProxyRules): the plan has
+// decided the chains and verdicts (plan-traffic.ts); here the entry rules are written (nat
+// KUBE-SERVICES / KUBE-NODEPORTS, filter REJECT / DROP / ACCEPT: emit-entry.ts), then the service's
+// own chains (KUBE-EXT, KUBE-FW, KUBE-SVC, KUBE-SVL, KUBE-SEP: emit-service-chains.ts).
 // Rules are written as template strings: they read like the rules they produce.
-import { cidrContains } from '../../model/ip.js';
 import { chainNameOf, endpointChainName, portProtoHash } from '../hash.js';
 import type { EndpointInfo, ServicePortPlan } from '../plan.js';
+import type { CaptureChain, SourceFirewall, TrafficPlan } from '../plan-traffic.js';
 import type { ProxierSettings } from '../settings.js';
-import { NFACCT_LOCALHOST_NODEPORTS } from './emit-static.js';
-import { addRule, type RestoreTable } from './restore.js';
+import { emitFilterEntry, emitNatEntry } from './emit-entry.js';
+import { emitEndpointChains, emitExternalChain, emitFirewallChain, emitPolicyChain } from './emit-service-chains.js';
+import type { RestoreTable } from './restore.js';
+import type { IptablesWords } from './spell-settings.js';
 
 export interface ChainNames {
   readonly svc: string;
@@ -30,168 +33,81 @@ export interface ServiceTargets {
   readonly natChains: RestoreTable;
 }
 
+/** What every service port of one sync shares. */
+export interface SyncContext {
+  readonly settings: ProxierSettings;
+  readonly words: IptablesWords;
+  /** Above largeClusterEndpointsThreshold: no per-endpoint comments. */
+  readonly largeCluster: boolean;
+}
+
+/** One service port as the chain emitters spell it. */
+export interface PortText {
+  readonly p: ServicePortPlan;
+  /** The protocol as iptables writes it (`tcp`). */
+  readonly proto: string;
+  readonly names: ChainNames;
+  /** KUBE-SEP names by endpoint key, hashed when first asked for. */
+  readonly seps: Map<string, string>;
+}
+
+export function portText(p: ServicePortPlan): PortText {
+  return { p, proto: p.protocol.toLowerCase(), names: chainNames(p), seps: new Map() };
+}
+
+/** The chain of a policy or of external traffic. */
+export function chainOf(names: ChainNames, chain: CaptureChain): string {
+  return chain === 'cluster' ? names.svc : chain === 'local' ? names.svl : names.ext;
+}
+
+/** An endpoint's KUBE-SEP chain (servicePortEndpointChainName). */
+export function sepName(pt: PortText, ep: EndpointInfo): string {
+  let n = pt.seps.get(ep.key);
+  if (n === undefined) pt.seps.set(ep.key, (n = endpointChainName(pt.p.name, pt.proto, ep.key)));
+  return n;
+}
+
+/** `-m tcp -p tcp -d IP --dport PORT`: the match of a capture, as kube-proxy orders it. */
+export function dstMatch(pt: PortText, ip: string): string {
+  return `-m ${pt.proto} -p ${pt.proto} -d ${ip} --dport ${pt.p.port.port}`;
+}
+
+/**
+ * iptables applies loadBalancerSourceRanges in a nat chain between the load-balancer capture and
+ * the external chain (loadBalancerTrafficChain in syncProxyRules), so the KUBE-FW chain exists
+ * only where that capture does: with endpoints. Without, every source meets the filter's REJECT.
+ */
+export function natFirewall(t: TrafficPlan): SourceFirewall | null {
+  return t.loadBalancerIPs.jump !== null ? t.firewall : null;
+}
+
 /** Writes one service port's rules; returns the nat chains it uses. */
-export function emitService(p: ServicePortPlan, s: ProxierSettings, largeCluster: boolean, out: ServiceTargets): string[] {
-  const proto = p.protocol.toLowerCase();
-  const names = chainNames(p);
-  const spn = p.name;
-  const port = p.port.port;
-  const match = (dst: string) => `-m ${proto} -p ${proto} -d ${dst} --dport ${port}`;
-
-  const usesClusterPolicyChain = p.clusterEndpoints.length > 0 && (!p.internalPolicyLocal || p.externallyAccessible);
-  const usesLocalPolicyChain = p.localEndpoints.length > 0 && (p.internalPolicyLocal || (p.externalPolicyLocal && p.externallyAccessible));
-  const internalChain = p.internalPolicyLocal ? names.svl : names.svc;
-  const hasInternalEndpoints = p.hasEndpoints && (!p.internalPolicyLocal || p.localEndpoints.length > 0);
-  const externalPolicyChain = p.externalPolicyLocal ? names.svl : names.svc;
-  const hasExternalEndpoints = p.hasEndpoints && (!p.externalPolicyLocal || p.localEndpoints.length > 0);
-  // Built on hasEndpoints, not hasExternalEndpoints: the short-circuit rules for local traffic
-  // are needed even when external traffic has no endpoint.
-  const usesExternalChain = p.hasEndpoints && p.externallyAccessible;
-  const usesFWChain = p.hasEndpoints && p.loadBalancerVIPs.length > 0 && p.sourceRanges.length > 0;
-  const lbChain = usesFWChain ? names.fw : names.ext;
-
-  // What the filter table does with traffic that has no endpoint to go to: `-m comment ... -j X`.
-  let internalFilter: { comment: string; target: string } | null = null;
-  let externalFilter: { comment: string; target: string } | null = null;
-  if (!p.hasEndpoints) {
-    internalFilter = externalFilter = { comment: `"${spn} has no endpoints"`, target: 'REJECT' };
-  } else {
-    if (!hasInternalEndpoints) internalFilter = { comment: `"${spn} has no local endpoints"`, target: 'DROP' };
-    if (!hasExternalEndpoints) externalFilter = { comment: `"${spn} has no local endpoints"`, target: 'DROP' };
-  }
-  const { filter, natEntry } = out;
-
-  // Capture the cluster IP.
-  if (hasInternalEndpoints) addRule(natEntry, 'KUBE-SERVICES', `-m comment --comment "${spn} cluster IP" ${match(p.clusterIP)} -j ${internalChain}`);
-  else if (internalFilter) addRule(filter, 'KUBE-SERVICES', `-m comment --comment ${internalFilter.comment} ${match(p.clusterIP)} -j ${internalFilter.target}`);
-
-  // Capture external IPs.
-  for (const ip of p.externalIPs) {
-    if (p.hasEndpoints) addRule(natEntry, 'KUBE-SERVICES', `-m comment --comment "${spn} external IP" ${match(ip)} -j ${names.ext}`);
-    if (externalFilter) addRule(filter, 'KUBE-EXTERNAL-SERVICES', `-m comment --comment ${externalFilter.comment} ${match(ip)} -j ${externalFilter.target}`);
-  }
-
-  // Capture load-balancer ingress IPs.
-  for (const ip of p.loadBalancerVIPs) {
-    if (p.hasEndpoints) addRule(natEntry, 'KUBE-SERVICES', `-m comment --comment "${spn} loadbalancer IP" ${match(ip)} -j ${lbChain}`);
-    if (usesFWChain) addRule(filter, 'KUBE-PROXY-FIREWALL', `-m comment --comment "${spn} traffic not accepted by ${names.fw}" ${match(ip)} -j DROP`);
-  }
-  if (externalFilter) {
-    for (const ip of p.loadBalancerVIPs) addRule(filter, 'KUBE-EXTERNAL-SERVICES', `-m comment --comment ${externalFilter.comment} ${match(ip)} -j ${externalFilter.target}`);
-  }
-
-  // Capture node ports. NodePorts are not subject to loadBalancerSourceRanges.
-  if (p.nodePort !== 0) {
-    if (p.hasEndpoints) {
-      if (s.localhostNodePorts && s.family === 'ipv4' && s.nfacct) {
-        addRule(natEntry, 'KUBE-NODEPORTS', `-m comment --comment ${spn} -m ${proto} -p ${proto} -d 127.0.0.0/8 --dport ${p.nodePort} -m nfacct --nfacct-name ${NFACCT_LOCALHOST_NODEPORTS} -j ${names.ext}`);
-      }
-      addRule(natEntry, 'KUBE-NODEPORTS', `-m comment --comment ${spn} -m ${proto} -p ${proto} --dport ${p.nodePort} -j ${names.ext}`);
-    }
-    if (externalFilter) {
-      addRule(filter, 'KUBE-EXTERNAL-SERVICES', `-m comment --comment ${externalFilter.comment} -m addrtype --dst-type LOCAL -m ${proto} -p ${proto} --dport ${p.nodePort} -j ${externalFilter.target}`);
-    }
-  }
-
-  // Health check node ports are accepted whether or not there are local endpoints.
-  if (p.healthCheckNodePort !== 0) {
-    addRule(filter, 'KUBE-NODEPORTS', `-m comment --comment "${spn} health check node port" -m tcp -p tcp --dport ${p.healthCheckNodePort} -j ACCEPT`);
-  }
+export function emitService(p: ServicePortPlan, sync: SyncContext, out: ServiceTargets): string[] {
+  const pt = portText(p);
+  const t = p.traffic;
+  const { names } = pt;
+  emitNatEntry(pt, sync, out.natEntry);
+  emitFilterEntry(pt, out.filter);
 
   const nat = out.natChains;
   const chains: string[] = [];
-  const sepNames = new Map<string, string>();
-  const sep = (ep: EndpointInfo) => {
-    let n = sepNames.get(ep.key);
-    if (n === undefined) sepNames.set(ep.key, (n = endpointChainName(spn, proto, ep.key)));
-    return n;
-  };
-
-  // Internal traffic: masquerade what does not come from a local pod.
-  if (hasInternalEndpoints) {
-    const head = `-m comment --comment "${spn} cluster IP" ${match(p.clusterIP)}`;
-    if (s.masqueradeAll) addRule(nat, internalChain, `${head} -j KUBE-MARK-MASQ`);
-    else if (s.localDetector) addRule(nat, internalChain, `${head} ${s.localDetector.ifNotLocal.join(' ')} -j KUBE-MARK-MASQ`);
-  }
-
-  if (usesExternalChain) {
+  if (t.externalChain) {
     chains.push(names.ext);
-    if (!p.externalPolicyLocal) {
-      // Non-local endpoints may be on another node: masquerade.
-      addRule(nat, names.ext, `-m comment --comment "masquerade traffic for ${spn} external destinations" -j KUBE-MARK-MASQ`);
-    } else {
-      // Pod -> external destination traffic is subject to neither policy: it is short-circuited
-      // to the cluster chain, as if it went out to the load balancer and came back.
-      if (s.localDetector) addRule(nat, names.ext, `-m comment --comment "pod traffic for ${spn} external destinations" ${s.localDetector.ifLocal.join(' ')} -j ${names.svc}`);
-      // The node itself needs masquerade: its source would be the (local) external IP.
-      addRule(nat, names.ext, `-m comment --comment "masquerade LOCAL traffic for ${spn} external destinations" -m addrtype --src-type LOCAL -j KUBE-MARK-MASQ`);
-      addRule(nat, names.ext, `-m comment --comment "route LOCAL traffic for ${spn} external destinations" -m addrtype --src-type LOCAL -j ${names.svc}`);
-    }
-    if (hasExternalEndpoints) addRule(nat, names.ext, `-j ${externalPolicyChain}`);
+    emitExternalChain(pt, t.externalChain, sync.words, nat);
   }
-
-  if (usesFWChain) {
+  const fw = natFirewall(t);
+  if (fw) {
     chains.push(names.fw);
-    const head = `-m comment --comment "${spn} loadbalancer IP"`;
-    let allowFromNode = false;
-    for (const cidr of p.sourceRanges) {
-      addRule(nat, names.fw, `${head} -s ${cidr.text} -j ${names.ext}`);
-      if (s.nodeIP && cidrContains(cidr, s.nodeIP)) allowFromNode = true;
-    }
-    // A VIP-like LB IP is often local to the node: requests from the node to it loop back with
-    // the VIP as their source.
-    if (allowFromNode) for (const ip of p.loadBalancerVIPs) addRule(nat, names.fw, `${head} -s ${ip} -j ${names.ext}`);
-    // Whatever reaches the end was not DNATed and is dropped by KUBE-PROXY-FIREWALL.
-    addRule(nat, names.fw, `-m comment --comment "other traffic to ${spn} will be dropped by KUBE-PROXY-FIREWALL"`);
+    emitFirewallChain(pt, fw, nat);
   }
-
-  if (usesClusterPolicyChain) {
+  if (t.clusterChain) {
     chains.push(names.svc);
-    writeServiceToEndpointRules(nat, p, names.svc, p.clusterEndpoints, largeCluster, sep);
+    emitPolicyChain(pt, 'cluster', p.clusterEndpoints, sync, nat);
   }
-  if (usesLocalPolicyChain) {
+  if (t.localChain) {
     chains.push(names.svl);
-    writeServiceToEndpointRules(nat, p, names.svl, p.localEndpoints, largeCluster, sep);
+    emitPolicyChain(pt, 'local', p.localEndpoints, sync, nat);
   }
-
-  const comment = largeCluster ? '' : `-m comment --comment ${spn} `;
-  const affinity = p.affinitySeconds !== null;
-  for (const ep of p.reachableEndpoints) {
-    const chain = sep(ep);
-    chains.push(chain);
-    // Traffic that loops back to its originator must be SNATed (hairpin).
-    addRule(nat, chain, `${comment}-s ${ep.ip} -j KUBE-MARK-MASQ`);
-    addRule(nat, chain, `${comment}${affinity ? `-m recent --name ${chain} --set ` : ''}-m ${proto} -p ${proto} -j DNAT --to-destination ${ep.key}`);
-  }
+  emitEndpointChains(pt, sync, nat, chains);
   return chains;
-}
-
-/** kube-proxy's probability for rule i of n: 1/(n-i) printed with %0.10f. */
-const probabilities: string[] = [];
-
-export function probability(remaining: number): string {
-  return (probabilities[remaining] ??= (1 / remaining).toFixed(10));
-}
-
-/** Affinity lookups first, then the probability split (writeServiceToEndpointRules). */
-function writeServiceToEndpointRules(
-  nat: RestoreTable,
-  p: ServicePortPlan,
-  chain: string,
-  endpoints: readonly EndpointInfo[],
-  largeCluster: boolean,
-  sep: (ep: EndpointInfo) => string,
-): void {
-  const comment = (ep: EndpointInfo) => (largeCluster ? '' : `-m comment --comment "${p.name} -> ${ep.key}" `);
-  if (p.affinitySeconds !== null) {
-    for (const ep of endpoints) {
-      const name = sep(ep);
-      addRule(nat, chain, `${comment(ep)}-m recent --name ${name} --rcheck --seconds ${p.affinitySeconds} --reap -j ${name}`);
-    }
-  }
-  const n = endpoints.length;
-  endpoints.forEach((ep, i) => {
-    const stat = i < n - 1 ? `-m statistic --mode random --probability ${probability(n - i)} ` : '';
-    addRule(nat, chain, `${comment(ep)}${stat}-j ${sep(ep)}`);
-  });
 }

@@ -5,8 +5,9 @@ import { isServiceChainName } from '../hash.js';
 import type { ServicePortPlan } from '../plan.js';
 import type { ProxierSettings } from '../settings.js';
 import { emitHead, emitTail } from './emit-static.js';
-import { emitService } from './emit-service.js';
+import { emitService, type SyncContext } from './emit-service.js';
 import { canonicalize, emptyTable, type RestoreData } from './restore.js';
+import { spellSettings } from './spell-settings.js';
 
 /** Above this many endpoints kube-proxy drops per-endpoint comments (largeClusterEndpointsThreshold). */
 export const LARGE_CLUSTER_ENDPOINTS = 1000;
@@ -36,16 +37,18 @@ export interface IptablesResult {
 
 export function compileIptables(plans: readonly ServicePortPlan[], s: ProxierSettings, history?: SyncHistory): IptablesResult {
   const out: RestoreData = { filter: emptyTable('filter'), nat: emptyTable('nat') };
-  emitHead(out, s);
+  const words = spellSettings(s);
+  emitHead(out, s, words);
   const totalEndpoints = plans.reduce((n, p) => n + p.allEndpoints.length, 0);
   const largeCluster = totalEndpoints > LARGE_CLUSTER_ENDPOINTS;
+  const sync: SyncContext = { settings: s, words, largeCluster };
   const used: string[] = [];
   const discard = emptyTable('nat');
   for (const p of plans) {
     const skip = !!history?.changedServices && !history.changedServices.has(`${p.service.namespace}/${p.service.name}`);
     const target = skip ? discard : out.nat;
     if (skip) discard.text.clear();
-    const chains = emitService(p, s, largeCluster, { filter: out.filter, natEntry: out.nat, natChains: target });
+    const chains = emitService(p, sync, { filter: out.filter, natEntry: out.nat, natChains: target });
     for (let i = 0; i < chains.length; i++) used.push(chains[i]);
     if (!skip) for (let i = 0; i < chains.length; i++) out.nat.chains.push(chains[i]);
   }
@@ -65,7 +68,7 @@ export function compileIptables(plans: readonly ServicePortPlan[], s: ProxierSet
       }
     }
   }
-  emitTail(out, s);
+  emitTail(out, s, words);
   // The kernel's nat chains after this sync, for the next one: computed only when asked for.
   let natChains: Set<string> | undefined;
   const state: SyncState = {

@@ -5,7 +5,9 @@ import type { IpsetDump } from '../../ipset/ir.js';
 import type { IpvsTable, VirtualServer } from '../../ipvs/ir.js';
 import { cidrContains, isLoopback, parseCIDR, parseIP, type ParsedCIDR, type ParsedIP } from '../../model/ip.js';
 import type { Cluster } from '../../model/types.js';
+import { spellSettings } from '../iptables/spell-settings.js';
 import { planServices, type ServicePortPlan } from '../plan.js';
+import { clusterIPMasquerade } from '../plan-traffic.js';
 import { proxierSettings, type CompileOptions, type ProxierSettings } from '../settings.js';
 import { buildSets } from './ipsets.js';
 import { renderIpvsRestore } from './iptables.js';
@@ -102,7 +104,6 @@ export function compileIpvs(plans: readonly ServicePortPlan[], s: ProxierSetting
   const is: IpvsSettings = {
     family: s.family,
     scheduler: node.scheduler,
-    nodeIP: s.nodeIP && s.nodeIP.family === s.family ? s.nodeIP : null,
     nodeAddresses: new Set(addrs.map((ip) => ip.text)),
     nodePortIPs: [...new Set(nodePortIPs)],
   };
@@ -112,9 +113,8 @@ export function compileIpvs(plans: readonly ServicePortPlan[], s: ProxierSetting
   const nonEmpty = (k: Parameters<typeof st.entries.get>[0]) => (st.entries.get(k)?.size ?? 0) > 0;
   const restore = renderIpvsRestore({
     family: s.family,
-    masqueradeMark: s.masqueradeMark,
-    masqueradeAll: s.masqueradeAll,
-    localDetector: s.localDetector,
+    words: spellSettings(s),
+    clusterIPMasquerade: clusterIPMasquerade(s),
     randomFully: s.randomFully,
     nonEmpty,
     noNodeAccess: st.noNodeAccess,

@@ -3,7 +3,8 @@
 // (createAndLinkKubeChain). IPVS does the DNAT; these rules mark for masquerade, SNAT,
 // filter and accept, each keyed on an ipset rather than one rule per service.
 import type { Family } from '../../iptables/ir.js';
-import type { LocalDetector } from '../settings.js';
+import type { IptablesWords } from '../iptables/spell-settings.js';
+import type { ClusterIPMasquerade } from '../plan-traffic.js';
 import { SET_INFO_BY_KEY, setName, type SetKey } from './ipsets.js';
 import type { NoNodeAccess } from './services.js';
 
@@ -66,9 +67,10 @@ const SET_RULES: readonly { set: SetKey; table: 'nat' | 'filter'; from: string; 
 
 export interface IptablesInputs {
   readonly family: Family;
-  readonly masqueradeMark: string;
-  readonly masqueradeAll: boolean;
-  readonly localDetector: LocalDetector | null;
+  /** The mark and the local-traffic detector in iptables words. */
+  readonly words: IptablesWords;
+  /** The cluster-IP masquerade the iptables mode would write too (clusterIPMasquerade). */
+  readonly clusterIPMasquerade: ClusterIPMasquerade | null;
   readonly randomFully: boolean;
   readonly nonEmpty: (set: SetKey) => boolean;
   readonly noNodeAccess: readonly NoNodeAccess[];
@@ -91,8 +93,8 @@ export function renderIpvsRestore(x: IptablesInputs): string {
   }
   if (x.nonEmpty('clusterIP')) {
     const head = `-A KUBE-SERVICES ${comment('clusterIP')} -m set --match-set ${name('clusterIP')}`;
-    if (x.masqueradeAll) nat.push(`${head} dst,dst -j KUBE-MARK-MASQ`);
-    else if (x.localDetector) nat.push(`${head} dst,dst ${x.localDetector.ifNotLocal.join(' ')} -j KUBE-MARK-MASQ`);
+    if (x.clusterIPMasquerade === 'all') nat.push(`${head} dst,dst -j KUBE-MARK-MASQ`);
+    else if (x.clusterIPMasquerade === 'notLocal') nat.push(`${head} dst,dst ${x.words.ifNotLocal} -j KUBE-MARK-MASQ`);
     // No detector: masquerade node-originated traffic whose source is a VIP (kube-ipvs0 holds
     // every VIP, so the kernel may pick one as the source address when connecting to another).
     else nat.push(`${head} src,dst -j KUBE-MARK-MASQ`);
@@ -116,7 +118,7 @@ export function renderIpvsRestore(x: IptablesInputs): string {
   for (const e of x.noNodeAccess) filter.push(`-A KUBE-IPVS-OUT-FILTER -s ${e.ip} -m ipvs --vaddr ${e.ip} --vproto ${e.protocol} --vport ${e.port} -j DROP`);
   // acceptIPVSTraffic: the end of KUBE-SERVICES, so other rules cannot block IPVS traffic.
   for (const k of ['clusterIP', 'loadBalancer'] as const) if (x.nonEmpty(k)) nat.push(`-A KUBE-SERVICES ${matchSet(k, 'dst,dst')} -j ACCEPT`);
-  const mark = x.masqueradeMark;
+  const mark = x.words.mark;
   filter.push(`-A KUBE-FORWARD -m comment --comment "kubernetes forwarding rules" -m mark --mark ${mark}/${mark} -j ACCEPT`);
   filter.push('-A KUBE-FORWARD -m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT');
   filter.push(`-A KUBE-NODE-PORT ${comment('healthCheckNodePort')} ${matchSet('healthCheckNodePort', 'dst')} -j ACCEPT`);

@@ -3,15 +3,12 @@
 // syncService / syncEndpoint folded into a pure function of the plan.
 import type { Family } from '../../iptables/ir.js';
 import { hostPort, SERVICE_FLAGS, serviceKey, type IpvsProtocol, type RealServer, type VirtualServer } from '../../ipvs/ir.js';
-import { cidrContains, type ParsedIP } from '../../model/ip.js';
 import type { EndpointInfo, ServicePortPlan } from '../plan.js';
 import type { SetKey } from './ipsets.js';
 
 export interface IpvsSettings {
   readonly family: Family;
   readonly scheduler: string;
-  /** The node's primary IP of this family (loadBalancerSourceRanges that hold it allow the node). */
-  readonly nodeIP: ParsedIP | null;
   /** GetAllLocalAddressesExcept(kube-ipvs0): this family's addresses, no loopback, no IPv6 link-local. */
   readonly nodeAddresses: ReadonlySet<string>;
   /** The addresses NodePort virtual servers are created on. */
@@ -109,15 +106,12 @@ export function emitServicePort(st: ServiceState, s: IpvsSettings, p: ServicePor
   for (const ip of p.loadBalancerVIPs) {
     add(st, 'loadBalancer', entry(ip));
     if (p.externalPolicyLocal) add(st, 'loadBalancerLocal', entry(ip));
-    if (p.sourceRanges.length > 0) {
+    const fw = p.traffic.firewall;
+    if (fw) {
       add(st, 'loadBalancerFW', entry(ip));
-      let allowFromNode = false;
-      for (const cidr of p.sourceRanges) {
-        add(st, 'loadBalancerSourceCIDR', `${entry(ip)},${cidr.text}`);
-        if (s.nodeIP && s.nodeIP.family === cidr.family && cidrContains(cidr, s.nodeIP)) allowFromNode = true;
-      }
+      for (const cidr of fw.sources) add(st, 'loadBalancerSourceCIDR', `${entry(ip)},${cidr.text}`);
       // Traffic from the node to its own LB VIP has the VIP as source (kube-ipvs0 holds it).
-      if (allowFromNode) add(st, 'loadBalancerSourceIP', `${entry(ip)},${ip}`);
+      if (fw.allowLoadBalancerIPs) add(st, 'loadBalancerSourceIP', `${entry(ip)},${ip}`);
       else st.noNodeAccess.push({ ip, protocol: proto, port });
     }
     put(st, virtualServer(s, p, ip, port, external));
