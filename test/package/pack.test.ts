@@ -68,7 +68,7 @@ function writeConsumer(): void {
       at = i >= 0 ? at.slice(0, i) : '';
     }
   };
-  const todo = Object.keys(deps).map((n) => ['', n] as const);
+  const todo: [string, string][] = Object.keys(deps).map((n) => ['', n]);
   while (todo.length) {
     const [from, name] = todo.pop()!;
     const key = find(from, name);
