@@ -30,12 +30,27 @@ export function registerGolden(program: Command): void {
     .option('--update', "rewrite the expected files that differ from kpsim's answers")
     .option('--json', 'a machine-readable report on stdout')
     .option('--junit <file>', 'also write a JUnit XML report to FILE')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  kpsim golden init cases/web cluster.yaml     a new case: expected rules and flows with kpsim's answers
+  kpsim golden cases/ --junit golden.xml       verify every case; exit 1 on any difference
+  kpsim golden cases/ --update                 accept a change on purpose, then review the diff`,
+    )
     .action(action((dir: string, flags: GoldenFlags) => runGolden(dir, flags)));
   const init = golden
     .command('init')
     .description('start a case: DIR/cluster.yaml, a flows.yaml with a starting set of packets, and the expected files')
     .argument('<dir>', 'the new case folder')
-    .argument('<cluster>', 'the cluster YAML to copy into it');
+    .argument('<cluster>', 'the cluster YAML to copy into it')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  kpsim golden init cases/web cluster.yaml
+  kpsim golden init cases/worker-2 cluster.yaml --node worker-2 --mode ipvs   the options are kept in options.yaml`,
+    );
   addClusterFlags(init).action(action((dir: string, cluster: string, flags: ClusterFlags) => runInit(dir, cluster, flags)));
 }
 

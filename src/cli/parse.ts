@@ -28,6 +28,14 @@ export function registerParse(program: Command): void {
     .option('--strict', 'unknown match modules and targets are errors')
     .option('--noflush', 'the text is applied with iptables-restore --noflush: chains it does not declare may exist')
     .option('-o, --output <file>', 'write the output here (atomically) instead of standard output')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  iptables-save > node.rules && kpsim parse node.rules       exit 0 when well-formed, every problem at file:line:col
+  kpsim parse --stats node.rules                             tables, chains, rules, modules, what is not modelled
+  ip6tables-save | kpsim parse --json -                      the typed rule IR`,
+    )
     .action(action((file: string, flags: ParseFlags) => runParse(file, flags)));
 }
 

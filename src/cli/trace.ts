@@ -63,7 +63,15 @@ export function registerTrace(program: Command): void {
     .option('--sample <n>', 'draw N concrete packets instead of listing the exact outcomes')
     .option('--seed <s>', 'random seed for --sample', '1')
     .option('--no-index', 'evaluate every chain rule by rule (same results, slower)')
-    .option('-o, --output <file>', 'write to FILE instead of stdout');
+    .option('-o, --output <file>', 'write to FILE instead of stdout')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  kpsim trace cluster.yaml --src 10.244.1.7 --dst shop/web:http
+  kpsim trace cluster.yaml --src 203.0.113.2 --dst shop/web:http --via nodeport
+  kpsim trace --rules node.rules --node-ip 192.168.0.2 --src 10.0.0.2 --dst 10.96.0.10:80`,
+    );
   addClusterFlags(cmd).action(action(async (inputs: string[], flags: TraceFlags, command: Command) => runTrace(inputs, flags, command.getOptionValueSource('via') === 'cli')));
 }
 

@@ -129,3 +129,15 @@ describe('every silent assumption is a one-line warning', () => {
     expect(JSON.parse(r.stdout).packet.destPort).toBeNull();
   });
 });
+
+describe('help', () => {
+  it.each([['compile'], ['parse'], ['trace'], ['golden'], ['golden', 'init']])('kpsim %s --help ends with examples that name the command', (...cmd) => {
+    const r = kpsim([...cmd, '--help']);
+    expect(r.code).toBe(0);
+    const tail = r.stdout.slice(r.stdout.lastIndexOf('Examples:'));
+    expect(r.stdout.lastIndexOf('Examples:')).toBeGreaterThan(0);
+    const lines = tail.trim().split('\n').slice(1);
+    expect(lines.length).toBeGreaterThanOrEqual(2);
+    for (const l of lines) expect(l).toContain(`kpsim ${cmd.join(' ')}`);
+  });
+});
