@@ -145,7 +145,11 @@ function checkDuplicates<T extends { origin: Origin }>(items: readonly T[], key:
   }
 }
 
-/** A slice port must name a port of its Service (kube-proxy would silently ignore it). */
+/**
+ * A slice port should name a port of its Service. kube-proxy matches them by name and protocol
+ * (endpointslicecache.go) and silently ignores a slice port that matches none: the Service port
+ * then has no endpoints from it. Say so.
+ */
 function checkSlicePorts(services: readonly Service[], slices: readonly EndpointSlice[], sink: DiagnosticSink): void {
   const byName = new Map(services.map((s) => [`${s.namespace}/${s.name}`, s]));
   for (const slice of slices) {
@@ -154,7 +158,7 @@ function checkSlicePorts(services: readonly Service[], slices: readonly Endpoint
     slice.ports.forEach((p) => {
       if (!svc.ports.some((sp) => sp.name === p.name)) {
         const names = svc.ports.map((sp) => `'${sp.name}'`).join(', ');
-        sink.error('EPS_UNKNOWN_PORT', `${slice.origin.what}: port name '${p.name}' matches no port of Service ${svc.namespace}/${svc.name} (its ports: ${names})`, slice.origin.file, slice.origin.span);
+        sink.warning('EPS_UNKNOWN_PORT', `${slice.origin.what}: port name '${p.name}' matches no port of Service ${svc.namespace}/${svc.name} (its ports: ${names}): kube-proxy ignores it`, slice.origin.file, slice.origin.span);
       }
     });
   }

@@ -21,6 +21,8 @@ export type ModelCode =
   | 'EPS_BAD_IP'
   | 'EPS_NO_SERVICE_LABEL'
   | 'EPS_UNKNOWN_PORT'
+  | 'EPS_NO_ADDRESS_TYPE'
+  | 'EPS_WRONG_FAMILY'
   | 'NODE_BAD_IP'
   | 'NODE_BAD_ANNOTATION'
   | 'CFG_BAD_VALUE'

@@ -72,7 +72,8 @@ export interface EndpointSlice {
   readonly namespace: string;
   readonly name: string;
   readonly serviceName: string;
-  readonly addressType: 'IPv4' | 'IPv6' | 'FQDN';
+  /** null: not given (kube-proxy ignores the slice). */
+  readonly addressType: 'IPv4' | 'IPv6' | 'FQDN' | null;
   readonly endpoints: readonly Endpoint[];
   readonly ports: readonly EndpointPort[];
   /** Converted from a legacy v1 Endpoints object. */

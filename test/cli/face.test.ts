@@ -141,3 +141,24 @@ describe('help', () => {
     for (const l of lines) expect(l).toContain(`kpsim ${cmd.join(' ')}`);
   });
 });
+
+describe('kube-proxy tolerates it: kpsim warns and does what kube-proxy does', () => {
+  it('an EndpointSlice port name that matches no Service port: the port has no endpoints, so REJECT', () => {
+    const f = join(tmp, 'unknown-port.yaml');
+    const src = readFileSync(EXAMPLE, 'utf8');
+    const at = src.indexOf('name: web-x7k2p');
+    const portAt = src.indexOf('- name: http', at);
+    const text = src.slice(0, portAt) + '- name: htttp' + src.slice(portAt + '- name: http'.length);
+    expect(text).toContain('htttp');
+    writeFileSync(f, text);
+    const r = kpsim(['compile', '--format', 'restore', f]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('warning[EPS_UNKNOWN_PORT]');
+    expect(r.stdout).toMatch(/shop\/web:http has no endpoints.* -j REJECT/);
+  });
+  it.each([['accept-ipvs-traffic', 'EPS_NO_ADDRESS_TYPE'], ['node-port-ipv6-ipv4-service-ignored', 'EPS_WRONG_FAMILY']])('kube-proxy-ipvs case %s compiles with a warning', (c, code) => {
+    const r = kpsim(['compile', '--mode', 'ipvs', `golden/kube-proxy-ipvs/${c}/cluster.yaml`]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`warning[${code}]`);
+  });
+});
