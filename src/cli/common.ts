@@ -1,7 +1,7 @@
 // Shared CLI plumbing: reading inputs, atomic writes, printing diagnostics, exit codes.
 // Only the CLI touches the file system and the process; the library returns values and
 // diagnostics.
-import { closeSync, openSync, readFileSync, readSync, writeFileSync, renameSync, statSync, readdirSync, unlinkSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync, writeFileSync, renameSync, statSync, readdirSync, unlinkSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import type { Diagnostic } from '../diag/diagnostic.js';
 import { InvalidArgumentError, type Command } from 'commander';
@@ -38,7 +38,9 @@ export function readInputs(paths: readonly string[], opts: { extensions?: RegExp
   };
   for (const p of paths) {
     if (p === '-') {
-      read('<stdin>', readBounded(0));
+      // Standard input redirected from a file is refused by size before reading, as a file is.
+      const st = fstatSync(0);
+      read('<stdin>', st.isFile() && st.size > MAX_INPUT_BYTES ? { ok: false, size: st.size } : readBounded(0));
       continue;
     }
     let st;
@@ -60,6 +62,15 @@ export function readInputs(paths: readonly string[], opts: { extensions?: RegExp
     throw new InputError(`${problems.length} unreadable input${problems.length === 1 ? '' : 's'}`);
   }
   return out;
+}
+
+/** One file's text (a golden case's files), refused the way readInputs refuses an input. */
+export function readTextFile(path: string): string {
+  const bytes = readFile(path);
+  const decoded = bytes.ok ? decodeInput(path, bytes.bytes) : { ok: false as const, diagnostic: tooLarge(path, bytes.size, true) };
+  if (decoded.ok) return decoded.text;
+  printDiagnostics([decoded.diagnostic], []);
+  throw new InputError(`${path}: unreadable`);
 }
 
 type ReadBytes = { readonly ok: true; readonly bytes: Buffer } | { readonly ok: false; readonly size: number };

@@ -6,6 +6,8 @@ import type { Diagnostic } from './diagnostic.js';
 import type { SourceText } from './source.js';
 
 const MAX_SHOWN_LINE = 200;
+/** Messages quote input (a YAML error quotes its token, which can be megabytes of garbage): shown up to this long. */
+const MAX_SHOWN_MESSAGE = 400;
 
 /** Where the formatter finds a file's text to show the line (a Map of them will do). */
 export type SourceLookup = { get(file: string): SourceText | undefined };
@@ -14,7 +16,8 @@ export function formatDiagnostic(d: Diagnostic, sources: SourceLookup, color = f
   const paint = (code: string, s: string) => (color ? `\x1b[${code}m${s}\x1b[0m` : s);
   const where = d.file ? (d.span ? `${d.file}:${d.span.line}:${d.span.col}: ` : `${d.file}: `) : '';
   const sevColor = d.severity === 'error' ? '31;1' : d.severity === 'warning' ? '33;1' : '36;1';
-  let out = `${where}${paint(sevColor, `${d.severity}[${d.code}]`)}: ${d.message}`;
+  const message = d.message.length > MAX_SHOWN_MESSAGE ? `${d.message.slice(0, MAX_SHOWN_MESSAGE)}... (${d.message.length} characters)` : d.message;
+  let out = `${where}${paint(sevColor, `${d.severity}[${d.code}]`)}: ${message}`;
   const src = d.file ? sources.get(d.file) : undefined;
   if (src && d.span) {
     let text = src.lineText(d.span.line);
