@@ -7,6 +7,7 @@
 // that cannot be read that way, or any of whose objects reports anything, is read again with
 // positions (positioned.ts) exactly as loading always read it, so every diagnostic keeps its file,
 // line, column and code; an object read fast finds its own position only if a later check asks.
+import { isDeepStrictEqual } from 'node:util';
 import { DiagnosticSink } from '../diag/diagnostic.js';
 import { SourceText } from '../diag/source.js';
 import { DEFAULT_CONFIG, readConfig } from './config.js';
@@ -14,6 +15,7 @@ import { hasDirectives, splitDocuments } from './documents.js';
 import { readEndpointSlice, readLegacyEndpoints } from './endpointslice.js';
 import { looksLikeJson, MAX_DEPTH, readJsonFast, readYamlFast, type FastRead } from './fast-read.js';
 import { readNode } from './node.js';
+import { jsonItemRanges, yamlItemRanges, type ItemRange } from './list-items.js';
 import { nowhere, readPositioned, type Locator, type PositionedDocument } from './positioned.js';
 import { ObjectReader } from './reader.js';
 import { readService } from './service.js';
@@ -40,6 +42,8 @@ export interface LoadStats {
   fast: number;
   /** Documents read (or read again) with positions. */
   positioned: number;
+  /** Items of a `kind: List` read alone with positions (for a problem, or a later check's position). */
+  positionedItems: number;
 }
 
 interface Loaded {
@@ -77,7 +81,7 @@ const KINDS: Record<string, string> = {
 };
 
 export function loadCluster(inputs: readonly InputText[], sink: DiagnosticSink, opts: LoadOptions = {}): Cluster {
-  const acc: Loaded = { configs: [], nodes: [], services: [], slices: [], legacy: [], skippedKinds: new Map(), stats: opts.stats ?? { fast: 0, positioned: 0 } };
+  const acc: Loaded = { configs: [], nodes: [], services: [], slices: [], legacy: [], skippedKinds: new Map(), stats: opts.stats ?? { fast: 0, positioned: 0, positionedItems: 0 } };
   for (const { name, text } of inputs) {
     let source: SourceText | undefined;
     const input: Input = { name, text, source: () => (source ??= new SourceText(name, text)) };
@@ -229,18 +233,62 @@ function loadFastDocument(input: Input, start: number, end: number, read: FastRe
   // Positions for the objects read here, found if a later check asks for one.
   let positioned: PositionedDocument | null | undefined;
   const document = () => (positioned === undefined ? (positioned = readPositioned(slice(input.text, start, end), start, input.name, input.source)[0] ?? null) : positioned);
-  const later = (base: (string | number)[]): Locator => ({ file: input.name, span: (path, key) => document()?.span(base, path, key) ?? null });
   const items = listItems(value as Record<string, unknown>);
+  const item = items ? listItemDocuments(input, start, end, items, acc) : () => null;
+  const later = (i: number | null): Locator => ({
+    file: input.name,
+    span: (path, key) => (i === null ? document()?.span([], path, key) : (item(i)?.span([], path, key) ?? document()?.span(['items', i], path, key))) ?? null,
+  });
   const objects: LoadedObject[] = [];
   const counter = new CountingSink();
+  // What items read again with positions report, held until the document is known not to need
+  // reading whole.
+  const reported = new DiagnosticSink();
   const quiet = nowhere(input.name);
-  for (const [base, item] of items ? items.map((item, i) => [['items', i], item] as const) : [[[], value] as const]) {
-    objects.push(readObject(quiet, later([...base]), item, counter));
-    if (counter.count > 0) return loadPositionedFrom(input, start, end, sink, acc);
+  for (const [i, object] of items ? items.map((x, i) => [i, x] as const) : [[null, value] as const]) {
+    objects.push(readObject(quiet, later(i), object, counter));
+    if (counter.count === 0) continue;
+    const pd = i === null ? null : item(i);
+    if (!pd) return loadPositionedFrom(input, start, end, sink, acc);
+    objects[objects.length - 1] = readPositionedObject(pd, [], object, reported);
+    counter.count = 0;
   }
+  for (const d of reported.items) sink.report(d);
   for (const o of objects) add(acc, o);
   acc.stats.fast++;
   return false;
+}
+
+/**
+ * Item `i` of a `kind: List` document read alone with positions (list-items.ts), or null where
+ * that is not sure to give what reading the whole document gives: the item must be found in one
+ * of kubectl's spellings, read without error, and to exactly the value read without positions.
+ */
+function listItemDocuments(input: Input, start: number, end: number, items: unknown[], acc: Loaded): (i: number) => PositionedDocument | null {
+  let ranges: ItemRange[] | null | undefined;
+  const read = new Map<number, PositionedDocument | null>();
+  return (i) => {
+    ranges ??= ((start === 0 && end === input.text.length && looksLikeJson(input.text) ? jsonItemRanges(input.text) : null) ?? yamlItemRanges(input.text, start, end));
+    if (!ranges || ranges.length !== items.length) return null;
+    if (!read.has(i)) {
+      const r = ranges[i];
+      // A block sequence item is read as the mapping after its `- `, at the same offsets.
+      const text = input.text.charCodeAt(r.start) === 45 ? ` ${input.text.slice(r.start + 1, r.end)}` : input.text.slice(r.start, r.end);
+      const docs = readPositioned(text, r.start, input.name, input.source);
+      const ok = docs.length === 1 && docs[0].doc.errors.length === 0 && sameValue(docs[0], items[i]);
+      if (ok) acc.stats.positionedItems++;
+      read.set(i, ok ? docs[0] : null);
+    }
+    return read.get(i)!;
+  };
+}
+
+function sameValue(pd: PositionedDocument, value: unknown): boolean {
+  try {
+    return isDeepStrictEqual(pd.doc.toJS({ maxAliasCount: 0 }), value);
+  } catch {
+    return false;
+  }
 }
 
 /** One Kubernetes object; `at` locates its problems, `origin` the object for later checks. */
