@@ -156,18 +156,24 @@ export function looksLikeJson(text: string): boolean {
   return m !== null;
 }
 
+/** The closing quote of the JSON string whose opening quote is at `i`; -1 if none. */
+export function jsonStringEnd(text: string, i: number): number {
+  let j = text.indexOf('"', i + 1);
+  // An escaped quote is preceded by an odd number of backslashes.
+  while (j !== -1 && text.charCodeAt(j - 1) === 92) {
+    let k = j - 1;
+    while (text.charCodeAt(k) === 92) k--;
+    if ((j - 1 - k) % 2 === 0) break;
+    j = text.indexOf('"', j + 1);
+  }
+  return j;
+}
+
 /** The number of keys in a JSON text: its strings followed by a colon. */
 function countJsonKeys(text: string): number {
   let keys = 0;
   for (let i = text.indexOf('"'); i !== -1; ) {
-    let j = text.indexOf('"', i + 1);
-    // An escaped quote is preceded by an odd number of backslashes.
-    while (j !== -1 && text.charCodeAt(j - 1) === 92) {
-      let k = j - 1;
-      while (text.charCodeAt(k) === 92) k--;
-      if ((j - 1 - k) % 2 === 0) break;
-      j = text.indexOf('"', j + 1);
-    }
+    const j = jsonStringEnd(text, i);
     if (j === -1) break;
     let p = j + 1;
     let c = text.charCodeAt(p);

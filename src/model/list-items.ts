@@ -4,6 +4,8 @@
 // `-o json`: the top-level object's "items" array of objects); load.ts reads an item alone only
 // when that reading gives exactly the item's value, and otherwise reads the whole document.
 
+import { jsonStringEnd } from './fast-read.js';
+
 export interface ItemRange {
   readonly start: number;
   readonly end: number;
@@ -46,13 +48,7 @@ export function jsonItemRanges(text: string): ItemRange[] | null {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 34) {
-      let j = text.indexOf('"', i + 1);
-      while (j !== -1 && text.charCodeAt(j - 1) === 92) {
-        let k = j - 1;
-        while (text.charCodeAt(k) === 92) k--;
-        if ((j - 1 - k) % 2 === 0) break;
-        j = text.indexOf('"', j + 1);
-      }
+      const j = jsonStringEnd(text, i);
       if (j === -1) return null;
       if (inItems && depth === 2) return null; // an item that is not an object
       if (depth === 1 && !inItems) itemsKey = text.slice(i, j + 1) === '"items"';
