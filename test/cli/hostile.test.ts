@@ -106,3 +106,23 @@ describe.each(FILES)('%s', (_name, file, everywhere, onClusters) => {
     expect((path.startsWith('golden') ? r.out : r.stderr).length).toBeLessThan(400_000);
   }, TIMEOUT_MS + 10_000);
 });
+
+describe('--max-errors', () => {
+  it.each([
+    [[], 5, 0],
+    [['--max-errors', '2'], 2, 3],
+    [['--max-errors', '0'], 5, 0],
+  ])('parse %j prints %i errors, then how many more', (flags, shown, more) => {
+    const f = join(dir, 'five-bad.rules');
+    writeFileSync(f, '*filter\n:INPUT ACCEPT [0:0]\n' + Array.from({ length: 5 }, (_, i) => `-A INPUT -p tcp --dport 9999${i} -j ACCEPT\n`).join('') + 'COMMIT\n');
+    const r = kpsim(['parse', ...(flags as string[]), f]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.match(/error\[IPT_BAD_PORT\]/g)).toHaveLength(shown);
+    if (more) expect(r.stderr).toContain(`... and ${more} more error`);
+    else expect(r.stderr).not.toContain('more error');
+  });
+
+  it('takes a number, else it is a usage error (exit 2)', () => {
+    expect(kpsim(['compile', '--max-errors', 'lots', join(FIXTURES, 'nul.yaml')]).code).toBe(2);
+  });
+});
