@@ -9,6 +9,9 @@
 //   whoever walks the value; `yaml` counts aliases and stops a bomb: see positioned.ts);
 // - JSON with a duplicate key (JSON.parse keeps the last, `yaml` reports it) is refused by
 //   counting the keys in the text against the keys of the value.
+// One difference is left, on purpose: a null or collection used as a mapping key is spelled
+// 'null' / `a,b` by js-yaml and '' / `[ a, b ]` by `yaml`. The model reads keys by fixed names, and
+// only copies Node labels and featureGates whole, so no diagnostic and no rule depends on it.
 // Nesting deeper than MAX_DEPTH is an error of its own: the `yaml` library's composer recurses
 // and overflows the stack at about 800 levels, so such a document gets no positioned re-read.
 import jsyaml from 'js-yaml';
