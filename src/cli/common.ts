@@ -1,11 +1,13 @@
 // Shared CLI plumbing: reading inputs, atomic writes, printing diagnostics, exit codes.
 // Only the CLI touches the file system and the process; the library returns values and
 // diagnostics.
-import { mkdirSync, readFileSync, writeFileSync, renameSync, statSync, readdirSync, unlinkSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync, renameSync, statSync, readdirSync, unlinkSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import type { Diagnostic } from '../diag/diagnostic.js';
-import { formatDiagnostic } from '../diag/format.js';
+import { InvalidArgumentError, type Command } from 'commander';
+import { DEFAULT_MAX_ERRORS, formatDiagnostics } from '../diag/format.js';
 import { SourceText } from '../diag/source.js';
+import { decodeInput, MAX_INPUT_BYTES, tooLarge } from '../input/decode.js';
 
 export const EXIT_OK = 0;
 export const EXIT_BAD_INPUT = 1;
@@ -28,9 +30,17 @@ const INPUT_EXTENSIONS = /\.(ya?ml|json)$/i;
 export function readInputs(paths: readonly string[], opts: { extensions?: RegExp } = {}): InputFile[] {
   const ext = opts.extensions ?? INPUT_EXTENSIONS;
   const out: InputFile[] = [];
+  const problems: Diagnostic[] = [];
+  const read = (name: string, bytes: ReadBytes) => {
+    const decoded = bytes.ok ? decodeInput(name, bytes.bytes) : { ok: false as const, diagnostic: tooLarge(name, bytes.size, true) };
+    if (decoded.ok) out.push({ name, text: decoded.text });
+    else problems.push(decoded.diagnostic);
+  };
   for (const p of paths) {
     if (p === '-') {
-      out.push({ name: '<stdin>', text: readFileSync(0, 'utf8') });
+      // Standard input redirected from a file is refused by size before reading, as a file is.
+      const st = fstatSync(0);
+      read('<stdin>', st.isFile() && st.size > MAX_INPUT_BYTES ? { ok: false, size: st.size } : readBounded(0));
       continue;
     }
     let st;
@@ -42,10 +52,14 @@ export function readInputs(paths: readonly string[], opts: { extensions?: RegExp
     if (st.isDirectory()) {
       const names = readdirSync(p).filter((n) => ext.test(n)).sort();
       if (names.length === 0) throw new UsageError(`${p}: directory holds no ${ext.source} files`);
-      for (const n of names) out.push({ name: join(p, n), text: readFileSync(join(p, n), 'utf8') });
+      for (const n of names) read(join(p, n), readFile(join(p, n)));
     } else {
-      out.push({ name: p, text: readFileSync(p, 'utf8') });
+      read(p, readFile(p, st));
     }
+  }
+  if (problems.length) {
+    printDiagnostics(problems, []);
+    throw new InputError(`${problems.length} unreadable input${problems.length === 1 ? '' : 's'}`);
   }
   return out;
 }
@@ -92,6 +106,56 @@ export function checkOutputPath(path: string | undefined, kind: 'file' | 'dir', 
   } else if (st && !st.isDirectory()) throw new UsageError(`${flag} ${path}: is a file; give a folder for the artefacts`);
 }
 
+/** One file's text (a golden case's files), refused the way readInputs refuses an input. */
+export function readTextFile(path: string): string {
+  const bytes = readFile(path);
+  const decoded = bytes.ok ? decodeInput(path, bytes.bytes) : { ok: false as const, diagnostic: tooLarge(path, bytes.size, true) };
+  if (decoded.ok) return decoded.text;
+  printDiagnostics([decoded.diagnostic], []);
+  throw new InputError(`${path}: unreadable`);
+}
+
+type ReadBytes = { readonly ok: true; readonly bytes: Buffer } | { readonly ok: false; readonly size: number };
+
+/** A regular file of known size is refused before reading when too large; anything else (a pipe, a device) is read up to the limit. */
+function readFile(path: string, st = statSync(path)): ReadBytes {
+  if (!st.isFile()) {
+    const fd = openSync(path, 'r');
+    try {
+      return readBounded(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+  if (st.size > MAX_INPUT_BYTES) return { ok: false, size: st.size };
+  return { ok: true, bytes: readFileSync(path) };
+}
+
+/** Reads a descriptor to its end, stopping once it holds more than one input may. */
+function readBounded(fd: number): ReadBytes {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for (;;) {
+    const buf = Buffer.allocUnsafe(8 << 20);
+    let n: number;
+    try {
+      n = readSync(fd, buf, 0, buf.length, null);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EOF') break;
+      if (code !== 'EAGAIN') throw e;
+      // A non-blocking stdin with nothing yet: wait a little for the writer.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+      continue;
+    }
+    if (n === 0) break;
+    total += n;
+    if (total > MAX_INPUT_BYTES) return { ok: false, size: total };
+    chunks.push(buf.subarray(0, n));
+  }
+  return { ok: true, bytes: Buffer.concat(chunks, total) };
+}
+
 /** Writes a file so that readers see either the old or the new content, never half of it. */
 export function writeAtomic(path: string, content: string): void {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
@@ -121,12 +185,39 @@ export function useColor(stream: NodeJS.WriteStream): boolean {
   return Boolean(stream.isTTY) && !process.env.NO_COLOR;
 }
 
-/** Prints diagnostics to stderr; returns true when any is an error. */
+/** The --max-errors of the command being run (see `addMaxErrorsOption`). */
+let maxErrors = DEFAULT_MAX_ERRORS;
+
+function parseMaxErrors(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n)) throw new InvalidArgumentError('give a number of errors (0 prints all)');
+  return n;
+}
+
+/** --max-errors, defined once for every command that reports diagnostics. */
+export function addMaxErrorsOption(cmd: Command): Command {
+  return cmd
+    .option('--max-errors <n>', `print at most N errors (and N warnings), then how many more; 0 prints all`, parseMaxErrors, DEFAULT_MAX_ERRORS)
+    .hook('preAction', (_self, run) => {
+      maxErrors = (run.opts() as { maxErrors?: number }).maxErrors ?? DEFAULT_MAX_ERRORS;
+    });
+}
+
+/** Prints diagnostics to stderr, at most --max-errors of each severity; returns true when any is an error. */
 export function printDiagnostics(diags: readonly Diagnostic[], inputs: readonly InputFile[]): boolean {
-  const sources = new Map(inputs.map((f) => [f.name, new SourceText(f.name, f.text)]));
-  const color = useColor(process.stderr);
-  for (const d of diags) process.stderr.write(formatDiagnostic(d, sources, color) + '\n');
+  const texts = new Map(inputs.map((f) => [f.name, f.text]));
+  const sourceOf = (file: string) => {
+    const text = texts.get(file);
+    return text === undefined ? undefined : new SourceText(file, text);
+  };
+  const lines = formatDiagnostics(diags, sourceOf, { color: useColor(process.stderr), maxErrors });
+  if (lines.length) process.stderr.write(lines.join('\n') + '\n');
   return diags.some((d) => d.severity === 'error');
+}
+
+/** printDiagnostics' settings, for a command that formats diagnostics into its own report. */
+export function diagnosticFormat(stream: NodeJS.WriteStream): { color: boolean; maxErrors: number } {
+  return { color: useColor(stream), maxErrors };
 }
 
 /** Writes to `-o FILE` atomically, or to stdout. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DiagnosticSink } from '../../src/diag/diagnostic.js';
 import { loadCluster } from '../../src/model/load.js';
+import { DIAGNOSTIC_CASES, svc } from './diagnostic-inputs.js';
 
 function load(text: string, name = 'c.yaml') {
   const sink = new DiagnosticSink();
@@ -8,19 +9,9 @@ function load(text: string, name = 'c.yaml') {
   return { cluster, diags: sink.items.map((d) => ({ code: d.code, severity: d.severity, line: d.span?.line, col: d.span?.col })) };
 }
 
-const svc = (spec: string) => `apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: shop\nspec:\n${spec}`;
 
 describe('loadCluster diagnostics', () => {
-  it.each([
-    ['target port out of range', svc('  clusterIP: 10.96.0.1\n  ports:\n  - port: 80\n    targetPort: 70000\n'), 'SVC_BAD_PORT', 10, 17],
-    ['port of the wrong type', svc('  clusterIP: 10.96.0.1\n  ports:\n  - port: "80"\n'), 'OBJ_BAD_TYPE', 9, 11],
-    ['bad cluster IP', svc('  clusterIP: 10.96.0.300\n'), 'SVC_BAD_IP', 7, 14],
-    ['unknown service type', svc('  type: Weird\n  clusterIP: 10.96.0.1\n'), 'OBJ_BAD_VALUE', 7, 9],
-    ['duplicate port name', svc('  clusterIP: 10.96.0.1\n  ports:\n  - {name: a, port: 80}\n  - {name: a, port: 81}\n'), 'SVC_DUPLICATE_PORT', 10, 12],
-    ['YAML syntax error', 'a: [1,\nb: 2\n', 'YAML_SYNTAX', 2, 1],
-    ['slice without service label', 'apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata:\n  name: s\naddressType: IPv4\nendpoints: []\n', 'EPS_NO_SERVICE_LABEL', 4, 3],
-    ['bad interfaces annotation', 'apiVersion: v1\nkind: Node\nmetadata:\n  name: n\n  annotations:\n    kpsim.io/interfaces: eth0=banana\n', 'NODE_BAD_ANNOTATION', 6, 26],
-  ])('%s', (_name, text, code, line, col) => {
+  it.each(DIAGNOSTIC_CASES)('%s', (_name, text, code, line, col) => {
     const { diags } = load(text);
     expect(diags).toContainEqual({ code, severity: 'error', line, col });
   });
