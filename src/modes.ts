@@ -4,7 +4,8 @@
 // bench look a mode up here once and never compare mode names again. Adding a mode is a folder per
 // stage (src/compiler/<mode>/, a reader, a golden verifier, a simulator extension) and a row here.
 import { compileCluster, type Compiled } from './compiler/index.js';
-import { iptablesNodeArtefacts } from './compiler/iptables/node-artefacts.js';
+import { hostSetupText, iptablesNodeArtefacts } from './compiler/iptables/node-artefacts.js';
+import type { RestoreTable } from './compiler/iptables/restore.js';
 import { ruleStats } from './compiler/iptables/stats.js';
 import { compileIpvsCluster, type IpvsCompiled } from './compiler/ipvs/index.js';
 import { ARTEFACT_FILES as IPVS_ARTEFACT_FILES, ipvsNodeArtefacts, renderDummyAddresses, renderNodeFacts, type ArtefactFile as IpvsArtefactFile } from './compiler/ipvs/node-save.js';
@@ -17,7 +18,7 @@ import { verifyIptablesCase } from './golden/verify-iptables.js';
 import { verifySingleSync } from './golden/verify-mode.js';
 import type { Family } from './iptables/ir.js';
 import { stateToRuleset } from './iptables/state.js';
-import { renderKernelRuleset } from './iptables-save/index.js';
+import { renderKernelRuleset, renderSaveAfter, type ChainedRestoreTable } from './iptables-save/index.js';
 import { renderIpsetSave } from './ipset/render.js';
 import { renderIpvsadmSave } from './ipvs/render.js';
 import type { Cluster } from './model/types.js';
@@ -86,9 +87,28 @@ function iptablesSave(node: Node, family: Family): string {
   return state ? renderKernelRuleset(stateToRuleset(state)) : '';
 }
 
-/** What `iptables-save` prints on an iptables-mode node after the sync `c`. */
-export function renderNodeSave(c: Compiled): string {
+/** What `iptables-save` prints on an iptables-mode node after the sync `c`, read through the node value. */
+export function renderNodeSaveViaNode(c: Compiled): string {
   return iptablesSave(nodeFromArtefacts(iptablesNodeArtefacts(c)), c.settings.family);
+}
+
+function chained(t: RestoreTable): ChainedRestoreTable {
+  const ruleChains = t.order ?? [...t.text.chains()];
+  const ids = t.orderIds ?? ruleChains.map((c) => t.text.idOf(c));
+  return { name: t.name, chains: t.chains, deleted: t.deleted, ruleChains, forEachRange: (i, visit) => t.text.forEachRange(ids[i], visit), byteLength: t.text.byteLength() };
+}
+
+/**
+ * What `iptables-save` prints on an iptables-mode node after the sync `c`: the node's host setup
+ * (as the node value holds it) with the compile's restore input applied chain by chain, each rule
+ * respelled from the compiler's bytes rather than read back into the IR and printed. The same text
+ * as renderNodeSaveViaNode, which trace's node is (test/modes/node-save.test.ts compares the two);
+ * that path where the direct one does not apply (a partial sync's deletions).
+ */
+export function renderNodeSave(c: Compiled): string {
+  const family = c.settings.family;
+  const host = nodeFromArtefacts({ iptables: [hostSetupText(family)], interfaces: [] }).netfilter.get(family)!;
+  return renderSaveAfter(host, [chained(c.iptables.data.filter), chained(c.iptables.data.nat)]) ?? renderNodeSaveViaNode(c);
 }
 
 function iptablesCompiled(c: Compiled): ModeCompiled {
@@ -98,7 +118,7 @@ function iptablesCompiled(c: Compiled): ModeCompiled {
     plans: c.plans,
     restore: c.restore,
     node,
-    artefacts: () => [{ file: 'iptables.save', text: iptablesSave(node(), c.settings.family) }],
+    artefacts: () => [{ file: 'iptables.save', text: renderNodeSave(c) }],
     facts: () => '',
     stats: () => ruleStats(c.iptables.data),
   };

@@ -4,5 +4,5 @@
 export { parseIptablesSave, guessFamily, type ParseOptions, type ParseResult } from './parse.js';
 export { renderRestore, renderRule } from './render-restore.js';
 export type { IptCode } from './codes.js';
-export { renderSave, renderSaveRule, renderKernelRuleset } from './render-save.js';
+export { renderSave, renderSaveAfter, renderSaveRule, renderKernelRuleset, saveSpellingOfLine, type ChainedRestoreTable } from './render-save.js';
 export { MATCH_MODULES, TARGET_MODULES } from './spec.js';

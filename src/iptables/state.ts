@@ -100,6 +100,16 @@ function declare(t: Map<string, KernelChain>, tableName: string, d: ChainDecl): 
   } else t.set(d.name, { policy: '-', rules: [], span: d.span });
 }
 
+/**
+ * Declares chains as restore input's `:NAME - [0:0]` lines do (the table made first if new): a
+ * user chain that exists is flushed, a new one created. For input kept chain by chain
+ * (render-save.ts renderSaveAfter), whose rule lines are applied apart.
+ */
+export function declareChains(state: KernelState, tableName: string, names: readonly string[]): void {
+  const t = table(state, tableName);
+  for (const name of names) declare(t, tableName, { name, policy: '-', counters: null, span: null });
+}
+
 /** A load in progress: strict (null: throw at the first problem) or lenient (record and go on). */
 interface Load {
   readonly problems: RestoreProblem[] | null;
