@@ -116,7 +116,9 @@ function iptablesCompiled(c: Compiled): ModeCompiled {
   return {
     settings: c.settings,
     plans: c.plans,
-    restore: c.restore,
+    get restore() {
+      return c.restore;
+    },
     node,
     artefacts: () => [{ file: 'iptables.save', text: renderNodeSave(c) }],
     facts: () => '',

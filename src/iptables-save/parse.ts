@@ -315,7 +315,7 @@ function lazyTable(text: string, reader: ValueReader, t: MutableTable): Table {
   // Only the log is kept: the parse's chain sets and jump lists are not needed any more.
   const log = t.log;
   const lines = () => (built ??= buildTable(text, reader, log));
-  return {
+  const table: Table = {
     name: t.name,
     get chains() {
       return lines().chains;
@@ -331,6 +331,27 @@ function lazyTable(text: string, reader: ValueReader, t: MutableTable): Table {
     rawHeader: t.rawHeader,
     rawCommit: t.rawCommit,
   };
+  writtenLines.set(table, () => {
+    if (built || log.length === 0) return null;
+    let end = text.indexOf('\n', log.start(log.length - 1));
+    if (end < 0) end = text.length;
+    return text.slice(log.start(0), end);
+  });
+  return table;
+}
+
+/** Tables the parse made, with their lines' text as written (what rendering them gives). */
+const writtenLines = new WeakMap<Table, () => string | null>();
+
+/**
+ * The lines between a parsed table's header and its COMMIT as the file has them, while its IR has
+ * not been built (nothing can have changed it yet); null for any other table. Every line a parse
+ * keeps renders back byte for byte (comments and blank lines, lines with unusual blanks or a CR
+ * as written, the rest as words joined by single spaces, which is how they were written), so
+ * render-restore.ts prints this instead of building half a million rules to print them back.
+ */
+export function linesAsWritten(t: Table): string | null {
+  return writtenLines.get(t)?.() ?? null;
 }
 
 /** The name in `*filter` / `:CHAIN` starts after the sigil. */

@@ -3,6 +3,7 @@
 // (nf_tables backend: tables mangle, security, raw, filter, nat; built-in chains in their fixed
 // order, then user chains by name; rules chain by chain). This is the one implementation of
 // restore semantics: the node (src/node) is assembled with it, the simulator reads its result.
+import { sortNames } from './sort-names.js';
 import { BUILTIN_CHAINS, type ChainDecl, type Command, type Family, type Rule, type Ruleset, type Span, type Table, type TableLine } from './ir.js';
 
 export interface KernelChain {
@@ -209,8 +210,10 @@ export function stateToRuleset(state: KernelState): Ruleset {
 /** iptables-save's chain order: the built-in chains in their fixed order, then user chains by name. */
 export function saveChainOrder(tableName: string, t: ReadonlyMap<string, KernelChain>): string[] {
   const builtins = (BUILTIN_CHAINS[tableName] ?? []).filter((c) => t.has(c));
-  const users = [...t.keys()].filter((c) => !isBuiltinChain(tableName, c)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  return [...builtins, ...users];
+  const users: string[] = [];
+  for (const c of t.keys()) if (!builtins.includes(c)) users.push(c);
+  // By UTF-16 code units, as `<` compares: a hundred thousand KUBE-* names sort by their hashes (sort-names.ts).
+  return builtins.concat(sortNames(users));
 }
 
 /** A fresh kernel after loading `input` (strict without `problems`, as applyRestore). */
