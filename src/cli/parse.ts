@@ -44,7 +44,7 @@ function runParse(file: string, flags: ParseFlags): number {
   if (flags.format !== 'restore' && flags.format !== 'save') throw new UsageError(`--format must be restore or save, not '${flags.format}'`);
   if (flags.json && flags.stats) throw new UsageError('--json and --stats are exclusive');
   checkOutputPath(flags.output, 'file');
-  const inputs = readInputs([file], { extensions: /.*/ });
+  const inputs = readInputs([file], { directories: false, what: 'the iptables-save dump' });
   const input = inputs[0];
   const { ruleset, diagnostics } = parseIptablesSave(input.text, {
     file: input.name,

@@ -162,3 +162,22 @@ describe('kube-proxy tolerates it: kpsim warns and does what kube-proxy does', (
     expect(r.stderr).toContain(`warning[${code}]`);
   });
 });
+
+describe('exit codes: 1 for bad input, 2 for bad usage', () => {
+  it.each([
+    ['a missing input file', ['compile', 'no/such/cluster.yaml'], 1, 'cannot read no/such/cluster.yaml: no such file or directory'],
+    ['a missing dump', ['trace', '--rules', 'no-such.rules', '--src', '10.0.0.1', '--dst', '10.0.0.2:80'], 1, 'no such file or directory'],
+    ['a folder without inputs', ['compile', 'bin'], 1, 'bin: the folder holds no .yaml, .yml or .json files'],
+    ['a folder where a dump is expected', ['parse', 'golden'], 2, 'golden is a directory; give the iptables-save dump'],
+    ['--src that is no address', ['trace', EXAMPLE, '--src', 'banana', '--dst', '10.96.0.10:80'], 2, 'banana'],
+    ['--node-ip out of range', ['compile', EXAMPLE, '--node-ip', '999.1.1.1'], 2, '--node-ip 999.1.1.1: expected an IPv4 or IPv6 address'],
+    ['--node-ip out of range in trace', ['trace', '--rules', 'test/fixtures/dumps/docker-28.iptables', '--node-ip', '999.1.1.1', '--src', '10.0.0.1', '--dst', '10.0.0.2:80'], 2, "'999.1.1.1' is not an IPv4 or IPv6 address"],
+    ['--cluster-cidr that is no CIDR', ['compile', EXAMPLE, '--cluster-cidr', '10.0.0.0/40'], 2, 'is not a CIDR'],
+    ['an unknown flag', ['compile', EXAMPLE, '--bogus'], 2, "unknown option '--bogus'"],
+  ])('%s', (_, args, code, message) => {
+    const r = kpsim(args as string[]);
+    expect(r.code).toBe(code);
+    expect(r.stderr).toContain(message);
+    noStack(r.stderr);
+  });
+});
