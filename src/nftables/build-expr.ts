@@ -40,6 +40,9 @@ import { isPlanError, planFor, type PElementOption, type PExpr, type PStmt, type
 import { elementRanges, unitOf, type Unit } from './unit.js';
 import { isPort, networkOf, parseIPv4, parseIPv6, parseTime, parseUnsigned } from './values.js';
 
+/** The most words (set literals folded to one) a unit may have: real rules have a few dozen. */
+export const MAX_SHAPE = 2000;
+
 /** Types of a key or data: one per concatenated part; null where kpsim does not know it. */
 export type Types = readonly (DataType | null)[] | null;
 
@@ -71,6 +74,17 @@ export class ExprBuilder {
 
   report(code: NftCode, message: string, span: Span | null, severity: 'error' | 'warning' = 'error'): void {
     this.diagnostics.push({ severity, code, message, file: this.file, span });
+  }
+
+  /**
+   * A unit longer than any nft statement (MAX_SHAPE words once set literals are folded) is not
+   * planned: reported, and kept as written. Bounded work on hostile input.
+   */
+  tooLong(u: Unit): boolean {
+    if (u.shape.length <= MAX_SHAPE) return false;
+    const a = u.toks[u.first[0]];
+    this.report('NFT_TOO_LONG', `a statement of ${u.shape.length} words; kpsim reads at most ${MAX_SHAPE}`, { line: a.line, col: a.col, offset: a.offset, length: a.text.length });
+    return true;
   }
 
   // ---- tokens of a unit by shape index
@@ -253,12 +267,13 @@ export class ExprBuilder {
         return { kind: 'fib', flags: p.flags.map((i) => this.word(u, i)), result: this.word(u, p.result) };
       case 'numgen': {
         const mod = this.number(u, p.mod);
-        if (mod.value === 0) this.report('NFT_BAD_VALUE', 'numgen modulus must be greater than 0', this.span(this.tok(u, p.mod)));
+        // The kernel refuses it (nft_ng_init): nft relays "Numerical result out of range".
+        if (mod.value === 0) this.report('NFT_BAD_VALUE', 'Could not process rule: Numerical result out of range', this.span(this.tok(u, p.mod)));
         return { kind: 'numgen', mode: this.word(u, p.mode) as 'random' | 'inc', mod, offset: this.numberOrNull(u, p.offset) };
       }
       case 'hash': {
         const mod = this.number(u, p.mod);
-        if (mod.value === 0) this.report('NFT_BAD_VALUE', 'hash modulus must be greater than 0', this.span(this.tok(u, p.mod)));
+        if (mod.value === 0) this.report('NFT_BAD_VALUE', 'Could not process rule: Numerical result out of range', this.span(this.tok(u, p.mod)));
         return {
           kind: 'hash',
           function: this.word(u, p.fn) as 'jhash' | 'symhash',
@@ -343,6 +358,7 @@ export class ExprBuilder {
       return null;
     }
     const eu = unitOf(toks, a, b);
+    if (this.tooLong(eu)) return null;
     const plan = planFor('%ELEM', eu.shape);
     if (isPlanError(plan)) {
       this.syntaxError(eu, plan.at, plan.expected);
@@ -367,7 +383,8 @@ export class ExprBuilder {
     const inside = at < u.shape.length;
     const t = inside ? this.tok(u, at) : u.toks[u.last[u.shape.length - 1] ?? 0];
     const what = inside ? describeShape(u.shape[at], t) : 'newline';
-    const expecting = expected.length === 1 ? `, expecting ${describeExpected(expected[0])}` : '';
+    // A head that could have ended there (`add table ip x`, or its `{`): nft expects the line's end.
+    const expecting = expected.includes('%BODY') ? ', expecting end of file or newline or semicolon' : expected.length === 1 ? `, expecting ${describeExpected(expected[0])}` : '';
     const span = inside ? this.span(t) : t ? { line: t.line, col: t.col + t.text.length, offset: t.offset + t.text.length, length: 0 } : null;
     this.report('NFT_SYNTAX', `syntax error, unexpected ${what}${expecting}`, span);
   }
@@ -441,7 +458,8 @@ export class ExprBuilder {
         const span = this.rangeSpan(a, b);
         const text = this.text.slice(a.offset, b.offset + b.text.length);
         const head = u.shape[p.first];
-        if (UNMODELLED_STATEMENTS.has(a.text) || (head !== '%W' && !head.startsWith('%') && /^[a-z]/.test(head))) {
+        if (p.cut) this.syntaxError(u, u.shape.length, []);
+        else if (UNMODELLED_STATEMENTS.has(a.text) || (head !== '%W' && !head.startsWith('%') && /^[a-z]/.test(head))) {
           this.report('NFT_NOT_MODELLED', `'${shorten(text)}' is not modelled by kpsim; kept as written`, span, 'warning');
         } else {
           this.syntaxError(u, p.first, []);

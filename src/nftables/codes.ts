@@ -6,20 +6,19 @@ export type NftCode =
   | 'NFT_SYNTAX' // the text does not fit nft's grammar: "syntax error, unexpected ..."
   | 'NFT_UNTERMINATED_QUOTE' // `"abc` without its closing quote (nft: "unexpected junk")
   | 'NFT_BINARY' // NUL or another control byte: this is not nft text
-  | 'NFT_TOO_LONG' // a line or a nesting deeper than kpsim reads (bounded work on hostile input)
+  | 'NFT_TOO_LONG' // a statement or a nesting longer than kpsim reads (bounded work on hostile input)
   | 'NFT_UNBALANCED' // a `}` without its `{`, or a `{` never closed (nft: "unexpected end of file")
   // values
   | 'NFT_BAD_ADDRESS' // nft: "Could not resolve hostname"
   | 'NFT_BAD_PREFIX' // nft: "Prefix length 33 is invalid for type of 32 bits width"
   | 'NFT_BAD_PORT' // nft: "Service out of range"
-  | 'NFT_BAD_NUMBER' // a number that does not fit its field ("Value 300 exceeds valid range 0-255")
+  | 'NFT_BAD_NUMBER' // a number that does not fit its field ("Value 4294967296 exceeds valid range 0-4294967295")
   | 'NFT_BAD_PROTOCOL' // nft: "Could not resolve protocol name"
   | 'NFT_BAD_SYMBOL' // a name outside the field's list: "Could not parse conntrack state", ...
   | 'NFT_BAD_TIME' // nft: "Wrong time format"
-  | 'NFT_BAD_FAMILY' // `table foo x`: nft: "unknown address family"
   | 'NFT_BAD_HOOK' // nft: "unknown chain hook"
   | 'NFT_BAD_PRIORITY' // nft: "invalid priority expression value in this context."
   | 'NFT_BAD_TYPE' // `type foo` on a set: nft: "unknown datatype foo"
-  | 'NFT_BAD_VALUE' // `mod 0`, a negative size, ... (the message says what is allowed)
+  | 'NFT_BAD_VALUE' // `numgen ... mod 0`, a reversed range, a value of the wrong type (nft's message)
   // modelling
   | 'NFT_NOT_MODELLED'; // valid nft that kpsim keeps as written and does not interpret (a warning)

@@ -116,7 +116,7 @@ export function parseNft(text: string, opts: ParseOptions): ParseResult {
           openBody(t);
           continue;
         }
-        if (unitDepth >= MAX_BRACE_DEPTH) {
+        if (unitDepth >= MAX_BRACE_DEPTH && !unitBad) {
           b.report('NFT_TOO_LONG', `set literals nested deeper than ${MAX_BRACE_DEPTH}; kpsim does not read them`, b.span(t));
           unitBad = true;
         }
@@ -230,7 +230,7 @@ export function parseNft(text: string, opts: ParseOptions): ParseResult {
     const gapBefore = text.slice(parent.lastEnd, toks[0].offset);
     const kind = bodyKindOf(toks, parent);
     const u = unitOf(toks);
-    const plan = planFor(parent.kind === 'top' ? '%TOP' : '%TABLE', [...u.shape, '%BODY']);
+    const plan = b.tooLong(u) ? { error: true as const, at: 0, expected: [] } : planFor(parent.kind === 'top' ? '%TOP' : '%TABLE', [...u.shape, '%BODY']);
     let family = parent.family;
     let table = parent.table;
     let setName: string | null = null;
@@ -328,7 +328,7 @@ export function parseNft(text: string, opts: ParseOptions): ParseResult {
     const gap = text.slice(f.lastEnd, toks[0].offset);
     const last = toks[toks.length - 1];
     const end = last.offset + last.text.length;
-    const item = bad ? opaque(toks) : buildUnit(f, toks);
+    const item = bad || b.tooLong(unitOf(toks)) ? opaque(toks) : buildUnit(f, toks);
     pushItem(f, item, gap, end);
   }
 

@@ -59,8 +59,11 @@ export type PStmt =
   | { readonly s: 'comment'; readonly i: number }
   | { readonly s: 'notrack' }
   | { readonly s: 'xt'; readonly type: number; readonly name: number }
-  /** A stretch of the rule the grammar does not read: shape tokens first..last. */
-  | { readonly s: 'opaque'; readonly first: number; readonly last: number };
+  /**
+   * A stretch of the rule the grammar does not read: shape tokens first..last; `cut` when the
+   * rule ended inside it (a statement without its end: nft's "unexpected newline").
+   */
+  | { readonly s: 'opaque'; readonly first: number; readonly last: number; readonly cut?: boolean };
 
 export interface PTableRef {
   readonly fam: number;
@@ -239,29 +242,46 @@ function planRule(shape: readonly string[]): PUnit {
   let pos = 0;
   while (pos < shape.length) {
     const tail = shape.slice(pos);
-    const r = runGrammar('%RULE', tail);
-    if (!isPlanError(r)) {
-      stmts.push(...shift((r as { stmts: PStmt[] }).stmts, pos));
-      break;
-    }
-    // The longest prefix that parses, ending where the grammar failed or at a statement start before.
-    let taken = 0;
-    for (let end = Math.min(r.at, tail.length - 1); end > 0; end--) {
-      if (end !== r.at && !STATEMENT_STARTS.has(tail[end])) continue;
-      const p = runGrammar('%RULE', tail.slice(0, end));
-      if (!isPlanError(p)) {
-        stmts.push(...shift((p as { stmts: PStmt[] }).stmts, pos));
-        taken = end;
-        break;
-      }
-    }
+    const r = longestPrefix(tail);
+    if (r.prefix) stmts.push(...shift(r.prefix.stmts, pos));
+    if (r.taken === tail.length) break;
     // Then an opaque stretch up to the next statement start.
-    let next = taken + 1;
+    let next = r.taken + 1;
     while (next < tail.length && !STATEMENT_STARTS.has(tail[next])) next++;
-    stmts.push({ s: 'opaque', first: pos + taken, last: pos + next - 1 });
+    const cut = r.failedAt >= tail.length && next >= tail.length;
+    stmts.push(cut ? { s: 'opaque', first: pos + r.taken, last: pos + next - 1, cut } : { s: 'opaque', first: pos + r.taken, last: pos + next - 1 });
     pos += next;
   }
   return { u: 'rule', stmts: mergeOpaque(stmts) };
+}
+
+/**
+ * One incremental run of the grammar over a rule's shape: the longest prefix that is a whole rule
+ * (statements end to end) with its plan, and where the grammar gave up (the length when it read
+ * everything). nearley keeps its chart between feeds, so this is one pass, not one per prefix.
+ */
+function longestPrefix(shape: readonly string[]): { taken: number; prefix: { stmts: PStmt[] } | null; failedAt: number } {
+  const parser = new nearley.Parser(grammar);
+  let taken = 0;
+  let prefix: { stmts: PStmt[] } | null = null;
+  const feed = (t: ShapeToken): boolean => {
+    arrayLexer.load([t]);
+    try {
+      parser.feed('');
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  feed({ type: 'ctx', value: '%RULE', i: -1 });
+  for (let i = 0; i < shape.length; i++) {
+    if (!feed({ type: tokenType(shape[i]), value: shape[i], i })) return { taken, prefix, failedAt: i };
+    if (parser.results.length > 0) {
+      taken = i + 1;
+      prefix = parser.results[0] as { stmts: PStmt[] };
+    }
+  }
+  return { taken, prefix, failedAt: shape.length };
 }
 
 /** Adjacent opaque stretches are one. */
@@ -269,7 +289,7 @@ function mergeOpaque(stmts: PStmt[]): PStmt[] {
   const out: PStmt[] = [];
   for (const s of stmts) {
     const prev = out[out.length - 1];
-    if (s.s === 'opaque' && prev?.s === 'opaque' && prev.last + 1 === s.first) out[out.length - 1] = { s: 'opaque', first: prev.first, last: s.last };
+    if (s.s === 'opaque' && prev?.s === 'opaque' && prev.last + 1 === s.first) out[out.length - 1] = { ...s, first: prev.first };
     else out.push(s);
   }
   return out;

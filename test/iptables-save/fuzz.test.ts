@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseIptablesSave, renderRestore } from '../../src/iptables-save/index.js';
 import { rng } from '../../bench/generate.js';
+import { mutate } from '../fuzz/mutate.js';
 import { corpus } from './corpus.js';
 
 const COUNT = 3000;
@@ -12,57 +13,7 @@ const COUNT = 3000;
 // A seeded generator (bench/generate.ts), so a failure names a reproducible input.
 const files = corpus().filter((f) => f.text.length > 0);
 
-function mutate(text: string, r: () => number): string {
-  const pick = (n: number) => Math.floor(r() * n);
-  let lines = text.split('\n');
-  // A window of the file keeps each input small.
-  const start = pick(Math.max(1, lines.length - 40));
-  lines = lines.slice(start, start + 1 + pick(40));
-  const rounds = 1 + pick(4);
-  for (let k = 0; k < rounds; k++) {
-    if (lines.length === 0) lines.push('');
-    const i = pick(lines.length);
-    const words = lines[i].split(' ');
-    const j = pick(words.length);
-    switch (pick(9)) {
-      case 0:
-        words.splice(j, 1);
-        break;
-      case 1:
-        words.splice(j, 0, words[j]);
-        break;
-      case 2: {
-        const m = pick(words.length);
-        [words[j], words[m]] = [words[m], words[j]];
-        break;
-      }
-      case 3:
-        lines.splice(i, 1);
-        continue;
-      case 4:
-        lines.splice(i, 0, lines[i]);
-        continue;
-      case 5: {
-        const m = pick(lines.length);
-        [lines[i], lines[m]] = [lines[m], lines[i]];
-        continue;
-      }
-      case 6: {
-        const bytes = Array.from({ length: 1 + pick(6) }, () => String.fromCharCode(pick(256)));
-        words[j] = (words[j] ?? '') + bytes.join('');
-        break;
-      }
-      case 7:
-        words.splice(j, 0, ['!', '"', '-m', '-j', '--', '[0:0]', '*nat', ':X', 'COMMIT', '-p'][pick(10)]);
-        break;
-      case 8:
-        lines[i] = lines[i].slice(0, pick(lines[i].length + 1));
-        continue;
-    }
-    lines[i] = words.join(' ');
-  }
-  return lines.join('\n');
-}
+const INSERTS = ['!', '"', '-m', '-j', '--', '[0:0]', '*nat', ':X', 'COMMIT', '-p'];
 
 describe('fuzz', () => {
   it(`${COUNT} mutated inputs`, () => {
@@ -72,7 +23,7 @@ describe('fuzz', () => {
     let withErrors = 0;
     for (let n = 0; n < COUNT; n++) {
       const f = files[Math.floor(r() * files.length)];
-      const text = mutate(f.text, r);
+      const text = mutate(f.text, r, INSERTS);
       const t0 = performance.now();
       let result;
       try {

@@ -14,7 +14,7 @@ import { kernelAvailable } from '../../src/host/kernel-available.js';
 import { createNfacct, restoreIpsets, restoreRules } from '../../src/host/iptables.js';
 import { withNamespace, type Namespace } from '../../src/host/netns.js';
 import { parseNft, renderNft } from '../../src/nftables/index.js';
-import { corpusRulesets, FIXTURES, GOLDEN, keptLayout, loadOrder, ROOT } from '../nftables/corpus.js';
+import { corpusRulesets, FIXTURES, GOLDEN, inputs, keptLayout, loadOrder, ROOT } from '../nftables/corpus.js';
 
 const UPDATE = process.env.KPSIM_UPDATE_NFT_FIXTURES === '1';
 const kernel = kernelAvailable();
@@ -129,6 +129,15 @@ describe.runIf(run)('fixtures are what the kernel lists for their recipes', () =
       if (UPDATE) writeFileSync(path, listing);
       expect(listing).toBe(readFileSync(path, 'utf8'));
       expectReadsBack(recipe.fixture, listing);
+    });
+  });
+});
+
+describe.runIf(run)('nft -f inputs are nft: the kernel takes them as they are', () => {
+  it.each(inputs().map((f) => [f.name, f] as const))('%s', async (_name, f) => {
+    await withNamespace(async (ns) => {
+      await nftLoad(ns, f.text);
+      expectReadsBack(`${f.name} (kernel listing)`, listRuleset(ns, true));
     });
   });
 });

@@ -7,6 +7,7 @@ import { join, relative } from 'node:path';
 export const ROOT = join(import.meta.dirname, '../..');
 export const GOLDEN = join(ROOT, 'golden/kube-proxy-nftables');
 export const FIXTURES = join(ROOT, 'test/fixtures/nft');
+export const INPUTS = join(ROOT, 'test/fixtures/nft-input');
 
 export interface TextFile {
   readonly name: string;
@@ -34,6 +35,11 @@ export function corpusRulesets(): TextFile[] {
 /** Every `*.nft` fixture. */
 export function fixtures(): TextFile[] {
   return walk(FIXTURES, (f) => f.endsWith('.nft')).map(read);
+}
+
+/** Every `*.nft` input (nft -f text nft accepts, in spellings a listing never has). */
+export function inputs(): TextFile[] {
+  return walk(INPUTS, (f) => f.endsWith('.nft')).map(read);
 }
 
 const KIND_ORDER: Readonly<Record<string, number>> = { table: 0, set: 1, map: 1, chain: 2, rule: 3, element: 4 };

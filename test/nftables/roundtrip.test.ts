@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseNft, renderNft } from '../../src/nftables/index.js';
 import { plannedShapes } from '../../src/nftables/plan.js';
-import { corpusRulesets, fixtures, keptLayout } from './corpus.js';
+import { corpusRulesets, fixtures, inputs, keptLayout } from './corpus.js';
 
 const corpus = corpusRulesets();
 const fixtureFiles = fixtures();
@@ -18,6 +18,15 @@ describe('the kube-proxy corpus', () => {
     expect(renderNft(file)).toBe(f.text);
     expect(keptLayout(file)).toEqual({ raw: 0, layout: 0, gaps: 0 });
     expect(file.items.filter((i) => i.kind === 'opaque')).toEqual([]);
+  });
+});
+
+describe('nft -f inputs', () => {
+  it.each(inputs().map((f) => [f.name, f] as const))('%s', (_name, f) => {
+    const { file, diagnostics } = parseNft(f.text, { file: f.name });
+    expect(diagnostics).toEqual([]);
+    expect(renderNft(file)).toBe(f.text);
+    expect(keptLayout(file)).toEqual({ raw: 0, layout: 0, gaps: 0 });
   });
 });
 
