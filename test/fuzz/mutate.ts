@@ -53,3 +53,12 @@ export function mutate(text: string, r: () => number, inserts: readonly string[]
   }
   return lines.join('\n');
 }
+
+/** Where a re-rendered text first differs from what was read, for a failure message; null when equal. */
+export function firstDifference(rendered: string, read: string): string | null {
+  if (rendered === read) return null;
+  const a = rendered.split('\n');
+  const b = read.split('\n');
+  const i = a.findIndex((l, k) => l !== b[k]);
+  return `line ${i + 1}: rendered ${JSON.stringify(a[i])}, read ${JSON.stringify(b[i])}`;
+}

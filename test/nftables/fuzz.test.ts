@@ -5,7 +5,7 @@
 // the work is bounded by the reader's limits (MAX_SHAPE, nesting, recovery length).
 import { describe, expect, it } from 'vitest';
 import { rng } from '../../bench/generate.js';
-import { mutate } from '../fuzz/mutate.js';
+import { firstDifference, mutate } from '../fuzz/mutate.js';
 import { SourceText } from '../../src/diag/source.js';
 import { parseNft, renderNft } from '../../src/nftables/index.js';
 import { corpusRulesets, fixtures } from './corpus.js';
@@ -38,13 +38,8 @@ describe('fuzz', () => {
         expect({ line: s.line, col: s.col }, `${d.code} ${d.message} in input ${n}`).toEqual(src.position(s.offset));
       }
       if (result.diagnostics.some((d) => d.severity === 'error')) withErrors++;
-      const back = renderNft(result.file);
-      if (back !== text) {
-        const a = back.split('\n');
-        const b = text.split('\n');
-        const i = a.findIndex((l, k) => l !== b[k]);
-        expect.fail(`input ${n} from ${f.name}, line ${i + 1}: rendered ${JSON.stringify(a[i])}, read ${JSON.stringify(b[i])}`);
-      }
+      const diff = firstDifference(renderNft(result.file), text);
+      if (diff) expect.fail(`input ${n} from ${f.name}, ${diff}`);
     }
     expect(withErrors).toBeGreaterThan(COUNT / 3);
     console.log(`nft fuzz: ${COUNT} inputs, ${withErrors} with errors, slowest ${slowest.toFixed(1)} ms`);
