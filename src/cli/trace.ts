@@ -140,6 +140,8 @@ function nodeSpecFor(flags: TraceFlags, fromCluster: NodeSpec | null): NodeSpec 
 
 async function loadRules(path: string, family: Family): Promise<{ ruleset: Ruleset; file: InputFile }> {
   const [file] = readInputs([path], { extensions: /.*/ });
+  const { isNftText } = await import('../nftables/detect.js');
+  if (isNftText(file.text)) throw new UsageError(`${file.name} is nft text: kpsim reads it (kpsim parse) but does not trace nftables rules yet`);
   const { parseIptablesSave } = await import('../iptables-save/index.js');
   const { ruleset, diagnostics } = parseIptablesSave(file.text, { file: file.name, family });
   if (printDiagnostics(diagnostics, [file]) || !ruleset) {

@@ -9,7 +9,8 @@ import type { TokOut } from './render-expr.js';
 /** Source tokens toks[from..to) against the rendered tokens: {} when canonical. */
 export function layoutOf(text: string, toks: readonly Tok[], from: number, to: number, out: TokOut): Layout {
   const { texts, seps } = out;
-  const gaps: string[] = [];
+  /** For each rendered token, the index after the last source token it stands for. */
+  const ends: number[] = [];
   let canonical = true;
   let k = from;
   for (let i = 0; i < texts.length; i++) {
@@ -24,16 +25,24 @@ export function layoutOf(text: string, toks: readonly Tok[], from: number, to: n
       slice = text.slice(start, toks[end].offset + toks[end].text.length);
     }
     if (slice !== want) return raw(text, toks, from, to);
-    if (i > 0) {
-      const prev = toks[k - 1];
-      const gap = text.slice(prev.offset + prev.text.length, start);
-      gaps.push(gap);
-      if (gap !== seps[i]) canonical = false;
+    if (i > 0 && canonical) {
+      // Compared in place: a canonical unit (nearly all) allocates no gap strings.
+      const prevEnd = toks[k - 1].offset + toks[k - 1].text.length;
+      const sep = seps[i];
+      if (start - prevEnd !== sep.length || !text.startsWith(sep, prevEnd)) canonical = false;
     }
     k = end + 1;
+    ends.push(k);
   }
   if (k !== to) return raw(text, toks, from, to);
-  return canonical ? {} : { layout: gaps };
+  if (canonical) return {};
+  // The gaps before rendered tokens 1..n-1, as the source has them.
+  const gaps: string[] = [];
+  for (let i = 1; i < ends.length; i++) {
+    const prev = toks[ends[i - 1] - 1];
+    gaps.push(text.slice(prev.offset + prev.text.length, toks[ends[i - 1]].offset));
+  }
+  return { layout: gaps };
 }
 
 function raw(text: string, toks: readonly Tok[], from: number, to: number): Layout {

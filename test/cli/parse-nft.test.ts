@@ -49,6 +49,12 @@ describe('kpsim parse (nft)', () => {
     expect(kpsim(['parse', '--family', 'ipv4', NODE]).code).toBe(2);
   });
 
+  it('trace --rules tells nft text apart and says it is not traced yet', () => {
+    const r = kpsim(['trace', '--rules', NODE, '--node-ip', '192.168.0.2', '--src', '10.0.0.2', '--dst', '172.30.0.41:80']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('is nft text: kpsim reads it (kpsim parse) but does not trace nftables rules yet');
+  });
+
   it('still reads iptables-save dumps as before', () => {
     const r = kpsim(['parse', '--stats', 'test/fixtures/dumps/docker-28.iptables']);
     expect(r.code).toBe(0);
