@@ -40,18 +40,27 @@ import { isPlanError, planFor, type PElementOption, type PExpr, type PStmt, type
 import { elementRanges, unitOf, type Unit } from './unit.js';
 import { isPort, networkOf, parseIPv4, parseIPv6, parseTime, parseUnsigned } from './values.js';
 
+/** Types whose names come from the host nft runs on, not from nft: an unknown one is not an error. */
+const OPEN_SYMBOL_TYPES: ReadonlySet<DataType> = new Set(['inet_service', 'ether_type']);
+
 /** The most words (set literals folded to one) a unit may have: real rules have a few dozen. */
 export const MAX_SHAPE = 2000;
 
 /** Types of a key or data: one per concatenated part; null where kpsim does not know it. */
 export type Types = readonly (DataType | null)[] | null;
 
-/** Words nft has for statements kpsim does not model: an opaque stretch starting so is valid nft, kept as written. */
-const UNMODELLED_STATEMENTS: ReadonlySet<string> = new Set([
+/**
+ * Words of nft's statements and expressions that kpsim does not model (nft(8): queue, tproxy, dup,
+ * fwd, meters and flowtables, synproxy, osf, socket, rt, ipsec, extension headers and TCP/IP
+ * options, quota and named objects, tunnels). An opaque stretch that starts with one, or whose
+ * second word is one (`ip6 hbh ...`, `tcp option ...`, `counter name "x"`), is valid nft kept as
+ * written (a warning); any other stretch is not nft (an error, where the grammar stopped).
+ */
+const UNMODELLED_WORDS: ReadonlySet<string> = new Set([
   'queue', 'tproxy', 'dup', 'fwd', 'meter', 'flow', 'synproxy', 'osf', 'socket', 'rt', 'ipsec', 'exthdr', 'quota', 'last',
-  'secmark', 'tcp', 'ip', 'ip6', 'ct', 'meta', 'counter', 'limit', 'log', 'sctp', 'dccp', 'hbh', 'rt0', 'rt2', 'srh', 'frag',
-  'dst', 'mh', 'vlan', 'ether', 'arp', 'numgen', 'jhash', 'symhash', 'fib', 'reject', 'snat', 'dnat', 'masquerade', 'redirect',
-  'set', 'update', 'add', 'delete', 'xt', 'inner', 'vxlan', 'geneve', 'gre', 'gretap', 'th', 'icmp', 'icmpv6', 'igmp', 'udp', 'udplite',
+  'secmark', 'hbh', 'rt0', 'rt2', 'srh', 'frag', 'dst', 'mh', 'option', 'name', 'inner', 'vxlan', 'geneve', 'gre', 'gretap',
+  'tunnel', 'objref', 'sctp', 'chunk', 'dccp', 'ah', 'esp', 'comp', 'cgroupv2', 'level', 'rate', 'mark', 'helper', 'timeout',
+  'expectation', 'count', 'zone', 'label', 'event',
 ]);
 
 const REL_OPS: Readonly<Record<string, RelOp>> = { '==': 'eq', eq: 'eq', '!=': 'ne', ne: 'ne', '<': 'lt', lt: 'lt', '>': 'gt', gt: 'gt', '<=': 'le', le: 'le', '>=': 'ge', ge: 'ge' };
@@ -226,13 +235,16 @@ export class ExprBuilder {
     }
     if (type !== null && hasSymbols(type)) {
       const v = symbolValue(type, t.text);
-      if (v === undefined) {
-        const code: NftCode = type === 'inet_proto' ? 'NFT_BAD_PROTOCOL' : type === 'inet_service' ? 'NFT_BAD_PORT' : 'NFT_BAD_SYMBOL';
+      if (v === undefined && OPEN_SYMBOL_TYPES.has(type)) {
+        // Names nft looks up on its host (/etc/services): kpsim knows the common ones only.
+        this.report('NFT_NOT_MODELLED', `kpsim does not know the ${DATATYPE_DESCRIPTIONS[type]} '${t.text}' (nft reads its host's table); its value is unknown`, span, 'warning');
+      } else if (v === undefined) {
+        const code: NftCode = type === 'inet_proto' ? 'NFT_BAD_PROTOCOL' : 'NFT_BAD_SYMBOL';
         this.report(code, unknownSymbolMessage(type, t.text), span);
       }
       return { kind: 'symbol', text: t.text, value: v ?? null };
     }
-    if (type === 'mark' || type === 'integer' || type === 'time') this.mismatch(type, 'string', span);
+    // Integer fields with names of their own (`ip dscp cs1`, `meta skuid root`): kept, value unknown.
     return { kind: 'symbol', text: t.text, value: null };
   }
 
@@ -457,13 +469,10 @@ export class ExprBuilder {
         const b = u.toks[u.last[p.last]];
         const span = this.rangeSpan(a, b);
         const text = this.text.slice(a.offset, b.offset + b.text.length);
-        const head = u.shape[p.first];
-        if (p.cut) this.syntaxError(u, u.shape.length, []);
-        else if (UNMODELLED_STATEMENTS.has(a.text) || (head !== '%W' && !head.startsWith('%') && /^[a-z]/.test(head))) {
+        const second = p.last > p.first ? this.word(u, p.first + 1) : '';
+        if (UNMODELLED_WORDS.has(a.text) || UNMODELLED_WORDS.has(second)) {
           this.report('NFT_NOT_MODELLED', `'${shorten(text)}' is not modelled by kpsim; kept as written`, span, 'warning');
-        } else {
-          this.syntaxError(u, p.first, []);
-        }
+        } else this.syntaxError(u, p.failedAt, []);
         return { kind: 'opaque', text, span };
       }
     }

@@ -40,7 +40,7 @@ export const PAYLOAD_FIELDS: Readonly<Record<string, Readonly<Record<string, Dat
   dccp: { sport: 'inet_service', dport: 'inet_service', type: 'integer' },
   th: { sport: 'inet_service', dport: 'inet_service' },
   icmp: { type: 'icmp_type', code: 'integer', checksum: 'integer', id: 'integer', sequence: 'integer', gateway: 'ipv4_addr', mtu: 'integer' },
-  icmpv6: { type: 'icmpv6_type', code: 'integer', checksum: 'integer', 'parameter-problem': 'integer', 'packet-too-big': 'integer', id: 'integer', sequence: 'integer', 'max-delay': 'integer' },
+  icmpv6: { type: 'icmpv6_type', code: 'integer', checksum: 'integer', mtu: 'integer', id: 'integer', sequence: 'integer', 'max-delay': 'integer', taddr: 'ipv6_addr', daddr: 'ipv6_addr' },
   igmp: { type: 'integer', mrt: 'integer', checksum: 'integer', group: 'ipv4_addr' },
   ether: { saddr: 'ether_addr', daddr: 'ether_addr', type: 'ether_type' },
   vlan: { id: 'integer', cfi: 'integer', dei: 'integer', pcp: 'integer', type: 'ether_type' },
@@ -49,6 +49,9 @@ export const PAYLOAD_FIELDS: Readonly<Record<string, Readonly<Record<string, Dat
   esp: { spi: 'integer', sequence: 'integer' },
   comp: { nexthdr: 'inet_proto', flags: 'integer', cpi: 'integer' },
 };
+
+/** Every field word of PAYLOAD_FIELDS, for the lexer's keywords and the grammar. */
+export const PAYLOAD_FIELD_WORDS: readonly string[] = [...new Set(Object.values(PAYLOAD_FIELDS).flatMap((f) => Object.keys(f)))];
 
 /** meta keys (meta.c), with their types. */
 export const META_KEYS: Readonly<Record<string, DataType>> = {
@@ -176,6 +179,7 @@ const SYMBOLS: Partial<Record<DataType, ReadonlyMap<string, number>>> = {
     ['arp', 0x0806],
     ['ip6', 0x86dd],
     ['vlan', 0x8100],
+    ['8021q', 0x8100],
     ['8021ad', 0x88a8],
   ]),
   icmp_type: new Map([

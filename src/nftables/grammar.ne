@@ -178,16 +178,17 @@ lhsPrimary -> payload {% id %}
 
 payload -> payloadProtocol payloadField {% (d) => ({ e: 'payload', proto: d[0], field: d[1] }) %}
 payloadProtocol -> ("ip" | "ip6" | "tcp" | "udp" | "udplite" | "sctp" | "dccp" | "th" | "icmp" | "icmpv6" | "igmp" | "ether" | "vlan" | "arp" | "ah" | "esp" | "comp") {% (d) => d[0][0].i %}
-payloadField -> (%W | "saddr" | "daddr" | "sport" | "dport" | "protocol" | "type" | "length" | "flags") {% (d) => d[0][0].i %}
+# The header fields nft knows (datatypes.ts PAYLOAD_FIELDS; a test keeps the two lists equal).
+payloadField -> ("ackseq" | "cfi" | "checksum" | "code" | "cpi" | "csumcov" | "daddr" | "dei" | "doff" | "dport" | "dscp" | "ecn" | "flags" | "flowlabel" | "frag-off" | "gateway" | "group" | "hdrlength" | "hlen" | "hoplimit" | "htype" | "id" | "length" | "max-delay" | "mrt" | "mtu" | "nexthdr" | "operation" | "pcp" | "plen" | "protocol" | "ptype" | "reserved" | "saddr" | "sequence" | "spi" | "sport" | "taddr" | "ttl" | "type" | "urgptr" | "version" | "vtag" | "window") {% (d) => d[0][0].i %}
 
-meta -> "meta" (%W | metaBareKey | "l4proto" | "nfproto" | "protocol" | "length" | "priority" | "random") {% (d) => ({ e: 'meta', key: d[1][0].i, bare: false }) %}
+meta -> "meta" (%W | metaBareKey | "l4proto" | "nfproto" | "protocol" | "length" | "priority" | "random" | "secmark") {% (d) => ({ e: 'meta', key: d[1][0].i, bare: false }) %}
       | metaBareKey {% (d) => ({ e: 'meta', key: d[0].i, bare: true }) %}
 metaBareKey -> ("mark" | "iif" | "iifname" | "iiftype" | "oif" | "oifname" | "oiftype" | "skuid" | "skgid" | "nftrace" | "rtclassid" | "pkttype" | "cpu" | "iifgroup" | "oifgroup" | "cgroup") {% (d) => d[0][0] %}
 
 ct -> "ct" ctKey {% (d) => ({ e: 'ct', key: d[1], dir: -1, fam: -1 }) %}
     | "ct" ("original" | "reply") ctDirKey {% (d) => ({ e: 'ct', key: d[2], dir: d[1][0].i, fam: -1 }) %}
     | "ct" ("original" | "reply") ("ip" | "ip6") ctDirKey {% (d) => ({ e: 'ct', key: d[3], dir: d[1][0].i, fam: d[2][0].i }) %}
-ctKey -> (%W | "state" | "status" | "direction" | "mark" | "protocol" | "bytes" | "packets") {% (d) => d[0][0].i %}
+ctKey -> (%W | "state" | "status" | "direction" | "mark" | "protocol" | "bytes" | "packets" | "id" | "secmark") {% (d) => d[0][0].i %}
 ctDirKey -> (%W | "saddr" | "daddr" | "protocol" | "bytes" | "packets") {% (d) => d[0][0].i %}
 
 fib -> "fib" fibFlags fibResult {% (d) => ({ e: 'fib', flags: d[1], result: d[2] }) %}
@@ -225,7 +226,7 @@ rhsValue -> value {% id %}
 value -> (%A4 | %A6 | %N | %W | %Q | %T | %MAC | %VAR | valueKeyword) {% (d) => ({ v: 'tok', i: d[0][0].i }) %}
 # Keywords that are also names of values: protocols, families, `ct direction reply`,
 # `ct status dnat`, `icmp type redirect`.
-valueKeyword -> ("ip" | "ip6" | "inet" | "arp" | "bridge" | "netdev" | "tcp" | "udp" | "udplite" | "sctp" | "dccp" | "icmp" | "icmpv6" | "igmp" | "esp" | "ah" | "comp" | "original" | "reply" | "snat" | "dnat" | "redirect") {% (d) => d[0][0] %}
+valueKeyword -> ("ip" | "ip6" | "inet" | "arp" | "bridge" | "netdev" | "tcp" | "udp" | "udplite" | "sctp" | "dccp" | "icmp" | "icmpv6" | "igmp" | "esp" | "ah" | "comp" | "original" | "reply" | "snat" | "dnat" | "redirect" | "vlan") {% (d) => d[0][0] %}
 rangeEnd -> (%N | %A4 | %A6) {% (d) => ({ v: 'tok', i: d[0][0].i }) %}
 
 setValue -> setOperand {% id %}

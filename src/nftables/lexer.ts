@@ -7,6 +7,7 @@
 // line; dotted quads and IPv6 addresses are their own tokens (`10.0.0.0/8` is an address, `/`,
 // a number). Whitespace and newlines are tokens too: the reader computes layout from offsets.
 import moo from 'moo';
+import { PAYLOAD_FIELD_WORDS } from './datatypes.js';
 
 export const lexer = moo.compile({
   // Single characters first: moo matches them without the regular expression.
@@ -43,7 +44,7 @@ export const lexer = moo.compile({
   colon: ':',
   hex: /0[xX][0-9a-fA-F]+(?![0-9A-Za-z_])/,
   time: /[0-9]+(?:ms|[dhms])(?:[0-9]+(?:ms|[dhms]))*(?![0-9A-Za-z_])/,
-  number: /[0-9]+(?![A-Za-z_])/,
+  number: /[0-9]+(?![A-Za-z_0-9])/,
   word: /[A-Za-z_0-9][A-Za-z0-9_\-/.]*\*?/,
   junk: { match: /[\s\S]/, lineBreaks: true },
 });
@@ -116,7 +117,10 @@ export const KEYWORDS: ReadonlySet<string> = new Set([
   'mark', 'iif', 'iifname', 'iiftype', 'oif', 'oifname', 'oiftype', 'skuid', 'skgid', 'nftrace',
   'rtclassid', 'pkttype', 'cpu', 'iifgroup', 'oifgroup', 'cgroup', 'l4proto', 'nfproto',
   'protocol', 'length', 'original', 'reply', 'and', 'or', 'xor', 'lshift', 'rshift', 'eq', 'ne',
-  'lt', 'gt', 'le', 'ge', 'saddr', 'daddr', 'sport', 'dport', 'state', 'status', 'direction',
+  'lt', 'gt', 'le', 'ge', 'state', 'status', 'direction', 'option',
+  // header fields (datatypes.ts PAYLOAD_FIELDS): a field is a word of the grammar, so `ip6 hbh`
+  // and `tcp option` are not read as fields
+  ...PAYLOAD_FIELD_WORDS,
 ]);
 
 export const FAMILY_WORDS: ReadonlySet<string> = new Set(['ip', 'ip6', 'inet', 'arp', 'bridge', 'netdev']);

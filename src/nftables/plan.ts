@@ -60,10 +60,10 @@ export type PStmt =
   | { readonly s: 'notrack' }
   | { readonly s: 'xt'; readonly type: number; readonly name: number }
   /**
-   * A stretch of the rule the grammar does not read: shape tokens first..last; `cut` when the
-   * rule ended inside it (a statement without its end: nft's "unexpected newline").
+   * A stretch of the rule the grammar does not read: shape tokens first..last, and the token where
+   * the grammar gave up in it (the rule's length when the rule ended first: "unexpected newline").
    */
-  | { readonly s: 'opaque'; readonly first: number; readonly last: number; readonly cut?: boolean };
+  | { readonly s: 'opaque'; readonly first: number; readonly last: number; readonly failedAt: number };
 
 export interface PTableRef {
   readonly fam: number;
@@ -237,7 +237,7 @@ const MAX_RECOVERY_TOKENS = 200;
 function planRule(shape: readonly string[]): PUnit {
   const whole = runGrammar('%RULE', shape);
   if (!isPlanError(whole)) return whole as PUnit;
-  if (shape.length > MAX_RECOVERY_TOKENS) return { u: 'rule', stmts: [{ s: 'opaque', first: 0, last: shape.length - 1 }] };
+  if (shape.length > MAX_RECOVERY_TOKENS) return { u: 'rule', stmts: [{ s: 'opaque', first: 0, last: shape.length - 1, failedAt: (whole as PlanError).at }] };
   const stmts: PStmt[] = [];
   let pos = 0;
   while (pos < shape.length) {
@@ -248,8 +248,7 @@ function planRule(shape: readonly string[]): PUnit {
     // Then an opaque stretch up to the next statement start.
     let next = r.taken + 1;
     while (next < tail.length && !STATEMENT_STARTS.has(tail[next])) next++;
-    const cut = r.failedAt >= tail.length && next >= tail.length;
-    stmts.push(cut ? { s: 'opaque', first: pos + r.taken, last: pos + next - 1, cut } : { s: 'opaque', first: pos + r.taken, last: pos + next - 1 });
+    stmts.push({ s: 'opaque', first: pos + r.taken, last: pos + next - 1, failedAt: pos + Math.min(Math.max(r.failedAt, r.taken), tail.length) });
     pos += next;
   }
   return { u: 'rule', stmts: mergeOpaque(stmts) };
@@ -289,7 +288,7 @@ function mergeOpaque(stmts: PStmt[]): PStmt[] {
   const out: PStmt[] = [];
   for (const s of stmts) {
     const prev = out[out.length - 1];
-    if (s.s === 'opaque' && prev?.s === 'opaque' && prev.last + 1 === s.first) out[out.length - 1] = { ...s, first: prev.first };
+    if (s.s === 'opaque' && prev?.s === 'opaque' && prev.last + 1 === s.first) out[out.length - 1] = { ...prev, last: s.last };
     else out.push(s);
   }
   return out;
@@ -302,7 +301,7 @@ function shift(stmts: readonly PStmt[], by: number): PStmt[] {
 }
 
 /** Index fields of plan nodes: every number in these keys is a token index. */
-const INDEX_KEYS = new Set(['i', 'proto', 'field', 'key', 'dir', 'fam', 'result', 'mode', 'mod', 'offset', 'fn', 'seed', 'op', 'verdict', 'chain', 'packets', 'bytes', 'type', 'typeWord', 'code', 'ref', 'set', 'k', 'over', 'rate', 'unit', 'per', 'name', 'base', 'len', 'first', 'last', 'flags', 'minus', 'num', 'sign']);
+const INDEX_KEYS = new Set(['failedAt', 'i', 'proto', 'field', 'key', 'dir', 'fam', 'result', 'mode', 'mod', 'offset', 'fn', 'seed', 'op', 'verdict', 'chain', 'packets', 'bytes', 'type', 'typeWord', 'code', 'ref', 'set', 'k', 'over', 'rate', 'unit', 'per', 'name', 'base', 'len', 'first', 'last', 'flags', 'minus', 'num', 'sign']);
 
 function shiftNode(node: unknown, by: number): unknown {
   if (Array.isArray(node)) return node.map((x) => shiftNode(x, by));

@@ -2,10 +2,13 @@
 // real text and rendered back: from the corpus and the kernel's listings, and for the few that nft
 // reads but never lists ($variables, parentheses, statements kpsim keeps opaque) from input text.
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PAYLOAD_FIELD_WORDS } from '../../src/nftables/datatypes.js';
 import { EXPR_KINDS, STMT_KINDS, VALUE_KINDS } from '../../src/nftables/kinds.js';
 import type { Body, ChainItem, Expr, NftFile, Priority, Rule, SetElement, SetItem, Stmt, TableItem, Value } from '../../src/nftables/index.js';
 import { parseNft, renderNft } from '../../src/nftables/index.js';
-import { corpusRulesets, fixtures } from './corpus.js';
+import { corpusRulesets, fixtures, ROOT } from './corpus.js';
 
 const INPUT_ONLY = `define pods = 10.0.0.0/8
 table inet t {
@@ -115,4 +118,13 @@ describe('coverage of the IR', () => {
   it.each(Object.keys(VALUE_KINDS))('value %s is read and rendered', (k) => expect(seen.values).toContain(k));
   it.each(Object.keys(EXPR_KINDS))('expression %s is read and rendered', (k) => expect(seen.exprs).toContain(k));
   it.each(Object.keys(STMT_KINDS))('statement %s is read and rendered', (k) => expect(seen.stmts).toContain(k));
+});
+
+describe('the grammar and the datatype table agree', () => {
+  it('on the header fields nft knows', () => {
+    const grammar = readFileSync(join(ROOT, 'src/nftables/grammar.ne'), 'utf8');
+    const line = grammar.split('\n').find((l) => l.startsWith('payloadField ->'))!;
+    const words = [...line.matchAll(/"([a-z0-9-]+)"/g)].map((m) => m[1]);
+    expect([...words].sort()).toEqual([...PAYLOAD_FIELD_WORDS].sort());
+  });
 });

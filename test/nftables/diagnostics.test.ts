@@ -45,6 +45,10 @@ const cases: [string, string, NftCode, number, number][] = [
   ['set literals nested too deep', rule(`ip daddr ${'{ '.repeat(20)}${'}'.repeat(20)}`), 'NFT_TOO_LONG', 3, 58],
   ['a statement too long to read', rule(`${'counter '.repeat(3000)}accept`), 'NFT_TOO_LONG', 3, 1],
   ['valid nft kpsim does not model', rule('tcp dport 80 queue num 1'), 'NFT_NOT_MODELLED', 3, 30],
+  ['an extension header match', rule('ip6 hbh nexthdr 6 drop'), 'NFT_NOT_MODELLED', 3, 17],
+  ['a flowtable offload', rule('ip protocol tcp flow add @f'), 'NFT_NOT_MODELLED', 3, 33],
+  ['a service name kpsim does not know', rule('tcp dport kerberos accept'), 'NFT_NOT_MODELLED', 3, 27],
+  ['words in the middle of a rule', rule('ip daddr 1.2.3.4 foo bar drop'), 'NFT_SYNTAX', 3, 34],
 ];
 
 describe('diagnostics', () => {
@@ -75,6 +79,12 @@ describe('diagnostics', () => {
     expect(msg(rule('ip daddr'))).toBe('syntax error, unexpected newline');
     expect(msg('add table foo x\n')).toBe('syntax error, unexpected string, expecting end of file or newline or semicolon');
     expect(msg('add table ip x\nadd chain ip x z { type filter hook inpt priority 0 ; }\n')).toBe('unknown chain hook');
+  });
+
+  it('reads valid nft it has no table for without a word', () => {
+    for (const r of ['ip dscp cs1 accept', 'meta skuid root accept', 'ether type 8021q accept', 'ct id 5 accept', 'icmpv6 type packet-too-big accept']) {
+      expect(parseNft(rule(r), { file: 'in.nft' }).diagnostics, r).toEqual([]);
+    }
   });
 
   it('with strict, what is not modelled is an error', () => {
