@@ -51,6 +51,7 @@ const MAX_BODY_DEPTH = 8;
 const MAX_BRACE_DEPTH = 16;
 
 const VERBS: ReadonlySet<string> = new Set(['add', 'create', 'insert', 'replace', 'delete', 'destroy', 'flush', 'reset', 'list']);
+const PREPROCESSOR_WORDS: ReadonlySet<string> = new Set(['define', 'redefine', 'undefine', 'include']);
 const DECL_WORDS: ReadonlySet<string> = new Set(['table', 'chain', 'set', 'map', 'flowtable', 'counter', 'quota', 'limit', 'ct', 'synproxy', 'secmark']);
 
 interface Header {
@@ -402,6 +403,13 @@ export function parseNft(text: string, opts: ParseOptions): ParseResult {
   }
 
   function topUnit(toks: Tok[]): TopItem {
+    const w0 = toks[0].text;
+    if (toks[0].type === 'word' && PREPROCESSOR_WORDS.has(w0)) {
+      // nft -f's preprocessor (nft(8), VARIABLES and INCLUDE FILES): kept as written.
+      const item = opaque(toks);
+      b.report('NFT_NOT_MODELLED', `${w0}: kpsim keeps it as written and does not substitute ${w0 === 'include' ? 'files' : 'variables'}`, item.span, 'warning');
+      return item as TopItem;
+    }
     const ruleAt = ruleStart(toks);
     const head = unitOf(toks, 0, ruleAt < 0 ? toks.length : ruleAt);
     const hasRule = ruleAt >= 0 && ruleAt < toks.length;
