@@ -20,5 +20,9 @@ export type NftCode =
   | 'NFT_BAD_PRIORITY' // nft: "invalid priority expression value in this context."
   | 'NFT_BAD_TYPE' // `type foo` on a set: nft: "unknown datatype foo"
   | 'NFT_BAD_VALUE' // `numgen ... mod 0`, a reversed range, a value of the wrong type (nft's message)
+  // applying a file to the kernel's state (state.ts), as nft -f does
+  | 'NFT_NO_SUCH' // a chain, set, table or jump target that does not exist (yet): "No such file or directory"
+  | 'NFT_EXISTS' // `create` of what exists: "File exists"
+  | 'NFT_BUSY' // deleting a chain that holds rules or is jumped to: "Device or resource busy"
   // modelling
   | 'NFT_NOT_MODELLED'; // valid nft that kpsim keeps as written and does not interpret (a warning)

@@ -13,8 +13,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { kernelAvailable } from '../../src/host/kernel-available.js';
 import { createNfacct, restoreIpsets, restoreRules } from '../../src/host/iptables.js';
 import { withNamespace, type Namespace } from '../../src/host/netns.js';
-import { parseNft, renderNft } from '../../src/nftables/index.js';
-import { corpusRulesets, FIXTURES, GOLDEN, inputs, keptLayout, loadOrder, ROOT } from '../nftables/corpus.js';
+import { applyNft, emptyNftState, parseNft, renderNft } from '../../src/nftables/index.js';
+import { corpusRulesets, FIXTURES, GOLDEN, inputs, keptLayout, loadOrder, ROOT, stateVersusListing } from '../nftables/corpus.js';
 
 const UPDATE = process.env.KPSIM_UPDATE_NFT_FIXTURES === '1';
 const kernel = kernelAvailable();
@@ -117,6 +117,19 @@ describe.runIf(run)('kube-proxy corpus rulesets, loaded and listed by the kernel
       expectReadsBack(`${name} (kernel listing)`, listing);
       // Listings are canonical nft text: the IR keeps no layout of them.
       expect(keptLayout(parseNft(listing, { file: name }).file)).toEqual({ raw: 0, layout: 0, gaps: 0 });
+      // kpsim's state of the same load has the kernel's chains, rules, handles and priorities.
+      const state = emptyNftState();
+      expect(applyNft(state, parseNft(loadOrder(f.text), { file: name }).file, name)).toEqual([]);
+      stateVersusListing(state, listRuleset(ns, true));
+    });
+  });
+
+  it.each(corpusRulesets().map((f) => [f.name, f] as const))('%s verbatim: nft refuses it exactly when kpsim reports a problem', async (name, f) => {
+    await withNamespace(async (ns) => {
+      const check = await ns.run('nft', ['-c', '-f', '-'], { stdin: f.text });
+      const problems = applyNft(emptyNftState(), parseNft(f.text, { file: name }).file, name);
+      expect(problems.length > 0, `nft -c: ${check.stderr}`).toBe(check.code !== 0);
+      if (check.code !== 0) expect(check.stderr).toContain('No such file or directory');
     });
   });
 });
@@ -129,6 +142,16 @@ describe.runIf(run)('fixtures are what the kernel lists for their recipes', () =
       if (UPDATE) writeFileSync(path, listing);
       expect(listing).toBe(readFileSync(path, 'utf8'));
       expectReadsBack(recipe.fixture, listing);
+      // nft text only (iptables-nft's tables are made by iptables): kpsim's state of the same
+      // steps has the kernel's chains, rules and handles.
+      if (recipe.steps.every((st) => 'nft' in st)) {
+        const state = emptyNftState();
+        for (const st of recipe.steps as { nft: string; reorder?: boolean }[]) {
+          const text = readFileSync(st.nft, 'utf8');
+          expect(applyNft(state, parseNft(st.reorder ? loadOrder(text) : text, { file: st.nft }).file, st.nft)).toEqual([]);
+        }
+        stateVersusListing(state, listRuleset(ns, true));
+      }
     });
   });
 });
@@ -137,7 +160,11 @@ describe.runIf(run)('nft -f inputs are nft: the kernel takes them as they are', 
   it.each(inputs().map((f) => [f.name, f] as const))('%s', async (_name, f) => {
     await withNamespace(async (ns) => {
       await nftLoad(ns, f.text);
-      expectReadsBack(`${f.name} (kernel listing)`, listRuleset(ns, true));
+      const listing = listRuleset(ns, true);
+      expectReadsBack(`${f.name} (kernel listing)`, listing);
+      const state = emptyNftState();
+      expect(applyNft(state, parseNft(f.text, { file: f.name }).file, f.name)).toEqual([]);
+      stateVersusListing(state, listing);
     });
   });
 });

@@ -3,6 +3,9 @@
 // `nft list ruleset` spelling, see its README).
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { expect } from 'vitest';
+import type { ChainDecl, Rule, SetDecl } from '../../src/nftables/index.js';
+import { parseNft, tableKey, type NftState } from '../../src/nftables/index.js';
 
 export const ROOT = join(import.meta.dirname, '../..');
 export const GOLDEN = join(ROOT, 'golden/kube-proxy-nftables');
@@ -73,3 +76,44 @@ export function keptLayout(file: unknown): { raw: number; layout: number; gaps: 
   return n;
 }
 
+
+/**
+ * Compares a state with the kernel's `nft -a list ruleset` of the same load: the same tables and
+ * chains, each chain, set and map with the kernel's handle, each chain's rules with the kernel's
+ * handles in the kernel's order, base chains with the kernel's priority, sets with as many
+ * elements. Returns how many rules it compared.
+ */
+export function stateVersusListing(state: NftState, listing: string): number {
+  const { file } = parseNft(listing, { file: 'listing' });
+  let compared = 0;
+  const tables = new Set<string>();
+  for (const item of file.items) {
+    if (item.kind !== 'command' || item.object.kind !== 'table') continue;
+    const key = tableKey(item.object.ref.family, item.object.ref.table);
+    tables.add(key);
+    const t = state.tables.get(key);
+    expect(t, key).toBeDefined();
+    const items = item.object.body!.items;
+    for (const d of items) {
+      if (d.kind === 'chain') {
+        const ch = t!.chains.get(d.name);
+        expect(ch, d.name).toBeDefined();
+        expect(ch!.handle, d.name).toBe(d.handle);
+        const rules = (d as ChainDecl).body.items.filter((r): r is Rule => r.kind === 'rule');
+        expect(ch!.rules.map((r) => r.handle), d.name).toEqual(rules.map((r) => r.handle));
+        const hook = (d as ChainDecl).body.items.find((x) => x.kind === 'hook');
+        expect(ch!.hook?.priority.value ?? null, d.name).toBe(hook?.kind === 'hook' ? hook.priority.value : null);
+        compared += rules.length;
+      } else if (d.kind === 'set' || d.kind === 'map') {
+        const set = t!.sets.get(d.name);
+        expect(set, d.name).toBeDefined();
+        expect(set!.handle, d.name).toBe(d.handle);
+        const listed = (d as SetDecl).body.items.find((x) => x.kind === 'elements');
+        expect(set!.elements.length, d.name).toBe(listed?.kind === 'elements' ? listed.elements.length : 0);
+      }
+    }
+    expect(t!.chains.size, key).toBe(items.filter((x) => x.kind === 'chain').length);
+  }
+  expect([...state.tables.keys()].sort()).toEqual([...tables].sort());
+  return compared;
+}
