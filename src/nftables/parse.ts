@@ -8,6 +8,7 @@
 // built into typed IR (build-*.ts), then rendered back and compared with its source, so the IR
 // keeps the source's spacing exactly where it differs from the canonical one (layout.ts).
 import type { Diagnostic } from '../diag/diagnostic.js';
+import { MAX_SHAPE } from './build-expr.js';
 import { setKey, UnitBuilder, type SetTypes } from './build-unit.js';
 import type {
   Body,
@@ -45,8 +46,8 @@ export interface ParseResult {
   readonly diagnostics: Diagnostic[];
 }
 
-/** Nesting deeper than this is not nft (a table holds a chain: two levels) and is not followed. */
-const MAX_BODY_DEPTH = 8;
+// Bodies nest two deep at most (a table holds chains, sets, objects; nothing else opens a body, see
+// opensBody), so only set literals can nest without bound.
 /** Set literals nested deeper than this (`{ { { ...`) are not read. */
 const MAX_BRACE_DEPTH = 16;
 
@@ -250,9 +251,6 @@ export function parseNft(text: string, opts: ParseOptions): ParseResult {
       const words = toks.map((t) => t.text).join(' ');
       b.report('NFT_NOT_MODELLED', `${words}: kpsim keeps this object as written and does not model it`, b.rangeSpan(toks[0], toks[toks.length - 1]), 'warning');
     }
-    if (frames.length > MAX_BODY_DEPTH) {
-      b.report('NFT_TOO_LONG', `declarations nested deeper than ${MAX_BODY_DEPTH}; this is not nft text`, b.span(open));
-    }
     frames.push({ kind, items: [], gaps: [], lastEnd: open.offset + 1, open, header: { toks: [...toks, open], plan: ok, gapBefore }, family, table, setTypes: { value: null }, setName });
   }
 
@@ -310,8 +308,9 @@ export function parseNft(text: string, opts: ParseOptions): ParseResult {
       const handle = Number(m[1]);
       if (i === 0) headerHandle = handle;
       else {
+        // nft prints handles after rules only (a declaration's follows its `{`).
         const prev = f.items[i - 1] as { kind: string; handle?: number | null };
-        if (!('handle' in prev) && prev.kind !== 'rule') continue;
+        if (prev.kind !== 'rule') continue;
         f.items[i - 1] = { ...prev, handle };
       }
       f.gaps[i] = f.gaps[i].slice(m[0].length);
@@ -329,7 +328,8 @@ export function parseNft(text: string, opts: ParseOptions): ParseResult {
     const gap = text.slice(f.lastEnd, toks[0].offset);
     const last = toks[toks.length - 1];
     const end = last.offset + last.text.length;
-    const item = bad || b.tooLong(unitOf(toks)) ? opaque(toks) : buildUnit(f, toks);
+    // A unit's shape is never longer than its tokens: only long units are measured.
+    const item = bad || (toks.length > MAX_SHAPE && b.tooLong(unitOf(toks))) ? opaque(toks) : buildUnit(f, toks);
     pushItem(f, item, gap, end);
   }
 
