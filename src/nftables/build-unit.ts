@@ -18,10 +18,17 @@ export class UnitBuilder extends ExprBuilder {
   /** Named sets and maps seen so far, by `family table name`. */
   readonly sets = new Map<string, SetTypes>();
 
+  /** One TableRef object per table spelling: a transaction names its table on every line. */
+  private readonly refs = new Map<string, TableRef>();
+
   tableRef(u: Unit, r: PTableRef): TableRef {
     // The grammar takes only family words here (lexer.ts FAMILY_WORDS, the ir's NftFamily).
     const family = r.fam < 0 ? 'ip' : (this.word(u, r.fam) as NftFamily);
-    return { family, familyWritten: r.fam >= 0, table: r.name < 0 ? '' : this.name(u, r.name) };
+    const table = r.name < 0 ? '' : this.name(u, r.name);
+    const key = `${r.fam >= 0 ? family : ''} ${table}`;
+    let ref = this.refs.get(key);
+    if (!ref) this.refs.set(key, (ref = { family, familyWritten: r.fam >= 0, table }));
+    return ref;
   }
 
   /** A command's object; bodies and the rule are read apart and given here. */

@@ -16,6 +16,7 @@ import type {
   ChainItem,
   Command,
   CommandObject,
+  Layout,
   NftFamily,
   NftFile,
   ObjectDecl,
@@ -278,7 +279,7 @@ export function parseNft(text: string, opts: ParseOptions): ParseResult {
       const object = b.commandObject(hu, plan.obj, null, body, headerHandle);
       const cmd: Command = { kind: 'command', verb: b.verb(hu, plan.verb), object, span: b.rangeSpan(header.toks[0], close) };
       const layout = layoutOf(text, header.toks, 0, header.toks.length, commandTokens(cmd, cmd.verb === null ? 'listing' : 'transaction'));
-      pushItem(parent, { ...cmd, ...layout }, header.gapBefore, end);
+      pushItem(parent, withLayout(cmd, layout), header.gapBefore, end);
       return;
     }
     if (plan.u === 'decl') {
@@ -292,7 +293,7 @@ export function parseNft(text: string, opts: ParseOptions): ParseResult {
         decl = { kind: 'object', objectType: kw.map((i) => b.word(hu, i)).join(' '), name, handle: headerHandle, span, body: body as Body<OpaqueItem> };
       }
       const layout = layoutOf(text, header.toks, 0, header.toks.length, declHeaderTokens(decl));
-      pushItem(parent, { ...decl, ...layout }, header.gapBefore, end);
+      pushItem(parent, withLayout(decl, layout), header.gapBefore, end);
     }
   }
 
@@ -371,7 +372,7 @@ export function parseNft(text: string, opts: ParseOptions): ParseResult {
       b.syntaxError(u, 0, []);
       return opaque(toks);
     }
-    return { ...(item as object), ...layoutOf(text, toks, 0, toks.length, tokens(item)) };
+    return withLayout(item as object, layoutOf(text, toks, 0, toks.length, tokens(item)));
   }
 
   function chainUnit(f: Frame, toks: Tok[]): unknown {
@@ -393,7 +394,7 @@ export function parseNft(text: string, opts: ParseOptions): ParseResult {
     const tokens = chainItemTokens(rule, styleOf());
     out.texts.push(...tokens.texts);
     out.seps.push(...tokens.seps);
-    return { ...rule, ...layoutOf(text, toks, 0, toks.length, out) };
+    return withLayout(rule, layoutOf(text, toks, 0, toks.length, out));
   }
 
   /** Units in a block written without a verb are nft's listing; in an `add ... { }` line, knftables'. */
@@ -427,7 +428,7 @@ export function parseNft(text: string, opts: ParseOptions): ParseResult {
     }
     const object: CommandObject = b.commandObject(head, plan.obj as PObject, rule, null, null);
     const cmd: Command = { kind: 'command', verb: b.verb(head, plan.verb), object, span: b.rangeSpan(toks[0], toks[toks.length - 1]) };
-    return { ...cmd, ...layoutOf(text, toks, 0, toks.length, commandTokens(cmd, cmd.verb === null ? 'listing' : 'transaction')) };
+    return withLayout(cmd, layoutOf(text, toks, 0, toks.length, commandTokens(cmd, cmd.verb === null ? 'listing' : 'transaction')));
   }
 }
 
@@ -446,6 +447,11 @@ function ruleStart(toks: readonly Tok[]): number {
   const p = toks[i]?.text;
   if ((p === 'index' || p === 'handle' || p === 'position') && (toks[i + 1]?.type === 'number' || toks[i + 1]?.type === 'hex')) i += 2;
   return Math.min(i, toks.length);
+}
+
+/** The item with the source's layout when it has one; the same object when canonical (nearly always). */
+function withLayout<T extends object>(item: T, layout: Layout): T {
+  return layout.layout || layout.raw ? { ...item, ...layout } : item;
 }
 
 function sameStrings(a: readonly string[], b: readonly string[]): boolean {
