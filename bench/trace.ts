@@ -3,8 +3,10 @@
 // (KUBE-SERVICES -> KUBE-SVC -> statistic -> KUBE-SEP -> DNAT, KUBE-NODEPORTS, KUBE-MARK-MASQ,
 // KUBE-POSTROUTING, filter KUBE-FORWARD), so the benchmark does not depend on the compiler.
 import type { Arg, ChainDecl, OptionArg, Rule, Ruleset, Table, Target, Value } from '../src/iptables/ir.js';
+import { loadedState } from '../src/iptables/state.js';
 import { compileRuleset } from '../src/packetsim/compile.js';
-import { buildEnv, simpleNode } from '../src/packetsim/env.js';
+import { simpleInterfaces } from '../src/node/node.js';
+import { buildEnv } from '../src/packetsim/env.js';
 import { tracePacket, type PacketSpec } from '../src/packetsim/trace.js';
 import type { CompiledRuleset } from '../src/packetsim/types.js';
 
@@ -80,7 +82,10 @@ export function kubeRuleset(services: number, endpoints: number): Ruleset {
     }
   }
   natRules.push(r('KUBE-SERVICES', [...comment('kubernetes service nodeports; NOTE: this must be the last rule in this chain'), m('addrtype'), o('addrtype', 'dst-type', '--dst-type', [w('LOCAL')])], jump('KUBE-NODEPORTS')));
-  const table = (name: string, chains: string[], commands: Rule[]): Table => ({ name, chains: decl(chains), commands, lines: [], committed: true, span: null });
+  const table = (name: string, chains: string[], commands: Rule[]): Table => {
+    const decls = decl(chains);
+    return { name, chains: decls, commands, lines: [...decls.map((d) => ({ kind: 'chain' as const, decl: d })), ...commands.map((command) => ({ kind: 'command' as const, command }))], committed: true, span: null };
+  };
   return {
     family: 'ipv4',
     tables: [
@@ -125,7 +130,7 @@ interface Measured {
  */
 function compiled(services: number, endpoints: number): { rs: CompiledRuleset; compileMs: number } {
   const t0 = performance.now();
-  const rs = compileRuleset(kubeRuleset(services, endpoints));
+  const rs = compileRuleset(loadedState(kubeRuleset(services, endpoints), []));
   return { rs, compileMs: performance.now() - t0 };
 }
 
@@ -133,7 +138,7 @@ function measure(services: number, endpoints: number, n: number, rounds: number)
   const { rs, compileMs } = compiled(services, endpoints);
   // As `kpsim trace` does before a bulk trace (src/cli/trace.ts), when node runs with --expose-gc.
   (globalThis as { gc?: () => void }).gc?.();
-  const env = buildEnv(simpleNode([NODE_IP]), 'ipv4');
+  const env = buildEnv({ interfaces: simpleInterfaces([NODE_IP]), routes: [] }, 'ipv4');
   const ps = packets(services, n);
   // Warm up the JIT on a slice first.
   for (let k = 0; k < Math.min(2000, n); k++) tracePacket(rs, env, ps[k]);

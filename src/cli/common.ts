@@ -1,7 +1,7 @@
 // Shared CLI plumbing: reading inputs, atomic writes, printing diagnostics, exit codes.
 // Only the CLI touches the file system and the process; the library returns values and
 // diagnostics.
-import { readFileSync, writeFileSync, renameSync, statSync, readdirSync, unlinkSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync, renameSync, statSync, readdirSync, unlinkSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import type { Diagnostic } from '../diag/diagnostic.js';
 import { formatDiagnostic } from '../diag/format.js';
@@ -50,6 +50,48 @@ export function readInputs(paths: readonly string[], opts: { extensions?: RegExp
   return out;
 }
 
+/** What the operating system said, in words (`ENOENT` -> no such file or directory). */
+function osReason(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  const words: Record<string, string> = {
+    ENOENT: 'no such file or directory',
+    EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    EISDIR: 'it is a directory',
+    ENOTDIR: 'a part of the path is not a directory',
+    ENOSPC: 'no space left on the device',
+    EROFS: 'the file system is read-only',
+    EDQUOT: 'disk quota exceeded',
+  };
+  return (code && words[code]) ?? (e as Error)?.message ?? String(e);
+}
+
+/**
+ * Checks an output path before any work is done (a usage error, exit 2, when it cannot be one):
+ * a file's folder must exist and the file must not be a directory; a directory may not exist yet
+ * (it is created) but must not be a file.
+ */
+export function checkOutputPath(path: string | undefined, kind: 'file' | 'dir', flag = '-o'): void {
+  if (path === undefined || path === '-') return;
+  let st: ReturnType<typeof statSync> | undefined;
+  try {
+    st = statSync(path);
+  } catch {
+    st = undefined;
+  }
+  if (kind === 'file') {
+    if (st?.isDirectory()) throw new UsageError(`${flag} ${path}: is a directory; give a file name`);
+    const dir = dirname(path);
+    let d: ReturnType<typeof statSync> | undefined;
+    try {
+      d = statSync(dir);
+    } catch {
+      throw new UsageError(`${flag} ${path}: the folder ${dir} does not exist`);
+    }
+    if (!d.isDirectory()) throw new UsageError(`${flag} ${path}: ${dir} is not a folder`);
+  } else if (st && !st.isDirectory()) throw new UsageError(`${flag} ${path}: is a file; give a folder for the artefacts`);
+}
+
 /** Writes a file so that readers see either the old or the new content, never half of it. */
 export function writeAtomic(path: string, content: string): void {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
@@ -62,7 +104,16 @@ export function writeAtomic(path: string, content: string): void {
     } catch {
       /* nothing to clean */
     }
-    throw e;
+    throw new InputError(`cannot write ${path}: ${osReason(e)}`);
+  }
+}
+
+/** Creates an output folder (and its parents), with a clear error when it cannot. */
+export function makeDirectory(path: string): void {
+  try {
+    mkdirSync(path, { recursive: true });
+  } catch (e) {
+    throw new InputError(`cannot create ${path}: ${osReason(e)}`);
   }
 }
 

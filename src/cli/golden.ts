@@ -1,7 +1,7 @@
 // `kpsim golden DIR`: verify every golden case under DIR (restore input, node rules, packet
 // flows), print what differs, and with --update rewrite the expected files from kpsim's answers.
 // `kpsim golden init DIR CLUSTER.yaml` starts a new case. Only this file touches the disk.
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { SourceText } from '../diag/source.js';
@@ -10,11 +10,11 @@ import type { CaseFiles } from '../golden/case.js';
 import { caseStatus, type CaseResult, type CaseStatus } from '../golden/result.js';
 import { starterFlows, starterFlowsText } from '../golden/starter-flows.js';
 import { verifyCase } from '../golden/verify.js';
-import { IPVS_ARTEFACT_FILES } from '../golden/verify-ipvs.js';
-import { action, EXIT_BAD_INPUT, EXIT_OK, readInputs, UsageError, useColor, writeAtomic } from './common.js';
+import { action, checkOutputPath, EXIT_BAD_INPUT, EXIT_OK, makeDirectory, UsageError, useColor, writeAtomic } from './common.js';
 import { findCases, readCase } from './golden-read.js';
 import { junitReport, jsonReport, textReport, type Paint, PAINT_ANSI, PAINT_NONE } from './golden-report.js';
-import { loadAndCompile } from './load-cluster.js';
+import { addClusterFlags, compileLoaded, compileOptions, loadClusterInputs, type ClusterFlags } from './load-cluster.js';
+import { renderCaseOptions } from '../golden/case-options.js';
 
 interface GoldenFlags {
   update?: boolean;
@@ -31,12 +31,12 @@ export function registerGolden(program: Command): void {
     .option('--json', 'a machine-readable report on stdout')
     .option('--junit <file>', 'also write a JUnit XML report to FILE')
     .action(action((dir: string, flags: GoldenFlags) => runGolden(dir, flags)));
-  golden
+  const init = golden
     .command('init')
     .description('start a case: DIR/cluster.yaml, a flows.yaml with a starting set of packets, and the expected files')
     .argument('<dir>', 'the new case folder')
-    .argument('<cluster>', 'the cluster YAML to copy into it')
-    .action(action((dir: string, cluster: string) => runInit(dir, cluster)));
+    .argument('<cluster>', 'the cluster YAML to copy into it');
+  addClusterFlags(init).action(action((dir: string, cluster: string, flags: ClusterFlags) => runInit(dir, cluster, flags)));
 }
 
 function progress(enabled: boolean): (i: number, n: number, dir: string) => void {
@@ -46,6 +46,7 @@ function progress(enabled: boolean): (i: number, n: number, dir: string) => void
 
 function runGolden(dir: string, flags: GoldenFlags): number {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`${dir}: no such directory`);
+  checkOutputPath(flags.junit, 'file', '--junit');
   const cases = findCases(dir);
   if (cases.length === 0) throw new UsageError(`${dir}: no golden cases (folders with a cluster.yaml or an iptables-save.txt)`);
   const show = progress(!flags.json && Boolean(process.stderr.isTTY));
@@ -84,30 +85,33 @@ function runGolden(dir: string, flags: GoldenFlags): number {
   return tally.fail > 0 ? EXIT_BAD_INPUT : EXIT_OK;
 }
 
-function runInit(dir: string, clusterPath: string): number {
+function runInit(dir: string, clusterPath: string, flags: ClusterFlags): number {
   for (const f of ['cluster.yaml', 'flows.yaml']) {
     if (existsSync(join(dir, f))) throw new UsageError(`${join(dir, f)} exists: ${dir} already holds a case (kpsim golden ${dir} --update rewrites its answers)`);
   }
-  const inputs = readInputs([clusterPath]);
-  const text = inputs.length === 1 ? inputs[0].text : inputs.map((f) => `# ${f.name}\n${f.text}`).join('\n---\n');
   // Reports bad input the compiler's way (exit 1, nothing written).
-  const { cluster, compiled } = loadAndCompile([clusterPath], {});
+  const loaded = loadClusterInputs([clusterPath], flags);
+  const compiled = compileLoaded(loaded, flags);
+  const { cluster, files: inputs, row } = loaded;
+  const text = inputs.length === 1 ? inputs[0].text : inputs.map((f) => `# ${f.name}\n${f.text}`).join('\n---\n');
+  // The flags the case was made with, so that verifying it compiles the same node the same way.
+  const { family, ...compile } = compileOptions(flags);
+  const optionsText = renderCaseOptions({ mode: flags.mode, compile: { ...compile, ...(family ? { family } : {}) } });
   // The new case, in memory, with empty expected files: verifying it yields every answer.
   const draft: CaseFiles = {
     dir,
     files: new Map([
       ['cluster.yaml', text],
       ['flows.yaml', starterFlowsText(starterFlows(cluster, compiled.settings))],
-      ['iptables-save.txt', ''],
-      // IPVS mode keeps the node's four artefacts instead of node.rules.
-      ...(cluster.config.mode === 'ipvs' ? IPVS_ARTEFACT_FILES.map((f) => [f, ''] as [string, string]) : [['node.rules', ''] as [string, string]]),
+      ...row.goldenFiles.map((f) => [f, ''] as [string, string]),
+      ...(optionsText === null ? [] : [['options.yaml', optionsText] as [string, string]]),
     ]),
     steps: [],
   };
   const r = verifyCase(draft);
   const files = new Map(draft.files);
   for (const w of r.rewrites) files.set(w.file.slice(dir.length + 1), w.content);
-  mkdirSync(dir, { recursive: true });
+  makeDirectory(dir);
   for (const [name, content] of files) {
     writeAtomic(join(dir, name), content);
     process.stdout.write(`created ${join(dir, name)}\n`);

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import type { Family, Ruleset } from '../iptables/ir.js';
 import { MATCH_MODULES, parseIptablesSave, renderRestore, renderSave } from '../iptables-save/index.js';
 import { formatNftStats, isNftText, nftJson, nftStats, parseNft, renderNft } from '../nftables/index.js';
-import { action, emit, EXIT_BAD_INPUT, EXIT_OK, InputError, printDiagnostics, readInputs, UsageError, type InputFile } from './common.js';
+import { action, checkOutputPath, emit, EXIT_BAD_INPUT, EXIT_OK, InputError, printDiagnostics, readInputs, UsageError, type InputFile } from './common.js';
 
 interface ParseFlags {
   json?: boolean;
@@ -38,6 +38,7 @@ function runParse(file: string, flags: ParseFlags): number {
   if (flags.family !== undefined && flags.family !== 'ipv4' && flags.family !== 'ipv6') throw new UsageError(`--family must be ipv4 or ipv6, not '${flags.family}'`);
   if (flags.format !== 'restore' && flags.format !== 'save') throw new UsageError(`--format must be restore or save, not '${flags.format}'`);
   if (flags.json && flags.stats) throw new UsageError('--json and --stats are exclusive');
+  checkOutputPath(flags.output, 'file');
   const inputs = readInputs([file], { extensions: /.*/ });
   const input = inputs[0];
   if (isNftText(input.text)) return runParseNft(inputs, flags);
@@ -48,20 +49,19 @@ function runParse(file: string, flags: ParseFlags): number {
     noflush: flags.noflush,
   });
   const failed = printDiagnostics(diagnostics, inputs);
-  if (ruleset) {
+  // Nothing is written for input with errors: no half a ruleset on stdout or in a file.
+  if (ruleset && !failed) {
     if (flags.json) emit(flags.output, JSON.stringify(ruleset, null, 2) + '\n');
     else if (flags.stats) emit(flags.output, formatStats(ruleset));
     else if (flags.format === 'save') {
       // The kernel's spelling needs a ruleset the kernel would accept.
-      if (!failed) {
-        let text: string;
-        try {
-          text = renderSave(ruleset);
-        } catch (e) {
-          throw new InputError(`${input.name}: iptables-restore would refuse this: ${(e as Error).message}`);
-        }
-        emit(flags.output, text);
+      let text: string;
+      try {
+        text = renderSave(ruleset);
+      } catch (e) {
+        throw new InputError(`${input.name}: iptables-restore would refuse this: ${(e as Error).message}`);
       }
+      emit(flags.output, text);
     } else emit(flags.output, renderRestore(ruleset));
   }
   return failed ? EXIT_BAD_INPUT : EXIT_OK;
@@ -74,9 +74,12 @@ function runParseNft(inputs: InputFile[], flags: ParseFlags): number {
   const input = inputs[0];
   const { file, diagnostics } = parseNft(input.text, { file: input.name, strict: flags.strict });
   const failed = printDiagnostics(diagnostics, inputs);
-  if (flags.json) emit(flags.output, nftJson(file));
-  else if (flags.stats) emit(flags.output, formatNftStats(nftStats(file)));
-  else emit(flags.output, renderNft(file));
+  // As for iptables-save dumps: nothing is written for input with errors.
+  if (!failed) {
+    if (flags.json) emit(flags.output, nftJson(file));
+    else if (flags.stats) emit(flags.output, formatNftStats(nftStats(file)));
+    else emit(flags.output, renderNft(file));
+  }
   return failed ? EXIT_BAD_INPUT : EXIT_OK;
 }
 

@@ -1,26 +1,24 @@
-// `kpsim trace`: where does this packet go, and why. The rules come from a compiled cluster (the
-// same inputs and flags as `kpsim compile`) or from any iptables-save dump (--rules); the packet
-// from --src/--dst or a --flows file. Only this file touches the file system for the simulator.
+// `kpsim trace`: where does this packet go, and why. The node comes from a compiled cluster (the
+// same inputs and flags as `kpsim compile`) or from a node's dumps (--rules, with --ipsets and, in
+// IPVS mode, --ipvs); either way it is one node value (src/node), traced by the simulator with the
+// extensions its mode's row names. The packet comes from --src/--dst or a --flows file.
 import type { Command } from 'commander';
-import type { Diagnostic } from '../diag/diagnostic.js';
-import type { Family, Ruleset } from '../iptables/ir.js';
+import { DiagnosticSink } from '../diag/diagnostic.js';
+import type { Family } from '../iptables/ir.js';
+import type { ModeRow } from '../modes.js';
+import { nodeFromDumps } from '../node/assemble.js';
+import { isNftText } from '../nftables/detect.js';
+import { simpleInterfaces, type Node, type NodeInterface } from '../node/node.js';
 import { familyOfText } from '../packetsim/addr.js';
-import { compileRuleset } from '../packetsim/compile.js';
-import { buildEnv, parseInterfacesText, simpleNode, type NodeEnv, type NodeSpec } from '../packetsim/env.js';
-import { parseIpsetSave, type IpsetDb } from '../packetsim/ipset.js';
 import { ANSI, formatHuman, PLAIN, traceJson } from '../packetsim/output.js';
 import type { Protocol } from '../packetsim/packet.js';
+import { prepareNode, type SimNode } from '../packetsim/prepare.js';
 import { sampleOutcomes } from '../packetsim/sample.js';
 import { traceFlows, tracePacket, TraceInputError, TooManyPaths, type FlowSpec } from '../packetsim/trace.js';
-import type { CompiledRuleset } from '../packetsim/types.js';
 import { parseFlowsFile } from '../golden/flows-file.js';
-import { nodeSpec } from '../pipeline/node-spec.js';
-import { action, emit, InputError, printDiagnostics, readInputs, UsageError, useColor, type InputFile } from './common.js';
-import { chooseMode } from './compile.js';
-import { addClusterFlags, loadAndCompileFiles, type ClusterFlags } from './load-cluster.js';
-import { ipvsClusterTarget, ipvsCompiledFor, ipvsDumpTarget } from './trace-ipvs.js';
-import { DiagnosticSink } from '../diag/diagnostic.js';
-import { loadCluster } from '../model/load.js';
+import { action, checkOutputPath, emit, InputError, printDiagnostics, readInputs, UsageError, useColor } from './common.js';
+import { addClusterFlags, chooseMode, compileLoaded, loadClusterInputs, type ClusterFlags, type LoadedCluster } from './load-cluster.js';
+import { parseInterfacesFlag } from './interfaces-flag.js';
 
 interface TraceFlags extends ClusterFlags {
   rules?: string;
@@ -38,11 +36,12 @@ interface TraceFlags extends ClusterFlags {
   seed?: string;
   index: boolean;
   output?: string;
-  mode?: string;
   ipvs?: string;
 }
 
 const PROTOCOLS = ['tcp', 'udp', 'sctp', 'icmp'] as const;
+/** `NS/NAME[:PORT]`: a Service, not an address. */
+const SERVICE_DST = /^[^/:[\]]+\/[^/]+$/;
 const VIAS = ['clusterip', 'nodeport', 'loadbalancer', 'externalip'] as const;
 
 export function registerTrace(program: Command): void {
@@ -50,9 +49,9 @@ export function registerTrace(program: Command): void {
     .command('trace')
     .description('trace packets through the node\'s netfilter rules: every outcome with its exact probability')
     .argument('[inputs...]', 'cluster YAML/JSON files or directories (compiled as by kpsim compile), or - for stdin')
-    .option('--rules <file>', 'trace through an iptables-save / ip6tables-save dump instead of a compiled cluster')
-    .option('--mode <mode>', "iptables or ipvs (default: the configuration's mode; with --rules, ipvs when --ipvs is given)")
+    .option('--rules <file>', 'trace through a node\'s iptables-save / ip6tables-save dump instead of a compiled cluster')
     .option('--ipvs <file>', 'with --rules: the node\'s `ipvsadm-save -n` output (IPVS mode)')
+    .option('--ipsets <file>', 'with --rules: the node\'s `ipset save` output, for -m set')
     .option('--src <ip[:port]>', 'the packet source (a local address starts in OUTPUT)')
     .option('--dst <ip:port|ns/name[:port]>', 'the destination address, or a Service and port name/number')
     .option('--via <kind>', `with --dst NS/NAME: ${VIAS.join(', ')}`, 'clusterip')
@@ -61,52 +60,87 @@ export function registerTrace(program: Command): void {
     .option('--mark <n>', 'the packet mark at the start')
     .option('--flows <file>', "a YAML list of packets in kube-proxy's flow-test shape; state persists between them")
     .option('--json', 'one JSON object per packet')
-    .option('--ipsets <file>', 'ipset contents (`ipset save` output) for -m set')
     .option('--interfaces <spec>', 'the node\'s interfaces, `lo=127.0.0.1/8 eth0=192.168.0.2/24` (default: from the Node or --node-ip)')
     .option('--sample <n>', 'draw N concrete packets instead of listing the exact outcomes')
     .option('--seed <s>', 'random seed for --sample', '1')
     .option('--no-index', 'evaluate every chain rule by rule (same results, slower)')
     .option('-o, --output <file>', 'write to FILE instead of stdout');
-  addClusterFlags(cmd).action(action(async (inputs: string[], flags: TraceFlags) => runTrace(inputs, flags)));
+  addClusterFlags(cmd).action(action(async (inputs: string[], flags: TraceFlags, command: Command) => runTrace(inputs, flags, command.getOptionValueSource('via') === 'cli')));
 }
 
-interface Target {
-  readonly rs: CompiledRuleset;
-  readonly env: NodeEnv;
+/** Where the node comes from: a cluster compiled per family, or a node's dumps. */
+interface NodeSource {
+  readonly row: ModeRow;
+  /** The node's view of one family. */
+  node(family: Family): Node;
+  /** The cluster, for --dst NS/NAME. */
+  readonly loaded: LoadedCluster | null;
 }
 
-/** The cluster inputs, read once (stdin included) for the mode, the compiles and --dst NS/NAME. */
-let filesCache: InputFile[] | null = null;
-function clusterFiles(inputs: string[]): InputFile[] {
-  if (inputs.length === 0) throw new UsageError('no input: give cluster files or directories, or - for stdin');
-  return (filesCache ??= readInputs(inputs));
+/** --interfaces, else --node-ip, else null (the node's own). */
+function interfacesOverride(flags: TraceFlags): NodeInterface[] | null {
+  if (flags.interfaces) return parseInterfacesFlag(flags.interfaces);
+  if (flags.nodeIp) return simpleInterfaces(flags.nodeIp.split(','));
+  return null;
 }
 
-/** One load + compile per family (its warnings print once). */
-const compiledCache = new Map<string, ReturnType<typeof loadAndCompileFiles>>();
-function compiledFor(inputs: string[], flags: TraceFlags, family: Family | undefined): ReturnType<typeof loadAndCompileFiles> {
-  const key = family ?? '';
-  let c = compiledCache.get(key);
-  if (!c) compiledCache.set(key, (c = loadAndCompileFiles(clusterFiles(inputs), { ...flags, family })));
-  return c;
+function clusterSource(inputs: string[], flags: TraceFlags): NodeSource {
+  const loaded = loadClusterInputs(inputs, flags);
+  const row = loaded.row;
+  const override = interfacesOverride(flags);
+  const nodes = new Map<Family, Node>();
+  return {
+    row,
+    loaded,
+    node(family) {
+      let n = nodes.get(family);
+      if (!n) {
+        n = compileLoaded(loaded, flags, family).node();
+        // The user's interfaces replace the compile's; what the mode adds to them (kube-ipvs0) is added again.
+        if (override) n = row.completeDumpNode({ ...n, interfaces: override });
+        nodes.set(family, n);
+      }
+      return n;
+    },
+  };
 }
 
-/** iptables or ipvs: --mode, else (cluster inputs) the configuration's mode, else (dumps) ipvs when --ipvs is given. */
-let modeCache: 'iptables' | 'ipvs' | null = null;
-function traceMode(inputs: string[], flags: TraceFlags): 'iptables' | 'ipvs' {
-  return (modeCache ??= resolveMode(inputs, flags));
+function readDump(path: string): { file: string; text: string } {
+  const [f] = readInputs([path], { extensions: /.*/ });
+  return { file: f.name, text: f.text };
 }
 
-function resolveMode(inputs: string[], flags: TraceFlags): 'iptables' | 'ipvs' {
-  if (flags.mode !== undefined) chooseMode(flags.mode, null);
-  let mode: 'iptables' | 'ipvs';
-  if (flags.rules) mode = flags.mode ? chooseMode(flags.mode, null) : flags.ipvs ? 'ipvs' : 'iptables';
-  else if (flags.mode) mode = chooseMode(flags.mode, null);
-  else mode = chooseMode(undefined, loadCluster(clusterFiles(inputs), new DiagnosticSink()));
-  if (mode === 'ipvs' && flags.rules && !flags.ipvs) throw new UsageError('IPVS mode with --rules needs the node\'s virtual servers: give --ipvs FILE (ipvsadm-save -n)');
-  if (flags.ipvs && !flags.rules) throw new UsageError('--ipvs goes with --rules (a node\'s dumps); a cluster\'s virtual servers come from its compile');
-  if (flags.ipvs && mode !== 'ipvs') throw new UsageError('--ipvs is for IPVS mode, not --mode iptables');
-  return mode;
+function dumpSource(flags: TraceFlags): NodeSource {
+  // --mode, else IPVS when the virtual servers are given.
+  const row = chooseMode(flags.mode ?? (flags.ipvs ? 'ipvs' : 'iptables'), null);
+  for (const d of row.dumps) {
+    if (d.required && !flags[d.flag]) throw new UsageError(`${row.name} mode with --rules needs ${d.what}: give --${d.flag} FILE`);
+  }
+  if (flags.ipvs && !row.dumps.some((d) => d.flag === 'ipvs')) throw new UsageError(`--ipvs is for IPVS mode, not --mode ${row.name}`);
+  const rules = readDump(flags.rules!);
+  if (isNftText(rules.text)) throw new UsageError(`${rules.file} is nft text: kpsim reads it (kpsim parse) but does not trace nftables rules yet`);
+  const ipsets = flags.ipsets ? readDump(flags.ipsets) : null;
+  const ipvs = flags.ipvs ? readDump(flags.ipvs) : null;
+  const interfaces = interfacesOverride(flags) ?? simpleInterfaces([]);
+  const nodes = new Map<Family, Node>();
+  return {
+    row,
+    loaded: null,
+    node(family) {
+      let n = nodes.get(family);
+      if (!n) {
+        const sink = new DiagnosticSink();
+        const read = nodeFromDumps({ iptables: [{ family, ...rules }], ipsets, ipvs, interfaces }, sink);
+        const files = [rules, ...(ipsets ? [ipsets] : []), ...(ipvs ? [ipvs] : [])].map((f) => ({ name: f.file, text: f.text }));
+        if (printDiagnostics(sink.items, files) || !read) {
+          const n = sink.errors.length;
+          throw new InputError(`${n} error${n === 1 ? '' : 's'} in ${[...new Set(sink.errors.map((e) => e.file))].join(', ')}`);
+        }
+        nodes.set(family, (n = row.completeDumpNode(read)));
+      }
+      return n;
+    },
+  };
 }
 
 function splitHostPort(text: string, what: string, needPort: boolean): { ip: string; port: number | null } {
@@ -132,90 +166,17 @@ function parseMark(text: string | undefined): number | undefined {
   return n;
 }
 
-function nodeSpecFor(flags: TraceFlags, fromCluster: NodeSpec | null): NodeSpec {
-  if (flags.interfaces) return { interfaces: parseInterfacesText(flags.interfaces) };
-  if (flags.nodeIp) return simpleNode(flags.nodeIp.split(','));
-  return fromCluster ?? simpleNode([]);
-}
-
-async function loadRules(path: string, family: Family): Promise<{ ruleset: Ruleset; file: InputFile }> {
-  const [file] = readInputs([path], { extensions: /.*/ });
-  const { isNftText } = await import('../nftables/detect.js');
-  if (isNftText(file.text)) throw new UsageError(`${file.name} is nft text: kpsim reads it (kpsim parse) but does not trace nftables rules yet`);
-  const { parseIptablesSave } = await import('../iptables-save/index.js');
-  const { ruleset, diagnostics } = parseIptablesSave(file.text, { file: file.name, family });
-  if (printDiagnostics(diagnostics, [file]) || !ruleset) {
-    const n = diagnostics.filter((d) => d.severity === 'error').length;
-    throw new InputError(`${n} error${n === 1 ? '' : 's'} in ${file.name}`);
-  }
-  return { ruleset, file };
-}
-
-function loadIpsets(path: string | undefined): IpsetDb | null {
-  if (!path) return null;
-  const [file] = readInputs([path], { extensions: /.*/ });
-  const problems: { line: number; col: number; message: string }[] = [];
-  const db = parseIpsetSave(file.text, problems);
-  const diags: Diagnostic[] = problems.map((p) => ({ severity: 'error', code: 'SIM_BAD_IPSET', message: p.message, file: file.name, span: { line: p.line, col: p.col, offset: 0, length: 1 } }));
-  if (printDiagnostics(diags, [file])) throw new InputError(`${diags.length} error${diags.length === 1 ? '' : 's'} in ${file.name}`);
-  return db;
-}
-
-/**
- * What the node's kernel holds after kube-proxy ran: the host setup (canary chains, the jump rules
- * from the built-in chains) and kube-proxy's restore input applied to an empty state.
- */
-async function nodeRuleset(restore: string, family: Family): Promise<Ruleset> {
-  const { parseIptablesSave } = await import('../iptables-save/index.js');
-  const { hostSetup, renderHostSetup } = await import('../compiler/iptables/host.js');
-  const { applyRestore, emptyState, stateToRuleset } = await import('../iptables/state.js');
-  const state = emptyState(family);
-  for (const [file, text] of [['host setup', renderHostSetup(hostSetup())], ['restore input', restore]] as const) {
-    const { ruleset, diagnostics } = parseIptablesSave(text, { file, family });
-    // kpsim's own output failing to parse is a kpsim bug, not bad input.
-    if (!ruleset || diagnostics.some((d) => d.severity === 'error')) throw new Error(`kpsim's ${file} does not parse: ${diagnostics[0]?.message}`);
-    applyRestore(state, ruleset);
-  }
-  return stateToRuleset(state);
-}
-
 /** Rules from which the compile's garbage is worth a full collection before a bulk trace. */
 const LARGE_RULESET = 20_000;
 
-async function targetFor(inputs: string[], flags: TraceFlags, family: Family, ipsets: IpsetDb | null): Promise<Target> {
-  if (traceMode(inputs, flags) === 'ipvs') {
-    const t = { family, rotate: !!flags.flows, index: flags.index, ipsets: flags.ipsets, nodeOverride: flags.interfaces || flags.nodeIp || flags.rules ? nodeSpecFor(flags, null) : null };
-    if (flags.rules) {
-      if (inputs.length) throw new UsageError('give either cluster inputs or --rules, not both');
-      return ipvsDumpTarget((await loadRules(flags.rules, family)).ruleset, flags.ipvs!, t);
-    }
-    return ipvsClusterTarget(clusterFiles(inputs), flags, t);
-  }
-  let ruleset: Ruleset;
-  let clusterNode: NodeSpec | null = null;
-  if (flags.rules) {
-    if (inputs.length) throw new UsageError('give either cluster inputs or --rules, not both');
-    ruleset = (await loadRules(flags.rules, family)).ruleset;
-  } else {
-    const { compiled } = compiledFor(inputs, flags, family);
-    ruleset = await nodeRuleset(compiled.restore, family);
-    clusterNode = nodeSpec(compiled.settings);
-  }
-  const rs = compileRuleset(ruleset, { ipsets, index: flags.index });
-  const problems: { message: string }[] = [];
-  const env = buildEnv(nodeSpecFor(flags, clusterNode), family, problems);
-  if (problems.length) throw new UsageError(problems.map((p) => p.message).join('; '));
-  return { rs, env };
-}
-
 /** --dst NS/NAME[:PORT] -> address and port, from the cluster's Service. */
-function resolveService(inputs: string[], flags: TraceFlags, dst: string, family: Family): { ip: string; port: number; protocol: Protocol } {
-  if (flags.rules) throw new UsageError('--dst NS/NAME needs cluster inputs, not --rules');
+function resolveService(source: NodeSource, flags: TraceFlags, dst: string, family: Family): { ip: string; port: number; protocol: Protocol } {
+  if (!source.loaded) throw new UsageError('--dst NS/NAME needs cluster inputs, not --rules');
   const via = flags.via ?? 'clusterip';
   if (!(VIAS as readonly string[]).includes(via)) throw new UsageError(`--via must be one of ${VIAS.join(', ')}, not '${via}'`);
   const [nsName, portSel] = dst.split(':');
   const [ns, name] = nsName.split('/');
-  const { cluster, compiled } = traceMode(inputs, flags) === 'ipvs' ? ipvsCompiledFor(clusterFiles(inputs), flags, family) : compiledFor(inputs, flags, family);
+  const { cluster } = source.loaded;
   const svc = cluster.services.find((s) => s.namespace === ns && s.name === name);
   if (!svc) throw new UsageError(`no Service ${ns}/${name}`);
   const ports = portSel === undefined ? svc.ports : svc.ports.filter((p) => p.name === portSel || String(p.port) === portSel);
@@ -229,7 +190,7 @@ function resolveService(inputs: string[], flags: TraceFlags, dst: string, family
       if (!svc.clusterIP || svc.clusterIP === 'None') throw new UsageError(`${ns}/${name} has no cluster IP`);
       return { ip: svc.clusterIP, port: sp.port, protocol };
     case 'nodeport': {
-      const ip = compiled.settings.nodeIP?.text;
+      const ip = compileLoaded(source.loaded, flags, family).settings.nodeIP?.text;
       if (!sp.nodePort) throw new UsageError(`${ns}/${name} port ${sp.name || sp.port} has no nodePort`);
       if (!ip) throw new UsageError('the node has no IP; give --node-ip');
       return { ip, port: sp.nodePort, protocol };
@@ -254,40 +215,64 @@ function flowsFrom(path: string): FlowSpec[] {
   return flows.map((f) => f.spec);
 }
 
-async function runTrace(inputs: string[], flags: TraceFlags): Promise<number> {
+function checkFlags(inputs: string[], flags: TraceFlags): void {
   if (!(PROTOCOLS as readonly string[]).includes(flags.protocol)) throw new UsageError(`-p must be one of ${PROTOCOLS.join(', ')}, not '${flags.protocol}'`);
   if (!flags.rules && inputs.length === 0) throw new UsageError('no rules: give cluster inputs or --rules FILE');
+  if (flags.rules && inputs.length) throw new UsageError('give either cluster inputs or --rules, not both');
+  if (!flags.rules && (flags.ipvs || flags.ipsets)) throw new UsageError(`--${flags.ipvs ? 'ipvs' : 'ipsets'} goes with --rules (a node's dumps); a cluster's ${flags.ipvs ? 'virtual servers' : 'sets'} come from its compile`);
+  if (flags.flows && (flags.src || flags.dst)) throw new UsageError('give either --flows or --src/--dst, not both');
+  if (!flags.flows && (!flags.src || !flags.dst)) throw new UsageError('give --src and --dst (or --flows FILE)');
+}
+
+/** Says what kpsim assumes where the user did not say (one line each, on stderr). */
+function warnAssumptions(flags: TraceFlags, viaGiven: boolean, dstIsService: boolean): void {
+  const warn = (code: string, message: string) => printDiagnostics([{ severity: 'warning', code, message, file: null, span: null }], []);
+  if (flags.rules && !flags.nodeIp && !flags.interfaces) {
+    warn('TRACE_NO_NODE_ADDRESS', "no node address: give --node-ip or --interfaces, or packets to the node's own addresses (NodePorts among them) are taken for forwarded ones");
+  }
+  if (viaGiven && flags.dst !== undefined && !dstIsService) warn('TRACE_VIA_IGNORED', `--via applies to --dst NS/NAME; --dst ${flags.dst} is an address, so --via ${flags.via} is ignored`);
+  if (flags.protocol === 'icmp' && flags.dst !== undefined && !dstIsService && /(^[^:]+:\d+$)|(\]:\d+$)/.test(flags.dst)) warn('TRACE_ICMP_PORT', `ICMP has no ports: the port of --dst ${flags.dst} is ignored`);
+}
+
+async function runTrace(inputs: string[], flags: TraceFlags, viaGiven: boolean): Promise<number> {
+  checkFlags(inputs, flags);
+  checkOutputPath(flags.output, 'file');
+  const dstIsService = flags.dst !== undefined && SERVICE_DST.test(flags.dst);
+  warnAssumptions(flags, viaGiven, dstIsService);
   const sample = flags.sample === undefined ? null : Number(flags.sample);
   if (sample !== null && !(Number.isInteger(sample) && sample > 0)) throw new UsageError(`--sample ${flags.sample}: give a positive number`);
   const seed = Number(flags.seed ?? 1);
   if (!Number.isInteger(seed)) throw new UsageError(`--seed ${flags.seed}: give an integer`);
+  const source = flags.rules ? dumpSource(flags) : clusterSource(inputs, flags);
   let flows: FlowSpec[];
-  if (flags.flows) {
-    if (flags.src || flags.dst) throw new UsageError('give either --flows or --src/--dst, not both');
-    flows = flowsFrom(flags.flows);
-  } else {
-    if (!flags.src || !flags.dst) throw new UsageError('give --src and --dst (or --flows FILE)');
-    const src = splitHostPort(flags.src, '--src', false);
+  if (flags.flows) flows = flowsFrom(flags.flows);
+  else {
+    const src = splitHostPort(flags.src!, '--src', false);
     let protocol = flags.protocol as Protocol;
     let dst: { ip: string; port: number | null };
-    if (/^[^/:[\]]+\/[^/]+$/.test(flags.dst)) {
-      const r = resolveService(inputs, flags, flags.dst, familyOfText(src.ip));
+    if (dstIsService) {
+      const r = resolveService(source, flags, flags.dst!, familyOfText(src.ip));
       dst = { ip: r.ip, port: r.port };
       if (cmdProtocolIsDefault(flags)) protocol = r.protocol;
-    } else dst = splitHostPort(flags.dst, '--dst', flags.protocol !== 'icmp');
+    } else {
+      dst = splitHostPort(flags.dst!, '--dst', flags.protocol !== 'icmp');
+      if (flags.protocol === 'icmp') dst = { ip: dst.ip, port: null };
+    }
     flows = [{ protocol, sourceIP: src.ip, sourcePort: src.port, destIP: dst.ip, destPort: dst.port, inInterface: flags.inIface ?? null, mark: parseMark(flags.mark) }];
   }
-  const mode = traceMode(inputs, flags);
-  // IPVS mode reads --ipsets with the ipset reader (per family, in targetFor).
-  const ipsets = mode === 'ipvs' ? null : loadIpsets(flags.ipsets);
-  const targets = new Map<Family, Target>();
   const byFamily = new Map<Family, number[]>();
   flows.forEach((f, i) => {
     const fam = familyOfText(f.sourceIP);
     if (familyOfText(f.destIP) !== fam) throw new UsageError(`${f.name ?? 'packet'}: source and destination are of different families`);
     byFamily.set(fam, [...(byFamily.get(fam) ?? []), i]);
   });
-  for (const fam of byFamily.keys()) targets.set(fam, await targetFor(inputs, flags, fam, ipsets));
+  const targets = new Map<Family, SimNode>();
+  for (const fam of byFamily.keys()) {
+    const node = source.node(fam);
+    const { sim, problems } = prepareNode(node, fam, { index: flags.index, extensions: source.row.extensions(node, fam, { rotate: !!flags.flows }) });
+    if (problems.length) throw new UsageError(problems.map((p) => p.message).join('; '));
+    targets.set(fam, sim);
+  }
   // The dump's text and rule IR are garbage now. In a trace of many packets, every young-generation
   // collection costs time in proportion to the old generation, dead objects included, and nothing
   // else would collect it soon: one full collection now (bin/kpsim.ts runs node with --expose-gc).

@@ -33,6 +33,8 @@ export const CASE_FILES = [
   'flows.yaml',
   'node.rules',
   'step.yaml',
+  // The compile options the case was made with (golden init --node ...).
+  'options.yaml',
   // IPVS mode (`kpsim compile --mode ipvs -o DIR`).
   'ipvsadm.save',
   'ipset.save',

@@ -1,184 +1,50 @@
-// Verifies one golden case (and its steps, in order, with kube-proxy's sync history) against
-// what kpsim computes: the restore input (check-restore.ts), the node's iptables-save after each
-// sync (node.rules, the kernel state replayed sync by sync with --noflush, as kube-proxy
-// restores) and the packet flows (check-flows.ts). Returns one result per check and the files
+// Verifies one golden case against what kpsim computes, in the mode its configuration selects
+// (src/modes.ts: each row verifies its own cases). Returns one result per check and the files
 // `--update` would rewrite; the CLI and the tests print them.
-import YAML from 'yaml';
 import { DiagnosticSink } from '../diag/diagnostic.js';
-import { compileCluster, type Compiled } from '../compiler/index.js';
-import type { SyncHistory, SyncState } from '../compiler/iptables/index.js';
-import type { Family } from '../iptables/ir.js';
-import { RestoreError, stateToRuleset, type KernelState } from '../iptables/state.js';
-import { parseIptablesSave, renderKernelRuleset } from '../iptables-save/index.js';
 import { loadCluster } from '../model/load.js';
-import type { Cluster } from '../model/types.js';
-import { compileRuleset } from '../packetsim/compile.js';
-import { buildEnv, parseInterfacesText } from '../packetsim/env.js';
-import { applySync, hostState, nodeRuleset } from '../pipeline/node-save.js';
-import { nodeSpec } from '../pipeline/node-spec.js';
-import { NOT_BUILT_FILES, stepSync, type CaseFiles } from './case.js';
-import { checkFlows, type FlowTarget } from './check-flows.js';
-import { checkRestore, compareText } from './check-restore.js';
-import type { CaseResult, CheckResult } from './result.js';
-import { verifyIpvsStep } from './verify-ipvs.js';
+import { configuredMode, modeNamed, MODES } from '../modes.js';
+import { NOT_BUILT_FILES, type CaseFiles } from './case.js';
+import { NO_OPTIONS, parseCaseOptions } from './case-options.js';
+import type { CaseResult } from './result.js';
 
 export type { CaseResult, CheckResult, CheckStatus } from './result.js';
 
-export interface VerifyHooks {
-  /** Extra checks on a compiled step. */
-  readonly checkStep?: (step: { dir: string; files: ReadonlyMap<string, string>; compiled: Compiled; cluster: Cluster }) => CheckResult[];
-}
-
-function serviceFingerprints(c: Cluster): Map<string, string> {
-  const strip = (o: object) => JSON.stringify(o, (k, v) => (k === 'origin' ? undefined : typeof v === 'bigint' ? v.toString() : v));
-  const m = new Map<string, string>();
-  for (const s of c.services) m.set(`${s.namespace}/${s.name}`, strip(s));
-  for (const sl of [...c.slices].sort((a, b) => (a.name < b.name ? -1 : 1))) {
-    const k = `${sl.namespace}/${sl.serviceName}`;
-    m.set(k, (m.get(k) ?? '') + strip(sl));
-  }
-  return m;
-}
-
-function changed(prev: Map<string, string>, cur: Map<string, string>): Set<string> {
-  const out = new Set<string>();
-  for (const [k, v] of cur) if (prev.get(k) !== v) out.add(k);
-  for (const k of prev.keys()) if (!cur.has(k)) out.add(k);
-  return out;
-}
-
-/** The interfaces of kube-proxy's fake node (NewFakeProxier), for tracer-only cases. */
-export const FAKE_NODE_INTERFACES = 'lo=127.0.0.1/8,::1/128 eth0=192.168.0.2/24,192.168.1.2/24,192.168.99.11/24,2001:db8::1/64,2001:db8:1::2/64';
-
-export function verifyCase(c: CaseFiles, hooks: VerifyHooks = {}): CaseResult {
+export function verifyCase(c: CaseFiles): CaseResult {
   const result: CaseResult = { dir: c.dir, checks: [], diagnostics: [], compiled: [], rewrites: [] };
-  const syncs = [c, ...c.steps];
-  for (const step of syncs) {
+  for (const step of [c, ...c.steps]) {
     for (const [f, what] of Object.entries(NOT_BUILT_FILES)) {
       if (step.files.has(f)) result.checks.push({ name: `${step.dir}: ${f}`, status: 'skip', kind: 'unsupported', file: `${step.dir}/${f}`, message: `not checked: kpsim does not build ${what} yet` });
     }
   }
-  if (!c.files.has('cluster.yaml')) {
-    verifyTracerOnly(c, result);
+  let options = NO_OPTIONS;
+  const optionsText = c.files.get('options.yaml');
+  if (optionsText !== undefined) {
+    const file = `${c.dir}/options.yaml`;
+    const r = parseCaseOptions(optionsText, file);
+    if (r.diagnostics.length) {
+      result.diagnostics.push({ file, text: optionsText, diagnostics: r.diagnostics });
+      result.checks.push({ name: `${c.dir}: options.yaml`, status: 'fail', kind: 'load', file, message: `${r.diagnostics.length} error(s) in options.yaml` });
+      return result;
+    }
+    options = r.options;
+  }
+  const clusterText = c.files.get('cluster.yaml');
+  // A case without objects is a ruleset traced on its own (iptables mode's tracer-only cases).
+  const mode = options.mode ?? (clusterText === undefined ? 'iptables' : configuredMode(loadCluster([{ name: `${c.dir}/cluster.yaml`, text: clusterText }], new DiagnosticSink())));
+  const row = modeNamed(mode);
+  if (typeof row === 'string') {
+    result.checks.push({ name: `${c.dir}: mode ${mode}`, status: 'skip', kind: 'unsupported', file: `${c.dir}/cluster.yaml`, message: `not checked: the configuration asks for ${mode} mode: ${row}` });
     return result;
   }
-  let state: SyncState | null = null;
-  let prints: Map<string, string> | null = null;
-  let needFull = true;
-  let kernel: KernelState | null = null;
-  syncs.forEach((step, i) => {
-    const label = step.dir;
-    const clusterText = step.files.get('cluster.yaml');
-    if (clusterText === undefined) return;
-    const sink = new DiagnosticSink();
-    const cluster = loadCluster([{ name: `${step.dir}/cluster.yaml`, text: clusterText }], sink);
-    if (cluster.config.mode === 'ipvs' && i === 0) {
-      verifyIpvsStep(c, cluster, sink, result);
-      return;
-    }
-    if (cluster.config.mode === 'ipvs' && i > 0) return;
-    if (cluster.config.mode === 'nftables') {
-      result.checks.push({ name: `${label}: mode ${cluster.config.mode}`, status: 'skip', kind: 'unsupported', file: `${step.dir}/cluster.yaml`, message: `not checked: the configuration asks for ${cluster.config.mode} mode, which kpsim does not build yet` });
-      return;
-    }
-    const stepYaml = step.files.has('step.yaml') ? (YAML.parse(step.files.get('step.yaml')!) as Record<string, unknown>) : null;
-    const sync = i === 0 ? { full: true, cleanupDue: true, fails: false } : stepSync(step.dir.split('/').pop() ?? '', stepYaml);
-    const cur = serviceFingerprints(cluster);
-    const full = sync.full || needFull;
-    const history: SyncHistory | undefined = state
-      ? { previous: state, changedServices: full ? null : changed(prints!, cur), cleanupDue: sync.cleanupDue }
-      : undefined;
-    const compiled = sink.hasErrors ? null : compileCluster(cluster, {}, sink, history);
-    if (sink.items.length > 0) result.diagnostics.push({ file: `${step.dir}/cluster.yaml`, text: clusterText, diagnostics: sink.items });
-    if (!compiled || sink.hasErrors) {
-      result.checks.push({ name: `${label}: load`, status: 'fail', kind: 'load', file: `${step.dir}/cluster.yaml`, message: `${sink.errors.length} error(s) in cluster.yaml` });
-      return;
-    }
-    result.compiled.push({ dir: step.dir, compiled, cluster, files: step.files });
-    if (sync.fails) {
-      // kube-proxy lost the change set: the next sync is full, the kernel keeps its old state.
-      needFull = true;
-    } else {
-      state = compiled.iptables.state;
-      prints = cur;
-      needFull = false;
-      kernel = loadSync(kernel, compiled, label, step.dir, result.checks);
-    }
-    result.checks.push(...checkRestore(label, step, compiled));
-    if (kernel) checkNode(label, step, cluster, compiled, kernel, result);
-    result.checks.push(...(hooks.checkStep?.({ dir: step.dir, files: step.files, compiled, cluster }) ?? []));
-  });
+  row.verifyCase(c, result, options.compile);
   for (const k of result.checks) {
     if (k.kind === 'file' && k.status === 'fail' && k.file && k.actual !== undefined && !result.rewrites.some((r) => r.file === k.file)) result.rewrites.push({ file: k.file, content: k.actual });
   }
   return result;
 }
 
-/** The kernel after this sync: the previous state with the restore applied (atomically, as iptables-restore does). */
-function loadSync(kernel: KernelState | null, compiled: Compiled, label: string, dir: string, checks: CheckResult[]): KernelState | null {
-  const next = kernel ? structuredClone(kernel) : hostState(compiled.settings.family);
-  try {
-    applySync(next, compiled);
-    return next;
-  } catch (e) {
-    if (!(e instanceof RestoreError)) throw e;
-    checks.push({ name: `${label}: restore`, status: 'fail', kind: 'load', file: `${dir}/cluster.yaml`, message: `the restore input does not load onto the previous sync's rules: ${e.message}` });
-    return kernel;
-  }
-}
-
-function checkNode(label: string, step: CaseFiles, cluster: Cluster, compiled: Compiled, kernel: KernelState, result: CaseResult): void {
-  const expected = step.files.get('node.rules');
-  const ruleset = stateToRuleset(kernel);
-  if (expected !== undefined) result.checks.push(compareText(`${label}: node.rules`, `${step.dir}/node.rules`, expected, renderKernelRuleset(ruleset)));
-  const flows = step.files.get('flows.yaml');
-  if (flows === undefined) return;
-  const primary = compiled.settings.family;
-  const targetFor = (family: Family): FlowTarget | string => {
-    if (family === primary) return { rs: compileRuleset(ruleset), env: buildEnv(nodeSpec(compiled.settings), family) };
-    // The other family's kube-proxy (a dual-stack node runs one proxier per family), first sync.
-    const sink = new DiagnosticSink();
-    const other = compileCluster(cluster, { family }, sink);
-    if (sink.hasErrors) return `the node has no ${family} proxier: ${sink.errors[0].message}`;
-    return { rs: compileRuleset(nodeRuleset(other)), env: buildEnv(nodeSpec(other.settings), family) };
-  };
-  addFlows(checkFlows(label, `${step.dir}/flows.yaml`, flows, targetFor), step, result);
-}
-
-function addFlows(r: ReturnType<typeof checkFlows>, step: CaseFiles, result: CaseResult): void {
-  result.checks.push(...r.checks);
-  if (r.diagnostics.length) result.diagnostics.push({ file: `${step.dir}/flows.yaml`, text: step.files.get('flows.yaml')!, diagnostics: r.diagnostics });
-  if (r.rewrite !== null) result.rewrites.push({ file: `${step.dir}/flows.yaml`, content: r.rewrite });
-}
-
-/**
- * A case with rules but no cluster.yaml (kube-proxy's TestTracePacket): its iptables-save.txt is
- * the whole ruleset, traced on kube-proxy's fake node. Rules the reader (like iptables-restore)
- * rejects leave nothing to trace: the case is skipped, saying where.
- */
-function verifyTracerOnly(c: CaseFiles, result: CaseResult): void {
-  const text = c.files.get('iptables-save.txt');
-  const flows = c.files.get('flows.yaml');
-  if (text === undefined || flows === undefined) return;
-  const cache = new Map<Family, FlowTarget | string>();
-  const targetFor = (family: Family): FlowTarget | string => {
-    let t = cache.get(family);
-    if (t === undefined) {
-      const file = `${c.dir}/iptables-save.txt`;
-      const { ruleset, diagnostics } = parseIptablesSave(text, { file, family });
-      const err = diagnostics.find((d) => d.severity === 'error');
-      t = !ruleset || err
-        ? `${file}${err?.span ? `:${err.span.line}:${err.span.col}` : ''}: ${err?.code ?? 'unreadable'}: ${err?.message ?? 'the rules do not parse'}`
-        : { rs: compileRuleset(ruleset), env: buildEnv({ interfaces: parseInterfacesText(FAKE_NODE_INTERFACES) }, family) };
-      cache.set(family, t);
-    }
-    return t;
-  };
-  const r = checkFlows(c.dir, `${c.dir}/flows.yaml`, flows, targetFor);
-  const unreadable = [...cache.values()].find((t): t is string => typeof t === 'string');
-  if (unreadable !== undefined) {
-    result.checks.push({ name: `${c.dir}: tracer-only case`, status: 'skip', kind: 'unsupported', file: `${c.dir}/iptables-save.txt`, message: `not traced: no cluster.yaml, and its iptables-save.txt does not load (${unreadable}); real iptables-restore rejects it too` });
-    return;
-  }
-  addFlows(r, c, result);
+/** The expected files a new case starts with, for the mode its cluster selects. */
+export function goldenFilesFor(mode: string): readonly string[] {
+  return (MODES.find((m) => m.name === mode) ?? MODES[0]).goldenFiles;
 }

@@ -142,7 +142,7 @@ function simulatorRuleset(rules: JudgeRules): CompiledRuleset {
     if (!ruleset || err) throw new Error(`judge: ${t.label} does not parse: ${err?.span?.line}:${err?.span?.col} ${err?.message ?? ''}`);
     applyRestore(state, ruleset);
   }
-  return compileRuleset(stateToRuleset(state));
+  return compileRuleset(state);
 }
 
 interface PlannedFlow extends ProbeBatch {

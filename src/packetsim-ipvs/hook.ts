@@ -25,8 +25,8 @@ import { formatHostPort, parseIp, type Ip } from '../packetsim/addr.js';
 import { clearFrames, fork, mutConn, mutPkt, type Programs } from '../packetsim/evaluate.js';
 import { timesRatio, ZERO } from '../packetsim/fraction.js';
 import { TCP_FLAGS } from '../packetsim/packet.js';
-import type { CompiledChain, CompiledRule, CompiledRuleset, IpvsHook, Step, Walk } from '../packetsim/types.js';
-import { readIpvs } from '../packetsim/world.js';
+import type { CompiledChain, CompiledRule, ExtensionHook, HookExtension, Step, Walk } from '../packetsim/types.js';
+import { readExtension } from '../packetsim/world.js';
 import { choose } from './schedule.js';
 
 export interface IpvsTraceOptions {
@@ -54,23 +54,23 @@ interface Service {
 }
 
 function chain(name: 'LOCAL_IN' | 'LOCAL_OUT' | 'FORWARD'): CompiledChain {
-  return { table: 'ipvs', name, builtin: true, policy: 'ACCEPT', span: null, rules: [], start: null, index: null, memo: null };
+  return { table: 'ipvs', name, builtin: true, policy: 'ACCEPT', span: null, extension: true, rules: [], start: null, index: null, memo: null };
 }
 
 /**
  * The IPVS steps in the hook programs: before nat INPUT, after nat OUTPUT (and its reroute), and
  * in FORWARD after the filter and security chains (ip_vs_reply4 at priority 100).
  */
-export function ipvsPrograms(p: Programs): Programs {
+export function ipvsPrograms(p: Programs, step: (hook: ExtensionHook) => Step): Programs {
   const input = [...p.input];
   const i = input.findIndex((s) => (s.kind === 'table' && s.table === 'nat' && s.hook === 'INPUT') || (s.kind === 'nat' && s.hook === 'INPUT'));
-  input.splice(i < 0 ? input.length - 2 : i, 0, { kind: 'ipvs', hook: 'INPUT' });
+  input.splice(i < 0 ? input.length - 2 : i, 0, step('INPUT'));
   const local = [...p.local];
   const j = local.findIndex((s) => s.kind === 'reroute');
-  local.splice(j + 1, 0, { kind: 'ipvs', hook: 'OUTPUT' });
+  local.splice(j + 1, 0, step('OUTPUT'));
   const forward = [...p.forward];
   const k = forward.findIndex((s) => s.kind === 'table' && s.hook === 'POSTROUTING');
-  forward.splice(k < 0 ? forward.length - 3 : k, 0, { kind: 'ipvs', hook: 'FORWARD' });
+  forward.splice(k < 0 ? forward.length - 3 : k, 0, step('FORWARD'));
   return { ...p, input, local, forward };
 }
 
@@ -91,9 +91,8 @@ function clientKey(addr: Ip, prefix: number, family: Family): string {
   return String((addr as bigint) & mask);
 }
 
-/** The ruleset traced with an IPVS table: its programs get the IPVS steps. */
-export function withIpvs(rs: CompiledRuleset, table: IpvsTable, opts: IpvsTraceOptions = {}): CompiledRuleset {
-  const family = rs.family;
+/** The IPVS table of one family as a hook extension of the simulator. */
+export function ipvsExtension(table: IpvsTable, family: Family, opts: IpvsTraceOptions = {}): HookExtension {
   const services = new Map<string, Service>();
   for (const vs of table.services) {
     if (vs.family !== family) continue;
@@ -131,8 +130,13 @@ export function withIpvs(rs: CompiledRuleset, table: IpvsTable, opts: IpvsTraceO
     }
     return r;
   };
-  // After IPVS, a packet for a remote real server goes through LOCAL_OUT from its start (without IPVS).
-  const reinject: readonly Step[] = rs.programs.local;
+  // After IPVS, a packet for a remote real server goes through LOCAL_OUT from its start (without
+  // IPVS): the program as it was before the IPVS steps were placed in it.
+  let reinject: readonly Step[] = [];
+  const place = (p: Programs, stepAt: (hook: ExtensionHook) => Step): Programs => {
+    reinject = p.local;
+    return ipvsPrograms(p, stepAt);
+  };
 
   const mark = (w: Walk, hook: 'INPUT' | 'OUTPUT' | 'FORWARD', label: string, span: CompiledRule['span']) => {
     const ch = chains[hook];
@@ -164,7 +168,7 @@ export function withIpvs(rs: CompiledRuleset, table: IpvsTable, opts: IpvsTraceO
   };
 
   const setSlot = (w: Walk, key: string, server: string, expires: number) => {
-    w.delta = { kind: 'ipvs', key, slot: { server, expires }, prev: w.delta };
+    w.delta = { kind: 'ext', key, slot: { value: server, expires }, prev: w.delta };
   };
 
   /** A reply from the real server: its source becomes the virtual service again (ip_vs_out, handle_response). */
@@ -208,8 +212,8 @@ export function withIpvs(rs: CompiledRuleset, table: IpvsTable, opts: IpvsTraceO
     const persistent = (vs.flags & 0x1) !== 0;
     const tkey = persistent ? `t|${svc.id}|${clientKey(p.src, vs.netmaskPrefix, family)}` : '';
     if (persistent) {
-      const t = readIpvs(world, w.delta, tkey);
-      const s = t && t.expires > now ? svc.servers.find((x) => x.key === t.server && x.rs.weight > 0) : undefined;
+      const t = readExtension(world, w.delta, tkey);
+      const s = t && t.expires > now ? svc.servers.find((x) => x.key === t.value && x.rs.weight > 0) : undefined;
       if (s) {
         setSlot(w, tkey, s.key, now + vs.timeout);
         return forward(w, hook, svc, s, `${svc.head} -> ${s.key} (persistent)`);
@@ -222,9 +226,9 @@ export function withIpvs(rs: CompiledRuleset, table: IpvsTable, opts: IpvsTraceO
     };
     if (opts.rotate && vs.scheduler === 'rr' && usable.length > 0) {
       const rkey = `rr|${svc.id}`;
-      const last = readIpvs(world, w.delta, rkey);
+      const last = readExtension(world, w.delta, rkey);
       const n = svc.servers.length;
-      const at = last ? svc.servers.findIndex((x) => x.key === last.server) : -1;
+      const at = last ? svc.servers.findIndex((x) => x.key === last.value) : -1;
       let s = usable[0];
       for (let k = 1; k <= n; k++) {
         const x = svc.servers[(((at + k) % n) + n) % n];
@@ -273,6 +277,5 @@ export function withIpvs(rs: CompiledRuleset, table: IpvsTable, opts: IpvsTraceO
       }
     }
   };
-  const hookImpl: IpvsHook = { step };
-  return { ...rs, programs: ipvsPrograms(rs.programs), ipvs: hookImpl };
+  return { name: 'ipvs', place, run: step };
 }

@@ -1,8 +1,8 @@
-// Ruleset -> compiled ruleset, once per ruleset: restore commands applied (-A/-I/-R/-D, -N/-X/-F/-P),
-// every rule's arguments grouped into the built-in check and its extension matches in order,
+// The kernel's tables (restores applied by src/iptables/state.ts) -> compiled ruleset, once per
+// node and family: every rule's arguments grouped into the built-in check and its extension matches in order,
 // targets compiled, jumps resolved, big chains indexed.
-import type { Arg, Family, OptionArg, Rule, Ruleset, Span } from '../iptables/ir.js';
-import { BUILTIN_CHAINS } from '../iptables/ir.js';
+import type { Arg, Family, OptionArg, Rule, Span } from '../iptables/ir.js';
+import { isBuiltinChain, type KernelChain, type KernelState } from '../iptables/state.js';
 import { buildIndex } from './chain-index.js';
 import { programsFor } from './evaluate.js';
 import { planMemos } from './memo.js';
@@ -224,75 +224,14 @@ function linkRules(rules: readonly CompiledRule[]): RuleList | null {
   return rules[0] ?? null;
 }
 
-function applyCommands(t: Ruleset['tables'][number], problems: CompileProblem[]): Map<string, ChainDraft> {
-  const chains = new Map<string, ChainDraft>();
-  for (const name of BUILTIN_CHAINS[t.name] ?? []) chains.set(name, { name, builtin: true, policy: 'ACCEPT', span: null, rules: [] });
-  for (const d of t.chains) {
-    const builtin = (BUILTIN_CHAINS[t.name] ?? []).includes(d.name);
-    const policy = d.policy === 'DROP' ? 'DROP' : 'ACCEPT';
-    const prev = chains.get(d.name);
-    // A declaration flushes the chain (iptables-restore).
-    chains.set(d.name, { name: d.name, builtin: builtin || (prev?.builtin ?? false), policy, span: d.span, rules: [] });
+/** The chains of one table as the kernel holds them (src/iptables/state.ts: restores already applied). */
+function tableChains(tableName: string, t: ReadonlyMap<string, KernelChain>): ChainDraft[] {
+  const out: ChainDraft[] = [];
+  for (const [name, ch] of t) {
+    const builtin = isBuiltinChain(tableName, name);
+    out.push({ name, builtin, policy: ch.policy === 'DROP' ? 'DROP' : 'ACCEPT', span: ch.span, rules: ch.rules });
   }
-  for (const c of t.commands) {
-    if (c.kind === 'chainCommand') {
-      const name = c.chain;
-      switch (c.op) {
-        case 'N':
-          if (name && !chains.has(name)) chains.set(name, { name, builtin: false, policy: 'ACCEPT', span: c.span, rules: [] });
-          break;
-        case 'X':
-          if (name) chains.delete(name);
-          else for (const [n, ch] of chains) if (!ch.builtin) chains.delete(n);
-          break;
-        case 'F':
-          if (name) {
-            const ch = chains.get(name);
-            if (ch) ch.rules = [];
-          } else for (const ch of chains.values()) ch.rules = [];
-          break;
-        case 'P': {
-          const ch = name ? chains.get(name) : undefined;
-          if (ch) ch.policy = c.policy === 'DROP' ? 'DROP' : 'ACCEPT';
-          break;
-        }
-        case 'Z':
-          break;
-        default: {
-          const never: never = c;
-          void never;
-        }
-      }
-      continue;
-    }
-    let ch = chains.get(c.chain);
-    if (!ch) {
-      problems.push({ code: 'SIM_UNKNOWN_CHAIN', message: `rule for undeclared chain ${c.chain}`, span: c.span });
-      ch = { name: c.chain, builtin: false, policy: 'ACCEPT', span: c.span, rules: [] };
-      chains.set(c.chain, ch);
-    }
-    const pos = c.position === null ? null : c.position - 1;
-    switch (c.op) {
-      case 'A':
-        ch.rules.push(c);
-        break;
-      case 'I':
-        ch.rules.splice(Math.max(0, Math.min(pos ?? 0, ch.rules.length)), 0, c);
-        break;
-      case 'R':
-        if (pos !== null && pos < ch.rules.length) ch.rules[pos] = c;
-        break;
-      case 'D':
-        if (pos !== null) ch.rules.splice(pos, 1);
-        else problems.push({ code: 'SIM_UNSUPPORTED', message: '-D by rule specification is not simulated', span: c.span });
-        break;
-      default: {
-        const never: never = c;
-        void never;
-      }
-    }
-  }
-  return chains;
+  return out;
 }
 
 /**
@@ -320,27 +259,28 @@ function placeRules(rules: ReadonlyMap<string, CompiledRule[]>, roots: readonly 
   return out;
 }
 
-export function compileRuleset(rs: Ruleset, opts: CompileOptions = {}): CompiledRuleset {
+/** The netfilter tables of one family, compiled for tracing. */
+export function compileRuleset(state: KernelState, opts: CompileOptions = {}): CompiledRuleset {
   const problems: CompileProblem[] = [];
   const tables = new Map<string, CompiledTable>();
   let ruleCount = 0;
   const index = opts.index ?? true;
-  for (const t of rs.tables) {
-    const drafts = applyCommands(t, problems);
+  for (const [tableName, kernelTable] of state.tables) {
+    const drafts = new Map(tableChains(tableName, kernelTable).map((d) => [d.name, d]));
     const chains = new Map<string, CompiledChain>();
     const indexed = new Set<CompiledChain>();
     const compiledRules = new Map<string, CompiledRule[]>();
     for (const d of drafts.values()) {
-      const rules = d.rules.map((r, i) => compileRule(r, t.name, i + 1, rs.family, opts.ipsets ?? null, problems));
+      const rules = d.rules.map((r, i) => compileRule(r, tableName, i + 1, state.family, opts.ipsets ?? null, problems));
       ruleCount += rules.length;
       compiledRules.set(d.name, rules);
     }
     const placed = placeRules(compiledRules, [...drafts.values()].filter((d) => d.builtin).map((d) => d.name));
     for (const d of drafts.values()) {
       const rules = placed.get(d.name)!;
-      const chain: CompiledChain = { table: t.name, name: d.name, builtin: d.builtin, policy: d.policy, span: d.span, rules, start: linkRules(rules), index: null, memo: null };
+      const chain: CompiledChain = { table: tableName, name: d.name, builtin: d.builtin, policy: d.policy, span: d.span, rules, start: linkRules(rules), index: null, memo: null };
       if (index) {
-        chain.index = buildIndex(chain, rs.family);
+        chain.index = buildIndex(chain, state.family);
         if (chain.index) indexed.add(chain);
       }
       chains.set(d.name, chain);
@@ -355,21 +295,15 @@ export function compileRuleset(rs: Ruleset, opts: CompileOptions = {}): Compiled
           r.jumpStart = to.start;
         }
         else {
-          problems.push({ code: 'SIM_UNKNOWN_CHAIN', message: `jump to ${to ? 'built-in' : 'undeclared'} chain ${r.target.chain} in table ${t.name}`, span: r.span });
+          problems.push({ code: 'SIM_UNKNOWN_CHAIN', message: `jump to ${to ? 'built-in' : 'undeclared'} chain ${r.target.chain} in table ${tableName}`, span: r.span });
         }
       }
     }
     // Memoised traversals go with the indices: the plain evaluator is the reference for both.
     if (index) planMemos(chains.values(), indexed);
-    const prev = tables.get(t.name);
-    if (prev) {
-      // A table given twice: its chains were planned apart, so none is memoised.
-      for (const [k, v] of chains) (prev.chains as Map<string, CompiledChain>).set(k, v);
-      for (const ch of prev.chains.values()) ch.memo = null;
-    }
-    else tables.set(t.name, { name: t.name, chains });
+    tables.set(tableName, { name: tableName, chains });
   }
   const bases: (CompiledChain | null)[] = [];
   for (const table of TABLE_NAMES) for (const hook of HOOK_NAMES) bases[baseSlot(table, hook)] = tables.get(table)?.chains.get(hook) ?? null;
-  return { family: rs.family, tables, problems, ruleCount, indexed: index, bases, programs: programsFor(bases) };
+  return { family: state.family, tables, problems, ruleCount, indexed: index, bases, programs: programsFor(bases) };
 }

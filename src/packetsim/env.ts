@@ -2,24 +2,11 @@
 // longest-prefix match over connected routes (one per interface address) and explicit routes;
 // local addresses (every interface address, 127.0.0.0/8 and ::1) deliver locally.
 import type { Family } from '../iptables/ir.js';
+import type { Node } from '../node/node.js';
 import { cidrContains, cidrTest, isLoopback, parseCidr, parseIp, type Cidr, type Ip } from './addr.js';
 
-export interface InterfaceSpec {
-  readonly name: string;
-  /** `ADDR/LEN`, either family. */
-  readonly addresses: readonly string[];
-}
-
-export interface RouteSpec {
-  /** `default` or a CIDR. */
-  readonly to: string;
-  readonly dev: string;
-}
-
-export interface NodeSpec {
-  readonly interfaces: readonly InterfaceSpec[];
-  readonly routes?: readonly RouteSpec[];
-}
+/** What the environment is built from: the node value's interfaces and routes (src/node). */
+export type NodeSpec = Pick<Node, 'interfaces' | 'routes'>;
 
 interface IfAddr {
   readonly iface: string;
@@ -56,28 +43,6 @@ export interface EnvProblem {
   readonly message: string;
 }
 
-/** `lo=127.0.0.1/8,::1/128 eth0=192.168.0.2/24`, the `kpsim.io/interfaces` annotation syntax. */
-export function parseInterfacesText(text: string): InterfaceSpec[] {
-  const out: InterfaceSpec[] = [];
-  for (const item of text.trim().split(/\s+/)) {
-    if (!item) continue;
-    const eq = item.indexOf('=');
-    if (eq <= 0) continue;
-    out.push({ name: item.slice(0, eq), addresses: item.slice(eq + 1).split(',').filter(Boolean) });
-  }
-  return out;
-}
-
-/** The default node: lo, and the given node IPs on eth0 with a default route through it. */
-export function simpleNode(nodeIPs: readonly string[]): NodeSpec {
-  return {
-    interfaces: [
-      { name: 'lo', addresses: ['127.0.0.1/8', '::1/128'] },
-      { name: 'eth0', addresses: nodeIPs.map((ip) => (ip.includes('/') ? ip : ip.includes(':') ? `${ip}/64` : `${ip}/24`)) },
-    ],
-  };
-}
-
 export function buildEnv(spec: NodeSpec, family: Family, problems: EnvProblem[] = []): NodeEnv {
   const addresses: IfAddr[] = [];
   const routes: Route[] = [];
@@ -100,7 +65,7 @@ export function buildEnv(spec: NodeSpec, family: Family, problems: EnvProblem[] 
     }
   }
   let hasDefault = false;
-  for (const r of spec.routes ?? []) {
+  for (const r of spec.routes) {
     const to = r.to === 'default' ? (family === 'ipv4' ? '0.0.0.0/0' : '::/0') : r.to;
     if (to.includes(':') !== (family === 'ipv6')) continue;
     const net = parseCidr(to, family);

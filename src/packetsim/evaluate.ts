@@ -16,7 +16,7 @@ import { matchIPv4 } from './matches/builtin.js';
 import { timesNot31, times31 } from './fraction.js';
 import { memoKey, remember, replay } from './memo.js';
 import { copyPacket, type Packet } from './packet.js';
-import { baseSlot, type CompiledChain, type CompiledRule, type CTarget, type Hook, type RandomCache, type RuleList, type Step, type UnknownNote, type Walk } from './types.js';
+import { baseSlot, type CompiledChain, type CompiledRule, type CompiledRuleset, type CTarget, type Hook, type HookExtension, type RandomCache, type RuleList, type Step, type UnknownNote, type Walk } from './types.js';
 
 const t = (table: string, hook: Hook): Step => ({ kind: 'table', table, hook, slot: baseSlot(table, hook) });
 const manip = (hook: Hook, m: 'dst' | 'src'): Step => ({ kind: 'nat', hook, manip: m });
@@ -480,8 +480,8 @@ export function runWalk(w: Walk, pending: Walk[]): void {
         w.verdict = 'ACCEPT';
         w.delivery = step.to;
         break;
-      case 'ipvs':
-        w.ctx.rs.ipvs?.step(w, step.hook, pending);
+      case 'ext':
+        step.ext.run(w, step.hook, pending);
         break;
       default: {
         const never: never = step;
@@ -489,4 +489,11 @@ export function runWalk(w: Walk, pending: Walk[]): void {
       }
     }
   }
+}
+
+/** The ruleset with hook extensions' steps placed in its programs (IPVS: src/packetsim-ipvs). */
+export function withExtensions(rs: CompiledRuleset, extensions: readonly HookExtension[]): CompiledRuleset {
+  let programs = rs.programs;
+  for (const ext of extensions) programs = ext.place(programs, (hook) => ({ kind: 'ext', ext, hook }));
+  return programs === rs.programs ? rs : { ...rs, programs };
 }

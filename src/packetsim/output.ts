@@ -168,8 +168,8 @@ export function formatHuman(r: TraceResult, outcomes: readonly Outcome[], style:
     lines.push(style.bold(`outcome ${i + 1} of ${outcomes.length}: ${oj.probability} (${oj.fraction})`));
     for (const s of o.path) {
       const where = `${s.chain.table}:${s.chain.name}`;
-      // The IPVS step (src/packetsim-ipvs): its action is the whole line.
-      if (s.chain.table === 'ipvs') {
+      // A hook extension's step (IPVS): its action is the whole line.
+      if (s.chain.extension) {
         lines.push(style.matched(`+ ${s.rule!.action}`));
         continue;
       }

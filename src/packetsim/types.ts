@@ -198,6 +198,8 @@ export interface CompiledChain {
   readonly builtin: boolean;
   readonly policy: 'ACCEPT' | 'DROP';
   readonly span: Span | null;
+  /** A hook extension's pseudo-chain (its steps print as their action alone). */
+  readonly extension?: boolean;
   readonly rules: readonly CompiledRule[];
   /** `rules` as a list: the first rule, null for an empty chain. */
   readonly start: RuleList | null;
@@ -247,13 +249,21 @@ export interface CompiledRuleset {
   readonly bases: readonly (CompiledChain | null)[];
   /** evaluate.ts's hook programs without the steps of missing tables. */
   readonly programs: { readonly remote: readonly Step[]; readonly input: readonly Step[]; readonly forward: readonly Step[]; readonly local: readonly Step[]; readonly loopback: readonly Step[] };
-  /** IPVS mode: what the `ipvs` steps do (src/packetsim-ipvs/hook.ts); absent for iptables mode. */
-  readonly ipvs?: IpvsHook;
 }
 
-/** The IPVS hook at LOCAL_IN (INPUT), LOCAL_OUT (OUTPUT) or FORWARD (replies only); forks go to `pending`. */
-export interface IpvsHook {
-  readonly step: (w: Walk, hook: 'INPUT' | 'OUTPUT' | 'FORWARD', pending: Walk[]) => void;
+/** The hooks an extension's steps may sit at (after the tables' own work at that hook). */
+export type ExtensionHook = 'INPUT' | 'OUTPUT' | 'FORWARD';
+
+/**
+ * A netfilter hook function the core does not know by name (IPVS: src/packetsim-ipvs), plugged in
+ * by the proxy mode's row in src/modes.ts. It places its steps in the hook programs and runs them;
+ * forks go to `pending`. What it records in a path is a pseudo-chain with `extension` set, whose
+ * rule's `action` is the whole line to print.
+ */
+export interface HookExtension {
+  readonly name: string;
+  place(programs: CompiledRuleset['programs'], step: (hook: ExtensionHook) => Step): CompiledRuleset['programs'];
+  run(w: Walk, hook: ExtensionHook, pending: Walk[]): void;
 }
 
 /** A calling chain: where RETURN (or the end of the called chain) resumes. */
@@ -360,5 +370,5 @@ export type Step =
   | { readonly kind: 'confirm' }
   | { readonly kind: 'loopback' }
   | { readonly kind: 'deliver'; readonly to: 'local' | 'forward' }
-  /** IPVS (ip_vs_remote_request, ip_vs_local_request; ip_vs_reply for replies): only in the programs of a ruleset traced with an IPVS table. */
-  | { readonly kind: 'ipvs'; readonly hook: 'INPUT' | 'OUTPUT' | 'FORWARD' };
+  /** A hook extension's work at this point (HookExtension: IPVS's ip_vs_remote_request, ...). */
+  | { readonly kind: 'ext'; readonly ext: HookExtension; readonly hook: ExtensionHook };

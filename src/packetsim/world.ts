@@ -12,10 +12,13 @@ export interface RecentEntry {
 
 export const RECENT_STAMPS = 20;
 
-/** IPVS state that is not a connection (src/packetsim-ipvs): a persistence template or rr's last pick. */
-export interface IpvsSlot {
-  /** The real server, `ip:port`. */
-  readonly server: string;
+/**
+ * A hook extension's state that is not a connection (IPVS: a persistence template or rr's last
+ * pick), by the key the extension chose.
+ */
+export interface ExtensionSlot {
+  /** What the extension remembers (IPVS: the real server, `ip:port`). */
+  readonly value: string;
   readonly expires: number;
 }
 
@@ -27,16 +30,16 @@ export interface World {
   readonly recent: ReadonlyMap<string, RecentEntry>;
   /** Rule uid -> nth counter. */
   readonly nth: ReadonlyMap<number, number>;
-  /** IPVS persistence templates and rr positions, by key. */
-  readonly ipvs: ReadonlyMap<string, IpvsSlot>;
+  /** Hook extensions' state by key (IPVS persistence templates and rr positions). */
+  readonly ext: ReadonlyMap<string, ExtensionSlot>;
 }
 
-export const EMPTY_WORLD: World = { now: 0, conns: new Map(), recent: new Map(), nth: new Map(), ipvs: new Map() };
+export const EMPTY_WORLD: World = { now: 0, conns: new Map(), recent: new Map(), nth: new Map(), ext: new Map() };
 
 export type Delta =
   | { readonly kind: 'recent'; readonly key: string; readonly entry: RecentEntry | null; readonly prev: Delta | null }
   | { readonly kind: 'nth'; readonly uid: number; readonly count: number; readonly prev: Delta | null }
-  | { readonly kind: 'ipvs'; readonly key: string; readonly slot: IpvsSlot; readonly prev: Delta | null };
+  | { readonly kind: 'ext'; readonly key: string; readonly slot: ExtensionSlot; readonly prev: Delta | null };
 
 export function readRecent(world: World, delta: Delta | null, key: string): RecentEntry | null {
   for (let d = delta; d; d = d.prev) if (d.kind === 'recent' && d.key === key) return d.entry;
@@ -48,9 +51,9 @@ export function readNth(world: World, delta: Delta | null, uid: number, initial:
   return world.nth.get(uid) ?? initial;
 }
 
-export function readIpvs(world: World, delta: Delta | null, key: string): IpvsSlot | null {
-  for (let d = delta; d; d = d.prev) if (d.kind === 'ipvs' && d.key === key) return d.slot;
-  return world.ipvs.get(key) ?? null;
+export function readExtension(world: World, delta: Delta | null, key: string): ExtensionSlot | null {
+  for (let d = delta; d; d = d.prev) if (d.kind === 'ext' && d.key === key) return d.slot;
+  return world.ext.get(key) ?? null;
 }
 
 /** The world after a walk: its delta applied, and its connection confirmed if it got that far. */
@@ -59,22 +62,22 @@ export function applyDelta(world: World, delta: Delta | null, conn: Conn | null,
   for (let d = delta; d; d = d.prev) writes.push(d);
   let recent = world.recent;
   let nth = world.nth;
-  let ipvs = world.ipvs;
+  let ext = world.ext;
   if (writes.length) {
     const r = new Map(recent);
     const n = new Map(nth);
-    const v = new Map(ipvs);
+    const v = new Map(ext);
     for (let i = writes.length - 1; i >= 0; i--) {
       const d = writes[i];
       if (d.kind === 'recent') {
         if (d.entry) r.set(d.key, d.entry);
         else r.delete(d.key);
-      } else if (d.kind === 'ipvs') v.set(d.key, d.slot);
+      } else if (d.kind === 'ext') v.set(d.key, d.slot);
       else n.set(d.uid, d.count);
     }
     recent = r;
     nth = n;
-    ipvs = v;
+    ext = v;
   }
   let conns = world.conns;
   if (conn && !conn.untracked && keys.length) {
@@ -85,7 +88,7 @@ export function applyDelta(world: World, delta: Delta | null, conn: Conn | null,
     for (const k of keys) c.set(k, stored);
     conns = c;
   }
-  return { now: world.now, conns, recent, nth, ipvs };
+  return { now: world.now, conns, recent, nth, ext };
 }
 
 /** Moves the clock; expired connections disappear (recent entries age by their stamps). */
@@ -100,14 +103,14 @@ export function advance(world: World, now: number): World {
       break;
     }
   }
-  let ipvs = world.ipvs;
-  for (const v of ipvs.values()) {
+  let ext = world.ext;
+  for (const v of ext.values()) {
     if (v.expires <= now) {
-      ipvs = new Map([...ipvs].filter(([, x]) => x.expires > now));
+      ext = new Map([...ext].filter(([, x]) => x.expires > now));
       break;
     }
   }
-  return { now, conns, recent: world.recent, nth: world.nth, ipvs };
+  return { now, conns, recent: world.recent, nth: world.nth, ext };
 }
 
 /** A stable text of the whole state, so identical worlds from different paths merge. */
@@ -123,6 +126,6 @@ export function worldFingerprint(world: World): string {
   }
   for (const [k, v] of world.recent) parts.push(`r${k}=${v.stamps.join(',')}`);
   for (const [k, v] of world.nth) parts.push(`n${k}=${v}`);
-  for (const [k, v] of world.ipvs) parts.push(`v${k}=${v.server}@${v.expires}`);
+  for (const [k, v] of world.ext) parts.push(`x${k}=${v.value}@${v.expires}`);
   return parts.sort().join(';');
 }

@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { Compiled } from '../../src/compiler/index.js';
-import { renderNodeSave } from '../../src/pipeline/node-save.js';
+import { renderNodeSave } from '../../src/modes.js';
 import type { DiffFlow, TopologyAddrs } from './flows.js';
 import type { GeneratedCluster } from './generate.js';
 import { renderClusterYaml } from './render-yaml.js';

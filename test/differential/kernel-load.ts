@@ -7,7 +7,7 @@ import type { Compiled } from '../../src/compiler/index.js';
 import { hostSetup, renderHostSetup } from '../../src/compiler/iptables/host.js';
 import { createNfacct, nfacctNamesIn, restoreRules, saveRules, stripSaveComments, zeroCounters, type IptablesTool } from '../../src/host/iptables.js';
 import { withNamespace } from '../../src/host/netns.js';
-import { renderNodeSave } from '../../src/pipeline/node-save.js';
+import { renderNodeSave } from '../../src/modes.js';
 
 export interface LoadVerdict {
   /** Empty when the kernel took the rules and prints them as kpsim does. */

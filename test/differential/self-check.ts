@@ -11,7 +11,9 @@ import { buildEnv, type NodeEnv, type NodeSpec } from '../../src/packetsim/env.j
 import { add, equal, fractionText, ONE, ZERO } from '../../src/packetsim/fraction.js';
 import { tracePacket, type FlowSpec, type Outcome } from '../../src/packetsim/trace.js';
 import type { CompiledRuleset } from '../../src/packetsim/types.js';
-import { nodeRuleset } from '../../src/pipeline/node-save.js';
+import { iptablesNodeArtefacts } from '../../src/compiler/iptables/node-artefacts.js';
+import { stateToRuleset } from '../../src/iptables/state.js';
+import { nodeFromArtefacts } from '../../src/node/assemble.js';
 import { flowAnswer } from '../../src/golden/check-flows.js';
 import type { DiffFlow, TopologyAddrs } from './flows.js';
 import type { GeneratedCluster } from './generate.js';
@@ -54,14 +56,16 @@ export function simulate(g: GeneratedCluster, topo: TopologyAddrs): Simulated {
   const compiled = compileCluster(g.cluster, {}, sink);
   if (sink.hasErrors) throw new SelfCheckError(`compile errors: ${sink.errors.map((e) => `${e.code} ${e.message}`).join('; ')}`);
   let ruleset: Ruleset;
+  let state;
   try {
-    ruleset = nodeRuleset(compiled);
+    state = nodeFromArtefacts(iptablesNodeArtefacts(compiled)).netfilter.get(compiled.settings.family)!;
+    ruleset = stateToRuleset(state);
   } catch (e) {
     throw new SelfCheckError(`compiled output does not load into kpsim's kernel-state model: ${(e as Error).message}`);
   }
   const missing = missingJumpTargets(ruleset);
   if (missing.length) throw new SelfCheckError(`jump targets that do not exist: ${missing.join(', ')}`);
-  const rs = compileRuleset(ruleset, { index: true });
+  const rs = compileRuleset(state, { index: true });
   if (rs.problems.length) throw new SelfCheckError(`simulator problems: ${rs.problems.map((p) => `${p.code} ${p.message}`).join('; ')}`);
   const problems: { message: string }[] = [];
   const env = buildEnv(topologyNodeSpec(g, topo), g.family, problems);

@@ -1,11 +1,15 @@
 // How the judge reads a sequence's trials (compareSequence), on made-up kernel observations: no
 // namespace needed, so these run everywhere.
+import { loadedState } from '../../src/iptables/state.js';
 import { describe, expect, it } from 'vitest';
 import { compareSequence } from '../../src/host/judge-sequence.js';
 import { accepted, type JudgeFlow, type ProbeRecord } from '../../src/host/judgement.js';
 import { parseIptablesSave } from '../../src/iptables-save/index.js';
 import { compileRuleset } from '../../src/packetsim/compile.js';
-import { buildEnv, simpleNode } from '../../src/packetsim/env.js';
+import { buildEnv } from '../../src/packetsim/env.js';
+import { simpleInterfaces } from '../../src/node/node.js';
+
+const simpleFacts = (ips: readonly string[]) => ({ interfaces: simpleInterfaces(ips), routes: [] });
 import { affinityRules } from '../packetsim/affinity-rules.js';
 
 // kube-proxy's affinity shape with timeoutSeconds 60, and a masquerading client.
@@ -22,8 +26,8 @@ const RULES = `*nat
 ${affinityRules({ svc: 'SVC', sep: (e) => `SEP${e}`, endpoints: 2, seconds: 60, dnat: (e) => `10.180.0.${e}:8080` }).join('\n')}
 COMMIT
 `;
-const RS = compileRuleset(parseIptablesSave(RULES, { file: 'rules', family: 'ipv4' }).ruleset!);
-const ENV = buildEnv(simpleNode(['192.168.0.2']), 'ipv4');
+const RS = compileRuleset(loadedState(parseIptablesSave(RULES, { file: 'rules', family: 'ipv4' }).ruleset!, []));
+const ENV = buildEnv(simpleFacts(['192.168.0.2']), 'ipv4');
 
 const batch = (name: string, sourceIP: string, port: number, at?: number) => ({
   flow: { name, sourceIP, protocol: 'TCP', destIP: '172.30.0.41', destPort: 80, ...(at === undefined ? {} : { at }) } satisfies JudgeFlow,

@@ -108,15 +108,3 @@ describe('IPVS schedulers', () => {
     expect(choose(svc, c4)).toEqual(a);
   });
 });
-
-describe('IPVS trace step', async () => {
-  const { ipvsStep } = await import('../../src/packetsim-ipvs/step.js');
-  const table = { services: [vs('rr', [rs('10.180.0.1'), rs('10.180.0.2')])] };
-  it('labels each outcome like kpsim trace', () => {
-    const out = ipvsStep(table, { protocol: 'TCP', src: '10.0.0.2', sport: 40000, dst: '172.30.0.41', dport: 80 });
-    expect(out.map((o) => (o.kind === 'dnat' ? `${o.label} ${o.numerator}/${o.denominator}` : o.kind))).toEqual(['ipvs:TCP 172.30.0.41:80 rr -> 10.180.0.1:80 1/2', 'ipvs:TCP 172.30.0.41:80 rr -> 10.180.0.2:80 1/2']);
-  });
-  it('passes packets that are not for a virtual service', () => {
-    expect(ipvsStep(table, { protocol: 'UDP', src: '10.0.0.2', sport: 1, dst: '172.30.0.41', dport: 80 })).toEqual([{ kind: 'pass' }]);
-  });
-});

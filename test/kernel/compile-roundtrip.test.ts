@@ -7,9 +7,12 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadAndCompile } from '../../src/cli/load-cluster.js';
+import { readFileSync } from 'node:fs';
+import { compileCluster } from '../../src/compiler/index.js';
 import { hostSetup, renderHostSetup } from '../../src/compiler/iptables/host.js';
-import { renderNodeSave } from '../../src/pipeline/node-save.js';
+import { DiagnosticSink } from '../../src/diag/diagnostic.js';
+import { loadCluster } from '../../src/model/load.js';
+import { renderNodeSave } from '../../src/modes.js';
 import { kernelAvailable } from '../../src/host/kernel-available.js';
 import { withNamespace } from '../../src/host/netns.js';
 import { createNfacct, restoreRules, saveRules, stripSaveComments, zeroCounters, type IptablesTool } from '../../src/host/iptables.js';
@@ -45,7 +48,10 @@ const normalise = (text: string) => zeroCounters(stripSaveComments(text));
 
 describe.runIf(kernel.ok && cases.length > 0)('kpsim compile matches the kernel', () => {
   it.each(cases)('$name', async ({ dir }) => {
-    const { compiled } = loadAndCompile([join(dir, 'cluster.yaml')], {});
+    const file = join(dir, 'cluster.yaml');
+    const sink = new DiagnosticSink();
+    const compiled = compileCluster(loadCluster([{ name: file, text: readFileSync(file, 'utf8') }], sink), {}, sink);
+    expect(sink.errors).toEqual([]);
     const tool: IptablesTool = compiled.settings.family === 'ipv6' ? 'ip6tables' : 'iptables';
     await withNamespace(async (ns) => {
       await createNfacct(ns, NFACCT);

@@ -16,7 +16,8 @@ import { relative } from 'node:path';
 import { findCases } from '../../src/cli/golden-read.js';
 import { compileCluster, type Compiled } from '../../src/compiler/index.js';
 import { DiagnosticSink } from '../../src/diag/diagnostic.js';
-import { FAKE_NODE_INTERFACES, verifyCase } from '../../src/golden/verify.js';
+import { verifyCase } from '../../src/golden/verify.js';
+import { FAKE_NODE_INTERFACES } from '../../src/node/fake-node.js';
 import type { Family } from '../../src/iptables/ir.js';
 import { judgeCluster, judgeRules, type FlowJudgement, type JudgeFlow, type JudgeReport } from '../../src/host/judge.js';
 import { kernelAvailable } from '../../src/host/kernel-available.js';
@@ -64,7 +65,7 @@ function jobs(corpus: string, unjudgeable: Unjudgeable, skippedOut: string[]): J
       const flows = c.files.get('flows.yaml');
       if (text === undefined || flows === undefined) continue;
       // kube-proxy's TestTracePacket: a fixed ruleset on the fake node (comments quoted, see corpus.ts).
-      const nodeAddrs = FAKE_NODE_INTERFACES.split(/[ =,]/).filter((a) => a.includes('/')).map((a) => a.split('/')[0]).filter((a) => a !== '127.0.0.1' && a !== '::1');
+      const nodeAddrs = FAKE_NODE_INTERFACES.filter((i) => i.name !== 'lo').flatMap((i) => i.addresses.map((a) => a.split('/')[0]));
       for (const [family, fl] of byFamily(parseYaml(flows) as GoldenFlow[])) {
         out.push({ id: name, label: `${name} (${family})`, flows: fl, judge: () => judgeRules({ family, texts: [{ label: 'iptables-save.txt', text: quoteBareComments(text) }], nodeAddrs }, fl) });
       }

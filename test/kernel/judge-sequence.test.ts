@@ -3,6 +3,7 @@
 // trial's run judged on kpsim's joint odds; next to them an independent split, probed the usual
 // way. And the other way round: a kernel without affinity, judged against kpsim's affinity rules,
 // must be caught.
+import { loadedState } from '../../src/iptables/state.js';
 import { describe, expect, it } from 'vitest';
 import { judgeRules, type FlowJudgement, type JudgeFlow } from '../../src/host/judge.js';
 import { defaultTopology } from '../../src/host/judge-node.js';
@@ -71,7 +72,7 @@ describe.runIf(kernel.ok)('judge: flows that share state, sent as sequences', ()
     const parsed = parseIptablesSave(rules(60), { file: 'affinity', family: 'ipv4' });
     expect(parsed.ruleset).not.toBeNull();
     const batches = flows.map((f, i) => ({ flow: f, protocol: 'tcp' as const, ports: [10000 + i] }));
-    const judged = await judgeSequence(kernelRules, compileRuleset(parsed.ruleset!), batches, defaultTopology(kernelRules, flows), { trials: 3, timeoutMs: 1000, alpha: 1e-6, maxWaitMs: 10_000, budgetMs: 60_000 });
+    const judged = await judgeSequence(kernelRules, compileRuleset(loadedState(parsed.ruleset!, [])), batches, defaultTopology(kernelRules, flows), { trials: 3, timeoutMs: 1000, alpha: 1e-6, maxWaitMs: 10_000, budgetMs: 60_000 });
     console.log(judged.map(why).join('\n'));
     const caught = judged.filter((j) => j.why.some((w) => w.includes('which kpsim gives no chance after what the kernel did with the flows before it')));
     expect(caught.length, judged.map(why).join('\n')).toBeGreaterThan(0);

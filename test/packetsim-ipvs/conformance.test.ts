@@ -6,13 +6,13 @@
 // its branches are followed, and each must still be one of the sensible outcomes.
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { compiledTarget } from '../../src/cli/trace-ipvs.js';
+import { compiledTarget } from './ipvs-target.js';
 import { hostPort } from '../../src/ipvs/ir.js';
 import { formatIp } from '../../src/packetsim/addr.js';
 import { fractionText } from '../../src/packetsim/fraction.js';
 import type { Protocol } from '../../src/packetsim/packet.js';
 import { tracePacket } from '../../src/packetsim/trace.js';
-import { nodeSpec } from '../../src/pipeline/node-spec.js';
+import { nodeInterfaces } from '../../src/compiler/node-interfaces.js';
 import { allStates, type CaseState } from '../ipvs/corpus.js';
 
 interface ExpectedVs {
@@ -27,11 +27,11 @@ const states = allStates();
 
 /** The node as the compile says, with an eth0 address when the test gave none (MASQUERADE needs one). */
 function target(st: CaseState) {
-  const spec = nodeSpec(st.compiled.settings);
-  const eth0 = spec.interfaces.find((i) => i.name === 'eth0');
+  const interfaces = nodeInterfaces(st.compiled.settings);
+  const eth0 = interfaces.find((i) => i.name === 'eth0');
   const fallback = st.family === 'ipv4' ? '192.0.2.1/24' : '2001:db8:1::1/64';
-  const node = eth0 && eth0.addresses.some((a) => a.includes(':') === (st.family === 'ipv6')) ? spec : { ...spec, interfaces: [...spec.interfaces.filter((i) => i.name !== 'eth0'), { name: 'eth0', addresses: [...(eth0?.addresses ?? []), fallback] }] };
-  return compiledTarget(st.compiled, { family: st.family, rotate: false, index: true, nodeOverride: node, ipsets: undefined });
+  const override = eth0 && eth0.addresses.some((a) => a.includes(':') === (st.family === 'ipv6')) ? null : [...interfaces.filter((i) => i.name !== 'eth0'), { name: 'eth0', addresses: [...(eth0?.addresses ?? []), fallback] }];
+  return compiledTarget(st.compiled, st.family, { rotate: false, interfaces: override });
 }
 
 const summary = { virtualServers: 0, reachedIpvs: 0, stoppedBefore: 0, physdev: 0 };

@@ -3,22 +3,17 @@
 // scheduler's shares, and the state --flows carries (connections, persistence templates, rr).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { withDummy } from '../../src/packetsim-ipvs/node.js';
 import { compileIpvsCluster } from '../../src/compiler/ipvs/index.js';
-import { ipvsNodeRuleset } from '../../src/compiler/ipvs/node-save.js';
 import { DiagnosticSink } from '../../src/diag/diagnostic.js';
-import { parseIpsetSave } from '../../src/ipset/parse.js';
-import { renderIpsetSave } from '../../src/ipset/render.js';
+import { emptyState } from '../../src/iptables/state.js';
 import { parseIpvsadmSave } from '../../src/ipvs/parse.js';
 import { loadCluster } from '../../src/model/load.js';
-import { withIpvs } from '../../src/packetsim-ipvs/hook.js';
-import { ipsetDb } from '../../src/packetsim-ipvs/ipsets.js';
+import { ipvsNode, modeNamed, type ModeRow } from '../../src/modes.js';
 import { formatIp } from '../../src/packetsim/addr.js';
 import { compileRuleset } from '../../src/packetsim/compile.js';
-import { buildEnv } from '../../src/packetsim/env.js';
 import { fractionText } from '../../src/packetsim/fraction.js';
+import { prepareNode } from '../../src/packetsim/prepare.js';
 import { traceFlows, tracePacket, type FlowSpec, type Outcome } from '../../src/packetsim/trace.js';
-import { nodeSpec } from '../../src/pipeline/node-spec.js';
 
 const VIP = '10.96.0.10';
 
@@ -28,19 +23,18 @@ function node(ipvsText: string | null = null, rotate = false) {
   const cluster = loadCluster([{ name: 'examples/cluster.yaml', text: readFileSync('examples/cluster.yaml', 'utf8') }], sink);
   const c = compileIpvsCluster(cluster, {}, sink);
   expect(sink.errors).toEqual([]);
-  const { dump } = parseIpsetSave(renderIpsetSave(c.ipsets), { file: 'ipset.save' });
   let table = c.ipvs;
   if (ipvsText !== null) {
     const parsed = parseIpvsadmSave(ipvsText, { file: 'ipvsadm.save' });
     expect(parsed.diagnostics).toEqual([]);
     table = { services: [...c.ipvs.services.filter((v) => !(v.address === VIP && v.port === 80)), ...parsed.table.services] };
   }
-  const rs = withIpvs(compileRuleset(ipvsNodeRuleset(c), { ipsets: ipsetDb(dump, 'ipv4') }), table, { rotate });
-  const env = buildEnv(withDummy(nodeSpec(c.settings), c.dummyAddresses, 'ipv4'), 'ipv4');
-  return { rs, env };
+  const n = { ...ipvsNode(c), ipvs: table };
+  const IPVS = modeNamed('ipvs') as ModeRow;
+  return prepareNode(n, 'ipv4', { extensions: IPVS.extensions(n, 'ipv4', { rotate }) }).sim;
 }
 
-const where = (o: Outcome) => o.path.map((s) => (s.chain.table === 'ipvs' ? s.rule!.action : `${s.chain.table}:${s.chain.name}`));
+const where = (o: Outcome) => o.path.map((s) => (s.chain.extension ? s.rule!.action : `${s.chain.table}:${s.chain.name}`));
 const dst = (o: Outcome) => `${formatIp(o.packet.dst, 'ipv4')}:${o.packet.dport}`;
 const src = (o: Outcome) => formatIp(o.packet.src, 'ipv4');
 const shares = (os: readonly Outcome[]) => Object.fromEntries(os.map((o) => [dst(o), fractionText(o.prob)]));
@@ -110,10 +104,10 @@ describe('IPVS hook placement', () => {
 
   it('iptables-mode programs have no IPVS step', () => {
     const { rs } = node();
-    const plain = compileRuleset({ family: 'ipv4', tables: [] });
-    for (const p of Object.values(plain.programs)) expect(p.some((s) => s.kind === 'ipvs')).toBe(false);
-    expect(rs.programs.input.filter((s) => s.kind === 'ipvs')).toHaveLength(1);
-    expect(rs.programs.local.filter((s) => s.kind === 'ipvs')).toHaveLength(1);
+    const plain = compileRuleset(emptyState('ipv4'));
+    for (const p of Object.values(plain.programs)) expect(p.some((s) => s.kind === 'ext')).toBe(false);
+    expect(rs.programs.input.filter((s) => s.kind === 'ext' && s.ext.name === 'ipvs')).toHaveLength(1);
+    expect(rs.programs.local.filter((s) => s.kind === 'ext' && s.ext.name === 'ipvs')).toHaveLength(1);
   });
 });
 

@@ -1,10 +1,14 @@
+import { loadedState } from '../../src/iptables/state.js';
 import { describe, expect, it } from 'vitest';
 import { compileRuleset } from '../../src/packetsim/compile.js';
-import { buildEnv, simpleNode } from '../../src/packetsim/env.js';
+import { buildEnv } from '../../src/packetsim/env.js';
+import { simpleInterfaces } from '../../src/node/node.js';
+
+const simpleFacts = (ips: readonly string[]) => ({ interfaces: simpleInterfaces(ips), routes: [] });
 import { tracePacket } from '../../src/packetsim/trace.js';
 import { ruleset } from './ir-builder.js';
 
-const NODE = buildEnv(simpleNode(['192.168.0.2']), 'ipv4');
+const NODE = buildEnv(simpleFacts(['192.168.0.2']), 'ipv4');
 
 // A rule whose first match is exactly `--dport N` has N in dport0 and the walker tests it inline;
 // every other port test stays a closure. The verdicts show both agree with netfilter's reading.
@@ -21,7 +25,7 @@ const PORTS = `
 -A INPUT -p tcp -m tcp --sport 86 -j ACCEPT
 COMMIT
 `;
-const RS = compileRuleset(ruleset(PORTS));
+const RS = compileRuleset(loadedState(ruleset(PORTS), []));
 
 describe('the --dport test inline', () => {
   it('is taken only for a first match of exactly one port', () => {

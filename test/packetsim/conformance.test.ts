@@ -13,15 +13,17 @@ import { compileCluster } from '../../src/compiler/index.js';
 import { DiagnosticSink } from '../../src/diag/diagnostic.js';
 import type { Family } from '../../src/iptables/ir.js';
 import { parseIptablesSave } from '../../src/iptables-save/index.js';
-import { FAKE_NODE_INTERFACES } from '../../src/golden/verify.js';
+import { FAKE_NODE_INTERFACES } from '../../src/node/fake-node.js';
+import { nodeFromArtefacts } from '../../src/node/assemble.js';
+import { iptablesNodeArtefacts } from '../../src/compiler/iptables/node-artefacts.js';
+import { prepareNode } from '../../src/packetsim/prepare.js';
+import { loadedState } from '../../src/iptables/state.js';
 import { loadCluster } from '../../src/model/load.js';
 import { compileRuleset } from '../../src/packetsim/compile.js';
-import { buildEnv, parseInterfacesText } from '../../src/packetsim/env.js';
+import { buildEnv } from '../../src/packetsim/env.js';
 import type { Protocol } from '../../src/packetsim/packet.js';
 import { tracePacket } from '../../src/packetsim/trace.js';
 import { tracerView } from '../../src/packetsim/tracer-view.js';
-import { nodeRuleset } from '../../src/pipeline/node-save.js';
-import { nodeSpec } from '../../src/pipeline/node-spec.js';
 import type { CompiledRuleset } from '../../src/packetsim/types.js';
 import { CORPUS, KERNEL_DIFFERS, quoteBareComments } from './corpus.js';
 
@@ -52,8 +54,7 @@ function compileCase(dir: string, family: Family): Target {
   const cluster = loadCluster([{ name: join(dir, 'cluster.yaml'), text }], sink);
   const compiled = compileCluster(cluster, { family }, sink);
   if (sink.hasErrors) throw new Error(sink.errors.map((e) => e.message).join('; '));
-  const rs = compileRuleset(nodeRuleset(compiled));
-  return { rs, env: buildEnv(nodeSpec(compiled.settings), family) };
+  return prepareNode(nodeFromArtefacts(iptablesNodeArtefacts(compiled)), family).sim;
 }
 
 function flowDirs(): string[] {
@@ -85,7 +86,7 @@ function traceTarget(family: Family): Target {
   expect(parseIptablesSave(raw, { file: 'iptables-save.txt', family }).diagnostics.map((d) => d.code)).toContain('IPT_UNEXPECTED_ARGUMENT');
   const r = parseIptablesSave(quoteBareComments(raw), { file: 'iptables-save.txt', family });
   if (!r.ruleset || r.diagnostics.some((d) => d.severity === 'error')) throw new Error(`trace-packet does not parse: ${JSON.stringify(r.diagnostics.slice(0, 2))}`);
-  return { rs: compileRuleset(r.ruleset), env: buildEnv({ interfaces: parseInterfacesText(FAKE_NODE_INTERFACES) }, family) };
+  return { rs: compileRuleset(loadedState(r.ruleset, [])), env: buildEnv({ interfaces: FAKE_NODE_INTERFACES, routes: [] }, family) };
 }
 
 describe.runIf(HAVE)('conformance: kube-proxy iptables flows', () => {

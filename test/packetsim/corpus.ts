@@ -8,11 +8,11 @@ import { findCases } from '../../src/cli/golden-read.js';
 import { verifyCase } from '../../src/golden/verify.js';
 import type { Family } from '../../src/iptables/ir.js';
 import { familyOfText } from '../../src/packetsim/addr.js';
-import { compileRuleset } from '../../src/packetsim/compile.js';
-import { buildEnv, type NodeEnv } from '../../src/packetsim/env.js';
+import type { NodeEnv } from '../../src/packetsim/env.js';
 import type { CompiledRuleset } from '../../src/packetsim/types.js';
-import { nodeRuleset } from '../../src/pipeline/node-save.js';
-import { nodeSpec } from '../../src/pipeline/node-spec.js';
+import { iptablesNodeArtefacts } from '../../src/compiler/iptables/node-artefacts.js';
+import { nodeFromArtefacts } from '../../src/node/assemble.js';
+import { prepareNode } from '../../src/packetsim/prepare.js';
 
 export const CORPUS = join(import.meta.dirname, '../../golden/kube-proxy-iptables');
 
@@ -69,8 +69,9 @@ export function corpusTargets(): CorpusTarget[] {
       if (text === undefined || !compiled) return;
       const family: Family = compiled.settings.family;
       const flows = (parseYaml(text) as CorpusFlow[]).filter((f) => familyOfText(f.sourceIP) === family);
-      const rules = nodeRuleset(compiled);
-      out.push({ name: relative(CORPUS, step.dir), indexed: compileRuleset(rules), plain: compileRuleset(rules, { index: false }), env: buildEnv(nodeSpec(compiled.settings), family), flows });
+      const node = nodeFromArtefacts(iptablesNodeArtefacts(compiled));
+      const indexed = prepareNode(node, family).sim;
+      out.push({ name: relative(CORPUS, step.dir), indexed: indexed.rs, plain: prepareNode(node, family, { index: false }).sim.rs, env: indexed.env, flows });
     });
   }
   return out;

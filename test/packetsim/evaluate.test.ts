@@ -1,12 +1,16 @@
+import { loadedState } from '../../src/iptables/state.js';
 import { describe, expect, it } from 'vitest';
 import { compileRuleset } from '../../src/packetsim/compile.js';
-import { buildEnv, simpleNode } from '../../src/packetsim/env.js';
+import { buildEnv } from '../../src/packetsim/env.js';
+import { simpleInterfaces } from '../../src/node/node.js';
+
+const simpleFacts = (ips: readonly string[]) => ({ interfaces: simpleInterfaces(ips), routes: [] });
 import { add, fractionText, toDecimal, ZERO } from '../../src/packetsim/fraction.js';
 import { formatHostPort } from '../../src/packetsim/addr.js';
 import { tracePacket, type Outcome } from '../../src/packetsim/trace.js';
 import { ruleset } from './ir-builder.js';
 
-const NODE = buildEnv(simpleNode(['192.168.0.2']), 'ipv4');
+const NODE = buildEnv(simpleFacts(['192.168.0.2']), 'ipv4');
 
 const KUBE = `
 *filter
@@ -55,7 +59,7 @@ COMMIT
 COMMIT
 `;
 
-const RS = compileRuleset(ruleset(KUBE));
+const RS = compileRuleset(loadedState(ruleset(KUBE), []));
 
 function summary(o: Outcome) {
   return {
@@ -152,7 +156,7 @@ const CHAINS = `
 -A L2 -j L1
 COMMIT
 `;
-const RS2 = compileRuleset(ruleset(CHAINS));
+const RS2 = compileRuleset(loadedState(ruleset(CHAINS), []));
 
 describe('chain semantics', () => {
   it.each([
@@ -198,7 +202,7 @@ describe('chain semantics', () => {
 describe('statistic --mode random wherever it sits in a rule', () => {
   // The walker splits on a first-position statistic match from fields copied into the rule, and on
   // one after other matches from the match object: both must give the kernel's odds, `!` included.
-  const RS3 = compileRuleset(
+  const RS3 = compileRuleset(loadedState(
     ruleset(`
 *nat
 :PREROUTING ACCEPT
@@ -222,7 +226,7 @@ describe('statistic --mode random wherever it sits in a rule', () => {
 -A C4 -m statistic --mode random --probability 0 -j DNAT --to-destination 10.1.0.4:80
 -A C5 -m statistic --mode random --probability 1 -j DNAT --to-destination 10.1.0.5:80
 COMMIT
-`),
+`), []),
   );
   const odds = (dport: number) =>
     tracePacket(RS3, NODE, { protocol: 'tcp', sourceIP: '203.0.113.2', destIP: '192.168.0.9', destPort: dport }).outcomes.map((o) => `${fractionText(o.prob)} ${formatHostPort(o.packet.dst, o.packet.dport, 'ipv4')}`);

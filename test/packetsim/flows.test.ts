@@ -1,13 +1,17 @@
+import { loadedState } from '../../src/iptables/state.js';
 import { describe, expect, it } from 'vitest';
 import { formatHostPort, formatIp } from '../../src/packetsim/addr.js';
 import { compileRuleset } from '../../src/packetsim/compile.js';
-import { buildEnv, simpleNode } from '../../src/packetsim/env.js';
+import { buildEnv } from '../../src/packetsim/env.js';
+import { simpleInterfaces } from '../../src/node/node.js';
+
+const simpleFacts = (ips: readonly string[]) => ({ interfaces: simpleInterfaces(ips), routes: [] });
 import { fractionText } from '../../src/packetsim/fraction.js';
 import { traceFlows, type FlowResult, type FlowSpec } from '../../src/packetsim/trace.js';
 import { affinityRules } from './affinity-rules.js';
 import { ruleset } from './ir-builder.js';
 
-const NODE = buildEnv(simpleNode(['192.168.0.2']), 'ipv4');
+const NODE = buildEnv(simpleFacts(['192.168.0.2']), 'ipv4');
 
 // kube-proxy's ClientIP affinity shape (writeServiceToEndpointRules: the recent --rcheck rules
 // come before the statistic rules; each KUBE-SEP sets its list).
@@ -27,7 +31,7 @@ const AFFINITY = `
 ${affinityRules({ svc: 'KUBE-SVC-A', sep: (e) => `KUBE-SEP-${e}`, endpoints: 2, seconds: 10800, dnat: (e) => `10.180.0.${e}:80` }).join('\n')}
 COMMIT
 `;
-const RS = compileRuleset(ruleset(AFFINITY));
+const RS = compileRuleset(loadedState(ruleset(AFFINITY), []));
 
 function view(r: FlowResult) {
   return r.outcomes.map((o) => `${fractionText(o.prob)} ${o.verdict} ${formatHostPort(o.packet.src, o.packet.sport, 'ipv4')}>${formatHostPort(o.packet.dst, o.packet.dport, 'ipv4')}${o.dnat ? ' dnat' : ''}`);

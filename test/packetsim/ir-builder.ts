@@ -101,7 +101,7 @@ export function ruleset(text: string, family: Family = 'ipv4'): Ruleset {
     if (!line || line.startsWith('#')) return;
     if (line.startsWith('*')) cur = { name: line.slice(1), chains: [], commands: [] };
     else if (line === 'COMMIT') {
-      if (cur) tables.push({ name: cur.name, chains: cur.chains, commands: cur.commands, lines: [], committed: true, span: null });
+      if (cur) tables.push({ name: cur.name, chains: cur.chains, commands: cur.commands, lines: [...cur.chains.map((decl) => ({ kind: 'chain' as const, decl })), ...cur.commands.map((command) => ({ kind: 'command' as const, command }))], committed: true, span: null });
       cur = null;
     } else if (line.startsWith(':')) {
       const [name, policy] = line.slice(1).split(/\s+/);

@@ -1,14 +1,18 @@
+import { loadedState } from '../../src/iptables/state.js';
 import { describe, expect, it } from 'vitest';
 import { formatHostPort, formatIp } from '../../src/packetsim/addr.js';
 import { compileRuleset } from '../../src/packetsim/compile.js';
-import { buildEnv, simpleNode } from '../../src/packetsim/env.js';
+import { buildEnv } from '../../src/packetsim/env.js';
+import { simpleInterfaces } from '../../src/node/node.js';
+
+const simpleFacts = (ips: readonly string[]) => ({ interfaces: simpleInterfaces(ips), routes: [] });
 import { add, div, equal, fractionText, mul, ONE, timesRatio, ZERO, type Prob } from '../../src/packetsim/fraction.js';
 import { sequenceProbability, type SeenOutcome } from '../../src/packetsim/sequence.js';
 import { traceFlows, type FlowSpec, type Outcome } from '../../src/packetsim/trace.js';
 import { affinityRules } from './affinity-rules.js';
 import { ruleset } from './ir-builder.js';
 
-const NODE = buildEnv(simpleNode(['192.168.0.2']), 'ipv4');
+const NODE = buildEnv(simpleFacts(['192.168.0.2']), 'ipv4');
 
 // kube-proxy's ClientIP affinity with timeoutSeconds 60 (writeServiceToEndpointRules), as in
 // golden/kpsim/session-affinity-*, plus a masqueraded source, a REJECT and a DROP port.
@@ -39,8 +43,8 @@ ${chains.join('\n')}
 COMMIT
 `;
 };
-const TWO = compileRuleset(ruleset(rules(2)));
-const THREE = compileRuleset(ruleset(rules(3)));
+const TWO = compileRuleset(loadedState(ruleset(rules(2)), []));
+const THREE = compileRuleset(loadedState(ruleset(rules(3)), []));
 
 let port = 40000;
 const flow = (src: string, at?: number, dport = 80, dst = '172.30.0.41'): FlowSpec => ({ protocol: 'tcp', sourceIP: src, sourcePort: port++, destIP: dst, destPort: dport, ...(at === undefined ? {} : { at }) });

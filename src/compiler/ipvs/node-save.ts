@@ -1,42 +1,38 @@
-// What an IPVS node shows after kube-proxy's first sync, in the spelling of the tools a user runs
-// there: `ipvsadm-save -n`, `ipset save`, `iptables-save` (host setup + restore applied to a
-// fresh kernel, printed by the kernel-state model) and the kube-ipvs0 addresses.
-import { applyRestore, emptyState, stateToRuleset } from '../../iptables/state.js';
-import { parseIptablesSave, renderKernelRuleset } from '../../iptables-save/index.js';
+// What an IPVS node holds after kube-proxy's first sync, and what a user sees there beside the
+// tables: the artefact files (`ipvsadm-save -n`, `ipset save`, `iptables-save`, the kube-ipvs0
+// addresses; src/modes.ts renders them from the node value) and the node facts.
 import { renderIpsetSave } from '../../ipset/render.js';
-import { renderIpvsadmSave } from '../../ipvs/render.js';
+import { nodeInterfaces } from '../node-interfaces.js';
 import { DUMMY_DEVICE, type IpvsCompiled } from './index.js';
 import { renderJumpSetup } from './iptables.js';
 
 export const ARTEFACT_FILES = ['ipvsadm.save', 'ipset.save', 'iptables.save', 'kube-ipvs0.addrs'] as const;
 export type ArtefactFile = (typeof ARTEFACT_FILES)[number];
 
-function parseOwn(text: string, what: string, c: IpvsCompiled, noflush: boolean) {
-  const { ruleset, diagnostics } = parseIptablesSave(text, { file: what, family: c.settings.family, noflush });
-  const errors = diagnostics.filter((d) => d.severity === 'error');
-  if (!ruleset || errors.length > 0) throw new Error(`kpsim produced ${what} text its reader rejects: ${errors.map((e) => `${e.span?.line}:${e.span?.col} ${e.message}`).join('; ')}`);
-  return ruleset;
-}
-
-export function ipvsNodeRuleset(c: IpvsCompiled) {
-  const state = emptyState(c.settings.family);
-  applyRestore(state, parseOwn(renderJumpSetup(), 'IPVS host setup', c, false));
-  applyRestore(state, parseOwn(c.restore, 'IPVS restore input', c, true));
-  return stateToRuleset(state);
+/**
+ * The node kube-proxy leaves in IPVS mode, as the texts and tables the kernel was given: the IPVS
+ * host setup and the restore input (--noflush), the ipsets (as `ipset save` text: the compile keeps
+ * entries as text, and the reader gives them their dimensions), the virtual servers, the
+ * interfaces, and the service addresses kube-proxy binds to kube-ipvs0.
+ */
+export function ipvsNodeArtefacts(c: IpvsCompiled) {
+  const family = c.settings.family;
+  return {
+    iptables: [
+      { family, file: 'IPVS host setup', text: renderJumpSetup() },
+      { family, file: 'IPVS restore input', text: c.restore, noflush: true },
+    ],
+    ipsetsText: { file: 'compiled ipsets', text: renderIpsetSave(c.ipsets) },
+    ipvs: c.ipvs,
+    interfaces: nodeInterfaces(c.settings),
+    /** Addresses kube-proxy binds to kube-ipvs0 (src/node/dummy-interface.ts adds those the node lacks). */
+    dummy: { device: DUMMY_DEVICE, addresses: c.dummyAddresses },
+  };
 }
 
 /** `ip -o addr show dev kube-ipvs0` reduced to what kube-proxy binds: one ADDRESS/32 (or /128) per line. */
 export function renderDummyAddresses(c: IpvsCompiled): string {
   return c.dummyAddresses.map((a) => `${a}/${a.includes(':') ? 128 : 32}\n`).join('');
-}
-
-export function renderIpvsArtefacts(c: IpvsCompiled): Record<ArtefactFile, string> {
-  return {
-    'ipvsadm.save': renderIpvsadmSave(c.ipvs),
-    'ipset.save': renderIpsetSave(c.ipsets),
-    'iptables.save': renderKernelRuleset(ipvsNodeRuleset(c)),
-    'kube-ipvs0.addrs': renderDummyAddresses(c),
-  };
 }
 
 /** The node facts a user of IPVS mode needs beside the tables: scheduler, sysctls (strictARP), excludeCIDRs. */
@@ -46,13 +42,5 @@ export function renderNodeFacts(c: IpvsCompiled): string {
   for (const x of n.sysctls) s += `# sysctl ${x.name}=${x.value}  (${x.why})\n`;
   if (n.excludeCIDRs.length > 0) s += `# excludeCIDRs ${n.excludeCIDRs.map((c) => c.text).join(',')}: virtual servers there are never deleted by kube-proxy\n`;
   if (n.timeouts) s += `# ipvsadm --set ${n.timeouts.tcp} ${n.timeouts.tcpFin} ${n.timeouts.udp}\n`;
-  return s;
-}
-
-/** Everything on stdout, each artefact under a header line. */
-export function renderIpvsReport(c: IpvsCompiled): string {
-  const a = renderIpvsArtefacts(c);
-  let s = renderNodeFacts(c);
-  for (const f of ARTEFACT_FILES) s += `\n# ==> ${f} <==\n${a[f]}`;
   return s;
 }

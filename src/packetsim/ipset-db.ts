@@ -1,10 +1,10 @@
-// The ipset reader's dump (src/ipset) as the simulator's `-m set` contents (src/packetsim/ipset.ts).
+// The ipset reader's dump (src/ipset) as the simulator's `-m set` contents (ipset.ts).
 // Sets of types kpsim does not model are left out, so a rule naming one is UNKNOWN, not wrong.
 import type { Family } from '../iptables/ir.js';
 import { isKnownSetType, SET_TYPES, type IpsetDump } from '../ipset/ir.js';
-import { parseCidr } from '../packetsim/addr.js';
-import type { IpSet, IpsetDb } from '../packetsim/ipset.js';
-import { PROTOCOL_NUMBERS, type Protocol } from '../packetsim/packet.js';
+import { parseCidr } from './addr.js';
+import type { IpSet, IpsetDb } from './ipset.js';
+import { PROTOCOL_NUMBERS, type Protocol } from './packet.js';
 
 type Element = IpSet['elements'][number];
 type Part = Element['parts'][number];

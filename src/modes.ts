@@ -1,0 +1,198 @@
+// The proxy modes, one row each: how objects compile in that mode, what a node of that mode shows
+// (its artefact files), how the node value is assembled from a compile, which node dumps it reads,
+// which simulator extensions it needs, and how its golden cases are verified. The CLI, golden and
+// bench look a mode up here once and never compare mode names again. Adding a mode is a folder per
+// stage (src/compiler/<mode>/, a reader, a golden verifier, a simulator extension) and a row here.
+import { compileCluster, type Compiled } from './compiler/index.js';
+import { iptablesNodeArtefacts } from './compiler/iptables/node-artefacts.js';
+import { ruleStats } from './compiler/iptables/stats.js';
+import { compileIpvsCluster, type IpvsCompiled } from './compiler/ipvs/index.js';
+import { ARTEFACT_FILES as IPVS_ARTEFACT_FILES, ipvsNodeArtefacts, renderDummyAddresses, renderNodeFacts, type ArtefactFile as IpvsArtefactFile } from './compiler/ipvs/node-save.js';
+import type { CompileOptions, ProxierSettings } from './compiler/settings.js';
+import type { ServicePortPlan } from './compiler/plan.js';
+import type { DiagnosticSink } from './diag/diagnostic.js';
+import type { CaseFiles } from './golden/case.js';
+import type { CaseResult } from './golden/result.js';
+import { verifyIptablesCase } from './golden/verify-iptables.js';
+import { verifySingleSync } from './golden/verify-mode.js';
+import type { Family } from './iptables/ir.js';
+import { stateToRuleset } from './iptables/state.js';
+import { renderKernelRuleset } from './iptables-save/index.js';
+import { renderIpsetSave } from './ipset/render.js';
+import { renderIpvsadmSave } from './ipvs/render.js';
+import type { Cluster } from './model/types.js';
+import { nodeFromArtefacts } from './node/assemble.js';
+import { withDummyAddresses } from './node/dummy-interface.js';
+import type { Node } from './node/node.js';
+import { ipvsExtension } from './packetsim-ipvs/hook.js';
+import type { HookExtension } from './packetsim/types.js';
+
+export type ModeName = 'iptables' | 'ipvs';
+
+/** A file a node of this mode shows (`-o DIR` writes one per artefact). */
+export interface Artefact {
+  readonly file: string;
+  readonly text: string;
+}
+
+/** One compile of one family, whatever the mode. */
+export interface ModeCompiled {
+  readonly settings: ProxierSettings;
+  readonly plans: readonly ServicePortPlan[];
+  /** `--format restore`: what kube-proxy hands the kernel. */
+  readonly restore: string;
+  /** The node after kube-proxy's sync (this family), built once on first use. */
+  node(): Node;
+  /** `--format save`: what the node shows, one file per artefact. */
+  artefacts(): readonly Artefact[];
+  /** Lines printed before the artefacts on stdout (the node facts beside the tables), '' if none. */
+  facts(): string;
+  /** `--stats`: rule counts. */
+  stats(): string;
+}
+
+export interface SimulatorOptions {
+  /** Packets in sequence (`--flows`, golden flows): state such as IPVS's rr position carries over. */
+  readonly rotate: boolean;
+}
+
+export interface ModeRow {
+  readonly name: ModeName;
+  compile(cluster: Cluster, opts: CompileOptions, sink: DiagnosticSink): ModeCompiled | null;
+  /** The files `--format save` writes (`-o FILE` when one, `-o DIR` when several). */
+  readonly artefactFiles: readonly string[];
+  /** The node dumps beside iptables-save this mode needs (`--ipvs FILE` for IPVS), with what they are. */
+  readonly dumps: readonly { readonly flag: 'ipvs' | 'ipsets'; readonly required: boolean; readonly what: string }[];
+  /** What a node of this mode has that its dumps do not show (IPVS: service addresses on kube-ipvs0). */
+  completeDumpNode(node: Node): Node;
+  /** The simulator extensions a node of this mode needs, for one family. */
+  extensions(node: Node, family: Family, opts: SimulatorOptions): readonly HookExtension[];
+  /** Verifies a golden case whose configuration selects this mode, adding its checks to `result`. */
+  verifyCase(c: CaseFiles, result: CaseResult, options: CompileOptions): void;
+  /** The golden file holding `--format restore` output. */
+  readonly restoreFile: string;
+  /** The expected files a new golden case of this mode starts with (`kpsim golden init`). */
+  readonly goldenFiles: readonly string[];
+}
+
+function once<T>(f: () => T): () => T {
+  let v: { value: T } | null = null;
+  return () => (v ??= { value: f() }).value;
+}
+
+/** The netfilter tables of one family as iptables-save prints them. */
+function iptablesSave(node: Node, family: Family): string {
+  const state = node.netfilter.get(family);
+  return state ? renderKernelRuleset(stateToRuleset(state)) : '';
+}
+
+/** What `iptables-save` prints on an iptables-mode node after the sync `c`. */
+export function renderNodeSave(c: Compiled): string {
+  return iptablesSave(nodeFromArtefacts(iptablesNodeArtefacts(c)), c.settings.family);
+}
+
+function iptablesCompiled(c: Compiled): ModeCompiled {
+  const node = once(() => nodeFromArtefacts(iptablesNodeArtefacts(c)));
+  return {
+    settings: c.settings,
+    plans: c.plans,
+    restore: c.restore,
+    node,
+    artefacts: () => [{ file: 'iptables.save', text: iptablesSave(node(), c.settings.family) }],
+    facts: () => '',
+    stats: () => ruleStats(c.iptables.data),
+  };
+}
+
+export function ipvsNode(c: IpvsCompiled): Node {
+  const a = ipvsNodeArtefacts(c);
+  const node = nodeFromArtefacts({ iptables: a.iptables, ipsetsText: a.ipsetsText, ipvs: a.ipvs, interfaces: a.interfaces });
+  return withDummyAddresses(node, a.dummy.device, a.dummy.addresses);
+}
+
+/** The files an IPVS node shows after the sync `c`, as `kpsim compile --mode ipvs -o DIR` writes them. */
+export function renderIpvsArtefacts(c: IpvsCompiled, node: Node = ipvsNode(c)): Record<IpvsArtefactFile, string> {
+  return {
+    'ipvsadm.save': renderIpvsadmSave(c.ipvs),
+    'ipset.save': renderIpsetSave(c.ipsets),
+    'iptables.save': iptablesSave(node, c.settings.family),
+    'kube-ipvs0.addrs': renderDummyAddresses(c),
+  };
+}
+
+function ipvsCompiled(c: IpvsCompiled): ModeCompiled {
+  const node = once(() => ipvsNode(c));
+  const files = once(() => renderIpvsArtefacts(c, node()));
+  return {
+    settings: c.settings,
+    plans: c.plans,
+    restore: c.restore,
+    node,
+    artefacts: () => IPVS_ARTEFACT_FILES.map((file) => ({ file, text: files()[file] })),
+    facts: () => renderNodeFacts(c),
+    // The iptables artefact's rules: IPVS mode keeps few, by chain.
+    stats: () => renderKernelStats(node(), c.settings.family),
+  };
+}
+
+function renderKernelStats(node: Node, family: Family): string {
+  const state = node.netfilter.get(family);
+  let out = '';
+  for (const [table, chains] of state?.tables ?? []) {
+    let rules = 0;
+    for (const ch of chains.values()) rules += ch.rules.length;
+    out += `${table}: ${chains.size} chains, ${rules} rules\n`;
+  }
+  return out;
+}
+
+const iptablesRow: ModeRow = {
+  name: 'iptables',
+  compile: (cluster, opts, sink) => {
+    const c = compileCluster(cluster, opts, sink);
+    return sink.hasErrors ? null : iptablesCompiled(c);
+  },
+  artefactFiles: ['iptables.save'],
+  dumps: [{ flag: 'ipsets', required: false, what: '`ipset save` output, for -m set' }],
+  completeDumpNode: (node) => node,
+  extensions: () => [],
+  verifyCase: verifyIptablesCase,
+  restoreFile: 'iptables-save.txt',
+  goldenFiles: ['iptables-save.txt', 'node.rules'],
+};
+
+const ipvsRow: ModeRow = {
+  name: 'ipvs',
+  compile: (cluster, opts, sink) => {
+    const c = compileIpvsCluster(cluster, opts, sink);
+    return sink.hasErrors || !c ? null : ipvsCompiled(c);
+  },
+  artefactFiles: IPVS_ARTEFACT_FILES,
+  dumps: [
+    { flag: 'ipvs', required: true, what: '`ipvsadm-save -n` output: the virtual servers' },
+    { flag: 'ipsets', required: false, what: "`ipset save` output: kube-proxy's sets" },
+  ],
+  // Every virtual service address the node does not have already sits on kube-ipvs0.
+  completeDumpNode: (node) => withDummyAddresses(node, 'kube-ipvs0', node.ipvs?.services.map((v) => v.address) ?? []),
+  extensions: (node, family, opts) => (node.ipvs ? [ipvsExtension(node.ipvs, family, { rotate: opts.rotate })] : []),
+  verifyCase: (c, result, options) => verifySingleSync(c, ipvsRow, result, options),
+  restoreFile: 'iptables-save.txt',
+  goldenFiles: ['iptables-save.txt', ...IPVS_ARTEFACT_FILES],
+};
+
+export const MODES: readonly ModeRow[] = [iptablesRow, ipvsRow];
+
+export const MODE_NAMES: readonly string[] = MODES.map((m) => m.name);
+
+/** Modes kube-proxy has that kpsim does not build yet, with what to say. */
+export const NOT_BUILT_MODES: Readonly<Record<string, string>> = { nftables: 'nftables mode is not built yet' };
+
+/** The row of a mode name; a string saying why when kpsim has none. */
+export function modeNamed(name: string): ModeRow | string {
+  return MODES.find((m) => m.name === name) ?? NOT_BUILT_MODES[name] ?? `not a proxy mode: kube-proxy's modes here are ${MODE_NAMES.join(', ')}`;
+}
+
+/** kube-proxy's mode for a configuration: its `mode`, empty meaning iptables (the Linux default). */
+export function configuredMode(cluster: Cluster): string {
+  return cluster.config.mode || 'iptables';
+}

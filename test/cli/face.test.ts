@@ -1,0 +1,131 @@
+// What a new user trips over (issue "The face"): outputs into folders that do not exist, partial
+// output on error, compile options for golden init, and the warnings that say what kpsim assumed.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const BIN = 'dist/bin/kpsim.js';
+const EXAMPLE = 'examples/cluster.yaml';
+
+function kpsim(args: string[], input?: string) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', input, maxBuffer: 256 << 20 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+let tmp = '';
+beforeAll(() => {
+  if (!existsSync(BIN)) execFileSync('npm', ['run', 'build'], { stdio: 'ignore' });
+  tmp = mkdtempSync(join(tmpdir(), 'kpsim-face-'));
+});
+
+const noStack = (stderr: string) => expect(stderr).not.toMatch(/internal error|\n\s+at /);
+
+describe('outputs that cannot be written are usage errors, checked before any work', () => {
+  it.each([
+    ['compile into a missing folder', () => ['compile', EXAMPLE, '-o', join(tmp, 'missing', 'node.rules')], 'does not exist'],
+    ['compile onto a directory', () => ['compile', EXAMPLE, '-o', tmp], 'is a directory'],
+    ['IPVS artefacts into a file', () => ['compile', '--mode', 'ipvs', EXAMPLE, '-o', EXAMPLE], 'is a file'],
+    ['parse into a missing folder', () => ['parse', 'test/fixtures/dumps/docker-28.iptables', '-o', join(tmp, 'no', 'x')], 'does not exist'],
+    ['trace into a directory', () => ['trace', EXAMPLE, '--src', '10.244.1.7', '--dst', 'shop/web:http', '-o', tmp], 'is a directory'],
+    ['golden --junit into a missing folder', () => ['golden', 'golden/kpsim', '--junit', join(tmp, 'no', 'j.xml')], 'does not exist'],
+  ])('%s', (_, args, message) => {
+    const r = kpsim(args());
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+    noStack(r.stderr);
+    expect(r.stdout).toBe('');
+  });
+
+  it('a write the OS refuses is a clear error, exit 1', () => {
+    const ro = join(tmp, 'ro');
+    mkdirSync(ro, { recursive: true });
+    execFileSync('chmod', ['a-w', ro]);
+    // root writes anyway; only a user without the privilege sees the refusal.
+    const r = kpsim(['compile', EXAMPLE, '-o', join(ro, 'node.rules')]);
+    if (process.getuid?.() === 0) expect(r.code).toBe(0);
+    else {
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('permission denied');
+    }
+    noStack(r.stderr);
+  });
+});
+
+describe('nothing half-written on error', () => {
+  const bad = () => {
+    const f = join(tmp, 'bad.rules');
+    writeFileSync(f, '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j BOGUS\nCOMMIT\n');
+    return f;
+  };
+  it('parse -o keeps the old file', () => {
+    const keep = join(tmp, 'keep.rules');
+    writeFileSync(keep, 'old content\n');
+    const r = kpsim(['parse', bad(), '-o', keep]);
+    expect(r.code).toBe(1);
+    expect(readFileSync(keep, 'utf8')).toBe('old content\n');
+  });
+  it('parse without -o prints no rules, only the diagnostics', () => {
+    const r = kpsim(['parse', bad()]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('IPT_UNKNOWN_CHAIN');
+  });
+  it('parse of a binary file echoes none of it', () => {
+    const r = kpsim(['parse', '/usr/bin/true']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+  });
+});
+
+describe('golden init takes the compile options and keeps them with the case', () => {
+  it('a two-node input with --node makes a case that verifies', () => {
+    const two = join(tmp, 'two.yaml');
+    const text = readFileSync(EXAMPLE, 'utf8').replace(/^hostnameOverride: .*\n/m, '');
+    writeFileSync(two, text);
+    const dir = join(tmp, 'case-two');
+    expect(kpsim(['golden', 'init', dir, two]).stderr).toContain('choose one with --node NAME');
+    const r = kpsim(['golden', 'init', dir, two, '--node', 'worker-1']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(readFileSync(join(dir, 'options.yaml'), 'utf8')).toContain('node: "worker-1"');
+    const v = kpsim(['golden', dir]);
+    expect(v.code).toBe(0);
+    expect(v.stdout.trim().split('\n').at(-1)).toBe('1 passed, 0 failed');
+  });
+  it('a bad options.yaml is reported at its line and column', () => {
+    const dir = join(tmp, 'case-opts');
+    expect(kpsim(['golden', 'init', dir, EXAMPLE]).code).toBe(0);
+    writeFileSync(join(dir, 'options.yaml'), 'node: worker-1\nfamilly: ipv6\n');
+    const v = kpsim(['golden', dir]);
+    expect(v.code).toBe(1);
+    expect(v.stdout).toMatch(/options\.yaml:2:1: error\[GOLDEN_BAD_OPTIONS\]/);
+  });
+});
+
+describe('every silent assumption is a one-line warning', () => {
+  it('--rules without a node address', () => {
+    const r = kpsim(['trace', '--rules', 'test/fixtures/dumps/docker-28.iptables', '--src', '10.0.0.2', '--dst', '10.96.0.1:80']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('warning[TRACE_NO_NODE_ADDRESS]');
+    expect(kpsim(['trace', '--rules', 'test/fixtures/dumps/docker-28.iptables', '--node-ip', '192.168.0.2', '--src', '10.0.0.2', '--dst', '10.96.0.1:80']).stderr).not.toContain('TRACE_NO_NODE_ADDRESS');
+  });
+  it('an empty ruleset (iptables-save not run as root)', () => {
+    const empty = join(tmp, 'empty.rules');
+    writeFileSync(empty, '');
+    const r = kpsim(['trace', '--rules', empty, '--node-ip', '192.168.0.2', '--src', '10.0.0.2', '--dst', '10.96.0.1:80']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('warning[NODE_EMPTY_RULESET]');
+  });
+  it('--via with an address', () => {
+    const r = kpsim(['trace', EXAMPLE, '--src', '10.244.1.7', '--dst', '10.96.0.10:80', '--via', 'nodeport']);
+    expect(r.stderr).toContain('warning[TRACE_VIA_IGNORED]');
+    expect(kpsim(['trace', EXAMPLE, '--src', '10.244.1.7', '--dst', '10.96.0.10:80']).stderr).toBe('');
+  });
+  it('-p icmp with a port: the port is not part of the packet', () => {
+    const r = kpsim(['trace', EXAMPLE, '--src', '10.244.1.7', '--dst', '10.96.0.10:80', '-p', 'icmp', '--json']);
+    expect(r.stderr).toContain('warning[TRACE_ICMP_PORT]');
+    expect(JSON.parse(r.stdout).packet.destPort).toBeNull();
+  });
+});
