@@ -38,7 +38,8 @@ import type {
 import type { Tok } from './lexer.js';
 import { isPlanError, planFor, type PElementOption, type PExpr, type PStmt, type PUnit, type PValue } from './plan.js';
 import { elementRanges, unitOf, type Unit } from './unit.js';
-import { isPort, networkOf, parseIPv4, parseIPv6, parseTime, parseUnsigned } from './values.js';
+import { maskIp, MAX_PORT, parseIPv6 } from '../net/index.js';
+import { parseNftIPv4, parseTime, parseUnsigned } from './values.js';
 
 /** Types whose names come from the host nft runs on, not from nft: an unknown one is not an error. */
 const OPEN_SYMBOL_TYPES: ReadonlySet<DataType> = new Set(['inet_service', 'ether_type']);
@@ -155,7 +156,7 @@ export class ExprBuilder {
         }
         if (base.kind !== 'ipv4' && base.kind !== 'ipv6') return base;
         const len = Math.max(0, Math.min(length, bits));
-        const network = networkOf(base.address, len, base.kind);
+        const network = maskIp(base.address, len, base.kind);
         return { kind: 'prefix', base, lengthText: lenTok.text, length: len, network };
       }
       case 'range': {
@@ -188,7 +189,7 @@ export class ExprBuilder {
     const span = this.span(t);
     switch (t.type) {
       case 'ipv4': {
-        const address = parseIPv4(t.text);
+        const address = parseNftIPv4(t.text);
         if (address === null) this.report('NFT_BAD_ADDRESS', 'Could not resolve hostname: Name or service not known', span);
         else if (type === 'ipv6_addr') this.mismatch(type, 'IPv4 address', span);
         return { kind: 'ipv4', text: t.text, address: address ?? 0 };
@@ -203,7 +204,7 @@ export class ExprBuilder {
       case 'hex': {
         const v = parseUnsigned(t.text);
         if (v === null) this.report('NFT_BAD_NUMBER', `Value ${t.text} exceeds the range kpsim reads`, span);
-        else if (type === 'inet_service' && !isPort(v)) this.report('NFT_BAD_PORT', 'Service out of range', span);
+        else if (type === 'inet_service' && v > MAX_PORT) this.report('NFT_BAD_PORT', 'Service out of range', span);
         else if ((type === 'inet_proto' || type === 'nf_proto') && v > 255) this.report('NFT_BAD_NUMBER', `Value ${v} exceeds valid range 0-255`, span);
         else if ((type === 'mark' || type === 'ct_state' || type === 'ct_status') && v > 0xffffffff) {
           this.report('NFT_BAD_NUMBER', `Value ${v} exceeds valid range 0-4294967295`, span);

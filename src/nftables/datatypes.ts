@@ -2,7 +2,13 @@
 // `meta l4proto` is protocol 6 and `new` after `ct state` is bit 8), the symbol tables of those
 // types, chain hooks and the named priorities. Values from nftables' datatype.c, proto.c, meta.c,
 // ct.c, fib.c and rule.c, and the kernel's uapi headers (nf_conntrack_common.h, netfilter.h).
-import { PROTOCOL_NUMBERS, SERVICE_PORTS } from './values.js';
+import { protocolNames, SERVICE_PORTS } from '../net/index.js';
+
+/**
+ * Protocol names as nft resolves them (getprotobyname: /etc/protocols, src/net's table), without
+ * iptables' own `all`, which nft does not read.
+ */
+const PROTOCOL_NUMBERS: ReadonlyMap<string, number> = new Map([...protocolNames()].filter(([name]) => name !== 'all'));
 
 /** The types kpsim distinguishes; `integer` and `string` stand for every type it does not read further. */
 export type DataType =
@@ -231,7 +237,7 @@ const SYMBOLS: Partial<Record<DataType, ReadonlyMap<string, number>>> = {
     ['cwr', 0x80],
   ]),
   inet_proto: PROTOCOL_NUMBERS,
-  inet_service: SERVICE_PORTS,
+  inet_service: new Map(Object.entries(SERVICE_PORTS)),
 };
 
 /** The number a name stands for in a type, or undefined when the type has no such name. */

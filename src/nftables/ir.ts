@@ -22,10 +22,11 @@
 // between them; where the source spaced or laid out things otherwise, `layout` and `gaps` keep the
 // source's whitespace, so render(parse(x)) === x for every well-formed x.
 import type { SourceSpan } from '../diag/diagnostic.js';
-import type { AddressFamily } from './values.js';
+import type { Family } from '../net/index.js';
 
 export type Span = SourceSpan;
-export type { AddressFamily };
+/** The family of an address literal (the lexer tells IPv4 and IPv6 apart by their form). */
+export type AddressFamily = Family;
 
 /** The families of nft tables (`nft(8)`, ADDRESS FAMILIES). Omitted in the text, it is `ip`. */
 export type NftFamily = 'ip' | 'ip6' | 'inet' | 'arp' | 'bridge' | 'netdev';

@@ -1,66 +1,28 @@
-// Addresses, prefixes, numbers, ports and protocol numbers read from nft text. This is the one file
-// of the nftables reader that parses such values; it is to be replaced by src/net (one module for
-// every stage) once that lands on main. Everything here is a pure function of a string.
-//
-// IPv4 addresses are unsigned 32-bit `number`s and IPv6 addresses 128-bit `bigint`s, as the packet
-// simulator holds them (src/packetsim/addr.ts).
+// What nft reads differently from src/net (which owns addresses, networks, ports and protocol
+// numbers for every stage, and which the rest of this reader uses): dotted quads the way
+// getaddrinfo reads them, nft's numbers (decimal or 0x hex, up to 64 bits) and nft's times.
+import { scanIPv4 } from '../net/index.js';
 
 /**
- * A dotted quad as nft reads it (getaddrinfo, hence inet_aton(3)): four octets 0-255, and an octet
- * written with a leading zero is octal (`172.30.0.041` is 172.30.0.33; `09` is no address). nft
- * hands what it cannot read as an address to the resolver; a listing never holds names.
+ * A dotted quad as nft reads it: nft hands the text to getaddrinfo, hence inet_aton(3), so an
+ * octet written with a leading zero is octal (`172.30.0.041` is 172.30.0.33, checked against
+ * nft 1.0.6; `09` is no address). src/net reads such octets as decimal (kube-proxy's reading) or
+ * refuses them (inet_pton's): both differ. A listing never has leading zeros.
  */
-export function parseIPv4(text: string): number | null {
+export function parseNftIPv4(text: string): number | null {
+  if (!/(^|\.)0[0-9]/.test(text)) {
+    const v = scanIPv4(text, 0, text.length, false);
+    return v < 0 ? null : v;
+  }
+  const parts = text.split('.');
+  if (parts.length !== 4) return null;
   let value = 0;
-  let octets = 0;
-  let start = 0;
-  for (let i = 0; i <= text.length; i++) {
-    if (i < text.length && text.charCodeAt(i) !== 46 /* . */) continue;
-    const part = text.slice(start, i);
-    if (part.length === 0 || part.length > 4 || octets === 4) return null;
-    const octet = part.length > 1 && part.charCodeAt(0) === 48 ? (/^[0-7]+$/.test(part) ? parseInt(part, 8) : NaN) : /^[0-9]+$/.test(part) ? Number(part) : NaN;
+  for (const part of parts) {
+    const octet = part.length > 1 && part.startsWith('0') ? (/^[0-7]+$/.test(part) ? parseInt(part, 8) : NaN) : /^[0-9]{1,3}$/.test(part) ? Number(part) : NaN;
     if (!(octet <= 255)) return null;
     value = value * 256 + octet;
-    octets++;
-    start = i + 1;
   }
-  return octets === 4 ? value : null;
-}
-
-/**
- * RFC 4291 text: eight groups, one `::`, or a dotted-quad tail (`::ffff:1.2.3.4`). The same reading
- * as src/packetsim/addr.ts parseIPv6 (a reader may not import the simulator): both go to src/net.
- */
-export function parseIPv6(text: string): bigint | null {
-  if (text.length < 2 || text.length > 45) return null;
-  let tail: number | null = null;
-  let body = text;
-  if (text.includes('.')) {
-    const at = text.lastIndexOf(':');
-    tail = parseIPv4(text.slice(at + 1));
-    if (tail === null) return null;
-    body = text.slice(0, at + 1) + '0:0';
-  }
-  const halves = body.split('::');
-  if (halves.length > 2) return null;
-  const groups = (s: string): number[] | null => {
-    if (s === '') return [];
-    const out: number[] = [];
-    for (const g of s.split(':')) {
-      if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return null;
-      out.push(parseInt(g, 16));
-    }
-    return out;
-  };
-  const head = groups(halves[0]);
-  const rest = halves.length === 2 ? groups(halves[1]) : [];
-  if (!head || !rest) return null;
-  const fill = 8 - head.length - rest.length;
-  if (halves.length === 2 ? fill < 1 : fill !== 0) return null;
-  let v = 0n;
-  for (const g of [...head, ...new Array<number>(fill).fill(0), ...rest]) v = (v << 16n) | BigInt(g);
-  if (tail !== null) v = (v & ~0xffffffffn) | BigInt(tail);
-  return v;
+  return value;
 }
 
 /**
@@ -79,11 +41,6 @@ export function parseUnsigned(text: string): number | null {
     v = Number(text);
   }
   return Number.isSafeInteger(v) ? v : null;
-}
-
-/** A port: 0-65535. */
-export function isPort(n: number): boolean {
-  return n >= 0 && n <= 65535;
 }
 
 const TIME_UNITS: Readonly<Record<string, number>> = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000, ms: 1 };
@@ -110,111 +67,4 @@ export function parseTime(text: string): number | null {
     at = re.lastIndex;
   }
   return Number.isSafeInteger(total) ? total : null;
-}
-
-/** Protocol numbers by the names nft reads (/etc/protocols, as nft's inet_protocol type resolves them). */
-export const PROTOCOL_NUMBERS: ReadonlyMap<string, number> = new Map([
-  ['hopopt', 0],
-  ['icmp', 1],
-  ['igmp', 2],
-  ['ggp', 3],
-  ['ipencap', 4],
-  ['st', 5],
-  ['tcp', 6],
-  ['egp', 8],
-  ['igp', 9],
-  ['pup', 12],
-  ['udp', 17],
-  ['hmp', 20],
-  ['xns-idp', 22],
-  ['rdp', 27],
-  ['iso-tp4', 29],
-  ['dccp', 33],
-  ['xtp', 36],
-  ['ddp', 37],
-  ['idpr-cmtp', 38],
-  ['ipv6', 41],
-  ['ipv6-route', 43],
-  ['ipv6-frag', 44],
-  ['idrp', 45],
-  ['rsvp', 46],
-  ['gre', 47],
-  ['esp', 50],
-  ['ah', 51],
-  ['skip', 57],
-  ['ipv6-icmp', 58],
-  ['icmpv6', 58],
-  ['ipv6-nonxt', 59],
-  ['ipv6-opts', 60],
-  ['rspf', 73],
-  ['vmtp', 81],
-  ['eigrp', 88],
-  ['ospf', 89],
-  ['ax.25', 93],
-  ['ipip', 94],
-  ['etherip', 97],
-  ['encap', 98],
-  ['pim', 103],
-  ['ipcomp', 108],
-  ['comp', 108],
-  ['vrrp', 112],
-  ['l2tp', 115],
-  ['isis', 124],
-  ['sctp', 132],
-  ['fc', 133],
-  ['mobility-header', 135],
-  ['udplite', 136],
-  ['mpls-in-ip', 137],
-  ['manet', 138],
-  ['hip', 139],
-  ['shim6', 140],
-  ['wesp', 141],
-  ['rohc', 142],
-  ['ethernet', 143],
-]);
-
-/** Service names nft may print or read for ports (a few from /etc/services; listings print numbers). */
-export const SERVICE_PORTS: ReadonlyMap<string, number> = new Map([
-  ['ftp-data', 20],
-  ['ftp', 21],
-  ['ssh', 22],
-  ['telnet', 23],
-  ['smtp', 25],
-  ['domain', 53],
-  ['bootps', 67],
-  ['bootpc', 68],
-  ['tftp', 69],
-  ['http', 80],
-  ['pop3', 110],
-  ['ntp', 123],
-  ['imap2', 143],
-  ['snmp', 161],
-  ['bgp', 179],
-  ['ldap', 389],
-  ['https', 443],
-  ['submission', 587],
-  ['imaps', 993],
-  ['pop3s', 995],
-  ['mysql', 3306],
-  ['postgresql', 5432],
-]);
-
-/** The family of an address literal the lexer found (it tells IPv4 and IPv6 apart by form). */
-export type AddressFamily = 'ipv4' | 'ipv6';
-
-export function parseAddress(text: string, family: AddressFamily): number | bigint | null {
-  return family === 'ipv4' ? parseIPv4(text) : parseIPv6(text);
-}
-
-/** The address with its host bits cleared, for a prefix of `length` bits. */
-export function networkOf(address: number | bigint, length: number, family: AddressFamily): number | bigint {
-  if (family === 'ipv4') {
-    const a = address as number;
-    if (length === 0) return 0;
-    const mask = length >= 32 ? 0xffffffff : (0xffffffff << (32 - length)) >>> 0;
-    return (a & mask) >>> 0;
-  }
-  const a = address as bigint;
-  const mask = length === 0 ? 0n : ((1n << 128n) - 1n) ^ ((1n << BigInt(128 - length)) - 1n);
-  return a & mask;
 }
