@@ -135,7 +135,7 @@ export class ExprBuilder {
     const t = this.tok(u, i);
     if (t.type === 'number') return this.number(u, i);
     const ms = parseTime(t.text);
-    if (ms === null) this.report('NFT_BAD_TIME', 'Wrong time format', this.span(t));
+    if (ms === null) this.report('NFT_BAD_TIME', `'${t.text}' is not a time: units go d, h, m, s, ms, each at most once`, this.span(t));
     return { kind: 'time', text: t.text, ms: ms ?? 0 };
   }
 
@@ -214,7 +214,7 @@ export class ExprBuilder {
       case 'time': {
         if (type !== null && type !== 'time' && type !== 'integer') this.mismatch(type, 'relative time', span);
         const ms = parseTime(t.text);
-        if (ms === null) this.report('NFT_BAD_TIME', 'Wrong time format', span);
+        if (ms === null) this.report('NFT_BAD_TIME', `'${t.text}' is not a time: units go d, h, m, s, ms, each at most once`, span);
         return { kind: 'time', text: t.text, ms: ms ?? 0 };
       }
       case 'string':

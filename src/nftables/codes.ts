@@ -15,7 +15,7 @@ export type NftCode =
   | 'NFT_BAD_NUMBER' // a number that does not fit its field ("Value 4294967296 exceeds valid range 0-4294967295")
   | 'NFT_BAD_PROTOCOL' // nft: "Could not resolve protocol name"
   | 'NFT_BAD_SYMBOL' // a name outside the field's list: "Could not parse conntrack state", ...
-  | 'NFT_BAD_TIME' // nft: "Wrong time format"
+  | 'NFT_BAD_TIME' // a time with units out of order or repeated (`1h1d`), which nft refuses
   | 'NFT_BAD_HOOK' // nft: "unknown chain hook"
   | 'NFT_BAD_PRIORITY' // nft: "invalid priority expression value in this context."
   | 'NFT_BAD_TYPE' // `type foo` on a set: nft: "unknown datatype foo"
@@ -23,6 +23,6 @@ export type NftCode =
   // applying a file to the kernel's state (state.ts), as nft -f does
   | 'NFT_NO_SUCH' // a chain, set, table or jump target that does not exist (yet): "No such file or directory"
   | 'NFT_EXISTS' // `create` of what exists: "File exists"
-  | 'NFT_BUSY' // deleting a chain that holds rules or is jumped to: "Device or resource busy"
+  | 'NFT_BUSY' // deleting a chain some rule jumps to: "Device or resource busy"
   // modelling
   | 'NFT_NOT_MODELLED'; // valid nft that kpsim keeps as written and does not interpret (a warning)
