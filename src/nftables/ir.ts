@@ -21,6 +21,12 @@
 // list of tokens with the whitespace nft's own printer (listing) or knftables (transaction) puts
 // between them; where the source spaced or laid out things otherwise, `layout` and `gaps` keep the
 // source's whitespace, so render(parse(x)) === x for every well-formed x.
+//
+// Who builds on it: a compiler emits Commands with no layout (canonical): `add` lines for what
+// kube-proxy hands to `nft -f`, and a verb-less `table` block, in the kernel's order and spelling,
+// for what `nft list table` shows; renderNft spells both. state.ts applies any file to the
+// kernel's state as `nft -f` does (tables, chains with hooks and rules, sets with typed elements,
+// handles as the kernel numbers them): what the node value and the simulator read.
 import type { SourceSpan } from '../diag/diagnostic.js';
 import type { Family } from '../net/index.js';
 
