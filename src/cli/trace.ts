@@ -8,6 +8,7 @@ import type { Family } from '../iptables/ir.js';
 import { parseIP } from '../net/index.js';
 import type { ModeRow } from '../modes.js';
 import { nodeFromDumps } from '../node/assemble.js';
+import { isNftText } from '../nftables/detect.js';
 import { simpleInterfaces, type Node, type NodeInterface } from '../node/node.js';
 import { familyOfText } from '../packetsim/addr.js';
 import { ANSI, formatHuman, PLAIN, traceJson } from '../packetsim/output.js';
@@ -126,6 +127,7 @@ function dumpSource(flags: TraceFlags): NodeSource {
   }
   if (flags.ipvs && !row.dumps.some((d) => d.flag === 'ipvs')) throw new UsageError(`--ipvs is for IPVS mode, not --mode ${row.name}`);
   const rules = readDump(flags.rules!);
+  if (isNftText(rules.text)) throw new UsageError(`${rules.file} is nft text: kpsim reads it (kpsim parse) but does not trace nftables rules yet`);
   const ipsets = flags.ipsets ? readDump(flags.ipsets) : null;
   const ipvs = flags.ipvs ? readDump(flags.ipvs) : null;
   const interfaces = interfacesOverride(flags) ?? simpleInterfaces([]);

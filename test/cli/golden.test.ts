@@ -41,6 +41,19 @@ describe('kpsim golden', () => {
     expect(r.stdout).toMatch(/SKIP golden\/kube-proxy-iptables\/trace-packet\n.*iptables-save\.txt:11:\d+: IPT_UNEXPECTED_ARGUMENT/);
   });
 
+  it('runs the kube-proxy nftables corpus: every case skipped, each with its reason, nothing failed', () => {
+    const r = kpsim('golden', 'golden/kube-proxy-nftables', '--json');
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as { summary: Record<string, number>; cases: { dir: string; status: string; checks: { status: string; message: string }[] }[] };
+    const index = parseYaml(readFileSync(join(ROOT, 'golden/kube-proxy-nftables/index.yaml'), 'utf8')) as { cases: { name: string }[] };
+    expect(report.summary).toEqual({ passed: 0, failed: 0, skipped: index.cases.length });
+    expect(report.cases.map((c) => c.dir.split('/').pop()).sort()).toEqual(index.cases.map((c) => c.name).sort());
+    for (const c of report.cases) {
+      expect(c.status).toBe('skip');
+      for (const k of c.checks) expect(k.message).toMatch(/^not checked: .*(nftables|nft)/);
+    }
+  });
+
   it('traces a tracer-only case whose rules load (trace-packet with its comments quoted)', () => {
     const dir = join(TMP, 'tracer-only', 'trace-packet');
     mkdirSync(dir, { recursive: true });
