@@ -181,3 +181,15 @@ describe('exit codes: 1 for bad input, 2 for bad usage', () => {
     noStack(r.stderr);
   });
 });
+
+describe('golden init writes the packets that must not get through', () => {
+  it('a client outside loadBalancerSourceRanges (DROP) and a pod to a port nothing serves (no DNAT)', () => {
+    const dir = join(tmp, 'case-negative');
+    expect(kpsim(['golden', 'init', dir, EXAMPLE]).code).toBe(0);
+    const flows = readFileSync(join(dir, 'flows.yaml'), 'utf8');
+    expect(flows).toMatch(/- name: client outside loadBalancerSourceRanges to load-balancer IP of\s+edge\/ingress:https\n(?:.*\n){4}  output: "DROP"/);
+    expect(flows).toMatch(/- name: client inside loadBalancerSourceRanges to load-balancer IP of\s+edge\/ingress:https\n(?:.*\n){4}  output: "10\.244\.1\.20:8443"/);
+    expect(flows).toMatch(/- name: pod to unserved port 81 of cluster IP of shop\/web\n(?:.*\n){4}  output: ""/);
+    expect(kpsim(['golden', dir]).code).toBe(0);
+  });
+});
