@@ -84,6 +84,12 @@ export function primaryFamily(cluster: Cluster, node: Node | null, opts: Compile
 
 export function proxierSettings(cluster: Cluster, opts: CompileOptions, sink: DiagnosticSink): ProxierSettings {
   const cfg = cluster.config;
+  // Say what a missing configuration means, once: kube-proxy's defaults, and with an empty
+  // clusterCIDR no local-traffic detector, so traffic from outside the pods is not masqueraded.
+  if (cfg.origin === null) {
+    const noCidr = (cfg.detectLocalMode === 'ClusterCIDR' || cfg.detectLocalMode === '') && !cfg.clusterCIDR && !opts.clusterCIDR;
+    sink.warning('CFG_DEFAULTS', `no KubeProxyConfiguration in the input: kube-proxy's defaults are in use (mode iptables, masqueradeBit 14${noCidr ? '; clusterCIDR empty, so traffic from outside the pod range is not masqueraded: give --cluster-cidr or a configuration' : ''})`, null, null);
+  }
   const { name, node } = selectNode(cluster, opts, sink);
   const family = primaryFamily(cluster, node, opts);
 
