@@ -10,7 +10,7 @@ import type { IpvsTable } from '../ipvs/ir.js';
 import { parseIpvsadmSave } from '../ipvs/parse.js';
 import { loadCluster } from '../model/load.js';
 import type { Cluster } from '../model/types.js';
-import { ipsetDb } from '../packetsim-ipvs/ipsets.js';
+import { ipsetDb } from '../packetsim/ipset.js';
 import { withIpvs } from '../packetsim-ipvs/hook.js';
 import { compileRuleset } from '../packetsim/compile.js';
 import { buildEnv, type NodeSpec } from '../packetsim/env.js';

@@ -2,12 +2,13 @@
 // same inputs and flags as `kpsim compile`) or from any iptables-save dump (--rules); the packet
 // from --src/--dst or a --flows file. Only this file touches the file system for the simulator.
 import type { Command } from 'commander';
-import type { Diagnostic } from '../diag/diagnostic.js';
 import type { Family, Ruleset } from '../iptables/ir.js';
-import { familyOfText } from '../packetsim/addr.js';
+import { familyOfText } from '../net/index.js';
 import { compileRuleset } from '../packetsim/compile.js';
 import { buildEnv, parseInterfacesText, simpleNode, type NodeEnv, type NodeSpec } from '../packetsim/env.js';
-import { parseIpsetSave, type IpsetDb } from '../packetsim/ipset.js';
+import type { IpsetDump } from '../ipset/ir.js';
+import { parseIpsetSave } from '../ipset/parse.js';
+import { ipsetDb, type IpsetDb } from '../packetsim/ipset.js';
 import { ANSI, formatHuman, PLAIN, traceJson } from '../packetsim/output.js';
 import type { Protocol } from '../packetsim/packet.js';
 import { sampleOutcomes } from '../packetsim/sample.js';
@@ -149,14 +150,16 @@ async function loadRules(path: string, family: Family): Promise<{ ruleset: Rules
   return { ruleset, file };
 }
 
-function loadIpsets(path: string | undefined): IpsetDb | null {
+/** An `ipset save` dump through the ipset reader, every problem reported as file:line:col (exit 1). */
+function loadIpsets(path: string | undefined): IpsetDump | null {
   if (!path) return null;
   const [file] = readInputs([path], { extensions: /.*/ });
-  const problems: { line: number; col: number; message: string }[] = [];
-  const db = parseIpsetSave(file.text, problems);
-  const diags: Diagnostic[] = problems.map((p) => ({ severity: 'error', code: 'SIM_BAD_IPSET', message: p.message, file: file.name, span: { line: p.line, col: p.col, offset: 0, length: 1 } }));
-  if (printDiagnostics(diags, [file])) throw new InputError(`${diags.length} error${diags.length === 1 ? '' : 's'} in ${file.name}`);
-  return db;
+  const { dump, diagnostics } = parseIpsetSave(file.text, { file: file.name });
+  if (printDiagnostics(diagnostics, [file])) {
+    const n = diagnostics.filter((d) => d.severity === 'error').length;
+    throw new InputError(`${n} error${n === 1 ? '' : 's'} in ${file.name}`);
+  }
+  return dump;
 }
 
 /**
@@ -285,7 +288,7 @@ async function runTrace(inputs: string[], flags: TraceFlags): Promise<number> {
     if (familyOfText(f.destIP) !== fam) throw new UsageError(`${f.name ?? 'packet'}: source and destination are of different families`);
     byFamily.set(fam, [...(byFamily.get(fam) ?? []), i]);
   });
-  for (const fam of byFamily.keys()) targets.set(fam, await targetFor(inputs, flags, fam, ipsets));
+  for (const fam of byFamily.keys()) targets.set(fam, await targetFor(inputs, flags, fam, ipsets && ipsetDb(ipsets, fam)));
   // The dump's text and rule IR are garbage now. In a trace of many packets, every young-generation
   // collection costs time in proportion to the old generation, dead objects included, and nothing
   // else would collect it soon: one full collection now (bin/kpsim.ts runs node with --expose-gc).

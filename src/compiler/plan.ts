@@ -3,7 +3,7 @@
 // endpointslicecache.go and topology.go (CategorizeEndpoints); the iptables and IPVS emitters
 // read only this.
 import type { Family } from '../iptables/ir.js';
-import { parseCIDR, parseIP, type ParsedCIDR, type ParsedIP } from '../model/ip.js';
+import { parseCIDR, parseIP, type ParsedCIDR, type ParsedIP } from '../net/index.js';
 import type { Cluster, EndpointSlice, Protocol, Service, ServicePort } from '../model/types.js';
 import type { ProxierSettings } from './settings.js';
 

@@ -21,7 +21,7 @@ import { hostSetup, renderHostSetup } from '../compiler/iptables/host.js';
 import type { Family } from '../iptables/ir.js';
 import { applyRestore, emptyState, stateToRuleset } from '../iptables/state.js';
 import { parseIptablesSave } from '../iptables-save/index.js';
-import { familyOfText } from '../packetsim/addr.js';
+import { familyOfText } from '../net/index.js';
 import { compileRuleset } from '../packetsim/compile.js';
 import { tupleKey, type Conn } from '../packetsim/conntrack.js';
 import type { NodeEnv } from '../packetsim/env.js';

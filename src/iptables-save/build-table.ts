@@ -11,7 +11,7 @@ import { splitLine, type Words } from './lexer.js';
 import { WordSplitter } from './line-scanner.js';
 import { ruleBuilder, rulePosition, type BuilderHelpers, type BuilderLine } from './rule-builder.js';
 import type { Plan, PlanOption, PlanTarget, PlanValue } from './plan.js';
-import type { ValueReader } from './values.js';
+import type { ValueReader } from './value-reader.js';
 
 /** What a line between `*table` and `COMMIT` becomes. */
 export const LINE = { comment: 0, blank: 1, chain: 2, chainCommand: 3, rule: 4 } as const;

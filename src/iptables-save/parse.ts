@@ -1,8 +1,8 @@
 // parseIptablesSave: iptables-save / iptables-restore text -> Ruleset, reporting every problem with
 // its position and carrying on. Each line is split into words (lexer.ts), its shape is planned
 // once (plan.ts, running the grammar) and the plan is checked against the line's words here: every
-// value is checked, on the source text when its form cannot have a problem (values.ts quickOk),
-// else read (values.ts caches readings by text), so that all problems are reported during the
+// value is checked, on the source text when its form cannot have a problem (quick-check.ts),
+// else read (value-reader.ts caches readings by text), so that all problems are reported during the
 // parse, but a table's IR is built only when it is first read (build-table.ts).
 import type { Diagnostic, SourceSpan } from '../diag/diagnostic.js';
 import type { Family, Ruleset, Table, Trivia } from '../iptables/ir.js';
@@ -14,7 +14,9 @@ import { LineScanner, MAX_WORD, MAX_WORDS } from './line-scanner.js';
 import { WordTable } from './word-table.js';
 import { planFor, type Plan } from './plan.js';
 import { BUILTIN_VERDICTS, OPAQUE_TARGETS, TARGET_MODULES } from './spec.js';
-import { isProblem, quickOk, ValueReader } from './values.js';
+import { quickOk } from './quick-check.js';
+import { isProblem } from './read-value.js';
+import { ValueReader } from './value-reader.js';
 
 export interface ParseOptions {
   /** The file name diagnostics carry (`<stdin>` for standard input). */

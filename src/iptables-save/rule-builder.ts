@@ -7,7 +7,7 @@
 // and in the same order (test/iptables-save/rule-builder.test.ts compares them on the corpus).
 import type { Counters, Rule, Value } from '../iptables/ir.js';
 import type { Plan, PlanArg, PlanOption, PlanTarget, PlanValue } from './plan.js';
-import type { ValueReader } from './values.js';
+import type { ValueReader } from './value-reader.js';
 
 type RulePlan = Extract<Plan, { kind: 'rule' }>;
 

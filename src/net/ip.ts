@@ -167,6 +167,11 @@ export function prefixOfMask(mask: Ip, family: Family): number | null {
   return m === v6Mask(ones) ? ones : null;
 }
 
+/** Whether an address is the unspecified address (0.0.0.0, ::): Go's net.IP.IsUnspecified. */
+export function isUnspecified(ip: { readonly family: Family; readonly value: Ip }): boolean {
+  return ip.family === 'ipv4' ? ip.value === 0 : ip.value === 0n;
+}
+
 /** Whether an address is a loopback address (127.0.0.0/8, ::1): given as a number of a family, or as a value that carries both. */
 export function isLoopback(ip: { readonly family: Family; readonly value: Ip }): boolean;
 export function isLoopback(addr: Ip, family: Family): boolean;

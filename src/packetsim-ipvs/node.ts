@@ -6,14 +6,14 @@ import { ipvsNodeRuleset } from '../compiler/ipvs/node-save.js';
 import type { Family } from '../iptables/ir.js';
 import { parseIpsetSave } from '../ipset/parse.js';
 import { renderIpsetSave } from '../ipset/render.js';
-import { parseIp } from '../packetsim/addr.js';
+import { parseAddress } from '../net/index.js';
 import { compileRuleset } from '../packetsim/compile.js';
 import { buildEnv, type NodeEnv, type NodeSpec } from '../packetsim/env.js';
 import type { IpsetDb } from '../packetsim/ipset.js';
 import type { CompiledRuleset } from '../packetsim/types.js';
 import { nodeSpec } from '../pipeline/node-spec.js';
 import { withIpvs } from './hook.js';
-import { ipsetDb } from './ipsets.js';
+import { ipsetDb } from '../packetsim/ipset.js';
 
 export interface IpvsTarget {
   readonly rs: CompiledRuleset;
@@ -35,7 +35,7 @@ export interface IpvsTargetOptions {
 export function withDummy(spec: NodeSpec, addresses: readonly string[], family: Family): NodeSpec {
   const probe = buildEnv(spec, family);
   const extra = [...new Set(addresses)].filter((a) => {
-    const ip = parseIp(a, family);
+    const ip = parseAddress(a, family, true);
     return ip !== null && !probe.isLocal(ip);
   });
   if (extra.length === 0) return spec;

@@ -5,7 +5,7 @@
 // `ipvs:TCP 172.30.0.41:80 rr -> 10.180.0.1:80`. The simulator's hook (hook.ts) applies the same
 // choice to a walk, with the connection state and persistence templates this stateless view lacks.
 import { hostPort, type IpvsProtocol, type IpvsTable, type RealServer, type VirtualServer } from '../ipvs/ir.js';
-import { parseIP } from '../model/ip.js';
+import { parseIP } from '../net/index.js';
 import { choose, type Choice } from './schedule.js';
 
 export interface IpvsPacket {
@@ -34,7 +34,7 @@ export function ipvsStep(table: IpvsTable, p: IpvsPacket): IpvsOutcome[] {
   const head = `ipvs:${vs.protocol} ${hostPort(vs.address, vs.port)} ${vs.scheduler}`;
   const src = parseIP(p.src);
   const dst = parseIP(p.dst);
-  const choice: Choice = choose(vs, { source: src?.value ?? 0n, sourcePort: p.sport, destination: dst?.value ?? 0n, ipv6: vs.family === 'ipv6' });
+  const choice: Choice = choose(vs, { source: BigInt(src?.value ?? 0), sourcePort: p.sport, destination: BigInt(dst?.value ?? 0), ipv6: vs.family === 'ipv6' });
   const persistent = vs.flags & 0x1 ? vs.timeout : null;
   switch (choice.kind) {
     case 'none':

@@ -23,7 +23,7 @@ function built(text: string, family: Family | undefined, compiled: boolean): str
   const { ruleset } = parseIptablesSave(text, { file: 'x', family });
   const rs = ruleset as Ruleset;
   // every line of every table, read the way a consumer of the whole IR does
-  return rs.tables.map((t) => JSON.stringify({ chains: t.chains, commands: t.commands, lines: t.lines }));
+  return rs.tables.map((t) => JSON.stringify({ chains: t.chains, commands: t.commands, lines: t.lines }, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v)));
 }
 
 describe('compiled rule builders', () => {

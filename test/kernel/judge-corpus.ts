@@ -21,7 +21,7 @@ import type { Family } from '../../src/iptables/ir.js';
 import { judgeCluster, judgeRules, type FlowJudgement, type JudgeFlow, type JudgeReport } from '../../src/host/judge.js';
 import { kernelAvailable } from '../../src/host/kernel-available.js';
 import { sctpProbesAvailable } from '../../src/host/sctp-probe.js';
-import { familyOfText } from '../../src/packetsim/addr.js';
+import { familyOfText } from '../../src/net/index.js';
 import { KERNEL_DIFFERS, quoteBareComments } from '../packetsim/corpus.js';
 
 export const kernel = kernelAvailable();

@@ -1,7 +1,7 @@
 // Addresses as numbers: reading (strict and sloppy), RFC 5952 and inet_ntop printing, masks.
 import { Address6 } from 'ip-address';
 import { describe, expect, it } from 'vitest';
-import { formatHostPort, formatIp, formatIpKernel, formatIPv6, isLoopback, maskIp, parseAddress, parseIPv4, parseIPv6, prefixOfMask, scanIPv4, v4Mask, v6Mask } from '../../src/net/index.js';
+import { formatHostPort, formatIp, formatIpKernel, formatIPv6, isLoopback, isUnspecified, maskIp, parseAddress, parseIPv4, parseIPv6, prefixOfMask, scanIPv4, v4Mask, v6Mask } from '../../src/net/index.js';
 
 describe('parseIPv4', () => {
   it.each([
@@ -170,6 +170,15 @@ describe('masks and loopback', () => {
     const addr = parseAddress(text, family)!;
     expect(isLoopback(addr, family)).toBe(loop);
     expect(isLoopback({ family, value: addr })).toBe(loop);
+  });
+
+  it.each([
+    ['0.0.0.0', 'ipv4', true],
+    ['0.0.0.1', 'ipv4', false],
+    ['::', 'ipv6', true],
+    ['::1', 'ipv6', false],
+  ] as const)('isUnspecified %s', (text, family, unspecified) => {
+    expect(isUnspecified({ family, value: parseAddress(text, family)! })).toBe(unspecified);
   });
 
   it('formats host and port the way kube-proxy writes endpoints', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { compileRuleset } from '../../src/packetsim/compile.js';
 import { buildEnv, simpleNode } from '../../src/packetsim/env.js';
 import { add, fractionText, toDecimal, ZERO } from '../../src/packetsim/fraction.js';
-import { formatHostPort } from '../../src/packetsim/addr.js';
+import { formatHostPort } from '../../src/net/index.js';
 import { tracePacket, type Outcome } from '../../src/packetsim/trace.js';
 import { ruleset } from './ir-builder.js';
 

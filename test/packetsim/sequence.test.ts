@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatHostPort, formatIp } from '../../src/packetsim/addr.js';
+import { formatHostPort, formatIp } from '../../src/net/index.js';
 import { compileRuleset } from '../../src/packetsim/compile.js';
 import { buildEnv, simpleNode } from '../../src/packetsim/env.js';
 import { add, div, equal, fractionText, mul, ONE, timesRatio, ZERO, type Prob } from '../../src/packetsim/fraction.js';

@@ -2,7 +2,7 @@
 // chains, write the entry rules (nat KUBE-SERVICES / KUBE-NODEPORTS, filter REJECT / DROP /
 // ACCEPT), write the service's own chains (KUBE-EXT, KUBE-FW, KUBE-SVC, KUBE-SVL, KUBE-SEP).
 // Rules are written as template strings: they read like the rules they produce.
-import { cidrContains } from '../../model/ip.js';
+import { cidrContains } from '../../net/index.js';
 import { chainNameOf, endpointChainName, portProtoHash } from '../hash.js';
 import type { EndpointInfo, ServicePortPlan } from '../plan.js';
 import type { ProxierSettings } from '../settings.js';

@@ -3,7 +3,7 @@
 // syncService / syncEndpoint folded into a pure function of the plan.
 import type { Family } from '../../iptables/ir.js';
 import { hostPort, SERVICE_FLAGS, serviceKey, type IpvsProtocol, type RealServer, type VirtualServer } from '../../ipvs/ir.js';
-import { cidrContains, type ParsedIP } from '../../model/ip.js';
+import { cidrContains, type ParsedIP } from '../../net/index.js';
 import type { EndpointInfo, ServicePortPlan } from '../plan.js';
 import type { SetKey } from './ipsets.js';
 
