@@ -3,7 +3,7 @@
 // one. Those are recognised on the source text without making a string or reading a Value; any
 // other text goes through readValue. A quick check only ever says "no problem": it accepts a
 // subset of what readValue + checkWords accept (test/iptables-save/quick-values.test.ts).
-import { scanIPv4, type Family } from '../net/index.js';
+import { ipv4End, type Family } from '../net/index.js';
 import { hasWordList, maxStringLength } from './check-words.js';
 import type { ValueKind } from './spec.js';
 
@@ -49,12 +49,6 @@ export function quickCheckOf(kind: ValueKind, key: string, index: number, family
   }
 }
 
-/** Where `src[i, end)` first holds the character `c`, or `end`. */
-function charAt(src: string, i: number, end: number, c: number): number {
-  while (i < end && src.charCodeAt(i) !== c) i++;
-  return i;
-}
-
 /** Whether `src[i, end)` is 1 to `maxDigits` decimal digits of a number at most `max`. */
 function decimalUpTo(src: string, i: number, end: number, maxDigits: number, max: number): boolean {
   if (i >= end || end - i > maxDigits) return false;
@@ -69,9 +63,9 @@ function decimalUpTo(src: string, i: number, end: number, maxDigits: number, max
 
 /** A strict dotted quad, then nothing or `sep` and 1 to `maxDigits` digits up to `max`. */
 function quadThen(src: string, start: number, end: number, sep: number, maxDigits: number, max: number): boolean {
-  const at = charAt(src, start, end, sep);
-  if (scanIPv4(src, start, at, false) < 0) return false;
-  return at === end || decimalUpTo(src, at + 1, end, maxDigits, max);
+  const at = ipv4End(src, start, end);
+  if (at === end) return true;
+  return at > 0 && src.charCodeAt(at) === sep && decimalUpTo(src, at + 1, end, maxDigits, max);
 }
 
 /** Whether the word `src[start, end)` passes its quick check: then reading it finds no problem. */
