@@ -3,16 +3,12 @@
 // the extension's `save` function in iptables 1.8 (libxt_<name>.c); checked against the kernel by
 // test/iptables-save/kernel-save.test.ts.
 import type { Family, OptionArg, Value } from '../iptables/ir.js';
-import { v4Mask, v6Mask } from '../net/index.js';
+import { formatPortRange, v4Mask, v6Mask } from '../net/index.js';
 import { ADDR_TYPES, CT_STATES, CT_STATUSES, ICMP_TYPES, ICMPV6_TYPES, LOG_LEVELS, REJECT_WITH_V4, REJECT_WITH_V6, TCP_FLAGS } from './names.js';
 import { address, cidr, hex, hostOrCidr, limitRate, saveString, statisticProbability } from './save-format.js';
 import { MATCH_MODULES, TARGET_MODULES, printRank, type ModuleSpec } from './spec.js';
 
 const neg = (o: OptionArg) => (o.negation === 'none' ? '' : ' !');
-
-function portRange(r: readonly [number, number]): string {
-  return r[0] === r[1] ? String(r[0]) : `${r[0]}:${r[1]}`;
-}
 
 /** A value printed the way most extensions print it. */
 export function plainValue(v: Value): string {
@@ -22,7 +18,7 @@ export function plainValue(v: Value): string {
     case 'addressRange':
       return v.from === v.to ? address(v.from, v.family) : `${address(v.from, v.family)}-${address(v.to, v.family)}`;
     case 'ports':
-      return v.ranges.map(portRange).join(',');
+      return v.ranges.map((r) => formatPortRange(r, ':')).join(',');
     case 'integer':
       return String(v.value);
     case 'intRange':

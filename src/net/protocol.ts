@@ -102,11 +102,6 @@ export function protocolName(n: number): string | null {
   return BY_NUMBER.get(n) ?? null;
 }
 
-/** Every protocol name iptables accepts, with its number. */
-export function protocolNames(): ReadonlyMap<string, number> {
-  return BY_NAME;
-}
-
 /** Whether the protocol's header has source and destination ports (the ones iptables' port matches take). */
 export function protocolHasPorts(n: number): boolean {
   return n === IPPROTO.TCP || n === IPPROTO.UDP || n === IPPROTO.SCTP || n === IPPROTO.DCCP || n === IPPROTO.UDPLITE;
