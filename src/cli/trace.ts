@@ -10,7 +10,7 @@ import type { ModeRow } from '../modes.js';
 import { nodeFromDumps } from '../node/assemble.js';
 import { isNftText } from '../nftables/detect.js';
 import { simpleInterfaces, type Node, type NodeInterface } from '../node/node.js';
-import { familyOfText } from '../packetsim/addr.js';
+import { familyOfText } from '../net/index.js';
 import { ANSI, formatHuman, PLAIN, traceJson } from '../packetsim/output.js';
 import type { Protocol } from '../packetsim/packet.js';
 import { prepareNode, type SimNode } from '../packetsim/prepare.js';

@@ -2,7 +2,7 @@
 // its arguments compute from the configuration, the Node and the host, before any Service is seen.
 import type { DiagnosticSink } from '../diag/diagnostic.js';
 import type { Family } from '../iptables/ir.js';
-import { cidrContains, isLoopback, parseCIDR, parseIP, type ParsedCIDR, type ParsedIP } from '../model/ip.js';
+import { cidrContains, isLoopback, isUnspecified, parseCIDR, parseIP, type ParsedCIDR, type ParsedIP } from '../net/index.js';
 import type { Cluster, Node } from '../model/types.js';
 
 export interface CompileOptions {
@@ -76,7 +76,7 @@ export function selectNode(cluster: Cluster, opts: CompileOptions, sink: Diagnos
 export function primaryFamily(cluster: Cluster, node: Node | null, opts: CompileOptions): Family {
   if (opts.family) return opts.family;
   const bind = parseIP(cluster.config.bindAddress);
-  if (bind && bind.value !== 0n) return bind.family;
+  if (bind && !isUnspecified(bind)) return bind.family;
   if (bind && bind.family === 'ipv6') return 'ipv6';
   const ip = opts.nodeIP ? parseIP(opts.nodeIP) : node?.internalIPs[0] ?? node?.externalIPs[0];
   return ip?.family ?? 'ipv4';
@@ -123,7 +123,7 @@ export function proxierSettings(cluster: Cluster, opts: CompileOptions, sink: Di
   const matchAll = npCIDRs.length === 0 || npCIDRs.some((c) => c.prefix === 0);
   const loop4 = parseIP('127.0.0.0')!;
   const containsIPv4Loopback =
-    family === 'ipv4' && (matchAll || npCIDRs.some((c) => cidrContains(c, loop4) || c.network >> 24n === 127n));
+    family === 'ipv4' && (matchAll || npCIDRs.some((c) => cidrContains(c, loop4) || isLoopback(c.network, c.family)));
   const localhostNodePorts = cfg.localhostNodePorts && containsIPv4Loopback;
 
   let nodePortIPs: ParsedIP[] | null = null;

@@ -6,7 +6,7 @@
 import { isMap, isScalar, Scalar, YAMLMap, type Document, type YAMLSeq } from 'yaml';
 import type { Diagnostic } from '../diag/diagnostic.js';
 import type { Family } from '../iptables/ir.js';
-import { familyOfText } from '../packetsim/addr.js';
+import { familyOfText } from '../net/index.js';
 import type { NodeEnv } from '../packetsim/env.js';
 import { add, fractionText, ZERO } from '../packetsim/fraction.js';
 import { traceFlows, TooManyPaths, TraceInputError, type Outcome } from '../packetsim/trace.js';

@@ -8,7 +8,7 @@
 import { Document, YAMLSeq } from 'yaml';
 import type { ProxierSettings } from '../compiler/settings.js';
 import type { Family } from '../iptables/ir.js';
-import { cidrContains, familyOf, parseCIDR, parseIP, type ParsedCIDR } from '../model/ip.js';
+import { cidrContains, familyOf, formatIPv4, formatIPv6, parseCIDR, parseIP, type ParsedCIDR } from '../net/index.js';
 import type { Cluster } from '../model/types.js';
 
 /** Documentation ranges (RFC 5737, RFC 3849 outside the fake node's /64s): not the node, not a pod. */
@@ -25,7 +25,7 @@ function rangeClients(ranges: readonly string[], family: Family): { inside: stri
   const cidrs = ranges.map((t) => parseCIDR(t.trim())).filter((c): c is ParsedCIDR => c !== null && c.family === family);
   if (cidrs.length === 0) return null;
   const first = cidrs[0];
-  const inside = nthAddress(first, first.prefix >= (family === 'ipv4' ? 31 : 127) ? 0n : 2n);
+  const inside = nthAddress(first, first.prefix >= (family === 'ipv4' ? 31 : 127) ? 0 : 2);
   const outside = FAR[family].find((a) => !cidrs.some((c) => cidrContains(c, parseIP(a)!))) ?? null;
   return { inside, outside };
 }
@@ -48,12 +48,9 @@ interface StarterFlow {
   inInterface?: string;
 }
 
-function nthAddress(c: ParsedCIDR, n: bigint): string {
-  const v = c.network + n;
-  if (c.family === 'ipv4') return [24n, 16n, 8n, 0n].map((s) => String((v >> s) & 255n)).join('.');
-  const groups: string[] = [];
-  for (let s = 112n; s >= 0n; s -= 16n) groups.push(((v >> s) & 0xffffn).toString(16));
-  return parseIP(groups.join(':'))!.text;
+/** The address `n` past the network address. */
+function nthAddress(c: ParsedCIDR, n: number): string {
+  return c.family === 'ipv4' ? formatIPv4((c.network + n) >>> 0) : formatIPv6(c.network + BigInt(n));
 }
 
 /** A pod address on this node that is no endpoint, from the local-traffic detector's range. */
@@ -68,8 +65,8 @@ function podSource(cluster: Cluster, settings: ProxierSettings, family: Family):
   ];
   const cidr = candidates.map((t) => parseCIDR(t)).find((c): c is ParsedCIDR => c !== null && c.family === family);
   if (!cidr) return null;
-  let ip = nthAddress(cidr, 2n);
-  for (let n = 3n; endpoints.has(ip) && n < 250n; n++) ip = nthAddress(cidr, n);
+  let ip = nthAddress(cidr, 2);
+  for (let n = 3; endpoints.has(ip) && n < 250; n++) ip = nthAddress(cidr, n);
   // The interface-based detectors recognise pods by the interface their packets arrive on.
   const inInterface = det?.kind === 'interface' ? det.name : det?.kind === 'interfacePrefix' ? `${det.prefix}pod0` : undefined;
   return inInterface ? { ip, inInterface } : { ip };
