@@ -89,6 +89,10 @@ export function runSize(services: number, opts: E2eOptions, iptables: Availabili
     pending.push({ id: 'trace cluster', label: 'trace bare.yaml (one packet)', command: `kpsim ${byCluster.join(' ')}`, inputMB: mb(SHAPES.bare.file), outcome: timed(byCluster, 'trace-cluster'), notes: [] });
   }
   if (rules !== null && opts.only.has('flows')) pending.push(flowsRow(files, opts, timed, mb));
+  if (needRules && rules === null) {
+    const why = `no node.rules: kpsim compile ${SHAPES.bare.file} failed (out/node-rules.err)`;
+    pending.push({ id: 'parse', label: 'parse, trace and flows rows', command: `kpsim compile ${SHAPES.bare.file} > ${RULES}`, inputMB: 0, outcome: { kind: 'skipped', why }, notes: [] });
+  }
 
   const kernelS = kernel?.outcome.kind === 'measured' ? kernel.outcome.m.wallS : null;
   const rows: Row[] = kernel ? [kernel] : [];
