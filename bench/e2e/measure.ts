@@ -109,6 +109,11 @@ export function measureRuns(runs: number, once: () => Measured): Measured | { fa
     if (m.exitCode !== 0) return { failed: m };
     all.push(m);
   }
+  return medianOf(all);
+}
+
+/** The median wall and CPU time of successful runs and the highest peak RSS. */
+export function medianOf(all: readonly Measured[]): Measured {
   const med = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
   const cpus = all.map((m) => m.cpuS);
   const peaks = all.map((m) => m.peakMB);

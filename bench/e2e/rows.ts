@@ -5,7 +5,7 @@ import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { clusterFiles, fileMB, flowsFile, SHAPES, type ClusterFiles, type Shape } from '../kubectl/files.js';
 import { runKpsim, traceHasOption } from './kpsim.js';
-import { measureRuns, type Measured } from './measure.js';
+import { measureRuns, medianOf, type Measured } from './measure.js';
 import { iptablesRestoreTest, nftCheck, type Availability } from './netns.js';
 
 export const GROUPS = ['compile', 'parse', 'trace', 'flows', 'nftables'] as const;
@@ -52,14 +52,14 @@ export interface SizeResult {
 
 const RULES = 'out/node.rules';
 
-type Timed = (args: string[], name: string, runs?: number) => Outcome;
+type Timed = (args: string[], name: string, how?: { runs?: number; timeoutS?: number }) => Outcome;
 
 /** Everything selected for one size, in the table's order. */
 export function runSize(services: number, opts: E2eOptions, iptables: Availability, nft: Availability): SizeResult {
   const files = clusterFiles(opts.cacheDir, services, opts.seed);
   const cwd = files.dir;
   mkdirSync(join(cwd, 'out'), { recursive: true });
-  const timed = (args: string[], name: string, runs = opts.runs): Outcome => outcome(measureRuns(runs, () => runKpsim(args, { cwd, stdout: `out/${name}.out`, stderr: `out/${name}.err` }, opts.timeoutS)));
+  const timed: Timed = (args, name, { runs = opts.runs, timeoutS = opts.timeoutS } = {}) => outcome(measureRuns(runs, () => runKpsim(args, { cwd, stdout: `out/${name}.out`, stderr: `out/${name}.err` }, timeoutS)));
   const mb = (...paths: string[]) => paths.reduce((sum, p) => sum + fileMB(join(cwd, p)), 0);
   const pending: Omit<Row, 'kernelS' | 'services'>[] = [];
 
@@ -147,34 +147,48 @@ function tracedPacket(files: ClusterFiles) {
 /**
  * Bulk trace: packets/s is the extra packets over the extra time of the same command on a
  * one-packet flows file (what reading the rules costs is the other rows' business; reading the
- * flows file is counted). 100 packets first estimate the whole file's time; past the flows budget
- * the row runs once on as many of the file's first packets as the budget allows, and says so.
+ * flows file is counted). The file's first 100, 1,000, 10,000 ... packets run once each while ten
+ * times the last run fits the flows budget (a step is stopped at twice the budget); when the whole
+ * file is reached it runs --runs times, else the row reports the last step and says so.
  */
 function flowsRow(files: ClusterFiles, opts: E2eOptions, timed: Timed, mb: (...p: string[]) => number): Omit<Row, 'kernelS' | 'services'> {
   const noPaths = traceHasOption('--no-paths');
   const notes = noPaths ? [] : ['without --no-paths (flag not built yet): every packet prints its rule paths'];
   const args = (f: string) => ['trace', '--rules', RULES, '--node-ip', files.facts.nodeIP, '--flows', f, '--json', ...(noPaths ? ['--no-paths'] : [])];
   const flows = (n: number) => basename(flowsFile(files, n, opts.seed).path);
-  const row = (f: string, o: Outcome) => ({ id: 'flows' as const, label: `trace --rules node.rules --flows --json`, command: `kpsim ${args(f).join(' ')} > /dev/null`, inputMB: mb(RULES, f), outcome: o, notes });
+  const row = (f: string, o: Outcome) => ({ id: 'flows' as const, label: 'trace --rules node.rules --flows --json', command: `kpsim ${args(f).join(' ')} > /dev/null`, inputMB: mb(RULES, f), outcome: o, notes });
   const base = timed(args(flows(1)), 'flows-1');
   if (base.kind !== 'measured') return row(flows(1), base);
-  const probeN = Math.min(100, opts.packets);
-  const probe = timed(args(flows(probeN)), 'flows-probe', 1);
-  if (probe.kind !== 'measured') return row(flows(probeN), probe);
-  const perPacket = Math.max(0, probe.m.wallS - base.m.wallS) / Math.max(1, probeN - 1);
-  const estimate = base.m.wallS + perPacket * (opts.packets - 1);
-  let packets = opts.packets;
-  let run: Outcome;
-  if (estimate <= opts.flowsBudgetS) run = timed(args(flows(packets)), 'flows');
-  else {
-    packets = Math.max(probeN, Math.min(opts.packets, Math.floor((opts.flowsBudgetS - base.m.wallS) / perPacket)));
-    notes.push(`${opts.packets.toLocaleString('en')} packets would take about ${duration(estimate)} (flows budget ${opts.flowsBudgetS} s): measured once on the first ${packets.toLocaleString('en')}`);
-    run = packets === probeN ? probe : timed(args(flows(packets)), 'flows', 1);
+  let step: { n: number; m: Measured } | null = null;
+  for (let n = Math.min(100, opts.packets); ; n = Math.min(opts.packets, n * 10)) {
+    const o = timed(args(flows(n)), 'flows', { runs: 1, timeoutS: Math.min(opts.timeoutS, 2 * opts.flowsBudgetS) });
+    if (o.kind !== 'measured') {
+      if (step === null) return row(flows(n), o);
+      notes.push(`the next step, ${n.toLocaleString('en')} packets, did not finish: ${o.why}`);
+      break;
+    }
+    step = { n, m: o.m };
+    if (n === opts.packets || o.m.wallS * 10 > opts.flowsBudgetS) break;
   }
-  if (run.kind !== 'measured') return row(flows(packets), run);
-  const extra = Math.max(1e-9, run.m.wallS - base.m.wallS);
-  notes.push(`packets/s = ${(packets - 1).toLocaleString('en')} packets / (${run.m.wallS.toFixed(2)} s - ${base.m.wallS.toFixed(2)} s for one packet)`);
-  return { ...row(flows(packets), run), flows: { packets, pps: (packets - 1) / extra, perPacketUs: (extra / (packets - 1)) * 1e6 } };
+  const { n } = step;
+  let m = step.m;
+  if (n === opts.packets && opts.runs > 1) {
+    const all = [m];
+    for (let i = 1; i < opts.runs; i++) {
+      const more = timed(args(flows(n)), 'flows', { runs: 1 });
+      if (more.kind !== 'measured') return row(flows(n), more);
+      all.push(more.m);
+    }
+    m = medianOf(all);
+  }
+  const extra = m.wallS - base.m.wallS;
+  if (extra <= 0) {
+    notes.push(`packets/s not measurable: ${n.toLocaleString('en')} packets took no longer than one (${m.wallS.toFixed(2)} s against ${base.m.wallS.toFixed(2)} s); use more --packets`);
+    return row(flows(n), { kind: 'measured', m });
+  }
+  if (n < opts.packets) notes.push(`${opts.packets.toLocaleString('en')} packets would outlast the flows budget (${opts.flowsBudgetS} s; linearly at least ${duration(base.m.wallS + (extra * (opts.packets - 1)) / (n - 1))}): measured once on the first ${n.toLocaleString('en')}`);
+  notes.push(`packets/s = ${(n - 1).toLocaleString('en')} packets / (${m.wallS.toFixed(2)} s - ${base.m.wallS.toFixed(2)} s for one packet)`);
+  return { ...row(flows(n), { kind: 'measured', m }), flows: { packets: n, pps: (n - 1) / extra, perPacketUs: (extra / (n - 1)) * 1e6 } };
 }
 
 const duration = (s: number) => (s < 120 ? `${s.toFixed(0)} s` : s < 7200 ? `${(s / 60).toFixed(0)} min` : `${(s / 3600).toFixed(1)} h`);
@@ -182,7 +196,7 @@ const duration = (s: number) => (s < 120 ? `${s.toFixed(0)} s` : s < 7200 ? `${(
 function nftablesRows(services: number, cwd: string, opts: E2eOptions, nft: Availability, timed: Timed, mb: (...p: string[]) => number): Row[] {
   const args = ['compile', '--mode', 'nftables', 'config.yaml', SHAPES.json.file];
   const base = { services, id: 'nftables' as const, label: 'compile --mode nftables kubectl -o json', command: `kpsim ${args.join(' ')} > out/nftables.out`, inputMB: mb('config.yaml', SHAPES.json.file), notes: [] };
-  const first = timed(args, 'nftables', 1);
+  const first = timed(args, 'nftables', { runs: 1 });
   if (first.kind === 'failed' && /^exit 2:/.test(first.why)) return [{ ...base, kernelS: null, outcome: { kind: 'skipped', why: `mode not built yet (${first.why.replace(/^exit 2: /, '')})` } }];
   const o = first.kind === 'measured' ? timed(args, 'nftables') : first;
   const kernelBase = { services, id: 'nft kernel' as const, label: 'nft -c -f (kernel, nftables rules)', command: 'ip netns exec kpsim-bench-… nft -c -f out/nftables.out', inputMB: o.kind === 'measured' ? mb('out/nftables.out') : 0, kernelS: null, notes: [] };
