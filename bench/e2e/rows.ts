@@ -104,7 +104,11 @@ export function runSize(services: number, opts: E2eOptions, iptables: Availabili
 function outcome(r: Measured | { failed: Measured }): Outcome {
   if (!('failed' in r)) return { kind: 'measured', m: r };
   const f = r.failed;
-  return { kind: 'failed', why: f.timedOut ? `timed out (killed after ${f.wallS.toFixed(0)} s)` : `exit ${f.exitCode}: ${f.stderr.split('\n')[0]}` };
+  if (f.timedOut) return { kind: 'failed', why: `timed out (killed after ${f.wallS.toFixed(0)} s)` };
+  // node prints an empty line and its last collections before saying it ran out of heap.
+  const oom = /JavaScript heap out of memory/.test(f.stderr) || /Last few GCs/.test(f.stderr);
+  const said = oom ? 'JavaScript heap out of memory (node\'s default heap limit)' : (f.stderr.split('\n').find((l) => l.trim()) ?? '');
+  return { kind: 'failed', why: `exit ${f.exitCode} after ${f.wallS.toFixed(0)} s, peak ${f.peakMB?.toFixed(0) ?? '?'} MB: ${said}` };
 }
 
 /** Every shape holds the same objects: their rules must be the same bytes. */
