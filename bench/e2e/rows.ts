@@ -25,7 +25,10 @@ export interface E2eOptions {
   readonly cacheDir: string;
 }
 
-export type Outcome = { readonly kind: 'measured'; readonly m: Measured } | { readonly kind: 'failed' | 'skipped'; readonly why: string };
+export type Outcome =
+  | { readonly kind: 'measured'; readonly m: Measured }
+  | { readonly kind: 'failed'; readonly why: string; readonly exitCode?: number }
+  | { readonly kind: 'skipped'; readonly why: string };
 
 /** Row ids name the issue's targets (targets.ts). */
 export type RowId = 'kernel' | `compile ${Shape}` | 'parse' | 'trace rules' | 'trace cluster' | 'flows' | 'nftables' | 'nft kernel';
@@ -108,7 +111,7 @@ function outcome(r: Measured | { failed: Measured }): Outcome {
   // node prints an empty line and its last collections before saying it ran out of heap.
   const oom = /JavaScript heap out of memory/.test(f.stderr) || /Last few GCs/.test(f.stderr);
   const said = oom ? 'JavaScript heap out of memory (node\'s default heap limit)' : (f.stderr.split('\n').find((l) => l.trim()) ?? '');
-  return { kind: 'failed', why: `exit ${f.exitCode} after ${f.wallS.toFixed(0)} s, peak ${f.peakMB?.toFixed(0) ?? '?'} MB: ${said}` };
+  return { kind: 'failed', exitCode: f.exitCode, why: `exit ${f.exitCode} after ${f.wallS.toFixed(0)} s, peak ${f.peakMB?.toFixed(0) ?? '?'} MB: ${said}` };
 }
 
 /** Every shape holds the same objects: their rules must be the same bytes. */
@@ -201,7 +204,8 @@ function nftablesRows(services: number, cwd: string, opts: E2eOptions, nft: Avai
   const args = ['compile', '--mode', 'nftables', 'config.yaml', SHAPES.json.file];
   const base = { services, id: 'nftables' as const, label: 'compile --mode nftables kubectl -o json', command: `kpsim ${args.join(' ')} > out/nftables.out`, inputMB: mb('config.yaml', SHAPES.json.file), notes: [] };
   const first = timed(args, 'nftables', { runs: 1 });
-  if (first.kind === 'failed' && /^exit 2:/.test(first.why)) return [{ ...base, kernelS: null, outcome: { kind: 'skipped', why: `mode not built yet (${first.why.replace(/^exit 2: /, '')})` } }];
+  // A usage error (exit 2): kpsim does not know the mode yet.
+  if (first.kind === 'failed' && first.exitCode === 2) return [{ ...base, kernelS: null, outcome: { kind: 'skipped', why: `mode not built yet (${first.why.replace(/^.*?MB: /, '')})` } }];
   const o = first.kind === 'measured' ? timed(args, 'nftables') : first;
   const kernelBase = { services, id: 'nft kernel' as const, label: 'nft -c -f (kernel, nftables rules)', command: 'ip netns exec kpsim-bench-… nft -c -f out/nftables.out', inputMB: o.kind === 'measured' ? mb('out/nftables.out') : 0, kernelS: null, notes: [] };
   let kernel: Outcome;
