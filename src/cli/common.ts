@@ -1,6 +1,7 @@
 // Shared CLI plumbing: reading inputs, atomic writes, printing diagnostics, exit codes.
 // Only the CLI touches the file system and the process; the library returns values and
 // diagnostics.
+import type { Stats } from 'node:fs';
 import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync, renameSync, statSync, readdirSync, unlinkSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import type { Diagnostic } from '../diag/diagnostic.js';
@@ -26,11 +27,33 @@ export interface InputFile {
 
 const INPUT_EXTENSIONS = /\.(ya?ml|json)$/i;
 
-/** Reads `-` (stdin), files and directories (every *.yaml, *.yml, *.json in them, sorted). */
-export function readInputs(paths: readonly string[], opts: { extensions?: RegExp } = {}): InputFile[] {
-  const ext = opts.extensions ?? INPUT_EXTENSIONS;
+export interface ReadOptions {
+  /**
+   * Cluster inputs may be directories (every *.yaml, *.yml, *.json in them, sorted); a dump is one
+   * file, and a directory given for it is a usage error that says so.
+   */
+  readonly directories?: boolean;
+  /** What the file is, for messages (`the dump`, `the flows file`). */
+  readonly what?: string;
+}
+
+/**
+ * Reads `-` (stdin), files and (for cluster inputs) directories. A missing or unreadable input is
+ * bad input (exit 1), reported in words.
+ */
+export function readInputs(paths: readonly string[], opts: ReadOptions = {}): InputFile[] {
+  const directories = opts.directories ?? true;
   const out: InputFile[] = [];
   const problems: Diagnostic[] = [];
+  const readOne = (name: string, st?: Stats) => {
+    let bytes: ReadBytes;
+    try {
+      bytes = readFile(name, st);
+    } catch (e) {
+      throw new InputError(`cannot read ${name}: ${osReason(e)}`);
+    }
+    read(name, bytes);
+  };
   const read = (name: string, bytes: ReadBytes) => {
     const decoded = bytes.ok ? decodeInput(name, bytes.bytes) : { ok: false as const, diagnostic: tooLarge(name, bytes.size, true) };
     if (decoded.ok) out.push({ name, text: decoded.text });
@@ -46,16 +69,20 @@ export function readInputs(paths: readonly string[], opts: { extensions?: RegExp
     let st;
     try {
       st = statSync(p);
-    } catch {
-      throw new UsageError(`${p}: no such file or directory`);
+    } catch (e) {
+      throw new InputError(`cannot read ${p}: ${osReason(e)}`);
     }
     if (st.isDirectory()) {
-      const names = readdirSync(p).filter((n) => ext.test(n)).sort();
-      if (names.length === 0) throw new UsageError(`${p}: directory holds no ${ext.source} files`);
-      for (const n of names) read(join(p, n), readFile(join(p, n)));
-    } else {
-      read(p, readFile(p, st));
-    }
+      if (!directories) throw new UsageError(`${p} is a directory; give ${opts.what ?? 'a file'}`);
+      let names: string[];
+      try {
+        names = readdirSync(p).filter((n) => INPUT_EXTENSIONS.test(n)).sort();
+      } catch (e) {
+        throw new InputError(`cannot read ${p}: ${osReason(e)}`);
+      }
+      if (names.length === 0) throw new InputError(`${p}: the folder holds no .yaml, .yml or .json files`);
+      for (const n of names) readOne(join(p, n));
+    } else readOne(p, st);
   }
   if (problems.length) {
     printDiagnostics(problems, []);
@@ -87,7 +114,7 @@ function osReason(e: unknown): string {
  */
 export function checkOutputPath(path: string | undefined, kind: 'file' | 'dir', flag = '-o'): void {
   if (path === undefined || path === '-') return;
-  let st: ReturnType<typeof statSync> | undefined;
+  let st: Stats | undefined;
   try {
     st = statSync(path);
   } catch {
@@ -96,7 +123,7 @@ export function checkOutputPath(path: string | undefined, kind: 'file' | 'dir', 
   if (kind === 'file') {
     if (st?.isDirectory()) throw new UsageError(`${flag} ${path}: is a directory; give a file name`);
     const dir = dirname(path);
-    let d: ReturnType<typeof statSync> | undefined;
+    let d: Stats | undefined;
     try {
       d = statSync(dir);
     } catch {
@@ -118,7 +145,7 @@ export function readTextFile(path: string): string {
 type ReadBytes = { readonly ok: true; readonly bytes: Buffer } | { readonly ok: false; readonly size: number };
 
 /** A regular file of known size is refused before reading when too large; anything else (a pipe, a device) is read up to the limit. */
-function readFile(path: string, st = statSync(path)): ReadBytes {
+function readFile(path: string, st: Stats = statSync(path)): ReadBytes {
   if (!st.isFile()) {
     const fd = openSync(path, 'r');
     try {

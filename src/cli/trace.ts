@@ -5,10 +5,12 @@
 import type { Command } from 'commander';
 import { DiagnosticSink } from '../diag/diagnostic.js';
 import type { Family } from '../iptables/ir.js';
+import { parseIP } from '../net/index.js';
 import type { ModeRow } from '../modes.js';
 import { nodeFromDumps } from '../node/assemble.js';
+import { isNftText } from '../nftables/detect.js';
 import { simpleInterfaces, type Node, type NodeInterface } from '../node/node.js';
-import { familyOfText } from '../packetsim/addr.js';
+import { familyOfText } from '../net/index.js';
 import { ANSI, formatHuman, PLAIN, traceJson } from '../packetsim/output.js';
 import type { Protocol } from '../packetsim/packet.js';
 import { prepareNode, type SimNode } from '../packetsim/prepare.js';
@@ -113,7 +115,7 @@ function clusterSource(inputs: string[], flags: TraceFlags): NodeSource {
 }
 
 function readDump(path: string): { file: string; text: string } {
-  const [f] = readInputs([path], { extensions: /.*/ });
+  const [f] = readInputs([path], { directories: false, what: 'the dump file' });
   return { file: f.name, text: f.text };
 }
 
@@ -125,6 +127,7 @@ function dumpSource(flags: TraceFlags): NodeSource {
   }
   if (flags.ipvs && !row.dumps.some((d) => d.flag === 'ipvs')) throw new UsageError(`--ipvs is for IPVS mode, not --mode ${row.name}`);
   const rules = readDump(flags.rules!);
+  if (isNftText(rules.text)) throw new UsageError(`${rules.file} is nft text: kpsim reads it (kpsim parse) but does not trace nftables rules yet`);
   const ipsets = flags.ipsets ? readDump(flags.ipsets) : null;
   const ipvs = flags.ipvs ? readDump(flags.ipvs) : null;
   const interfaces = interfacesOverride(flags) ?? simpleInterfaces([]);
@@ -215,9 +218,12 @@ function resolveService(source: NodeSource, flags: TraceFlags, dst: string, fami
 }
 
 function flowsFrom(path: string): FlowSpec[] {
-  const [file] = readInputs([path], { extensions: /.*/ });
+  const [file] = readInputs([path], { directories: false, what: 'the flows file' });
   const { flows, diagnostics } = parseFlowsFile(file.text, file.name);
-  if (printDiagnostics(diagnostics, [file])) throw new InputError(`${diagnostics.length} error${diagnostics.length === 1 ? '' : 's'} in ${file.name}`);
+  if (printDiagnostics(diagnostics, [file])) {
+    const n = diagnostics.filter((d) => d.severity === 'error').length;
+    throw new InputError(`${n} error${n === 1 ? '' : 's'} in ${file.name}`);
+  }
   return flows.map((f) => f.spec);
 }
 
@@ -228,6 +234,7 @@ function checkFlags(inputs: string[], flags: TraceFlags): void {
   if (!flags.rules && (flags.ipvs || flags.ipsets)) throw new UsageError(`--${flags.ipvs ? 'ipvs' : 'ipsets'} goes with --rules (a node's dumps); a cluster's ${flags.ipvs ? 'virtual servers' : 'sets'} come from its compile`);
   if (flags.flows && (flags.src || flags.dst)) throw new UsageError('give either --flows or --src/--dst, not both');
   if (!flags.flows && (!flags.src || !flags.dst)) throw new UsageError('give --src and --dst (or --flows FILE)');
+  for (const ip of (flags.nodeIp ?? '').split(',').filter(Boolean)) if (!parseIP(ip)) throw new UsageError(`--node-ip ${flags.nodeIp}: '${ip}' is not an IPv4 or IPv6 address`);
 }
 
 /** Says what kpsim assumes where the user did not say (one line each, on stderr). */
