@@ -290,9 +290,6 @@ async function runTrace(inputs: string[], flags: TraceFlags, viaGiven: boolean):
   // collection costs time in proportion to the old generation, dead objects included, and nothing
   // else would collect it soon: one full collection now (bin/kpsim.ts runs node with --expose-gc).
   if (flags.flows && [...targets.values()].some((t) => t.rs.ruleCount >= LARGE_RULESET)) (globalThis as { gc?: () => void }).gc?.();
-  for (const t of targets.values()) {
-    for (const p of t.rs.problems) process.stderr.write(`kpsim: warning: ${p.span ? `${flags.rules ?? 'rules'}:${p.span.line}:${p.span.col}: ` : ''}${p.message}\n`);
-  }
   const style = flags.json ? PLAIN : useColor(process.stdout) && !flags.output ? ANSI : PLAIN;
   const chunks: string[] = new Array(flows.length);
   try {
@@ -315,6 +312,11 @@ async function runTrace(inputs: string[], flags: TraceFlags, viaGiven: boolean):
   } catch (e) {
     if (e instanceof TraceInputError || e instanceof TooManyPaths) throw new UsageError(e.message);
     throw e;
+  }
+  // What the simulator could not model in the rules the packets reached (chains are compiled when
+  // a packet first reaches them: a rule no packet met changes no result).
+  for (const t of targets.values()) {
+    for (const p of t.rs.problems) process.stderr.write(`kpsim: warning: ${p.span ? `${flags.rules ?? 'rules'}:${p.span.line}:${p.span.col}: ` : ''}${p.message}\n`);
   }
   emit(flags.output, flags.json ? chunks.join('') : chunks.join('\n'));
   return 0;

@@ -2,6 +2,7 @@
 // rule IR (src/iptables/ir.ts), render it back in its own spelling (byte for byte) or in the
 // spelling iptables-save prints after the kernel loaded it.
 export { parseIptablesSave, guessFamily, type ParseOptions, type ParseResult } from './parse.js';
+export { readOwnText } from './own-text.js';
 export { renderRestore, renderRule } from './render-restore.js';
 export type { IptCode } from './codes.js';
 export { renderSave, renderSaveAfter, renderSaveRule, renderKernelRuleset, saveSpellingOfLine, type ChainedRestoreTable } from './render-save.js';

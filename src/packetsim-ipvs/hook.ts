@@ -118,7 +118,7 @@ export function ipvsExtension(table: IpvsTable, family: Family, opts: IpvsTraceO
         first: null as unknown as CompiledRule, rest: null,
         v4: 0, v4Src: 0, v4Dst: 0, builtin: null,
         matchCount: 0, jumpTo: null, targetKind: 'none', table: 'ipvs', natAddr: null, natPort: null,
-        goto: false, jumpIndexed: false, jumpStart: null,
+        goto: false, jumpIndexed: false, jumpStart: undefined,
         dport0: -1, rand0: -1, cacheIn: null, cacheYes: ZERO, cacheNo: ZERO, match0: null,
         target: { kind: 'none' }, matches: [], uid: -1 - uid++, chain: ch.name, num: 1, reads: null, span, text: '', stateful: false,
         comment: null, dstKeys: null, dportKeys: null, action: label,

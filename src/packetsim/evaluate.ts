@@ -153,8 +153,9 @@ function enterTable(w: Walk, table: string, hook: Hook, slot: number, pending: W
   if (table === 'nat' && !natEligible(w, hook)) return;
   w.hook = hook;
   w.base = ch;
+  if (w.ctx.opts.explain) return enterBase(w, ch);
   const memo = ch.memo;
-  if (memo === null || w.ctx.opts.explain) return enterBase(w, ch);
+  if (memo === null) return enterBase(w, ch);
   const key = memoKey(w, memo.reads);
   // The last key first: a service's endpoints all meet filter FORWARD and nat POSTROUTING with
   // the same mark and state, one walk after another.
@@ -299,7 +300,8 @@ function applyTarget(w: Walk, r: CompiledRule): void {
       w.callers = { chain: w.chain!, next: w.next, caller: w.callers };
       w.depth++;
     }
-    return startChain(w, to, r.jumpIndexed ? rulesFor(to, w) : r.jumpStart);
+    const start = r.jumpStart === undefined ? firstJump(r, to) : r.jumpStart;
+    return startChain(w, to, r.jumpIndexed ? rulesFor(to, w) : start);
   }
   // The kind and any NAT range come from the rule's own fields; the target object is fetched only
   // for what else a target carries (a chain name, a mark function, a reason).
@@ -382,6 +384,12 @@ function applyTarget(w: Walk, r: CompiledRule): void {
       return never;
     }
   }
+}
+
+/** The first jump through `r`: its chain is compiled now, and what the next jumps read is kept in the rule. */
+function firstJump(r: CompiledRule, to: CompiledChain): RuleList | null {
+  r.jumpIndexed = to.index !== null;
+  return (r.jumpStart = to.start);
 }
 
 /** The rule's target, as the kind its targetKind names (compile.ts sets both from one target). */

@@ -152,9 +152,13 @@ export interface CompiledRule extends IPv4Builtin, RuleList, RandomCache {
   readonly natPort: number | null;
   /** The target is a goto (`-g`): the chain replaces the current frame. */
   readonly goto: boolean;
-  /** jumpTo has an index; otherwise jumpStart is its rule list and a jump reads no chain object. */
+  /**
+   * jumpTo has an index; otherwise jumpStart is its rule list and a jump reads no chain object.
+   * Both are set on the first jump (undefined until then): jumpTo's rules are compiled when a
+   * packet first reaches it (compile.ts).
+   */
   jumpIndexed: boolean;
-  jumpStart: RuleList | null;
+  jumpStart: RuleList | null | undefined;
   /** N when matches[0] is exactly `--dport N` (kube-proxy's service rules), tested inline; else -1. */
   readonly dport0: number;
   /**
@@ -200,6 +204,7 @@ export interface CompiledChain {
   readonly span: Span | null;
   /** A hook extension's pseudo-chain (its steps print as their action alone). */
   readonly extension?: boolean;
+  /** Compiled when first read (compile.ts): a trace compiles only the chains its packets reach. */
   readonly rules: readonly CompiledRule[];
   /** `rules` as a list: the first rule, null for an empty chain. */
   readonly start: RuleList | null;
@@ -207,9 +212,9 @@ export interface CompiledChain {
    * The rules to try for this packet, in chain order, when the chain is indexed (chain-index.ts);
    * null: all of them (no closure to call for the many short chains).
    */
-  index: ((w: Walk) => RuleList | null) | null;
-  /** Set when a traversal from this chain is a function of a few fields (memo.ts). */
-  memo: ChainMemo | null;
+  readonly index: ((w: Walk) => RuleList | null) | null;
+  /** Set when a traversal from this built-in chain is a function of a few fields (memo.ts); planned when first read. */
+  readonly memo: ChainMemo | null;
 }
 
 export interface ChainMemo {
@@ -242,6 +247,7 @@ export interface CompileProblem {
 export interface CompiledRuleset {
   readonly family: Family;
   readonly tables: ReadonlyMap<string, CompiledTable>;
+  /** What the chains compiled so far could not model: it grows as packets reach more chains. */
   readonly problems: readonly CompileProblem[];
   readonly ruleCount: number;
   readonly indexed: boolean;

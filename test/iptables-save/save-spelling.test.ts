@@ -5,8 +5,7 @@
 // generated clusters of every service type, policy and family; the fast path must take
 // kube-proxy's per-service rules (else the test proves nothing of it), and every line it takes
 // must read as the general reader and printer spell it.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { compileCluster, type Compiled } from '../../src/compiler/index.js';
 import { DiagnosticSink } from '../../src/diag/diagnostic.js';
@@ -17,15 +16,7 @@ import { loadCluster } from '../../src/model/load.js';
 import { renderNodeSave, renderNodeSaveViaNode } from '../../src/modes.js';
 import { ByteSink } from '../../src/util/byte-sink.js';
 import { generateCluster } from '../differential/generate.js';
-
-const GOLDEN = join(import.meta.dirname, '../../golden');
-
-function clusterFiles(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  const here = existsSync(join(dir, 'cluster.yaml')) ? [join(dir, 'cluster.yaml')] : [];
-  const subdirs = readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory());
-  return [...here, ...subdirs.flatMap((d) => clusterFiles(join(dir, d.name)))];
-}
+import { clusterFiles, GOLDEN } from './golden-clusters.js';
 
 /** Every iptables-mode golden cluster that compiles. */
 const goldens = clusterFiles(GOLDEN)
