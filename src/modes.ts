@@ -18,7 +18,7 @@ import { verifyIptablesCase } from './golden/verify-iptables.js';
 import { verifySingleSync } from './golden/verify-mode.js';
 import type { Family } from './iptables/ir.js';
 import { stateToRuleset } from './iptables/state.js';
-import { renderKernelRuleset, renderSaveAfter, type ChainedRestoreTable } from './iptables-save/index.js';
+import { renderKernelRuleset, renderSaveAfterBytes, type ChainedRestoreTable } from './iptables-save/index.js';
 import { renderIpsetSave } from './ipset/render.js';
 import { renderIpvsadmSave } from './ipvs/render.js';
 import type { Cluster } from './model/types.js';
@@ -34,6 +34,8 @@ export type ModeName = 'iptables' | 'ipvs';
 export interface Artefact {
   readonly file: string;
   readonly text: string;
+  /** The text as UTF-8 bytes, when the mode renders it as bytes (a large save text is written without decoding and encoding it again). */
+  readonly bytes?: () => Uint8Array;
 }
 
 /** One compile of one family, whatever the mode. */
@@ -106,9 +108,14 @@ function chained(t: RestoreTable): ChainedRestoreTable {
  * that path where the direct one does not apply (a partial sync's deletions).
  */
 export function renderNodeSave(c: Compiled): string {
+  return Buffer.from(renderNodeSaveBytes(c)).toString('utf8');
+}
+
+/** renderNodeSave's text as UTF-8 bytes. */
+export function renderNodeSaveBytes(c: Compiled): Uint8Array {
   const family = c.settings.family;
   const host = nodeFromArtefacts({ iptables: [hostSetupText(family)], interfaces: [] }).netfilter.get(family)!;
-  return renderSaveAfter(host, [chained(c.iptables.data.filter), chained(c.iptables.data.nat)]) ?? renderNodeSaveViaNode(c);
+  return renderSaveAfterBytes(host, [chained(c.iptables.data.filter), chained(c.iptables.data.nat)]) ?? Buffer.from(renderNodeSaveViaNode(c));
 }
 
 function iptablesCompiled(c: Compiled): ModeCompiled {
@@ -120,7 +127,18 @@ function iptablesCompiled(c: Compiled): ModeCompiled {
       return c.restore;
     },
     node,
-    artefacts: () => [{ file: 'iptables.save', text: renderNodeSave(c) }],
+    artefacts: () => {
+      const bytes = once(() => renderNodeSaveBytes(c));
+      return [
+        {
+          file: 'iptables.save',
+          get text() {
+            return Buffer.from(bytes()).toString('utf8');
+          },
+          bytes,
+        },
+      ];
+    },
     facts: () => '',
     stats: () => ruleStats(c.iptables.data),
   };

@@ -5,5 +5,5 @@ export { parseIptablesSave, guessFamily, type ParseOptions, type ParseResult } f
 export { readOwnText } from './own-text.js';
 export { renderRestore, renderRule } from './render-restore.js';
 export type { IptCode } from './codes.js';
-export { renderSave, renderSaveAfter, renderSaveRule, renderKernelRuleset, saveSpellingOfLine, type ChainedRestoreTable } from './render-save.js';
+export { renderSave, renderSaveAfter, renderSaveAfterBytes, renderSaveRule, renderKernelRuleset, saveSpellingOfLine, type ChainedRestoreTable } from './render-save.js';
 export { MATCH_MODULES, TARGET_MODULES } from './spec.js';

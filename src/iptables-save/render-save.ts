@@ -157,6 +157,12 @@ export function saveSpellingOfLine(line: string, table: string, family: Family):
  * rules for chains it does not declare or for built-in chains), which the caller loads that way.
  */
 export function renderSaveAfter(base: KernelState, tables: readonly ChainedRestoreTable[]): string | null {
+  const bytes = renderSaveAfterBytes(base, tables);
+  return bytes === null ? null : bytes.toString('utf8');
+}
+
+/** renderSaveAfter's text as UTF-8 bytes (what a file or standard output takes without encoding it again). */
+export function renderSaveAfterBytes(base: KernelState, tables: readonly ChainedRestoreTable[]): Buffer | null {
   const state = cloneState(base);
   const { family } = state;
   /** Per table: chain -> [its table's input, its index in ruleChains]. */
@@ -195,5 +201,5 @@ export function renderSaveAfter(base: KernelState, tables: readonly ChainedResto
     }
     out.write('COMMIT\n');
   }
-  return out.take();
+  return out.takeBytes();
 }

@@ -42,6 +42,14 @@ export class ByteSink {
     this.len += bytes;
   }
 
+  /** The bytes written: the sink's own memory, not copied (the sink is empty after). */
+  takeBytes(): Buffer {
+    const bytes = this.buf.subarray(0, this.len);
+    this.buf = Buffer.alloc(0);
+    this.len = 0;
+    return bytes;
+  }
+
   /** The text written (a copy); the sink's memory goes to the next sink, so it is not written again. */
   take(): string {
     const text = this.buf.toString(this.ascii ? 'latin1' : 'utf8', 0, this.len);
