@@ -3,12 +3,12 @@
 //   kpsim.io/host-features: random-fully=false,nfacct=true
 import { parseCIDR, parseIP, type ParsedCIDR, type ParsedIP } from '../net/index.js';
 import type { ObjectReader } from './reader.js';
-import type { HostFeatures, Node, NodeInterface, Origin } from './types.js';
+import type { HostFeatures, KubeNode, AnnotatedInterface, Origin } from './types.js';
 
 export const INTERFACES_ANNOTATION = 'kpsim.io/interfaces';
 export const HOST_FEATURES_ANNOTATION = 'kpsim.io/host-features';
 
-export function readNode(r: ObjectReader, origin: Origin): Node | null {
+export function readNode(r: ObjectReader, origin: Origin): KubeNode | null {
   const name = r.requiredStr(['metadata', 'name']);
   if (name === undefined) return null;
   const internalIPs: ParsedIP[] = [];
@@ -39,9 +39,9 @@ export function readNode(r: ObjectReader, origin: Origin): Node | null {
   return { name, internalIPs, externalIPs, podCIDRs, labels, interfaces, hostFeatures, origin };
 }
 
-function readInterfaces(r: ObjectReader, text: string): NodeInterface[] {
+function readInterfaces(r: ObjectReader, text: string): AnnotatedInterface[] {
   const path = ['metadata', 'annotations', INTERFACES_ANNOTATION];
-  const out: NodeInterface[] = [];
+  const out: AnnotatedInterface[] = [];
   for (const item of text.trim().split(/\s+/).filter(Boolean)) {
     const eq = item.indexOf('=');
     if (eq <= 0) {

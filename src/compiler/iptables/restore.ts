@@ -110,13 +110,6 @@ function chainRank(name: string): number {
   return name.startsWith('KUBE-') ? 2 : 3;
 }
 
-export function compareChains(a: string, b: string): number {
-  const ra = chainRank(a);
-  const rb = chainRank(b);
-  if (ra !== rb) return ra - rb;
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 /**
  * Sorts chain names canonically: KUBE-NODEPORTS, KUBE-SERVICES, other KUBE-* by name, the rest by
  * name. Buckets, then a string sort per bucket without comparator callbacks: a sync of a large
