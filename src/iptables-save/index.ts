@@ -5,4 +5,4 @@ export { parseIptablesSave, type ParseOptions, type ParseResult } from './parse.
 export { renderRestore } from './render-restore.js';
 export type { IptCode } from './codes.js';
 export { renderSave, renderKernelRuleset } from './render-save.js';
-export { MATCH_MODULES } from './spec.js';
+export { formatStats } from './stats.js';
