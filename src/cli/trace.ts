@@ -9,11 +9,16 @@ import type { ModeRow } from '../modes.js';
 import { nodeFromDumps } from '../node/assemble.js';
 import { simpleInterfaces, type Node, type NodeInterface } from '../node/node.js';
 import { familyOfText } from '../packetsim/addr.js';
-import { ANSI, formatHuman, PLAIN, traceJson } from '../packetsim/output.js';
+import { CONN_STATES, NoConnection, traceConnection, type ConnState } from '../packetsim/connection.js';
+import { explainer, worldFacts, type Explainer } from '../packetsim/explain.js';
 import type { Protocol } from '../packetsim/packet.js';
 import { prepareNode, type SimNode } from '../packetsim/prepare.js';
-import { sampleOutcomes } from '../packetsim/sample.js';
-import { traceFlows, tracePacket, TraceInputError, TooManyPaths, type FlowSpec } from '../packetsim/trace.js';
+import { traceFlows, TraceInputError, TooManyPaths, type FlowSpec } from '../packetsim/trace.js';
+import { traceJson, type JsonOptions, type TraceJsonInput } from '../report/json.js';
+import type { ConnectionView } from '../report/model.js';
+import { sampleJson, sampleText } from '../report/sample.js';
+import { ANSI, PLAIN, renderText, type TextOptions } from '../report/text.js';
+import { buildReport, type ReportInput } from '../report/tree.js';
 import { parseFlowsFile } from '../golden/flows-file.js';
 import { action, checkOutputPath, emit, InputError, printDiagnostics, readInputs, UsageError, useColor } from './common.js';
 import { addClusterFlags, chooseMode, compileLoaded, loadClusterInputs, type ClusterFlags, type LoadedCluster } from './load-cluster.js';
@@ -36,6 +41,11 @@ interface TraceFlags extends ClusterFlags {
   index: boolean;
   output?: string;
   ipvs?: string;
+  verbose?: boolean;
+  exact?: boolean;
+  state?: string;
+  reply?: boolean;
+  paths: boolean;
 }
 
 const PROTOCOLS = ['tcp', 'udp', 'sctp', 'icmp'] as const;
@@ -58,7 +68,12 @@ export function registerTrace(program: Command): void {
     .option('--in-iface <name>', 'the interface the packet arrives on (makes it a received packet)')
     .option('--mark <n>', 'the packet mark at the start')
     .option('--flows <file>', "a YAML list of packets in kube-proxy's flow-test shape; state persists between them")
-    .option('--json', 'one JSON object per packet')
+    .option('--json', 'one JSON object per packet (schema/trace.schema.json)')
+    .option('--verbose', 'every rule tried, and why each that did not match failed')
+    .option('--exact', 'whole fractions instead of their short forms')
+    .option('--state <state>', `the packet's conntrack state: ${CONN_STATES.join(', ')} (an established packet's connection is made by its first packet)`)
+    .option('--reply', "trace the reply of the packet's connection, back through reverse NAT")
+    .option('--no-paths', 'outcomes only, without the rules on the way (bulk checks)')
     .option('--interfaces <spec>', 'the node\'s interfaces, `lo=127.0.0.1/8 eth0=192.168.0.2/24` (default: from the Node or --node-ip)')
     .option('--sample <n>', 'draw N concrete packets instead of listing the exact outcomes')
     .option('--seed <s>', 'random seed for --sample', '1')
@@ -219,6 +234,10 @@ function checkFlags(inputs: string[], flags: TraceFlags): void {
   if (flags.rules && inputs.length) throw new UsageError('give either cluster inputs or --rules, not both');
   if (!flags.rules && (flags.ipvs || flags.ipsets)) throw new UsageError(`--${flags.ipvs ? 'ipvs' : 'ipsets'} goes with --rules (a node's dumps); a cluster's ${flags.ipvs ? 'virtual servers' : 'sets'} come from its compile`);
   if (flags.flows && (flags.src || flags.dst)) throw new UsageError('give either --flows or --src/--dst, not both');
+  if (flags.state !== undefined && !(CONN_STATES as readonly string[]).includes(flags.state)) throw new UsageError(`--state must be one of ${CONN_STATES.join(', ')}, not '${flags.state}'`);
+  if (flags.flows && (flags.state !== undefined || flags.reply)) throw new UsageError(`--${flags.reply ? 'reply' : 'state'} is for one packet (--src/--dst); in --flows, later packets of a connection meet the state earlier ones left`);
+  if (flags.reply && (flags.state === 'related' || flags.state === 'invalid')) throw new UsageError(`--reply traces the reply of a new or established connection, not of a ${flags.state} one`);
+  if (flags.verbose && !flags.paths) throw new UsageError('--verbose shows every rule of the paths, --no-paths none: give one of them');
   if (!flags.flows && (!flags.src || !flags.dst)) throw new UsageError('give --src and --dst (or --flows FILE)');
 }
 
@@ -264,62 +283,63 @@ async function runTrace(inputs: string[], flags: TraceFlags, viaGiven: boolean):
     if (familyOfText(f.destIP) !== fam) throw new UsageError(`${f.name ?? 'packet'}: source and destination are of different families`);
     byFamily.set(fam, [...(byFamily.get(fam) ?? []), i]);
   });
-  const targets = new Map<Family, SimNode>();
+  const targets = new Map<Family, { sim: SimNode; node: Node }>();
   for (const fam of byFamily.keys()) {
     const node = source.node(fam);
     const { sim, problems } = prepareNode(node, fam, { index: flags.index, extensions: source.row.extensions(node, fam, { rotate: !!flags.flows }) });
     if (problems.length) throw new UsageError(problems.map((p) => p.message).join('; '));
-    targets.set(fam, sim);
+    targets.set(fam, { sim, node });
   }
   // The dump's text and rule IR are garbage now. In a trace of many packets, every young-generation
   // collection costs time in proportion to the old generation, dead objects included, and nothing
   // else would collect it soon: one full collection now (bin/kpsim.ts runs node with --expose-gc).
-  if (flags.flows && [...targets.values()].some((t) => t.rs.ruleCount >= LARGE_RULESET)) (globalThis as { gc?: () => void }).gc?.();
-  for (const t of targets.values()) {
-    for (const p of t.rs.problems) process.stderr.write(`kpsim: warning: ${p.span ? `${flags.rules ?? 'rules'}:${p.span.line}:${p.span.col}: ` : ''}${p.message}\n`);
+  if (flags.flows && [...targets.values()].some((t) => t.sim.rs.ruleCount >= LARGE_RULESET)) (globalThis as { gc?: () => void }).gc?.();
+  for (const { sim } of targets.values()) {
+    for (const p of sim.rs.problems) process.stderr.write(`kpsim: warning: ${p.span ? `${flags.rules ?? 'rules'}:${p.span.line}:${p.span.col}: ` : ''}${p.message}\n`);
   }
-  const style = flags.json ? PLAIN : useColor(process.stdout) && !flags.output ? ANSI : PLAIN;
   const chunks: string[] = new Array(flows.length);
   try {
     for (const [fam, idx] of byFamily) {
-      const { rs, env } = targets.get(fam)!;
+      const { sim, node } = targets.get(fam)!;
+      const out = output(flags, explainer(node, fam), fam, sample, seed);
+      const { rs, env } = sim;
       const subset = idx.map((i) => flows[i]);
-      const explain = !flags.json;
-      const results = flags.flows ? traceFlows(rs, env, subset, { explain, index: flags.index }) : [{ flow: subset[0], ...oneResult(tracePacket(rs, env, subset[0], { explain, index: flags.index })) }];
-      results.forEach((r, k) => {
-        const name = flags.flows ? r.flow.name : undefined;
-        if (sample !== null) {
-          chunks[idx[k]] = sampleText(r.result, r.outcomes, sample, seed + k, !!flags.json, name);
-        } else if (flags.json) {
-          chunks[idx[k]] = JSON.stringify(traceJson(r.result, r.outcomes, name, r.approximate)) + '\n';
-        } else {
-          chunks[idx[k]] = formatHuman(r.result, r.outcomes, style, name) + (r.approximate ? 'note: too many possible states; the least likely were dropped\n' : '');
-        }
-      });
+      // Text reads each step's packet and why (explain mode); JSON only with --verbose.
+      const explain = flags.paths && (flags.verbose || (!flags.json && sample === null));
+      const options = { explain, index: flags.index, paths: flags.paths };
+      if (flags.flows) {
+        traceFlows(rs, env, subset, options, (r, k) => {
+          chunks[idx[k]] = out({ result: r.result, outcomes: r.outcomes, name: r.flow.name, approximate: r.approximate }, k, { input: r.result, traces: r.traces, outcomes: r.outcomes });
+        });
+      } else {
+        const how = { state: (flags.state ?? 'new') as ConnState, reply: !!flags.reply };
+        const ct = traceConnection(rs, env, subset[0], how, options);
+        const connection: ConnectionView = { ...how, accepted: ct.accepted };
+        const input = ct.first ?? ct.traces[0].result;
+        const replies = how.reply ? ct.traces.map((t) => t.result) : undefined;
+        chunks[idx[0]] = out({ result: input, outcomes: ct.outcomes, connection, replies }, 0, { input, traces: ct.traces, outcomes: ct.outcomes, connection });
+      }
     }
   } catch (e) {
     if (e instanceof TraceInputError || e instanceof TooManyPaths) throw new UsageError(e.message);
+    if (e instanceof NoConnection) throw new InputError(e.message);
     throw e;
   }
   emit(flags.output, flags.json ? chunks.join('') : chunks.join('\n'));
   return 0;
 }
 
+/** How one traced packet is printed: JSON, samples, the outcome table alone (--no-paths) or the whole report. */
+function output(flags: TraceFlags, ex: Explainer, family: Family, sample: number | null, seed: number) {
+  const json: JsonOptions = { paths: flags.paths, verbose: !!flags.verbose };
+  const text: TextOptions = { style: flags.json ? PLAIN : useColor(process.stdout) && !flags.output ? ANSI : PLAIN, exact: !!flags.exact, paths: flags.paths };
+  return (t: TraceJsonInput, k: number, report: Omit<ReportInput, 'verbose'>): string => {
+    if (sample !== null) return flags.json ? JSON.stringify(sampleJson(t, sample, seed + k, ex, json)) + '\n' : sampleText(t, sample, seed + k, ex);
+    if (flags.json) return JSON.stringify(traceJson(t, ex, json)) + '\n';
+    return renderText(buildReport({ ...report, name: t.name ?? null, approximate: t.approximate, verbose: !!flags.verbose }, ex, (w) => worldFacts(w, family)), text);
+  };
+}
+
 function cmdProtocolIsDefault(flags: TraceFlags): boolean {
   return flags.protocol === 'tcp' && !process.argv.some((a) => a === '-p' || a.startsWith('--protocol'));
-}
-
-function oneResult(r: ReturnType<typeof tracePacket>) {
-  return { result: r, outcomes: r.outcomes, approximate: false };
-}
-
-function sampleText(r: ReturnType<typeof tracePacket>, outcomes: ReturnType<typeof tracePacket>['outcomes'], n: number, seed: number, json: boolean, name?: string): string {
-  const counts = sampleOutcomes(outcomes, n, seed);
-  const base = traceJson(r, outcomes, name);
-  if (json) {
-    return JSON.stringify({ ...base, samples: n, seed, outcomes: base.outcomes.map((o, i) => ({ ...o, count: counts[i] })) }) + '\n';
-  }
-  const lines = [`${name ? `${name}: ` : ''}${n} packets, seed ${seed}`];
-  base.outcomes.forEach((o, i) => lines.push(`  ${String(counts[i]).padStart(String(n).length)}  ${o.verdict} ${o.destIP}${o.destPort === null ? '' : ':' + o.destPort}  (p=${o.probability})`));
-  return lines.join('\n') + '\n';
 }
