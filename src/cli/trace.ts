@@ -281,7 +281,9 @@ async function runTrace(inputs: string[], flags: TraceFlags, viaGiven: boolean):
   flows.forEach((f, i) => {
     const fam = familyOfText(f.sourceIP);
     if (familyOfText(f.destIP) !== fam) throw new UsageError(`${f.name ?? 'packet'}: source and destination are of different families`);
-    byFamily.set(fam, [...(byFamily.get(fam) ?? []), i]);
+    const list = byFamily.get(fam);
+    if (list) list.push(i);
+    else byFamily.set(fam, [i]);
   });
   const targets = new Map<Family, { sim: SimNode; node: Node }>();
   for (const fam of byFamily.keys()) {

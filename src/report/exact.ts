@@ -35,3 +35,21 @@ export function fullExact(q: Prob): string {
 export function decimal(q: Prob): number {
   return toDecimal(q);
 }
+
+/**
+ * The decimal a person reads: as short as it is when that is exact (`0.5`, `1`), else ten
+ * significant digits with their trailing zeros (`0.1000000000` for 214748365/2^31: not 0.1).
+ */
+export function decimalText(q: Prob): string {
+  const p = reduce(q);
+  const d = toDecimal(p);
+  const text = String(d);
+  // Exact when num / (den * 2^exp) equals the printed decimal D / 10^m.
+  const [whole, frac = ''] = text.includes('e') ? ['', 'x'] : text.split('.');
+  if (!frac.includes('x')) {
+    const m = BigInt(frac.length);
+    const digits = BigInt(whole + frac);
+    if (p.num * 10n ** m === digits * (p.den << BigInt(p.exp))) return text;
+  }
+  return d.toPrecision(10);
+}

@@ -4,7 +4,7 @@
 // once more below the branches. Rules are printed as the ruleset the user has writes them, with
 // their line numbers there; by default only the rules that matched, with --verbose every rule
 // tried and, for each that did not match, why.
-import { decimal, fullExact, shortExact } from './exact.js';
+import { decimalText, fullExact, shortExact } from './exact.js';
 import type { Branch, Change, Fork, OutcomeView, PacketView, Segment, Step, TraceReport } from './model.js';
 import { sharedTail } from './tree.js';
 import type { Prob } from '../packetsim/fraction.js';
@@ -49,7 +49,7 @@ function exactText(p: Prob, opts: TextOptions): string {
 function shareText(p: Prob | null, opts: TextOptions): string {
   if (p === null) return 'if';
   const s = opts.exact ? fullExact(p) : shortExact(p);
-  const d = String(decimal(p));
+  const d = decimalText(p);
   return s === null ? d : s === d || opts.exact ? s : `${s} (${d})`;
 }
 
@@ -66,7 +66,7 @@ function header(r: TraceReport): string[] {
   const lines = [`${r.name ? `${r.name}: ` : ''}${p.protocol} ${flow(r, p)} (${where})`];
   const c = r.connection;
   if (c && (c.reply || c.state !== 'new')) {
-    const accepted = shortExact(c.accepted) ?? String(decimal(c.accepted));
+    const accepted = shortExact(c.accepted) ?? decimalText(c.accepted);
     const given = c.accepted.num === c.accepted.den << BigInt(c.accepted.exp) ? '' : ` (its first packet is accepted with probability ${accepted}; the odds below assume it was)`;
     if (c.reply) lines.push(`traced: the reply to this connection${c.state === 'established' ? ', established' : ''}, from its other end back through reverse NAT${given}`);
     else if (c.state === 'established') lines.push(`traced: a later packet of this connection, ESTABLISHED${given}`);
@@ -79,7 +79,7 @@ function table(r: TraceReport, opts: TextOptions): string[] {
   const st = opts.style;
   const rows = r.outcomes.map((o) => {
     const flags = [o.dnat ? 'DNAT' : '', o.masquerade ? 'MASQUERADE' : o.snat ? 'SNAT' : ''].filter(Boolean).join(',');
-    return [String(o.number), String(decimal(o.prob)), exactText(o.prob, opts), o.verdict, o.delivery ?? '-', flow(r, o.packet), flags || '-'];
+    return [String(o.number), decimalText(o.prob), exactText(o.prob, opts), o.verdict, o.delivery ?? '-', flow(r, o.packet), flags || '-'];
   });
   const head = ['#', 'PROBABILITY', 'EXACT', 'VERDICT', 'DELIVERY', 'PACKET AFTER NAT', 'NAT'];
   const widths = head.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c].length)));
@@ -196,7 +196,8 @@ class Printer {
   private end(prefix: string, ns: readonly number[]): void {
     if (ns.length === 0) return;
     const os = ns.map((n) => this.r.outcomes[n - 1]);
-    const how = (o: OutcomeView) => `${o.verdict}${o.delivery ? `, ${o.delivery === 'local' ? 'delivered here' : 'forwarded'}` : ''}`;
+    const how = (o: OutcomeView) =>
+      `${o.verdict === 'UNKNOWN' && o.assumedVerdict !== 'UNKNOWN' ? `UNKNOWN: ${o.assumedVerdict} under its assumption` : o.verdict}${o.delivery ? `, ${o.delivery === 'local' ? 'delivered here' : 'forwarded'}` : ''}`;
     const what = os.every((o) => how(o) === how(os[0])) ? ` (${how(os[0])}${os.length > 1 ? ', each' : ''})` : '';
     const text = `=> ${outcomeList(ns)}${what}`;
     this.line(prefix, os.every((o) => o.verdict === 'ACCEPT') ? this.opts.style.bold(text) : this.opts.style.bad(text));
