@@ -74,7 +74,8 @@ function hex(n: number): string {
   return `0x${(n >>> 0).toString(16)}`;
 }
 
-function stateName(w: Walk): string {
+/** The packet's conntrack state as --ctstate names it (`NEW`, `ESTABLISHED,DNAT`). */
+export function stateName(w: Walk): string {
   const bits = ctStateBits(w);
   return STATE_NAMES.filter(([b]) => bits & b).map(([, n]) => n).join(',');
 }

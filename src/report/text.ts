@@ -6,7 +6,7 @@
 // tried and, for each that did not match, why.
 import { decimalText, fullExact, shortExact } from './exact.js';
 import type { Branch, Change, Fork, OutcomeView, PacketView, Segment, Step, TraceReport } from './model.js';
-import { sharedTail } from './tree.js';
+import { hostPortText, sharedTail } from './tree.js';
 import type { Prob } from '../packetsim/fraction.js';
 
 export interface Style {
@@ -32,13 +32,8 @@ export interface TextOptions {
   readonly paths: boolean;
 }
 
-function hostPort(r: TraceReport, ip: string, port: number | null): string {
-  if (port === null) return ip;
-  return r.family === 'ipv6' ? `[${ip}]:${port}` : `${ip}:${port}`;
-}
-
 function flow(r: TraceReport, v: PacketView): string {
-  return `${hostPort(r, v.source, v.sourcePort)} -> ${hostPort(r, v.destination, v.destinationPort)}`;
+  return `${hostPortText(r.family, v.source, v.sourcePort)} -> ${hostPortText(r.family, v.destination, v.destinationPort)}`;
 }
 
 /** The exact column: the short form, the whole fraction with --exact, `-` when no short form is exact. */

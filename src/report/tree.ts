@@ -8,9 +8,8 @@
 // those branches are assumptions, and both carry the full probability of reaching them.
 import type { Family } from '../iptables/ir.js';
 import { formatHostPort, formatIp } from '../net/index.js';
-import type { Explainer } from '../packetsim/explain.js';
+import { stateName, type Explainer } from '../packetsim/explain.js';
 import { add, compare, div, mul, ZERO, type Prob } from '../packetsim/fraction.js';
-import { ctStateBits } from '../packetsim/matches/conntrack.js';
 import type { Packet } from '../packetsim/packet.js';
 import { outcomeOf, sameOutcome, type Outcome, type TraceResult } from '../packetsim/trace.js';
 import type { CompiledChain, CompiledRule, PathNode, Walk } from '../packetsim/types.js';
@@ -39,8 +38,6 @@ export interface ReportInput {
   readonly verbose: boolean;
 }
 
-const STATE_NAMES: readonly (readonly [number, string])[] = [[1, 'INVALID'], [2, 'ESTABLISHED'], [4, 'RELATED'], [8, 'NEW'], [16, 'UNTRACKED'], [32, 'SNAT'], [64, 'DNAT']];
-
 function port(p: Packet, n: number): number | null {
   return p.protocol === 'tcp' || p.protocol === 'udp' || p.protocol === 'sctp' ? n : null;
 }
@@ -64,15 +61,17 @@ export function packetView(p: Packet): PacketView {
 
 /** The packet and its connection as a walk holds them. */
 export function walkView(w: Readonly<Walk>): PacketView {
-  const bits = ctStateBits(w as Walk);
-  return { ...packetView(w.pkt), ctState: STATE_NAMES.filter(([b]) => bits & b).map(([, n]) => n).join(','), ctMark: w.conn.mark, direction: w.dir };
+  return { ...packetView(w.pkt), ctState: stateName(w as Walk), ctMark: w.conn.mark, direction: w.dir };
+}
+
+/** `10.0.0.1:80`, `[fd00::1]:80`, or the address alone without a port. */
+export function hostPortText(family: Family, ip: string, port: number | null): string {
+  if (port === null) return ip;
+  return family === 'ipv6' ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
 
 function hostPort(v: PacketView, which: 'source' | 'destination', family: Family): string {
-  const ip = which === 'source' ? v.source : v.destination;
-  const p = which === 'source' ? v.sourcePort : v.destinationPort;
-  if (p === null) return ip;
-  return family === 'ipv6' ? `[${ip}]:${p}` : `${ip}:${p}`;
+  return which === 'source' ? hostPortText(family, v.source, v.sourcePort) : hostPortText(family, v.destination, v.destinationPort);
 }
 
 /** What changed between two states of the packet. */
