@@ -1,5 +1,6 @@
 // The command table: one line per command.
 import type { Command } from 'commander';
+import { addMaxErrorsOption } from './common.js';
 import { registerCompile } from './compile.js';
 import { registerGolden } from './golden.js';
 import { registerParse } from './parse.js';
@@ -10,4 +11,7 @@ export function registerCommands(program: Command): void {
   registerGolden(program);
   registerParse(program);
   registerTrace(program);
+  // Every command reports diagnostics, capped the same way.
+  const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
+  for (const c of program.commands.flatMap(all)) addMaxErrorsOption(c);
 }

@@ -1,11 +1,14 @@
 // Shared CLI plumbing: reading inputs, atomic writes, printing diagnostics, exit codes.
 // Only the CLI touches the file system and the process; the library returns values and
 // diagnostics.
-import { mkdirSync, readFileSync, writeFileSync, renameSync, statSync, readdirSync, unlinkSync } from 'node:fs';
+import type { Stats } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync, renameSync, statSync, readdirSync, unlinkSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import type { Diagnostic } from '../diag/diagnostic.js';
-import { formatDiagnostic } from '../diag/format.js';
+import { InvalidArgumentError, type Command } from 'commander';
+import { DEFAULT_MAX_ERRORS, formatDiagnostics } from '../diag/format.js';
 import { SourceText } from '../diag/source.js';
+import { decodeInput, MAX_INPUT_BYTES, tooLarge } from '../input/decode.js';
 
 export const EXIT_OK = 0;
 export const EXIT_BAD_INPUT = 1;
@@ -24,28 +27,66 @@ export interface InputFile {
 
 const INPUT_EXTENSIONS = /\.(ya?ml|json)$/i;
 
-/** Reads `-` (stdin), files and directories (every *.yaml, *.yml, *.json in them, sorted). */
-export function readInputs(paths: readonly string[], opts: { extensions?: RegExp } = {}): InputFile[] {
-  const ext = opts.extensions ?? INPUT_EXTENSIONS;
+export interface ReadOptions {
+  /**
+   * Cluster inputs may be directories (every *.yaml, *.yml, *.json in them, sorted); a dump is one
+   * file, and a directory given for it is a usage error that says so.
+   */
+  readonly directories?: boolean;
+  /** What the file is, for messages (`the dump`, `the flows file`). */
+  readonly what?: string;
+}
+
+/**
+ * Reads `-` (stdin), files and (for cluster inputs) directories. A missing or unreadable input is
+ * bad input (exit 1), reported in words.
+ */
+export function readInputs(paths: readonly string[], opts: ReadOptions = {}): InputFile[] {
+  const directories = opts.directories ?? true;
   const out: InputFile[] = [];
+  const problems: Diagnostic[] = [];
+  const readOne = (name: string, st?: Stats) => {
+    let bytes: ReadBytes;
+    try {
+      bytes = readFile(name, st);
+    } catch (e) {
+      throw new InputError(`cannot read ${name}: ${osReason(e)}`);
+    }
+    read(name, bytes);
+  };
+  const read = (name: string, bytes: ReadBytes) => {
+    const decoded = bytes.ok ? decodeInput(name, bytes.bytes) : { ok: false as const, diagnostic: tooLarge(name, bytes.size, true) };
+    if (decoded.ok) out.push({ name, text: decoded.text });
+    else problems.push(decoded.diagnostic);
+  };
   for (const p of paths) {
     if (p === '-') {
-      out.push({ name: '<stdin>', text: readFileSync(0, 'utf8') });
+      // Standard input redirected from a file is refused by size before reading, as a file is.
+      const st = fstatSync(0);
+      read('<stdin>', st.isFile() && st.size > MAX_INPUT_BYTES ? { ok: false, size: st.size } : readBounded(0));
       continue;
     }
     let st;
     try {
       st = statSync(p);
-    } catch {
-      throw new UsageError(`${p}: no such file or directory`);
+    } catch (e) {
+      throw new InputError(`cannot read ${p}: ${osReason(e)}`);
     }
     if (st.isDirectory()) {
-      const names = readdirSync(p).filter((n) => ext.test(n)).sort();
-      if (names.length === 0) throw new UsageError(`${p}: directory holds no ${ext.source} files`);
-      for (const n of names) out.push({ name: join(p, n), text: readFileSync(join(p, n), 'utf8') });
-    } else {
-      out.push({ name: p, text: readFileSync(p, 'utf8') });
-    }
+      if (!directories) throw new UsageError(`${p} is a directory; give ${opts.what ?? 'a file'}`);
+      let names: string[];
+      try {
+        names = readdirSync(p).filter((n) => INPUT_EXTENSIONS.test(n)).sort();
+      } catch (e) {
+        throw new InputError(`cannot read ${p}: ${osReason(e)}`);
+      }
+      if (names.length === 0) throw new InputError(`${p}: the folder holds no .yaml, .yml or .json files`);
+      for (const n of names) readOne(join(p, n));
+    } else readOne(p, st);
+  }
+  if (problems.length) {
+    printDiagnostics(problems, []);
+    throw new InputError(`${problems.length} unreadable input${problems.length === 1 ? '' : 's'}`);
   }
   return out;
 }
@@ -73,7 +114,7 @@ function osReason(e: unknown): string {
  */
 export function checkOutputPath(path: string | undefined, kind: 'file' | 'dir', flag = '-o'): void {
   if (path === undefined || path === '-') return;
-  let st: ReturnType<typeof statSync> | undefined;
+  let st: Stats | undefined;
   try {
     st = statSync(path);
   } catch {
@@ -82,7 +123,7 @@ export function checkOutputPath(path: string | undefined, kind: 'file' | 'dir', 
   if (kind === 'file') {
     if (st?.isDirectory()) throw new UsageError(`${flag} ${path}: is a directory; give a file name`);
     const dir = dirname(path);
-    let d: ReturnType<typeof statSync> | undefined;
+    let d: Stats | undefined;
     try {
       d = statSync(dir);
     } catch {
@@ -90,6 +131,56 @@ export function checkOutputPath(path: string | undefined, kind: 'file' | 'dir', 
     }
     if (!d.isDirectory()) throw new UsageError(`${flag} ${path}: ${dir} is not a folder`);
   } else if (st && !st.isDirectory()) throw new UsageError(`${flag} ${path}: is a file; give a folder for the artefacts`);
+}
+
+/** One file's text (a golden case's files), refused the way readInputs refuses an input. */
+export function readTextFile(path: string): string {
+  const bytes = readFile(path);
+  const decoded = bytes.ok ? decodeInput(path, bytes.bytes) : { ok: false as const, diagnostic: tooLarge(path, bytes.size, true) };
+  if (decoded.ok) return decoded.text;
+  printDiagnostics([decoded.diagnostic], []);
+  throw new InputError(`${path}: unreadable`);
+}
+
+type ReadBytes = { readonly ok: true; readonly bytes: Buffer } | { readonly ok: false; readonly size: number };
+
+/** A regular file of known size is refused before reading when too large; anything else (a pipe, a device) is read up to the limit. */
+function readFile(path: string, st: Stats = statSync(path)): ReadBytes {
+  if (!st.isFile()) {
+    const fd = openSync(path, 'r');
+    try {
+      return readBounded(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+  if (st.size > MAX_INPUT_BYTES) return { ok: false, size: st.size };
+  return { ok: true, bytes: readFileSync(path) };
+}
+
+/** Reads a descriptor to its end, stopping once it holds more than one input may. */
+function readBounded(fd: number): ReadBytes {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for (;;) {
+    const buf = Buffer.allocUnsafe(8 << 20);
+    let n: number;
+    try {
+      n = readSync(fd, buf, 0, buf.length, null);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EOF') break;
+      if (code !== 'EAGAIN') throw e;
+      // A non-blocking stdin with nothing yet: wait a little for the writer.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+      continue;
+    }
+    if (n === 0) break;
+    total += n;
+    if (total > MAX_INPUT_BYTES) return { ok: false, size: total };
+    chunks.push(buf.subarray(0, n));
+  }
+  return { ok: true, bytes: Buffer.concat(chunks, total) };
 }
 
 /** Writes a file so that readers see either the old or the new content, never half of it. */
@@ -121,12 +212,39 @@ export function useColor(stream: NodeJS.WriteStream): boolean {
   return Boolean(stream.isTTY) && !process.env.NO_COLOR;
 }
 
-/** Prints diagnostics to stderr; returns true when any is an error. */
+/** The --max-errors of the command being run (see `addMaxErrorsOption`). */
+let maxErrors = DEFAULT_MAX_ERRORS;
+
+function parseMaxErrors(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n)) throw new InvalidArgumentError('give a number of errors (0 prints all)');
+  return n;
+}
+
+/** --max-errors, defined once for every command that reports diagnostics. */
+export function addMaxErrorsOption(cmd: Command): Command {
+  return cmd
+    .option('--max-errors <n>', `print at most N errors (and N warnings), then how many more; 0 prints all`, parseMaxErrors, DEFAULT_MAX_ERRORS)
+    .hook('preAction', (_self, run) => {
+      maxErrors = (run.opts() as { maxErrors?: number }).maxErrors ?? DEFAULT_MAX_ERRORS;
+    });
+}
+
+/** Prints diagnostics to stderr, at most --max-errors of each severity; returns true when any is an error. */
 export function printDiagnostics(diags: readonly Diagnostic[], inputs: readonly InputFile[]): boolean {
-  const sources = new Map(inputs.map((f) => [f.name, new SourceText(f.name, f.text)]));
-  const color = useColor(process.stderr);
-  for (const d of diags) process.stderr.write(formatDiagnostic(d, sources, color) + '\n');
+  const texts = new Map(inputs.map((f) => [f.name, f.text]));
+  const sourceOf = (file: string) => {
+    const text = texts.get(file);
+    return text === undefined ? undefined : new SourceText(file, text);
+  };
+  const lines = formatDiagnostics(diags, sourceOf, { color: useColor(process.stderr), maxErrors });
+  if (lines.length) process.stderr.write(lines.join('\n') + '\n');
   return diags.some((d) => d.severity === 'error');
+}
+
+/** printDiagnostics' settings, for a command that formats diagnostics into its own report. */
+export function diagnosticFormat(stream: NodeJS.WriteStream): { color: boolean; maxErrors: number } {
+  return { color: useColor(stream), maxErrors };
 }
 
 /** Writes to `-o FILE` atomically, or to stdout. */

@@ -42,7 +42,15 @@ export function registerCompile(program: Command): void {
     .argument('[inputs...]', 'YAML/JSON files, directories, or - for stdin')
     .option('-f, --format <format>', "save: what the node shows (iptables-save; in IPVS mode also ipvsadm-save, ipset save, kube-ipvs0's addresses); restore: what kube-proxy hands the kernel", 'save')
     .option('-o, --output <path>', 'write to FILE atomically instead of stdout; a mode with several artefacts (IPVS) writes each into DIR')
-    .option('--stats', 'print rule counts per table and chain on stderr');
+    .option('--stats', 'print rule counts per table and chain on stderr')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  kpsim compile cluster.yaml                                   what iptables-save shows on the node
+  kubectl get svc,endpointslices,nodes -A -o yaml | kpsim compile - --node worker-1 -o node.rules
+  kpsim compile --mode ipvs cluster.yaml -o out/               ipvsadm.save ipset.save iptables.save kube-ipvs0.addrs`,
+    );
   addClusterFlags(cmd).action(
     action(async (inputs: string[], flags: CompileFlags) => {
       if (!(FORMATS as readonly string[]).includes(flags.format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, not '${flags.format}'`);

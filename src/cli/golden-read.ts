@@ -1,20 +1,22 @@
 // Reads golden cases from disk: any folder holding a cluster.yaml (or, for tracer-only cases, an
-// iptables-save.txt) is a case; its steps/NN-name/ subfolders are later syncs, in name order.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+// iptables-save.txt; or only nftables chain-name checks, names.yaml) is a case; its steps/NN-name/
+// subfolders are later syncs, in name order.
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CASE_FILES, type CaseFiles } from '../golden/case.js';
+import { readTextFile } from './common.js';
 
 function readFiles(dir: string): Map<string, string> {
   const files = new Map<string, string>();
   for (const f of CASE_FILES) {
     const p = join(dir, f);
-    if (existsSync(p)) files.set(f, readFileSync(p, 'utf8'));
+    if (existsSync(p)) files.set(f, readTextFile(p));
   }
   return files;
 }
 
 function isCase(dir: string): boolean {
-  return existsSync(join(dir, 'cluster.yaml')) || existsSync(join(dir, 'iptables-save.txt'));
+  return ['cluster.yaml', 'iptables-save.txt', 'names.yaml'].some((f) => existsSync(join(dir, f)));
 }
 
 export function readCase(dir: string): CaseFiles {

@@ -5,12 +5,12 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { SourceText } from '../diag/source.js';
-import { formatDiagnostic } from '../diag/format.js';
+import { formatDiagnostics } from '../diag/format.js';
 import type { CaseFiles } from '../golden/case.js';
 import { caseStatus, type CaseResult, type CaseStatus } from '../golden/result.js';
 import { starterFlows, starterFlowsText } from '../golden/starter-flows.js';
 import { verifyCase } from '../golden/verify.js';
-import { action, checkOutputPath, EXIT_BAD_INPUT, EXIT_OK, makeDirectory, UsageError, useColor, writeAtomic } from './common.js';
+import { action, checkOutputPath, diagnosticFormat, EXIT_BAD_INPUT, EXIT_OK, makeDirectory, UsageError, useColor, writeAtomic } from './common.js';
 import { findCases, readCase } from './golden-read.js';
 import { junitReport, jsonReport, textReport, type Paint, PAINT_ANSI, PAINT_NONE } from './golden-report.js';
 import { addClusterFlags, compileLoaded, compileOptions, loadClusterInputs, type ClusterFlags } from './load-cluster.js';
@@ -30,12 +30,27 @@ export function registerGolden(program: Command): void {
     .option('--update', "rewrite the expected files that differ from kpsim's answers")
     .option('--json', 'a machine-readable report on stdout')
     .option('--junit <file>', 'also write a JUnit XML report to FILE')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  kpsim golden init cases/web cluster.yaml     a new case: expected rules and flows with kpsim's answers
+  kpsim golden cases/ --junit golden.xml       verify every case; exit 1 on any difference
+  kpsim golden cases/ --update                 accept a change on purpose, then review the diff`,
+    )
     .action(action((dir: string, flags: GoldenFlags) => runGolden(dir, flags)));
   const init = golden
     .command('init')
     .description('start a case: DIR/cluster.yaml, a flows.yaml with a starting set of packets, and the expected files')
     .argument('<dir>', 'the new case folder')
-    .argument('<cluster>', 'the cluster YAML to copy into it');
+    .argument('<cluster>', 'the cluster YAML to copy into it')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  kpsim golden init cases/web cluster.yaml
+  kpsim golden init cases/worker-2 cluster.yaml --node worker-2 --mode ipvs   the options are kept in options.yaml`,
+    );
   addClusterFlags(init).action(action((dir: string, cluster: string, flags: ClusterFlags) => runInit(dir, cluster, flags)));
 }
 
@@ -74,12 +89,8 @@ function runGolden(dir: string, flags: GoldenFlags): number {
   if (flags.json) process.stdout.write(JSON.stringify(jsonReport(results, updated, tally), null, 2) + '\n');
   else {
     const paint: Paint = useColor(process.stdout) ? PAINT_ANSI : PAINT_NONE;
-    const diagColor = useColor(process.stdout);
-    const diag = (r: CaseResult) =>
-      r.diagnostics.flatMap((d) => {
-        const sources = new Map([[d.file, new SourceText(d.file, d.text)]]);
-        return d.diagnostics.map((x) => formatDiagnostic(x, sources, diagColor));
-      });
+    const format = diagnosticFormat(process.stdout);
+    const diag = (r: CaseResult) => r.diagnostics.flatMap((d) => formatDiagnostics(d.diagnostics, (f) => (f === d.file ? new SourceText(d.file, d.text) : undefined), format));
     process.stdout.write(textReport(results, updated, tally, paint, diag));
   }
   return tally.fail > 0 ? EXIT_BAD_INPUT : EXIT_OK;

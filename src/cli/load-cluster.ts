@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import type { CompileOptions } from '../compiler/settings.js';
 import { DiagnosticSink } from '../diag/diagnostic.js';
 import type { Family } from '../iptables/ir.js';
+import { parseCIDR, parseIP } from '../net/index.js';
 import { loadCluster } from '../model/load.js';
 import type { Cluster } from '../model/types.js';
 import { configuredMode, MODE_NAMES, modeNamed, NOT_BUILT_MODES, type ModeCompiled, type ModeRow } from '../modes.js';
@@ -37,6 +38,11 @@ export function addClusterFlags(cmd: Command): Command {
 
 export function compileOptions(flags: ClusterFlags, family?: Family): CompileOptions {
   if (flags.family !== undefined && flags.family !== 'ipv4' && flags.family !== 'ipv6') throw new UsageError(`--family must be ipv4 or ipv6, not '${flags.family}'`);
+  // A bad flag value is bad usage (exit 2), caught before anything is read.
+  if (flags.nodeIp !== undefined && !parseIP(flags.nodeIp)) throw new UsageError(`--node-ip ${flags.nodeIp}: expected an IPv4 or IPv6 address`);
+  for (const c of (flags.clusterCidr ?? '').split(',').map((x) => x.trim()).filter(Boolean)) {
+    if (!parseCIDR(c)) throw new UsageError(`--cluster-cidr ${flags.clusterCidr}: '${c}' is not a CIDR (expected ADDRESS/LENGTH, comma-separated)`);
+  }
   return {
     node: flags.node,
     family: family ?? (flags.family as Family | undefined),

@@ -5,10 +5,12 @@
 import type { Command } from 'commander';
 import { DiagnosticSink } from '../diag/diagnostic.js';
 import type { Family } from '../iptables/ir.js';
+import { parseIP } from '../net/index.js';
 import type { ModeRow } from '../modes.js';
 import { nodeFromDumps } from '../node/assemble.js';
+import { isNftText } from '../nftables/detect.js';
 import { simpleInterfaces, type Node, type NodeInterface } from '../node/node.js';
-import { familyOfText } from '../packetsim/addr.js';
+import { familyOfText } from '../net/index.js';
 import { CONN_STATES, NoConnection, traceConnection, type ConnState } from '../packetsim/connection.js';
 import { explainer, worldFacts, type Explainer } from '../packetsim/explain.js';
 import type { Protocol } from '../packetsim/packet.js';
@@ -78,7 +80,15 @@ export function registerTrace(program: Command): void {
     .option('--sample <n>', 'draw N concrete packets instead of listing the exact outcomes')
     .option('--seed <s>', 'random seed for --sample', '1')
     .option('--no-index', 'evaluate every chain rule by rule (same results, slower)')
-    .option('-o, --output <file>', 'write to FILE instead of stdout');
+    .option('-o, --output <file>', 'write to FILE instead of stdout')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  kpsim trace cluster.yaml --src 10.244.1.7 --dst shop/web:http
+  kpsim trace cluster.yaml --src 203.0.113.2 --dst shop/web:http --via nodeport
+  kpsim trace --rules node.rules --node-ip 192.168.0.2 --src 10.0.0.2 --dst 10.96.0.10:80`,
+    );
   addClusterFlags(cmd).action(action(async (inputs: string[], flags: TraceFlags, command: Command) => runTrace(inputs, flags, command.getOptionValueSource('via') === 'cli')));
 }
 
@@ -120,7 +130,7 @@ function clusterSource(inputs: string[], flags: TraceFlags): NodeSource {
 }
 
 function readDump(path: string): { file: string; text: string } {
-  const [f] = readInputs([path], { extensions: /.*/ });
+  const [f] = readInputs([path], { directories: false, what: 'the dump file' });
   return { file: f.name, text: f.text };
 }
 
@@ -132,6 +142,7 @@ function dumpSource(flags: TraceFlags): NodeSource {
   }
   if (flags.ipvs && !row.dumps.some((d) => d.flag === 'ipvs')) throw new UsageError(`--ipvs is for IPVS mode, not --mode ${row.name}`);
   const rules = readDump(flags.rules!);
+  if (isNftText(rules.text)) throw new UsageError(`${rules.file} is nft text: kpsim reads it (kpsim parse) but does not trace nftables rules yet`);
   const ipsets = flags.ipsets ? readDump(flags.ipsets) : null;
   const ipvs = flags.ipvs ? readDump(flags.ipvs) : null;
   const interfaces = interfacesOverride(flags) ?? simpleInterfaces([]);
@@ -222,9 +233,12 @@ function resolveService(source: NodeSource, flags: TraceFlags, dst: string, fami
 }
 
 function flowsFrom(path: string): FlowSpec[] {
-  const [file] = readInputs([path], { extensions: /.*/ });
+  const [file] = readInputs([path], { directories: false, what: 'the flows file' });
   const { flows, diagnostics } = parseFlowsFile(file.text, file.name);
-  if (printDiagnostics(diagnostics, [file])) throw new InputError(`${diagnostics.length} error${diagnostics.length === 1 ? '' : 's'} in ${file.name}`);
+  if (printDiagnostics(diagnostics, [file])) {
+    const n = diagnostics.filter((d) => d.severity === 'error').length;
+    throw new InputError(`${n} error${n === 1 ? '' : 's'} in ${file.name}`);
+  }
   return flows.map((f) => f.spec);
 }
 
@@ -239,6 +253,7 @@ function checkFlags(inputs: string[], flags: TraceFlags): void {
   if (flags.reply && (flags.state === 'related' || flags.state === 'invalid')) throw new UsageError(`--reply traces the reply of a new or established connection, not of a ${flags.state} one`);
   if (flags.verbose && !flags.paths) throw new UsageError('--verbose shows every rule of the paths, --no-paths none: give one of them');
   if (!flags.flows && (!flags.src || !flags.dst)) throw new UsageError('give --src and --dst (or --flows FILE)');
+  for (const ip of (flags.nodeIp ?? '').split(',').filter(Boolean)) if (!parseIP(ip)) throw new UsageError(`--node-ip ${flags.nodeIp}: '${ip}' is not an IPv4 or IPv6 address`);
 }
 
 /** Says what kpsim assumes where the user did not say (one line each, on stderr). */

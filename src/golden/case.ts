@@ -16,6 +16,11 @@ export const NOT_BUILT_FILES = {
   'ipvsadm.txt': 'IPVS mode (ipvsadm --save output)',
   'ipset.txt': 'IPVS mode (ipset save output)',
   'nftables.txt': 'nftables mode (nft list ruleset output)',
+  // The kube-proxy nftables corpus (golden/kube-proxy-nftables): kube-proxy's `nft -f` transaction,
+  // the state a test pre-loads, and chain-name hashing checks.
+  'nft.txt': "nftables mode (kube-proxy's nft -f transaction)",
+  'preexisting-nft.txt': 'nftables mode (a ruleset loaded before the first sync)',
+  'names.yaml': "nftables mode (kube-proxy's chain and set names)",
 } as const;
 
 export const CASE_FILES = [

@@ -3,10 +3,10 @@
 // way kube-proxy's test tracer answers (tracerView), and compared with the expected `output`,
 // `masq` and, when the flow has one, `probabilities`. Differences become a rewritten document
 // (comments and key order kept) for `kpsim golden --update`.
-import { isMap, isScalar, Scalar, YAMLMap, type Document } from 'yaml';
+import { isMap, isScalar, Scalar, YAMLMap, type Document, type YAMLSeq } from 'yaml';
 import type { Diagnostic } from '../diag/diagnostic.js';
 import type { Family } from '../iptables/ir.js';
-import { familyOfText } from '../packetsim/addr.js';
+import { familyOfText } from '../net/index.js';
 import type { NodeEnv } from '../packetsim/env.js';
 import { add, fractionText, ZERO } from '../packetsim/fraction.js';
 import { traceFlows, TooManyPaths, TraceInputError, type Outcome } from '../packetsim/trace.js';
@@ -78,28 +78,30 @@ function quoted(doc: Document, value: string): Scalar {
 
 /** Writes kpsim's answer into the flow's mapping, in place: existing scalars keep their style. */
 function rewriteFlow(doc: Document, f: FileFlow, a: FlowAnswer): void {
+  const node = (doc.contents as YAMLSeq<YAMLMap>).items[f.index];
   const set = (key: string, value: string | boolean) => {
-    const n = f.node.get(key, true);
+    const n = node.get(key, true);
     if (isScalar(n)) n.value = value;
-    else f.node.set(key, typeof value === 'string' ? quoted(doc, value) : doc.createNode(value));
+    else node.set(key, typeof value === 'string' ? quoted(doc, value) : doc.createNode(value));
   };
   // Keep the file's spelling of an unchanged output (kube-proxy writes endpoints in rule order).
   if (f.expected.output === undefined || sorted(f.expected.output) !== a.output) set('output', a.output);
   set('masq', a.masq);
   if (f.expected.affinity !== undefined) set('affinity', a.affinity);
   if (f.expected.probabilities) {
-    const old = f.node.get('probabilities', true);
+    const old = node.get('probabilities', true);
     const map = isMap(old) ? old : new YAMLMap();
     map.flow = false;
     map.items = [...a.probabilities].map(([k, v]) => doc.createPair(quoted(doc, k), quoted(doc, v)));
-    if (!isMap(old)) f.node.set('probabilities', map);
+    if (!isMap(old)) node.set('probabilities', map);
   }
 }
 
 export function checkFlows(label: string, file: string, text: string, targetFor: (family: Family) => FlowTarget | string): FlowsCheck {
   const parsed = parseFlowsFile(text, file);
   const fail = (name: string, message: string): CheckResult => ({ name: `${label}: ${name}`, status: 'fail', kind: 'load', file, message });
-  if (parsed.diagnostics.length) return { checks: [fail('flows.yaml', `${parsed.diagnostics.length} error(s) in flows.yaml`)], diagnostics: parsed.diagnostics, rewrite: null };
+  const errors = parsed.diagnostics.filter((d) => d.severity === 'error').length;
+  if (errors) return { checks: [fail('flows.yaml', `${errors} error(s) in flows.yaml`)], diagnostics: parsed.diagnostics, rewrite: null };
   const checks: CheckResult[] = new Array(parsed.flows.length);
   const byFamily = new Map<Family, number[]>();
   parsed.flows.forEach((f, i) => {
@@ -128,10 +130,11 @@ export function checkFlows(label: string, file: string, text: string, targetFor:
       const why = disagreement(f.expected, actual);
       checks[idx[k]] = { name: `${label}: flow '${f.spec.name}'`, status: why ? 'fail' : 'pass', kind: 'flow', file, ...(why ? { message: why } : {}), flow: { expected: f.expected, actual } };
       if (why) {
-        rewriteFlow(parsed.doc, f, actual);
+        rewriteFlow(parsed.document(), f, actual);
         changed = true;
       }
     });
   }
-  return { checks, diagnostics: [], rewrite: changed ? parsed.doc.toString() : null };
+  // Warnings (what kpsim assumed about a flow) travel with the result.
+  return { checks, diagnostics: parsed.diagnostics, rewrite: changed ? parsed.document().toString() : null };
 }

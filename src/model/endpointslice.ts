@@ -2,7 +2,7 @@
 // Legacy Endpoints are converted the way the EndpointSlice mirroring controller does
 // (pkg/controller/endpointslicemirroring): one slice per subset and address family, ready
 // addresses ready+serving, notReadyAddresses neither, never terminating.
-import { parseIP } from './ip.js';
+import { parseIP } from '../net/index.js';
 import type { ObjectReader } from './reader.js';
 import type { Endpoint, EndpointPort, EndpointSlice, Origin, Protocol } from './types.js';
 
@@ -28,18 +28,23 @@ export function readEndpointSlice(r: ObjectReader, origin: Origin): EndpointSlic
     r.error('EPS_NO_SERVICE_LABEL', ['metadata', 'labels'], `EndpointSlice ${namespace}/${name} has no '${SERVICE_NAME_LABEL}' label, so no Service owns it`);
     return null;
   }
-  const addressType = r.oneOf(['addressType'], ['IPv4', 'IPv6', 'FQDN'] as const, 'IPv4');
-  if (!r.has(['addressType'])) r.error('OBJ_MISSING_FIELD', [], `EndpointSlice ${namespace}/${name}: addressType is required`);
+  // kube-proxy takes slices of addressType IPv4 and IPv6 only (EndpointSliceUpdate,
+  // supportedEndpointSliceAddressTypes); an API server refuses a slice without one, kube-proxy
+  // ignores it.
+  const addressType = r.has(['addressType']) ? r.oneOf(['addressType'], ['IPv4', 'IPv6', 'FQDN'] as const, 'IPv4') : null;
+  if (addressType === null) r.warning('EPS_NO_ADDRESS_TYPE', [], `EndpointSlice ${namespace}/${name} has no addressType: kube-proxy ignores it, so it gives Service ${namespace}/${serviceName} no endpoints`);
   const endpoints: Endpoint[] = [];
   r.list(['endpoints']).forEach((_, i) => {
     const p = ['endpoints', i];
     const addresses = r.strList([...p, 'addresses']);
-    if (addressType !== 'FQDN') {
+    if (addressType !== 'FQDN' && addressType !== null) {
       addresses.forEach((a, j) => {
         const ip = parseIP(a);
         const ap = [...p, 'addresses', j];
         if (!ip) r.error('EPS_BAD_IP', ap, `'${a}' is not an IP address`);
-        else if ((ip.family === 'ipv4') !== (addressType === 'IPv4')) r.error('EPS_BAD_IP', ap, `'${a}' is not an ${addressType} address (addressType is ${addressType})`);
+        // An API server refuses it; kube-proxy's endpoint cache skips an endpoint whose address is
+        // not of the proxier's family (addEndpoints: "Filter out the incorrect IP version case").
+        else if (addressType !== null && (ip.family === 'ipv4') !== (addressType === 'IPv4')) r.warning('EPS_WRONG_FAMILY', ap, `'${a}' is not an ${addressType} address (addressType is ${addressType}): kube-proxy ignores this endpoint`);
         else if (ip.sloppy) r.warning('IP_NONCANONICAL', ap, `'${a}' has leading zeros; an API server would refuse it, kube-proxy reads it as ${ip.text}`);
       });
     }

@@ -1,13 +1,15 @@
-// Typed access to one object of a YAML document, reporting problems with their position.
-// Values are read from the plain JS form; positions come from the YAML node at the same path.
-import { isMap, isPair, isScalar, isSeq, type Document, type Node as YamlNode } from 'yaml';
+// Typed access to one object, reporting problems with their position. Values are read from the
+// plain JS form; positions come from a Locator (positioned.ts), asked only when there is a problem.
+import { isSeq } from 'yaml';
 import type { DiagnosticSink, SourceSpan } from '../diag/diagnostic.js';
-import type { SourceText } from '../diag/source.js';
+import type { Locator } from './positioned.js';
 
 export type Path = readonly (string | number)[];
 
 export type ModelCode =
   | 'YAML_SYNTAX'
+  | 'YAML_TOO_DEEP' // nesting deeper than fast-read.ts MAX_DEPTH
+  | 'YAML_TOO_MANY_ALIASES' // aliases that would expand without bound (a "billion laughs" document)
   | 'OBJ_NOT_A_MAP'
   | 'OBJ_MISSING_FIELD'
   | 'OBJ_BAD_TYPE'
@@ -21,6 +23,8 @@ export type ModelCode =
   | 'EPS_BAD_IP'
   | 'EPS_NO_SERVICE_LABEL'
   | 'EPS_UNKNOWN_PORT'
+  | 'EPS_NO_ADDRESS_TYPE'
+  | 'EPS_WRONG_FAMILY'
   | 'NODE_BAD_IP'
   | 'NODE_BAD_ANNOTATION'
   | 'CFG_BAD_VALUE'
@@ -34,38 +38,23 @@ export function pathText(path: Path): string {
 
 export class ObjectReader {
   constructor(
-    readonly doc: Document,
-    readonly base: Path,
+    readonly locator: Locator,
     readonly value: Record<string, unknown>,
-    readonly source: SourceText,
     readonly sink: DiagnosticSink,
     readonly what: string,
   ) {}
 
-  /** The span of the value at `path`, else of the nearest existing parent. */
+  /** The span of the value at `path` (of its key with `key`), else of the nearest existing parent. */
   span(path: Path, key = false): SourceSpan | null {
-    for (let n = path.length; n >= 0; n--) {
-      const full = [...this.base, ...path.slice(0, n)];
-      let node: unknown = full.length === 0 ? this.doc.contents : this.doc.getIn(full, true);
-      if (key && n === path.length && n > 0) {
-        const parent = this.doc.getIn(full.slice(0, -1), true) as unknown;
-        if (isMap(parent)) {
-          const pair = parent.items.find((it) => isPair(it) && isScalar(it.key) && it.key.value === full[full.length - 1]);
-          if (pair && isPair(pair)) node = pair.key;
-        }
-      }
-      const range = (node as YamlNode | undefined)?.range;
-      if (range) return this.source.span(range[0], Math.max(1, range[1] - range[0]));
-    }
-    return null;
+    return this.locator.span(path, key);
   }
 
   error(code: ModelCode, path: Path, message: string, notes?: string[]): void {
-    this.sink.error(code, message, this.source.name, this.span(path), notes);
+    this.sink.error(code, message, this.locator.file, this.span(path), notes);
   }
 
   warning(code: ModelCode, path: Path, message: string, notes?: string[]): void {
-    this.sink.warning(code, message, this.source.name, this.span(path), notes);
+    this.sink.warning(code, message, this.locator.file, this.span(path), notes);
   }
 
   get(path: Path): unknown {

@@ -3,7 +3,7 @@
 // stages can point at it in a diagnostic.
 import type { SourceSpan } from '../diag/diagnostic.js';
 import type { Family } from '../iptables/ir.js';
-import type { ParsedCIDR, ParsedIP } from './ip.js';
+import type { ParsedCIDR, ParsedIP } from '../net/index.js';
 
 export type Protocol = 'TCP' | 'UDP' | 'SCTP';
 export type ServiceType = 'ClusterIP' | 'NodePort' | 'LoadBalancer' | 'ExternalName';
@@ -72,7 +72,8 @@ export interface EndpointSlice {
   readonly namespace: string;
   readonly name: string;
   readonly serviceName: string;
-  readonly addressType: 'IPv4' | 'IPv6' | 'FQDN';
+  /** null: not given (kube-proxy ignores the slice). */
+  readonly addressType: 'IPv4' | 'IPv6' | 'FQDN' | null;
   readonly endpoints: readonly Endpoint[];
   readonly ports: readonly EndpointPort[];
   /** Converted from a legacy v1 Endpoints object. */

@@ -19,8 +19,7 @@ import type { Conn } from './conntrack.js';
 import { groupArgs, type MatchGroup } from './compile.js';
 import { fork } from './evaluate.js';
 import { reduce } from './fraction.js';
-import { ipsetDb } from './ipset-db.js';
-import type { IpsetDb } from './ipset.js';
+import { ipsetDb, type IpsetDb } from './ipset.js';
 import { compileBuiltin } from './matches/builtin.js';
 import { ctStateBits } from './matches/conntrack.js';
 import { compileMatch, isModelledMatch } from './matches/index.js';
@@ -121,7 +120,8 @@ function failedWords(opt: OptionArg, module: string | null, w: Walk, family: Fam
     case 'ports': {
       const src = opt.name.startsWith('s');
       const port = opt.name === 'ports' ? `${p.sport} and ${p.dport}` : String(src ? p.sport : p.dport);
-      const single = opt.values.length === 1 && /^\d+$/.test(opt.values[0].text);
+      const v = opt.values[0];
+      const single = opt.values.length === 1 && v.type === 'ports' && v.ranges.length === 1 && v.ranges[0][0] === v.ranges[0][1];
       if (!neg && single) return `${text} != ${port}`;
       return neg ? `${text}: the port is ${port}` : `${text}: ${port} is not among them`;
     }
@@ -154,10 +154,9 @@ function failedWords(opt: OptionArg, module: string | null, w: Walk, family: Fam
     case 'dst-range':
       return `${text}: ${ip(p.dst)} is ${inside}`;
     case 'match-set': {
-      const words = opt.values.flatMap((v) => v.text.split(/\s+/)).filter(Boolean);
-      const flags = (words[1] ?? 'src').split(',');
+      const flags = opt.values.length > 1 ? listOf(opt, 1) : ['src'];
       const dims = flags.map((f, i) => (i === 1 ? `${p.protocol}:${f === 'src' ? p.sport : p.dport}` : ip(f === 'src' ? p.src : p.dst)));
-      return `${text}: ${dims.join(',')} is ${neg ? 'in' : 'not in'} ${words[0] ?? 'the set'}`;
+      return `${text}: ${dims.join(',')} is ${neg ? 'in' : 'not in'} ${opt.values.length ? wordOf(opt, 0) : 'the set'}`;
     }
     case 'pkt-type':
       return `${text}: the packet is ${neg ? '' : 'not '}of that type`;

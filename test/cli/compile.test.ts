@@ -89,7 +89,8 @@ describe('kpsim compile', () => {
     [['compile', '--format', 'nope', CASE], 2],
     [['compile', '--bogus', CASE], 2],
     [['compile', '--family', 'ipx', CASE], 2],
-    [['compile', 'no/such/file.yaml'], 2],
+    // A missing input file is bad input (exit 1), not bad usage.
+    [['compile', 'no/such/file.yaml'], 1],
     [['compile', '--node', 'nope', CASE], 1],
   ])('%j exits %i', (args, code) => {
     expect(kpsim(args as string[]).code).toBe(code);

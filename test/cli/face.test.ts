@@ -129,3 +129,90 @@ describe('every silent assumption is a one-line warning', () => {
     expect(JSON.parse(r.stdout).packet.destPort).toBeNull();
   });
 });
+
+describe('help', () => {
+  it.each([['compile'], ['parse'], ['trace'], ['golden'], ['golden', 'init']])('kpsim %s --help ends with examples that name the command', (...cmd) => {
+    const r = kpsim([...cmd, '--help']);
+    expect(r.code).toBe(0);
+    const tail = r.stdout.slice(r.stdout.lastIndexOf('Examples:'));
+    expect(r.stdout.lastIndexOf('Examples:')).toBeGreaterThan(0);
+    const lines = tail.trim().split('\n').slice(1);
+    expect(lines.length).toBeGreaterThanOrEqual(2);
+    for (const l of lines) expect(l).toContain(`kpsim ${cmd.join(' ')}`);
+  });
+});
+
+describe('kube-proxy tolerates it: kpsim warns and does what kube-proxy does', () => {
+  it('an EndpointSlice port name that matches no Service port: the port has no endpoints, so REJECT', () => {
+    const f = join(tmp, 'unknown-port.yaml');
+    const src = readFileSync(EXAMPLE, 'utf8');
+    const at = src.indexOf('name: web-x7k2p');
+    const portAt = src.indexOf('- name: http', at);
+    const text = src.slice(0, portAt) + '- name: htttp' + src.slice(portAt + '- name: http'.length);
+    expect(text).toContain('htttp');
+    writeFileSync(f, text);
+    const r = kpsim(['compile', '--format', 'restore', f]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('warning[EPS_UNKNOWN_PORT]');
+    expect(r.stdout).toMatch(/shop\/web:http has no endpoints.* -j REJECT/);
+  });
+  it.each([['accept-ipvs-traffic', 'EPS_NO_ADDRESS_TYPE'], ['node-port-ipv6-ipv4-service-ignored', 'EPS_WRONG_FAMILY']])('kube-proxy-ipvs case %s compiles with a warning', (c, code) => {
+    const r = kpsim(['compile', '--mode', 'ipvs', `golden/kube-proxy-ipvs/${c}/cluster.yaml`]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`warning[${code}]`);
+  });
+});
+
+describe('exit codes: 1 for bad input, 2 for bad usage', () => {
+  it.each([
+    ['a missing input file', ['compile', 'no/such/cluster.yaml'], 1, 'cannot read no/such/cluster.yaml: no such file or directory'],
+    ['a missing dump', ['trace', '--rules', 'no-such.rules', '--src', '10.0.0.1', '--dst', '10.0.0.2:80'], 1, 'no such file or directory'],
+    ['a folder without inputs', ['compile', 'bin'], 1, 'bin: the folder holds no .yaml, .yml or .json files'],
+    ['a folder where a dump is expected', ['parse', 'golden'], 2, 'golden is a directory; give the iptables-save dump'],
+    ['--src that is no address', ['trace', EXAMPLE, '--src', 'banana', '--dst', '10.96.0.10:80'], 2, 'banana'],
+    ['--node-ip out of range', ['compile', EXAMPLE, '--node-ip', '999.1.1.1'], 2, '--node-ip 999.1.1.1: expected an IPv4 or IPv6 address'],
+    ['--node-ip out of range in trace', ['trace', '--rules', 'test/fixtures/dumps/docker-28.iptables', '--node-ip', '999.1.1.1', '--src', '10.0.0.1', '--dst', '10.0.0.2:80'], 2, "'999.1.1.1' is not an IPv4 or IPv6 address"],
+    ['--cluster-cidr that is no CIDR', ['compile', EXAMPLE, '--cluster-cidr', '10.0.0.0/40'], 2, 'is not a CIDR'],
+    ['an unknown flag', ['compile', EXAMPLE, '--bogus'], 2, "unknown option '--bogus'"],
+  ])('%s', (_, args, code, message) => {
+    const r = kpsim(args as string[]);
+    expect(r.code).toBe(code);
+    expect(r.stderr).toContain(message);
+    noStack(r.stderr);
+  });
+});
+
+describe('golden init writes the packets that must not get through', () => {
+  it('a client outside loadBalancerSourceRanges (DROP) and a pod to a port nothing serves (no DNAT)', () => {
+    const dir = join(tmp, 'case-negative');
+    expect(kpsim(['golden', 'init', dir, EXAMPLE]).code).toBe(0);
+    const flows = readFileSync(join(dir, 'flows.yaml'), 'utf8');
+    expect(flows).toMatch(/- name: client outside loadBalancerSourceRanges to load-balancer IP of\s+edge\/ingress:https\n(?:.*\n){4}  output: "DROP"/);
+    expect(flows).toMatch(/- name: client inside loadBalancerSourceRanges to load-balancer IP of\s+edge\/ingress:https\n(?:.*\n){4}  output: "10\.244\.1\.20:8443"/);
+    expect(flows).toMatch(/- name: pod to unserved port 81 of cluster IP of shop\/web\n(?:.*\n){4}  output: ""/);
+    expect(kpsim(['golden', dir]).code).toBe(0);
+  });
+});
+
+describe('more assumptions said', () => {
+  it('no KubeProxyConfiguration: defaults, and no masquerade from outside the pods without a clusterCIDR', () => {
+    const f = join(tmp, 'no-config.yaml');
+    const text = readFileSync(EXAMPLE, 'utf8');
+    const start = text.indexOf('apiVersion: kubeproxy.config.k8s.io/v1alpha1');
+    const end = text.indexOf('\n---', start);
+    writeFileSync(f, text.slice(0, start) + text.slice(end + 5));
+    const r = kpsim(['compile', f, '--node', 'worker-1']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('warning[CFG_DEFAULTS]');
+    expect(r.stderr).toContain('clusterCIDR empty');
+    expect(kpsim(['compile', f, '--node', 'worker-1', '--cluster-cidr', '10.244.0.0/16']).stderr).not.toContain('clusterCIDR empty');
+    expect(kpsim(['compile', EXAMPLE]).stderr).not.toContain('CFG_DEFAULTS');
+  });
+  it('a TCP flow without destPort', () => {
+    const f = join(tmp, 'flows-noport.yaml');
+    writeFileSync(f, '- name: no port\n  sourceIP: 10.244.1.7\n  protocol: TCP\n  destIP: 10.96.0.10\n');
+    const r = kpsim(['trace', EXAMPLE, '--flows', f]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/flows-noport\.yaml:1:3: warning\[SIM_FLOW_ASSUMED\]: flow 1: no destPort for tcp/);
+  });
+});

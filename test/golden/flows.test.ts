@@ -2,7 +2,7 @@
 // not whole cases.
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { parseFlowsFile } from '../../src/golden/flows-file.js';
+import { parseFlowsFile, parseJsonFlows, parseYamlFlows } from '../../src/golden/flows-file.js';
 import { unifiedDiff } from '../../src/golden/unified-diff.js';
 import { readCase } from '../../src/cli/golden-read.js';
 import { verifyCase } from '../../src/golden/verify.js';
@@ -83,5 +83,38 @@ describe('unifiedDiff', () => {
     }
     out.push(...lines.slice(pos));
     expect(out.join('\n') + '\n').toBe(b);
+  });
+});
+
+describe('flows files written as JSON', () => {
+  const flow = (extra: Record<string, unknown> = {}) => ({ name: 'a', sourceIP: '10.0.0.1', destIP: '172.30.0.41', destPort: 80, protocol: 'TCP', ...extra });
+  const strip = (f: ReturnType<typeof parseFlowsFile>) => ({ flows: f.flows, diagnostics: f.diagnostics });
+  it.each([
+    ['plain flows', [flow(), flow({ name: 'b', masq: true, output: '10.0.0.5:80', probabilities: { '10.0.0.5:80': '1/2', '10.0.0.6:80': '1/2' }, affinity: '0', at: 3, inInterface: 'eth0', sourcePort: 5000 })], true],
+    ['nulls and numbers as text', [flow({ output: null, probabilities: null, destPort: '80', name: 7 })], true],
+    ['a collection where a scalar goes', [flow({ name: ['x'], output: { a: 1 } })], true],
+    ['a missing destIP', [{ sourceIP: '10.0.0.1' }], false],
+    ['a bad protocol', [flow({ protocol: 'gre' })], false],
+    ['masq not a boolean', [flow({ masq: 'yes' })], false],
+    ['probabilities not a map', [flow({ probabilities: [1] })], false],
+    ['a probability that is a list', [flow({ probabilities: { x: [1] } })], false],
+    ['a flow that is a list', [[1]], false],
+    ['not a list', { a: 1 }, false],
+  ])('%s: the same flows and diagnostics as read with positions', (_n, value, fast) => {
+    const text = JSON.stringify(value, null, 4);
+    expect(strip(parseFlowsFile(text, 'flows.json'))).toEqual(strip(parseYamlFlows(text, 'flows.json')));
+    expect(parseJsonFlows(text) !== null).toBe(fast);
+  });
+
+  it('a duplicate key is read with positions, where YAML reports it', () => {
+    const text = '[{"name": "a", "name": "b", "sourceIP": "10.0.0.1", "destIP": "10.0.0.2"}]';
+    expect(parseJsonFlows(text)).toBeNull();
+    expect(parseFlowsFile(text, 'f.json').diagnostics.filter((d) => d.severity === 'error').map((d) => d.code)).toEqual(['SIM_BAD_FLOW']);
+  });
+
+  it('rewrites a JSON file through its YAML document, read when first asked', () => {
+    const f = parseFlowsFile(JSON.stringify([flow()]), 'flows.json');
+    expect(f.document().toJS()).toEqual([flow()]);
+    expect(f.document()).toBe(f.document());
   });
 });

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseIptablesSave, renderRestore } from '../../src/iptables-save/index.js';
 import { rng } from '../../bench/generate.js';
+import { firstDifference } from '../fuzz/mutate.js';
 import { corpus } from './corpus.js';
 import { mutate } from './mutate.js';
 
@@ -41,13 +42,8 @@ describe('fuzz', () => {
         expect(d.span!.offset + d.span!.length).toBeLessThanOrEqual(text.length);
       }
       if (result.diagnostics.length) withErrors++;
-      const back = renderRestore(result.ruleset!);
-      if (back !== text) {
-        const a = back.split('\n');
-        const b = text.split('\n');
-        const i = a.findIndex((l, k) => l !== b[k]);
-        expect.fail(`input ${n} from ${f.name}, line ${i + 1}: rendered ${JSON.stringify(a[i])}, read ${JSON.stringify(b[i])}`);
-      }
+      const diff = firstDifference(renderRestore(result.ruleset!), text);
+      if (diff) expect.fail(`input ${n} from ${f.name}, ${diff}`);
     }
     // The mutations must actually produce bad input most of the time.
     expect(withErrors).toBeGreaterThan(COUNT / 3);

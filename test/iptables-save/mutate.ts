@@ -1,55 +1,9 @@
-// Mutations of an iptables text for the fuzz tests: a window of at most 40 of its lines, then one
-// to four rounds of deleted, duplicated and swapped words and lines, random bytes (control bytes
-// and quotes among them), inserted keywords and truncated lines. `r` is a seeded generator, so a
-// failure names a reproducible input.
+// Mutations of an iptables text for the fuzz tests (the shared mutator of test/fuzz/mutate.ts with
+// iptables' own words to insert). `r` is a seeded generator, so a failure names a reproducible input.
+import { mutate as mutateText } from '../fuzz/mutate.js';
+
+export const IPTABLES_INSERTS = ['!', '"', '-m', '-j', '--', '[0:0]', '*nat', ':X', 'COMMIT', '-p'] as const;
+
 export function mutate(text: string, r: () => number): string {
-  const pick = (n: number) => Math.floor(r() * n);
-  let lines = text.split('\n');
-  // A window of the file keeps each input small.
-  const start = pick(Math.max(1, lines.length - 40));
-  lines = lines.slice(start, start + 1 + pick(40));
-  const rounds = 1 + pick(4);
-  for (let k = 0; k < rounds; k++) {
-    if (lines.length === 0) lines.push('');
-    const i = pick(lines.length);
-    const words = lines[i].split(' ');
-    const j = pick(words.length);
-    switch (pick(9)) {
-      case 0:
-        words.splice(j, 1);
-        break;
-      case 1:
-        words.splice(j, 0, words[j]);
-        break;
-      case 2: {
-        const m = pick(words.length);
-        [words[j], words[m]] = [words[m], words[j]];
-        break;
-      }
-      case 3:
-        lines.splice(i, 1);
-        continue;
-      case 4:
-        lines.splice(i, 0, lines[i]);
-        continue;
-      case 5: {
-        const m = pick(lines.length);
-        [lines[i], lines[m]] = [lines[m], lines[i]];
-        continue;
-      }
-      case 6: {
-        const bytes = Array.from({ length: 1 + pick(6) }, () => String.fromCharCode(pick(256)));
-        words[j] = (words[j] ?? '') + bytes.join('');
-        break;
-      }
-      case 7:
-        words.splice(j, 0, ['!', '"', '-m', '-j', '--', '[0:0]', '*nat', ':X', 'COMMIT', '-p'][pick(10)]);
-        break;
-      case 8:
-        lines[i] = lines[i].slice(0, pick(lines[i].length + 1));
-        continue;
-    }
-    lines[i] = words.join(' ');
-  }
-  return lines.join('\n');
+  return mutateText(text, r, IPTABLES_INSERTS);
 }
