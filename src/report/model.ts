@@ -47,16 +47,17 @@ export interface RuleRef {
   readonly text: string;
 }
 
-export type StepKind = 'rule' | 'nomatch' | 'policy' | 'return' | 'extension' | 'conntrack';
+export type StepKind = 'rule' | 'nomatch' | 'policy' | 'return' | 'extension' | 'conntrack' | 'route';
 
 export interface Step {
   /**
    * rule: matched, its target taken; nomatch: tried, did not match (--verbose); extension: a hook
    * extension's work (IPVS); conntrack: the connection's NAT binding rewriting a later packet or a
-   * reply between two hooks (nf_nat_packet), no rule involved.
+   * reply between two hooks (nf_nat_packet), no rule involved; route: the routing decision that
+   * set the packet's interfaces (its hook is `routing`).
    */
   readonly kind: StepKind;
-  /** The netfilter hook the step is in (PREROUTING, INPUT, FORWARD, OUTPUT, POSTROUTING). */
+  /** The netfilter hook the step is in (PREROUTING, INPUT, FORWARD, OUTPUT, POSTROUTING; `routing` for a route step). */
   readonly hook: string;
   readonly rule: RuleRef;
   /** What the step does: `jump KUBE-SVC-X`, `DNAT --to-destination 10.244.1.5:8080`, `policy ACCEPT`, `return`. */

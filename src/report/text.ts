@@ -118,7 +118,7 @@ function changeText(cs: readonly Change[]): string {
 /** A step is printed: every one with --verbose; otherwise the rules that matched, extensions and DROP policies. */
 function visible(s: Step, verbose: boolean): boolean {
   if (verbose) return true;
-  return s.kind === 'rule' || s.kind === 'extension' || s.kind === 'conntrack' || (s.kind === 'policy' && s.action === 'policy DROP');
+  return s.kind === 'rule' || s.kind === 'extension' || s.kind === 'conntrack' || s.kind === 'route' || (s.kind === 'policy' && s.action === 'policy DROP');
 }
 
 class Printer {
@@ -154,13 +154,15 @@ class Printer {
       return;
     }
     const place = `${s.hook} ${s.rule.table}`;
-    // Conntrack's rewrites happen between the tables: no heading of their own.
-    if (s.kind !== 'conntrack' && place !== this.place) {
+    // Conntrack's rewrites and the route happen between the tables: no heading of their own.
+    const between = s.kind === 'conntrack' || s.kind === 'route';
+    if (!between && place !== this.place) {
       this.line(prefix, st.bold(place));
       this.place = place;
     }
     const mark = verbose ? (s.kind === 'nomatch' ? '- ' : s.kind === 'rule' || s.kind === 'extension' ? '+ ' : '  ') : '';
-    if (s.kind === 'conntrack') {
+    if (between) {
+      if (!cs.length) return;
       const pad = ' '.repeat(mark.length + this.width + (this.width ? 2 : 0));
       this.line(prefix, `  ${pad}${st.dim(s.rule.text)}`);
       this.line(`${prefix}  ${pad}`, st.bold(changeText(cs)));

@@ -141,6 +141,36 @@ function conntrackStep(changes: readonly Change[], hook: string, table: string):
 }
 
 const ADDRESSES: ReadonlySet<ChangedField> = new Set(['source', 'destination']);
+const INTERFACES: ReadonlySet<ChangedField> = new Set(['inInterface', 'outInterface']);
+
+/**
+ * The routing decision (ip_route_input after PREROUTING, ip_route_me_harder after a rewrite in
+ * OUTPUT): no rule sets an interface, so a change of interface between two steps is the route's.
+ */
+function routeStep(changes: readonly Change[]): Step {
+  const text = changes.map((c) => `${c.field} ${c.to}`).join(', ');
+  return {
+    kind: 'route',
+    hook: 'routing',
+    rule: { table: '', chain: '', num: null, file: null, line: null, text: 'routing decision' },
+    action: 'route',
+    state: null,
+    changes,
+    why: null,
+    words: null,
+    forked: null,
+    key: `route|${text}`,
+  };
+}
+
+/**
+ * Where conntrack's rewrite of an address runs (nf_nat_ipv4_fn's manips): the destination at
+ * PREROUTING or OUTPUT, the source at POSTROUTING, or at INPUT for a packet delivered here.
+ */
+function conntrackHook(c: Change, hook: string, w: Walk): string {
+  if (c.field === 'destination') return hook;
+  return w.delivery === 'local' ? 'INPUT' : 'POSTROUTING';
+}
 
 function stepsOf(w: Walk, input: Packet, ex: Explainer, family: Family): { steps: Step[]; rules: (CompiledRule | null)[] } {
   const nodes = nodesOf(w);
@@ -172,6 +202,9 @@ function stepsOf(w: Walk, input: Packet, ex: Explainer, family: Family): { steps
     const natHere = kind === 'extension' || (n.kind === 'rule' && r !== null && NAT_TARGETS.has(r.targetKind));
     const byConntrack = natHere ? [] : changes.filter((c) => ADDRESSES.has(c.field));
     if (byConntrack.length) changes = changes.filter((c) => !ADDRESSES.has(c.field));
+    // A hook extension routes its own packets (IPVS's transmitters); for the rest, the route does.
+    const byRoute = kind === 'extension' ? [] : changes.filter((c) => INTERFACES.has(c.field));
+    if (byRoute.length) changes = changes.filter((c) => !INTERFACES.has(c.field));
     steps.push({
       kind,
       hook,
@@ -185,8 +218,19 @@ function stepsOf(w: Walk, input: Packet, ex: Explainer, family: Family): { steps
       key: `${kind}|${ch.table}|${ch.name}|${r ? r.uid : ''}`,
     });
     rules.push(r);
-    if (byConntrack.length) {
-      steps.push(conntrackStep(byConntrack, hook, ch.table));
+    // In the order the kernel runs them: the destination's rewrite before the route, the source's after.
+    const dst = byConntrack.filter((c) => conntrackHook(c, hook, w) === hook);
+    const src = byConntrack.filter((c) => conntrackHook(c, hook, w) !== hook);
+    if (dst.length) {
+      steps.push(conntrackStep(dst, hook, ch.table));
+      rules.push(null);
+    }
+    if (byRoute.length) {
+      steps.push(routeStep(byRoute));
+      rules.push(null);
+    }
+    if (src.length) {
+      steps.push(conntrackStep(src, conntrackHook(src[0], hook, w), 'nat'));
       rules.push(null);
     }
   }

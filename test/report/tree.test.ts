@@ -126,10 +126,10 @@ describe('the trace tree', () => {
     expect(text.split('\n').filter((l) => l.includes('--set-xmark 0x1/0x1'))).toHaveLength(1);
   });
 
-  it('the same tree with and without explain mode, but for the rules that did not match', () => {
+  it('the same tree with and without explain mode, but for the rules that did not match (and the route: explain mode records the packet at each step)', () => {
     const text = `${HEAD}${service(4)}${POST}COMMIT\n`;
     const keys = (seg: Segment, explain: boolean): unknown => ({
-      steps: seg.steps.filter((s) => explain || s.kind !== 'nomatch').map((s) => `${s.kind} ${s.rule.text}`),
+      steps: seg.steps.filter((s) => explain || (s.kind !== 'nomatch' && s.kind !== 'route')).map((s) => `${s.kind} ${s.rule.text}`),
       fork: seg.fork?.branches.map((b) => [b.label, b.share && `${b.share.num}/${b.share.exp}`, keys(b.segment, explain)]),
     });
     const a = report(text, PACKET, true);
@@ -163,5 +163,19 @@ describe('the trace tree', () => {
     const words = f.branches.flatMap((b) => b.segment.steps.map((s) => s.words).filter(Boolean));
     expect(words).toContain('sticks to 10.244.0.1:8080 for 600 s (recent list KUBE-SEP-1)');
     expect(words).toContain('10.1.1.1 is in recent list KUBE-SEP-1 (seen within 600 s): it sticks to the endpoint it had');
+  });
+  it('an interface set by the routing decision is the route\'s step, not the DNAT rule\'s; conntrack\'s source rewrite sits at POSTROUTING', () => {
+    const steps = (seg: Segment): Segment['steps'][number][] => [...seg.steps, ...(seg.fork?.branches.flatMap((b) => steps(b.segment)) ?? [])];
+    const r = report(`${HEAD}${service(1)}-A POSTROUTING -j MASQUERADE\nCOMMIT\n`, PACKET);
+    const all = steps(r.tree);
+    const dnat = all.find((s) => s.action.startsWith('DNAT'))!;
+    expect(dnat.changes.map((c) => c.field)).toEqual(['destination', 'ctState']);
+    const route = all.filter((s) => s.kind === 'route');
+    expect(route).toHaveLength(1);
+    expect(route[0].hook).toBe('routing');
+    expect(route[0].changes).toEqual([{ field: 'outInterface', from: 'none', to: 'eth0' }]);
+    // The route comes after the DNAT (it routes the rewritten destination) and before POSTROUTING's rule.
+    expect(all.indexOf(route[0])).toBeGreaterThan(all.indexOf(dnat));
+    expect(all.indexOf(route[0])).toBeLessThan(all.findIndex((s) => s.action.startsWith('MASQUERADE')));
   });
 });
