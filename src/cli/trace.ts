@@ -17,7 +17,9 @@ import type { Protocol } from '../packetsim/packet.js';
 import { prepareNode, type SimNode } from '../packetsim/prepare.js';
 import { traceFlows, TraceInputError, TooManyPaths, type FlowSpec } from '../packetsim/trace.js';
 import { traceJson, type JsonOptions, type TraceJsonInput } from '../report/json.js';
-import type { ConnectionView } from '../report/model.js';
+import { renderHtml } from '../report/html.js';
+import { FIELD_NAMES, type ConnectionView, type TraceReport } from '../report/model.js';
+import { PAGE_DATA_VERSION, reachedChains, traceData, type ListingData, type PageData } from '../report/page-data.js';
 import { sampleJson, sampleText } from '../report/sample.js';
 import { ANSI, PLAIN, renderText, type TextOptions } from '../report/text.js';
 import { buildReport, type ReportInput } from '../report/tree.js';
@@ -48,6 +50,7 @@ interface TraceFlags extends ClusterFlags {
   state?: string;
   reply?: boolean;
   paths: boolean;
+  html?: string;
 }
 
 const PROTOCOLS = ['tcp', 'udp', 'sctp', 'icmp'] as const;
@@ -81,13 +84,15 @@ export function registerTrace(program: Command): void {
     .option('--seed <s>', 'random seed for --sample', '1')
     .option('--no-index', 'evaluate every chain rule by rule (same results, slower)')
     .option('-o, --output <file>', 'write to FILE instead of stdout')
+    .option('--html <file>', 'also write the trace as one self-contained interactive page (open it in a browser)')
     .addHelpText(
       'after',
       `
 Examples:
   kpsim trace cluster.yaml --src 10.244.1.7 --dst shop/web:http
   kpsim trace cluster.yaml --src 203.0.113.2 --dst shop/web:http --via nodeport
-  kpsim trace --rules node.rules --node-ip 192.168.0.2 --src 10.0.0.2 --dst 10.96.0.10:80`,
+  kpsim trace --rules node.rules --node-ip 192.168.0.2 --src 10.0.0.2 --dst 10.96.0.10:80
+  kpsim trace cluster.yaml --flows flows.yaml --html report.html`,
     );
   addClusterFlags(cmd).action(action(async (inputs: string[], flags: TraceFlags, command: Command) => runTrace(inputs, flags, command.getOptionValueSource('via') === 'cli')));
 }
@@ -252,6 +257,8 @@ function checkFlags(inputs: string[], flags: TraceFlags): void {
   if (flags.flows && (flags.state !== undefined || flags.reply)) throw new UsageError(`--${flags.reply ? 'reply' : 'state'} is for one packet (--src/--dst); in --flows, later packets of a connection meet the state earlier ones left`);
   if (flags.reply && (flags.state === 'related' || flags.state === 'invalid')) throw new UsageError(`--reply traces the reply of a new or established connection, not of a ${flags.state} one`);
   if (flags.verbose && !flags.paths) throw new UsageError('--verbose shows every rule of the paths, --no-paths none: give one of them');
+  if (flags.html !== undefined && !flags.paths) throw new UsageError('--html draws the paths, --no-paths has none: give one of them');
+  if (flags.html !== undefined && flags.sample !== undefined) throw new UsageError('--html draws the exact outcomes; --sample draws packets: give one of them');
   if (!flags.flows && (!flags.src || !flags.dst)) throw new UsageError('give --src and --dst (or --flows FILE)');
   for (const ip of (flags.nodeIp ?? '').split(',').filter(Boolean)) if (!parseIP(ip)) throw new UsageError(`--node-ip ${flags.nodeIp}: '${ip}' is not an IPv4 or IPv6 address`);
 }
@@ -269,6 +276,7 @@ function warnAssumptions(flags: TraceFlags, viaGiven: boolean, dstIsService: boo
 async function runTrace(inputs: string[], flags: TraceFlags, viaGiven: boolean): Promise<number> {
   checkFlags(inputs, flags);
   checkOutputPath(flags.output, 'file');
+  checkOutputPath(flags.html, 'file', '--html');
   const dstIsService = flags.dst !== undefined && SERVICE_DST.test(flags.dst);
   warnAssumptions(flags, viaGiven, dstIsService);
   const sample = flags.sample === undefined ? null : Number(flags.sample);
@@ -315,14 +323,17 @@ async function runTrace(inputs: string[], flags: TraceFlags, viaGiven: boolean):
     for (const p of sim.rs.problems) process.stderr.write(`kpsim: warning: ${p.span ? `${flags.rules ?? 'rules'}:${p.span.line}:${p.span.col}: ` : ''}${p.message}\n`);
   }
   const chunks: string[] = new Array(flows.length);
+  const reports: TraceReport[] = new Array(flows.length);
+  const listings: ListingData[] = [];
   try {
     for (const [fam, idx] of byFamily) {
       const { sim, node } = targets.get(fam)!;
-      const out = output(flags, explainer(node, fam), fam, sample, seed);
+      const ex = explainer(node, fam);
+      const out = output(flags, ex, fam, sample, seed, (k, r) => (reports[idx[k]] = r));
       const { rs, env } = sim;
       const subset = idx.map((i) => flows[i]);
-      // Text reads each step's packet and why (explain mode); JSON only with --verbose.
-      const explain = flags.paths && (flags.verbose || (!flags.json && sample === null));
+      // Text and the page read each step's packet and why (explain mode); JSON only with --verbose.
+      const explain = flags.paths && (flags.verbose || (!flags.json && sample === null) || flags.html !== undefined);
       const options = { explain, index: flags.index, paths: flags.paths };
       if (flags.flows) {
         traceFlows(rs, env, subset, options, (r, k) => {
@@ -336,24 +347,46 @@ async function runTrace(inputs: string[], flags: TraceFlags, viaGiven: boolean):
         const replies = how.reply ? ct.traces.map((t) => t.result) : undefined;
         chunks[idx[0]] = out({ result: input, outcomes: ct.outcomes, connection, replies }, 0, { input, traces: ct.traces, outcomes: ct.outcomes, connection });
       }
+      if (flags.html !== undefined) listings.push(reachedChains(idx.map((i) => reports[i]), rs, ex));
     }
   } catch (e) {
     if (e instanceof TraceInputError || e instanceof TooManyPaths) throw new UsageError(e.message);
     if (e instanceof NoConnection) throw new InputError(e.message);
     throw e;
   }
+  if (flags.html !== undefined) {
+    const page: PageData = {
+      version: PAGE_DATA_VERSION,
+      command: ['kpsim', ...process.argv.slice(2)].join(' '),
+      mode: source.row.name,
+      traces: reports.map((r, i) => traceData(r, `trace-${i + 1}`)),
+      listings,
+      fieldNames: FIELD_NAMES,
+    };
+    const texts = reports.map((r) => renderText(r, { style: PLAIN, exact: false, paths: true }));
+    emit(flags.html, renderHtml(page, texts));
+    // `--html -`: the page is standard output; the trace itself goes only to -o FILE.
+    if (flags.html === '-' && (flags.output === undefined || flags.output === '-')) return 0;
+  }
   emit(flags.output, flags.json ? chunks.join('') : chunks.join('\n'));
   return 0;
 }
 
-/** How one traced packet is printed: JSON, samples, the outcome table alone (--no-paths) or the whole report. */
-function output(flags: TraceFlags, ex: Explainer, family: Family, sample: number | null, seed: number) {
+/**
+ * How one traced packet is printed: JSON, samples, the outcome table alone (--no-paths) or the
+ * whole report. With --html the report is built once, every rule tried (the page folds the ones
+ * that did not match), and handed to `keep`; the text shows what --verbose asks.
+ */
+function output(flags: TraceFlags, ex: Explainer, family: Family, sample: number | null, seed: number, keep: (k: number, r: TraceReport) => void) {
   const json: JsonOptions = { paths: flags.paths, verbose: !!flags.verbose };
   const text: TextOptions = { style: flags.json ? PLAIN : useColor(process.stdout) && !flags.output ? ANSI : PLAIN, exact: !!flags.exact, paths: flags.paths };
+  const html = flags.html !== undefined;
   return (t: TraceJsonInput, k: number, report: Omit<ReportInput, 'verbose'>): string => {
     if (sample !== null) return flags.json ? JSON.stringify(sampleJson(t, sample, seed + k, ex, json)) + '\n' : sampleText(t, sample, seed + k, ex);
+    const built = html || !flags.json ? buildReport({ ...report, name: t.name ?? null, approximate: t.approximate, verbose: html || !!flags.verbose }, ex, (w) => worldFacts(w, family)) : null;
+    if (built && html) keep(k, built);
     if (flags.json) return JSON.stringify(traceJson(t, ex, json)) + '\n';
-    return renderText(buildReport({ ...report, name: t.name ?? null, approximate: t.approximate, verbose: !!flags.verbose }, ex, (w) => worldFacts(w, family)), text);
+    return renderText({ ...built!, verbose: !!flags.verbose }, text);
   };
 }
 

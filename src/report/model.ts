@@ -27,6 +27,17 @@ export interface PacketView {
 
 export type ChangedField = 'source' | 'destination' | 'mark' | 'inInterface' | 'outInterface' | 'ctState' | 'ctMark';
 
+/** How a person calls each field a step may change. */
+export const FIELD_NAMES: Readonly<Record<ChangedField, string>> = {
+  destination: 'destination',
+  source: 'source',
+  mark: 'mark',
+  ctMark: 'connection mark',
+  inInterface: 'in interface',
+  outInterface: 'out interface',
+  ctState: 'conntrack state',
+};
+
 /** A field of the packet a step's effect changed (seen at the next step, or at the end). */
 export interface Change {
   readonly field: ChangedField;

@@ -5,8 +5,8 @@
 // their line numbers there; by default only the rules that matched, with --verbose every rule
 // tried and, for each that did not match, why.
 import { decimalText, fullExact, shortExact } from './exact.js';
-import type { Branch, Change, Fork, OutcomeView, PacketView, Segment, Step, TraceReport } from './model.js';
-import { hostPortText, sharedTail } from './tree.js';
+import { FIELD_NAMES, type Branch, type Change, type Fork, type OutcomeView, type PacketView, type Segment, type Step, type TraceReport } from './model.js';
+import { hostPortText, sharedTail, tailSteps } from './tree.js';
 import type { Prob } from '../packetsim/fraction.js';
 
 export interface Style {
@@ -100,16 +100,6 @@ function notes(r: TraceReport, opts: TextOptions): string[] {
 function shownChanges(changes: readonly Change[], verbose: boolean): Change[] {
   return changes.filter((c) => verbose || c.field === 'destination' || c.field === 'source' || c.field === 'mark' || c.field === 'ctMark');
 }
-
-const FIELD_NAMES: Readonly<Record<Change['field'], string>> = {
-  destination: 'destination',
-  source: 'source',
-  mark: 'mark',
-  ctMark: 'connection mark',
-  inInterface: 'in interface',
-  outInterface: 'out interface',
-  ctState: 'conntrack state',
-};
 
 function changeText(cs: readonly Change[]): string {
   return `=> ${cs.map((c) => `${FIELD_NAMES[c.field]} ${c.from} -> ${c.to}`).join(', ')}`;
@@ -227,15 +217,7 @@ class Printer {
     });
     if (tail.length === 0) return;
     this.line(prefix, `  ${st.bold('then, on every branch:')}`);
-    const first = tail.leaves[0];
-    const from = first.steps.length - trim - tail.length;
-    for (let k = 0; k < tail.length; k++) {
-      // A change shows once for all branches only when it is the same on each.
-      const own = (l: Segment) => l.steps[l.steps.length - trim - tail.length + k].changes;
-      const text = JSON.stringify(own(first));
-      const same = tail.leaves.every((l) => JSON.stringify(own(l)) === text);
-      this.step(first.steps[from + k], prefix, same ? own(first) : []);
-    }
+    for (const s of tailSteps(tail, trim)) this.step(s, prefix);
     if (trim === 0) this.end(prefix, [...new Set(f.branches.flatMap((b) => b.outcomes))].sort((a, b) => a - b));
   }
 }

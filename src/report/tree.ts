@@ -458,3 +458,21 @@ export function sharedTail(fork: Fork, trim = 0): { length: number; leaves: read
   }
   return { length: n, leaves: ls };
 }
+
+/**
+ * The tail's steps (sharedTail's), printed once for every branch: each with its changes when they
+ * are the same on every branch, and none when they differ (each branch's own are in its steps).
+ */
+export function tailSteps(tail: { readonly length: number; readonly leaves: readonly Segment[] }, trim: number): Step[] {
+  const out: Step[] = [];
+  if (tail.length === 0) return out;
+  const first = tail.leaves[0];
+  const from = first.steps.length - trim - tail.length;
+  for (let k = 0; k < tail.length; k++) {
+    const own = (l: Segment) => l.steps[l.steps.length - trim - tail.length + k].changes;
+    const text = JSON.stringify(own(first));
+    const same = tail.leaves.every((l) => JSON.stringify(own(l)) === text);
+    out.push({ ...first.steps[from + k], changes: same ? own(first) : [] });
+  }
+  return out;
+}
