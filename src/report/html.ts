@@ -87,8 +87,9 @@ li.branch.off-path { opacity: 1; }
 li.branch.off-path > .branch-head { opacity: 0.55; }
 details.listing > summary { cursor: pointer; }
 .chains h3 { margin: 10px 0 2px; }
-.chain { margin: 6px 0; }
-.line { display: grid; grid-template-columns: 60px minmax(0, 1fr); column-gap: 8px; }
+details.chain { margin: 2px 0; }
+details.chain > summary { cursor: pointer; }
+.line { display: grid; grid-template-columns: 60px minmax(0, 1fr); column-gap: 8px; content-visibility: auto; contain-intrinsic-size: auto 18px; }
 .line .ln { text-align: right; color: var(--dim); font: 12px ui-monospace, monospace; }
 .line:target { background: #fff8c5; outline: 2px solid var(--path); }
 .line code { overflow-wrap: anywhere; }
@@ -122,7 +123,7 @@ export function renderHtml(data: PageData, texts: readonly string[]): string {
   const first = data.traces[0];
   const title = data.traces.length === 1 && first ? `kpsim trace: ${first.name ? `${first.name}: ` : ''}${first.packet.source} -> ${first.packet.destination}` : `kpsim trace: ${data.traces.length} flows`;
   // esbuild-based runners (tsx, vitest) add __name() calls to functions; the page defines it.
-  const script = `const __name = (f) => f;\n(${pageScript.toString()})(JSON.parse(document.getElementById('kpsim-data').textContent));`.replace(/<\//g, '<\\/');
+  const script = `const __name = (f) => f;\nperformance.mark('kpsim-start');\nconst data = JSON.parse(document.getElementById('kpsim-data').textContent);\nperformance.mark('kpsim-parsed');\n(${pageScript.toString()})(data);\nperformance.mark('kpsim-drawn');`.replace(/<\/script/gi, '<\\/script');
   return `<!DOCTYPE html>
 <html lang="en">
 <head>

@@ -52,7 +52,7 @@ export function pageScript(data: PageData): void {
   const outcomeList = (ns: readonly number[]) => (ns.length === 1 ? `outcome ${ns[0]}` : `outcomes ${ns.join(', ')}`);
 
   /** A change as a diff; marks also say which bits were set and cleared. */
-  function diff(c: Change): HTMLElement {
+  function diff(c: Change, named = true): HTMLElement {
     const bits: Kid[] = [];
     if (c.field === 'mark' || c.field === 'ctMark') {
       const a = Number(c.from);
@@ -61,7 +61,7 @@ export function pageScript(data: PageData): void {
       const cleared = (a & ~b) >>> 0;
       bits.push(h('span', { class: 'bits' }, [set ? `bits set ${hex(set)}` : '', cleared ? `bits cleared ${hex(cleared)}` : ''].filter(Boolean).join(', ')));
     }
-    return h('div', { class: 'diff', 'data-field': c.field }, h('span', { class: 'field' }, CHANGE_NAMES[c.field]), ' ', h('del', null, c.from), h('span', { class: 'arrow' }, ' → '), h('ins', null, c.to), bits.length ? ' ' : null, ...bits);
+    return h('div', { class: 'diff', 'data-field': c.field }, named ? h('span', { class: 'field' }, CHANGE_NAMES[c.field]) : null, named ? ' ' : null, h('del', null, c.from), h('span', { class: 'arrow' }, ' → '), h('ins', null, c.to), bits.length ? ' ' : null, ...bits);
   }
 
   function stepEl(t: TraceData, s: StepData, outs: readonly number[]): HTMLLIElement {
@@ -216,7 +216,7 @@ export function pageScript(data: PageData): void {
       else if (k === 'mark' || k === 'ctMark') value = v[k] === null ? '-' : hex(v[k] as number);
       else value = v[k] === null ? 'none' : String(v[k]);
       const c = changed.get(k as Change['field']);
-      dl.append(h('dt', null, label), h('dd', { 'data-field': k }, c ? diff(c) : value));
+      dl.append(h('dt', null, label), h('dd', { 'data-field': k }, c ? diff(c, false) : value));
     }
     panel.querySelector('dl')?.replaceWith(dl);
   }
@@ -332,38 +332,62 @@ export function pageScript(data: PageData): void {
     select(sec, t, 1);
   }
 
+  const escapeText = (x: string) => x.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+
+  /**
+   * The listing of the reached chains: one fold per chain, its lines drawn when it opens (a
+   * 10k-service KUBE-SERVICES is 10k lines: drawn as one string, not node by node).
+   */
   function listingSection(l: ListingData): HTMLElement {
     const fam = famTag(l);
     const body = h('div', { class: 'chains' });
     const rules = l.chains.reduce((n, c) => n + c.rules.length, 0);
     const det = h('details', { class: 'listing', id: `listing-${fam}` }, h('summary', null, `${l.chains.length} chain${l.chains.length === 1 ? '' : 's'} reached (${rules} rules)`), body);
-    const fill = () => {
-      if (body.childElementCount) return;
-      let table = '';
-      for (const c of l.chains) {
-        if (c.table !== table) {
-          body.append(h('h3', null, `*${c.table}`));
-          table = c.table;
-        }
-        body.append(chainEl(fam, c));
+    const folds: { fold: HTMLDetailsElement; fill: () => void }[] = [];
+    let table = '';
+    for (const c of l.chains) {
+      if (c.table !== table) {
+        body.append(h('h3', null, `*${c.table}`));
+        table = c.table;
       }
-    };
-    det.addEventListener('toggle', () => det.open && fill());
-    listingFill.set(fam, () => {
-      fill();
+      const f = chainFold(fam, c);
+      folds.push(f);
+      body.append(f.fold);
+    }
+    let byLine: Map<number, number> | null = null;
+    listingFill.set(fam, (line: number) => {
+      if (!byLine) {
+        byLine = new Map();
+        l.chains.forEach((c, i) => {
+          if (c.declaration.line !== null) byLine!.set(c.declaration.line, i);
+          for (const r of c.rules) if (r.line !== null) byLine!.set(r.line, i);
+        });
+      }
       det.open = true;
+      const i = byLine.get(line);
+      if (i === undefined) return;
+      folds[i].fill();
+      folds[i].fold.open = true;
     });
     const what = l.file ? `${l.file}${l.what && l.what !== l.file ? `, ${l.what}` : ''}` : 'the rules as kpsim read them (no file)';
     return h('section', { class: 'ruleset', 'aria-label': `IPv${fam} ruleset` }, h('h2', null, `Ruleset${data.listings.length > 1 ? ` (IPv${fam})` : ''}: ${what}`), h('p', null, 'Only the chains the traced packets reached; each line as the file writes it, with its number there.'), det);
   }
-  const listingFill = new Map<string, () => void>();
+  const listingFill = new Map<string, (line: number) => void>();
 
-  function chainEl(fam: string, c: ChainData): HTMLElement {
+  /** A chain's fold, and how to draw its lines now (a link to a line opens it before the toggle event runs). */
+  function chainFold(fam: string, c: ChainData): { fold: HTMLDetailsElement; fill: () => void } {
+    const lines = h('div', { class: 'lines' });
+    const fold = h('details', { class: 'chain', 'data-chain': `${c.table} ${c.chain}` }, h('summary', null, h('code', null, c.chain), ` (${c.rules.length} rule${c.rules.length === 1 ? '' : 's'})`), lines);
     const line = (n: number | null, text: string) => {
-      const id = n === null ? null : lineId(fam, n);
-      return h('div', { class: 'line', id }, h('a', { class: 'ln', href: id ? `#${id}` : null }, n === null ? '' : String(n)), h('code', null, text));
+      const id = n === null ? '' : ` id="${lineId(fam, n)}"`;
+      const ln = n === null ? '<span class="ln"></span>' : `<a class="ln" href="#${lineId(fam, n)}">${n}</a>`;
+      return `<div class="line"${id}>${ln}<code>${escapeText(text)}</code></div>`;
     };
-    return h('div', { class: 'chain', 'data-chain': `${c.table} ${c.chain}` }, line(c.declaration.line, c.declaration.text), ...c.rules.map((r) => line(r.line, r.text)));
+    const fill = () => {
+      if (!lines.childElementCount) lines.innerHTML = [line(c.declaration.line, c.declaration.text), ...c.rules.map((r) => line(r.line, r.text))].join('');
+    };
+    fold.addEventListener('toggle', () => fold.open && fill());
+    return { fold, fill };
   }
 
   function summary(): HTMLElement {
@@ -399,8 +423,8 @@ export function pageScript(data: PageData): void {
   document.addEventListener('click', (e) => {
     const a = (e.target as HTMLElement).closest<HTMLAnchorElement>('a[href^="#"]');
     const id = a?.getAttribute('href')?.slice(1) ?? '';
-    const m = /^L(4|6)-\d+$/.exec(id);
-    if (m) listingFill.get(m[1])?.();
+    const m = /^L(4|6)-(\d+)$/.exec(id);
+    if (m) listingFill.get(m[1])?.(Number(m[2]));
     else if (draw.has(id)) draw.get(id)!();
   });
   document.documentElement.dataset.ready = '1';

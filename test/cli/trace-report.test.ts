@@ -1,8 +1,10 @@
 // kpsim trace's report flags end to end: --verbose, --exact, --no-paths, --state, --reply, and
 // their usage errors (exit 2) and impossible connections (exit 1).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const BIN = 'dist/bin/kpsim.js';
 const EXAMPLE = 'examples/cluster.yaml';
@@ -104,5 +106,46 @@ describe('kpsim trace report flags', () => {
     const shown = block.slice(block.indexOf('\n') + 1, block.indexOf('```')).split('\n').filter((l) => l && !l.includes('...'));
     expect(shown.length).toBeGreaterThan(10);
     for (const l of shown) expect(out.split('\n'), l).toContain(l);
+  });
+});
+
+describe('kpsim trace --html', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kpsim-trace-html-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('writes the page and still prints the trace; --html - puts the page on standard output', () => {
+    const file = join(dir, 'page.html');
+    const r = kpsim([...WEB, '--html', file]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('PROBABILITY');
+    const html = readFileSync(file, 'utf8');
+    expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
+    expect(html).toContain('"mode":"iptables"');
+    const out = kpsim([...WEB, '--html', '-']);
+    expect(out.code, out.stderr).toBe(0);
+    expect(out.stdout.startsWith('<!DOCTYPE html>')).toBe(true);
+    // The page alone (the trace's text is inside it, for browsers without scripts).
+    expect(out.stdout.endsWith('</html>\n')).toBe(true);
+    expect(out.stdout.split('#  PROBABILITY')).toHaveLength(2);
+  });
+
+  it.each([
+    [['--html', '/nonexistent-kpsim/page.html'], '--html /nonexistent-kpsim/page.html: the folder /nonexistent-kpsim does not exist'],
+    [['--html', '.'], '--html .: is a directory; give a file name'],
+    [['--html', 'x.html', '--no-paths'], '--html draws the paths, --no-paths has none'],
+    [['--html', 'x.html', '--sample', '5'], '--html draws the exact outcomes; --sample draws packets'],
+  ])('%j: exit 2, saying why, before any work', (args, message) => {
+    const r = kpsim([...WEB, ...args]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+    expect(existsSync('x.html')).toBe(false);
+  });
+
+  it('leaves an existing page alone when the trace fails', () => {
+    const file = join(dir, 'keep.html');
+    writeFileSync(file, 'keep');
+    const r = kpsim([EXAMPLE, '--src', '10.244.1.7', '--dst', '10.96.0.40:9090', '--reply', '--html', file]);
+    expect(r.code).toBe(1);
+    expect(readFileSync(file, 'utf8')).toBe('keep');
   });
 });
