@@ -7,7 +7,7 @@
 // re-read rules themselves.
 import type { Family, Span } from '../iptables/ir.js';
 import { saveChainOrder, SAVE_TABLE_ORDER, type KernelState } from '../iptables/state.js';
-import { renderSaveRule } from '../iptables-save/index.js';
+import { renderSaveRule } from '../iptables-save/render-save.js';
 
 /** A rule or chain declaration as the listing shows it: its 1-based line and the line's text. */
 export interface ListedLine {

@@ -4,7 +4,7 @@
 // walk tried it, and what a `recent` match means for the packet (kube-proxy's ClientIP affinity).
 //
 // Why a rule did not match is decided by the simulator's own compiled tests, never by a second
-// implementation: the rule's arguments are grouped as compile.ts groups them and each built-in
+// implementation: the rule's arguments are grouped as link.ts groups them and each built-in
 // option (in ip_packet_match's order: -s -d -i -o -p -f) and each extension option (in the order
 // written, as ipt_do_table runs the matches) is compiled on its own and run on a copy of the walk
 // recorded at that step (PathNode.at). The first one that fails is the reason, said in words with
@@ -16,7 +16,7 @@ import type { Node } from '../node/node.js';
 import type { RuleListing } from '../node/listing.js';
 import { formatHostPort, formatIp, type Ip } from '../net/index.js';
 import type { Conn } from './conntrack.js';
-import { groupArgs, type MatchGroup } from './compile.js';
+import { groupArgs, type MatchGroup } from './link.js';
 import { fork } from './evaluate.js';
 import { reduce } from './fraction.js';
 import { ipsetDb, type IpsetDb } from './ipset.js';

@@ -31,11 +31,6 @@ export function fullExact(q: Prob): string {
   return fractionText(q);
 }
 
-/** Ten significant digits, as --json's `probability`. */
-export function decimal(q: Prob): number {
-  return toDecimal(q);
-}
-
 /**
  * The decimal a person reads: as short as it is when that is exact (`0.5`, `1`), else ten
  * significant digits with their trailing zeros (`0.1000000000` for 214748365/2^31: not 0.1).

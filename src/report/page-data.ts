@@ -9,7 +9,7 @@ import type { Explainer } from '../packetsim/explain.js';
 import type { Prob } from '../packetsim/fraction.js';
 import type { CompiledRuleset } from '../packetsim/types.js';
 import { decimalText, fullExact, shortExact } from './exact.js';
-import type { Branch, Change, ConnectionView, Fork, OutcomeView, PacketView, Segment, Step, StepKind, TraceReport } from './model.js';
+import type { Branch, Change, ConnectionView, Fork, OutcomeView, PacketView, Segment, Step, TraceReport } from './model.js';
 import { sharedTail, tailSteps } from './tree.js';
 
 /** The version of this data's shape (a page is read by people, not tools: no promise beyond one file). */

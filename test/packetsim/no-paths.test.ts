@@ -3,7 +3,7 @@
 import { loadedState } from '../../src/iptables/state.js';
 import { describe, expect, it } from 'vitest';
 import { kubeRuleset, NODE_IP, packets } from '../../bench/trace.js';
-import { compileRuleset } from '../../src/packetsim/compile.js';
+import { linkRuleset } from '../../src/packetsim/link.js';
 import { buildEnv } from '../../src/packetsim/env.js';
 import { fractionText } from '../../src/packetsim/fraction.js';
 import { simpleInterfaces } from '../../src/node/node.js';
@@ -16,7 +16,7 @@ const summary = (os: readonly Outcome[]) => os.map((o) => `${fractionText(o.prob
 
 describe('traces without paths', () => {
   it.each([true, false])('give the outcomes traces with paths give (chain index %s)', (index) => {
-    const rs = compileRuleset(loadedState(kubeRuleset(40, 4), []), { index });
+    const rs = linkRuleset(loadedState(kubeRuleset(40, 4), []), { index });
     const withPaths = traceFlows(rs, ENV, FLOWS, { index });
     const without = traceFlows(rs, ENV, FLOWS, { index, paths: false });
     expect(without.map((r) => summary(r.outcomes))).toEqual(withPaths.map((r) => summary(r.outcomes)));
@@ -25,7 +25,7 @@ describe('traces without paths', () => {
   });
 
   it('record no rule a walk matched (only what a memo remembers, and no memo without indices)', () => {
-    const rs = compileRuleset(loadedState(kubeRuleset(40, 4), []), { index: false });
+    const rs = linkRuleset(loadedState(kubeRuleset(40, 4), []), { index: false });
     let walks = 0;
     traceFlows(rs, ENV, FLOWS, { index: false, paths: false }, (r) => {
       for (const t of r.traces) {
@@ -39,7 +39,7 @@ describe('traces without paths', () => {
   });
 
   it('hand each result over in order when asked, keeping none', () => {
-    const rs = compileRuleset(loadedState(kubeRuleset(40, 4), []));
+    const rs = linkRuleset(loadedState(kubeRuleset(40, 4), []));
     const seen: FlowResult[] = [];
     const kept = traceFlows(rs, ENV, FLOWS, { paths: false }, (r, i) => {
       expect(i).toBe(seen.length);
