@@ -200,6 +200,20 @@ describe.skipIf(!CHROMIUM)('the trace page in Chromium', () => {
     await p.close();
   });
 
+  it('--flows from IPVS dumps: persistence in words in the INPUT lane', async () => {
+    const g = 'golden/kpsim-ipvs/session-affinity';
+    const file = page('ipvs-dumps', ['--mode', 'ipvs', '--rules', `${g}/iptables.save`, '--ipvs', `${g}/ipvsadm.save`, '--ipsets', `${g}/ipset.save`, '--node-ip', '192.168.10.11', '--flows', `${g}/flows.yaml`]);
+    const { page: p, errors } = await open(file);
+    expect(errors).toEqual([]);
+    expect(await p.locator('section.summary h2').innerText()).toBe('4 flows');
+    const third = p.locator('#trace-3');
+    expect(await third.locator('.route-text').innerText()).toBe('Outcome 1: PREROUTING (nat) → routing decision → INPUT (filter, ipvs) → OUTPUT (filter) → POSTROUTING (nat)');
+    const ipvsStep = third.locator('li.step.k-extension');
+    expect(await ipvsStep.locator('code.rule').innerText()).toBe('ipvs:TCP 10.96.0.20:9000 rr -> 10.244.1.5:9000 (persistent)');
+    expect(await ipvsStep.locator('.words').innerText()).toBe('sticks to 10.244.1.5:9000 for 600 s (IPVS persistence of 10.96.0.20:9000)');
+    await p.close();
+  });
+
   it('renders non-blank at a desktop and a phone width, without sideways scrolling on the phone', async () => {
     for (const [width, height] of [
       [1280, 900],
