@@ -11,11 +11,18 @@ import { nodeFromDumps } from '../node/assemble.js';
 import { isNftText } from '../nftables/detect.js';
 import { simpleInterfaces, type Node, type NodeInterface } from '../node/node.js';
 import { familyOfText } from '../net/index.js';
-import { ANSI, formatHuman, PLAIN, traceJson } from '../packetsim/output.js';
+import { CONN_STATES, NoConnection, traceConnection, type ConnState } from '../packetsim/connection.js';
+import { explainer, worldFacts, type Explainer } from '../packetsim/explain.js';
 import type { PacketProtocol } from '../packetsim/packet.js';
 import { prepareNode, type SimNode } from '../packetsim/prepare.js';
-import { sampleOutcomes } from '../packetsim/sample.js';
-import { traceFlows, tracePacket, TraceInputError, TooManyPaths, type FlowSpec } from '../packetsim/trace.js';
+import { traceFlows, TraceInputError, TooManyPaths, type FlowSpec } from '../packetsim/trace.js';
+import { traceJson, type JsonOptions, type TraceJsonInput } from '../report/json.js';
+import { renderHtml } from '../report/html.js';
+import { FIELD_NAMES, type ConnectionView, type TraceReport } from '../report/model.js';
+import { PAGE_DATA_VERSION, reachedChains, traceData, type ListingData, type PageData } from '../report/page-data.js';
+import { sampleJson, sampleText } from '../report/sample.js';
+import { ANSI, PLAIN, renderText, type TextOptions } from '../report/text.js';
+import { buildReport, type ReportInput } from '../report/tree.js';
 import { parseFlowsFile } from '../golden/flows-file.js';
 import { action, checkOutputPath, emit, InputError, printDiagnostics, readInputs, UsageError, useColor } from './common.js';
 import { addClusterFlags, chooseMode, compileLoaded, loadClusterInputs, type ClusterFlags, type LoadedCluster } from './load-cluster.js';
@@ -38,6 +45,12 @@ interface TraceFlags extends ClusterFlags {
   index: boolean;
   output?: string;
   ipvs?: string;
+  verbose?: boolean;
+  exact?: boolean;
+  state?: string;
+  reply?: boolean;
+  paths: boolean;
+  html?: string;
 }
 
 const PROTOCOLS = ['tcp', 'udp', 'sctp', 'icmp'] as const;
@@ -60,19 +73,26 @@ export function registerTrace(program: Command): void {
     .option('--in-iface <name>', 'the interface the packet arrives on (makes it a received packet)')
     .option('--mark <n>', 'the packet mark at the start')
     .option('--flows <file>', "a YAML list of packets in kube-proxy's flow-test shape; state persists between them")
-    .option('--json', 'one JSON object per packet')
+    .option('--json', 'one JSON object per packet (schema/trace.schema.json)')
+    .option('--verbose', 'every rule tried, and why each that did not match failed')
+    .option('--exact', 'whole fractions instead of their short forms')
+    .option('--state <state>', `the packet's conntrack state: ${CONN_STATES.join(', ')} (an established packet's connection is made by its first packet)`)
+    .option('--reply', "trace the reply of the packet's connection, back through reverse NAT")
+    .option('--no-paths', 'outcomes only, without the rules on the way (bulk checks)')
     .option('--interfaces <spec>', 'the node\'s interfaces, `lo=127.0.0.1/8 eth0=192.168.0.2/24` (default: from the Node or --node-ip)')
     .option('--sample <n>', 'draw N concrete packets instead of listing the exact outcomes')
     .option('--seed <s>', 'random seed for --sample', '1')
     .option('--no-index', 'evaluate every chain rule by rule (same results, slower)')
     .option('-o, --output <file>', 'write to FILE instead of stdout')
+    .option('--html <file>', 'also write the trace as one self-contained interactive page (open it in a browser)')
     .addHelpText(
       'after',
       `
 Examples:
   kpsim trace cluster.yaml --src 10.244.1.7 --dst shop/web:http
   kpsim trace cluster.yaml --src 203.0.113.2 --dst shop/web:http --via nodeport
-  kpsim trace --rules node.rules --node-ip 192.168.0.2 --src 10.0.0.2 --dst 10.96.0.10:80`,
+  kpsim trace --rules node.rules --node-ip 192.168.0.2 --src 10.0.0.2 --dst 10.96.0.10:80
+  kpsim trace cluster.yaml --flows flows.yaml --html report.html`,
     );
   addClusterFlags(cmd).action(action(async (inputs: string[], flags: TraceFlags, command: Command) => runTrace(inputs, flags, command.getOptionValueSource('via') === 'cli')));
 }
@@ -233,6 +253,12 @@ function checkFlags(inputs: string[], flags: TraceFlags): void {
   if (flags.rules && inputs.length) throw new UsageError('give either cluster inputs or --rules, not both');
   if (!flags.rules && (flags.ipvs || flags.ipsets)) throw new UsageError(`--${flags.ipvs ? 'ipvs' : 'ipsets'} goes with --rules (a node's dumps); a cluster's ${flags.ipvs ? 'virtual servers' : 'sets'} come from its compile`);
   if (flags.flows && (flags.src || flags.dst)) throw new UsageError('give either --flows or --src/--dst, not both');
+  if (flags.state !== undefined && !(CONN_STATES as readonly string[]).includes(flags.state)) throw new UsageError(`--state must be one of ${CONN_STATES.join(', ')}, not '${flags.state}'`);
+  if (flags.flows && (flags.state !== undefined || flags.reply)) throw new UsageError(`--${flags.reply ? 'reply' : 'state'} is for one packet (--src/--dst); in --flows, later packets of a connection meet the state earlier ones left`);
+  if (flags.reply && (flags.state === 'related' || flags.state === 'invalid')) throw new UsageError(`--reply traces the reply of a new or established connection, not of a ${flags.state} one`);
+  if (flags.verbose && !flags.paths) throw new UsageError('--verbose shows every rule of the paths, --no-paths none: give one of them');
+  if (flags.html !== undefined && !flags.paths) throw new UsageError('--html draws the paths, --no-paths has none: give one of them');
+  if (flags.html !== undefined && flags.sample !== undefined) throw new UsageError('--html draws the exact outcomes; --sample draws packets: give one of them');
   if (!flags.flows && (!flags.src || !flags.dst)) throw new UsageError('give --src and --dst (or --flows FILE)');
   for (const ip of (flags.nodeIp ?? '').split(',').filter(Boolean)) if (!parseIP(ip)) throw new UsageError(`--node-ip ${flags.nodeIp}: '${ip}' is not an IPv4 or IPv6 address`);
 }
@@ -250,6 +276,7 @@ function warnAssumptions(flags: TraceFlags, viaGiven: boolean, dstIsService: boo
 async function runTrace(inputs: string[], flags: TraceFlags, viaGiven: boolean): Promise<number> {
   checkFlags(inputs, flags);
   checkOutputPath(flags.output, 'file');
+  checkOutputPath(flags.html, 'file', '--html');
   const dstIsService = flags.dst !== undefined && SERVICE_DST.test(flags.dst);
   warnAssumptions(flags, viaGiven, dstIsService);
   const sample = flags.sample === undefined ? null : Number(flags.sample);
@@ -277,64 +304,92 @@ async function runTrace(inputs: string[], flags: TraceFlags, viaGiven: boolean):
   flows.forEach((f, i) => {
     const fam = familyOfText(f.sourceIP);
     if (familyOfText(f.destIP) !== fam) throw new UsageError(`${f.name ?? 'packet'}: source and destination are of different families`);
-    byFamily.set(fam, [...(byFamily.get(fam) ?? []), i]);
+    const list = byFamily.get(fam);
+    if (list) list.push(i);
+    else byFamily.set(fam, [i]);
   });
-  const targets = new Map<Family, SimNode>();
+  const targets = new Map<Family, { sim: SimNode; node: Node }>();
   for (const fam of byFamily.keys()) {
     const node = source.node(fam);
     const { sim, problems } = prepareNode(node, fam, { index: flags.index, extensions: source.row.extensions(node, fam, { rotate: !!flags.flows }) });
     if (problems.length) throw new UsageError(problems.map((p) => p.message).join('; '));
-    targets.set(fam, sim);
+    targets.set(fam, { sim, node });
   }
   // The dump's text and rule IR are garbage now. In a trace of many packets, every young-generation
   // collection costs time in proportion to the old generation, dead objects included, and nothing
   // else would collect it soon: one full collection now (bin/kpsim.ts runs node with --expose-gc).
-  if (flags.flows && [...targets.values()].some((t) => t.rs.ruleCount >= LARGE_RULESET)) (globalThis as { gc?: () => void }).gc?.();
-  for (const t of targets.values()) {
-    for (const p of t.rs.problems) process.stderr.write(`kpsim: warning: ${p.span ? `${flags.rules ?? 'rules'}:${p.span.line}:${p.span.col}: ` : ''}${p.message}\n`);
+  if (flags.flows && [...targets.values()].some((t) => t.sim.rs.ruleCount >= LARGE_RULESET)) (globalThis as { gc?: () => void }).gc?.();
+  for (const { sim } of targets.values()) {
+    for (const p of sim.rs.problems) process.stderr.write(`kpsim: warning: ${p.span ? `${flags.rules ?? 'rules'}:${p.span.line}:${p.span.col}: ` : ''}${p.message}\n`);
   }
-  const style = flags.json ? PLAIN : useColor(process.stdout) && !flags.output ? ANSI : PLAIN;
   const chunks: string[] = new Array(flows.length);
+  const reports: TraceReport[] = new Array(flows.length);
+  const listings: ListingData[] = [];
   try {
     for (const [fam, idx] of byFamily) {
-      const { rs, env } = targets.get(fam)!;
+      const { sim, node } = targets.get(fam)!;
+      const ex = explainer(node, fam);
+      const out = output(flags, ex, fam, sample, seed, (k, r) => (reports[idx[k]] = r));
+      const { rs, env } = sim;
       const subset = idx.map((i) => flows[i]);
-      const explain = !flags.json;
-      const results = flags.flows ? traceFlows(rs, env, subset, { explain, index: flags.index }) : [{ flow: subset[0], ...oneResult(tracePacket(rs, env, subset[0], { explain, index: flags.index })) }];
-      results.forEach((r, k) => {
-        const name = flags.flows ? r.flow.name : undefined;
-        if (sample !== null) {
-          chunks[idx[k]] = sampleText(r.result, r.outcomes, sample, seed + k, !!flags.json, name);
-        } else if (flags.json) {
-          chunks[idx[k]] = JSON.stringify(traceJson(r.result, r.outcomes, name, r.approximate)) + '\n';
-        } else {
-          chunks[idx[k]] = formatHuman(r.result, r.outcomes, style, name) + (r.approximate ? 'note: too many possible states; the least likely were dropped\n' : '');
-        }
-      });
+      // Text and the page read each step's packet and why (explain mode); JSON only with --verbose.
+      const explain = flags.paths && (flags.verbose || (!flags.json && sample === null) || flags.html !== undefined);
+      const options = { explain, index: flags.index, paths: flags.paths };
+      if (flags.flows) {
+        traceFlows(rs, env, subset, options, (r, k) => {
+          chunks[idx[k]] = out({ result: r.result, outcomes: r.outcomes, name: r.flow.name, approximate: r.approximate }, k, { input: r.result, traces: r.traces, outcomes: r.outcomes });
+        });
+      } else {
+        const how = { state: (flags.state ?? 'new') as ConnState, reply: !!flags.reply };
+        const ct = traceConnection(rs, env, subset[0], how, options);
+        const connection: ConnectionView = { ...how, accepted: ct.accepted };
+        const input = ct.first ?? ct.traces[0].result;
+        const replies = how.reply ? ct.traces.map((t) => t.result) : undefined;
+        chunks[idx[0]] = out({ result: input, outcomes: ct.outcomes, connection, replies }, 0, { input, traces: ct.traces, outcomes: ct.outcomes, connection });
+      }
+      if (flags.html !== undefined) listings.push(reachedChains(idx.map((i) => reports[i]), rs, ex));
     }
   } catch (e) {
     if (e instanceof TraceInputError || e instanceof TooManyPaths) throw new UsageError(e.message);
+    if (e instanceof NoConnection) throw new InputError(e.message);
     throw e;
+  }
+  if (flags.html !== undefined) {
+    const page: PageData = {
+      version: PAGE_DATA_VERSION,
+      command: ['kpsim', ...process.argv.slice(2)].join(' '),
+      mode: source.row.name,
+      traces: reports.map((r, i) => traceData(r, `trace-${i + 1}`)),
+      listings,
+      fieldNames: FIELD_NAMES,
+    };
+    const texts = reports.map((r) => renderText(r, { style: PLAIN, exact: false, paths: true }));
+    emit(flags.html, renderHtml(page, texts));
+    // `--html -`: the page is standard output; the trace itself goes only to -o FILE.
+    if (flags.html === '-' && (flags.output === undefined || flags.output === '-')) return 0;
   }
   emit(flags.output, flags.json ? chunks.join('') : chunks.join('\n'));
   return 0;
 }
 
+/**
+ * How one traced packet is printed: JSON, samples, the outcome table alone (--no-paths) or the
+ * whole report. With --html the report is built once, every rule tried (the page folds the ones
+ * that did not match), and handed to `keep`; the text shows what --verbose asks.
+ */
+function output(flags: TraceFlags, ex: Explainer, family: Family, sample: number | null, seed: number, keep: (k: number, r: TraceReport) => void) {
+  const json: JsonOptions = { paths: flags.paths, verbose: !!flags.verbose };
+  const text: TextOptions = { style: flags.json ? PLAIN : useColor(process.stdout) && !flags.output ? ANSI : PLAIN, exact: !!flags.exact, paths: flags.paths };
+  const html = flags.html !== undefined;
+  return (t: TraceJsonInput, k: number, report: Omit<ReportInput, 'verbose'>): string => {
+    if (sample !== null) return flags.json ? JSON.stringify(sampleJson(t, sample, seed + k, ex, json)) + '\n' : sampleText(t, sample, seed + k, ex);
+    const built = html || !flags.json ? buildReport({ ...report, name: t.name ?? null, approximate: t.approximate, verbose: html || !!flags.verbose }, ex, (w) => worldFacts(w, family)) : null;
+    if (built && html) keep(k, built);
+    if (flags.json) return JSON.stringify(traceJson(t, ex, json)) + '\n';
+    return renderText({ ...built!, verbose: !!flags.verbose }, text);
+  };
+}
+
 function cmdProtocolIsDefault(flags: TraceFlags): boolean {
   return flags.protocol === 'tcp' && !process.argv.some((a) => a === '-p' || a.startsWith('--protocol'));
-}
-
-function oneResult(r: ReturnType<typeof tracePacket>) {
-  return { result: r, outcomes: r.outcomes, approximate: false };
-}
-
-function sampleText(r: ReturnType<typeof tracePacket>, outcomes: ReturnType<typeof tracePacket>['outcomes'], n: number, seed: number, json: boolean, name?: string): string {
-  const counts = sampleOutcomes(outcomes, n, seed);
-  const base = traceJson(r, outcomes, name);
-  if (json) {
-    return JSON.stringify({ ...base, samples: n, seed, outcomes: base.outcomes.map((o, i) => ({ ...o, count: counts[i] })) }) + '\n';
-  }
-  const lines = [`${name ? `${name}: ` : ''}${n} packets, seed ${seed}`];
-  base.outcomes.forEach((o, i) => lines.push(`  ${String(counts[i]).padStart(String(n).length)}  ${o.verdict} ${o.destIP}${o.destPort === null ? '' : ':' + o.destPort}  (p=${o.probability})`));
-  return lines.join('\n') + '\n';
 }

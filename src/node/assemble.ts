@@ -10,6 +10,7 @@ import type { IpsetDump } from '../ipset/ir.js';
 import { parseIpsetSave } from '../ipset/parse.js';
 import type { IpvsTable } from '../ipvs/ir.js';
 import { parseIpvsadmSave } from '../ipvs/parse.js';
+import { dumpListing, saveListing, type RuleListing } from './listing.js';
 import type { Node, NodeInterface, NodeRoute } from './node.js';
 
 /** iptables-restore input (or an iptables-save dump) for one family, applied in order. */
@@ -53,8 +54,8 @@ function stateFor(states: Map<Family, KernelState>, family: Family): KernelState
   return s;
 }
 
-function node(states: Map<Family, KernelState>, facts: NodeFacts, ipsets: IpsetDump | null, ipvs: IpvsTable | null): Node {
-  return { netfilter: states, ipsets, ipvs, interfaces: facts.interfaces, routes: facts.routes ?? [], sysctls: facts.sysctls ?? new Map() };
+function node(states: Map<Family, KernelState>, facts: NodeFacts, ipsets: IpsetDump | null, ipvs: IpvsTable | null, listings: Map<Family, RuleListing>): Node {
+  return { netfilter: states, ipsets, ipvs, interfaces: facts.interfaces, routes: facts.routes ?? [], sysctls: facts.sysctls ?? new Map(), listings };
 }
 
 /** The node kpsim's own artefacts describe. Its own text failing to read or load is a bug in kpsim. */
@@ -73,7 +74,10 @@ export function nodeFromArtefacts(a: OwnArtefacts): Node {
     if (bad) throw new Error(`kpsim produced ${a.ipsetsText.file} text its reader rejects: ${bad.span?.line}:${bad.span?.col} ${bad.message}`);
     ipsets = dump;
   }
-  return node(states, a, ipsets, a.ipvs ?? null);
+  // Rules are shown as `kpsim compile` prints this node (its --format save output).
+  const listings = new Map<Family, RuleListing>();
+  for (const [family, state] of states) listings.set(family, saveListing(state));
+  return node(states, a, ipsets, a.ipvs ?? null, listings);
 }
 
 /** The node a user's dumps describe; null when one of them has errors (all reported to `sink`). */
@@ -107,6 +111,12 @@ export function nodeFromDumps(d: NodeDumps, sink: DiagnosticSink): Node | null {
     if (r.diagnostics.some((x) => x.severity === 'error')) ok = false;
     ipvs = r.table;
   }
-  return ok ? node(states, d, ipsets, ipvs) : null;
+  // Rules are shown as the dump writes them, when one dump holds a family's tables.
+  const listings = new Map<Family, RuleListing>();
+  for (const [family, state] of states) {
+    const texts = d.iptables.filter((t) => t.family === family);
+    if (texts.length === 1) listings.set(family, dumpListing(state, texts[0].file, texts[0].text));
+  }
+  return ok ? node(states, d, ipsets, ipvs, listings) : null;
 }
 

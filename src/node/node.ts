@@ -7,6 +7,7 @@ import type { Family } from '../iptables/ir.js';
 import type { KernelState } from '../iptables/state.js';
 import type { IpsetDump } from '../ipset/ir.js';
 import type { IpvsTable } from '../ipvs/ir.js';
+import type { Listings } from './listing.js';
 
 export interface NodeInterface {
   readonly name: string;
@@ -31,6 +32,11 @@ export interface Node {
   /** Routes beyond the connected ones (one per interface address); none: a default route through the first non-loopback interface. */
   readonly routes: readonly NodeRoute[];
   readonly sysctls: ReadonlyMap<string, string>;
+  /**
+   * Per family, where a person reads each rule of `netfilter` (listing.ts): the dump's own lines, or
+   * `kpsim compile`'s output for a compiled node. Absent: rules are shown as the IR spells them.
+   */
+  readonly listings?: Listings;
 }
 
 /** lo with the loopback addresses, and the given node IPs on eth0 (a /24 or /64 unless a prefix is given). */

@@ -22,7 +22,7 @@
 import { hostPort, type IpvsProtocol, type IpvsTable, type RealServer, type VirtualServer } from '../ipvs/ir.js';
 import type { Family } from '../iptables/ir.js';
 import { formatHostPort, parseAddress, type Ip } from '../net/index.js';
-import { clearFrames, fork, mutConn, mutPkt, type Programs } from '../packetsim/evaluate.js';
+import { clearFrames, fork, mutConn, mutPkt, recordStep, type Programs } from '../packetsim/evaluate.js';
 import { timesRatio, ZERO } from '../packetsim/fraction.js';
 import { TCP_FLAGS } from '../packetsim/packet.js';
 import type { CompiledChain, CompiledRule, ExtensionHook, HookExtension, Step, Walk } from '../packetsim/types.js';
@@ -110,7 +110,8 @@ export function ipvsExtension(table: IpvsTable, family: Family, opts: IpvsTraceO
   const chains = { INPUT: chain('LOCAL_IN'), OUTPUT: chain('LOCAL_OUT'), FORWARD: chain('FORWARD') };
   const rules = new Map<string, CompiledRule>();
   let uid = 0;
-  const ruleFor = (ch: CompiledChain, label: string, span: CompiledRule['span']): CompiledRule => {
+  /** The step's pseudo-rule; its `comment` says in words what the step means for later packets (persistence). */
+  const ruleFor = (ch: CompiledChain, label: string, span: CompiledRule['span'], comment: string | null = null): CompiledRule => {
     const k = `${ch.name} ${label}`;
     let r = rules.get(k);
     if (!r) {
@@ -121,7 +122,7 @@ export function ipvsExtension(table: IpvsTable, family: Family, opts: IpvsTraceO
         goto: false, jumpIndexed: false, jumpStart: null,
         dport0: -1, rand0: -1, cacheIn: null, cacheYes: ZERO, cacheNo: ZERO, match0: null,
         target: { kind: 'none' }, matches: [], uid: -1 - uid++, chain: ch.name, num: 1, reads: null, span, text: '', stateful: false,
-        comment: null, dstKeys: null, dportKeys: null, action: label,
+        comment, dstKeys: null, dportKeys: null, action: label,
       };
       // A rule is its own one-element rule list (types.ts RuleList).
       made.first = made;
@@ -138,15 +139,18 @@ export function ipvsExtension(table: IpvsTable, family: Family, opts: IpvsTraceO
     return ipvsPrograms(p, stepAt);
   };
 
-  const mark = (w: Walk, hook: 'INPUT' | 'OUTPUT' | 'FORWARD', label: string, span: CompiledRule['span']) => {
+  const mark = (w: Walk, hook: 'INPUT' | 'OUTPUT' | 'FORWARD', label: string, span: CompiledRule['span'], comment: string | null = null) => {
     const ch = chains[hook];
-    const r = ruleFor(ch, label, span);
-    w.path = { kind: 'rule', chain: ch, rule: r, prev: w.path, segment: null };
+    const r = ruleFor(ch, label, span, comment);
+    recordStep(w, ch, r);
     return r;
   };
 
   const forward = (w: Walk, hook: 'INPUT' | 'OUTPUT' | 'FORWARD', svc: Service, s: Server, label: string) => {
-    const r = mark(w, hook, label, s.rs.span ?? svc.vs.span);
+    // A persistent virtual server (ClientIP affinity, `-p TIMEOUT`): the client's template keeps it here.
+    const persistent = (svc.vs.flags & 0x1) !== 0 && !label.endsWith('(connection)');
+    const words = persistent ? `sticks to ${s.key} for ${svc.vs.timeout} s (IPVS persistence of ${hostPort(svc.vs.address, svc.vs.port)})` : null;
+    const r = mark(w, hook, label, s.rs.span ?? svc.vs.span, words);
     if (s.rs.forward !== 'masq') {
       w.unknown = { note: { rule: r, text: label, reason: `forwarding method ${s.rs.forward} (not masquerading) is not modelled`, assumed: 'target' }, prev: w.unknown };
       clearFrames(w);

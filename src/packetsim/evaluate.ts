@@ -123,6 +123,23 @@ function record(w: Walk, kind: 'rule' | 'nomatch' | 'policy' | 'return', chain: 
   w.path = { kind, chain, rule, prev: w.path, segment: null };
 }
 
+/**
+ * Explain mode's record: the step with the walk as it is now (`at`), its packet and connection
+ * frozen by marking them shared, so the next write copies them (mutPkt, mutConn). The plain
+ * `record` above stays as it was: a trace without explain pays nothing for this.
+ */
+function recordAt(w: Walk, kind: 'rule' | 'nomatch' | 'policy' | 'return', chain: CompiledChain, rule: CompiledRule | null, forked?: 'random' | 'unknown'): void {
+  w.pktShared = true;
+  w.connShared = true;
+  w.path = forked ? { kind, chain, rule, prev: w.path, segment: null, at: makeWalk(w), forked } : { kind, chain, rule, prev: w.path, segment: null, at: makeWalk(w) };
+}
+
+/** A step a hook extension takes (IPVS's scheduling), recorded as the core records its own. */
+export function recordStep(w: Walk, chain: CompiledChain, rule: CompiledRule): void {
+  if (w.ctx.opts.explain) recordAt(w, 'rule', chain, rule);
+  else record(w, 'rule', chain, rule);
+}
+
 function natEligible(w: Walk, hook: Hook): boolean {
   const c = w.conn;
   if (c.untracked || w.dir === 'reply') return false;
@@ -167,7 +184,8 @@ function enterTable(w: Walk, table: string, hook: Hook, slot: number, pending: W
   }
   const start = w.path;
   enterBase(w, ch);
-  runFrames(w, pending);
+  // The traversal to remember records its steps whether or not the trace keeps paths.
+  runFrames(w, pending, true);
   remember(memo, key, w, start);
 }
 
@@ -175,7 +193,7 @@ function enterTable(w: Walk, table: string, hook: Hook, slot: number, pending: W
 function popFrame(w: Walk, explicit: boolean): void {
   const caller = w.callers;
   if (caller !== null) {
-    if (!explicit && w.ctx.opts.explain) record(w, 'return', w.chain!, null);
+    if (!explicit && w.ctx.opts.explain) recordAt(w, 'return', w.chain!, null);
     w.chain = caller.chain;
     w.next = caller.next;
     w.callers = caller.caller;
@@ -185,7 +203,7 @@ function popFrame(w: Walk, explicit: boolean): void {
   clearFrames(w);
   const base = w.base!;
   // An empty built-in chain says nothing; its policy is only worth a line when it drops.
-  if (base.rules.length > 0 || base.policy === 'DROP') record(w, 'policy', base, null);
+  if (base.rules.length > 0 || base.policy === 'DROP') (w.ctx.opts.explain ? recordAt : record)(w, 'policy', base, null);
   if (base.policy === 'DROP') w.verdict = 'DROP';
 }
 
@@ -209,14 +227,17 @@ function splitRandom(w: Walk, c: RandomCache, pMatch: number, chain: CompiledCha
   }
   const other = fork(w);
   other.prob = c.cacheNo;
-  if (w.ctx.opts.explain) record(other, 'nomatch', chain, r);
+  if (w.ctx.opts.explain) recordAt(other, 'nomatch', chain, r, 'random');
   pending.push(other);
   w.prob = c.cacheYes;
   return true;
 }
 
-/** Runs the current table until its traversal ends (no chain left) or the walk stops. */
-function runFrames(w: Walk, pending: Walk[]): void {
+/**
+ * Runs the current table until its traversal ends (no chain left) or the walk stops. `keep`: record
+ * the rules that matched (off for a trace without paths, except while a memo remembers).
+ */
+function runFrames(w: Walk, pending: Walk[], keep: boolean): void {
   const explain = w.ctx.opts.explain;
   while (w.chain !== null && w.verdict === null) {
     const chain = w.chain;
@@ -228,7 +249,7 @@ function runFrames(w: Walk, pending: Walk[]): void {
     const r = list.first;
     w.next = list.rest;
     if (r.v4 !== 0 ? !matchIPv4(r, w.pkt) : r.builtin !== null && !r.builtin(w)) {
-      if (explain) record(w, 'nomatch', chain, r);
+      if (explain) recordAt(w, 'nomatch', chain, r);
       continue;
     }
     let ok = true;
@@ -264,16 +285,17 @@ function runFrames(w: Walk, pending: Walk[]): void {
       } else {
         const other = fork(w);
         addUnknown(other, { rule: r, text: m.text, reason: m.reason, assumed: 'no match' });
-        if (explain) record(other, 'nomatch', chain, r);
+        if (explain) recordAt(other, 'nomatch', chain, r, 'unknown');
         pending.push(other);
         addUnknown(w, { rule: r, text: m.text, reason: m.reason, assumed: 'match' });
       }
     }
     if (!ok) {
-      if (explain) record(w, 'nomatch', chain, r);
+      if (explain) recordAt(w, 'nomatch', chain, r);
       continue;
     }
-    record(w, 'rule', chain, r);
+    if (explain) recordAt(w, 'rule', chain, r);
+    else if (keep) record(w, 'rule', chain, r);
     applyTarget(w, r);
   }
 }
@@ -428,7 +450,7 @@ export function runWalk(w: Walk, pending: Walk[]): void {
   const env = w.ctx.env;
   while (w.verdict === null) {
     if (w.chain !== null) {
-      runFrames(w, pending);
+      runFrames(w, pending, w.ctx.opts.paths !== false);
       continue;
     }
     const step = w.program[w.pc++];

@@ -30,7 +30,7 @@ interface ChainDraft {
   rules: Rule[];
 }
 
-interface MatchGroup {
+export interface MatchGroup {
   readonly module: string;
   readonly opts: OptionArg[];
   opaque: string | null;
@@ -43,7 +43,7 @@ const NO_MATCHES: readonly CMatch[] = Object.freeze([]);
 
 const NO_IPV4: IPv4Builtin = { v4: 0, v4Src: 0, v4Dst: 0 };
 
-function groupArgs(args: readonly Arg[]): { builtins: OptionArg[]; groups: MatchGroup[] } {
+export function groupArgs(args: readonly Arg[]): { builtins: OptionArg[]; groups: MatchGroup[] } {
   const builtins: OptionArg[] = [];
   const groups: MatchGroup[] = [];
   for (const a of args) {

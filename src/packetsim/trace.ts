@@ -18,6 +18,8 @@ export interface PacketSpec {
   readonly destPort?: number | null;
   readonly inInterface?: string | null;
   readonly mark?: number;
+  /** How conntrack sees a packet with no connection yet (kpsim trace --state; default: new). */
+  readonly state?: 'related' | 'invalid';
 }
 
 export const DEFAULT_SOURCE_PORT = 40000;
@@ -103,6 +105,8 @@ function startWalk(rs: CompiledRuleset, env: NodeEnv, spec: PacketSpec, world: W
   if (origin === 'remote') pkt.inIface = spec.inInterface ?? env.routeDev(pkt.src) ?? null;
   const found = lookupConn(world, pkt);
   const conn = found ? found.conn : newConn(pkt);
+  if (!found && spec.state === 'related') conn.related = true;
+  if (!found && spec.state === 'invalid') conn.untracked = conn.invalid = true;
   const dir = found ? found.dir : 'original';
   if (found && dir === 'reply') conn.seenReply = true;
   if (pkt.proto === IPPROTO.TCP) {
@@ -160,7 +164,7 @@ function sameUnknown(a: readonly UnknownNote[], b: readonly UnknownNote[]): bool
   return true;
 }
 
-function sameOutcome(a: Outcome, b: Outcome): boolean {
+export function sameOutcome(a: Outcome, b: Outcome): boolean {
   // The destination first: a service's endpoints differ there and agree on the rest.
   return (
     a.packet.dst === b.packet.dst &&
@@ -209,7 +213,9 @@ class LazyOutcome implements Outcome {
 export function outcomeOf(w: Walk, prob: Prob = w.prob): Outcome {
   const unknown = w.unknown ? unknownOf(w) : NO_UNKNOWN;
   const verdict = w.verdict ?? 'UNKNOWN';
-  return new LazyOutcome(prob, unknown.length ? 'UNKNOWN' : verdict, verdict, w.delivery, w.pkt, w.dnat, w.snat, w.masquerade, w.path, unknown, w.note, 1);
+  // A trace without paths keeps none (what a walk recorded for its memos is not its path).
+  const tail = w.ctx.opts.paths === false ? null : w.path;
+  return new LazyOutcome(prob, unknown.length ? 'UNKNOWN' : verdict, verdict, w.delivery, w.pkt, w.dnat, w.snat, w.masquerade, tail, unknown, w.note, 1);
 }
 
 /** Adds an outcome, merging it into an identical one (probabilities add). */
@@ -258,9 +264,18 @@ export interface FlowSpec extends PacketSpec {
   readonly at?: number;
 }
 
+/** One trace of a packet in one of the worlds it may meet, and that world's probability. */
+export interface WorldTrace {
+  readonly prob: Prob;
+  readonly world: World;
+  readonly result: TraceResult;
+}
+
 export interface FlowResult {
   readonly flow: FlowSpec;
   readonly result: TraceResult;
+  /** The packet traced in each world it may meet (`result` is the first of them). */
+  readonly traces: readonly WorldTrace[];
   /** Outcomes over every world this packet may meet, with their probabilities combined. */
   readonly outcomes: Outcome[];
   /** True when the number of possible worlds was capped and the least likely were dropped. */
@@ -289,7 +304,14 @@ export const MAX_WORLDS = 1024;
  * that end up identical merge. Connections no later packet can belong to are dropped from the
  * worlds, so independent connections don't multiply them.
  */
-export function traceFlows(rs: CompiledRuleset, env: NodeEnv, flows: readonly FlowSpec[], options: Partial<TraceOptions> = {}): FlowResult[] {
+export function traceFlows(
+  rs: CompiledRuleset,
+  env: NodeEnv,
+  flows: readonly FlowSpec[],
+  options: Partial<TraceOptions> = {},
+  /** Called with each packet's result as soon as it is traced; then nothing is kept (returns []). */
+  onFlow?: (r: FlowResult, i: number) => void,
+): FlowResult[] {
   const remaining = new Map<string, number>();
   const keyOf = (f: FlowSpec) => {
     const p = makePacket(f, rs.family);
@@ -306,11 +328,11 @@ export function traceFlows(rs: CompiledRuleset, env: NodeEnv, flows: readonly Fl
     const now = f.at ?? (i === 0 ? 0 : worlds[0].world.now);
     const outcomes: Outcome[] = [];
     const next = new Map<string, WeightedWorld>();
-    let firstResult: TraceResult | null = null;
+    const traces: WorldTrace[] = [];
     for (const ww of worlds) {
       const world = advance(ww.world, now);
       const r = tracePacket(rs, env, f, options, world);
-      firstResult ??= r;
+      traces.push({ prob: ww.prob, world, result: r });
       for (const w of r.walks) {
         const p = mul(ww.prob, w.prob);
         mergeOutcome(outcomes, outcomeOf(w, p));
@@ -324,7 +346,9 @@ export function traceFlows(rs: CompiledRuleset, env: NodeEnv, flows: readonly Fl
       worlds.length = MAX_WORLDS;
       approximate = true;
     }
-    results.push({ flow: f, result: firstResult!, outcomes, approximate });
+    const result: FlowResult = { flow: f, result: traces[0].result, traces, outcomes, approximate };
+    if (onFlow) onFlow(result, i);
+    else results.push(result);
   }
   return results;
 }

@@ -285,6 +285,18 @@ export interface PathNode {
   readonly prev: PathNode | null;
   /** A replayed traversal (memo.ts): the node stands for all these steps (kind/chain/rule are the last's). */
   readonly segment: readonly MemoStep[] | null;
+  /**
+   * Explain mode only: the walk as it was when the step was taken (before the rule's target acted),
+   * its packet and connection frozen (the walk copies them before writing again). Reports read the
+   * packet's state at each step from it, and explain.ts re-tests a rule that did not match on it.
+   */
+  readonly at?: Readonly<Walk>;
+  /**
+   * Explain mode, a rule this walk did not take at a fork: why, when the walker knows it without
+   * re-testing (`random`: the statistic split went the other way; `unknown`: this walk assumes the
+   * unmodelled match does not match).
+   */
+  readonly forked?: 'random' | 'unknown';
 }
 
 export interface UnknownNote {
@@ -307,6 +319,11 @@ export interface TraceOptions {
   readonly index: boolean;
   /** Give up beyond this many outcomes. */
   readonly maxWalks: number;
+  /**
+   * Record each walk's path (default). Off (`--no-paths`), a walk records only what a memoised
+   * traversal needs to remember, and outcomes keep no path: bulk checks build nothing per rule.
+   */
+  readonly paths?: boolean;
 }
 
 export interface Walk {

@@ -6,8 +6,12 @@ import { buildEnv } from '../../src/packetsim/env.js';
 import { simpleInterfaces } from '../../src/node/node.js';
 
 const simpleFacts = (ips: readonly string[]) => ({ interfaces: simpleInterfaces(ips), routes: [] });
-import { traceJson } from '../../src/packetsim/output.js';
-import { tracePacket, type PacketSpec } from '../../src/packetsim/trace.js';
+import { explainer } from '../../src/packetsim/explain.js';
+import { tracePacket, type PacketSpec, type TraceResult } from '../../src/packetsim/trace.js';
+import { traceJson as reportJson } from '../../src/report/json.js';
+
+/** The --json output of a trace (rule lines from the IR's spans: no listing here). */
+const traceJson = (r: TraceResult) => reportJson({ result: r, outcomes: r.outcomes }, explainer({ netfilter: new Map(), ipsets: null }, r.family), { paths: true, verbose: false });
 
 const ENV = buildEnv(simpleFacts([NODE_IP]), 'ipv4');
 import type { Rule, Ruleset } from '../../src/iptables/ir.js';
