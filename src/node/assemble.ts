@@ -127,6 +127,12 @@ export function nodeFromDumps(d: NodeDumps, sink: DiagnosticSink): Node | null {
   return ok && facts ? node(states, facts, ipsets, ipvs) : null;
 }
 
+/** A node (a compile's) with what the description files say instead of its own interfaces, routes, bridges and sysctls; null on errors. */
+export function withDescription(n: Node, desc: NodeDescription, sink: DiagnosticSink): Node | null {
+  const facts = describedFacts(n, desc, sink);
+  return facts ? { ...n, interfaces: facts.interfaces, routes: facts.routes ?? [], bridges: facts.bridges ?? [], sysctls: facts.sysctls ?? new Map() } : null;
+}
+
 /** The facts the description files give, over the shortcut's; null when one of them has errors. */
 function describedFacts(base: NodeFacts, desc: NodeDescription, sink: DiagnosticSink): NodeFacts | null {
   let ok = true;

@@ -435,8 +435,9 @@ function applyManip(w: Walk, m: 'dst' | 'src'): void {
 /**
  * After PREROUTING. A frame for another host on a bridge is forwarded by the bridge (FORWARD and
  * POSTROUTING with the bridge as both interfaces and the ports as physdev), unless DNAT changed
- * its destination: br_nf_pre_routing_finish then routes it, and keeps bridging it only when the
- * route leaves by the same bridge. Everything else is ip_route_input's (env.inputRoute).
+ * its destination: br_nf_pre_routing_finish then routes any frame that came through a bridge
+ * port, and bridges it (bridged_dnat) when the route leaves by the same bridge, whatever MAC the
+ * frame was sent to. Everything else is ip_route_input's (env.inputRoute).
  */
 function routeIn(w: Walk): void {
   const env = w.ctx.env;
@@ -445,7 +446,7 @@ function routeIn(w: Walk): void {
   const r = env.inputRoute(p.src, p.dst, p.inIface);
   if (r.kind === 'drop') return stop(w, 'DROP', r.reason);
   if (r.kind === 'local') return setProgram(w, w.ctx.rs.programs.input);
-  if (p.l2Forward && r.dev === p.inIface) return bridgeForward(w);
+  if ((p.l2Forward || (p.viaBridge && w.dnat)) && r.dev === p.inIface) return bridgeForward(w);
   const q = mutPkt(w);
   q.outIface = r.dev;
   q.l2Forward = false;
