@@ -3,7 +3,7 @@
 // `--update` would rewrite; the CLI and the tests print them.
 import { DiagnosticSink } from '../diag/diagnostic.js';
 import { loadCluster } from '../model/load.js';
-import { configuredMode, modeNamed, MODES } from '../modes.js';
+import { configuredMode, modeNamed } from '../modes.js';
 import { NOT_BUILT_FILES, type CaseFiles } from './case.js';
 import { NO_OPTIONS, parseCaseOptions } from './case-options.js';
 import type { CaseResult } from './result.js';
@@ -44,7 +44,3 @@ export function verifyCase(c: CaseFiles): CaseResult {
   return result;
 }
 
-/** The expected files a new case starts with, for the mode its cluster selects. */
-export function goldenFilesFor(mode: string): readonly string[] {
-  return (MODES.find((m) => m.name === mode) ?? MODES[0]).goldenFiles;
-}

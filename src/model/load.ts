@@ -19,7 +19,7 @@ import { jsonItemRanges, yamlItemRanges, type ItemRange } from './list-items.js'
 import { nowhere, readPositioned, type Locator, type PositionedDocument } from './positioned.js';
 import { ObjectReader } from './reader.js';
 import { readService } from './service.js';
-import type { Cluster, EndpointSlice, Node, Origin, ProxyConfig, Service } from './types.js';
+import type { Cluster, EndpointSlice, KubeNode, Origin, ProxyConfig, Service } from './types.js';
 
 export interface InputText {
   readonly name: string;
@@ -48,7 +48,7 @@ export interface LoadStats {
 
 interface Loaded {
   configs: ProxyConfig[];
-  nodes: Node[];
+  nodes: KubeNode[];
   services: Service[];
   slices: EndpointSlice[];
   legacy: EndpointSlice[];
@@ -59,7 +59,7 @@ interface Loaded {
 /** What one object turned into. */
 type LoadedObject =
   | { readonly kind: 'config'; readonly config: ProxyConfig }
-  | { readonly kind: 'node'; readonly node: Node }
+  | { readonly kind: 'node'; readonly node: KubeNode }
   | { readonly kind: 'service'; readonly service: Service }
   | { readonly kind: 'slice'; readonly slice: EndpointSlice }
   | { readonly kind: 'legacy'; readonly slices: EndpointSlice[] }

@@ -206,26 +206,3 @@ function mergeBridges(a: readonly NodeBridge[], b: readonly NodeBridge[]): NodeB
   return out;
 }
 
-/** Two views of one node (a dual-stack node runs one kube-proxy per family): tables of both, the rest merged. */
-export function mergeNodes(a: Node, b: Node): Node {
-  const netfilter = new Map(a.netfilter);
-  for (const [f, s] of b.netfilter) if (!netfilter.has(f)) netfilter.set(f, s);
-  const ipsets = a.ipsets && b.ipsets ? { sets: [...a.ipsets.sets, ...b.ipsets.sets.filter((s) => !a.ipsets!.sets.some((x) => x.name === s.name))] } : (a.ipsets ?? b.ipsets);
-  const ipvs = a.ipvs && b.ipvs ? { ...a.ipvs, services: [...a.ipvs.services, ...b.ipvs.services] } : (a.ipvs ?? b.ipvs);
-  const interfaces = a.interfaces.map((i) => {
-    const other = b.interfaces.find((j) => j.name === i.name);
-    if (!other || other === i) return i;
-    const addresses = [...new Set([...i.addresses, ...other.addresses])];
-    return { ...i, addresses, addressInfo: i.addressInfo && other.addressInfo ? [...i.addressInfo, ...other.addressInfo.filter((x) => !i.addresses.includes(x.cidr))] : undefined };
-  });
-  for (const j of b.interfaces) if (!interfaces.some((i) => i.name === j.name)) interfaces.push(j);
-  return {
-    netfilter,
-    ipsets,
-    ipvs,
-    interfaces,
-    routes: [...a.routes, ...b.routes.filter((r) => !a.routes.includes(r))],
-    bridges: mergeBridges(a.bridges ?? [], b.bridges ?? []),
-    sysctls: new Map([...b.sysctls, ...a.sysctls]),
-  };
-}

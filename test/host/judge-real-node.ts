@@ -4,8 +4,7 @@
 // compared with kpsim's trace of the same node value read from the same files. Flows here are
 // independent (no splits, no shared state): agreement is every probe ending as kpsim's one
 // outcome.
-import type { Family } from '../../src/iptables/ir.js';
-import { familyOfText, formatIp, parseAddress } from '../../src/net/index.js';
+import { familyOfText } from '../../src/net/index.js';
 import { prepareNode } from '../../src/packetsim/prepare.js';
 import { tracePacket, type FlowSpec } from '../../src/packetsim/trace.js';
 import { createNfacct, nfacctNamesIn, restoreIpsets, restoreRules } from './iptables.js';
@@ -123,9 +122,3 @@ async function loopbackRoutes(n: RealNode, fx: NodeFixture, flows: readonly Real
     await peer.sysctl('net.ipv4.conf.p0.route_localnet', 1);
   }
 }
-
-export function familyOf(f: RealFlow): Family {
-  return familyOfText(f.sourceIP);
-}
-
-export const normal = (a: string, family: Family) => formatIp(parseAddress(a, family, true)!, family);

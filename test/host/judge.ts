@@ -21,7 +21,7 @@ import { hostSetup, renderHostSetup } from '../../src/compiler/iptables/host.js'
 import type { Family } from '../../src/iptables/ir.js';
 import { familyOfText } from '../../src/net/index.js';
 import { nodeFromArtefacts } from '../../src/node/assemble.js';
-import { compileRuleset } from '../../src/packetsim/compile.js';
+import { linkRuleset } from '../../src/packetsim/link.js';
 import { tupleKey, type Conn } from '../../src/packetsim/conntrack.js';
 import type { NodeEnv } from '../../src/packetsim/env.js';
 import { equal, toDecimal } from '../../src/packetsim/fraction.js';
@@ -29,11 +29,10 @@ import { traceFlows, type FlowResult } from '../../src/packetsim/trace.js';
 import type { CompiledRuleset } from '../../src/packetsim/types.js';
 import { defaultTopology, prepareNode, sendFlow, type ProbeBatch } from './judge-node.js';
 import { judgeSequence } from './judge-sequence.js';
-import { kernelSide, kpsimSide, marginal, neverSeen, skipped, specOf, type ChiSquare, type FlowJudgement, type JudgeFlow, type JudgeRules, type Marginal, type ProbeRecord, type TracerAnswer } from './judgement.js';
+import { kernelSide, kpsimSide, marginal, neverSeen, skipped, specOf, type ChiSquare, type FlowJudgement, type JudgeFlow, type JudgeRules, type Marginal, type ProbeRecord } from './judgement.js';
 import { sctpProbesAvailable } from './sctp-probe.js';
 import { withServiceNode, type ServiceNodeSpec } from './service-node.js';
 
-export { podsInterfaceOf, TCP_PROBE_MIN_MS } from './judge-node.js';
 export type { ChiSquare, FlowJudgement, JudgeFlow, JudgeRules, Observed, ProbeRecord, SequenceRun, TracerAnswer } from './judgement.js';
 
 export interface JudgeOptions {
@@ -136,7 +135,7 @@ export async function judgeRules(rules: JudgeRules, flows: readonly JudgeFlow[],
 /** The rules the kernel was given, as the node value (src/node) holds them, compiled for the simulator. */
 function simulatorRuleset(rules: JudgeRules): CompiledRuleset {
   const node = nodeFromArtefacts({ iptables: rules.texts.map((t) => ({ family: rules.family, file: t.label, text: t.text, noflush: true })), interfaces: [] });
-  return compileRuleset(node.netfilter.get(rules.family)!);
+  return linkRuleset(node.netfilter.get(rules.family)!);
 }
 
 interface PlannedFlow extends ProbeBatch {
@@ -317,9 +316,3 @@ function lnGamma(x: number): number {
   return 0.5 * Math.log(2 * Math.PI) + (xx + 0.5) * Math.log(t) - t + Math.log(s);
 }
 
-/** The flow as a golden flows.yaml entry holding the kernel's answer (kpsim's when nothing was sent). */
-export function goldenFlowEntry(j: FlowJudgement): JudgeFlow & TracerAnswer {
-  const answer = j.kernel ?? j.kpsim;
-  const f = j.flow;
-  return { name: f.name, sourceIP: f.sourceIP, protocol: f.protocol, destIP: f.destIP, destPort: f.destPort, ...(f.sourcePort ? { sourcePort: f.sourcePort } : {}), output: answer.output, masq: answer.masq };
-}
