@@ -83,7 +83,8 @@ export function buildFib(interfaces: readonly NodeInterface[], routes: readonly 
       }
     }
   }
-  const addrSet = new Set<Ip>(addresses.map((a) => a.addr));
+  // Local routes the addresses make (fib_add_ifaddr); any other in the dump was added by hand.
+  const derived = new Set(local.map((r) => `${r.net.network}/${r.net.prefix}`));
   let given = 0;
   let customLocal = false;
   for (const r of routes) {
@@ -103,7 +104,7 @@ export function buildFib(interfaces: readonly NodeInterface[], routes: readonly 
     const fr = route(net, type, r.dev, gateway, r.metric ?? 0, table);
     if (table === 'local') {
       local.push(fr);
-      if (type === 'local' && !(net.prefix === bitsOf(family) && addrSet.has(net.network))) customLocal = true;
+      if (type === 'local' && !derived.has(`${net.network}/${net.prefix}`)) customLocal = true;
     } else {
       main.push(fr);
       given++;
