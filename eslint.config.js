@@ -11,7 +11,7 @@ import tseslint from 'typescript-eslint';
 const LAYER = {
   model: ['**/model/*'],
   compiler: ['**/compiler/*', '**/compiler/**'],
-  readers: ['**/iptables-save/*', '**/ipset/parse*', '**/ipvs/parse*', '**/nftables/parse*', '**/nftables/reader*'],
+  readers: ['**/iptables-save/*', '**/ipset/parse*', '**/ipvs/parse*', '**/nftables/parse*', '**/nftables/reader*', '**/iproute2/*', '**/sysctl/*'],
   simulator: ['**/packetsim/*', '**/packetsim/**', '**/packetsim-*/*', '**/packetsim-*/**'],
   node: ['**/node/*'],
   golden: ['**/golden/*'],
@@ -42,7 +42,7 @@ export default [
   forbid(['src/net/**/*.ts'], ['model', 'compiler', 'readers', 'simulator', 'node', 'golden', 'modes', 'cli', 'report', 'host'], 'src/net is the leaf every stage reads: it imports nothing of ours'),
   forbid(['src/diag/**/*.ts'], ['model', 'compiler', 'readers', 'simulator', 'node', 'golden', 'modes', 'cli', 'report', 'host'], 'src/diag is a leaf: it imports nothing of ours'),
   // IRs and their readers and renderers know neither the objects nor what is built from them.
-  forbid(['src/iptables/**/*.ts', 'src/iptables-save/**/*.ts', 'src/ipset/**/*.ts', 'src/ipvs/**/*.ts', 'src/nftables/**/*.ts'], ABOVE_THE_IR, 'a reader or IR imports neither the model, the compiler, the simulator nor the node'),
+  forbid(['src/iptables/**/*.ts', 'src/iptables-save/**/*.ts', 'src/ipset/**/*.ts', 'src/ipvs/**/*.ts', 'src/nftables/**/*.ts', 'src/iproute2/**/*.ts', 'src/sysctl/**/*.ts'], ABOVE_THE_IR, 'a reader or IR imports neither the model, the compiler, the simulator nor the node'),
   forbid(['src/model/**/*.ts'], ['compiler', 'readers', 'simulator', 'node', 'golden', 'modes', 'cli', 'report', 'host'], 'the model imports only src/net and src/diag'),
   forbid(['src/compiler/**/*.ts'], ['readers', 'simulator', 'node', 'golden', 'modes', 'cli', 'report', 'host'], 'the compiler turns objects into IR: it imports no reader and not the simulator'),
   forbid(['src/node/**/*.ts'], ['model', 'compiler', 'simulator', 'golden', 'modes', 'cli', 'report', 'host'], 'the node is built from IR and readers only'),

@@ -7,7 +7,7 @@ import { DiagnosticSink } from '../diag/diagnostic.js';
 import type { Family } from '../iptables/ir.js';
 import { parseIP } from '../net/index.js';
 import type { ModeRow } from '../modes.js';
-import { nodeFromDumps } from '../node/assemble.js';
+import { nodeFromDumps, withDescription } from '../node/assemble.js';
 import { isNftText } from '../nftables/detect.js';
 import { simpleInterfaces, type Node, type NodeInterface } from '../node/node.js';
 import { familyOfText } from '../net/index.js';
@@ -27,6 +27,7 @@ import { parseFlowsFile } from '../golden/flows-file.js';
 import { action, checkOutputPath, emit, InputError, printDiagnostics, readInputs, UsageError, useColor } from './common.js';
 import { addClusterFlags, chooseMode, compileLoaded, loadClusterInputs, type ClusterFlags, type LoadedCluster } from './load-cluster.js';
 import { parseInterfacesFlag } from './interfaces-flag.js';
+import { checkNodeDir, descriptionFiles, NODE_DIR_FILES, nodeDirFile, readDescription, readDump } from './node-files.js';
 
 interface TraceFlags extends ClusterFlags {
   rules?: string;
@@ -51,6 +52,12 @@ interface TraceFlags extends ClusterFlags {
   reply?: boolean;
   paths: boolean;
   html?: string;
+  nodeDir?: string;
+  ipAddr?: string;
+  ipRoute?: string[];
+  sysctls?: string;
+  bridgeLinks?: string;
+  outPort?: string;
 }
 
 const PROTOCOLS = ['tcp', 'udp', 'sctp', 'icmp'] as const;
@@ -70,7 +77,13 @@ export function registerTrace(program: Command): void {
     .option('--dst <ip:port|ns/name[:port]>', 'the destination address, or a Service and port name/number')
     .option('--via <kind>', `with --dst NS/NAME: ${VIAS.join(', ')}`, 'clusterip')
     .option('-p, --protocol <proto>', PROTOCOLS.join(', '), 'tcp')
-    .option('--in-iface <name>', 'the interface the packet arrives on (makes it a received packet)')
+    .option('--in-iface <name>', 'the interface the packet arrives on (makes it a received packet); a bridge port: it enters the bridge')
+    .option('--out-port <name>', 'for a packet a bridge forwards: the bridge port leading to the destination')
+    .option('--node-dir <dir>', 'a folder of the node\'s files under their usual names (iptables.save, ip6tables.save, ipset.save, ipvsadm.save, ip-addr.json, ip-route.json, ip6-route.json, bridge-link.json, sysctl.txt: see the README)')
+    .option('--ip-addr <file>', 'the node\'s `ip -j addr` output: its interfaces and addresses')
+    .option('--ip-route <file>', 'the node\'s `ip -j route` / `ip -6 -j route` output (repeatable; `show table all` too)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--sysctls <file>', 'the node\'s `sysctl -a` output (rp_filter, route_localnet, forwarding, br_netfilter)')
+    .option('--bridge-links <file>', 'the node\'s `bridge -j link` output: bridges and their ports')
     .option('--mark <n>', 'the packet mark at the start')
     .option('--flows <file>', "a YAML list of packets in kube-proxy's flow-test shape; state persists between them")
     .option('--json', 'one JSON object per packet (schema/trace.schema.json)')
@@ -92,7 +105,8 @@ Examples:
   kpsim trace cluster.yaml --src 10.244.1.7 --dst shop/web:http
   kpsim trace cluster.yaml --src 203.0.113.2 --dst shop/web:http --via nodeport
   kpsim trace --rules node.rules --node-ip 192.168.0.2 --src 10.0.0.2 --dst 10.96.0.10:80
-  kpsim trace cluster.yaml --flows flows.yaml --html report.html`,
+  kpsim trace cluster.yaml --flows flows.yaml --html report.html
+  kpsim trace --node-dir node/ --src 10.244.1.7 --dst 10.96.0.10:80 --in-iface veth1a2b`,
     );
   addClusterFlags(cmd).action(action(async (inputs: string[], flags: TraceFlags, command: Command) => runTrace(inputs, flags, command.getOptionValueSource('via') === 'cli')));
 }
@@ -117,6 +131,7 @@ function clusterSource(inputs: string[], flags: TraceFlags): NodeSource {
   const loaded = loadClusterInputs(inputs, flags);
   const row = loaded.row;
   const override = interfacesOverride(flags);
+  const description = readDescription(flags);
   const nodes = new Map<Family, Node>();
   return {
     row,
@@ -127,6 +142,12 @@ function clusterSource(inputs: string[], flags: TraceFlags): NodeSource {
         n = compileLoaded(loaded, flags, family).node();
         // The user's interfaces replace the compile's; what the mode adds to them (kube-ipvs0) is added again.
         if (override) n = row.completeDumpNode({ ...n, interfaces: override });
+        if (description) {
+          const sink = new DiagnosticSink();
+          const described = withDescription(n, description, sink);
+          reportNodeProblems(sink, descriptionFiles(description), described !== null);
+          n = row.completeDumpNode(described!);
+        }
         nodes.set(family, n);
       }
       return n;
@@ -134,23 +155,36 @@ function clusterSource(inputs: string[], flags: TraceFlags): NodeSource {
   };
 }
 
-function readDump(path: string): { file: string; text: string } {
-  const [f] = readInputs([path], { directories: false, what: 'the dump file' });
-  return { file: f.name, text: f.text };
+/** Prints the problems of the node's files; an error (or a node that could not be built) is bad input. */
+function reportNodeProblems(sink: DiagnosticSink, files: readonly { name: string; text: string }[], built: boolean): void {
+  if (printDiagnostics(sink.items, files) || !built) {
+    const n = sink.errors.length;
+    throw new InputError(`${n} error${n === 1 ? '' : 's'} in ${[...new Set(sink.errors.map((e) => e.file))].join(', ')}`);
+  }
 }
 
 function dumpSource(flags: TraceFlags): NodeSource {
   // --mode, else IPVS when the virtual servers are given.
-  const row = chooseMode(flags.mode ?? (flags.ipvs ? 'ipvs' : 'iptables'), null);
+  const hasIpvs = !!(flags.ipvs ?? nodeDirFile(flags, 'ipvs'));
+  const row = chooseMode(flags.mode ?? (hasIpvs ? 'ipvs' : 'iptables'), null);
   for (const d of row.dumps) {
-    if (d.required && !flags[d.flag]) throw new UsageError(`${row.name} mode with --rules needs ${d.what}: give --${d.flag} FILE`);
+    if (d.required && !flags[d.flag] && !nodeDirFile(flags, d.flag)) throw new UsageError(`${row.name} mode with --rules needs ${d.what}: give --${d.flag} FILE`);
   }
   if (flags.ipvs && !row.dumps.some((d) => d.flag === 'ipvs')) throw new UsageError(`--ipvs is for IPVS mode, not --mode ${row.name}`);
-  const rules = readDump(flags.rules!);
-  if (isNftText(rules.text)) throw new UsageError(`${rules.file} is nft text: kpsim reads it (kpsim parse) but does not trace nftables rules yet`);
-  const ipsets = flags.ipsets ? readDump(flags.ipsets) : null;
-  const ipvs = flags.ipvs ? readDump(flags.ipvs) : null;
+  // --rules for whichever family is traced; from --node-dir, iptables.save and ip6tables.save.
+  const rulesFor = (family: Family) => {
+    const path = flags.rules ?? nodeDirFile(flags, family === 'ipv4' ? 'rules4' : 'rules6');
+    if (!path) throw new UsageError(`--node-dir ${flags.nodeDir} has no ${family === 'ipv4' ? NODE_DIR_FILES.rules4 : NODE_DIR_FILES.rules6}: give --rules FILE`);
+    const rules = readDump(path);
+    if (isNftText(rules.text)) throw new UsageError(`${rules.file} is nft text: kpsim reads it (kpsim parse) but does not trace nftables rules yet`);
+    return rules;
+  };
+  const ipsetsPath = flags.ipsets ?? nodeDirFile(flags, 'ipsets');
+  const ipvsPath = flags.ipvs ?? nodeDirFile(flags, 'ipvs');
+  const ipsets = ipsetsPath ? readDump(ipsetsPath) : null;
+  const ipvs = ipvsPath ? readDump(ipvsPath) : null;
   const interfaces = interfacesOverride(flags) ?? simpleInterfaces([]);
+  const description = readDescription(flags);
   const nodes = new Map<Family, Node>();
   return {
     row,
@@ -158,14 +192,12 @@ function dumpSource(flags: TraceFlags): NodeSource {
     node(family) {
       let n = nodes.get(family);
       if (!n) {
+        const rules = rulesFor(family);
         const sink = new DiagnosticSink();
-        const read = nodeFromDumps({ iptables: [{ family, ...rules }], ipsets, ipvs, interfaces }, sink);
+        const read = nodeFromDumps({ iptables: [{ family, ...rules }], ipsets, ipvs, interfaces, description: description ?? undefined }, sink);
         const files = [rules, ...(ipsets ? [ipsets] : []), ...(ipvs ? [ipvs] : [])].map((f) => ({ name: f.file, text: f.text }));
-        if (printDiagnostics(sink.items, files) || !read) {
-          const n = sink.errors.length;
-          throw new InputError(`${n} error${n === 1 ? '' : 's'} in ${[...new Set(sink.errors.map((e) => e.file))].join(', ')}`);
-        }
-        nodes.set(family, (n = row.completeDumpNode(read)));
+        reportNodeProblems(sink, [...files, ...descriptionFiles(description)], read !== null);
+        nodes.set(family, (n = row.completeDumpNode(read!)));
       }
       return n;
     },
@@ -247,11 +279,17 @@ function flowsFrom(path: string): FlowSpec[] {
   return flows.map((f) => f.spec);
 }
 
+/** The node's rules come from its dumps (--rules, or the folder's), not from a compile. */
+const fromDumps = (inputs: string[], flags: TraceFlags) => !!flags.rules || (inputs.length === 0 && !!flags.nodeDir);
+
 function checkFlags(inputs: string[], flags: TraceFlags): void {
   if (!(PROTOCOLS as readonly string[]).includes(flags.protocol)) throw new UsageError(`-p must be one of ${PROTOCOLS.join(', ')}, not '${flags.protocol}'`);
-  if (!flags.rules && inputs.length === 0) throw new UsageError('no rules: give cluster inputs or --rules FILE');
+  checkNodeDir(flags);
+  if (!fromDumps(inputs, flags) && inputs.length === 0) throw new UsageError('no rules: give cluster inputs, --rules FILE or --node-dir DIR');
   if (flags.rules && inputs.length) throw new UsageError('give either cluster inputs or --rules, not both');
-  if (!flags.rules && (flags.ipvs || flags.ipsets)) throw new UsageError(`--${flags.ipvs ? 'ipvs' : 'ipsets'} goes with --rules (a node's dumps); a cluster's ${flags.ipvs ? 'virtual servers' : 'sets'} come from its compile`);
+  if (flags.ipAddr && flags.interfaces) throw new UsageError('give either --ip-addr or --interfaces, not both');
+  if (flags.ipAddr && flags.nodeIp && fromDumps(inputs, flags)) throw new UsageError('give either --ip-addr or --node-ip, not both: the addresses come from the file');
+  if (!fromDumps(inputs, flags) && (flags.ipvs || flags.ipsets)) throw new UsageError(`--${flags.ipvs ? 'ipvs' : 'ipsets'} goes with --rules (a node's dumps); a cluster's ${flags.ipvs ? 'virtual servers' : 'sets'} come from its compile`);
   if (flags.flows && (flags.src || flags.dst)) throw new UsageError('give either --flows or --src/--dst, not both');
   if (flags.state !== undefined && !(CONN_STATES as readonly string[]).includes(flags.state)) throw new UsageError(`--state must be one of ${CONN_STATES.join(', ')}, not '${flags.state}'`);
   if (flags.flows && (flags.state !== undefined || flags.reply)) throw new UsageError(`--${flags.reply ? 'reply' : 'state'} is for one packet (--src/--dst); in --flows, later packets of a connection meet the state earlier ones left`);
@@ -266,8 +304,13 @@ function checkFlags(inputs: string[], flags: TraceFlags): void {
 /** Says what kpsim assumes where the user did not say (one line each, on stderr). */
 function warnAssumptions(flags: TraceFlags, viaGiven: boolean, dstIsService: boolean): void {
   const warn = (code: string, message: string) => printDiagnostics([{ severity: 'warning', code, message, file: null, span: null }], []);
-  if (flags.rules && !flags.nodeIp && !flags.interfaces) {
-    warn('TRACE_NO_NODE_ADDRESS', "no node address: give --node-ip or --interfaces, or packets to the node's own addresses (NodePorts among them) are taken for forwarded ones");
+  const dumps = !!flags.rules || !!flags.nodeDir;
+  const ipAddr = flags.ipAddr ?? nodeDirFile(flags, 'ipAddr');
+  if (dumps && !flags.nodeIp && !flags.interfaces && !ipAddr) {
+    warn('TRACE_NO_NODE_ADDRESS', "no node address: give --ip-addr, --node-ip or --interfaces, or packets to the node's own addresses (NodePorts among them) are taken for forwarded ones");
+  }
+  if (dumps && ipAddr && !flags.sysctls && !nodeDirFile(flags, 'sysctls')) {
+    warn('TRACE_NO_SYSCTLS', 'no sysctls (--sysctls FILE from `sysctl -a`): assumed rp_filter=0, route_localnet=0, accept_local=0, forwarding on, br_netfilter on');
   }
   if (viaGiven && flags.dst !== undefined && !dstIsService) warn('TRACE_VIA_IGNORED', `--via applies to --dst NS/NAME; --dst ${flags.dst} is an address, so --via ${flags.via} is ignored`);
   if (flags.protocol === 'icmp' && flags.dst !== undefined && !dstIsService && /(^[^:]+:\d+$)|(\]:\d+$)/.test(flags.dst)) warn('TRACE_ICMP_PORT', `ICMP has no ports: the port of --dst ${flags.dst} is ignored`);
@@ -283,7 +326,7 @@ async function runTrace(inputs: string[], flags: TraceFlags, viaGiven: boolean):
   if (sample !== null && !(Number.isInteger(sample) && sample > 0)) throw new UsageError(`--sample ${flags.sample}: give a positive number`);
   const seed = Number(flags.seed ?? 1);
   if (!Number.isInteger(seed)) throw new UsageError(`--seed ${flags.seed}: give an integer`);
-  const source = flags.rules ? dumpSource(flags) : clusterSource(inputs, flags);
+  const source = fromDumps(inputs, flags) ? dumpSource(flags) : clusterSource(inputs, flags);
   let flows: FlowSpec[];
   if (flags.flows) flows = flowsFrom(flags.flows);
   else {
@@ -298,7 +341,7 @@ async function runTrace(inputs: string[], flags: TraceFlags, viaGiven: boolean):
       dst = splitHostPort(flags.dst!, '--dst', flags.protocol !== 'icmp');
       if (flags.protocol === 'icmp') dst = { ip: dst.ip, port: null };
     }
-    flows = [{ protocol, sourceIP: src.ip, sourcePort: src.port, destIP: dst.ip, destPort: dst.port, inInterface: flags.inIface ?? null, mark: parseMark(flags.mark) }];
+    flows = [{ protocol, sourceIP: src.ip, sourcePort: src.port, destIP: dst.ip, destPort: dst.port, inInterface: flags.inIface ?? null, outPort: flags.outPort ?? null, mark: parseMark(flags.mark) }];
   }
   const byFamily = new Map<Family, number[]>();
   flows.forEach((f, i) => {

@@ -163,6 +163,7 @@ function readFlow(i: number, get: (k: string) => Field | undefined, err: (messag
   if (sourceIP === undefined || destIP === undefined) return null;
   if (get('destPort') === undefined && PORT_PROTOCOLS.has(protocol)) err(`flow ${i + 1}: no destPort for ${protocol}: traced as a packet to port 0`, null, 'warning');
   const inInterface = str('inInterface', false);
+  const outPort = str('outPort', false);
   const output = get('output');
   const affinity = get('affinity');
   return {
@@ -176,6 +177,7 @@ function readFlow(i: number, get: (k: string) => Field | undefined, err: (messag
       sourcePort: num('sourcePort') ?? 40000 + i,
       at: num('at'),
       ...(inInterface === undefined ? {} : { inInterface }),
+      ...(outPort === undefined ? {} : { outPort }),
     },
     expected: {
       output: output === undefined ? undefined : String(output.value ?? ''),

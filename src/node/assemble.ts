@@ -2,7 +2,7 @@
 // input and host setup, its ipsets and virtual servers), where any problem is a kpsim bug, and a
 // node's dumps, read as iptables-restore / ipset / ipvsadm would, every problem a diagnostic at
 // its file:line:col. Restore semantics are src/iptables/state.ts's, the only implementation.
-import type { DiagnosticSink } from '../diag/diagnostic.js';
+import type { Diagnostic, DiagnosticSink } from '../diag/diagnostic.js';
 import type { Family } from '../iptables/ir.js';
 import { applyRestore, emptyState, type KernelState, type RestoreProblem } from '../iptables/state.js';
 import { parseIptablesSave } from '../iptables-save/index.js';
@@ -10,8 +10,10 @@ import type { IpsetDump } from '../ipset/ir.js';
 import { parseIpsetSave } from '../ipset/parse.js';
 import type { IpvsTable } from '../ipvs/ir.js';
 import { parseIpvsadmSave } from '../ipvs/parse.js';
+import { parseBridgeLink, parseIpAddr, parseIpRoute, type BridgePort, type IpLink } from '../iproute2/index.js';
+import { parseSysctls } from '../sysctl/parse.js';
 import { dumpListing, saveListing, type RuleListing } from './listing.js';
-import type { Node, NodeInterface, NodeRoute } from './node.js';
+import type { Node, NodeBridge, NodeInterface, NodeRoute } from './node.js';
 
 /** iptables-restore input (or an iptables-save dump) for one family, applied in order. */
 export interface IptablesText {
@@ -26,6 +28,7 @@ export interface IptablesText {
 export interface NodeFacts {
   readonly interfaces: readonly NodeInterface[];
   readonly routes?: readonly NodeRoute[];
+  readonly bridges?: readonly NodeBridge[];
   readonly sysctls?: ReadonlyMap<string, string>;
 }
 
@@ -42,10 +45,23 @@ export interface DumpText {
   readonly text: string;
 }
 
+/**
+ * The files that describe a node beside its tables, as a user collects them: `ip -j addr`,
+ * `ip -j route` / `ip -6 -j route` (any number of files, `show table all` included), `bridge -j
+ * link`, `sysctl -a`. What they give replaces the facts' shortcut (--node-ip, --interfaces).
+ */
+export interface NodeDescription {
+  readonly ipAddr?: DumpText | null;
+  readonly ipRoutes?: readonly DumpText[];
+  readonly bridgeLinks?: DumpText | null;
+  readonly sysctls?: DumpText | null;
+}
+
 export interface NodeDumps extends NodeFacts {
   readonly iptables: readonly IptablesText[];
   readonly ipsets?: DumpText | null;
   readonly ipvs?: DumpText | null;
+  readonly description?: NodeDescription;
 }
 
 function stateFor(states: Map<Family, KernelState>, family: Family): KernelState {
@@ -55,7 +71,7 @@ function stateFor(states: Map<Family, KernelState>, family: Family): KernelState
 }
 
 function node(states: Map<Family, KernelState>, facts: NodeFacts, ipsets: IpsetDump | null, ipvs: IpvsTable | null, listings: Map<Family, RuleListing>): Node {
-  return { netfilter: states, ipsets, ipvs, interfaces: facts.interfaces, routes: facts.routes ?? [], sysctls: facts.sysctls ?? new Map(), listings };
+  return { netfilter: states, ipsets, ipvs, interfaces: facts.interfaces, routes: facts.routes ?? [], bridges: facts.bridges ?? [], sysctls: facts.sysctls ?? new Map(), listings };
 }
 
 /** The node kpsim's own artefacts describe. Its own text failing to read or load is a bug in kpsim. */
@@ -117,6 +133,86 @@ export function nodeFromDumps(d: NodeDumps, sink: DiagnosticSink): Node | null {
     const texts = d.iptables.filter((t) => t.family === family);
     if (texts.length === 1) listings.set(family, dumpListing(state, texts[0].file, texts[0].text));
   }
-  return ok ? node(states, d, ipsets, ipvs, listings) : null;
+  const facts = d.description ? describedFacts(d, d.description, sink) : d;
+  return ok && facts ? node(states, facts, ipsets, ipvs, listings) : null;
+}
+
+/** A node (a compile's) with what the description files say instead of its own interfaces, routes, bridges and sysctls; null on errors. */
+export function withDescription(n: Node, desc: NodeDescription, sink: DiagnosticSink): Node | null {
+  const facts = describedFacts(n, desc, sink);
+  return facts ? { ...n, interfaces: facts.interfaces, routes: facts.routes ?? [], bridges: facts.bridges ?? [], sysctls: facts.sysctls ?? new Map() } : null;
+}
+
+/** The facts the description files give, over the shortcut's; null when one of them has errors. */
+function describedFacts(base: NodeFacts, desc: NodeDescription, sink: DiagnosticSink): NodeFacts | null {
+  let ok = true;
+  const take = <T extends { diagnostics: readonly Diagnostic[] }>(r: T): T => {
+    for (const x of r.diagnostics) sink.report(x);
+    if (r.diagnostics.some((x) => x.severity === 'error')) ok = false;
+    return r;
+  };
+  let interfaces = base.interfaces;
+  let bridges = base.bridges ?? [];
+  if (desc.ipAddr) {
+    const { links } = take(parseIpAddr(desc.ipAddr.text, desc.ipAddr.file));
+    interfaces = links.map(interfaceOf);
+    bridges = bridgesOf(links, []);
+  }
+  if (desc.bridgeLinks) {
+    const { ports } = take(parseBridgeLink(desc.bridgeLinks.text, desc.bridgeLinks.file));
+    bridges = mergeBridges(bridges, bridgesOf([], ports));
+  }
+  let routes = base.routes ?? [];
+  if (desc.ipRoutes?.length) {
+    const given: NodeRoute[] = [];
+    routes = given;
+    for (const f of desc.ipRoutes) {
+      for (const r of take(parseIpRoute(f.text, f.file)).routes) {
+        given.push({ to: r.to === 'default' ? (r.family === 'ipv4' ? '0.0.0.0/0' : '::/0') : r.to, dev: r.dev, type: r.type, gateway: r.gateway, src: r.src, metric: r.metric, table: r.table, scope: r.scope });
+      }
+    }
+  }
+  let sysctls = base.sysctls ?? new Map<string, string>();
+  if (desc.sysctls) sysctls = take(parseSysctls(desc.sysctls.text, desc.sysctls.file)).values;
+  return ok ? { interfaces, routes, bridges, sysctls } : null;
+}
+
+function interfaceOf(l: IpLink): NodeInterface {
+  return {
+    name: l.name,
+    addresses: l.addrs.map((a) => a.cidr),
+    addressInfo: l.addrs.map((a) => ({ cidr: a.cidr, scope: a.scope, secondary: a.secondary, deprecated: a.deprecated })),
+    index: l.index,
+    flags: l.flags,
+    master: l.master,
+  };
+}
+
+/**
+ * Bridges: links whose kind is `bridge` (`ip -d -j addr`) with the links enslaved to them, and
+ * the ports `bridge -j link` lists. A master whose kind `ip -j addr` (without -d) does not show
+ * may be a bond or a VRF, so it is a bridge only when one of these says so.
+ */
+function bridgesOf(links: readonly IpLink[], ports: readonly BridgePort[]): NodeBridge[] {
+  const out = new Map<string, string[]>();
+  const add = (bridge: string, port: string | null) => {
+    let list = out.get(bridge);
+    if (!list) out.set(bridge, (list = []));
+    if (port !== null && !list.includes(port)) list.push(port);
+  };
+  for (const l of links) if (l.kind === 'bridge') add(l.name, null);
+  for (const l of links) if (l.master && (l.slaveKind === 'bridge' || out.has(l.master))) add(l.master, l.name);
+  for (const p of ports) add(p.bridge, p.name);
+  return [...out].map(([name, list]) => ({ name, ports: list }));
+}
+
+function mergeBridges(a: readonly NodeBridge[], b: readonly NodeBridge[]): NodeBridge[] {
+  const out = a.map((x) => ({ name: x.name, ports: [...x.ports] }));
+  for (const y of b) {
+    const x = out.find((z) => z.name === y.name);
+    if (x) for (const p of y.ports) if (!x.ports.includes(p)) x.ports.push(p);
+    if (!x) out.push({ name: y.name, ports: [...y.ports] });
+  }
+  return out;
 }
 

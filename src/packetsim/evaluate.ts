@@ -22,7 +22,7 @@ const t = (table: string, hook: Hook): Step => ({ kind: 'table', table, hook, sl
 const manip = (hook: Hook, m: 'dst' | 'src'): Step => ({ kind: 'nat', hook, manip: m });
 
 export const PROGRAMS = {
-  remote: [t('raw', 'PREROUTING'), { kind: 'conntrack' }, t('mangle', 'PREROUTING'), t('nat', 'PREROUTING'), manip('PREROUTING', 'dst'), { kind: 'routeIn' }],
+  remote: [{ kind: 'receive' }, t('raw', 'PREROUTING'), { kind: 'conntrack' }, t('mangle', 'PREROUTING'), t('nat', 'PREROUTING'), manip('PREROUTING', 'dst'), { kind: 'routeIn' }],
   input: [t('mangle', 'INPUT'), t('filter', 'INPUT'), t('security', 'INPUT'), t('nat', 'INPUT'), manip('INPUT', 'src'), { kind: 'confirm' }, { kind: 'deliver', to: 'local' }],
   forward: [
     t('mangle', 'FORWARD'), t('filter', 'FORWARD'), t('security', 'FORWARD'),
@@ -277,6 +277,19 @@ function runFrames(w: Walk, pending: Walk[], keep: boolean): void {
           ok = false;
           break;
         }
+      } else if (m.kind === 'maybe') {
+        const answer = m.test(w);
+        if (answer === false) {
+          ok = false;
+          break;
+        }
+        if (answer !== true) {
+          const other = fork(w);
+          addUnknown(other, { rule: r, text: m.text, reason: answer, assumed: 'no match' });
+          if (explain) record(other, 'nomatch', chain, r);
+          pending.push(other);
+          addUnknown(w, { rule: r, text: m.text, reason: answer, assumed: 'match' });
+        }
       } else if (m.kind === 'random') {
         if (!splitRandom(w, m, m.invert ? 0x80000000 - m.stored : m.stored, chain, r, pending)) {
           ok = false;
@@ -349,10 +362,11 @@ function applyTarget(w: Walk, r: CompiledRule): void {
         return stop(w, 'UNKNOWN');
       }
       if (kind === 'dnat') return bindDst(w, r.natAddr, r.natPort);
-      // REDIRECT: to the primary address of the incoming interface, or loopback for OUTPUT.
+      // REDIRECT: to the primary address of the incoming interface, or loopback for OUTPUT
+      // (nf_nat_redirect_ipv4 / _ipv6).
       const env = w.ctx.env;
       const loop = w.pkt.family === 'ipv4' ? 0x7f000001 : 1n;
-      const addr = w.hook === 'OUTPUT' ? loop : w.pkt.inIface ? env.sourceAddress(w.pkt.inIface, w.pkt.src) : null;
+      const addr = w.hook === 'OUTPUT' ? loop : w.pkt.inIface ? env.redirectAddress(w.pkt.inIface) : null;
       if (addr === null) return stop(w, 'DROP', 'REDIRECT: the incoming interface has no address');
       return bindDst(w, addr, r.natPort);
     }
@@ -440,6 +454,38 @@ function applyManip(w: Walk, m: 'dst' | 'src'): void {
   }
 }
 
+/**
+ * After PREROUTING. A frame for another host on a bridge is forwarded by the bridge (FORWARD and
+ * POSTROUTING with the bridge as both interfaces and the ports as physdev), unless DNAT changed
+ * its destination: br_nf_pre_routing_finish then routes any frame that came through a bridge
+ * port, and bridges it (bridged_dnat) when the route leaves by the same bridge, whatever MAC the
+ * frame was sent to. Everything else is ip_route_input's (env.inputRoute).
+ */
+function routeIn(w: Walk): void {
+  const env = w.ctx.env;
+  const p = w.pkt;
+  if (p.l2Forward && !w.dnat) return bridgeForward(w);
+  const r = env.inputRoute(p.src, p.dst, p.inIface);
+  if (r.kind === 'drop') return stop(w, 'DROP', r.reason);
+  if (r.kind === 'local') return setProgram(w, w.ctx.rs.programs.input);
+  if ((p.l2Forward || (p.viaBridge && w.dnat)) && r.dev === p.inIface) return bridgeForward(w);
+  const q = mutPkt(w);
+  q.outIface = r.dev;
+  q.l2Forward = false;
+  setProgram(w, w.ctx.rs.programs.forward);
+}
+
+/** br_forward -> br_nf_forward_ip: the frame leaves by a port of the bridge it came in on. */
+function bridgeForward(w: Walk): void {
+  const q = mutPkt(w);
+  const bridge = q.inIface!;
+  q.outIface = bridge;
+  q.bridged = true;
+  const ports = w.ctx.env.bridgePorts(bridge).filter((x) => x !== q.physIn);
+  q.physOut = w.ctx.outPort ?? (ports.length === 1 ? ports[0] : null);
+  setProgram(w, w.ctx.rs.programs.forward);
+}
+
 function setProgram(w: Walk, program: readonly Step[]): void {
   w.program = program;
   w.pc = 0;
@@ -464,23 +510,26 @@ export function runWalk(w: Walk, pending: Walk[]): void {
       case 'conntrack':
         w.ctAttached = true;
         break;
-      case 'routeIn': {
-        const dev = env.routeDev(w.pkt.dst);
-        if (dev === null) {
-          stop(w, 'DROP', 'no route to the destination');
-          break;
-        }
-        if (dev === 'lo') setProgram(w, w.ctx.rs.programs.input);
-        else {
-          mutPkt(w).outIface = dev;
-          setProgram(w, w.ctx.rs.programs.forward);
+      case 'receive': {
+        const why = env.receiveRefusal(w.pkt.src, w.pkt.dst, w.pkt.inIface);
+        if (why) stop(w, 'DROP', why);
+        // A bridge without br_netfilter forwards between its ports without netfilter seeing the frame.
+        else if (w.pkt.l2Forward && !w.pkt.viaBridge) {
+          w.verdict = 'ACCEPT';
+          w.delivery = 'forward';
+          w.note = `bridged by ${w.pkt.inIface} (no br_netfilter: netfilter does not see it)`;
         }
         break;
       }
+      case 'routeIn':
+        routeIn(w);
+        break;
       case 'routeOut':
       case 'reroute': {
         const dev = env.routeDev(w.pkt.dst);
+        const refusal = dev === null ? null : env.outputRefusal(w.pkt.src, dev);
         if (dev === null) stop(w, 'DROP', 'no route to the destination');
+        else if (refusal) stop(w, 'DROP', refusal);
         else if (w.pkt.outIface !== dev) mutPkt(w).outIface = dev;
         break;
       }

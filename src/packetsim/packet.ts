@@ -30,6 +30,16 @@ export interface Packet {
   mark: number;
   /** TCP flags of this segment (SYN for a connection's first packet). */
   tcpFlags: number;
+  /** Arrived on a bridge port with br_netfilter on: the skb carries nf_bridge info (xt_physdev). */
+  viaBridge: boolean;
+  /** The bridge port it arrived on (physindev); null when not via a bridge or the port is unknown. */
+  physIn: string | null;
+  /** The frame is addressed to another host on the bridge, not to the bridge itself: the bridge forwards it unless DNAT sends it elsewhere. */
+  l2Forward: boolean;
+  /** The bridge forwards it (br_nf_forward_ip set physoutdev). */
+  bridged: boolean;
+  /** The bridge port it leaves by (physoutdev); null when not bridged or the port is unknown. */
+  physOut: string | null;
 }
 
 export const TCP_FLAGS = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10, URG: 0x20, ECE: 0x40, CWR: 0x80 } as const;
@@ -47,5 +57,10 @@ export function copyPacket(p: Packet): Packet {
     outIface: p.outIface,
     mark: p.mark,
     tcpFlags: p.tcpFlags,
+    viaBridge: p.viaBridge,
+    physIn: p.physIn,
+    l2Forward: p.l2Forward,
+    bridged: p.bridged,
+    physOut: p.physOut,
   };
 }

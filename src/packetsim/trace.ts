@@ -3,7 +3,7 @@
 import type { Family } from '../iptables/ir.js';
 import { familyOfText, IPPROTO, parseAddress, type Ip } from '../net/index.js';
 import { newConn, copyConn, packetKey, tupleKey, type Conn } from './conntrack.js';
-import type { NodeEnv } from './env.js';
+import { onLink, type NodeEnv } from './env.js';
 import { makeWalk, runWalk } from './evaluate.js';
 import { add, compare, ONE, mul, type Prob } from './fraction.js';
 import { copyPacket, hasPorts, protocolOf, TCP_FLAGS, type Origin, type Packet, type PacketProtocol } from './packet.js';
@@ -17,6 +17,8 @@ export interface PacketSpec {
   readonly destIP: string;
   readonly destPort?: number | null;
   readonly inInterface?: string | null;
+  /** For a packet the bridge forwards: the port that leads to the destination (when the bridge has several). */
+  readonly outPort?: string | null;
   readonly mark?: number;
   /** How conntrack sees a packet with no connection yet (kpsim trace --state; default: new). */
   readonly state?: 'related' | 'invalid';
@@ -85,6 +87,11 @@ export function makePacket(spec: PacketSpec, family: Family): Packet {
     outIface: null,
     mark: spec.mark ?? 0,
     tcpFlags: 0,
+    viaBridge: false,
+    physIn: null,
+    l2Forward: false,
+    bridged: false,
+    physOut: null,
   };
 }
 
@@ -97,12 +104,29 @@ function lookupConn(world: World, p: Packet): { conn: Conn; dir: 'original' | 'r
   return { conn: copyConn(c), dir };
 }
 
+/**
+ * Where a received packet comes in. On a bridge port it enters the bridge: the IP layer sees the
+ * bridge as its interface and, with br_netfilter, the port as physindev (br_nf_pre_routing). The
+ * frame is for the bridge itself when the destination is the node's or off the bridge's subnets
+ * (the sender's gateway is the bridge); otherwise for a host on the bridge, which forwards it.
+ */
+function arrive(pkt: Packet, env: NodeEnv, given: string | null): void {
+  const dev = given ?? env.routeDev(pkt.src);
+  const bridge = dev === null ? null : env.isBridge(dev) ? dev : env.bridgeOf(dev);
+  pkt.inIface = bridge ?? dev;
+  if (bridge === null) return;
+  const ports = env.bridgePorts(bridge);
+  pkt.physIn = bridge !== dev ? dev : ports.length === 1 ? ports[0] : null;
+  pkt.viaBridge = env.brNetfilter;
+  pkt.l2Forward = !env.isLocal(pkt.dst) && (!env.addresses.some((a) => a.iface === bridge) || onLink(env, bridge, pkt.dst));
+}
+
 function startWalk(rs: CompiledRuleset, env: NodeEnv, spec: PacketSpec, world: World, opts: TraceOptions): Walk {
   const pkt = makePacket(spec, rs.family);
   // A packet from a local address is generated here and starts in OUTPUT, unless the caller
   // says which interface it arrives on.
   const origin: Origin = spec.inInterface || !env.isLocal(pkt.src) ? 'remote' : 'local';
-  if (origin === 'remote') pkt.inIface = spec.inInterface ?? env.routeDev(pkt.src) ?? null;
+  if (origin === 'remote') arrive(pkt, env, spec.inInterface ?? null);
   const found = lookupConn(world, pkt);
   const conn = found ? found.conn : newConn(pkt);
   if (!found && spec.state === 'related') conn.related = true;
@@ -139,7 +163,7 @@ function startWalk(rs: CompiledRuleset, env: NodeEnv, spec: PacketSpec, world: W
     verdict: null,
     delivery: null,
     note: null,
-    ctx: { rs, env, world, origin, opts },
+    ctx: { rs, env, world, origin, opts, outPort: spec.outPort ?? null },
   });
 }
 

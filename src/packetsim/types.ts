@@ -33,6 +33,11 @@ export type CMatch =
       readonly reads?: number;
     }
   | RandomMatch
+  /**
+   * A test whose answer may rest on something no input gives (the bridge port that leads to a
+   * destination): true, false, or why it is not known (both branches are then explored, UNKNOWN).
+   */
+  | { readonly kind: 'maybe'; readonly test: (w: Walk) => boolean | string; readonly text: string }
   | { readonly kind: 'unknown'; readonly text: string; readonly reason: string };
 
 /**
@@ -375,9 +380,13 @@ export interface WalkContext {
   readonly world: World;
   readonly origin: Origin;
   readonly opts: TraceOptions;
+  /** The bridge port that leads to the destination, when the trace says (PacketSpec.outPort). */
+  readonly outPort: string | null;
 }
 
 export type Step =
+  /** What the kernel checks before PREROUTING (ipv6_rcv_core); a bridge that forwards without br_netfilter. */
+  | { readonly kind: 'receive' }
   | { readonly kind: 'table'; readonly table: string; readonly hook: Hook; readonly slot: number }
   | { readonly kind: 'nat'; readonly hook: Hook; readonly manip: 'dst' | 'src' }
   | { readonly kind: 'conntrack' }

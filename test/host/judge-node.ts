@@ -3,7 +3,9 @@
 // sent from the side that holds their source, and what came of each read back from the node's
 // conntrack table and the client.
 import { fileURLToPath } from 'node:url';
+import { DiagnosticSink } from '../../src/diag/diagnostic.js';
 import type { Family } from '../../src/iptables/ir.js';
+import { nodeFromDumps } from '../../src/node/assemble.js';
 import { formatHostPort, parseAddress } from '../../src/net/index.js';
 import { buildEnv, type NodeEnv, type NodeSpec } from '../../src/packetsim/env.js';
 import { createNfacct, nfacctNamesIn, restoreRules, type IptablesTool } from './iptables.js';
@@ -36,20 +38,22 @@ export async function prepareNode(
   return { env, refused: null };
 }
 
-/** The node namespace as the simulator's node: its global and host-scope addresses, its gateway routes. */
+/**
+ * The node namespace as the simulator's node, read as a user's node is: its `ip -j addr`,
+ * `ip -j route show table all` of both families and `sysctl -a`, through kpsim's own readers.
+ */
 async function nodeSpecOf(node: Namespace): Promise<NodeSpec> {
-  const links = JSON.parse(await node.ip(['-j', 'addr', 'show'])) as { ifname: string; addr_info?: { local: string; prefixlen: number; scope: string }[] }[];
-  const interfaces = links.map((l) => ({ name: l.ifname, addresses: (l.addr_info ?? []).filter((a) => a.scope !== 'link').map((a) => `${a.local}/${a.prefixlen}`) }));
-  const routes: { to: string; dev: string }[] = [];
-  for (const fam of ['-4', '-6']) {
-    const rows = JSON.parse(await node.ip([fam, '-j', 'route', 'show'])) as { dst: string; gateway?: string; dev: string }[];
-    for (const r of rows) {
-      if (!r.gateway) continue;
-      const to = r.dst === 'default' || r.dst.includes('/') ? r.dst : `${r.dst}/${r.dst.includes(':') ? 128 : 32}`;
-      routes.push({ to, dev: r.dev });
-    }
-  }
-  return { interfaces, routes };
+  const text = async (file: string, cmd: string, args: string[]) => ({ file, text: await node.exec(cmd, args) });
+  const description = {
+    ipAddr: await text('ip-addr.json', 'ip', ['-j', 'addr', 'show']),
+    ipRoutes: [await text('ip-route.json', 'ip', ['-4', '-j', 'route', 'show', 'table', 'all']), await text('ip6-route.json', 'ip', ['-6', '-j', 'route', 'show', 'table', 'all'])],
+    // sysctl -a exits non-zero when some key cannot be read; what it printed is the node's.
+    sysctls: { file: 'sysctl.txt', text: (await node.run('sysctl', ['-a'])).stdout },
+  };
+  const sink = new DiagnosticSink();
+  const n = nodeFromDumps({ iptables: [], interfaces: [], description }, sink);
+  if (!n || sink.hasErrors) throw new Error(`kpsim cannot read the node namespace's own files: ${sink.errors.map((e) => `${e.file}:${e.span?.line}:${e.span?.col} ${e.message}`).join('; ')}`);
+  return n;
 }
 
 export function defaultTopology(rules: JudgeRules, flows: readonly JudgeFlow[]): ServiceNodeSpec {

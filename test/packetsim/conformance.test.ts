@@ -13,7 +13,7 @@ import { compileCluster } from '../../src/compiler/index.js';
 import { DiagnosticSink } from '../../src/diag/diagnostic.js';
 import type { Family } from '../../src/iptables/ir.js';
 import { parseIptablesSave } from '../../src/iptables-save/index.js';
-import { FAKE_NODE_INTERFACES } from '../../src/node/fake-node.js';
+import { FAKE_NODE_INTERFACES, FAKE_NODE_SYSCTLS } from '../../src/node/fake-node.js';
 import { nodeFromArtefacts } from '../../src/node/assemble.js';
 import { iptablesNodeArtefacts } from '../../src/compiler/iptables/node-artefacts.js';
 import { prepareNode } from '../../src/packetsim/prepare.js';
@@ -86,7 +86,7 @@ function traceTarget(family: Family): Target {
   expect(parseIptablesSave(raw, { file: 'iptables-save.txt', family }).diagnostics.map((d) => d.code)).toContain('IPT_UNEXPECTED_ARGUMENT');
   const r = parseIptablesSave(quoteBareComments(raw), { file: 'iptables-save.txt', family });
   if (!r.ruleset || r.diagnostics.some((d) => d.severity === 'error')) throw new Error(`trace-packet does not parse: ${JSON.stringify(r.diagnostics.slice(0, 2))}`);
-  return { rs: linkRuleset(loadedState(r.ruleset, [])), env: buildEnv({ interfaces: FAKE_NODE_INTERFACES, routes: [] }, family) };
+  return { rs: linkRuleset(loadedState(r.ruleset, [])), env: buildEnv({ interfaces: FAKE_NODE_INTERFACES, routes: [], sysctls: FAKE_NODE_SYSCTLS }, family) };
 }
 
 describe.runIf(HAVE)('conformance: kube-proxy iptables flows', () => {

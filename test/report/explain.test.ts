@@ -61,8 +61,8 @@ describe('why a rule did not match', () => {
     expect(whys(FILTER(`${split}\n`), PKT).get(split)).toBe('-m statistic --mode random: not picked (the rule takes 1/4 of the packets that reach it)');
     const odd = '-A FORWARD -m statistic --mode random --probability 0.33333333349 -j DROP';
     expect(whys(FILTER(`${odd}\n`), PKT).get(odd)).toBe('-m statistic --mode random: not picked (the rule takes 715827883/2^31 of the packets that reach it)');
-    const unknown = '-A FORWARD -m physdev --physdev-is-bridged -j DROP';
-    expect(whys(FILTER(`${unknown}\n`), PKT).get(unknown)).toMatch(/^-m physdev --physdev-is-bridged: not modelled .*assumes it does not match$/);
+    const unknown = '-A FORWARD -m devgroup --src-group 0x1 -j DROP';
+    expect(whys(FILTER(`${unknown}\n`), PKT).get(unknown)).toMatch(/^-m devgroup --src-group 0x1: not modelled .*assumes it does not match$/);
   });
 
   it('every rule the kube-proxy corpus does not match has a reason', () => {

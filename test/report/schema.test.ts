@@ -34,7 +34,7 @@ const traced = (args: string[]) => {
 
 beforeAll(() => {
   if (!existsSync(BIN)) execFileSync('npm', ['run', 'build'], { stdio: 'ignore' });
-  writeFileSync(UNKNOWN_RULES, '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n-A FORWARD -m physdev --physdev-is-bridged -j ACCEPT\n-A FORWARD -p tcp -m tcp --dport 443 -j ACCEPT\nCOMMIT\n');
+  writeFileSync(UNKNOWN_RULES, '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n-A FORWARD -m devgroup --src-group 0x1 -j ACCEPT\n-A FORWARD -p tcp -m tcp --dport 443 -j ACCEPT\nCOMMIT\n');
 });
 
 const CASES: [string, string[]][] = [

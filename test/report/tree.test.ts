@@ -105,7 +105,7 @@ describe('the trace tree', () => {
   });
 
   it('an UNKNOWN fork has branches that are assumptions: no share, each the whole chance of getting there', () => {
-    const r = report('*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n-A FORWARD -m physdev --physdev-is-bridged -j ACCEPT\nCOMMIT\n', PACKET);
+    const r = report('*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n-A FORWARD -m devgroup --src-group 0x1 -j ACCEPT\nCOMMIT\n', PACKET);
     const f = r.tree.fork!;
     expect(f.kind).toBe('unknown');
     expect(f.branches.map((b) => b.share)).toEqual([null, null]);

@@ -8,13 +8,15 @@ import { compileConntrack } from './conntrack.js';
 import { compileMark } from './marks.js';
 import { ALWAYS, compileIcmp, compileIprange, compilePkttype } from './misc.js';
 import { compileMultiport, compilePorts } from './ports.js';
+import { compilePhysdev } from './physdev.js';
+import { compileRpfilter } from './rpfilter.js';
 import { compileRecent } from './recent.js';
 import { compileSet } from './set.js';
 import { compileStatistic } from './statistic.js';
 
 export const MODELLED_MATCHES = [
   'tcp', 'udp', 'sctp', 'multiport', 'comment', 'nfacct', 'mark', 'connmark', 'conntrack', 'state',
-  'addrtype', 'statistic', 'recent', 'set', 'iprange', 'pkttype', 'icmp', 'icmp6',
+  'addrtype', 'statistic', 'recent', 'set', 'iprange', 'pkttype', 'icmp', 'icmp6', 'physdev', 'rpfilter',
 ] as const;
 export type ModelledMatch = (typeof MODELLED_MATCHES)[number];
 
@@ -61,6 +63,10 @@ export function compileMatch(module: ModelledMatch, opts: readonly OptionArg[], 
     case 'icmp':
     case 'icmp6':
       return compileIcmp(module, opts);
+    case 'physdev':
+      return compilePhysdev(opts);
+    case 'rpfilter':
+      return compileRpfilter(opts);
     default: {
       const never: never = module;
       return never;
