@@ -113,7 +113,8 @@ function runInit(dir: string, clusterPath: string, flags: ClusterFlags): number 
     dir,
     files: new Map([
       ['cluster.yaml', text],
-      ['flows.yaml', starterFlowsText(starterFlows(cluster, compiled.settings))],
+      // A mode the simulator cannot trace yet starts without flows.
+      ...(row.traceNotBuilt ? [] : [['flows.yaml', starterFlowsText(starterFlows(cluster, compiled.settings))] as [string, string]]),
       ...row.goldenFiles.map((f) => [f, ''] as [string, string]),
       ...(optionsText === null ? [] : [['options.yaml', optionsText] as [string, string]]),
     ]),
@@ -128,6 +129,7 @@ function runInit(dir: string, clusterPath: string, flags: ClusterFlags): number 
     process.stdout.write(`created ${join(dir, name)}\n`);
   }
   const flows = r.checks.filter((k) => k.kind === 'flow').length;
-  process.stdout.write(`${flows} flow${flows === 1 ? '' : 's'}; review them, then commit the case\n`);
+  if (row.traceNotBuilt) process.stdout.write(`no flows.yaml: ${row.traceNotBuilt}; review the rules, then commit the case\n`);
+  else process.stdout.write(`${flows} flow${flows === 1 ? '' : 's'}; review them, then commit the case\n`);
   return EXIT_OK;
 }

@@ -254,6 +254,7 @@ async function runTrace(inputs: string[], flags: TraceFlags, viaGiven: boolean):
   const seed = Number(flags.seed ?? 1);
   if (!Number.isInteger(seed)) throw new UsageError(`--seed ${flags.seed}: give an integer`);
   const source = flags.rules ? dumpSource(flags) : clusterSource(inputs, flags);
+  if (source.row.traceNotBuilt) throw new UsageError(`${source.row.name} mode: ${source.row.traceNotBuilt} (kpsim compile --mode ${source.row.name} shows the rules)`);
   let flows: FlowSpec[];
   if (flags.flows) flows = flowsFrom(flags.flows);
   else {

@@ -10,6 +10,8 @@ import type { IpsetDump } from '../ipset/ir.js';
 import { parseIpsetSave } from '../ipset/parse.js';
 import type { IpvsTable } from '../ipvs/ir.js';
 import { parseIpvsadmSave } from '../ipvs/parse.js';
+import { parseNft } from '../nftables/parse.js';
+import { applyNft, emptyNftState, type NftState } from '../nftables/state.js';
 import type { Node, NodeInterface, NodeRoute } from './node.js';
 
 /** iptables-restore input (or an iptables-save dump) for one family, applied in order. */
@@ -33,6 +35,8 @@ export interface OwnArtefacts extends NodeFacts {
   /** `ipset save` text (read by the ipset reader, which gives entries their dimensions). */
   readonly ipsetsText?: DumpText | null;
   readonly ipvs?: IpvsTable | null;
+  /** nft text kpsim wrote (its knftables transaction), applied in order as `nft -f` would. */
+  readonly nft?: readonly DumpText[];
 }
 
 /** Text a user gave, with the name diagnostics carry. */
@@ -45,6 +49,8 @@ export interface NodeDumps extends NodeFacts {
   readonly iptables: readonly IptablesText[];
   readonly ipsets?: DumpText | null;
   readonly ipvs?: DumpText | null;
+  /** `nft list ruleset` (or any `nft -f` input), every family's tables. */
+  readonly nft?: DumpText | null;
 }
 
 function stateFor(states: Map<Family, KernelState>, family: Family): KernelState {
@@ -53,8 +59,9 @@ function stateFor(states: Map<Family, KernelState>, family: Family): KernelState
   return s;
 }
 
-function node(states: Map<Family, KernelState>, facts: NodeFacts, ipsets: IpsetDump | null, ipvs: IpvsTable | null): Node {
-  return { netfilter: states, ipsets, ipvs, interfaces: facts.interfaces, routes: facts.routes ?? [], sysctls: facts.sysctls ?? new Map() };
+function node(states: Map<Family, KernelState>, facts: NodeFacts, ipsets: IpsetDump | null, ipvs: IpvsTable | null, nftables: NftState | null = null): Node {
+  const n: Node = { netfilter: states, ipsets, ipvs, interfaces: facts.interfaces, routes: facts.routes ?? [], sysctls: facts.sysctls ?? new Map() };
+  return nftables ? { ...n, nftables } : n;
 }
 
 /** The node kpsim's own artefacts describe. Its own text failing to read or load is a bug in kpsim. */
@@ -73,7 +80,13 @@ export function nodeFromArtefacts(a: OwnArtefacts): Node {
     if (bad) throw new Error(`kpsim produced ${a.ipsetsText.file} text its reader rejects: ${bad.span?.line}:${bad.span?.col} ${bad.message}`);
     ipsets = dump;
   }
-  return node(states, a, ipsets, a.ipvs ?? null);
+  let nftables: NftState | null = null;
+  for (const t of a.nft ?? []) {
+    const { file, diagnostics } = parseNft(t.text, { file: t.file });
+    const problems = [...diagnostics.filter((d) => d.severity === 'error'), ...applyNft((nftables ??= emptyNftState()), file, t.file)];
+    if (problems.length > 0) throw new Error(`kpsim produced ${t.file} text nft would reject: ${problems.map((e) => `${e.span?.line}:${e.span?.col} ${e.message}`).join('; ')}`);
+  }
+  return node(states, a, ipsets, a.ipvs ?? null, nftables);
 }
 
 /** The node a user's dumps describe; null when one of them has errors (all reported to `sink`). */
@@ -107,7 +120,19 @@ export function nodeFromDumps(d: NodeDumps, sink: DiagnosticSink): Node | null {
     if (r.diagnostics.some((x) => x.severity === 'error')) ok = false;
     ipvs = r.table;
   }
-  return ok ? node(states, d, ipsets, ipvs) : null;
+  let nftables: NftState | null = null;
+  if (d.nft) {
+    const r = parseNft(d.nft.text, { file: d.nft.file });
+    for (const x of r.diagnostics) sink.report(x);
+    if (r.diagnostics.some((x) => x.severity === 'error')) ok = false;
+    else {
+      nftables = emptyNftState();
+      // A listing applies cleanly; what would not (a jump to a missing chain in hand-made text) is
+      // said, and the rest is kept, as nft would refuse the whole file.
+      for (const p of applyNft(nftables, r.file, d.nft.file)) sink.warning(p.code, p.message, p.file, p.span);
+    }
+  }
+  return ok ? node(states, d, ipsets, ipvs, nftables) : null;
 }
 
 /** Two views of one node (a dual-stack node runs one kube-proxy per family): tables of both, the rest merged. */
@@ -121,5 +146,8 @@ export function mergeNodes(a: Node, b: Node): Node {
     return other ? { name: i.name, addresses: [...new Set([...i.addresses, ...other.addresses])] } : i;
   });
   for (const j of b.interfaces) if (!interfaces.some((i) => i.name === j.name)) interfaces.push(j);
-  return { netfilter, ipsets, ipvs, interfaces, routes: [...a.routes, ...b.routes], sysctls: new Map([...b.sysctls, ...a.sysctls]) };
+  const merged: Node = { netfilter, ipsets, ipvs, interfaces, routes: [...a.routes, ...b.routes], sysctls: new Map([...b.sysctls, ...a.sysctls]) };
+  // nftables tables of both (each family's kube-proxy has its own table); a's where both have one.
+  const nftables = a.nftables && b.nftables ? { tables: new Map([...b.nftables.tables, ...a.nftables.tables]) } : (a.nftables ?? b.nftables);
+  return nftables ? { ...merged, nftables } : merged;
 }

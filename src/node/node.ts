@@ -7,6 +7,7 @@ import type { Family } from '../iptables/ir.js';
 import type { KernelState } from '../iptables/state.js';
 import type { IpsetDump } from '../ipset/ir.js';
 import type { IpvsTable } from '../ipvs/ir.js';
+import type { NftState } from '../nftables/state.js';
 
 export interface NodeInterface {
   readonly name: string;
@@ -27,6 +28,12 @@ export interface Node {
   readonly ipsets: IpsetDump | null;
   /** `ipvsadm-save -n`: virtual servers of both families. */
   readonly ipvs: IpvsTable | null;
+  /**
+   * The nftables tables of every family (`nft list ruleset`), as the kernel holds them: kube-proxy's
+   * `ip`/`ip6 kube-proxy` in nftables mode, and any other table (Calico's, Docker's, firewalld's).
+   * Absent: the node value was built without nftables (iptables and IPVS modes).
+   */
+  readonly nftables?: NftState;
   readonly interfaces: readonly NodeInterface[];
   /** Routes beyond the connected ones (one per interface address); none: a default route through the first non-loopback interface. */
   readonly routes: readonly NodeRoute[];
