@@ -3,7 +3,7 @@
 // compiler alone) and their YAML (to time loading too).
 import type { Cluster, EndpointSlice, Service } from '../src/model/types.js';
 import { DEFAULT_CONFIG } from '../src/model/config.js';
-import { parseIP } from '../src/model/ip.js';
+import { parseIP } from '../src/net/index.js';
 import { mulberry32 } from '../src/util/rng.js';
 
 /** The benchmarks' fixed-seed PRNG. */

@@ -4,20 +4,28 @@
 // KUBE-POSTROUTING, filter KUBE-FORWARD), so the benchmark does not depend on the compiler.
 import type { Arg, ChainDecl, OptionArg, Rule, Ruleset, Table, Target, Value } from '../src/iptables/ir.js';
 import { loadedState } from '../src/iptables/state.js';
+import { isProblem, readValue } from '../src/iptables-save/read-value.js';
+import type { ValueKind } from '../src/iptables-save/spec.js';
 import { compileRuleset } from '../src/packetsim/compile.js';
 import { simpleInterfaces } from '../src/node/node.js';
 import { buildEnv } from '../src/packetsim/env.js';
 import { tracePacket, type PacketSpec } from '../src/packetsim/trace.js';
 import type { CompiledRuleset } from '../src/packetsim/types.js';
 
-const w = (text: string): Value => ({ type: 'word', text });
-const addr = (text: string): Value => ({ type: 'address', text, family: 'ipv4', address: text.split('/')[0], prefix: Number(text.split('/')[1] ?? 32), hostBits: false });
+/** A value typed as the iptables-save reader types it. */
+const v = (kind: ValueKind, text: string): Value => {
+  const r = readValue(kind, text, 'ipv4');
+  if (isProblem(r)) throw new Error(r.message);
+  return r;
+};
+const w = (text: string): Value => v('word', text);
+const addr = (text: string): Value => v('address', text);
 const o = (module: string | null, name: string, spelling: string, values: Value[], neg = false): OptionArg => ({
   kind: 'option', module, name, spelling, negation: neg ? 'prefix' : 'none', values, span: null,
 });
 const m = (name: string): Arg => ({ kind: 'module', name, spelling: '-m', span: null });
 const comment = (text: string): Arg[] => [m('comment'), o('comment', 'comment', '--comment', [{ type: 'string', text: `"${text}"`, value: text }])];
-const tcpDport = (port: number): Arg[] => [m('tcp'), o(null, 'protocol', '-p', [w('tcp')]), o('tcp', 'dport', '--dport', [{ type: 'ports', text: String(port), ranges: [[port, port]] }])];
+const tcpDport = (port: number): Arg[] => [m('tcp'), o(null, 'protocol', '-p', [v('protocol', 'tcp')]), o('tcp', 'dport', '--dport', [{ type: 'ports', text: String(port), ranges: [[port, port]] }])];
 const jump = (chain: string): Target => ({ kind: 'chain', name: chain, goto: false, spelling: '-j', span: null });
 const verdict = (name: 'ACCEPT' | 'DROP' | 'RETURN'): Target => ({ kind: 'verdict', name, spelling: '-j', span: null });
 const ext = (name: string, options: OptionArg[]): Target => ({ kind: 'extension', name, spelling: '-j', options, span: null });
@@ -36,7 +44,7 @@ export const NODE_IP = '192.168.0.2';
 /** kube-proxy's iptables ruleset for `services` ClusterIP+NodePort services with `endpoints` each. */
 export function kubeRuleset(services: number, endpoints: number): Ruleset {
   const decl = (names: string[]): ChainDecl[] => names.map((name) => ({ name, policy: ['INPUT', 'FORWARD', 'OUTPUT', 'PREROUTING', 'POSTROUTING'].includes(name) ? 'ACCEPT' : '-', counters: null, span: null }));
-  const markNew = [m('conntrack'), o('conntrack', 'ctstate', '--ctstate', [w('NEW')])];
+  const markNew = [m('conntrack'), o('conntrack', 'ctstate', '--ctstate', [v('list', 'NEW')])];
   const filterRules: Rule[] = [
     r('INPUT', [], jump('KUBE-NODEPORTS')),
     r('INPUT', markNew, jump('KUBE-EXTERNAL-SERVICES')),
@@ -44,19 +52,19 @@ export function kubeRuleset(services: number, endpoints: number): Ruleset {
     r('FORWARD', markNew, jump('KUBE-SERVICES')),
     r('FORWARD', markNew, jump('KUBE-EXTERNAL-SERVICES')),
     r('OUTPUT', markNew, jump('KUBE-SERVICES')),
-    r('KUBE-FORWARD', [m('conntrack'), o('conntrack', 'ctstate', '--ctstate', [w('INVALID')])], verdict('DROP')),
-    r('KUBE-FORWARD', [...comment('kubernetes forwarding rules'), m('mark'), o('mark', 'mark', '--mark', [w('0x4000/0x4000')])], verdict('ACCEPT')),
-    r('KUBE-FORWARD', [m('conntrack'), o('conntrack', 'ctstate', '--ctstate', [w('RELATED,ESTABLISHED')])], verdict('ACCEPT')),
+    r('KUBE-FORWARD', [m('conntrack'), o('conntrack', 'ctstate', '--ctstate', [v('list', 'INVALID')])], verdict('DROP')),
+    r('KUBE-FORWARD', [...comment('kubernetes forwarding rules'), m('mark'), o('mark', 'mark', '--mark', [v('mark', '0x4000/0x4000')])], verdict('ACCEPT')),
+    r('KUBE-FORWARD', [m('conntrack'), o('conntrack', 'ctstate', '--ctstate', [v('list', 'RELATED,ESTABLISHED')])], verdict('ACCEPT')),
   ];
   const natChains = ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING', 'KUBE-SERVICES', 'KUBE-NODEPORTS', 'KUBE-MARK-MASQ', 'KUBE-POSTROUTING'];
   const natRules: Rule[] = [
     r('PREROUTING', comment('kubernetes service portals'), jump('KUBE-SERVICES')),
     r('OUTPUT', comment('kubernetes service portals'), jump('KUBE-SERVICES')),
     r('POSTROUTING', comment('kubernetes postrouting rules'), jump('KUBE-POSTROUTING')),
-    r('KUBE-POSTROUTING', [m('mark'), o('mark', 'mark', '--mark', [w('0x4000/0x4000')], true)], verdict('RETURN')),
-    r('KUBE-POSTROUTING', [], ext('MARK', [o('MARK', 'xor-mark', '--xor-mark', [w('0x4000')])])),
+    r('KUBE-POSTROUTING', [m('mark'), o('mark', 'mark', '--mark', [v('mark', '0x4000/0x4000')], true)], verdict('RETURN')),
+    r('KUBE-POSTROUTING', [], ext('MARK', [o('MARK', 'xor-mark', '--xor-mark', [v('mark', '0x4000')])])),
     r('KUBE-POSTROUTING', comment('kubernetes service traffic requiring SNAT'), ext('MASQUERADE', [])),
-    r('KUBE-MARK-MASQ', [], ext('MARK', [o('MARK', 'or-mark', '--or-mark', [w('0x4000')])])),
+    r('KUBE-MARK-MASQ', [], ext('MARK', [o('MARK', 'or-mark', '--or-mark', [v('mark', '0x4000')])])),
   ];
   const svcRules: Rule[] = [];
   for (let i = 0; i < services; i++) {
@@ -78,10 +86,10 @@ export function kubeRuleset(services: number, endpoints: number): Ruleset {
       const stat: Arg[] = left > 1 ? [m('statistic'), o('statistic', 'mode', '--mode', [w('random')]), o('statistic', 'probability', '--probability', [{ type: 'probability', text: (1 / left).toFixed(10), value: 1 / left }])] : [];
       svcRules.push(r(svc, [...comment(`${spn} -> ${ep}:8080`), ...stat], jump(sep)));
       svcRules.push(r(sep, [...comment(spn), o(null, 'source', '-s', [addr(ep)])], jump('KUBE-MARK-MASQ')));
-      svcRules.push(r(sep, [...comment(spn), m('tcp'), o(null, 'protocol', '-p', [w('tcp')])], ext('DNAT', [o('DNAT', 'to-destination', '--to-destination', [w(`${ep}:8080`)])])));
+      svcRules.push(r(sep, [...comment(spn), m('tcp'), o(null, 'protocol', '-p', [v('protocol', 'tcp')])], ext('DNAT', [o('DNAT', 'to-destination', '--to-destination', [v('natRange', `${ep}:8080`)])])));
     }
   }
-  natRules.push(r('KUBE-SERVICES', [...comment('kubernetes service nodeports; NOTE: this must be the last rule in this chain'), m('addrtype'), o('addrtype', 'dst-type', '--dst-type', [w('LOCAL')])], jump('KUBE-NODEPORTS')));
+  natRules.push(r('KUBE-SERVICES', [...comment('kubernetes service nodeports; NOTE: this must be the last rule in this chain'), m('addrtype'), o('addrtype', 'dst-type', '--dst-type', [v('list', 'LOCAL')])], jump('KUBE-NODEPORTS')));
   const table = (name: string, chains: string[], commands: Rule[]): Table => {
     const decls = decl(chains);
     return { name, chains: decls, commands, lines: [...decls.map((d) => ({ kind: 'chain' as const, decl: d })), ...commands.map((command) => ({ kind: 'command' as const, command }))], committed: true, span: null };

@@ -59,7 +59,8 @@ function runParse(file: string, flags: ParseFlags): number {
   const failed = printDiagnostics(diagnostics, inputs);
   // Nothing is written for input with errors: no half a ruleset on stdout or in a file.
   if (ruleset && !failed) {
-    if (flags.json) emit(flags.output, JSON.stringify(ruleset, null, 2) + '\n');
+    // IPv6 addresses are 128-bit numbers in the IR: decimal strings in JSON.
+    if (flags.json) emit(flags.output, JSON.stringify(ruleset, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2) + '\n');
     else if (flags.stats) emit(flags.output, formatStats(ruleset));
     else if (flags.format === 'save') {
       // The kernel's spelling needs a ruleset the kernel would accept.

@@ -10,7 +10,7 @@ import type { ModeRow } from '../modes.js';
 import { nodeFromDumps } from '../node/assemble.js';
 import { isNftText } from '../nftables/detect.js';
 import { simpleInterfaces, type Node, type NodeInterface } from '../node/node.js';
-import { familyOfText } from '../packetsim/addr.js';
+import { familyOfText } from '../net/index.js';
 import { ANSI, formatHuman, PLAIN, traceJson } from '../packetsim/output.js';
 import type { Protocol } from '../packetsim/packet.js';
 import { prepareNode, type SimNode } from '../packetsim/prepare.js';
@@ -220,7 +220,10 @@ function resolveService(source: NodeSource, flags: TraceFlags, dst: string, fami
 function flowsFrom(path: string): FlowSpec[] {
   const [file] = readInputs([path], { directories: false, what: 'the flows file' });
   const { flows, diagnostics } = parseFlowsFile(file.text, file.name);
-  if (printDiagnostics(diagnostics, [file])) throw new InputError(`${diagnostics.length} error${diagnostics.length === 1 ? '' : 's'} in ${file.name}`);
+  if (printDiagnostics(diagnostics, [file])) {
+    const n = diagnostics.filter((d) => d.severity === 'error').length;
+    throw new InputError(`${n} error${n === 1 ? '' : 's'} in ${file.name}`);
+  }
   return flows.map((f) => f.spec);
 }
 

@@ -6,7 +6,7 @@
 // Each mode spells the result: iptables as KUBE-SVC/SVL/EXT/FW chains and filter rules, nftables
 // as service-/local-/external-/firewall- chains and verdict-map elements; IPVS reads the firewall
 // and the cluster-IP masquerade from here.
-import { cidrContains, type ParsedCIDR } from '../model/ip.js';
+import { cidrContains, type ParsedCIDR } from '../net/index.js';
 import type { ServicePortPlan } from './plan.js';
 import type { ProxierSettings } from './settings.js';
 

@@ -4,7 +4,7 @@
 // endpointslicecache.go, topology.go (CategorizeEndpoints) and the decisions of syncProxyRules;
 // the iptables and IPVS emitters read only this.
 import type { Family } from '../iptables/ir.js';
-import { parseCIDR, parseIP, type ParsedCIDR, type ParsedIP } from '../model/ip.js';
+import { parseCIDR, parseIP, type ParsedCIDR, type ParsedIP } from '../net/index.js';
 import type { Cluster, EndpointSlice, Protocol, Service, ServicePort } from '../model/types.js';
 import { planTraffic, type TrafficPlan } from './plan-traffic.js';
 import type { ProxierSettings } from './settings.js';

@@ -2,7 +2,7 @@
 // its arguments compute from the configuration, the Node and the host, before any Service is seen.
 import type { DiagnosticSink } from '../diag/diagnostic.js';
 import type { Family } from '../iptables/ir.js';
-import { cidrContains, isLoopback, parseCIDR, parseIP, type ParsedCIDR, type ParsedIP } from '../model/ip.js';
+import { cidrContains, isLoopback, isUnspecified, parseCIDR, parseIP, type ParsedCIDR, type ParsedIP } from '../net/index.js';
 import type { Cluster, Node } from '../model/types.js';
 
 export interface CompileOptions {
@@ -76,7 +76,7 @@ export function selectNode(cluster: Cluster, opts: CompileOptions, sink: Diagnos
 export function primaryFamily(cluster: Cluster, node: Node | null, opts: CompileOptions): Family {
   if (opts.family) return opts.family;
   const bind = parseIP(cluster.config.bindAddress);
-  if (bind && bind.value !== 0n) return bind.family;
+  if (bind && !isUnspecified(bind)) return bind.family;
   if (bind && bind.family === 'ipv6') return 'ipv6';
   const ip = opts.nodeIP ? parseIP(opts.nodeIP) : node?.internalIPs[0] ?? node?.externalIPs[0];
   return ip?.family ?? 'ipv4';
@@ -84,6 +84,12 @@ export function primaryFamily(cluster: Cluster, node: Node | null, opts: Compile
 
 export function proxierSettings(cluster: Cluster, opts: CompileOptions, sink: DiagnosticSink): ProxierSettings {
   const cfg = cluster.config;
+  // Say what a missing configuration means, once: kube-proxy's defaults, and with an empty
+  // clusterCIDR no local-traffic detector, so traffic from outside the pods is not masqueraded.
+  if (cfg.origin === null) {
+    const noCidr = (cfg.detectLocalMode === 'ClusterCIDR' || cfg.detectLocalMode === '') && !cfg.clusterCIDR && !opts.clusterCIDR;
+    sink.warning('CFG_DEFAULTS', `no KubeProxyConfiguration in the input: kube-proxy's defaults are in use (mode iptables, masqueradeBit 14${noCidr ? '; clusterCIDR empty, so traffic from outside the pod range is not masqueraded: give --cluster-cidr or a configuration' : ''})`, null, null);
+  }
   const { name, node } = selectNode(cluster, opts, sink);
   const family = primaryFamily(cluster, node, opts);
 
@@ -117,7 +123,7 @@ export function proxierSettings(cluster: Cluster, opts: CompileOptions, sink: Di
   const matchAll = npCIDRs.length === 0 || npCIDRs.some((c) => c.prefix === 0);
   const loop4 = parseIP('127.0.0.0')!;
   const containsIPv4Loopback =
-    family === 'ipv4' && (matchAll || npCIDRs.some((c) => cidrContains(c, loop4) || c.network >> 24n === 127n));
+    family === 'ipv4' && (matchAll || npCIDRs.some((c) => cidrContains(c, loop4) || isLoopback(c.network, c.family)));
   const localhostNodePorts = cfg.localhostNodePorts && containsIPv4Loopback;
 
   let nodePortIPs: ParsedIP[] | null = null;

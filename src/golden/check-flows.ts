@@ -6,7 +6,7 @@
 import { isMap, isScalar, Scalar, YAMLMap, type Document, type YAMLSeq } from 'yaml';
 import type { Diagnostic } from '../diag/diagnostic.js';
 import type { Family } from '../iptables/ir.js';
-import { familyOfText } from '../packetsim/addr.js';
+import { familyOfText } from '../net/index.js';
 import type { NodeEnv } from '../packetsim/env.js';
 import { add, fractionText, ZERO } from '../packetsim/fraction.js';
 import { traceFlows, TooManyPaths, TraceInputError, type Outcome } from '../packetsim/trace.js';
@@ -100,7 +100,8 @@ function rewriteFlow(doc: Document, f: FileFlow, a: FlowAnswer): void {
 export function checkFlows(label: string, file: string, text: string, targetFor: (family: Family) => FlowTarget | string): FlowsCheck {
   const parsed = parseFlowsFile(text, file);
   const fail = (name: string, message: string): CheckResult => ({ name: `${label}: ${name}`, status: 'fail', kind: 'load', file, message });
-  if (parsed.diagnostics.length) return { checks: [fail('flows.yaml', `${parsed.diagnostics.length} error(s) in flows.yaml`)], diagnostics: parsed.diagnostics, rewrite: null };
+  const errors = parsed.diagnostics.filter((d) => d.severity === 'error').length;
+  if (errors) return { checks: [fail('flows.yaml', `${errors} error(s) in flows.yaml`)], diagnostics: parsed.diagnostics, rewrite: null };
   const checks: CheckResult[] = new Array(parsed.flows.length);
   const byFamily = new Map<Family, number[]>();
   parsed.flows.forEach((f, i) => {
@@ -134,5 +135,6 @@ export function checkFlows(label: string, file: string, text: string, targetFor:
       }
     });
   }
-  return { checks, diagnostics: [], rewrite: changed ? parsed.document().toString() : null };
+  // Warnings (what kpsim assumed about a flow) travel with the result.
+  return { checks, diagnostics: parsed.diagnostics, rewrite: changed ? parsed.document().toString() : null };
 }

@@ -98,7 +98,8 @@ export function parseYamlFlows(text: string, file: string): FlowsFile {
     const p = lc.linePos(off);
     return { line: p.line, col: p.col, offset: off, length: Math.max(1, (n?.range?.[1] ?? off + 1) - off) };
   };
-  const err = (message: string, n: YamlNode | null | undefined) => diagnostics.push({ severity: 'error', code: 'SIM_BAD_FLOW', message, file, span: at(n) });
+  const err = (message: string, n: YamlNode | null | undefined, severity: 'error' | 'warning' = 'error') =>
+    diagnostics.push({ severity, code: severity === 'error' ? 'SIM_BAD_FLOW' : 'SIM_FLOW_ASSUMED', message, file, span: at(n) });
   for (const e of doc.errors) diagnostics.push({ severity: 'error', code: 'SIM_BAD_FLOW', message: e.message, file, span: at(null, e.pos[0]) });
   const flows: FileFlow[] = [];
   const root = doc.contents;
@@ -116,14 +117,18 @@ export function parseYamlFlows(text: string, file: string): FlowsFile {
       nodes.set(f, n);
       return f;
     };
-    const flow = readFlow(i, get, (message, f) => err(message, f === null ? item : f && nodes.get(f)));
+    const flow = readFlow(i, get, (message, f, severity) => err(message, f === null ? item : f && nodes.get(f), severity));
     if (flow) flows.push(flow);
   });
   return { flows, diagnostics, document };
 }
 
 /** One flow from its fields; `err` reports a problem at a field (null: at the flow). */
-function readFlow(i: number, get: (k: string) => Field | undefined, err: (message: string, at: Field | null | undefined) => void): FileFlow | null {
+/** `err` reports a problem at a field (null: at the flow); a warning says what kpsim assumed. */
+/** Protocols whose packets carry ports. */
+const PORT_PROTOCOLS: ReadonlySet<string> = new Set(['tcp', 'udp', 'sctp']);
+
+function readFlow(i: number, get: (k: string) => Field | undefined, err: (message: string, at: Field | null | undefined, severity?: 'error' | 'warning') => void): FileFlow | null {
   const str = (k: string, need: boolean) => {
     const n = get(k);
     if (n === undefined) {
@@ -156,6 +161,7 @@ function readFlow(i: number, get: (k: string) => Field | undefined, err: (messag
     else if (!probNode.isNull) err(`flow ${i + 1}: probabilities must map destinations to fractions`, probNode);
   }
   if (sourceIP === undefined || destIP === undefined) return null;
+  if (get('destPort') === undefined && PORT_PROTOCOLS.has(protocol)) err(`flow ${i + 1}: no destPort for ${protocol}: traced as a packet to port 0`, null, 'warning');
   const inInterface = str('inInterface', false);
   const output = get('output');
   const affinity = get('affinity');

@@ -1,15 +1,43 @@
 // `kpsim golden init`'s first flows.yaml: for every service port, a packet from a pod on this node
 // and one from the node itself to its cluster IP, and one from outside the cluster to each of
-// its external entry points (external IPs, load-balancer IPs, the NodePort on the node IP).
-// Without answers: verify fills them in, as `--update` would.
+// its external entry points (external IPs, load-balancer IPs, the NodePort on the node IP). And
+// the packets that must not get through, which a regression must not let through either: a pod to
+// a port of the cluster IP that no service port serves, and for loadBalancerSourceRanges a client
+// inside a range and one outside them all. Without answers: verify fills them in, as `--update`
+// would.
 import { Document, YAMLSeq } from 'yaml';
 import type { ProxierSettings } from '../compiler/settings.js';
 import type { Family } from '../iptables/ir.js';
-import { familyOf, parseCIDR, parseIP, type ParsedCIDR } from '../model/ip.js';
+import { cidrContains, familyOf, formatIPv4, formatIPv6, parseCIDR, parseIP, type ParsedCIDR } from '../net/index.js';
 import type { Cluster } from '../model/types.js';
 
 /** Documentation ranges (RFC 5737, RFC 3849 outside the fake node's /64s): not the node, not a pod. */
 const OUTSIDE: Record<Family, string> = { ipv4: '203.0.113.2', ipv6: '2001:db8:ff::2' };
+
+/** Candidate clients outside every source range: documentation and benchmarking ranges first. */
+const FAR: Record<Family, readonly string[]> = {
+  ipv4: ['203.0.113.2', '198.51.100.2', '192.0.2.2', '198.18.0.2', '100.64.0.2'],
+  ipv6: ['2001:db8:ff::2', '2001:db8:fe::2', 'fd99::2'],
+};
+
+/** A client inside the first source range of this family, and one outside them all (null when none is found). */
+function rangeClients(ranges: readonly string[], family: Family): { inside: string; outside: string | null } | null {
+  const cidrs = ranges.map((t) => parseCIDR(t.trim())).filter((c): c is ParsedCIDR => c !== null && c.family === family);
+  if (cidrs.length === 0) return null;
+  const first = cidrs[0];
+  const inside = nthAddress(first, first.prefix >= (family === 'ipv4' ? 31 : 127) ? 0 : 2);
+  const outside = FAR[family].find((a) => !cidrs.some((c) => cidrContains(c, parseIP(a)!))) ?? null;
+  return { inside, outside };
+}
+
+/** A port of the cluster IP no service port uses (with this protocol). */
+function unservedPort(ports: readonly { readonly port: number; readonly protocol: string }[], protocol: string): number {
+  const used = new Set(ports.filter((p) => p.protocol === protocol).map((p) => p.port));
+  for (let p = 1; ; p++) {
+    const candidate = ((Math.max(...used, 0) + p - 1) % 65535) + 1;
+    if (!used.has(candidate)) return candidate;
+  }
+}
 
 interface StarterFlow {
   name: string;
@@ -20,12 +48,9 @@ interface StarterFlow {
   inInterface?: string;
 }
 
-function nthAddress(c: ParsedCIDR, n: bigint): string {
-  const v = c.network + n;
-  if (c.family === 'ipv4') return [24n, 16n, 8n, 0n].map((s) => String((v >> s) & 255n)).join('.');
-  const groups: string[] = [];
-  for (let s = 112n; s >= 0n; s -= 16n) groups.push(((v >> s) & 0xffffn).toString(16));
-  return parseIP(groups.join(':'))!.text;
+/** The address `n` past the network address. */
+function nthAddress(c: ParsedCIDR, n: number): string {
+  return c.family === 'ipv4' ? formatIPv4((c.network + n) >>> 0) : formatIPv6(c.network + BigInt(n));
 }
 
 /** A pod address on this node that is no endpoint, from the local-traffic detector's range. */
@@ -40,8 +65,8 @@ function podSource(cluster: Cluster, settings: ProxierSettings, family: Family):
   ];
   const cidr = candidates.map((t) => parseCIDR(t)).find((c): c is ParsedCIDR => c !== null && c.family === family);
   if (!cidr) return null;
-  let ip = nthAddress(cidr, 2n);
-  for (let n = 3n; endpoints.has(ip) && n < 250n; n++) ip = nthAddress(cidr, n);
+  let ip = nthAddress(cidr, 2);
+  for (let n = 3; endpoints.has(ip) && n < 250; n++) ip = nthAddress(cidr, n);
   // The interface-based detectors recognise pods by the interface their packets arrive on.
   const inInterface = det?.kind === 'interface' ? det.name : det?.kind === 'interfacePrefix' ? `${det.prefix}pod0` : undefined;
   return inInterface ? { ip, inInterface } : { ip };
@@ -65,9 +90,22 @@ export function starterFlows(cluster: Cluster, settings: ProxierSettings): Start
         for (const ip of clusterIPs.filter((t) => familyOf(t) === family)) {
           if (pod) add('pod to cluster IP of', pod.ip, ip, port.port, pod.inInterface);
           if (nodeIP) add('node to cluster IP of', nodeIP.text, ip, port.port);
+          // Once per cluster IP (on its first port): a port nothing serves.
+          if (pod && port === svc.ports[0]) {
+            const unserved = unservedPort(svc.ports, protocol);
+            out.push({ name: `pod to unserved port ${unserved} of cluster IP of ${svc.namespace}/${svc.name}`, sourceIP: pod.ip, protocol, destIP: ip, destPort: unserved, ...(pod.inInterface ? { inInterface: pod.inInterface } : {}) });
+          }
         }
         for (const ip of svc.externalIPs.map((t) => t.trim()).filter((t) => familyOf(t) === family)) add('outside to external IP of', OUTSIDE[family], ip, port.port);
-        for (const ing of svc.ingress) if (ing.ip?.family === family) add('outside to load-balancer IP of', OUTSIDE[family], ing.ip.text, port.port);
+        const ranges = rangeClients(svc.loadBalancerSourceRanges, family);
+        for (const ing of svc.ingress) {
+          if (ing.ip?.family !== family) continue;
+          if (!ranges) add('outside to load-balancer IP of', OUTSIDE[family], ing.ip.text, port.port);
+          else {
+            add('client inside loadBalancerSourceRanges to load-balancer IP of', ranges.inside, ing.ip.text, port.port);
+            if (ranges.outside) add('client outside loadBalancerSourceRanges to load-balancer IP of', ranges.outside, ing.ip.text, port.port);
+          }
+        }
         if (nodeIP && port.nodePort > 0 && (svc.type === 'NodePort' || svc.type === 'LoadBalancer')) add('outside to NodePort of', OUTSIDE[family], nodeIP.text, port.nodePort);
       }
     }

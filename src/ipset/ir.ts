@@ -1,8 +1,9 @@
 // ipset contents as data: what `ipset save` prints and `ipset restore` reads (ipset(8)). One set
 // is a `create NAME TYPE OPTIONS...` line followed by one `add NAME ENTRY` line per member.
 // Entries keep their exact text (kube-proxy compares entry strings, Entry.String in
-// pkg/proxy/ipvs/ipset) plus the parsed dimensions the simulator matches on.
-import type { Family, Span } from '../iptables/ir.js';
+// pkg/proxy/ipvs/ipset) plus the parsed dimensions, as numbers, the simulator matches on.
+import type { Span } from '../iptables/ir.js';
+import type { Family, Ip } from '../net/index.js';
 
 /** The set types kpsim understands; any other type is kept with its entries as text. */
 export const SET_TYPES = {
@@ -28,11 +29,14 @@ export interface SetOption {
   readonly value: string | null;
 }
 
-/** One dimension of an entry: an address (a CIDR for `net`, /32 or /128 for `ip`) or a port. */
+/**
+ * One dimension of an entry: an address (a network for `net`, /32 or /128 for `ip`: a `Cidr` of
+ * src/net) or a port.
+ */
 export type EntryPart =
-  | { readonly dim: 'ip' | 'net'; readonly address: string; readonly prefix: number }
-  /** `tcp:80` in hash types (protocol lower case, null for bitmap:port which has none), ranges `a-b`. */
-  | { readonly dim: 'port'; readonly protocol: string | null; readonly from: number; readonly to: number };
+  | { readonly dim: 'ip' | 'net'; readonly family: Family; readonly network: Ip; readonly prefix: number }
+  /** `tcp:80` in hash types (the protocol's number; tcp when none is written; null for bitmap:port, which has none), ranges `a-b`. */
+  | { readonly dim: 'port'; readonly protocol: number | null; readonly from: number; readonly to: number };
 
 export interface SetEntry {
   /** The entry exactly as written: `10.20.30.41,tcp:80`. */

@@ -4,8 +4,8 @@
 // [OPTION [VALUE]]...`, blank lines and `#` comments; `-exist` (restore's ignore-existing flag)
 // is accepted anywhere after the command.
 import type { Diagnostic } from '../diag/diagnostic.js';
-import type { Family, Span } from '../iptables/ir.js';
-import { parseCIDR, parseIP } from '../model/ip.js';
+import type { Span } from '../iptables/ir.js';
+import { familyBits, IPPROTO, parseCIDR, parseIP, type Family } from '../net/index.js';
 import type { IpsetCode } from './codes.js';
 import { isKnownSetType, MAX_SET_NAME, SET_TYPES, type EntryPart, type IpSet, type IpsetDump, type SetEntry, type SetOption } from './ir.js';
 
@@ -52,7 +52,17 @@ const ENTRY_OPTIONS: Readonly<Record<string, boolean>> = {
   nomatch: false,
 };
 
-const PROTOCOLS: ReadonlySet<string> = new Set(['tcp', 'udp', 'sctp', 'udplite', 'icmp', 'icmpv6', 'tcp6', 'udp6']);
+/** Protocol names an entry's port may carry, with their numbers. */
+const PROTOCOLS: Readonly<Record<string, number>> = {
+  tcp: IPPROTO.TCP,
+  udp: IPPROTO.UDP,
+  sctp: IPPROTO.SCTP,
+  udplite: IPPROTO.UDPLITE,
+  icmp: IPPROTO.ICMP,
+  icmpv6: IPPROTO.ICMPV6,
+  tcp6: IPPROTO.TCP,
+  udp6: IPPROTO.UDP,
+};
 
 /** Splits a line into words; a `"..."` word (comments) is one word, quotes included. */
 function splitWords(line: string, lineNo: number, lineOffset: number, report: (code: IpsetCode, msg: string, span: Span) => void): Word[] {
@@ -210,22 +220,23 @@ function parseEntry(w: Word, type: string, family: Family | null, report: (code:
       report('IPSET_WRONG_FAMILY', `${p} is ${fam} in a ${family === 'ipv4' ? 'family inet' : 'family inet6'} set`, span);
       return null;
     }
-    if (ip) parts.push({ dim, address: ip.text, prefix: ip.family === 'ipv4' ? 32 : 128 });
-    else parts.push({ dim, address: cidr!.text.slice(0, cidr!.text.indexOf('/')), prefix: cidr!.prefix });
+    if (ip) parts.push({ dim, family: ip.family, network: ip.value, prefix: familyBits(ip.family) });
+    else parts.push({ dim, family: cidr!.family, network: cidr!.network, prefix: cidr!.prefix });
   }
   return parts;
 }
 
 function parsePort(p: string, bitmap: boolean): EntryPart | string {
   const colon = p.indexOf(':');
-  let protocol: string | null = null;
+  let protocol: number | null = null;
   let ports = p;
   if (colon >= 0) {
     if (bitmap) return `bitmap:port entries have no protocol: ${p}`;
-    protocol = p.slice(0, colon).toLowerCase();
+    const name = p.slice(0, colon).toLowerCase();
     ports = p.slice(colon + 1);
-    if (!PROTOCOLS.has(protocol) && !/^\d+$/.test(protocol)) return `unknown protocol ${protocol} in ${p}`;
-  } else if (!bitmap) protocol = 'tcp';
+    protocol = Object.hasOwn(PROTOCOLS, name) ? PROTOCOLS[name] : /^\d+$/.test(name) ? Number(name) : null;
+    if (protocol === null) return `unknown protocol ${name} in ${p}`;
+  } else if (!bitmap) protocol = IPPROTO.TCP;
   const m = /^(\d+)(?:-(\d+))?$/.exec(ports);
   if (!m) return `${ports} is not a port or port range`;
   const from = Number(m[1]);

@@ -10,7 +10,7 @@ import type { ChainCommand, ChainDecl, Counters, Rule, TableLine, Trivia, Value 
 import { WordSplitter } from './line-scanner.js';
 import { ruleBuilder, type BuilderHelpers, type BuilderLine } from './rule-builder.js';
 import type { Plan } from './plan.js';
-import type { ValueReader } from './values.js';
+import type { ValueReader } from './value-reader.js';
 
 /** What a line between `*table` and `COMMIT` becomes. */
 export const LINE = { comment: 0, blank: 1, chain: 2, chainCommand: 3, rule: 4 } as const;

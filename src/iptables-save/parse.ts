@@ -2,8 +2,8 @@
 // its position and carrying on. Each line is split into words and its shape found (line-scanner.ts),
 // the shape is planned once (plan.ts, running the grammar) and the plan is checked against the
 // line's words here: every value is checked, on the source text when its form cannot have a
-// problem (values.ts quickOk), else read (values.ts caches readings by text), so that all problems
-// are reported during the parse, but a table's IR is built only when it is first read
+// problem (quick-check.ts), else read (value-reader.ts caches readings by text), so that all
+// problems are reported during the parse, but a table's IR is built only when it is first read
 // (build-table.ts).
 import type { Diagnostic, SourceSpan } from '../diag/diagnostic.js';
 import type { Family, Ruleset, Table, Trivia } from '../iptables/ir.js';
@@ -12,8 +12,11 @@ import { buildTable, LINE, TableLog, type BuiltTable } from './build-table.js';
 import { TABLE_NAMES, type IptCode } from './codes.js';
 import { LineScanner, MAX_WORD, MAX_WORDS } from './line-scanner.js';
 import { WordTable } from './word-table.js';
-import type { Plan } from './plan.js';
-import { isProblem, quickOk, ValueReader } from './values.js';
+import { planFor, type Plan } from './plan.js';
+import { BUILTIN_VERDICTS, OPAQUE_TARGETS, TARGET_MODULES } from './spec.js';
+import { quickOk } from './quick-check.js';
+import { isProblem } from './read-value.js';
+import { ValueReader } from './value-reader.js';
 
 export interface ParseOptions {
   /** The file name diagnostics carry (`<stdin>` for standard input). */

@@ -4,6 +4,7 @@
 // are made once and reused for every line of that shape (planFor caches them).
 import nearley from 'nearley';
 import type { Family, Negation, RuleOp } from '../iptables/ir.js';
+import { IPPROTO, protocolNumber } from '../net/index.js';
 import type { IptCode } from './codes.js';
 import compiledGrammar from './grammar.generated.js';
 import { SHAPE_PART, shapeLexer } from './lexer.js';
@@ -19,12 +20,12 @@ import {
   type OptionSpec,
   type ValueKind,
 } from './spec.js';
-import { quickCheckOf, type QuickCheck } from './values.js';
+import { quickCheckOf, type QuickCheck } from './quick-check.js';
 
 export interface PlanValue extends QuickCheck {
   readonly word: number;
   readonly kind: ValueKind;
-  /** `module.option`, for word lists checked per option (values.ts). */
+  /** `module.option`, for word lists checked per option (check-words.ts). */
   readonly key: string;
   readonly index: number;
 }
@@ -259,14 +260,23 @@ interface Loaded {
   readonly spec: ModuleSpec | null;
 }
 
+/** The match module `-p PROTO` loads when one of its options follows without `-m`. */
 function protocolModule(protoText: string, family: Family): string | null {
   const p = protoText.toLowerCase();
-  if (p === 'tcp' || p === '6') return 'tcp';
-  if (p === 'udp' || p === '17') return 'udp';
-  if (p === 'sctp' || p === '132') return 'sctp';
-  if (family === 'ipv4' && (p === 'icmp' || p === '1')) return 'icmp';
-  if (family === 'ipv6' && (p === 'icmpv6' || p === 'ipv6-icmp' || p === '58')) return 'icmp6';
-  return null;
+  switch (protocolNumber(p) ?? (/^[0-9]+$/.test(p) ? Number(p) : null)) {
+    case IPPROTO.TCP:
+      return 'tcp';
+    case IPPROTO.UDP:
+      return 'udp';
+    case IPPROTO.SCTP:
+      return 'sctp';
+    case IPPROTO.ICMP:
+      return family === 'ipv4' ? 'icmp' : null;
+    case IPPROTO.ICMPV6:
+      return family === 'ipv6' ? 'icmp6' : null;
+    default:
+      return null;
+  }
 }
 
 function planRule(g: Extract<GLine, { kind: 'rule' }>, w: (t: Tok) => number, family: Family): Plan {

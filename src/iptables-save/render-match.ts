@@ -3,15 +3,12 @@
 // the extension's `save` function in iptables 1.8 (libxt_<name>.c); checked against the kernel by
 // test/iptables-save/kernel-save.test.ts.
 import type { Family, OptionArg, Value } from '../iptables/ir.js';
+import { formatPortRange, v4Mask, v6Mask } from '../net/index.js';
 import { ADDR_TYPES, CT_STATES, CT_STATUSES, ICMP_TYPES, ICMPV6_TYPES, LOG_LEVELS, REJECT_WITH_V4, REJECT_WITH_V6, TCP_FLAGS } from './names.js';
-import { cidr, hex, hostOrCidr, limitRate, saveString, statisticProbability } from './save-format.js';
+import { address, cidr, hex, hostOrCidr, limitRate, saveString, statisticProbability } from './save-format.js';
 import { MATCH_MODULES, TARGET_MODULES, printRank, type ModuleSpec } from './spec.js';
 
 const neg = (o: OptionArg) => (o.negation === 'none' ? '' : ' !');
-
-function portRange(r: readonly [number, number]): string {
-  return r[0] === r[1] ? String(r[0]) : `${r[0]}:${r[1]}`;
-}
 
 /** A value printed the way most extensions print it. */
 export function plainValue(v: Value): string {
@@ -19,9 +16,9 @@ export function plainValue(v: Value): string {
     case 'address':
       return hostOrCidr(v);
     case 'addressRange':
-      return v.from === v.to ? v.from : `${v.from}-${v.to}`;
+      return v.from === v.to ? address(v.from, v.family) : `${address(v.from, v.family)}-${address(v.to, v.family)}`;
     case 'ports':
-      return v.ranges.map(portRange).join(',');
+      return v.ranges.map((r) => formatPortRange(r, ':')).join(',');
     case 'integer':
       return String(v.value);
     case 'intRange':
@@ -53,7 +50,7 @@ export function plainValue(v: Value): string {
 
 function natRange(v: Extract<Value, { type: 'natRange' }>): string {
   let s = '';
-  if (v.fromAddress !== null) s = v.fromAddress === v.toAddress ? v.fromAddress : `${v.fromAddress}-${v.toAddress}`;
+  if (v.fromAddress !== null) s = address(v.fromAddress, v.family) + (v.fromAddress === v.toAddress || v.toAddress === null ? '' : `-${address(v.toAddress, v.family)}`);
   if (v.fromPort !== null) {
     if (v.family === 'ipv6' && s !== '') s = `[${s}]`;
     s += `:${v.fromPort === v.toPort ? v.fromPort : `${v.fromPort}-${v.toPort}`}`;
@@ -149,12 +146,12 @@ function recentPrinter(options: readonly OptionArg[], family: Family): string {
   const extra: OptionArg[] = [];
   const add = (name: string, values: Value[] = []) =>
     extra.push({ kind: 'option', module: 'recent', name, spelling: `--${name}`, negation: 'none', values, span: null });
-  if (!names.has('name')) add('name', [{ type: 'word', text: 'DEFAULT' }]);
+  if (!names.has('name')) add('name', [{ type: 'word', text: 'DEFAULT', value: 'DEFAULT' }]);
   if (!names.has('mask')) {
     add('mask', [
       family === 'ipv4'
-        ? { type: 'address', text: '255.255.255.255', family, address: '255.255.255.255', prefix: 32, hostBits: false }
-        : { type: 'address', text: 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', family, address: 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', prefix: 128, hostBits: false },
+        ? { type: 'address', text: '255.255.255.255', family, address: v4Mask(32), network: v4Mask(32), prefix: 32 }
+        : { type: 'address', text: 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', family, address: v6Mask(128), network: v6Mask(128), prefix: 128 },
     ]);
   }
   if (!names.has('rsource') && !names.has('rdest')) add('rsource');

@@ -9,7 +9,7 @@
 //   match `-p tcp --dport 80` loads implicitly is printed as `-m tcp`), then the target.
 import type { Arg, Family, OptionArg, Rule, Ruleset, Value } from '../iptables/ir.js';
 import { applyRestore, emptyState, stateToRuleset } from '../iptables/state.js';
-import { PROTOCOL_NAMES } from './names.js';
+import { protocolName } from '../net/index.js';
 import { renderMatch, renderTargetOptions } from './render-match.js';
 import { cidr } from './save-format.js';
 
@@ -30,7 +30,7 @@ function headerValue(o: OptionArg): string | null {
   if (v.type === 'address') return v.prefix === 0 && o.negation === 'none' ? null : cidr(v);
   if (v.type === 'protocol') {
     if (v.number === null) return o.negation === 'none' ? null : 'all';
-    return PROTOCOL_NAMES[v.number] ?? String(v.number);
+    return protocolName(v.number) ?? String(v.number);
   }
   return v.text;
 }

@@ -8,7 +8,7 @@
 // test/iptables-save/rule-builder.test.ts compares the two on the corpus.
 import type { Counters, Rule, Value } from '../iptables/ir.js';
 import type { Plan, PlanArg, PlanOption, PlanTarget, PlanValue } from './plan.js';
-import type { ValueReader } from './values.js';
+import type { ValueReader } from './value-reader.js';
 
 type RulePlan = Extract<Plan, { kind: 'rule' }>;
 

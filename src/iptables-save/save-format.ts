@@ -1,7 +1,7 @@
 // How iptables-save prints values after the kernel stored them: numbers in hex or decimal,
 // addresses masked to their network, quoting of free text. Shared by the match and target printers.
-import { Address4, Address6 } from 'ip-address';
-import type { Family, Value } from '../iptables/ir.js';
+import type { Value } from '../iptables/ir.js';
+import { familyBits, formatIpKernel, type Family, type Ip } from '../net/index.js';
 
 export const hex = (n: number) => '0x' + (n >>> 0).toString(16);
 
@@ -14,23 +14,20 @@ export function saveString(value: string): string {
   return '"' + value.replace(/["\\']/g, (c) => '\\' + c) + '"';
 }
 
-/** The network address of ADDR/PREFIX, as inet_ntop prints it. */
-export function networkAddress(address: string, prefix: number, family: Family, hostBits: boolean): string {
-  if (!hostBits) return address;
-  return family === 'ipv4' ? new Address4(`${address}/${prefix}`).startAddress().correctForm() : new Address6(`${address}/${prefix}`).startAddress().correctForm();
+/** An address as iptables-save prints it (inet_ntop: `::ffff:1.2.3.4` ends in a dotted quad). */
+export function address(a: Ip, family: Family): string {
+  return formatIpKernel(a, family);
 }
 
-const BITS = { ipv4: 32, ipv6: 128 } as const;
-
-/** `-s`/`-d`: always with the prefix length (`/32`, `/128`). */
+/** `-s`/`-d`: the network, always with the prefix length (`/32`, `/128`). */
 export function cidr(v: Extract<Value, { type: 'address' }>): string {
-  return `${networkAddress(v.address, v.prefix, v.family, v.hostBits)}/${v.prefix}`;
+  return `${address(v.network, v.family)}/${v.prefix}`;
 }
 
-/** conntrack, recent and iprange: the prefix only when it is not a single host. */
+/** conntrack and recent: the address as stored (libxt_conntrack keeps host bits), the prefix only when it is not a single host. */
 export function hostOrCidr(v: Extract<Value, { type: 'address' }>): string {
-  const a = networkAddress(v.address, v.prefix, v.family, v.hostBits);
-  return v.prefix === BITS[v.family] ? a : `${a}/${v.prefix}`;
+  const a = address(v.address, v.family);
+  return v.prefix === familyBits(v.family) ? a : `${a}/${v.prefix}`;
 }
 
 /**

@@ -58,7 +58,7 @@
 // | NETMAP          | to                                                                                 |
 // | NOTRACK, TRACE  | (no options)                                                                       |
 //
-// A value's kind says how its text is read into a typed Value (values.ts).
+// A value's kind says how its text is read into a typed Value (read-value.ts).
 
 export type ValueKind =
   | 'address' // 10.0.0.0/8, 10.0.0.1, 10.0.0.0/255.0.0.0, ::1/128

@@ -5,9 +5,11 @@
 // target with its options. Order is significant: kube-proxy writes `-m tcp -p tcp -d IP --dport N`
 // while iptables-save prints `-d IP/32 -p tcp -m tcp --dport N`, and both must render back byte
 // for byte. Anything not modelled is kept as `opaque` with its exact text, so the simulator can
-// say it does not understand it instead of guessing.
+// say it does not understand it instead of guessing. Values carry their parsed numbers (src/net)
+// next to their exact text: later stages read the numbers and never parse the text again.
+import type { Family, Ip, PortRange } from '../net/index.js';
 
-export type Family = 'ipv4' | 'ipv6';
+export type { Family } from '../net/index.js';
 
 /** A position in source text: 1-based line and column, 0-based offset, length in characters. */
 export interface Span {
@@ -28,9 +30,14 @@ export interface Counters {
  * source's own spelling never loses a byte; the other fields are the parsed meaning.
  */
 export type Value =
-  | { readonly type: 'address'; readonly text: string; readonly family: Family; readonly address: string; readonly prefix: number; readonly hostBits: boolean }
-  | { readonly type: 'addressRange'; readonly text: string; readonly family: Family; readonly from: string; readonly to: string }
-  | { readonly type: 'ports'; readonly text: string; readonly ranges: readonly (readonly [number, number])[] }
+  /**
+   * `-s 10.0.0.1/8`, `--mask 255.255.255.0`, `10.0.0.0/255.0.0.0`: the address as written and the
+   * network, host bits cleared (a `Cidr` of src/net). `-s`/`-d` store the network; conntrack keeps
+   * the address and its mask, and compares masked.
+   */
+  | { readonly type: 'address'; readonly text: string; readonly family: Family; readonly address: Ip; readonly network: Ip; readonly prefix: number }
+  | { readonly type: 'addressRange'; readonly text: string; readonly family: Family; readonly from: Ip; readonly to: Ip }
+  | { readonly type: 'ports'; readonly text: string; readonly ranges: readonly PortRange[] }
   | { readonly type: 'integer'; readonly text: string; readonly value: number }
   | { readonly type: 'intRange'; readonly text: string; readonly from: number; readonly to: number }
   | { readonly type: 'mark'; readonly text: string; readonly value: number; readonly mask: number | null }
@@ -38,12 +45,14 @@ export type Value =
   | { readonly type: 'string'; readonly text: string; readonly value: string }
   | { readonly type: 'interface'; readonly text: string; readonly name: string; readonly wildcard: boolean }
   | { readonly type: 'probability'; readonly text: string; readonly value: number }
-  | { readonly type: 'natRange'; readonly text: string; readonly family: Family; readonly fromAddress: string | null; readonly toAddress: string | null; readonly fromPort: number | null; readonly toPort: number | null }
+  /** `--to-destination 10.0.0.1-10.0.0.5:80-90`, `[fd00::1]:80`, `:8080`: addresses and ports, null where not given. */
+  | { readonly type: 'natRange'; readonly text: string; readonly family: Family; readonly fromAddress: Ip | null; readonly toAddress: Ip | null; readonly fromPort: number | null; readonly toPort: number | null }
   /** `-p tcp`, `-p 6`, `--ctproto udp`: `number` is null for `all` (any protocol). */
   | { readonly type: 'protocol'; readonly text: string; readonly name: string; readonly number: number | null }
   /** `--icmp-type echo-request`, `3/4`, `any`: `icmpType` null for `any`, `code` null for every code. */
   | { readonly type: 'icmpType'; readonly text: string; readonly icmpType: number | null; readonly code: number | null }
-  | { readonly type: 'word'; readonly text: string };
+  /** A word with no further structure (`--mode random`, `--name KUBE`): `value` is it unquoted. */
+  | { readonly type: 'word'; readonly text: string; readonly value: string };
 
 /** How a `!` was written: before the option (`! -s X`), after it (old `-s ! X`), or not at all. */
 export type Negation = 'none' | 'prefix' | 'infix';

@@ -3,7 +3,7 @@
 // ipvsadm(8): long and short spellings, `-p` with an optional timeout (300 s by default).
 import type { Diagnostic } from '../diag/diagnostic.js';
 import type { Family, Span } from '../iptables/ir.js';
-import { parseIP } from '../model/ip.js';
+import { parseIP, parseIPv4, prefixOfMask } from '../net/index.js';
 import type { IpvsCode } from './codes.js';
 import { SERVICE_FLAGS, schedulerFlagNames, serviceKey, type ForwardMethod, type IpvsProtocol, type IpvsTable, type RealServer, type VirtualServer } from './ir.js';
 
@@ -254,13 +254,11 @@ function buildService(vip: HostPort, protocol: IpvsProtocol, options: Map<string
   return { family: vip.family, address: vip.address, port: vip.port, protocol, scheduler, flags, timeout, netmaskPrefix, realServers: [], span };
 }
 
+/** `--netmask 255.255.255.0` (a contiguous IPv4 mask, read as kube-proxy reads addresses) or a prefix length. */
 function maskToPrefix(text: string): number | null {
-  const ip = parseIP(text);
-  if (!ip || ip.family !== 'ipv4') return /^\d+$/.test(text) && Number(text) <= 32 ? Number(text) : null;
-  const v = Number(ip.value);
-  let prefix = 0;
-  while (prefix < 32 && v & (0x80000000 >>> prefix)) prefix++;
-  return ((0xffffffff << (32 - prefix)) >>> 0) === v || (prefix === 0 && v === 0) ? prefix : null;
+  const v = parseIPv4(text, true);
+  if (v === null) return /^\d+$/.test(text) && Number(text) <= 32 ? Number(text) : null;
+  return prefixOfMask(v, 'ipv4');
 }
 
 function buildServer(options: Map<string, Option>, family: Family, report: Report, cmd: Word): RealServer | null {

@@ -2,7 +2,7 @@
 // Legacy Endpoints are converted the way the EndpointSlice mirroring controller does
 // (pkg/controller/endpointslicemirroring): one slice per subset and address family, ready
 // addresses ready+serving, notReadyAddresses neither, never terminating.
-import { parseIP } from './ip.js';
+import { parseIP } from '../net/index.js';
 import type { ObjectReader } from './reader.js';
 import type { Endpoint, EndpointPort, EndpointSlice, Origin, Protocol } from './types.js';
 

@@ -1,7 +1,7 @@
 // v1 Node -> Node, including the two kpsim annotations that carry host facts objects cannot:
 //   kpsim.io/interfaces:    lo=127.0.0.1/8,::1/128 eth0=192.168.0.2/24,2001:db8::1/64
 //   kpsim.io/host-features: random-fully=false,nfacct=true
-import { parseCIDR, parseIP, type ParsedCIDR, type ParsedIP } from './ip.js';
+import { parseCIDR, parseIP, type ParsedCIDR, type ParsedIP } from '../net/index.js';
 import type { ObjectReader } from './reader.js';
 import type { HostFeatures, Node, NodeInterface, Origin } from './types.js';
 

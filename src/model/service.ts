@@ -1,6 +1,6 @@
 // v1 Service -> Service. Mirrors what kube-proxy's service change tracker reads
 // (pkg/proxy/serviceport.go newBaseServiceInfo) and validates what an API server would refuse.
-import { parseIP } from './ip.js';
+import { parseIP } from '../net/index.js';
 import type { ObjectReader } from './reader.js';
 import type { LoadBalancerIngress, Origin, Protocol, Service, ServicePort } from './types.js';
 

@@ -3,7 +3,7 @@
 // stages can point at it in a diagnostic.
 import type { SourceSpan } from '../diag/diagnostic.js';
 import type { Family } from '../iptables/ir.js';
-import type { ParsedCIDR, ParsedIP } from './ip.js';
+import type { ParsedCIDR, ParsedIP } from '../net/index.js';
 
 export type Protocol = 'TCP' | 'UDP' | 'SCTP';
 export type ServiceType = 'ClusterIP' | 'NodePort' | 'LoadBalancer' | 'ExternalName';

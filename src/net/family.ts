@@ -3,8 +3,6 @@
 
 export type Family = 'ipv4' | 'ipv6';
 
-export const FAMILIES: readonly Family[] = ['ipv4', 'ipv6'];
-
 /** The width of an address of the family, in bits. */
 export function familyBits(family: Family): 32 | 128 {
   return family === 'ipv4' ? 32 : 128;

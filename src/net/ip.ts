@@ -35,6 +35,33 @@ export function scanIPv4(src: string, start: number, end: number, sloppy: boolea
   return digits === 0 || dots !== 3 ? -1 : value * 256 + part;
 }
 
+/**
+ * Where a strict dotted quad (scanIPv4's, not sloppy) that starts at `src[start]` ends, before
+ * `end`, or -1 when none starts there: for readers that check `A.B.C.D/N` or `A.B.C.D:PORT` in
+ * one pass over the source text.
+ */
+export function ipv4End(src: string, start: number, end: number): number {
+  let i = start;
+  for (let part = 0; part < 4; part++) {
+    if (part > 0) {
+      if (i >= end || src.charCodeAt(i) !== 46 /* . */) return -1;
+      i++;
+    }
+    let v = 0;
+    let digits = 0;
+    while (i < end && digits < 4) {
+      const c = src.charCodeAt(i);
+      if (c < 48 || c > 57) break;
+      if (digits > 0 && v === 0) return -1; // a leading zero
+      v = v * 10 + (c - 48);
+      digits++;
+      i++;
+    }
+    if (digits === 0 || v > 255) return -1;
+  }
+  return i;
+}
+
 /** A dotted quad as an unsigned 32-bit number (scanIPv4 on the whole text). */
 export function parseIPv4(text: string, sloppy = false): number | null {
   const v = scanIPv4(text, 0, text.length, sloppy);
@@ -165,6 +192,11 @@ export function prefixOfMask(mask: Ip, family: Family): number | null {
   let ones = 0;
   while (ones < 128 && (m >> BigInt(127 - ones)) & 1n) ones++;
   return m === v6Mask(ones) ? ones : null;
+}
+
+/** Whether an address is the unspecified address (0.0.0.0, ::): Go's net.IP.IsUnspecified. */
+export function isUnspecified(ip: { readonly family: Family; readonly value: Ip }): boolean {
+  return ip.family === 'ipv4' ? ip.value === 0 : ip.value === 0n;
 }
 
 /** Whether an address is a loopback address (127.0.0.0/8, ::1): given as a number of a family, or as a value that carries both. */

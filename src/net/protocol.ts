@@ -102,7 +102,7 @@ export function protocolName(n: number): string | null {
   return BY_NUMBER.get(n) ?? null;
 }
 
-/** Every protocol name iptables accepts, with its number. */
+/** Every name iptables accepts, with its number (the nftables reader's protocol names). */
 export function protocolNames(): ReadonlyMap<string, number> {
   return BY_NAME;
 }

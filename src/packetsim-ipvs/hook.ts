@@ -21,7 +21,7 @@
 // counts against the -x threshold).
 import { hostPort, type IpvsProtocol, type IpvsTable, type RealServer, type VirtualServer } from '../ipvs/ir.js';
 import type { Family } from '../iptables/ir.js';
-import { formatHostPort, parseIp, type Ip } from '../packetsim/addr.js';
+import { formatHostPort, parseAddress, type Ip } from '../net/index.js';
 import { clearFrames, fork, mutConn, mutPkt, type Programs } from '../packetsim/evaluate.js';
 import { timesRatio, ZERO } from '../packetsim/fraction.js';
 import { TCP_FLAGS } from '../packetsim/packet.js';
@@ -96,12 +96,12 @@ export function ipvsExtension(table: IpvsTable, family: Family, opts: IpvsTraceO
   const services = new Map<string, Service>();
   for (const vs of table.services) {
     if (vs.family !== family) continue;
-    const addr = parseIp(vs.address, family);
+    const addr = parseAddress(vs.address, family, true);
     const proto = vs.protocol === 'TCP' ? 6 : vs.protocol === 'UDP' ? 17 : 132;
     if (addr === null) continue;
     const servers: Server[] = [];
     for (const rs of vs.realServers) {
-      const a = parseIp(rs.address, family);
+      const a = parseAddress(rs.address, family, true);
       if (a !== null) servers.push({ rs, addr: a, key: hostPort(rs.address, rs.port) });
     }
     const id = `${vs.protocol}|${hostPort(vs.address, vs.port)}`;

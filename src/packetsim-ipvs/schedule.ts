@@ -19,7 +19,7 @@
 //   server its first one got (a template entry keyed by client address).
 import type { RealServer, VirtualServer } from '../ipvs/ir.js';
 import { SERVICE_FLAGS } from '../ipvs/ir.js';
-import { parseIP } from '../model/ip.js';
+import { parseIP } from '../net/index.js';
 import { mhLookup, mhTable, type MhDest } from './maglev.js';
 
 export interface Share {
@@ -86,7 +86,7 @@ function maglev(vs: VirtualServer, client: Client): Choice {
       // proxy adds a service's servers in no fixed order), exact when the order is the list's.
       // last_weight: a server of weight 0 is taken as quiesced from weight 1 (kube-proxy writes
       // weight 1 and sets 0 for a terminating endpoint); the dump does not show its earlier weight.
-      dests.push({ addr: fold(ip.value, ip.family === 'ipv6'), port: r.port, lastWeight: r.weight > 0 ? r.weight : 1 });
+      dests.push({ addr: fold(BigInt(ip.value), ip.family === 'ipv6'), port: r.port, lastWeight: r.weight > 0 ? r.weight : 1 });
     }
     table = mhTable(dests);
     mhTables.set(servers, table);

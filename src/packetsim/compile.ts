@@ -33,7 +33,7 @@ interface ChainDraft {
 interface MatchGroup {
   readonly module: string;
   readonly opts: OptionArg[];
-  readonly opaque: string | null;
+  opaque: string | null;
 }
 
 let uidCounter = 0;
@@ -68,9 +68,14 @@ function groupArgs(args: readonly Arg[]): { builtins: OptionArg[]; groups: Match
         g.opts.push(a);
         break;
       }
-      case 'opaque':
-        groups.push({ module: a.module ?? '?', opts: [], opaque: a.text });
+      case 'opaque': {
+        // `-m weird --thing 1`: the reader gives the load and the options it does not know apart;
+        // they are one match the simulator does not model.
+        const last = groups[groups.length - 1];
+        if (last && a.module !== null && last.module === a.module && last.opts.length === 0 && last.opaque === null) last.opaque = `-m ${a.module} ${a.text}`;
+        else groups.push({ module: a.module ?? '?', opts: [], opaque: a.text });
         break;
+      }
       default: {
         const never: never = a;
         void never;
@@ -125,7 +130,7 @@ function compileRule(rule: Rule, table: string, num: number, family: Family, ips
       }
       if (g.module === 'comment') {
         const c = g.opts.find((o) => o.name === 'comment');
-        if (c) comment = c.values.map((v) => (v.type === 'string' ? v.value : v.text.replace(/^"(.*)"$/, '$1'))).join(' ');
+        if (c) comment = c.values.map((v) => (v.type === 'string' ? v.value : v.text)).join(' ');
       }
       if (!isModelledMatch(g.module)) {
         const text = [`-m ${g.module}`, ...g.opts.map((o) => `${o.negation !== 'none' ? '! ' : ''}${o.spelling} ${o.values.map((v) => v.text).join(' ')}`.trim())].join(' ');
@@ -145,7 +150,7 @@ function compileRule(rule: Rule, table: string, num: number, family: Family, ips
     matches = [{ kind: 'unknown', text: e.opt?.spelling ?? '', reason: e.message }];
   }
   try {
-    target = compileTarget(rule.target, family);
+    target = compileTarget(rule.target);
   } catch (e) {
     if (!(e instanceof ValueError)) throw e;
     bad(e);
@@ -198,7 +203,7 @@ function compileRule(rule: Rule, table: string, num: number, family: Family, ips
     reads,
     span: rule.span,
     text: ruleText(rule),
-    stateful: groups.some((g) => g.module === 'recent' || (g.module === 'statistic' && g.opts.some((o) => o.name === 'mode' && o.values.some((v) => v.text === 'nth')))),
+    stateful: groups.some((g) => g.module === 'recent' || (g.module === 'statistic' && g.opts.some((o) => o.name === 'mode' && o.values.some((v) => v.type === 'word' && v.value === 'nth')))),
     comment,
     dstKeys,
     dportKeys,

@@ -2,7 +2,7 @@
 // reply tuples (nf_conntrack_tuple_hash[2]), the NAT status bits (IPS_SRC_NAT / IPS_DST_NAT), which
 // manips are initialised (nf_nat_initialized: the nat table runs only for the first packet of a
 // connection), whether a reply was seen (IPS_SEEN_REPLY: ESTABLISHED), the connmark, and expiry.
-import type { Ip } from './addr.js';
+import { IPPROTO, type Ip } from '../net/index.js';
 import type { Packet } from './packet.js';
 
 export interface Tuple {
@@ -90,10 +90,10 @@ export function copyConn(c: Conn): Conn {
  */
 export function timeoutSeconds(c: Conn): number {
   switch (c.proto) {
-    case 6:
-    case 132:
+    case IPPROTO.TCP:
+    case IPPROTO.SCTP:
       return c.seenReply ? 432000 : 120;
-    case 17:
+    case IPPROTO.UDP:
       return c.seenReply ? 120 : 30;
     default:
       return 30;

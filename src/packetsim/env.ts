@@ -3,7 +3,7 @@
 // local addresses (every interface address, 127.0.0.0/8 and ::1) deliver locally.
 import type { Family } from '../iptables/ir.js';
 import type { Node } from '../node/node.js';
-import { cidrContains, cidrTest, isLoopback, parseCidr, parseIp, type Cidr, type Ip } from './addr.js';
+import { cidrContains, cidrTest, isLoopback, parseCidr, parseAddress, type Cidr, type Ip } from '../net/index.js';
 
 /** What the environment is built from: the node value's interfaces and routes (src/node). */
 export type NodeSpec = Pick<Node, 'interfaces' | 'routes'>;
@@ -54,8 +54,8 @@ export function buildEnv(spec: NodeSpec, family: Family, problems: EnvProblem[] 
     for (const text of itf.addresses) {
       if (text.includes(':') !== (family === 'ipv6')) continue;
       const slash = text.indexOf('/');
-      const addr = parseIp(slash < 0 ? text : text.slice(0, slash), family);
-      const net = parseCidr(text, family);
+      const addr = parseAddress(slash < 0 ? text : text.slice(0, slash), family, true);
+      const net = parseCidr(text, family, true);
       if (addr === null || net === null) {
         problems.push({ message: `interface ${itf.name}: bad address ${text}` });
         continue;
@@ -68,7 +68,7 @@ export function buildEnv(spec: NodeSpec, family: Family, problems: EnvProblem[] 
   for (const r of spec.routes) {
     const to = r.to === 'default' ? (family === 'ipv4' ? '0.0.0.0/0' : '::/0') : r.to;
     if (to.includes(':') !== (family === 'ipv6')) continue;
-    const net = parseCidr(to, family);
+    const net = parseCidr(to, family, true);
     if (!net) {
       problems.push({ message: `route ${r.to}: bad destination` });
       continue;
@@ -77,7 +77,7 @@ export function buildEnv(spec: NodeSpec, family: Family, problems: EnvProblem[] 
     routes.push({ net, dev: r.dev });
   }
   if (!hasDefault && firstNonLo !== null) {
-    routes.push({ net: parseCidr(family === 'ipv4' ? '0.0.0.0/0' : '::/0', family)!, dev: firstNonLo });
+    routes.push({ net: parseCidr(family === 'ipv4' ? '0.0.0.0/0' : '::/0', family, true)!, dev: firstNonLo });
   }
   routes.sort((a, b) => b.net.prefix - a.net.prefix);
   const lookup: RouteTest[] = routes.map((r) => ({ contains: cidrTest(r.net), dev: r.dev }));

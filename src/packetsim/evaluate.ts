@@ -10,7 +10,7 @@
 // raw, conntrack, mangle, nat DNAT, reroute, filter, security, POSTROUTING; a packet for a local
 // address then loops back through PREROUTING and INPUT (its connection is already set up, so the
 // nat table is skipped there).
-import type { Ip } from './addr.js';
+import type { Ip } from '../net/index.js';
 import { copyConn, type Conn } from './conntrack.js';
 import { matchIPv4 } from './matches/builtin.js';
 import { timesNot31, times31 } from './fraction.js';

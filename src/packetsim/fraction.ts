@@ -18,9 +18,8 @@ export const ZERO: Prob = { num: 0n, exp: 0, den: 1n };
 
 export const STATISTIC_SCALE = 0x80000000;
 
-/** The u32 iptables stores for `--probability TEXT`: lround(2^31 * strtod(TEXT)). */
-export function storedProbability(text: string | number): number {
-  const p = typeof text === 'number' ? text : Number(text);
+/** The u32 iptables stores for `--probability P` (P as strtod reads it): lround(2^31 * P). */
+export function storedProbability(p: number): number {
   // Math.round rounds halves up; lround rounds them away from zero: the same for p >= 0.
   return Math.round(STATISTIC_SCALE * p);
 }

@@ -1,13 +1,11 @@
-// ipset contents for `-m set`, read from `ipset save` output (`create NAME TYPE ...` and
-// `add NAME ENTRY ...` lines). The types kube-proxy's IPVS mode uses are modelled: hash:ip,
-// hash:net, hash:ip,port, hash:net,port, hash:ip,port,ip, hash:ip,port,net, bitmap:port.
-import { SET_TYPES, type Dimension } from '../ipset/ir.js';
-import type { Family } from '../iptables/ir.js';
-import { cidrContains, parseCidr, type Cidr, type Ip } from './addr.js';
+// ipset contents for `-m set`, from the ipset reader's dump (src/ipset: `ipset save` output or
+// kube-proxy's compiled sets), its entries already read into numbers. The types kube-proxy's IPVS
+// mode uses are modelled: hash:ip, hash:net, hash:ip,port, hash:net,port, hash:ip,port,ip,
+// hash:ip,port,net, bitmap:port. Sets of other types are left out, so a rule naming one is
+// UNKNOWN, not wrong.
+import { isKnownSetType, SET_TYPES, type Dimension, type IpsetDump } from '../ipset/ir.js';
+import { cidrContains, type Cidr, type Family, type Ip } from '../net/index.js';
 import type { Packet } from './packet.js';
-import { PROTOCOL_NUMBERS, type Protocol } from './packet.js';
-
-type Dim = Dimension;
 
 interface Element {
   readonly parts: readonly ElementPart[];
@@ -15,90 +13,44 @@ interface Element {
 
 type ElementPart =
   | { readonly dim: 'ip'; readonly cidr: Cidr }
+  /** `proto` null: any protocol (bitmap:port). */
   | { readonly dim: 'port'; readonly proto: number | null; readonly from: number; readonly to: number };
 
-export interface IpSet {
+/** One set as `-m set` sees it. */
+export interface SetContents {
   readonly name: string;
   readonly type: string;
   readonly family: Family;
-  readonly dims: readonly Dim[];
-  readonly elements: Element[];
+  readonly dims: readonly Dimension[];
+  readonly elements: readonly Element[];
 }
 
-export type IpsetDb = ReadonlyMap<string, IpSet>;
+export type IpsetDb = ReadonlyMap<string, SetContents>;
 
-export interface IpsetProblem {
-  readonly line: number;
-  readonly col: number;
-  readonly message: string;
-}
-
-// The set types and their dimensions are the ipset reader's (src/ipset/ir.ts).
-const TYPES: Readonly<Record<string, readonly Dim[]>> = SET_TYPES;
-
-export function parseIpsetSave(text: string, problems: IpsetProblem[]): Map<string, IpSet> {
-  const sets = new Map<string, IpSet>();
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i].trim();
-    if (!line || line.startsWith('#')) continue;
-    const words = line.split(/\s+/);
-    const err = (message: string, word = 0) => {
-      const col = lines[i].indexOf(words[word] ?? '') + 1;
-      problems.push({ line: i + 1, col: col > 0 ? col : 1, message });
-    };
-    if (words[0] === 'create') {
-      const dims = TYPES[words[2] ?? ''];
-      if (!dims) {
-        err(`unsupported set type ${words[2] ?? '(none)'}`, 2);
-        continue;
+/** The sets of a dump; a set with no family of its own (bitmap:port) takes the rules' family. */
+export function ipsetDb(dump: IpsetDump, family: Family): IpsetDb {
+  const db = new Map<string, SetContents>();
+  for (const set of dump.sets) {
+    if (!isKnownSetType(set.type)) continue;
+    const fam = set.family ?? family;
+    const elements: Element[] = [];
+    for (const e of set.entries) {
+      // `nomatch` entries are holes in a hash:net set; kube-proxy writes none.
+      if (e.options.some((o) => o.name === 'nomatch')) continue;
+      const parts: ElementPart[] = [];
+      for (const p of e.parts) {
+        if (p.dim === 'port') parts.push({ dim: 'port', proto: p.protocol, from: p.from, to: p.to });
+        else if (p.family === fam) parts.push({ dim: 'ip', cidr: p });
       }
-      const fam = words.indexOf('family');
-      const family: Family = fam >= 0 && words[fam + 1] === 'inet6' ? 'ipv6' : 'ipv4';
-      sets.set(words[1], { name: words[1], type: words[2], family, dims, elements: [] });
-    } else if (words[0] === 'add') {
-      const set = sets.get(words[1]);
-      if (!set) {
-        err(`add to undeclared set ${words[1]}`, 1);
-        continue;
-      }
-      const el = parseElement(words[2] ?? '', set);
-      if (typeof el === 'string') err(el, 2);
-      else set.elements.push(el);
-    } else {
-      err(`unexpected ${words[0]}`);
+      if (parts.length === e.parts.length && parts.length > 0) elements.push({ parts });
     }
+    db.set(set.name, { name: set.name, type: set.type, family: fam, dims: SET_TYPES[set.type], elements });
   }
-  return sets;
-}
-
-function parseElement(text: string, set: IpSet): Element | string {
-  const pieces = text.split(',');
-  if (pieces.length !== set.dims.length) return `element ${text} does not fit ${set.type}`;
-  const parts: ElementPart[] = [];
-  for (let i = 0; i < pieces.length; i++) {
-    const dim = set.dims[i];
-    const p = pieces[i];
-    if (dim === 'port') {
-      const colon = p.indexOf(':');
-      const protoText = colon >= 0 ? p.slice(0, colon) : null;
-      const portText = colon >= 0 ? p.slice(colon + 1) : p;
-      const [a, b] = portText.split('-').map(Number);
-      if (!Number.isInteger(a)) return `bad port ${p}`;
-      const proto =
-        set.type === 'bitmap:port' ? null : protoText === null ? 6 : (PROTOCOL_NUMBERS[protoText as Protocol] ?? Number(protoText));
-      parts.push({ dim: 'port', proto, from: a, to: Number.isInteger(b) ? b : a });
-    } else {
-      const cidr = parseCidr(p, set.family);
-      if (!cidr) return `bad address ${p}`;
-      parts.push({ dim: 'ip', cidr });
-    }
-  }
-  return { parts };
+  return db;
 }
 
 /** Whether the packet is in the set, each dimension taken from src or dst as `flags` says. */
-export function setContains(set: IpSet, pkt: Packet, flags: readonly ('src' | 'dst')[]): boolean {
+export function setContains(set: SetContents, pkt: Packet, flags: readonly ('src' | 'dst')[]): boolean {
   if (set.family !== pkt.family) return false;
   outer: for (const el of set.elements) {
     for (let i = 0; i < el.parts.length; i++) {
@@ -117,4 +69,3 @@ export function setContains(set: IpSet, pkt: Packet, flags: readonly ('src' | 'd
   }
   return false;
 }
-

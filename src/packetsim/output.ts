@@ -1,7 +1,7 @@
 // Results as the `--json` contract and as human text. The JSON shape is read by other tools:
 // fields may be added, never renamed.
 import type { Family } from '../iptables/ir.js';
-import { formatIp } from './addr.js';
+import { formatIp } from '../net/index.js';
 import { fractionText, toDecimal } from './fraction.js';
 import { hasPorts, type Packet } from './packet.js';
 import type { Outcome, PathEntry, TraceResult } from './trace.js';

@@ -1,20 +1,18 @@
 // The simulated packet. Fields are mutable on purpose: a walk owns its packet and copies it
 // when it forks, so NAT and MARK rewrite in place.
 import type { Family } from '../iptables/ir.js';
-import type { Ip } from './addr.js';
+import { protocolHasPorts, protocolNumber, type Ip } from '../net/index.js';
 
+/** The protocols a simulated packet may have (their numbers: src/net). */
 export type Protocol = 'tcp' | 'udp' | 'sctp' | 'icmp' | 'icmpv6';
 
-export const PROTOCOL_NUMBERS: Readonly<Record<Protocol, number>> = {
-  tcp: 6,
-  udp: 17,
-  sctp: 132,
-  icmp: 1,
-  icmpv6: 58,
-};
+/** The protocol number of a simulated packet's protocol. */
+export function protocolOf(p: Protocol): number {
+  return protocolNumber(p)!;
+}
 
 export function hasPorts(p: Protocol): boolean {
-  return p === 'tcp' || p === 'udp' || p === 'sctp';
+  return protocolHasPorts(protocolOf(p));
 }
 
 export type Origin = 'local' | 'remote';

@@ -7,7 +7,7 @@ import type { Node } from '../node/node.js';
 import { compileRuleset } from './compile.js';
 import { buildEnv, type EnvProblem, type NodeEnv } from './env.js';
 import { withExtensions } from './evaluate.js';
-import { ipsetDb } from './ipset-db.js';
+import { ipsetDb } from './ipset.js';
 import type { CompiledRuleset, HookExtension } from './types.js';
 
 /** One family of a node, compiled for tracing. */

@@ -7,7 +7,7 @@
 // consistent with what was seen so far. The mass left after the last packet is the joint
 // probability of the whole observation; it is 0 from the first packet whose observed end no such
 // world allows.
-import { formatHostPort, formatIp } from './addr.js';
+import { formatHostPort, formatIp } from '../net/index.js';
 import type { NodeEnv } from './env.js';
 import { add, div, mul, ONE, ZERO, type Prob } from './fraction.js';
 import { addWorld, MAX_WORLDS, mergeOutcome, outcomeOf, tracePacket, TooManyPaths, worldAfter, type FlowSpec, type Outcome, type WeightedWorld } from './trace.js';

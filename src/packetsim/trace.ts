@@ -1,12 +1,12 @@
 // The simulator's entry points: trace one packet (every outcome with its exact probability), or a
 // sequence of packets whose connections, `recent` lists and counters persist from one to the next.
 import type { Family } from '../iptables/ir.js';
-import { familyOfText, parseIp, type Ip } from './addr.js';
+import { familyOfText, IPPROTO, parseAddress, type Ip } from '../net/index.js';
 import { newConn, copyConn, packetKey, tupleKey, type Conn } from './conntrack.js';
 import type { NodeEnv } from './env.js';
 import { makeWalk, runWalk } from './evaluate.js';
 import { add, compare, ONE, mul, type Prob } from './fraction.js';
-import { copyPacket, hasPorts, PROTOCOL_NUMBERS, TCP_FLAGS, type Origin, type Packet, type Protocol } from './packet.js';
+import { copyPacket, hasPorts, protocolOf, TCP_FLAGS, type Origin, type Packet, type Protocol } from './packet.js';
 import type { CompiledChain, CompiledRule, CompiledRuleset, PathNode, TraceOptions, UnknownNote, Walk } from './types.js';
 import { advance, applyDelta, EMPTY_WORLD, worldFingerprint, type World } from './world.js';
 
@@ -60,7 +60,7 @@ export interface TraceResult {
 export class TraceInputError extends Error {}
 
 function ipOf(text: string, family: Family, what: string): Ip {
-  const ip = parseIp(text, family);
+  const ip = parseAddress(text, family, true);
   if (ip === null) throw new TraceInputError(`${what} ${text} is not an IP address`);
   return ip;
 }
@@ -74,7 +74,7 @@ export function makePacket(spec: PacketSpec, family: Family): Packet {
   return {
     family,
     protocol,
-    proto: PROTOCOL_NUMBERS[protocol],
+    proto: protocolOf(protocol),
     src: ipOf(spec.sourceIP, family, 'source'),
     dst: ipOf(spec.destIP, family, 'destination'),
     sport: ports ? (spec.sourcePort ?? DEFAULT_SOURCE_PORT) : 0,
@@ -105,7 +105,7 @@ function startWalk(rs: CompiledRuleset, env: NodeEnv, spec: PacketSpec, world: W
   const conn = found ? found.conn : newConn(pkt);
   const dir = found ? found.dir : 'original';
   if (found && dir === 'reply') conn.seenReply = true;
-  if (pkt.proto === 6) {
+  if (pkt.proto === IPPROTO.TCP) {
     pkt.tcpFlags = !found ? TCP_FLAGS.SYN : dir === 'reply' && !found.conn.seenReply ? TCP_FLAGS.SYN | TCP_FLAGS.ACK : TCP_FLAGS.ACK;
   }
   return makeWalk({

@@ -5,7 +5,7 @@
 // statistic branch, so its `output` is the union over kpsim's outcomes and its `masq` is true
 // when any path masquerades.
 import type { Family } from '../iptables/ir.js';
-import { formatHostPort } from './addr.js';
+import { formatHostPort } from '../net/index.js';
 import { add, fractionText, ZERO, type Prob } from './fraction.js';
 import type { Outcome } from './trace.js';
 

@@ -69,8 +69,8 @@ export const READS = {
 
 /** A NAT range (--to-destination, --to-source, --to-ports); null parts are not given. */
 export type NatSpec = {
-  readonly fromAddr: import('./addr.js').Ip | null;
-  readonly toAddr: import('./addr.js').Ip | null;
+  readonly fromAddr: import('../net/index.js').Ip | null;
+  readonly toAddr: import('../net/index.js').Ip | null;
   readonly fromPort: number | null;
   readonly toPort: number | null;
 };
@@ -148,7 +148,7 @@ export interface CompiledRule extends IPv4Builtin, RuleList, RandomCache {
   /** The target's kind, and for NAT targets its range, copied out of `target` (no object to fetch). */
   readonly targetKind: CTarget['kind'];
   readonly table: string;
-  readonly natAddr: import('./addr.js').Ip | null;
+  readonly natAddr: import('../net/index.js').Ip | null;
   readonly natPort: number | null;
   /** The target is a goto (`-g`): the chain replaces the current frame. */
   readonly goto: boolean;

@@ -181,3 +181,38 @@ describe('exit codes: 1 for bad input, 2 for bad usage', () => {
     noStack(r.stderr);
   });
 });
+
+describe('golden init writes the packets that must not get through', () => {
+  it('a client outside loadBalancerSourceRanges (DROP) and a pod to a port nothing serves (no DNAT)', () => {
+    const dir = join(tmp, 'case-negative');
+    expect(kpsim(['golden', 'init', dir, EXAMPLE]).code).toBe(0);
+    const flows = readFileSync(join(dir, 'flows.yaml'), 'utf8');
+    expect(flows).toMatch(/- name: client outside loadBalancerSourceRanges to load-balancer IP of\s+edge\/ingress:https\n(?:.*\n){4}  output: "DROP"/);
+    expect(flows).toMatch(/- name: client inside loadBalancerSourceRanges to load-balancer IP of\s+edge\/ingress:https\n(?:.*\n){4}  output: "10\.244\.1\.20:8443"/);
+    expect(flows).toMatch(/- name: pod to unserved port 81 of cluster IP of shop\/web\n(?:.*\n){4}  output: ""/);
+    expect(kpsim(['golden', dir]).code).toBe(0);
+  });
+});
+
+describe('more assumptions said', () => {
+  it('no KubeProxyConfiguration: defaults, and no masquerade from outside the pods without a clusterCIDR', () => {
+    const f = join(tmp, 'no-config.yaml');
+    const text = readFileSync(EXAMPLE, 'utf8');
+    const start = text.indexOf('apiVersion: kubeproxy.config.k8s.io/v1alpha1');
+    const end = text.indexOf('\n---', start);
+    writeFileSync(f, text.slice(0, start) + text.slice(end + 5));
+    const r = kpsim(['compile', f, '--node', 'worker-1']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('warning[CFG_DEFAULTS]');
+    expect(r.stderr).toContain('clusterCIDR empty');
+    expect(kpsim(['compile', f, '--node', 'worker-1', '--cluster-cidr', '10.244.0.0/16']).stderr).not.toContain('clusterCIDR empty');
+    expect(kpsim(['compile', EXAMPLE]).stderr).not.toContain('CFG_DEFAULTS');
+  });
+  it('a TCP flow without destPort', () => {
+    const f = join(tmp, 'flows-noport.yaml');
+    writeFileSync(f, '- name: no port\n  sourceIP: 10.244.1.7\n  protocol: TCP\n  destIP: 10.96.0.10\n');
+    const r = kpsim(['trace', EXAMPLE, '--flows', f]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/flows-noport\.yaml:1:3: warning\[SIM_FLOW_ASSUMED\]: flow 1: no destPort for tcp/);
+  });
+});

@@ -7,7 +7,7 @@ import { detectorMatch, spellSettings } from '../../src/compiler/iptables/spell-
 import type { EndpointInfo } from '../../src/compiler/plan.js';
 import { planTraffic, type PortFacts, type TrafficPlan } from '../../src/compiler/plan-traffic.js';
 import type { LocalDetector, ProxierSettings } from '../../src/compiler/settings.js';
-import { parseCIDR, parseIP } from '../../src/model/ip.js';
+import { parseCIDR, parseIP } from '../../src/net/index.js';
 import { endpointInfo } from './endpoint-info.js';
 
 const ep = (ip: string, isLocal: boolean) => endpointInfo(ip, 80, isLocal, isLocal ? 'node' : 'other');

@@ -4,7 +4,7 @@
 // same cluster (bench/generate.ts's mulberry32). Flows for a cluster come from flows.ts.
 import { rng } from '../../bench/generate.js';
 import { DEFAULT_CONFIG } from '../../src/model/config.js';
-import { parseCIDR, parseIP, type ParsedCIDR, type ParsedIP } from '../../src/model/ip.js';
+import { parseCIDR, parseIP, type ParsedCIDR, type ParsedIP } from '../../src/net/index.js';
 import type {
   Cluster,
   DetectLocalMode,

@@ -4,7 +4,7 @@
 // conntrack table and the client.
 import { fileURLToPath } from 'node:url';
 import type { Family } from '../../src/iptables/ir.js';
-import { formatHostPort, parseIp } from '../../src/packetsim/addr.js';
+import { formatHostPort, parseAddress } from '../../src/net/index.js';
 import { buildEnv, type NodeEnv, type NodeSpec } from '../../src/packetsim/env.js';
 import { createNfacct, nfacctNamesIn, restoreRules, type IptablesTool } from './iptables.js';
 import { accepted, normalIp, type JudgeFlow, type JudgeRules, type Observed, type ProbeRecord } from './judgement.js';
@@ -200,14 +200,14 @@ export async function sendFlow(n: ServiceNode, p: ProbeBatch, together: boolean,
   const results = JSON.parse(stdout) as ClientResult[];
   const entries = await conntrackOf(n.node, family);
   const src = normalIp(f.sourceIP, family);
-  const dst = formatHostPort(parseIp(f.destIP, family)!, f.destPort, family);
+  const dst = formatHostPort(parseAddress(f.destIP, family, true)!, f.destPort, family);
   return results.map((r) => {
     const e = entries.find((x) => x.proto === p.protocol && x.orig.src === src && x.orig.sport === r.port && x.orig.dst === dst);
     const client = r.reply ?? r.error ?? '';
     // The node's own packets are confirmed in POSTROUTING, before they loop back through INPUT:
     // for a node-local destination the entry proves nothing, the client's answer decides (a
     // responder listens on every such port, so a refusal is a REJECT).
-    const loopedBack = e !== undefined && side === 'node' && env.isLocal(parseIp(e.reply.srcIp, family)!);
+    const loopedBack = e !== undefined && side === 'node' && env.isLocal(parseAddress(e.reply.srcIp, family, true)!);
     if (e && !(loopedBack && r.reply === undefined)) return { sourcePort: r.port, sentAt: r.sentAt, observed: accepted(e.reply.src, e.reply.dstIp, e.reply.src !== dst, e.reply.dstIp !== src), client, conntrack: e.line };
     const verdict = r.error === 'ECONNREFUSED' ? 'REJECT' : r.error === 'TIMEOUT' || r.error === 'EPERM' ? 'DROP' : null;
     const observed: Observed = verdict
@@ -237,8 +237,8 @@ async function conntrackOf(node: Namespace, family: Family): Promise<CtEntry[]> 
     entries.push({
       line: line.trim(),
       proto: line.trim().split(/\s+/)[0],
-      orig: { src: ip(src[0]), sport: Number(sport[0]), dst: formatHostPort(parseIp(dst[0], family)!, Number(dport[0]), family) },
-      reply: { src: formatHostPort(parseIp(src[1], family)!, Number(sport[1]), family), srcIp: ip(src[1]), dstIp: ip(dst[1]) },
+      orig: { src: ip(src[0]), sport: Number(sport[0]), dst: formatHostPort(parseAddress(dst[0], family, true)!, Number(dport[0]), family) },
+      reply: { src: formatHostPort(parseAddress(src[1], family, true)!, Number(sport[1]), family), srcIp: ip(src[1]), dstIp: ip(dst[1]) },
     });
   }
   return entries;

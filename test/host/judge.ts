@@ -19,7 +19,7 @@
 import type { Compiled } from '../../src/compiler/index.js';
 import { hostSetup, renderHostSetup } from '../../src/compiler/iptables/host.js';
 import type { Family } from '../../src/iptables/ir.js';
-import { familyOfText } from '../../src/packetsim/addr.js';
+import { familyOfText } from '../../src/net/index.js';
 import { nodeFromArtefacts } from '../../src/node/assemble.js';
 import { compileRuleset } from '../../src/packetsim/compile.js';
 import { tupleKey, type Conn } from '../../src/packetsim/conntrack.js';

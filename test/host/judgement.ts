@@ -3,7 +3,7 @@
 // ends as both the kernel and kpsim can observe it, kpsim's outcomes seen that way, and a flow's
 // judgement in kube-proxy's tracer shape.
 import type { Family } from '../../src/iptables/ir.js';
-import { formatHostPort, formatIp, parseIp } from '../../src/packetsim/addr.js';
+import { formatHostPort, formatIp, parseAddress } from '../../src/net/index.js';
 import { add, fractionText, toDecimal, ZERO, type Prob } from '../../src/packetsim/fraction.js';
 import type { FlowSpec, Outcome } from '../../src/packetsim/trace.js';
 
@@ -113,7 +113,7 @@ export function observedOf(o: Outcome, input: FlowSpec, family: Family): Observe
   if (o.verdict !== 'ACCEPT') return { key: o.verdict, verdict: o.verdict, dest: null, source: null, dnat: false, masquerade: false };
   const dest = formatHostPort(o.packet.dst, o.packet.dport, family);
   const source = formatIp(o.packet.src, family);
-  return accepted(dest, source, o.dnat || dest !== formatHostPort(parseIp(input.destIP, family)!, input.destPort ?? 0, family), source !== normalIp(input.sourceIP, family));
+  return accepted(dest, source, o.dnat || dest !== formatHostPort(parseAddress(input.destIP, family, true)!, input.destPort ?? 0, family), source !== normalIp(input.sourceIP, family));
 }
 
 export function accepted(dest: string, source: string, dnat: boolean, masquerade: boolean): Observed {
@@ -121,7 +121,7 @@ export function accepted(dest: string, source: string, dnat: boolean, masquerade
 }
 
 export function normalIp(text: string, family: Family): string {
-  const ip = parseIp(text, family);
+  const ip = parseAddress(text, family, true);
   return ip === null ? text : formatIp(ip, family);
 }
 

@@ -1,4 +1,4 @@
-// The parse checks most values with a quick check on the source text (values.ts quickOk) instead
+// The parse checks most values with a quick check on the source text (quick-check.ts quickOk) instead
 // of reading them: a quick check may only say "no problem" where reading the value (readValue and
 // checkWords, through ValueReader) finds none. Checked for every option value slot of the
 // vocabulary against every word of the corpus, hand-picked edge cases and random words.
@@ -6,7 +6,9 @@ import { describe, expect, it } from 'vitest';
 import type { Family } from '../../src/iptables/ir.js';
 import { unquote } from '../../src/iptables-save/lexer.js';
 import { BUILTIN, MATCH_MODULES, TARGET_MODULES, type ModuleSpec } from '../../src/iptables-save/spec.js';
-import { isProblem, QUICK_NONE, quickCheckOf, quickOk, ValueReader } from '../../src/iptables-save/values.js';
+import { QUICK_NONE, quickCheckOf, quickOk } from '../../src/iptables-save/quick-check.js';
+import { isProblem } from '../../src/iptables-save/read-value.js';
+import { ValueReader } from '../../src/iptables-save/value-reader.js';
 import { rng } from '../../bench/generate.js';
 import { corpus } from './corpus.js';
 import { splitLine } from './line-oracle.js';

@@ -10,6 +10,11 @@ import { corpus } from './corpus.js';
 import { RESPELLINGS } from './respellings.js';
 import { interpretRules } from './rule-interpreter.js';
 
+/** JSON with bigints (parsed values such as marks) spelled `123n`. */
+function json(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? `${x}n` : x));
+}
+
 describe('compiled rule builders', () => {
   const files = corpus().filter((f) => f.text.length > 0);
 
@@ -24,8 +29,8 @@ describe('compiled rule builders', () => {
         const text = change(f.text);
         const rs = parseIptablesSave(text, { file: 'x', family: f.family }).ruleset as Ruleset;
         // every rule of every table, read the way a consumer of the whole IR does
-        const built = rs.tables.flatMap((t) => t.commands.filter((c) => c.kind === 'rule')).map((r) => JSON.stringify(r));
-        const interpreted = interpretRules(text, rs.family).map((r) => JSON.stringify(r));
+        const built = rs.tables.flatMap((t) => t.commands.filter((c) => c.kind === 'rule')).map(json);
+        const interpreted = interpretRules(text, rs.family).map(json);
         expect(built, f.name).toEqual(interpreted);
         rules += built.length;
       }

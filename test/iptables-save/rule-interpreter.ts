@@ -10,7 +10,7 @@ import { countersOf, layoutOf } from '../../src/iptables-save/build-table.js';
 import { keepTarget, MAX_WORDS } from '../../src/iptables-save/line-scanner.js';
 import { planFor, type Plan, type PlanOption, type PlanTarget, type PlanValue } from '../../src/iptables-save/plan.js';
 import { rulePosition } from '../../src/iptables-save/rule-builder.js';
-import { ValueReader } from '../../src/iptables-save/values.js';
+import { ValueReader } from '../../src/iptables-save/value-reader.js';
 import { hashOf } from '../../src/iptables-save/word-table.js';
 import { isCanonical, shapeOf, splitLine, type Words } from './line-oracle.js';
 

@@ -39,8 +39,15 @@ describe('ipset save reader', () => {
     const { dump, diagnostics } = parseIpsetSave(text, { file: 't' });
     expect(diagnostics).toEqual([]);
     expect(dump.sets.map((s) => [s.family, s.entries[0].parts])).toEqual([
-      ['ipv4', [{ dim: 'ip', address: '10.20.30.41', prefix: 32 }, { dim: 'port', protocol: 'udp', from: 53, to: 53 }]],
-      ['ipv6', [{ dim: 'ip', address: '2001:db8::1', prefix: 128 }, { dim: 'port', protocol: 'tcp', from: 80, to: 80 }, { dim: 'net', address: '2001:db8::', prefix: 64 }]],
+      ['ipv4', [{ dim: 'ip', family: 'ipv4', network: 0x0a141e29, prefix: 32 }, { dim: 'port', protocol: 17, from: 53, to: 53 }]],
+      [
+        'ipv6',
+        [
+          { dim: 'ip', family: 'ipv6', network: 0x2001_0db8_0000_0000_0000_0000_0000_0001n, prefix: 128 },
+          { dim: 'port', protocol: 6, from: 80, to: 80 },
+          { dim: 'net', family: 'ipv6', network: 0x2001_0db8n << 96n, prefix: 64 },
+        ],
+      ],
       [null, [{ dim: 'port', protocol: null, from: 30000, to: 30002 }]],
     ]);
   });

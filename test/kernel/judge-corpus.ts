@@ -22,7 +22,7 @@ import type { Family } from '../../src/iptables/ir.js';
 import { judgeCluster, judgeRules, type FlowJudgement, type JudgeFlow, type JudgeReport } from '../host/judge.js';
 import { kernelAvailable } from '../host/kernel-available.js';
 import { sctpProbesAvailable } from '../host/sctp-probe.js';
-import { familyOfText } from '../../src/packetsim/addr.js';
+import { familyOfText } from '../../src/net/index.js';
 import { KERNEL_DIFFERS, quoteBareComments } from '../packetsim/corpus.js';
 
 export const kernel = kernelAvailable();

@@ -1,7 +1,7 @@
 // Addresses as numbers: reading (strict and sloppy), RFC 5952 and inet_ntop printing, masks.
 import { Address6 } from 'ip-address';
 import { describe, expect, it } from 'vitest';
-import { formatHostPort, formatIp, formatIpKernel, formatIPv6, isLoopback, maskIp, parseAddress, parseIPv4, parseIPv6, prefixOfMask, scanIPv4, v4Mask, v6Mask } from '../../src/net/index.js';
+import { formatHostPort, formatIp, formatIpKernel, formatIPv6, ipv4End, isLoopback, isUnspecified, maskIp, parseAddress, parseIPv4, parseIPv6, prefixOfMask, scanIPv4, v4Mask, v6Mask } from '../../src/net/index.js';
 
 describe('parseIPv4', () => {
   it.each([
@@ -46,6 +46,19 @@ describe('parseIPv4', () => {
     const src = '-d 10.1.2.3/32';
     expect(scanIPv4(src, 3, 11, false)).toBe(0x0a010203);
     expect(scanIPv4(src, 3, 12, false)).toBe(-1);
+  });
+
+  it.each([
+    ['a quad before a prefix', '10.1.2.3/32', 8],
+    ['a quad before a port', '10.1.2.3:80', 8],
+    ['a whole quad', '255.255.255.255', 15],
+    ['a leading zero', '10.01.2.3/32', -1],
+    ['an octet over 255', '10.1.2.256', -1],
+    ['three octets', '10.1.2/8', -1],
+    ['four digits', '10.1.2.3000', -1],
+  ])('finds where a strict quad ends: %s', (_name, text, at) => {
+    expect(ipv4End(text, 0, text.length)).toBe(at);
+    if (at > 0) expect(scanIPv4(text, 0, at, false)).toBeGreaterThanOrEqual(0);
   });
 });
 
@@ -170,6 +183,15 @@ describe('masks and loopback', () => {
     const addr = parseAddress(text, family)!;
     expect(isLoopback(addr, family)).toBe(loop);
     expect(isLoopback({ family, value: addr })).toBe(loop);
+  });
+
+  it.each([
+    ['0.0.0.0', 'ipv4', true],
+    ['0.0.0.1', 'ipv4', false],
+    ['::', 'ipv6', true],
+    ['::1', 'ipv6', false],
+  ] as const)('isUnspecified %s', (text, family, unspecified) => {
+    expect(isUnspecified({ family, value: parseAddress(text, family)! })).toBe(unspecified);
   });
 
   it('formats host and port the way kube-proxy writes endpoints', () => {

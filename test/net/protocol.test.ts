@@ -1,7 +1,7 @@
 // Protocol names and numbers as iptables 1.8.9 resolves and prints them (xtables_chain_protos, then
 // Debian's /etc/protocols); the printed names are what `iptables-save` showed for `-p N`.
 import { describe, expect, it } from 'vitest';
-import { IPPROTO, protocolHasPorts, protocolName, protocolNames, protocolNumber } from '../../src/net/index.js';
+import { IPPROTO, protocolHasPorts, protocolName, protocolNumber } from '../../src/net/index.js';
 
 // name -> number, every name `iptables -p NAME` accepted on this project's kernel.
 const ACCEPTED: readonly [string, number][] = [
@@ -26,8 +26,7 @@ describe('protocols', () => {
     expect(protocolNumber(name)).toBe(n);
   });
 
-  it('knows no other names (iptables refuses idp and mpls)', () => {
-    expect([...protocolNames().keys()].sort()).toEqual(ACCEPTED.map(([n]) => n).sort());
+  it('knows no names iptables refuses (idp, mpls, upper case)', () => {
     expect(protocolNumber('idp')).toBeNull();
     expect(protocolNumber('mpls')).toBeNull();
     expect(protocolNumber('TCP')).toBeNull();

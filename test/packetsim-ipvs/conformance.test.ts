@@ -8,7 +8,7 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { compiledTarget } from './ipvs-target.js';
 import { hostPort } from '../../src/ipvs/ir.js';
-import { formatIp } from '../../src/packetsim/addr.js';
+import { formatIp } from '../../src/net/index.js';
 import { fractionText } from '../../src/packetsim/fraction.js';
 import type { Protocol } from '../../src/packetsim/packet.js';
 import { tracePacket } from '../../src/packetsim/trace.js';

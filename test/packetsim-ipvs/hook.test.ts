@@ -9,7 +9,7 @@ import { emptyState } from '../../src/iptables/state.js';
 import { parseIpvsadmSave } from '../../src/ipvs/parse.js';
 import { loadCluster } from '../../src/model/load.js';
 import { ipvsNode, modeNamed, type ModeRow } from '../../src/modes.js';
-import { formatIp } from '../../src/packetsim/addr.js';
+import { formatIp } from '../../src/net/index.js';
 import { compileRuleset } from '../../src/packetsim/compile.js';
 import { fractionText } from '../../src/packetsim/fraction.js';
 import { prepareNode } from '../../src/packetsim/prepare.js';

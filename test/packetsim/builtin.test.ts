@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { OptionArg } from '../../src/iptables/ir.js';
-import { parseIPv4 } from '../../src/packetsim/addr.js';
+import { parseIPv4 } from '../../src/net/index.js';
 import { compileBuiltin, matchIPv4 } from '../../src/packetsim/matches/builtin.js';
 import type { Packet } from '../../src/packetsim/packet.js';
 import type { Walk } from '../../src/packetsim/types.js';

@@ -1,5 +1,7 @@
 import { loadedState } from '../../src/iptables/state.js';
 import { describe, expect, it } from 'vitest';
+import type { OptionArg, Ruleset, Value } from '../../src/iptables/ir.js';
+import { formatHostPort } from '../../src/net/index.js';
 import { compileRuleset } from '../../src/packetsim/compile.js';
 import { buildEnv } from '../../src/packetsim/env.js';
 import { simpleInterfaces } from '../../src/node/node.js';
@@ -44,5 +46,52 @@ describe('the --dport test inline', () => {
   ] as const)('$proto port $port: $verdict', ({ proto, port, verdict }) => {
     const r = tracePacket(RS, NODE, { protocol: proto, sourceIP: '203.0.113.2', sourcePort: 1000, destIP: '192.168.0.2', destPort: port });
     expect(r.outcomes.map((o) => o.verdict)).toEqual([verdict]);
+  });
+});
+
+// The reader reads every value once (src/net numbers, typed words); the simulator compiles those
+// and never the text: with every value's text replaced, the rules still do what they say.
+const KUBE_LIKE = `
+*nat
+:PREROUTING ACCEPT
+:INPUT ACCEPT
+:OUTPUT ACCEPT
+:POSTROUTING ACCEPT
+:SVC -
+:SEP -
+-A PREROUTING -d 172.30.0.10/32 -p tcp -m tcp --dport 80 -j SVC
+-A SVC -m statistic --mode random --probability 1 -j SEP
+-A SEP -s 10.0.0.0/255.0.0.0 -m conntrack --ctstate NEW -j MARK --or-mark 0x4000
+-A SEP -p tcp -m tcp -j DNAT --to-destination 10.180.0.1-10.180.0.1:8080
+COMMIT
+`;
+
+function withoutText(rs: Ruleset): Ruleset {
+  const value = (v: Value): Value => ({ ...v, text: '?' });
+  const option = (o: OptionArg): OptionArg => ({ ...o, values: o.values.map(value) });
+  const tables = rs.tables.map((t) => ({
+    ...t,
+    commands: t.commands.map((c) =>
+      c.kind !== 'rule'
+        ? c
+        : {
+            ...c,
+            args: c.args.map((a) => (a.kind === 'option' ? option(a) : a)),
+            target: c.target?.kind === 'extension' ? { ...c.target, options: c.target.options.map(option) } : c.target,
+          },
+    ),
+  }));
+  return { ...rs, tables };
+}
+
+describe('values come parsed from the reader', () => {
+  it.each([
+    ['as read', (rs: Ruleset) => rs],
+    ['with every value text replaced', withoutText],
+  ])('%s: the rules still match, mark and DNAT', (_name, change) => {
+    const rs = compileRuleset(loadedState(change(ruleset(KUBE_LIKE)), []));
+    expect(rs.problems).toEqual([]);
+    const r = tracePacket(rs, NODE, { protocol: 'tcp', sourceIP: '10.1.2.3', sourcePort: 1000, destIP: '172.30.0.10', destPort: 80, inInterface: 'eth0' });
+    expect(r.outcomes.map((o) => [formatHostPort(o.packet.dst, o.packet.dport, 'ipv4'), o.packet.mark])).toEqual([['10.180.0.1:8080', 0x4000]]);
   });
 });

@@ -7,7 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import { findCases } from '../../src/cli/golden-read.js';
 import { verifyCase } from '../../src/golden/verify.js';
 import type { Family } from '../../src/iptables/ir.js';
-import { familyOfText } from '../../src/packetsim/addr.js';
+import { familyOfText } from '../../src/net/index.js';
 import type { NodeEnv } from '../../src/packetsim/env.js';
 import type { CompiledRuleset } from '../../src/packetsim/types.js';
 import { iptablesNodeArtefacts } from '../../src/compiler/iptables/node-artefacts.js';

@@ -6,7 +6,7 @@ import { simpleInterfaces } from '../../src/node/node.js';
 
 const simpleFacts = (ips: readonly string[]) => ({ interfaces: simpleInterfaces(ips), routes: [] });
 import { add, fractionText, toDecimal, ZERO } from '../../src/packetsim/fraction.js';
-import { formatHostPort } from '../../src/packetsim/addr.js';
+import { formatHostPort } from '../../src/net/index.js';
 import { tracePacket, type Outcome } from '../../src/packetsim/trace.js';
 import { ruleset } from './ir-builder.js';
 

@@ -1,6 +1,6 @@
 import { loadedState } from '../../src/iptables/state.js';
 import { describe, expect, it } from 'vitest';
-import { formatHostPort, formatIp } from '../../src/packetsim/addr.js';
+import { formatHostPort, formatIp } from '../../src/net/index.js';
 import { compileRuleset } from '../../src/packetsim/compile.js';
 import { buildEnv } from '../../src/packetsim/env.js';
 import { simpleInterfaces } from '../../src/node/node.js';

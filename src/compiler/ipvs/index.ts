@@ -3,7 +3,7 @@
 import type { DiagnosticSink } from '../../diag/diagnostic.js';
 import type { IpsetDump } from '../../ipset/ir.js';
 import type { IpvsTable, VirtualServer } from '../../ipvs/ir.js';
-import { cidrContains, isLoopback, parseCIDR, parseIP, type ParsedCIDR, type ParsedIP } from '../../model/ip.js';
+import { cidrContains, isLoopback, parseCIDR, parseIP, type ParsedCIDR, type ParsedIP } from '../../net/index.js';
 import type { Cluster } from '../../model/types.js';
 import { spellSettings } from '../iptables/spell-settings.js';
 import { planServices, type ServicePortPlan } from '../plan.js';

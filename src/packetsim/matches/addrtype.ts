@@ -4,9 +4,9 @@
 // listed. IPv6 (match_type6) checks each listed type: MULTICAST and UNICAST by address class,
 // LOCAL by the local routes.
 import type { Family, OptionArg } from '../../iptables/ir.js';
-import type { Ip } from '../addr.js';
+import type { Ip } from '../../net/index.js';
 import type { CMatch, Walk } from '../types.js';
-import { canonicalName, listOf, negated, ValueError } from './values.js';
+import { listOf, negated, ValueError } from './values.js';
 
 const TYPES = {
   UNSPEC: 1, UNICAST: 2, LOCAL: 4, BROADCAST: 8, ANYCAST: 16, MULTICAST: 32, BLACKHOLE: 64,
@@ -39,13 +39,13 @@ export function compileAddrtype(opts: readonly OptionArg[], family: Family): CMa
   let limitIn = false;
   let limitOut = false;
   for (const o of opts) {
-    const n = canonicalName(o.name);
+    const n = o.name;
     if (n === 'limit-iface-in') limitIn = true;
     if (n === 'limit-iface-out') limitOut = true;
   }
   const out: CMatch[] = [];
   for (const opt of opts) {
-    const name = canonicalName(opt.name);
+    const name = opt.name;
     if (name === 'limit-iface-in' || name === 'limit-iface-out') continue;
     if (name !== 'src-type' && name !== 'dst-type') throw new ValueError(`unknown addrtype option ${opt.spelling}`, opt);
     let mask = 0;

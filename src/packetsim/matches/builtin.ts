@@ -3,10 +3,10 @@
 // compileBuiltin folds them into one check that runs first: numbers in the rule for kube-proxy's
 // common IPv4 shape (IPv4Builtin), one closure for the rest.
 import type { Family, OptionArg } from '../../iptables/ir.js';
-import { cidrTest, type Ip } from '../addr.js';
-import { PROTOCOL_NUMBERS, type Packet, type Protocol } from '../packet.js';
+import { cidrTest, type Ip } from '../../net/index.js';
+import type { Packet } from '../packet.js';
 import { READS, type IPv4Builtin, type Walk } from '../types.js';
-import { canonicalName, cidrsOf, negated, ValueError, wordOf } from './values.js';
+import { cidrsOf, negated, protocolOf, ValueError } from './values.js';
 
 export interface BuiltinResult {
   /** The test as a closure; null when there is nothing to test or `ipv4` holds it. */
@@ -37,23 +37,10 @@ export function matchIPv4(b: IPv4Builtin, p: Packet): boolean {
   return true;
 }
 
-const PROTO_NAMES: Readonly<Record<string, number>> = { ...PROTOCOL_NUMBERS, 'ipv6-icmp': 58, all: 0 };
-
-export function protocolNumber(text: string): number | null {
-  const t = text.toLowerCase();
-  if (t in PROTO_NAMES) return PROTO_NAMES[t as Protocol];
-  const n = Number(t);
-  return Number.isInteger(n) && n >= 0 && n <= 255 ? n : null;
-}
-
 function ifaceTest(opt: OptionArg, get: (w: Walk) => string | null): (w: Walk) => boolean {
   const v = opt.values[0];
-  let name = v?.type === 'interface' ? v.name : wordOf(opt);
-  let wildcard = v?.type === 'interface' ? v.wildcard : false;
-  if (name.endsWith('+')) {
-    name = name.slice(0, -1);
-    wildcard = true;
-  }
+  if (v?.type !== 'interface') throw new ValueError(`--${opt.name} needs an interface name`, opt);
+  const { name, wildcard } = v;
   const neg = negated(opt);
   if (wildcard) return (w) => (get(w)?.startsWith(name) ?? false) !== neg;
   return (w) => (get(w) === name) !== neg;
@@ -70,7 +57,7 @@ function fastIPv4(opts: readonly OptionArg[]): BuiltinResult | null {
   let reads = 0;
   let dstKeys: Ip[] | null = null;
   for (const opt of opts) {
-    const name = canonicalName(opt.name);
+    const name = opt.name;
     const neg = negated(opt);
     if (name === 'source' || name === 'destination') {
       const cidrs = cidrsOf(opt, 'ipv4');
@@ -90,8 +77,9 @@ function fastIPv4(opts: readonly OptionArg[]): BuiltinResult | null {
       }
       reads |= isSrc ? READS.SRC : READS.DST;
     } else if (name === 'protocol') {
-      const n = protocolNumber(wordOf(opt));
-      if (n === null || n === 0 || flags & V4.PROTO) return null;
+      if (opt.values[0]?.type !== 'protocol') return null;
+      const n = protocolOf(opt);
+      if (n === 0 || flags & V4.PROTO) return null;
       flags |= V4.PROTO | (neg ? V4.NOT_PROTO : 0);
       proto = n;
       reads |= READS.PROTO;
@@ -112,10 +100,10 @@ export function compileBuiltin(opts: readonly OptionArg[], family: Family, fast 
   let reads = 0;
   for (const opt of opts) {
     const neg = negated(opt);
-    switch (canonicalName(opt.name)) {
+    switch (opt.name) {
       case 'source':
       case 'destination': {
-        const isSrc = canonicalName(opt.name) === 'source';
+        const isSrc = opt.name === 'source';
         reads |= isSrc ? READS.SRC : READS.DST;
         const cidrs = cidrsOf(opt, family);
         const ts = cidrs.map(cidrTest);
@@ -129,8 +117,7 @@ export function compileBuiltin(opts: readonly OptionArg[], family: Family, fast 
       }
       case 'protocol': {
         reads |= READS.PROTO;
-        const n = protocolNumber(wordOf(opt));
-        if (n === null) throw new ValueError(`unknown protocol ${wordOf(opt)}`, opt);
+        const n = protocolOf(opt);
         if (n === 0) {
           if (neg) tests.push(() => false);
           break;

@@ -3,10 +3,9 @@
 // replies and after, UNTRACKED after CT --notrack; the virtual states SNAT and DNAT follow the
 // IPS_SRC_NAT / IPS_DST_NAT status bits, set once a NAT rule bound the connection.
 import type { Family, OptionArg } from '../../iptables/ir.js';
-import { cidrTest } from '../addr.js';
+import { cidrTest } from '../../net/index.js';
 import { READS, type CMatch, type Walk } from '../types.js';
-import { canonicalName, cidrsOf, listOf, negated, portsOf, ValueError, wordOf } from './values.js';
-import { protocolNumber } from './builtin.js';
+import { cidrsOf, listOf, negated, portsOf, protocolOf, ValueError, wordOf } from './values.js';
 
 const STATE = { INVALID: 1, ESTABLISHED: 2, RELATED: 4, NEW: 8, UNTRACKED: 16, SNAT: 32, DNAT: 64 } as const;
 const STATUS = { NONE: 0, EXPECTED: 1, SEEN_REPLY: 2, ASSURED: 4, CONFIRMED: 8 } as const;
@@ -42,7 +41,7 @@ export function compileConntrack(module: 'conntrack' | 'state', opts: readonly O
   const out: CMatch[] = [];
   for (const opt of opts) {
     const neg = negated(opt);
-    const name = canonicalName(opt.name);
+    const name = opt.name;
     const push = (test: (w: Walk) => boolean) => out.push({ kind: 'test', pure: true, test: (w) => test(w) !== neg });
     switch (name) {
       case 'state':
@@ -57,8 +56,7 @@ export function compileConntrack(module: 'conntrack' | 'state', opts: readonly O
         break;
       }
       case 'ctproto': {
-        const n = protocolNumber(wordOf(opt));
-        if (n === null) throw new ValueError(`unknown protocol ${wordOf(opt)}`, opt);
+        const n = protocolOf(opt);
         push((w) => w.conn.proto === n);
         break;
       }

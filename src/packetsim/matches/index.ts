@@ -55,7 +55,7 @@ export function compileMatch(module: ModelledMatch, opts: readonly OptionArg[], 
     case 'set':
       return compileSet(opts, cx.ipsets);
     case 'iprange':
-      return compileIprange(opts, cx.family);
+      return compileIprange(opts);
     case 'pkttype':
       return compilePkttype(opts);
     case 'icmp':

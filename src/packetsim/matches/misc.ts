@@ -1,16 +1,17 @@
 // Matches with no bearing on the path (comment, nfacct counters), and small ones on packet
 // fields: iprange, pkttype, icmp types (a simulated ICMP packet is an echo request).
-import type { Family, OptionArg } from '../../iptables/ir.js';
+import type { OptionArg } from '../../iptables/ir.js';
+import { IPPROTO } from '../../net/index.js';
 import type { CMatch, Walk } from '../types.js';
-import { canonicalName, negated, rangeOf, ValueError, wordOf } from './values.js';
+import { negated, rangeOf, ValueError, wordOf } from './values.js';
 
 export const ALWAYS: CMatch = { kind: 'test', pure: true, test: () => true };
 
-export function compileIprange(opts: readonly OptionArg[], family: Family): CMatch[] {
+export function compileIprange(opts: readonly OptionArg[]): CMatch[] {
   return opts.map((opt): CMatch => {
-    const n = canonicalName(opt.name);
+    const n = opt.name;
     if (n !== 'src-range' && n !== 'dst-range') throw new ValueError(`unknown iprange option ${opt.spelling}`, opt);
-    const [a, b] = rangeOf(opt, family);
+    const [a, b] = rangeOf(opt);
     const neg = negated(opt);
     const pick = n === 'src-range' ? (w: Walk) => w.pkt.src : (w: Walk) => w.pkt.dst;
     return { kind: 'test', pure: true, test: (w) => (pick(w) >= a && pick(w) <= b) !== neg };
@@ -44,13 +45,16 @@ export function compilePkttype(opts: readonly OptionArg[]): CMatch[] {
   });
 }
 
-const ECHO_REQUEST: Readonly<Record<string, string>> = { icmp: '8', icmp6: '128' };
+/** The echo request's ICMP type: 8 (icmp), 128 (icmpv6). */
+const ECHO_REQUEST = { icmp: 8, icmp6: 128 } as const;
 
 export function compileIcmp(module: 'icmp' | 'icmp6', opts: readonly OptionArg[]): CMatch[] {
   return opts.map((opt): CMatch => {
-    const t = wordOf(opt).toLowerCase();
+    const v = opt.values[0];
+    if (v?.type !== 'icmpType') throw new ValueError(`--${opt.name} needs an ICMP type`, opt);
     const neg = negated(opt);
-    const echo = t === 'any' || t === 'echo-request' || t === ECHO_REQUEST[module] || t === `${ECHO_REQUEST[module]}/0`;
-    return { kind: 'test', pure: true, test: (w) => (echo && (w.pkt.proto === 1 || w.pkt.proto === 58)) !== neg };
+    // `any`, or the echo request's type with every code or code 0.
+    const echo = v.icmpType === null || (v.icmpType === ECHO_REQUEST[module] && (v.code === null || v.code === 0));
+    return { kind: 'test', pure: true, test: (w) => (echo && (w.pkt.proto === IPPROTO.ICMP || w.pkt.proto === IPPROTO.ICMPV6)) !== neg };
   });
 }

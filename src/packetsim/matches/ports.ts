@@ -1,19 +1,17 @@
 // tcp, udp, sctp (xt_tcpudp.c, xt_sctp.c) and multiport (xt_multiport.c) matches.
 import type { OptionArg } from '../../iptables/ir.js';
 import { READS, type CMatch, type Walk } from '../types.js';
-import { canonicalName, negated, portsOf, ValueError, type PortRanges } from './values.js';
+import { inPortRanges, type PortRange } from '../../net/index.js';
+import { listOf, negated, portsOf, ValueError } from './values.js';
 import { TCP_FLAGS } from '../packet.js';
 
-function inRanges(r: PortRanges): (port: number) => boolean {
+function inRanges(r: readonly PortRange[]): (port: number) => boolean {
   if (r.length === 1) {
     const [a, b] = r[0];
     if (a === b) return (p) => p === a;
     return (p) => p >= a && p <= b;
   }
-  return (p) => {
-    for (let i = 0; i < r.length; i++) if (p >= r[i][0] && p <= r[i][1]) return true;
-    return false;
-  };
+  return (p) => inPortRanges(r, p);
 }
 
 function flagsOf(names: readonly string[], opt: OptionArg): number {
@@ -33,14 +31,13 @@ export function compilePorts(module: string, opts: readonly OptionArg[]): CMatch
   const out: CMatch[] = [];
   for (const opt of opts) {
     const neg = negated(opt);
-    const name = canonicalName(opt.name);
-    switch (name) {
-      case 'source-port': {
+    switch (opt.name) {
+      case 'sport': {
         const t = inRanges(portsOf(opt));
         out.push({ kind: 'test', pure: true, reads: READS.SPORT, test: (w: Walk) => t(w.pkt.sport) !== neg });
         break;
       }
-      case 'destination-port': {
+      case 'dport': {
         const ranges = portsOf(opt);
         const dports = neg ? undefined : ranges;
         // `--dport N`, kube-proxy's every service rule: one closure, no range test behind it.
@@ -58,10 +55,9 @@ export function compilePorts(module: string, opts: readonly OptionArg[]): CMatch
         out.push({ kind: 'test', pure: true, reads: READS.TCPFLAGS, test: (w) => ((w.pkt.tcpFlags & 0x17) === TCP_FLAGS.SYN) !== neg });
         break;
       case 'tcp-flags': {
-        const words = opt.values.length >= 2 ? opt.values.map((v) => v.text) : (opt.values[0]?.text ?? '').split(/\s+/);
-        if (words.length < 2) throw new ValueError('--tcp-flags needs a mask and a comparison', opt);
-        const mask = flagsOf(words[0].split(','), opt);
-        const comp = flagsOf(words[1].split(','), opt);
+        if (opt.values.length < 2) throw new ValueError('--tcp-flags needs a mask and a comparison', opt);
+        const mask = flagsOf(listOf(opt, 0), opt);
+        const comp = flagsOf(listOf(opt, 1), opt);
         out.push({ kind: 'test', pure: true, reads: READS.TCPFLAGS, test: (w) => ((w.pkt.tcpFlags & mask) === comp) !== neg });
         break;
       }
@@ -78,11 +74,11 @@ export function compileMultiport(opts: readonly OptionArg[]): CMatch[] {
     const neg = negated(opt);
     const ranges = portsOf(opt);
     const t = inRanges(ranges);
-    switch (canonicalName(opt.name)) {
-      case 'source-ports':
+    switch (opt.name) {
+      case 'sports':
         out.push({ kind: 'test', pure: true, reads: READS.SPORT, test: (w) => t(w.pkt.sport) !== neg });
         break;
-      case 'destination-ports':
+      case 'dports':
         out.push({ kind: 'test', pure: true, reads: READS.DPORT, dports: neg ? undefined : ranges, test: (w) => t(w.pkt.dport) !== neg });
         break;
       case 'ports':

@@ -5,10 +5,10 @@
 // hit; --remove drops the entry. kube-proxy's ClientIP affinity is `--rcheck --seconds T --reap`
 // in KUBE-SVC-* and `--set` in KUBE-SEP-*.
 import type { Family, OptionArg } from '../../iptables/ir.js';
-import { maskIp, parseCidr } from '../addr.js';
+import type { Ip } from '../../net/index.js';
 import type { CMatch, Walk } from '../types.js';
 import { readRecent, RECENT_STAMPS, type RecentEntry } from '../world.js';
-import { canonicalName, intOf, negated, ValueError, wordOf } from './values.js';
+import { intOf, negated, ValueError, wordOf } from './values.js';
 
 type Cmd = 'set' | 'rcheck' | 'update' | 'remove';
 
@@ -19,9 +19,9 @@ export function compileRecent(opts: readonly OptionArg[], family: Family): CMatc
   let seconds = 0;
   let hitcount = 0;
   let rdest = false;
-  let mask: number | null = null;
+  let mask: Ip | null = null;
   for (const opt of opts) {
-    const n = canonicalName(opt.name);
+    const n = opt.name;
     switch (n) {
       case 'name':
         name = wordOf(opt);
@@ -47,8 +47,10 @@ export function compileRecent(opts: readonly OptionArg[], family: Family): CMatc
         rdest = false;
         break;
       case 'mask': {
-        const c = parseCidr(`0.0.0.0/${wordOf(opt)}`, 'ipv4');
-        mask = c?.prefix ?? null;
+        // The kernel ANDs the address with the mask (recent_mt, nf_inet_addr_mask).
+        const v = opt.values[0];
+        if (v?.type !== 'address' || v.family !== family) throw new ValueError(`--mask needs an ${family} netmask`, opt);
+        mask = v.network;
         break;
       }
       case 'reap':
@@ -64,7 +66,7 @@ export function compileRecent(opts: readonly OptionArg[], family: Family): CMatc
   const command = cmd;
   const key = (w: Walk) => {
     const a = rdest ? w.pkt.dst : w.pkt.src;
-    const m = mask === null || family !== 'ipv4' ? a : maskIp(a, mask, family);
+    const m = mask === null ? a : family === 'ipv4' ? ((a as number) & (mask as number)) >>> 0 : (a as bigint) & (mask as bigint);
     return `${family === 'ipv4' ? '4' : '6'}|${name}|${m}`;
   };
   const hit = (w: Walk, k: string, prev: RecentEntry | null) => {

@@ -6,7 +6,7 @@ import type { OptionArg } from '../../iptables/ir.js';
 import { storedProbability, ZERO } from '../fraction.js';
 import type { CMatch } from '../types.js';
 import { readNth } from '../world.js';
-import { canonicalName, intOf, negated, ValueError, wordOf } from './values.js';
+import { intOf, negated, ValueError, wordOf } from './values.js';
 
 export function compileStatistic(opts: readonly OptionArg[], uid: number): CMatch[] {
   let mode: string | null = null;
@@ -15,7 +15,7 @@ export function compileStatistic(opts: readonly OptionArg[], uid: number): CMatc
   let packet = 0;
   let invert = false;
   for (const opt of opts) {
-    switch (canonicalName(opt.name)) {
+    switch (opt.name) {
       case 'mode':
         mode = wordOf(opt);
         break;
@@ -37,10 +37,8 @@ export function compileStatistic(opts: readonly OptionArg[], uid: number): CMatc
   if (mode === 'random') {
     if (!prob) throw new ValueError('--mode random needs --probability', opts[0]);
     const v = prob.values[0];
-    const text = v ? (v.type === 'probability' ? v.text : v.text) : '';
-    const p = Number(text);
-    if (!(p >= 0 && p <= 1)) throw new ValueError(`--probability must be between 0 and 1, not ${text}`, prob);
-    return [{ kind: 'random', stored: storedProbability(text), invert, text, cacheIn: null, cacheYes: ZERO, cacheNo: ZERO }];
+    if (v?.type !== 'probability') throw new ValueError(`--probability must be between 0 and 1${v ? `, not ${v.text}` : ''}`, prob);
+    return [{ kind: 'random', stored: storedProbability(v.value), invert, text: v.text, cacheIn: null, cacheYes: ZERO, cacheNo: ZERO }];
   }
   if (mode === 'nth') {
     if (every === null || every < 1) throw new ValueError('--mode nth needs --every N (N >= 1)', opts[0]);

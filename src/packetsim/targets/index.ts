@@ -2,8 +2,8 @@
 // extension targets are dispatched on their name. Targets that only log, count or trace
 // continue with the next rule, as in the kernel (XT_CONTINUE); a target the simulator does not
 // model stops the walk with UNKNOWN.
-import type { Family, Target } from '../../iptables/ir.js';
-import { canonicalName, ValueError, wordOf } from '../matches/values.js';
+import type { Target } from '../../iptables/ir.js';
+import { ValueError, wordOf } from '../matches/values.js';
 import type { CTarget } from '../types.js';
 import { compileConnmarkTarget, compileMarkTarget } from './mark.js';
 import { compileNatTarget } from './nat.js';
@@ -18,7 +18,7 @@ function isModelled(name: string): name is ModelledTarget {
   return (MODELLED_TARGETS as readonly string[]).includes(name);
 }
 
-export function compileTarget(t: Target | null, family: Family): CTarget {
+export function compileTarget(t: Target | null): CTarget {
   if (t === null) return { kind: 'none' };
   switch (t.kind) {
     case 'verdict':
@@ -44,7 +44,7 @@ export function compileTarget(t: Target | null, family: Family): CTarget {
       if (!isModelled(t.name)) {
         return { kind: 'unknown', text: `-j ${t.name}`, reason: `target ${t.name} is not modelled` };
       }
-      return compileExtension(t.name, t.options, family);
+      return compileExtension(t.name, t.options);
     default: {
       const never: never = t;
       return never;
@@ -52,24 +52,24 @@ export function compileTarget(t: Target | null, family: Family): CTarget {
   }
 }
 
-function compileExtension(name: ModelledTarget, options: Extract<Target, { kind: 'extension' }>['options'], family: Family): CTarget {
+function compileExtension(name: ModelledTarget, options: Extract<Target, { kind: 'extension' }>['options']): CTarget {
   switch (name) {
     case 'REJECT': {
-      const w = options.find((o) => canonicalName(o.name) === 'reject-with');
+      const w = options.find((o) => o.name === 'reject-with');
       return { kind: 'reject', with: w ? wordOf(w) : null };
     }
     case 'DNAT':
     case 'SNAT':
     case 'MASQUERADE':
     case 'REDIRECT':
-      return compileNatTarget(name, options, family);
+      return compileNatTarget(name, options);
     case 'MARK':
       return compileMarkTarget(options);
     case 'CONNMARK':
       return compileConnmarkTarget(options);
     case 'CT': {
-      if (options.some((o) => canonicalName(o.name) === 'notrack')) return { kind: 'notrack' };
-      const other = options.find((o) => !['zone', 'zone-orig', 'zone-reply'].includes(canonicalName(o.name)));
+      if (options.some((o) => o.name === 'notrack')) return { kind: 'notrack' };
+      const other = options.find((o) => !['zone', 'zone-orig', 'zone-reply'].includes(o.name));
       if (other) throw new ValueError(`CT ${other.spelling} is not modelled`, other);
       return { kind: 'continue', name: 'CT' };
     }

@@ -3,11 +3,12 @@
 // mark B, mask B; --xor-mark B into mark B, mask 0) and CONNMARK (xt_connmark.c, the same on
 // ct->mark, plus --save-mark / --restore-mark between the two with nfmask/ctmask).
 import type { OptionArg } from '../../iptables/ir.js';
-import { canonicalName, markOf, ValueError } from '../matches/values.js';
+import { markOf, ValueError } from '../matches/values.js';
 import type { CTarget, Walk } from '../types.js';
 
 function xset(opt: OptionArg): { mark: number; mask: number } | null {
-  const n = canonicalName(opt.name);
+  const n = opt.name;
+  if (n !== 'set-xmark' && n !== 'set-mark' && n !== 'and-mark' && n !== 'or-mark' && n !== 'xor-mark') return null;
   const { value, mask } = markOf(opt);
   switch (n) {
     case 'set-xmark':
@@ -40,13 +41,13 @@ export function compileConnmarkTarget(opts: readonly OptionArg[]): CTarget {
   let action: ((w: Walk) => void) | null = null;
   let text = '';
   for (const opt of opts) {
-    const n = canonicalName(opt.name);
+    const n = opt.name;
     if (n === 'nfmask') nfmask = markOf(opt).value;
     else if (n === 'ctmask') ctmask = markOf(opt).value;
     else if (n === 'mask') nfmask = ctmask = markOf(opt).value;
   }
   for (const opt of opts) {
-    const n = canonicalName(opt.name);
+    const n = opt.name;
     text = `${opt.spelling} ${opt.values.map((v) => v.text).join(' ')}`.trim();
     const x = xset(opt);
     if (x) {
