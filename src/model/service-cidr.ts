@@ -2,7 +2,7 @@
 // (pkg/proxy/config ServiceCIDRHandler) and hands their ranges to the proxier
 // (OnServiceCIDRsChanged); the nftables proxier drops traffic to addresses in them that no
 // Service holds.
-import { parseCIDR, type ParsedCIDR } from './ip.js';
+import { parseCIDR, type ParsedCIDR } from '../net/index.js';
 import type { ObjectReader } from './reader.js';
 import type { Origin, ServiceCIDR } from './types.js';
 

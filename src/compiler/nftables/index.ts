@@ -8,7 +8,7 @@
 // session affinity, `dnat ... to numgen random mod N map { ... }`, a `hairpin-connections` set);
 // a version is a row of SHAPES, and only 81810de's has ground truth here.
 import type { DiagnosticSink } from '../../diag/diagnostic.js';
-import { isLoopback } from '../../model/ip.js';
+import { isLoopback } from '../../net/index.js';
 import type { Cluster } from '../../model/types.js';
 import { planServices, type ServicePortPlan } from '../plan.js';
 import { proxierSettings, type CompileOptions, type ProxierSettings } from '../settings.js';
