@@ -28,7 +28,8 @@ import { ipvsExtension } from './packetsim-ipvs/hook.js';
 import type { HookExtension } from './packetsim/types.js';
 import { compileNftablesCluster, type NftCompiled } from './compiler/nftables/index.js';
 import { kubeProxyTable, nftablesNodeArtefacts } from './compiler/nftables/node-artefacts.js';
-import { verifyNftablesCase, renderNftablesSave, NFT_TRACE_NOT_BUILT } from './golden/verify-nftables.js';
+import { verifyNftablesCase, renderNftablesSave } from './golden/verify-nftables.js';
+import { nftablesExtensions } from './packetsim-nft/hook.js';
 import { tableKey } from './nftables/state.js';
 import { formatStateTableStats } from './nftables/stats.js';
 
@@ -78,8 +79,14 @@ export interface ModeRow {
   readonly restoreFile: string;
   /** The expected files a new golden case of this mode starts with (`kpsim golden init`). */
   readonly goldenFiles: readonly string[];
-  /** Why `kpsim trace` cannot trace a node of this mode yet; absent when it can. */
-  readonly traceNotBuilt?: string;
+}
+
+/**
+ * The node's nftables base chains as hook functions, whatever the mode: kube-proxy's own table in
+ * nftables mode, and beside iptables any other (Calico's, Docker's, firewalld's) a dump shows.
+ */
+export function nftHooks(node: Node, family: Family): readonly HookExtension[] {
+  return node.nftables ? nftablesExtensions(node.nftables, family, node.interfaces.map((i) => i.name)) : [];
 }
 
 function once<T>(f: () => T): () => T {
@@ -162,7 +169,7 @@ const iptablesRow: ModeRow = {
   artefactFiles: ['iptables.save'],
   dumps: [{ flag: 'ipsets', required: false, what: '`ipset save` output, for -m set' }],
   completeDumpNode: (node) => node,
-  extensions: () => [],
+  extensions: nftHooks,
   verifyCase: verifyIptablesCase,
   restoreFile: 'iptables-save.txt',
   goldenFiles: ['iptables-save.txt', 'node.rules'],
@@ -181,7 +188,7 @@ const ipvsRow: ModeRow = {
   ],
   // Every virtual service address the node does not have already sits on kube-ipvs0.
   completeDumpNode: (node) => withDummyAddresses(node, 'kube-ipvs0', node.ipvs?.services.map((v) => v.address) ?? []),
-  extensions: (node, family, opts) => (node.ipvs ? [ipvsExtension(node.ipvs, family, { rotate: opts.rotate })] : []),
+  extensions: (node, family, opts) => [...(node.ipvs ? [ipvsExtension(node.ipvs, family, { rotate: opts.rotate })] : []), ...nftHooks(node, family)],
   verifyCase: (c, result, options) => verifySingleSync(c, ipvsRow, result, options),
   restoreFile: 'iptables-save.txt',
   goldenFiles: ['iptables-save.txt', ...IPVS_ARTEFACT_FILES],
@@ -216,11 +223,10 @@ const nftablesRow: ModeRow = {
   artefactFiles: ['nftables.txt'],
   dumps: [],
   completeDumpNode: (node) => node,
-  extensions: () => [],
+  extensions: nftHooks,
   verifyCase: verifyNftablesCase,
   restoreFile: 'nft.txt',
   goldenFiles: ['nft.txt', 'nftables.txt'],
-  traceNotBuilt: NFT_TRACE_NOT_BUILT,
 };
 
 export const MODES: readonly ModeRow[] = [iptablesRow, ipvsRow, nftablesRow];

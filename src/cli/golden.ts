@@ -113,8 +113,7 @@ function runInit(dir: string, clusterPath: string, flags: ClusterFlags): number 
     dir,
     files: new Map([
       ['cluster.yaml', text],
-      // A mode the simulator cannot trace yet starts without flows.
-      ...(row.traceNotBuilt ? [] : [['flows.yaml', starterFlowsText(starterFlows(cluster, compiled.settings))] as [string, string]]),
+      ['flows.yaml', starterFlowsText(starterFlows(cluster, compiled.settings))],
       ...row.goldenFiles.map((f) => [f, ''] as [string, string]),
       ...(optionsText === null ? [] : [['options.yaml', optionsText] as [string, string]]),
     ]),
@@ -129,7 +128,6 @@ function runInit(dir: string, clusterPath: string, flags: ClusterFlags): number 
     process.stdout.write(`created ${join(dir, name)}\n`);
   }
   const flows = r.checks.filter((k) => k.kind === 'flow').length;
-  if (row.traceNotBuilt) process.stdout.write(`no flows.yaml: ${row.traceNotBuilt}; review the rules, then commit the case\n`);
-  else process.stdout.write(`${flows} flow${flows === 1 ? '' : 's'}; review them, then commit the case\n`);
+  process.stdout.write(`${flows} flow${flows === 1 ? '' : 's'}; review them, then commit the case\n`);
   return EXIT_OK;
 }

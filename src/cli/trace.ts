@@ -50,7 +50,7 @@ export function registerTrace(program: Command): void {
     .command('trace')
     .description('trace packets through the node\'s netfilter rules: every outcome with its exact probability')
     .argument('[inputs...]', 'cluster YAML/JSON files or directories (compiled as by kpsim compile), or - for stdin')
-    .option('--rules <file>', 'trace through a node\'s iptables-save / ip6tables-save dump instead of a compiled cluster')
+    .option('--rules <file>', 'trace through a node\'s dump instead of a compiled cluster: iptables-save / ip6tables-save, or `nft list ruleset` (told apart by content)')
     .option('--ipvs <file>', 'with --rules: the node\'s `ipvsadm-save -n` output (IPVS mode)')
     .option('--ipsets <file>', 'with --rules: the node\'s `ipset save` output, for -m set')
     .option('--src <ip[:port]>', 'the packet source (a local address starts in OUTPUT)')
@@ -120,14 +120,15 @@ function readDump(path: string): { file: string; text: string } {
 }
 
 function dumpSource(flags: TraceFlags): NodeSource {
-  // --mode, else IPVS when the virtual servers are given.
-  const row = chooseMode(flags.mode ?? (flags.ipvs ? 'ipvs' : 'iptables'), null);
+  const rules = readDump(flags.rules!);
+  // nft text (`nft list ruleset`, or what kube-proxy hands `nft -f`) is told apart by its content.
+  const nft = isNftText(rules.text);
+  // --mode, else IPVS when the virtual servers are given, else nftables for nft text.
+  const row = chooseMode(flags.mode ?? (flags.ipvs ? 'ipvs' : nft ? 'nftables' : 'iptables'), null);
   for (const d of row.dumps) {
     if (d.required && !flags[d.flag]) throw new UsageError(`${row.name} mode with --rules needs ${d.what}: give --${d.flag} FILE`);
   }
   if (flags.ipvs && !row.dumps.some((d) => d.flag === 'ipvs')) throw new UsageError(`--ipvs is for IPVS mode, not --mode ${row.name}`);
-  const rules = readDump(flags.rules!);
-  if (isNftText(rules.text)) throw new UsageError(`${rules.file} is nft text: kpsim reads it (kpsim parse) but does not trace nftables rules yet`);
   const ipsets = flags.ipsets ? readDump(flags.ipsets) : null;
   const ipvs = flags.ipvs ? readDump(flags.ipvs) : null;
   const interfaces = interfacesOverride(flags) ?? simpleInterfaces([]);
@@ -139,7 +140,7 @@ function dumpSource(flags: TraceFlags): NodeSource {
       let n = nodes.get(family);
       if (!n) {
         const sink = new DiagnosticSink();
-        const read = nodeFromDumps({ iptables: [{ family, ...rules }], ipsets, ipvs, interfaces }, sink);
+        const read = nodeFromDumps({ iptables: nft ? [] : [{ family, ...rules }], nft: nft ? rules : null, ipsets, ipvs, interfaces }, sink);
         const files = [rules, ...(ipsets ? [ipsets] : []), ...(ipvs ? [ipvs] : [])].map((f) => ({ name: f.file, text: f.text }));
         if (printDiagnostics(sink.items, files) || !read) {
           const n = sink.errors.length;
@@ -257,7 +258,6 @@ async function runTrace(inputs: string[], flags: TraceFlags, viaGiven: boolean):
   const seed = Number(flags.seed ?? 1);
   if (!Number.isInteger(seed)) throw new UsageError(`--seed ${flags.seed}: give an integer`);
   const source = flags.rules ? dumpSource(flags) : clusterSource(inputs, flags);
-  if (source.row.traceNotBuilt) throw new UsageError(`${source.row.name} mode: ${source.row.traceNotBuilt} (kpsim compile --mode ${source.row.name} shows the rules)`);
   let flows: FlowSpec[];
   if (flags.flows) flows = flowsFrom(flags.flows);
   else {

@@ -23,16 +23,17 @@ import { loadCluster } from '../model/load.js';
 import { listTable } from '../nftables/list.js';
 import { parseNft } from '../nftables/parse.js';
 import { renderNft } from '../nftables/render.js';
-import { nodeFromArtefacts } from '../node/assemble.js';
+import { nodeFromArtefacts, nodeFromDumps } from '../node/assemble.js';
+import { FAKE_NODE_INTERFACES } from '../node/fake-node.js';
+import type { Family } from '../net/index.js';
+import { nftablesExtensions } from '../packetsim-nft/hook.js';
+import { prepareNode } from '../packetsim/prepare.js';
 import type { Node } from '../node/node.js';
 import type { CaseFiles } from './case.js';
 import { compareNftTransaction } from './check-nft.js';
 import { compareText } from './check-restore.js';
-import { parseFlowsFile } from './flows-file.js';
+import { checkFlows, type FlowTarget } from './check-flows.js';
 import type { CaseResult, CheckResult } from './result.js';
-
-/** Why a flows.yaml of an nftables case is not checked yet. */
-export const NFT_TRACE_NOT_BUILT = 'tracing nftables rules is not built yet';
 
 interface NftCheckFile {
   readonly input: boolean;
@@ -105,10 +106,37 @@ function verifySync(step: CaseFiles, result: CaseResult, options: CompileOptions
   if (expectYaml !== undefined) result.checks.push(checkElement(step, expectYaml, compiled));
   const flows = step.files.get('flows.yaml');
   if (flows !== undefined) {
-    const f = parseFlowsFile(flows, `${step.dir}/flows.yaml`);
-    if (f.diagnostics.length) result.diagnostics.push({ file: `${step.dir}/flows.yaml`, text: flows, diagnostics: f.diagnostics });
-    result.checks.push({ name: `${step.dir}: flows.yaml`, status: 'skip', kind: 'unsupported', file: `${step.dir}/flows.yaml`, message: `not checked: ${NFT_TRACE_NOT_BUILT} (${f.flows.length} flows)` });
+    const targetFor = (family: Family): FlowTarget | string => {
+      if (check.input) return handWrittenTarget(step, family);
+      if (family === compiled.settings.family) return traceTarget(nodeFromArtefacts(nftablesNodeArtefacts(compiled)), family);
+      // The other family's kube-proxy (a dual-stack node runs one proxier per family).
+      const other = new DiagnosticSink();
+      const o = compileNftablesCluster(cluster, { ...options, family }, other);
+      if (other.hasErrors) return `the node has no ${family} proxier: ${other.errors[0].message}`;
+      return traceTarget(nodeFromArtefacts(nftablesNodeArtefacts(o)), family);
+    };
+    const r = checkFlows(step.dir, `${step.dir}/flows.yaml`, flows, targetFor);
+    result.checks.push(...r.checks);
+    if (r.diagnostics.length) result.diagnostics.push({ file: `${step.dir}/flows.yaml`, text: flows, diagnostics: r.diagnostics });
+    if (r.rewrite !== null) result.rewrites.push({ file: `${step.dir}/flows.yaml`, content: r.rewrite });
   }
+}
+
+function traceTarget(node: Node, family: Family): FlowTarget {
+  return prepareNode(node, family, { extensions: node.nftables ? nftablesExtensions(node.nftables, family, node.interfaces.map((i) => i.name)) : [] }).sim;
+}
+
+/**
+ * A hand-written nft.txt (kube-proxy's tracer self-tests) traced as it is, on kube-proxy's fake
+ * node (its interfaces: README.md, "The fake proxier").
+ */
+function handWrittenTarget(step: CaseFiles, family: Family): FlowTarget | string {
+  const file = `${step.dir}/nft.txt`;
+  const sink = new DiagnosticSink();
+  const node = nodeFromDumps({ iptables: [], nft: { file, text: step.files.get('nft.txt') ?? '' }, interfaces: FAKE_NODE_INTERFACES }, sink);
+  const err = sink.errors[0];
+  if (!node || err) return `${file}${err?.span ? `:${err.span.line}:${err.span.col}` : ''}: ${err?.message ?? 'does not load'}`;
+  return traceTarget(node, family);
 }
 
 /** What `nft list table ip kube-proxy` shows after the sync: the transaction applied to a fresh kernel, listed. */
