@@ -79,6 +79,10 @@ export interface ModeRow {
   readonly restoreFile: string;
   /** The expected files a new golden case of this mode starts with (`kpsim golden init`). */
   readonly goldenFiles: readonly string[];
+  /** Files by which a golden case without objects (no cluster.yaml) is this mode's. */
+  readonly objectlessFiles: readonly string[];
+  /** The text a node's rules dump (`kpsim trace --rules`) of this mode is written in. */
+  readonly rulesFormat: 'iptables-save' | 'nft';
 }
 
 /**
@@ -173,6 +177,9 @@ const iptablesRow: ModeRow = {
   verifyCase: verifyIptablesCase,
   restoreFile: 'iptables-save.txt',
   goldenFiles: ['iptables-save.txt', 'node.rules'],
+  // kube-proxy's TestTracePacket: a ruleset traced on its own.
+  objectlessFiles: ['iptables-save.txt'],
+  rulesFormat: 'iptables-save',
 };
 
 const ipvsRow: ModeRow = {
@@ -192,6 +199,8 @@ const ipvsRow: ModeRow = {
   verifyCase: (c, result, options) => verifySingleSync(c, ipvsRow, result, options),
   restoreFile: 'iptables-save.txt',
   goldenFiles: ['iptables-save.txt', ...IPVS_ARTEFACT_FILES],
+  objectlessFiles: [],
+  rulesFormat: 'iptables-save',
 };
 
 function nftablesCompiled(c: NftCompiled): ModeCompiled {
@@ -227,6 +236,9 @@ const nftablesRow: ModeRow = {
   verifyCase: verifyNftablesCase,
   restoreFile: 'nft.txt',
   goldenFiles: ['nft.txt', 'nftables.txt'],
+  // kube-proxy's chain-name hashing tests.
+  objectlessFiles: ['names.yaml'],
+  rulesFormat: 'nft',
 };
 
 export const MODES: readonly ModeRow[] = [iptablesRow, ipvsRow, nftablesRow];

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { DiagnosticSink } from '../diag/diagnostic.js';
 import type { Family } from '../iptables/ir.js';
 import { parseIP } from '../net/index.js';
-import type { ModeRow } from '../modes.js';
+import { MODES, type ModeRow } from '../modes.js';
 import { nodeFromDumps } from '../node/assemble.js';
 import { isNftText } from '../nftables/detect.js';
 import { simpleInterfaces, type Node, type NodeInterface } from '../node/node.js';
@@ -123,8 +123,9 @@ function dumpSource(flags: TraceFlags): NodeSource {
   const rules = readDump(flags.rules!);
   // nft text (`nft list ruleset`, or what kube-proxy hands `nft -f`) is told apart by its content.
   const nft = isNftText(rules.text);
-  // --mode, else IPVS when the virtual servers are given, else nftables for nft text.
-  const row = chooseMode(flags.mode ?? (flags.ipvs ? 'ipvs' : nft ? 'nftables' : 'iptables'), null);
+  // --mode, else IPVS when the virtual servers are given, else the first mode whose dumps are written so.
+  const format = nft ? 'nft' : 'iptables-save';
+  const row = chooseMode(flags.mode ?? (flags.ipvs ? 'ipvs' : MODES.find((m) => m.rulesFormat === format)!.name), null);
   for (const d of row.dumps) {
     if (d.required && !flags[d.flag]) throw new UsageError(`${row.name} mode with --rules needs ${d.what}: give --${d.flag} FILE`);
   }
