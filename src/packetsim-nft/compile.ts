@@ -65,6 +65,8 @@ export interface CRule {
   readonly ops: readonly Op[];
   /** A lookup in a set packets update (kube-proxy's affinity): the outcome rests on earlier packets. */
   readonly recalls: boolean;
+  /** Reads or writes what other packets see: a set packets update, a numgen inc counter. */
+  readonly stateful: boolean;
 }
 
 export interface CompiledNft {
@@ -128,7 +130,7 @@ export function compileNft(state: NftState, family: Family, interfaces: readonly
       c.state.rules.forEach((rule, i) => {
         const rc = ctx(rule);
         const ops = compileRule(rule, rc);
-        c.rules.push({ chain: c, num: i + 1, rule, ops, recalls: rc.recalls ?? false });
+        c.rules.push({ chain: c, num: i + 1, rule, ops, recalls: rc.recalls ?? false, stateful: (rc.recalls ?? false) || rc.draws.some((d) => d.kind === 'counter') || rule.stmts.some((st) => st.kind === 'setUpdate') });
       });
     }
   }

@@ -259,7 +259,7 @@ function pseudoRule(r: CRule, did: NftVerdict | 'reject' | 'dnat' | 'snat' | 'ma
   if (!p) {
     const kind = did === null ? null : typeof did === 'string' ? did : did.kind;
     const target: CTarget = kind === null ? { kind: 'none' } : (TARGET_KINDS[kind] ?? (did !== null && typeof did !== 'string' && (did.kind === 'jump' || did.kind === 'goto') ? { kind: 'jump', chain: did.chain.name, goto: did.kind === 'goto' } : { kind: 'continue', name: action }));
-    p = extensionRule(chains.get(r.chain) ?? pseudoChain(r.chain), { num: r.num, text: renderChainItem(r.rule, 'listing'), action, span: r.rule.span, target, recalls: r.recalls });
+    p = extensionRule(chains.get(r.chain) ?? pseudoChain(r.chain), { num: r.num, text: renderChainItem(r.rule, 'listing'), action, span: r.rule.span, target, recalls: r.recalls, stateful: r.stateful });
     byAction.set(action, p);
   }
   return p;

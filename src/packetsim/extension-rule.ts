@@ -36,6 +36,8 @@ export interface ExtensionRuleSpec {
   readonly comment?: string | null;
   /** The rule matched on what earlier packets left (an affinity entry). */
   readonly recalls?: boolean;
+  /** The rule reads or writes what other packets see (a dynamic set, a counter). */
+  readonly stateful?: boolean;
 }
 
 /** A rule of an extension's chain, never walked by the core (it has no matches and no jump). */
@@ -47,7 +49,7 @@ export function extensionRule(chain: CompiledChain, r: ExtensionRuleSpec): Compi
     matchCount: 0, jumpTo: null, targetKind: target.kind, table: chain.table, natAddr: null, natPort: null,
     goto: false, jumpIndexed: false, jumpStart: null,
     dport0: -1, rand0: -1, cacheIn: null, cacheYes: ZERO, cacheNo: ZERO, match0: null,
-    target, matches: [], uid: -1 - uid++, chain: chain.name, num: r.num, reads: null, span: r.span, text: r.text, stateful: r.recalls ?? false,
+    target, matches: [], uid: -1 - uid++, chain: chain.name, num: r.num, reads: null, span: r.span, text: r.text, stateful: r.stateful ?? r.recalls ?? false,
     comment: r.comment ?? null, dstKeys: null, dportKeys: null, action: r.action,
   };
   if (r.recalls) made.recalls = true;
