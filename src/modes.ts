@@ -79,6 +79,8 @@ export interface ModeRow {
   readonly restoreFile: string;
   /** The expected files a new golden case of this mode starts with (`kpsim golden init`). */
   readonly goldenFiles: readonly string[];
+  /** Where the answers of this mode's golden flows are explained (kube-proxy's test tracer). */
+  readonly tracerReference: string;
   /** Files by which a golden case without objects (no cluster.yaml) is this mode's. */
   readonly objectlessFiles: readonly string[];
   /** The text a node's rules dump (`kpsim trace --rules`) of this mode is written in. */
@@ -177,6 +179,7 @@ const iptablesRow: ModeRow = {
   verifyCase: verifyIptablesCase,
   restoreFile: 'iptables-save.txt',
   goldenFiles: ['iptables-save.txt', 'node.rules'],
+  tracerReference: 'golden/kube-proxy-iptables/README.md section 5',
   // kube-proxy's TestTracePacket: a ruleset traced on its own.
   objectlessFiles: ['iptables-save.txt'],
   rulesFormat: 'iptables-save',
@@ -199,6 +202,7 @@ const ipvsRow: ModeRow = {
   verifyCase: (c, result, options) => verifySingleSync(c, ipvsRow, result, options),
   restoreFile: 'iptables-save.txt',
   goldenFiles: ['iptables-save.txt', ...IPVS_ARTEFACT_FILES],
+  tracerReference: 'golden/kube-proxy-iptables/README.md section 5',
   objectlessFiles: [],
   rulesFormat: 'iptables-save',
 };
@@ -236,6 +240,7 @@ const nftablesRow: ModeRow = {
   verifyCase: verifyNftablesCase,
   restoreFile: 'nft.txt',
   goldenFiles: ['nft.txt', 'nftables.txt'],
+  tracerReference: 'golden/kube-proxy-nftables/README.md, "Packet tracer semantics"',
   // kube-proxy's chain-name hashing tests.
   objectlessFiles: ['names.yaml'],
   rulesFormat: 'nft',
