@@ -72,7 +72,13 @@ export function registerTrace(program: Command): void {
 Examples:
   kpsim trace cluster.yaml --src 10.244.1.7 --dst shop/web:http
   kpsim trace cluster.yaml --src 203.0.113.2 --dst shop/web:http --via nodeport
-  kpsim trace --rules node.rules --node-ip 192.168.0.2 --src 10.0.0.2 --dst 10.96.0.10:80`,
+  kpsim trace --rules node.rules --node-ip 192.168.0.2 --src 10.0.0.2 --dst 10.96.0.10:80
+  kpsim trace --mode nftables cluster.yaml --src 203.0.113.2 --dst shop/web:http --via nodeport
+  kpsim trace --rules node.nft --node-ip 192.168.0.2 --src 10.0.0.2 --dst 172.30.0.41:80   (nft list ruleset > node.nft)
+
+nftables base chains of every table run at their hook in priority order among the iptables
+tables (nat chains from the NAT core); numgen splits are exact: outcome i of N has
+(ceil((i+1)*2^32/N) - ceil(i*2^32/N)) / 2^32.`,
     );
   addClusterFlags(cmd).action(action(async (inputs: string[], flags: TraceFlags, command: Command) => runTrace(inputs, flags, command.getOptionValueSource('via') === 'cli')));
 }
