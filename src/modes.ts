@@ -5,7 +5,6 @@
 // stage (src/compiler/<mode>/, a reader, a golden verifier, a simulator extension) and a row here.
 import { compileCluster, type Compiled } from './compiler/index.js';
 import { iptablesNodeArtefacts } from './compiler/iptables/node-artefacts.js';
-import { ruleStats } from './compiler/iptables/stats.js';
 import { compileIpvsCluster, type IpvsCompiled } from './compiler/ipvs/index.js';
 import { ARTEFACT_FILES as IPVS_ARTEFACT_FILES, ipvsNodeArtefacts, renderDummyAddresses, renderNodeFacts, type ArtefactFile as IpvsArtefactFile } from './compiler/ipvs/node-save.js';
 import type { CompileOptions, ProxierSettings } from './compiler/settings.js';
@@ -17,7 +16,7 @@ import { verifyIptablesCase } from './golden/verify-iptables.js';
 import { verifySingleSync } from './golden/verify-mode.js';
 import type { Family } from './iptables/ir.js';
 import { stateToRuleset } from './iptables/state.js';
-import { renderKernelRuleset } from './iptables-save/index.js';
+import { formatStats, renderKernelRuleset } from './iptables-save/index.js';
 import { renderIpsetSave } from './ipset/render.js';
 import { renderIpvsadmSave } from './ipvs/render.js';
 import type { Cluster } from './model/types.js';
@@ -120,7 +119,7 @@ function iptablesCompiled(c: Compiled): ModeCompiled {
     node,
     artefacts: () => [{ file: 'iptables.save', text: iptablesSave(node(), c.settings.family) }],
     facts: () => '',
-    stats: () => ruleStats(c.iptables.data),
+    stats: () => kernelStats(node(), c.settings.family),
   };
 }
 
@@ -150,20 +149,21 @@ function ipvsCompiled(c: IpvsCompiled): ModeCompiled {
     node,
     artefacts: () => IPVS_ARTEFACT_FILES.map((file) => ({ file, text: files()[file] })),
     facts: () => renderNodeFacts(c),
-    // The iptables artefact's rules: IPVS mode keeps few, by chain.
-    stats: () => renderKernelStats(node(), c.settings.family),
+    stats: () => kernelStats(node(), c.settings.family) + ipvsStats(c),
   };
 }
 
-function renderKernelStats(node: Node, family: Family): string {
+/** What `kpsim parse --stats` prints for the node's iptables-save output: the same rules, the same counts. */
+function kernelStats(node: Node, family: Family): string {
   const state = node.netfilter.get(family);
-  let out = '';
-  for (const [table, chains] of state?.tables ?? []) {
-    let rules = 0;
-    for (const ch of chains.values()) rules += ch.rules.length;
-    out += `${table}: ${chains.size} chains, ${rules} rules\n`;
-  }
-  return out;
+  return state ? formatStats(stateToRuleset(state)) : '';
+}
+
+/** The IPVS artefacts beside the tables: sets and their entries, virtual and real servers. */
+function ipvsStats(c: IpvsCompiled): string {
+  const entries = c.ipsets.sets.reduce((n, s) => n + s.entries.length, 0);
+  const reals = c.ipvs.services.reduce((n, s) => n + s.realServers.length, 0);
+  return `ipsets: ${c.ipsets.sets.length} sets, ${entries} entries\nipvs: ${c.ipvs.services.length} virtual servers, ${reals} real servers\n`;
 }
 
 const iptablesRow: ModeRow = {

@@ -12,7 +12,7 @@ import { isNftText } from '../nftables/detect.js';
 import { simpleInterfaces, type Node, type NodeInterface } from '../node/node.js';
 import { familyOfText } from '../net/index.js';
 import { ANSI, formatHuman, PLAIN, traceJson } from '../packetsim/output.js';
-import type { Protocol } from '../packetsim/packet.js';
+import type { PacketProtocol } from '../packetsim/packet.js';
 import { prepareNode, type SimNode } from '../packetsim/prepare.js';
 import { sampleOutcomes } from '../packetsim/sample.js';
 import { traceFlows, tracePacket, TraceInputError, TooManyPaths, type FlowSpec } from '../packetsim/trace.js';
@@ -187,7 +187,7 @@ function parseMark(text: string | undefined): number | undefined {
 const LARGE_RULESET = 20_000;
 
 /** --dst NS/NAME[:PORT] -> address and port, from the cluster's Service. */
-function resolveService(source: NodeSource, flags: TraceFlags, dst: string, family: Family): { ip: string; port: number; protocol: Protocol } {
+function resolveService(source: NodeSource, flags: TraceFlags, dst: string, family: Family): { ip: string; port: number; protocol: PacketProtocol } {
   if (!source.loaded) throw new UsageError('--dst NS/NAME needs cluster inputs, not --rules');
   const via = flags.via ?? 'clusterip';
   if (!(VIAS as readonly string[]).includes(via)) throw new UsageError(`--via must be one of ${VIAS.join(', ')}, not '${via}'`);
@@ -201,7 +201,7 @@ function resolveService(source: NodeSource, flags: TraceFlags, dst: string, fami
     throw new UsageError(`${ns}/${name}: ${ports.length ? 'several ports' : 'no port'}${portSel ? ` ${portSel}` : ''}; name one of ${svc.ports.map((p) => p.name || p.port).join(', ')}`);
   }
   const sp = ports[0];
-  const protocol = sp.protocol.toLowerCase() as Protocol;
+  const protocol = sp.protocol.toLowerCase() as PacketProtocol;
   switch (via) {
     case 'clusterip':
       if (!svc.clusterIP || svc.clusterIP === 'None') throw new UsageError(`${ns}/${name} has no cluster IP`);
@@ -269,7 +269,7 @@ async function runTrace(inputs: string[], flags: TraceFlags, viaGiven: boolean):
   if (flags.flows) flows = flowsFrom(flags.flows);
   else {
     const src = splitHostPort(flags.src!, '--src', false);
-    let protocol = flags.protocol as Protocol;
+    let protocol = flags.protocol as PacketProtocol;
     let dst: { ip: string; port: number | null };
     if (dstIsService) {
       const r = resolveService(source, flags, flags.dst!, familyOfText(src.ip));

@@ -9,7 +9,7 @@
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
 import type { Diagnostic, SourceSpan } from '../diag/diagnostic.js';
 import { looksLikeJson, parseJsonExactly } from '../model/fast-read.js';
-import type { Protocol } from '../packetsim/packet.js';
+import type { PacketProtocol } from '../packetsim/packet.js';
 import type { FlowSpec } from '../packetsim/trace.js';
 
 export const FLOW_PROTOCOLS = ['tcp', 'udp', 'sctp', 'icmp'] as const;
@@ -168,7 +168,7 @@ function readFlow(i: number, get: (k: string) => Field | undefined, err: (messag
   return {
     spec: {
       name: str('name', false) ?? `flow ${i + 1}`,
-      protocol: protocol as Protocol,
+      protocol: protocol as PacketProtocol,
       sourceIP,
       destIP,
       destPort: num('destPort'),

@@ -46,7 +46,3 @@ export function verifyCase(c: CaseFiles): CaseResult {
   return result;
 }
 
-/** The expected files a new case starts with, for the mode its cluster selects. */
-export function goldenFilesFor(mode: string): readonly string[] {
-  return (MODES.find((m) => m.name === mode) ?? MODES[0]).goldenFiles;
-}

@@ -78,6 +78,7 @@ export type ValueKind =
   | 'protocol'
   | 'icmpType'
   | 'icmp6Type'
+  | 'mac' // 00:11:22:33:44:55
   | 'word';
 
 export interface OptionSpec {
@@ -197,7 +198,7 @@ const MODULES: readonly ModuleSpec[] = [
     one('physdev-out', 'interface', true),
     flag('physdev-is-bridged', true),
   ]),
-  match('mac', [one('mac-source', 'word', true)]),
+  match('mac', [one('mac-source', 'mac', true)]),
   match('owner', [flag('socket-exists', true), one('uid-owner', 'idRange', true), one('gid-owner', 'idRange', true), flag('suppl-groups')]),
   match('limit', [one('limit', 'word'), one('limit-burst', 'integer')]),
   match('nfacct', [one('nfacct-name', 'word')]),

@@ -20,7 +20,7 @@ import { nowhere, readPositioned, type Locator, type PositionedDocument } from '
 import { ObjectReader } from './reader.js';
 import { readService } from './service.js';
 import { readServiceCIDR } from './service-cidr.js';
-import type { Cluster, EndpointSlice, Node, Origin, ProxyConfig, Service, ServiceCIDR } from './types.js';
+import type { Cluster, EndpointSlice, KubeNode, Origin, ProxyConfig, Service, ServiceCIDR } from './types.js';
 
 export interface InputText {
   readonly name: string;
@@ -49,7 +49,7 @@ export interface LoadStats {
 
 interface Loaded {
   configs: ProxyConfig[];
-  nodes: Node[];
+  nodes: KubeNode[];
   services: Service[];
   slices: EndpointSlice[];
   legacy: EndpointSlice[];
@@ -61,7 +61,7 @@ interface Loaded {
 /** What one object turned into. */
 type LoadedObject =
   | { readonly kind: 'config'; readonly config: ProxyConfig }
-  | { readonly kind: 'node'; readonly node: Node }
+  | { readonly kind: 'node'; readonly node: KubeNode }
   | { readonly kind: 'service'; readonly service: Service }
   | { readonly kind: 'slice'; readonly slice: EndpointSlice }
   | { readonly kind: 'legacy'; readonly slices: EndpointSlice[] }

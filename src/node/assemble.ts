@@ -135,19 +135,3 @@ export function nodeFromDumps(d: NodeDumps, sink: DiagnosticSink): Node | null {
   return ok ? node(states, d, ipsets, ipvs, nftables) : null;
 }
 
-/** Two views of one node (a dual-stack node runs one kube-proxy per family): tables of both, the rest merged. */
-export function mergeNodes(a: Node, b: Node): Node {
-  const netfilter = new Map(a.netfilter);
-  for (const [f, s] of b.netfilter) if (!netfilter.has(f)) netfilter.set(f, s);
-  const ipsets = a.ipsets && b.ipsets ? { sets: [...a.ipsets.sets, ...b.ipsets.sets.filter((s) => !a.ipsets!.sets.some((x) => x.name === s.name))] } : (a.ipsets ?? b.ipsets);
-  const ipvs = a.ipvs && b.ipvs ? { ...a.ipvs, services: [...a.ipvs.services, ...b.ipvs.services] } : (a.ipvs ?? b.ipvs);
-  const interfaces = a.interfaces.map((i) => {
-    const other = b.interfaces.find((j) => j.name === i.name);
-    return other ? { name: i.name, addresses: [...new Set([...i.addresses, ...other.addresses])] } : i;
-  });
-  for (const j of b.interfaces) if (!interfaces.some((i) => i.name === j.name)) interfaces.push(j);
-  const merged: Node = { netfilter, ipsets, ipvs, interfaces, routes: [...a.routes, ...b.routes], sysctls: new Map([...b.sysctls, ...a.sysctls]) };
-  // nftables tables of both (each family's kube-proxy has its own table); a's where both have one.
-  const nftables = a.nftables && b.nftables ? { tables: new Map([...b.nftables.tables, ...a.nftables.tables]) } : (a.nftables ?? b.nftables);
-  return nftables ? { ...merged, nftables } : merged;
-}

@@ -16,7 +16,7 @@ import type { CompiledChain, CompiledRule, CTarget, Hook, Walk } from '../packet
 import { readExtension } from '../packetsim/world.js';
 import { renderChainItem } from '../nftables/render.js';
 import type { CChain, CRule, NftVerdict } from './compile.js';
-import type { Draw, Regs } from './values.js';
+import type { Draw } from './values.js';
 
 /** include/net/netfilter/nf_tables.h NFT_JUMP_STACK_SIZE. */
 export const JUMP_STACK_SIZE = 16;

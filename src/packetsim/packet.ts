@@ -4,14 +4,14 @@ import type { Family } from '../iptables/ir.js';
 import { protocolHasPorts, protocolNumber, type Ip } from '../net/index.js';
 
 /** The protocols a simulated packet may have (their numbers: src/net). */
-export type Protocol = 'tcp' | 'udp' | 'sctp' | 'icmp' | 'icmpv6';
+export type PacketProtocol = 'tcp' | 'udp' | 'sctp' | 'icmp' | 'icmpv6';
 
 /** The protocol number of a simulated packet's protocol. */
-export function protocolOf(p: Protocol): number {
+export function protocolOf(p: PacketProtocol): number {
   return protocolNumber(p)!;
 }
 
-export function hasPorts(p: Protocol): boolean {
+export function hasPorts(p: PacketProtocol): boolean {
   return protocolHasPorts(protocolOf(p));
 }
 
@@ -19,7 +19,7 @@ export type Origin = 'local' | 'remote';
 
 export interface Packet {
   family: Family;
-  protocol: Protocol;
+  protocol: PacketProtocol;
   proto: number;
   src: Ip;
   dst: Ip;

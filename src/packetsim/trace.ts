@@ -6,12 +6,12 @@ import { newConn, copyConn, packetKey, tupleKey, type Conn } from './conntrack.j
 import type { NodeEnv } from './env.js';
 import { makeWalk, runWalk } from './evaluate.js';
 import { add, compare, ONE, mul, type Prob } from './fraction.js';
-import { copyPacket, hasPorts, protocolOf, TCP_FLAGS, type Origin, type Packet, type Protocol } from './packet.js';
+import { copyPacket, hasPorts, protocolOf, TCP_FLAGS, type Origin, type Packet, type PacketProtocol } from './packet.js';
 import type { CompiledChain, CompiledRule, CompiledRuleset, PathNode, TraceOptions, UnknownNote, Walk } from './types.js';
 import { advance, applyDelta, EMPTY_WORLD, worldFingerprint, type World } from './world.js';
 
 export interface PacketSpec {
-  readonly protocol: Protocol;
+  readonly protocol: PacketProtocol;
   readonly sourceIP: string;
   readonly sourcePort?: number | null;
   readonly destIP: string;
@@ -70,7 +70,7 @@ export function makePacket(spec: PacketSpec, family: Family): Packet {
     throw new TraceInputError(`source ${spec.sourceIP} and destination ${spec.destIP} are of different families`);
   }
   const ports = hasPorts(spec.protocol);
-  const protocol: Protocol = spec.protocol === 'icmp' && family === 'ipv6' ? 'icmpv6' : spec.protocol;
+  const protocol: PacketProtocol = spec.protocol === 'icmp' && family === 'ipv6' ? 'icmpv6' : spec.protocol;
   return {
     family,
     protocol,

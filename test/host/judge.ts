@@ -24,7 +24,7 @@ import type { NftCompiled } from '../../src/compiler/nftables/index.js';
 import { nftHooks } from '../../src/modes.js';
 import { nodeFromArtefacts } from '../../src/node/assemble.js';
 import { prepareNode as prepareSimulator } from '../../src/packetsim/prepare.js';
-import { compileRuleset } from '../../src/packetsim/compile.js';
+import { linkRuleset } from '../../src/packetsim/link.js';
 import { tupleKey, type Conn } from '../../src/packetsim/conntrack.js';
 import type { NodeEnv } from '../../src/packetsim/env.js';
 import { equal, toDecimal } from '../../src/packetsim/fraction.js';
@@ -32,11 +32,10 @@ import { traceFlows, type FlowResult } from '../../src/packetsim/trace.js';
 import type { CompiledRuleset } from '../../src/packetsim/types.js';
 import { defaultTopology, prepareNode, sendFlow, type ProbeBatch } from './judge-node.js';
 import { judgeSequence } from './judge-sequence.js';
-import { kernelSide, kpsimSide, marginal, neverSeen, skipped, specOf, type ChiSquare, type FlowJudgement, type JudgeFlow, type JudgeRules, type Marginal, type ProbeRecord, type TracerAnswer } from './judgement.js';
+import { kernelSide, kpsimSide, marginal, neverSeen, skipped, specOf, type ChiSquare, type FlowJudgement, type JudgeFlow, type JudgeRules, type Marginal, type ProbeRecord } from './judgement.js';
 import { sctpProbesAvailable } from './sctp-probe.js';
 import { withServiceNode, type ServiceNodeSpec } from './service-node.js';
 
-export { podsInterfaceOf, TCP_PROBE_MIN_MS } from './judge-node.js';
 export type { ChiSquare, FlowJudgement, JudgeFlow, JudgeRules, Observed, ProbeRecord, SequenceRun, TracerAnswer } from './judgement.js';
 
 export interface JudgeOptions {
@@ -156,7 +155,7 @@ function simulatorRuleset(rules: JudgeRules): CompiledRuleset {
     return prepareSimulator(node, rules.family, { extensions: nftHooks(node, rules.family) }).sim.rs;
   }
   const node = nodeFromArtefacts({ iptables: rules.texts.map((t) => ({ family: rules.family, file: t.label, text: t.text, noflush: true })), interfaces: [] });
-  return compileRuleset(node.netfilter.get(rules.family)!);
+  return linkRuleset(node.netfilter.get(rules.family)!);
 }
 
 interface PlannedFlow extends ProbeBatch {
@@ -337,9 +336,3 @@ function lnGamma(x: number): number {
   return 0.5 * Math.log(2 * Math.PI) + (xx + 0.5) * Math.log(t) - t + Math.log(s);
 }
 
-/** The flow as a golden flows.yaml entry holding the kernel's answer (kpsim's when nothing was sent). */
-export function goldenFlowEntry(j: FlowJudgement): JudgeFlow & TracerAnswer {
-  const answer = j.kernel ?? j.kpsim;
-  const f = j.flow;
-  return { name: f.name, sourceIP: f.sourceIP, protocol: f.protocol, destIP: f.destIP, destPort: f.destPort, ...(f.sourcePort ? { sourcePort: f.sourcePort } : {}), output: answer.output, masq: answer.masq };
-}

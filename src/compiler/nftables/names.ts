@@ -61,8 +61,3 @@ export function servicePortChainNameBase(namespace: string, service: string, pro
 export function servicePortEndpointChainNameBase(namespace: string, service: string, protocol: string, portName: string, ip: string, port: number): string {
   return hashAndTruncate(`${namespace}/${service}/${protocol}/${portName}__${ip.replaceAll(':', '.')}/${port}`);
 }
-
-/** isServiceChainName: the chains syncProxyRules writes per service have a `/` in their names; the static ones do not. */
-export function isServiceChainName(name: string): boolean {
-  return name.includes('/');
-}

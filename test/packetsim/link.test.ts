@@ -2,7 +2,7 @@ import { loadedState } from '../../src/iptables/state.js';
 import { describe, expect, it } from 'vitest';
 import type { OptionArg, Ruleset, Value } from '../../src/iptables/ir.js';
 import { formatHostPort } from '../../src/net/index.js';
-import { compileRuleset } from '../../src/packetsim/compile.js';
+import { linkRuleset } from '../../src/packetsim/link.js';
 import { buildEnv } from '../../src/packetsim/env.js';
 import { simpleInterfaces } from '../../src/node/node.js';
 
@@ -27,7 +27,7 @@ const PORTS = `
 -A INPUT -p tcp -m tcp --sport 86 -j ACCEPT
 COMMIT
 `;
-const RS = compileRuleset(loadedState(ruleset(PORTS), []));
+const RS = linkRuleset(loadedState(ruleset(PORTS), []));
 
 describe('the --dport test inline', () => {
   it('is taken only for a first match of exactly one port', () => {
@@ -89,7 +89,7 @@ describe('values come parsed from the reader', () => {
     ['as read', (rs: Ruleset) => rs],
     ['with every value text replaced', withoutText],
   ])('%s: the rules still match, mark and DNAT', (_name, change) => {
-    const rs = compileRuleset(loadedState(change(ruleset(KUBE_LIKE)), []));
+    const rs = linkRuleset(loadedState(change(ruleset(KUBE_LIKE)), []));
     expect(rs.problems).toEqual([]);
     const r = tracePacket(rs, NODE, { protocol: 'tcp', sourceIP: '10.1.2.3', sourcePort: 1000, destIP: '172.30.0.10', destPort: 80, inInterface: 'eth0' });
     expect(r.outcomes.map((o) => [formatHostPort(o.packet.dst, o.packet.dport, 'ipv4'), o.packet.mark])).toEqual([['10.180.0.1:8080', 0x4000]]);

@@ -16,7 +16,7 @@ import { ruleText } from './rule-text.js';
 import { STATISTIC_SCALE, ZERO } from './fraction.js';
 import { baseSlot, HOOK_NAMES, TABLE_NAMES, type CMatch, type CompiledChain, type CompiledRule, type CompiledRuleset, type CompiledTable, type CompileProblem, type CTarget, type IPv4Builtin, type RuleList, type Walk } from './types.js';
 
-export interface CompileOptions {
+export interface LinkOptions {
   readonly ipsets?: IpsetDb | null;
   /** Build chain indices (default true). The results are the same either way. */
   readonly index?: boolean;
@@ -265,7 +265,7 @@ function placeRules(rules: ReadonlyMap<string, CompiledRule[]>, roots: readonly 
 }
 
 /** The netfilter tables of one family, compiled for tracing. */
-export function compileRuleset(state: KernelState, opts: CompileOptions = {}): CompiledRuleset {
+export function linkRuleset(state: KernelState, opts: LinkOptions = {}): CompiledRuleset {
   const problems: CompileProblem[] = [];
   const tables = new Map<string, CompiledTable>();
   let ruleCount = 0;
