@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { DiagnosticSink } from '../diag/diagnostic.js';
 import type { Family } from '../iptables/ir.js';
 import { parseIP } from '../net/index.js';
-import type { ModeRow } from '../modes.js';
+import { MODES, type ModeRow } from '../modes.js';
 import { nodeFromDumps, withDescription } from '../node/assemble.js';
 import { isNftText } from '../nftables/detect.js';
 import { simpleInterfaces, type Node, type NodeInterface } from '../node/node.js';
@@ -70,7 +70,7 @@ export function registerTrace(program: Command): void {
     .command('trace')
     .description('trace packets through the node\'s netfilter rules: every outcome with its exact probability')
     .argument('[inputs...]', 'cluster YAML/JSON files or directories (compiled as by kpsim compile), or - for stdin')
-    .option('--rules <file>', 'trace through a node\'s iptables-save / ip6tables-save dump instead of a compiled cluster')
+    .option('--rules <file>', 'trace through a node\'s dump instead of a compiled cluster: iptables-save / ip6tables-save, or `nft list ruleset` (told apart by content)')
     .option('--ipvs <file>', 'with --rules: the node\'s `ipvsadm-save -n` output (IPVS mode)')
     .option('--ipsets <file>', 'with --rules: the node\'s `ipset save` output, for -m set')
     .option('--src <ip[:port]>', 'the packet source (a local address starts in OUTPUT)')
@@ -101,12 +101,18 @@ export function registerTrace(program: Command): void {
     .addHelpText(
       'after',
       `
+nftables base chains of every table run at their hook in priority order among the iptables
+tables (nat chains from the NAT core); numgen splits are exact: outcome i of N has
+(ceil((i+1)*2^32/N) - ceil(i*2^32/N)) / 2^32.
+
 Examples:
   kpsim trace cluster.yaml --src 10.244.1.7 --dst shop/web:http
   kpsim trace cluster.yaml --src 203.0.113.2 --dst shop/web:http --via nodeport
   kpsim trace --rules node.rules --node-ip 192.168.0.2 --src 10.0.0.2 --dst 10.96.0.10:80
   kpsim trace cluster.yaml --flows flows.yaml --html report.html
-  kpsim trace --node-dir node/ --src 10.244.1.7 --dst 10.96.0.10:80 --in-iface veth1a2b`,
+  kpsim trace --node-dir node/ --src 10.244.1.7 --dst 10.96.0.10:80 --in-iface veth1a2b
+  kpsim trace --mode nftables cluster.yaml --src 203.0.113.2 --dst shop/web:http --via nodeport
+  kpsim trace --rules node.nft --node-ip 192.168.0.2 --src 10.0.0.2 --dst 172.30.0.41:80`,
     );
   addClusterFlags(cmd).action(action(async (inputs: string[], flags: TraceFlags, command: Command) => runTrace(inputs, flags, command.getOptionValueSource('via') === 'cli')));
 }
@@ -164,20 +170,24 @@ function reportNodeProblems(sink: DiagnosticSink, files: readonly { name: string
 }
 
 function dumpSource(flags: TraceFlags): NodeSource {
-  // --mode, else IPVS when the virtual servers are given.
+  // --rules for whichever family is traced; from --node-dir, iptables.save and ip6tables.save.
+  const rulesPathFor = (family: Family) => flags.rules ?? nodeDirFile(flags, family === 'ipv4' ? 'rules4' : 'rules6');
+  const firstPath = flags.rules ?? nodeDirFile(flags, 'rules4') ?? nodeDirFile(flags, 'rules6');
+  const first = firstPath ? readDump(firstPath) : null;
+  // nft text (`nft list ruleset`, or what kube-proxy hands `nft -f`) is told apart by its content.
+  const nft = !!first && isNftText(first.text);
+  // --mode, else IPVS when the virtual servers are given, else the first mode whose dumps are written so.
   const hasIpvs = !!(flags.ipvs ?? nodeDirFile(flags, 'ipvs'));
-  const row = chooseMode(flags.mode ?? (hasIpvs ? 'ipvs' : 'iptables'), null);
+  const format = nft ? 'nft' : 'iptables-save';
+  const row = chooseMode(flags.mode ?? (hasIpvs ? 'ipvs' : MODES.find((m) => m.rulesFormat === format)!.name), null);
   for (const d of row.dumps) {
     if (d.required && !flags[d.flag] && !nodeDirFile(flags, d.flag)) throw new UsageError(`${row.name} mode with --rules needs ${d.what}: give --${d.flag} FILE`);
   }
   if (flags.ipvs && !row.dumps.some((d) => d.flag === 'ipvs')) throw new UsageError(`--ipvs is for IPVS mode, not --mode ${row.name}`);
-  // --rules for whichever family is traced; from --node-dir, iptables.save and ip6tables.save.
   const rulesFor = (family: Family) => {
-    const path = flags.rules ?? nodeDirFile(flags, family === 'ipv4' ? 'rules4' : 'rules6');
+    const path = rulesPathFor(family);
     if (!path) throw new UsageError(`--node-dir ${flags.nodeDir} has no ${family === 'ipv4' ? NODE_DIR_FILES.rules4 : NODE_DIR_FILES.rules6}: give --rules FILE`);
-    const rules = readDump(path);
-    if (isNftText(rules.text)) throw new UsageError(`${rules.file} is nft text: kpsim reads it (kpsim parse) but does not trace nftables rules yet`);
-    return rules;
+    return path === firstPath && first ? first : readDump(path);
   };
   const ipsetsPath = flags.ipsets ?? nodeDirFile(flags, 'ipsets');
   const ipvsPath = flags.ipvs ?? nodeDirFile(flags, 'ipvs');
@@ -194,7 +204,7 @@ function dumpSource(flags: TraceFlags): NodeSource {
       if (!n) {
         const rules = rulesFor(family);
         const sink = new DiagnosticSink();
-        const read = nodeFromDumps({ iptables: [{ family, ...rules }], ipsets, ipvs, interfaces, description: description ?? undefined }, sink);
+        const read = nodeFromDumps({ iptables: nft ? [] : [{ family, ...rules }], nft: nft ? rules : null, ipsets, ipvs, interfaces, description: description ?? undefined }, sink);
         const files = [rules, ...(ipsets ? [ipsets] : []), ...(ipvs ? [ipvs] : [])].map((f) => ({ name: f.file, text: f.text }));
         reportNodeProblems(sink, [...files, ...descriptionFiles(description)], read !== null);
         nodes.set(family, (n = row.completeDumpNode(read!)));

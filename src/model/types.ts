@@ -120,6 +120,11 @@ export interface ProxyConfig {
   readonly nodePortAddresses: readonly string[];
   readonly tcpBeLiberal: boolean;
   readonly featureGates: Readonly<Record<string, boolean>>;
+  /** `nftables:` (KubeProxyNFTablesConfiguration): what the nftables proxier reads instead of `iptables.*`. */
+  readonly nftables: {
+    readonly masqueradeAll: boolean;
+    readonly masqueradeBit: number;
+  };
   readonly ipvs: {
     readonly scheduler: string;
     readonly excludeCIDRs: readonly string[];
@@ -131,11 +136,24 @@ export interface ProxyConfig {
   readonly origin: Origin | null;
 }
 
+/** networking.k8s.io ServiceCIDR: a range the API server allocates ClusterIPs from. */
+export interface ServiceCIDR {
+  readonly name: string;
+  /** `spec.cidrs`, one per family at most. */
+  readonly cidrs: readonly ParsedCIDR[];
+  readonly origin: Origin;
+}
+
 export interface Cluster {
   readonly config: ProxyConfig;
   readonly nodes: readonly KubeNode[];
   readonly services: readonly Service[];
   readonly slices: readonly EndpointSlice[];
+  /**
+   * The ServiceCIDR objects of the input (kube-proxy watches them; the nftables proxier drops
+   * traffic to their unallocated addresses). Absent: the input has none.
+   */
+  readonly serviceCIDRs?: readonly ServiceCIDR[];
 }
 
 export type { Family };

@@ -11,6 +11,8 @@ import { parseIpsetSave } from '../ipset/parse.js';
 import type { IpvsTable } from '../ipvs/ir.js';
 import { parseIpvsadmSave } from '../ipvs/parse.js';
 import { parseBridgeLink, parseIpAddr, parseIpRoute, type BridgePort, type IpLink } from '../iproute2/index.js';
+import { parseNft } from '../nftables/parse.js';
+import { applyNft, emptyNftState, type NftState } from '../nftables/state.js';
 import { parseSysctls } from '../sysctl/parse.js';
 import { dumpListing, saveListing, type RuleListing } from './listing.js';
 import type { Node, NodeBridge, NodeInterface, NodeRoute } from './node.js';
@@ -37,6 +39,8 @@ export interface OwnArtefacts extends NodeFacts {
   /** `ipset save` text (read by the ipset reader, which gives entries their dimensions). */
   readonly ipsetsText?: DumpText | null;
   readonly ipvs?: IpvsTable | null;
+  /** nft text kpsim wrote (its knftables transaction), applied in order as `nft -f` would. */
+  readonly nft?: readonly DumpText[];
 }
 
 /** Text a user gave, with the name diagnostics carry. */
@@ -62,6 +66,8 @@ export interface NodeDumps extends NodeFacts {
   readonly ipsets?: DumpText | null;
   readonly ipvs?: DumpText | null;
   readonly description?: NodeDescription;
+  /** `nft list ruleset` (or any `nft -f` input), every family's tables. */
+  readonly nft?: DumpText | null;
 }
 
 function stateFor(states: Map<Family, KernelState>, family: Family): KernelState {
@@ -70,8 +76,9 @@ function stateFor(states: Map<Family, KernelState>, family: Family): KernelState
   return s;
 }
 
-function node(states: Map<Family, KernelState>, facts: NodeFacts, ipsets: IpsetDump | null, ipvs: IpvsTable | null, listings: Map<Family, RuleListing>): Node {
-  return { netfilter: states, ipsets, ipvs, interfaces: facts.interfaces, routes: facts.routes ?? [], bridges: facts.bridges ?? [], sysctls: facts.sysctls ?? new Map(), listings };
+function node(states: Map<Family, KernelState>, facts: NodeFacts, ipsets: IpsetDump | null, ipvs: IpvsTable | null, listings: Map<Family, RuleListing>, nftables: NftState | null = null): Node {
+  const n: Node = { netfilter: states, ipsets, ipvs, interfaces: facts.interfaces, routes: facts.routes ?? [], bridges: facts.bridges ?? [], sysctls: facts.sysctls ?? new Map(), listings };
+  return nftables ? { ...n, nftables } : n;
 }
 
 /** The node kpsim's own artefacts describe. Its own text failing to read or load is a bug in kpsim. */
@@ -93,7 +100,13 @@ export function nodeFromArtefacts(a: OwnArtefacts): Node {
   // Rules are shown as `kpsim compile` prints this node (its --format save output).
   const listings = new Map<Family, RuleListing>();
   for (const [family, state] of states) listings.set(family, saveListing(state));
-  return node(states, a, ipsets, a.ipvs ?? null, listings);
+  let nftables: NftState | null = null;
+  for (const t of a.nft ?? []) {
+    const { file, diagnostics } = parseNft(t.text, { file: t.file });
+    const problems = [...diagnostics.filter((d) => d.severity === 'error'), ...applyNft((nftables ??= emptyNftState()), file, t.file)];
+    if (problems.length > 0) throw new Error(`kpsim produced ${t.file} text nft would reject: ${problems.map((e) => `${e.span?.line}:${e.span?.col} ${e.message}`).join('; ')}`);
+  }
+  return node(states, a, ipsets, a.ipvs ?? null, listings, nftables);
 }
 
 /** The node a user's dumps describe; null when one of them has errors (all reported to `sink`). */
@@ -133,8 +146,20 @@ export function nodeFromDumps(d: NodeDumps, sink: DiagnosticSink): Node | null {
     const texts = d.iptables.filter((t) => t.family === family);
     if (texts.length === 1) listings.set(family, dumpListing(state, texts[0].file, texts[0].text));
   }
+  let nftables: NftState | null = null;
+  if (d.nft) {
+    const r = parseNft(d.nft.text, { file: d.nft.file });
+    for (const x of r.diagnostics) sink.report(x);
+    if (r.diagnostics.some((x) => x.severity === 'error')) ok = false;
+    else {
+      nftables = emptyNftState();
+      // A listing applies cleanly; what would not (a jump to a missing chain in hand-made text) is
+      // said, and the rest is kept, as nft would refuse the whole file.
+      for (const p of applyNft(nftables, r.file, d.nft.file)) sink.warning(p.code, p.message, p.file, p.span);
+    }
+  }
   const facts = d.description ? describedFacts(d, d.description, sink) : d;
-  return ok && facts ? node(states, facts, ipsets, ipvs, listings) : null;
+  return ok && facts ? node(states, facts, ipsets, ipvs, listings, nftables) : null;
 }
 
 /** A node (a compile's) with what the description files say instead of its own interfaces, routes, bridges and sysctls; null on errors. */

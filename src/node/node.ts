@@ -24,6 +24,7 @@ export interface NodeAddress {
   /** IPv6: deprecated (preferred lifetime over) or still tentative: avoided as a source (RFC 6724 rule 3). */
   readonly deprecated: boolean;
 }
+import type { NftState } from '../nftables/state.js';
 
 export interface NodeInterface {
   readonly name: string;
@@ -69,6 +70,12 @@ export interface Node {
   readonly ipsets: IpsetDump | null;
   /** `ipvsadm-save -n`: virtual servers of both families. */
   readonly ipvs: IpvsTable | null;
+  /**
+   * The nftables tables of every family (`nft list ruleset`), as the kernel holds them: kube-proxy's
+   * `ip`/`ip6 kube-proxy` in nftables mode, and any other table (Calico's, Docker's, firewalld's).
+   * Absent: the node value was built without nftables (iptables and IPVS modes).
+   */
+  readonly nftables?: NftState;
   readonly interfaces: readonly NodeInterface[];
   /**
    * The routing tables as `ip route` shows them (main, and local when `table all` was dumped). A

@@ -22,15 +22,15 @@ const t = (table: string, hook: Hook): Step => ({ kind: 'table', table, hook, sl
 const manip = (hook: Hook, m: 'dst' | 'src'): Step => ({ kind: 'nat', hook, manip: m });
 
 export const PROGRAMS = {
-  remote: [{ kind: 'receive' }, t('raw', 'PREROUTING'), { kind: 'conntrack' }, t('mangle', 'PREROUTING'), t('nat', 'PREROUTING'), manip('PREROUTING', 'dst'), { kind: 'routeIn' }],
-  input: [t('mangle', 'INPUT'), t('filter', 'INPUT'), t('security', 'INPUT'), t('nat', 'INPUT'), manip('INPUT', 'src'), { kind: 'confirm' }, { kind: 'deliver', to: 'local' }],
+  remote: [{ kind: 'receive' }, t('raw', 'PREROUTING'), { kind: 'conntrack', hook: 'PREROUTING' }, t('mangle', 'PREROUTING'), t('nat', 'PREROUTING'), manip('PREROUTING', 'dst'), { kind: 'routeIn' }],
+  input: [t('mangle', 'INPUT'), t('filter', 'INPUT'), t('security', 'INPUT'), t('nat', 'INPUT'), manip('INPUT', 'src'), { kind: 'confirm', hook: 'INPUT' }, { kind: 'deliver', to: 'local' }],
   forward: [
     t('mangle', 'FORWARD'), t('filter', 'FORWARD'), t('security', 'FORWARD'),
-    t('mangle', 'POSTROUTING'), t('nat', 'POSTROUTING'), manip('POSTROUTING', 'src'), { kind: 'confirm' }, { kind: 'deliver', to: 'forward' },
+    t('mangle', 'POSTROUTING'), t('nat', 'POSTROUTING'), manip('POSTROUTING', 'src'), { kind: 'confirm', hook: 'POSTROUTING' }, { kind: 'deliver', to: 'forward' },
   ],
   local: [
-    { kind: 'routeOut' }, t('raw', 'OUTPUT'), { kind: 'conntrack' }, t('mangle', 'OUTPUT'), t('nat', 'OUTPUT'), manip('OUTPUT', 'dst'), { kind: 'reroute' },
-    t('filter', 'OUTPUT'), t('security', 'OUTPUT'), t('mangle', 'POSTROUTING'), t('nat', 'POSTROUTING'), manip('POSTROUTING', 'src'), { kind: 'confirm' }, { kind: 'loopback' },
+    { kind: 'routeOut' }, t('raw', 'OUTPUT'), { kind: 'conntrack', hook: 'OUTPUT' }, t('mangle', 'OUTPUT'), t('nat', 'OUTPUT'), manip('OUTPUT', 'dst'), { kind: 'reroute' },
+    t('filter', 'OUTPUT'), t('security', 'OUTPUT'), t('mangle', 'POSTROUTING'), t('nat', 'POSTROUTING'), manip('POSTROUTING', 'src'), { kind: 'confirm', hook: 'POSTROUTING' }, { kind: 'loopback' },
   ],
   loopback: [
     t('raw', 'PREROUTING'), t('mangle', 'PREROUTING'), t('nat', 'PREROUTING'), t('mangle', 'INPUT'), t('filter', 'INPUT'), t('security', 'INPUT'), t('nat', 'INPUT'),
@@ -115,11 +115,13 @@ export function mutConn(w: Walk): Conn {
   return w.conn;
 }
 
-function addUnknown(w: Walk, note: UnknownNote): void {
+/** Notes that the walk's outcome rests on something not modelled. */
+export function addUnknown(w: Walk, note: UnknownNote): void {
   w.unknown = { note, prev: w.unknown };
 }
 
-function record(w: Walk, kind: 'rule' | 'nomatch' | 'policy' | 'return', chain: CompiledChain, rule: CompiledRule | null): void {
+/** Adds a line to the walk's path. */
+export function record(w: Walk, kind: 'rule' | 'nomatch' | 'policy' | 'return', chain: CompiledChain, rule: CompiledRule | null): void {
   w.path = { kind, chain, rule, prev: w.path, segment: null };
 }
 
@@ -140,7 +142,8 @@ export function recordStep(w: Walk, chain: CompiledChain, rule: CompiledRule): v
   else record(w, 'rule', chain, rule);
 }
 
-function natEligible(w: Walk, hook: Hook): boolean {
+/** Whether the nat table (or a nat chain) runs for this packet at this hook: a new connection's first manip. */
+export function natEligible(w: Walk, hook: Hook): boolean {
   const c = w.conn;
   if (c.untracked || w.dir === 'reply') return false;
   return hook === 'PREROUTING' || hook === 'OUTPUT' ? !c.dstManipDone : !c.srcManipDone;
@@ -207,7 +210,8 @@ function popFrame(w: Walk, explicit: boolean): void {
   if (base.policy === 'DROP') w.verdict = 'DROP';
 }
 
-function stop(w: Walk, verdict: 'DROP' | 'REJECT' | 'UNKNOWN', note: string | null = null): void {
+/** Ends the walk with a final verdict. */
+export function stop(w: Walk, verdict: 'DROP' | 'REJECT' | 'UNKNOWN', note: string | null = null): void {
   clearFrames(w);
   w.verdict = verdict;
   if (note) w.note = note;
@@ -324,6 +328,40 @@ function bindDst(w: Walk, addr: Ip | null, port: number | null): void {
   clearFrames(w);
 }
 
+/**
+ * A NAT rule's binding of the connection (nf_nat_setup_info), then the end of the chain: DNAT and
+ * REDIRECT at PREROUTING/OUTPUT, SNAT and MASQUERADE at POSTROUTING/INPUT; null parts of the range
+ * keep the original. The iptables targets and nftables' nat statements both land here.
+ */
+export function natBind(w: Walk, hook: Hook, kind: 'dnat' | 'redirect' | 'snat' | 'masquerade', addr: Ip | null, port: number | null): void {
+  if (kind === 'dnat') return bindDst(w, addr, port);
+  if (kind === 'redirect') {
+    // REDIRECT: to the primary address of the incoming interface, or loopback for OUTPUT
+    // (nf_nat_redirect_ipv4 / _ipv6).
+    const env = w.ctx.env;
+    const loop = w.pkt.family === 'ipv4' ? 0x7f000001 : 1n;
+    const to = hook === 'OUTPUT' ? loop : w.pkt.inIface ? env.redirectAddress(w.pkt.inIface) : null;
+    if (to === null) return stop(w, 'DROP', 'REDIRECT: the incoming interface has no address');
+    return bindDst(w, to, port);
+  }
+  const c = mutConn(w);
+  if (kind === 'masquerade') {
+    // MASQUERADE: the address the output interface would pick for this destination
+    // (masquerade_tg -> inet_select_addr); no address means NF_DROP.
+    const dev = w.pkt.outIface;
+    const to = dev ? w.ctx.env.sourceAddress(dev, w.pkt.dst) : null;
+    if (to === null) return stop(w, 'DROP', `MASQUERADE: ${dev ?? 'no output interface'} has no address`);
+    c.reply.dst = to;
+    c.masqueraded = true;
+    w.masquerade = true;
+  } else if (addr !== null) c.reply.dst = addr;
+  if (port !== null) c.reply.dport = port;
+  c.snat = true;
+  c.srcManipDone = true;
+  w.snat = true;
+  clearFrames(w);
+}
+
 function applyTarget(w: Walk, r: CompiledRule): void {
   // A jump or goto to an existing chain, most of kube-proxy's rules, without reading the target.
   const to = r.jumpTo;
@@ -356,44 +394,19 @@ function applyTarget(w: Walk, r: CompiledRule): void {
       addUnknown(w, { rule: r, text: r.action, reason: `chain ${targetAs(r, kind).chain} does not exist`, assumed: 'target' });
       return stop(w, 'UNKNOWN');
     case 'dnat':
-    case 'redirect': {
+    case 'redirect':
       if (r.table !== 'nat' || (w.hook !== 'PREROUTING' && w.hook !== 'OUTPUT')) {
         addUnknown(w, { rule: r, text: r.action, reason: `${kind.toUpperCase()} outside nat PREROUTING/OUTPUT`, assumed: 'target' });
         return stop(w, 'UNKNOWN');
       }
-      if (kind === 'dnat') return bindDst(w, r.natAddr, r.natPort);
-      // REDIRECT: to the primary address of the incoming interface, or loopback for OUTPUT
-      // (nf_nat_redirect_ipv4 / _ipv6).
-      const env = w.ctx.env;
-      const loop = w.pkt.family === 'ipv4' ? 0x7f000001 : 1n;
-      const addr = w.hook === 'OUTPUT' ? loop : w.pkt.inIface ? env.redirectAddress(w.pkt.inIface) : null;
-      if (addr === null) return stop(w, 'DROP', 'REDIRECT: the incoming interface has no address');
-      return bindDst(w, addr, r.natPort);
-    }
+      return natBind(w, w.hook, kind, r.natAddr, r.natPort);
     case 'snat':
-    case 'masquerade': {
+    case 'masquerade':
       if (r.table !== 'nat' || (w.hook !== 'POSTROUTING' && w.hook !== 'INPUT')) {
         addUnknown(w, { rule: r, text: r.action, reason: `${kind.toUpperCase()} outside nat POSTROUTING/INPUT`, assumed: 'target' });
         return stop(w, 'UNKNOWN');
       }
-      const c = mutConn(w);
-      if (kind === 'masquerade') {
-        // MASQUERADE: the address the output interface would pick for this destination
-        // (masquerade_tg -> inet_select_addr); no address means NF_DROP.
-        const dev = w.pkt.outIface;
-        const addr = dev ? w.ctx.env.sourceAddress(dev, w.pkt.dst) : null;
-        if (addr === null) return stop(w, 'DROP', `MASQUERADE: ${dev ?? 'no output interface'} has no address`);
-        c.reply.dst = addr;
-        c.masqueraded = true;
-        w.masquerade = true;
-      } else if (r.natAddr !== null) c.reply.dst = r.natAddr;
-      if (r.natPort !== null) c.reply.dport = r.natPort;
-      c.snat = true;
-      c.srcManipDone = true;
-      w.snat = true;
-      clearFrames(w);
-      return;
-    }
+      return natBind(w, w.hook, kind, r.natAddr, r.natPort);
     case 'mark':
       mutPkt(w).mark = targetAs(r, kind).apply(w.pkt.mark);
       return;
@@ -565,6 +578,11 @@ export function runWalk(w: Walk, pending: Walk[]): void {
 /** The ruleset with hook extensions' steps placed in its programs (IPVS: src/packetsim-ipvs). */
 export function withExtensions(rs: CompiledRuleset, extensions: readonly HookExtension[]): CompiledRuleset {
   let programs = rs.programs;
-  for (const ext of extensions) programs = ext.place(programs, (hook) => ({ kind: 'ext', ext, hook }));
-  return programs === rs.programs ? rs : { ...rs, programs };
+  const problems = [...rs.problems];
+  for (const ext of extensions) {
+    programs = ext.place(programs, (hook, at) => ({ kind: 'ext', ext, hook, at }));
+    problems.push(...(ext.problems ?? []));
+  }
+  if (programs === rs.programs) return rs;
+  return { ...rs, programs, problems: problems.length === rs.problems.length ? rs.problems : problems };
 }

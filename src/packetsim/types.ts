@@ -195,6 +195,11 @@ export interface CompiledRule extends IPv4Builtin, RuleList, RandomCache {
   readonly dportKeys: readonly number[] | null;
   /** What the target does, for the trace: `jump KUBE-SVC-X`, `DNAT --to-destination 10.0.0.1:80`. */
   readonly action: string;
+  /**
+   * A hook extension's rule that matched on what earlier packets left (nftables: a lookup in a set
+   * a rule updates, kube-proxy's affinity); iptables' `-m recent --rcheck` rules are told by text.
+   */
+  readonly recalls?: boolean;
 }
 
 export interface CompiledChain {
@@ -256,8 +261,8 @@ export interface CompiledRuleset {
   readonly programs: { readonly remote: readonly Step[]; readonly input: readonly Step[]; readonly forward: readonly Step[]; readonly local: readonly Step[]; readonly loopback: readonly Step[] };
 }
 
-/** The hooks an extension's steps may sit at (after the tables' own work at that hook). */
-export type ExtensionHook = 'INPUT' | 'OUTPUT' | 'FORWARD';
+/** The hooks an extension's steps may sit at. */
+export type ExtensionHook = Hook;
 
 /**
  * A netfilter hook function the core does not know by name (IPVS: src/packetsim-ipvs), plugged in
@@ -267,7 +272,13 @@ export type ExtensionHook = 'INPUT' | 'OUTPUT' | 'FORWARD';
  */
 export interface HookExtension {
   readonly name: string;
-  place(programs: CompiledRuleset['programs'], step: (hook: ExtensionHook) => Step): CompiledRuleset['programs'];
+  /** What the extension could not model in the node, said as the ruleset's own problems are. */
+  readonly problems?: readonly CompileProblem[];
+  /**
+   * Puts the extension's steps in the programs. `step` makes one, at its netfilter priority
+   * (hook-order.ts `placeStep` inserts it where the kernel calls it).
+   */
+  place(programs: CompiledRuleset['programs'], step: (hook: ExtensionHook, at: HookPriority) => ExtStep): CompiledRuleset['programs'];
   run(w: Walk, hook: ExtensionHook, pending: Walk[]): void;
 }
 
@@ -389,12 +400,27 @@ export type Step =
   | { readonly kind: 'receive' }
   | { readonly kind: 'table'; readonly table: string; readonly hook: Hook; readonly slot: number }
   | { readonly kind: 'nat'; readonly hook: Hook; readonly manip: 'dst' | 'src' }
-  | { readonly kind: 'conntrack' }
+  /** nf_conntrack_in, at priority -200 of the hook a packet enters by (PREROUTING or OUTPUT). */
+  | { readonly kind: 'conntrack'; readonly hook: Hook }
   | { readonly kind: 'routeIn' }
   | { readonly kind: 'routeOut' }
   | { readonly kind: 'reroute' }
-  | { readonly kind: 'confirm' }
+  /** nf_confirm, last of the hook a packet leaves by (INPUT or POSTROUTING). */
+  | { readonly kind: 'confirm'; readonly hook: Hook }
   | { readonly kind: 'loopback' }
   | { readonly kind: 'deliver'; readonly to: 'local' | 'forward' }
   /** A hook extension's work at this point (HookExtension: IPVS's ip_vs_remote_request, ...). */
-  | { readonly kind: 'ext'; readonly ext: HookExtension; readonly hook: ExtensionHook };
+  | { readonly kind: 'ext'; readonly ext: HookExtension; readonly hook: ExtensionHook; readonly at: HookPriority };
+
+/** A hook extension's step. */
+export type ExtStep = Extract<Step, { readonly kind: 'ext' }>;
+
+/**
+ * Where a hook function runs within its hook: its netfilter priority, and for a NAT chain (which
+ * the NAT core calls at its own priority, in their priority order: nf_nat_inet_fn) that order.
+ */
+export interface HookPriority {
+  readonly priority: number;
+  /** A chain of type nat (nftables) or the nat table: called by the NAT core. */
+  readonly nat: boolean;
+}

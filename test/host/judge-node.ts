@@ -78,11 +78,14 @@ export function podsInterfaceOf(flows: readonly JudgeFlow[]): string | null {
   return names.size ? [...names][0] : null;
 }
 
-/** Every `-p PROTO ... -j DNAT --to-destination ADDR:PORT` (IPv6 as `[ADDR]:PORT`) in a restore text. */
+/**
+ * Every `-p PROTO ... -j DNAT --to-destination ADDR:PORT` (IPv6 as `[ADDR]:PORT`) in a restore
+ * text, and every `meta l4proto PROTO dnat to ADDR:PORT` in nft text (kube-proxy's endpoint chains).
+ */
 function dnatTargets(text: string): { addr: string; port: number; protocol: string }[] {
   const out: { addr: string; port: number; protocol: string }[] = [];
-  for (const m of text.matchAll(/^.*--to-destination (?:\[([0-9a-fA-F:.]+)\]|([0-9.]+)):(\d+).*$/gm)) {
-    out.push({ addr: m[1] ?? m[2], port: Number(m[3]), protocol: /-p (\w+)/.exec(m[0])?.[1] ?? '' });
+  for (const m of text.matchAll(/^.*(?:--to-destination|dnat (?:ip6? )?to) (?:\[([0-9a-fA-F:.]+)\]|([0-9.]+)):(\d+).*$/gm)) {
+    out.push({ addr: m[1] ?? m[2], port: Number(m[3]), protocol: /(?:-p|meta l4proto) (\w+)/.exec(m[0])?.[1] ?? '' });
   }
   return out;
 }
@@ -109,6 +112,13 @@ async function quietNode(node: Namespace, podsIfname: string): Promise<void> {
 
 /** Loads the rules; null when the kernel took them, else what it said. */
 async function loadNode(node: Namespace, rules: JudgeRules): Promise<string | null> {
+  if (rules.format === 'nft') {
+    for (const t of rules.texts) {
+      const r = await node.run('nft', ['-f', '-'], { stdin: t.text });
+      if (r.code !== 0) return `nft -f refuses the ${t.label}: ${r.stderr.trim()}`;
+    }
+    return null;
+  }
   const tool: IptablesTool = rules.family === 'ipv6' ? 'ip6tables' : 'iptables';
   // kube-proxy creates its nfacct counters at start-up when the host has nfacct.
   await createNfacct(node, [...new Set(rules.texts.flatMap((t) => nfacctNamesIn(t.text)))]);

@@ -20,7 +20,10 @@ import type { Compiled } from '../../src/compiler/index.js';
 import { hostSetup, renderHostSetup } from '../../src/compiler/iptables/host.js';
 import type { Family } from '../../src/iptables/ir.js';
 import { familyOfText } from '../../src/net/index.js';
+import type { NftCompiled } from '../../src/compiler/nftables/index.js';
+import { nftHooks } from '../../src/modes.js';
 import { nodeFromArtefacts } from '../../src/node/assemble.js';
+import { prepareNode as prepareSimulator } from '../../src/packetsim/prepare.js';
 import { linkRuleset } from '../../src/packetsim/link.js';
 import { tupleKey, type Conn } from '../../src/packetsim/conntrack.js';
 import type { NodeEnv } from '../../src/packetsim/env.js';
@@ -69,6 +72,16 @@ export interface JudgeReport {
 type Bounds = Required<Omit<JudgeOptions, 'topology'>>;
 
 export const JUDGE_DEFAULTS: Readonly<Bounds> = { probes: 3, maxProbes: 150, alpha: 1e-6, timeoutMs: 1000, budgetMs: 120_000, trials: 3, maxWaitMs: 120_000 };
+
+/** kube-proxy's nftables sync on a fresh node (its transaction), judged by the kernel. */
+export function judgeNftCluster(c: NftCompiled, flows: readonly JudgeFlow[], opts: JudgeOptions = {}): Promise<JudgeReport> {
+  const loopback = (a: string) => a.startsWith('127.') || a === '::1';
+  return judgeRules(
+    { family: c.settings.family, format: 'nft', texts: [{ label: 'nft transaction', text: c.restore }], nodeAddrs: [...new Set(c.settings.localAddresses.map((a) => a.text).filter((a) => !loopback(a)))] },
+    flows,
+    opts,
+  );
+}
 
 /** kube-proxy's syncs on one node (host setup, then each restore input), judged by the kernel. */
 export function judgeCluster(syncs: Compiled | readonly Compiled[], flows: readonly JudgeFlow[], opts: JudgeOptions = {}): Promise<JudgeReport> {
@@ -132,8 +145,15 @@ export async function judgeRules(rules: JudgeRules, flows: readonly JudgeFlow[],
 
 // ---- the simulator's side -------------------------------------------------------------------
 
-/** The rules the kernel was given, as the node value (src/node) holds them, compiled for the simulator. */
+/**
+ * The rules the kernel was given, as the node value (src/node) holds them, compiled for the
+ * simulator; nftables tables as the hook extensions a node of that mode is traced with.
+ */
 function simulatorRuleset(rules: JudgeRules): CompiledRuleset {
+  if (rules.format === 'nft') {
+    const node = nodeFromArtefacts({ iptables: [], nft: rules.texts.map((t) => ({ file: t.label, text: t.text })), interfaces: [] });
+    return prepareSimulator(node, rules.family, { extensions: nftHooks(node, rules.family) }).sim.rs;
+  }
   const node = nodeFromArtefacts({ iptables: rules.texts.map((t) => ({ family: rules.family, file: t.label, text: t.text, noflush: true })), interfaces: [] });
   return linkRuleset(node.netfilter.get(rules.family)!);
 }

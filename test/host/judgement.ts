@@ -29,9 +29,14 @@ export interface JudgeFlow {
   readonly inInterface?: string;
 }
 
-/** A node's rules: texts loaded in order (each with --noflush, as kube-proxy restores) into an empty kernel. */
+/**
+ * A node's rules: texts loaded in order into an empty kernel, each with iptables-restore --noflush
+ * (as kube-proxy restores in iptables and IPVS modes) or, `format: 'nft'`, with `nft -f` (its
+ * nftables mode).
+ */
 export interface JudgeRules {
   readonly family: Family;
+  readonly format?: 'iptables' | 'nft';
   readonly texts: readonly { readonly label: string; readonly text: string }[];
   /** The node's own addresses (both families may be given); loopback is always local. */
   readonly nodeAddrs: readonly string[];
