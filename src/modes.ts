@@ -22,6 +22,12 @@ import { renderIpvsadmSave } from './ipvs/render.js';
 import type { Cluster } from './model/types.js';
 import { nodeFromArtefacts } from './node/assemble.js';
 import { withDummyAddresses } from './node/dummy-interface.js';
+import { iptablesServices } from './explain/iptables-view.js';
+import { ipvsServices } from './explain/ipvs-view.js';
+import type { NameBook } from './explain/names.js';
+import type { NodeServices } from './explain/view.js';
+import type { KnownDifference } from './diff/known.js';
+import { IPVS_DIFFERENCES } from './diff/known-ipvs.js';
 import type { Node } from './node/node.js';
 import { ipvsExtension } from './packetsim-ipvs/hook.js';
 import type { HookExtension } from './packetsim/types.js';
@@ -70,6 +76,15 @@ export interface ModeRow {
   readonly dumps: readonly { readonly flag: 'ipvs' | 'ipsets'; readonly required: boolean; readonly what: string }[];
   /** What a node of this mode has that its dumps do not show (IPVS: service addresses on kube-ipvs0). */
   completeDumpNode(node: Node): Node;
+  /** `table chain` names only this mode's kube-proxy writes: a dump that has one is of a node of this mode. */
+  readonly signatureChains: readonly string[];
+  /**
+   * The node's service ports as this mode shows them (explain, diff and lint read only this); names
+   * from the objects where the node has none. Absent: explain, diff and lint do not read this mode's nodes yet.
+   */
+  readonly services?: (node: Node, family: Family, names: NameBook | null) => NodeServices;
+  /** What this mode does differently from iptables mode, kube-proxy's reference (diff classifies a migration's differences with these). */
+  readonly knownDifferences: readonly KnownDifference[];
   /** The simulator extensions a node of this mode needs, for one family. */
   extensions(node: Node, family: Family, opts: SimulatorOptions): readonly HookExtension[];
   /** Verifies a golden case whose configuration selects this mode, adding its checks to `result`. */
@@ -175,6 +190,10 @@ const iptablesRow: ModeRow = {
   artefactFiles: ['iptables.save'],
   dumps: [{ flag: 'ipsets', required: false, what: '`ipset save` output, for -m set' }],
   completeDumpNode: (node) => node,
+  // KUBE-SVC chains are no proof: IPVS mode has none, but a dump without services has none either.
+  signatureChains: [],
+  services: iptablesServices,
+  knownDifferences: [],
   extensions: nftHooks,
   verifyCase: verifyIptablesCase,
   restoreFile: 'iptables-save.txt',
@@ -198,6 +217,10 @@ const ipvsRow: ModeRow = {
   ],
   // Every virtual service address the node does not have already sits on kube-ipvs0.
   completeDumpNode: (node) => withDummyAddresses(node, 'kube-ipvs0', node.ipvs?.services.map((v) => v.address) ?? []),
+  // pkg/proxy/ipvs/proxier.go: the chains its writeIptablesRules creates and iptables mode does not.
+  signatureChains: ['nat KUBE-NODE-PORT', 'nat KUBE-LOAD-BALANCER', 'filter KUBE-IPVS-FILTER'],
+  services: ipvsServices,
+  knownDifferences: IPVS_DIFFERENCES,
   extensions: (node, family, opts) => [...(node.ipvs ? [ipvsExtension(node.ipvs, family, { rotate: opts.rotate })] : []), ...nftHooks(node, family)],
   verifyCase: (c, result, options) => verifySingleSync(c, ipvsRow, result, options),
   restoreFile: 'iptables-save.txt',
@@ -243,6 +266,8 @@ const nftablesRow: ModeRow = {
   tracerReference: 'golden/kube-proxy-nftables/README.md, "Packet tracer semantics"',
   // kube-proxy's chain-name hashing tests.
   objectlessFiles: ['names.yaml'],
+  signatureChains: [],
+  knownDifferences: [],
   rulesFormat: 'nft',
 };
 
@@ -256,6 +281,20 @@ export const NOT_BUILT_MODES: Readonly<Record<string, string>> = {};
 /** The row of a mode name; a string saying why when kpsim has none. */
 export function modeNamed(name: string): ModeRow | string {
   return MODES.find((m) => m.name === name) ?? NOT_BUILT_MODES[name] ?? `not a proxy mode: kube-proxy's modes here are ${MODE_NAMES.join(', ')}`;
+}
+
+/** The other mode whose kube-proxy wrote this node's tables (a signature chain and which), or null. */
+export function dumpLooksLike(node: Node, family: Family, not: ModeRow): { readonly row: ModeRow; readonly chain: string } | null {
+  const tables = node.netfilter.get(family)?.tables;
+  for (const m of MODES) {
+    if (m === not) continue;
+    const chain = m.signatureChains.find((c) => {
+      const [table, name] = c.split(' ');
+      return tables?.get(table)?.has(name);
+    });
+    if (chain) return { row: m, chain };
+  }
+  return null;
 }
 
 /** kube-proxy's mode for a configuration: its `mode`, empty meaning iptables (the Linux default). */

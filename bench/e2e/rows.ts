@@ -4,11 +4,12 @@
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { clusterFiles, fileMB, flowsFile, SHAPES, type ClusterFiles, type Shape } from '../kubectl/files.js';
+import { analyseRows } from './analyse.js';
 import { runKpsim, traceHasOption } from './kpsim.js';
 import { measureRuns, medianOf, type Measured } from './measure.js';
 import { iptablesRestoreTest, nftCheck, type Availability } from './netns.js';
 
-export const GROUPS = ['compile', 'parse', 'trace', 'flows', 'nftables'] as const;
+export const GROUPS = ['compile', 'parse', 'trace', 'flows', 'analyse', 'nftables'] as const;
 export type Group = (typeof GROUPS)[number];
 
 export interface E2eOptions {
@@ -31,7 +32,7 @@ export type Outcome =
   | { readonly kind: 'skipped'; readonly why: string };
 
 /** Row ids name the issue's targets (targets.ts). */
-export type RowId = 'kernel' | `compile ${Shape}` | 'parse' | 'trace rules' | 'trace cluster' | 'flows' | 'nftables' | 'nft kernel' | 'nft parse' | 'nft trace' | 'nft flows';
+export type RowId = 'kernel' | `compile ${Shape}` | 'parse' | 'trace rules' | 'trace cluster' | 'flows' | 'explain' | 'lint' | 'diff' | 'diff drift' | 'nftables' | 'nft kernel' | 'nft parse' | 'nft trace' | 'nft flows';
 
 export interface Row {
   readonly services: number;
@@ -55,14 +56,14 @@ export interface SizeResult {
 
 const RULES = 'out/node.rules';
 
-type Timed = (args: string[], name: string, how?: { runs?: number; timeoutS?: number }) => Outcome;
+type Timed = (args: string[], name: string, how?: { runs?: number; timeoutS?: number; exit?: number }) => Outcome;
 
 /** Everything selected for one size, in the table's order. */
 export function runSize(services: number, opts: E2eOptions, iptables: Availability, nft: Availability): SizeResult {
   const files = clusterFiles(opts.cacheDir, services, opts.seed);
   const cwd = files.dir;
   mkdirSync(join(cwd, 'out'), { recursive: true });
-  const timed: Timed = (args, name, { runs = opts.runs, timeoutS = opts.timeoutS } = {}) => outcome(measureRuns(runs, () => runKpsim(args, { cwd, stdout: `out/${name}.out`, stderr: `out/${name}.err` }, timeoutS)));
+  const timed: Timed = (args, name, { runs = opts.runs, timeoutS = opts.timeoutS, exit = 0 } = {}) => outcome(measureRuns(runs, () => runKpsim(args, { cwd, stdout: `out/${name}.out`, stderr: `out/${name}.err` }, timeoutS), exit));
   const mb = (...paths: string[]) => paths.reduce((sum, p) => sum + fileMB(join(cwd, p)), 0);
   const pending: Omit<Row, 'kernelS' | 'services'>[] = [];
 
@@ -75,10 +76,10 @@ export function runSize(services: number, opts: E2eOptions, iptables: Availabili
     }
     sameRulesFromEveryShape(cwd, pending);
   }
-  const needRules = opts.only.has('compile') || opts.only.has('parse') || opts.only.has('trace') || opts.only.has('flows');
+  const needRules = opts.only.has('compile') || opts.only.has('parse') || opts.only.has('trace') || opts.only.has('flows') || opts.only.has('analyse');
   const bareCompiled = pending.some((r) => r.id === 'compile bare' && r.outcome.kind === 'measured');
   const rules = needRules ? nodeRules(cwd, bareCompiled, opts.timeoutS) : null;
-  const kernel = rules === null || !(opts.only.has('compile') || opts.only.has('parse') || opts.only.has('trace')) ? null : kernelRow(services, cwd, opts.runs, iptables);
+  const kernel = rules === null || !(opts.only.has('compile') || opts.only.has('parse') || opts.only.has('trace') || opts.only.has('analyse')) ? null : kernelRow(services, cwd, opts.runs, iptables);
 
   if (rules !== null && opts.only.has('parse')) {
     const args = ['parse', RULES];
@@ -92,9 +93,10 @@ export function runSize(services: number, opts: E2eOptions, iptables: Availabili
     pending.push({ id: 'trace cluster', label: 'trace bare.yaml (one packet)', command: `kpsim ${byCluster.join(' ')}`, inputMB: mb(SHAPES.bare.file), outcome: timed(byCluster, 'trace-cluster'), notes: [] });
   }
   if (rules !== null && opts.only.has('flows')) pending.push(flowsRow(files, opts, timed, mb, RULES, 'flows'));
+  if (rules !== null && opts.only.has('analyse')) pending.push(...analyseRows(files, RULES, opts.seed, timed, mb));
   if (needRules && rules === null) {
     const why = `no node.rules: kpsim compile ${SHAPES.bare.file} failed (out/node-rules.err)`;
-    pending.push({ id: 'parse', label: 'parse, trace and flows rows', command: `kpsim compile ${SHAPES.bare.file} > ${RULES}`, inputMB: 0, outcome: { kind: 'skipped', why }, notes: [] });
+    pending.push({ id: 'parse', label: 'parse, trace, flows and analyse rows', command: `kpsim compile ${SHAPES.bare.file} > ${RULES}`, inputMB: 0, outcome: { kind: 'skipped', why }, notes: [] });
   }
 
   const kernelS = kernel?.outcome.kind === 'measured' ? kernel.outcome.m.wallS : null;

@@ -28,6 +28,8 @@ import { action, checkOutputPath, emit, InputError, printDiagnostics, readInputs
 import { addClusterFlags, chooseMode, compileLoaded, loadClusterInputs, type ClusterFlags, type LoadedCluster } from './load-cluster.js';
 import { parseInterfacesFlag } from './interfaces-flag.js';
 import { checkNodeDir, descriptionFiles, NODE_DIR_FILES, nodeDirFile, readDescription, readDump } from './node-files.js';
+import { resolveServiceDestination, VIAS, type Via } from '../explain/service-destination.js';
+import { collect, namesFromObjects, servicesOf } from './node-input.js';
 
 interface TraceFlags extends ClusterFlags {
   rules?: string;
@@ -46,6 +48,7 @@ interface TraceFlags extends ClusterFlags {
   index: boolean;
   output?: string;
   ipvs?: string;
+  objects?: string[];
   verbose?: boolean;
   exact?: boolean;
   state?: string;
@@ -63,7 +66,6 @@ interface TraceFlags extends ClusterFlags {
 const PROTOCOLS = ['tcp', 'udp', 'sctp', 'icmp'] as const;
 /** `NS/NAME[:PORT]`: a Service, not an address. */
 const SERVICE_DST = /^[^/:[\]]+\/[^/]+$/;
-const VIAS = ['clusterip', 'nodeport', 'loadbalancer', 'externalip'] as const;
 
 export function registerTrace(program: Command): void {
   const cmd = program
@@ -73,6 +75,7 @@ export function registerTrace(program: Command): void {
     .option('--rules <file>', 'trace through a node\'s dump instead of a compiled cluster: iptables-save / ip6tables-save, or `nft list ruleset` (told apart by content)')
     .option('--ipvs <file>', 'with --rules: the node\'s `ipvsadm-save -n` output (IPVS mode)')
     .option('--ipsets <file>', 'with --rules: the node\'s `ipset save` output, for -m set')
+    .option('--objects <path>', "with --rules and --dst NS/NAME: names for a dump without kube-proxy's comments, by recomputing its hashes from these objects (repeatable)", collect)
     .option('--src <ip[:port]>', 'the packet source (a local address starts in OUTPUT)')
     .option('--dst <ip:port|ns/name[:port]>', 'the destination address, or a Service and port name/number')
     .option('--via <kind>', `with --dst NS/NAME: ${VIAS.join(', ')}`, 'clusterip')
@@ -109,6 +112,7 @@ Examples:
   kpsim trace cluster.yaml --src 10.244.1.7 --dst shop/web:http
   kpsim trace cluster.yaml --src 203.0.113.2 --dst shop/web:http --via nodeport
   kpsim trace --rules node.rules --node-ip 192.168.0.2 --src 10.0.0.2 --dst 10.96.0.10:80
+  kpsim trace --rules node.rules --src 10.244.1.7 --dst shop/web:http
   kpsim trace cluster.yaml --flows flows.yaml --html report.html
   kpsim trace --node-dir node/ --src 10.244.1.7 --dst 10.96.0.10:80 --in-iface veth1a2b
   kpsim trace --mode nftables cluster.yaml --src 203.0.113.2 --dst shop/web:http --via nodeport
@@ -240,11 +244,34 @@ function parseMark(text: string | undefined): number | undefined {
 /** Rules from which the compile's garbage is worth a full collection before a bulk trace. */
 const LARGE_RULESET = 20_000;
 
-/** --dst NS/NAME[:PORT] -> address and port, from the cluster's Service. */
+/** The node's first address of the family that is not loopback (where a NodePort is reached). */
+function nodeAddress(node: Node, family: Family): string | null {
+  for (const i of node.interfaces) {
+    for (const a of i.addresses) {
+      const ip = a.split('/')[0];
+      const parsed = parseIP(ip);
+      if (parsed && parsed.family === family && i.name !== 'lo' && i.name !== 'kube-ipvs0' && !ip.startsWith('127.') && ip !== '::1') return ip;
+    }
+  }
+  return null;
+}
+
+/** --dst NS/NAME[:PORT] on a node's dumps: the service port as the node shows it (explain's view). */
+function resolveFromNode(source: NodeSource, flags: TraceFlags, dst: string, family: Family, via: Via): { ip: string; port: number; protocol: PacketProtocol } {
+  const node = source.node(family);
+  const view = servicesOf(source.row)(node, family, namesFromObjects(flags, source.row, family));
+  const r = resolveServiceDestination(view, dst, via);
+  if (!r.ok) throw new UsageError(r.why);
+  const ip = r.address ?? nodeAddress(node, family);
+  if (!ip) throw new UsageError(`${r.port.name}: a NodePort is reached at the node's address; give --node-ip`);
+  return { ip, port: r.portNumber, protocol: r.protocol.toLowerCase() as PacketProtocol };
+}
+
+/** --dst NS/NAME[:PORT] -> address and port, from the cluster's Service or the node's dumps. */
 function resolveService(source: NodeSource, flags: TraceFlags, dst: string, family: Family): { ip: string; port: number; protocol: PacketProtocol } {
-  if (!source.loaded) throw new UsageError('--dst NS/NAME needs cluster inputs, not --rules');
   const via = flags.via ?? 'clusterip';
   if (!(VIAS as readonly string[]).includes(via)) throw new UsageError(`--via must be one of ${VIAS.join(', ')}, not '${via}'`);
+  if (!source.loaded) return resolveFromNode(source, flags, dst, family, via as Via);
   const [nsName, portSel] = dst.split(':');
   const [ns, name] = nsName.split('/');
   const { cluster } = source.loaded;
@@ -297,6 +324,7 @@ function checkFlags(inputs: string[], flags: TraceFlags): void {
   checkNodeDir(flags);
   if (!fromDumps(inputs, flags) && inputs.length === 0) throw new UsageError('no rules: give cluster inputs, --rules FILE or --node-dir DIR');
   if (flags.rules && inputs.length) throw new UsageError('give either cluster inputs or --rules, not both');
+  if (!flags.rules && flags.objects) throw new UsageError('--objects goes with --rules (names for a dump without comments); cluster inputs name their Services themselves');
   if (flags.ipAddr && flags.interfaces) throw new UsageError('give either --ip-addr or --interfaces, not both');
   if (flags.ipAddr && flags.nodeIp && fromDumps(inputs, flags)) throw new UsageError('give either --ip-addr or --node-ip, not both: the addresses come from the file');
   if (!fromDumps(inputs, flags) && (flags.ipvs || flags.ipsets)) throw new UsageError(`--${flags.ipvs ? 'ipvs' : 'ipsets'} goes with --rules (a node's dumps); a cluster's ${flags.ipvs ? 'virtual servers' : 'sets'} come from its compile`);

@@ -131,7 +131,7 @@ describe('every silent assumption is a one-line warning', () => {
 });
 
 describe('help', () => {
-  it.each([['compile'], ['parse'], ['trace'], ['golden'], ['golden', 'init']])('kpsim %s --help ends with examples that name the command', (...cmd) => {
+  it.each([['compile'], ['parse'], ['trace'], ['golden'], ['golden', 'init'], ['explain'], ['diff'], ['lint']])('kpsim %s --help ends with examples that name the command', (...cmd) => {
     const r = kpsim([...cmd, '--help']);
     expect(r.code).toBe(0);
     const tail = r.stdout.slice(r.stdout.lastIndexOf('Examples:'));
