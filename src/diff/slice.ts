@@ -290,7 +290,10 @@ export class Slicer {
       this.servers.set(k, [...(this.servers.get(k) ?? []), vs]);
     }
     const state: KernelState | undefined = node.netfilter.get(family);
-    this.tables = [...(state?.tables ?? [])].map(([name, chains]) => ({ name, chains, builtins: (BUILTIN_CHAINS[name] ?? []).filter((c) => chains.has(c)).map((c) => [c, chains.get(c)!] as const) }));
+    // Tables by name: the order a node's tables were loaded in (a compile's, a dump's) says nothing about packets.
+    this.tables = [...(state?.tables ?? [])]
+      .sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))
+      .map(([name, chains]) => ({ name, chains, builtins: (BUILTIN_CHAINS[name] ?? []).filter((c) => chains.has(c)).map((c) => [c, chains.get(c)!] as const) }));
     let bits = 0;
     for (const t of this.tables) {
       for (const ch of t.chains.values()) {
