@@ -1,14 +1,16 @@
 // The kernel's tables (restores applied by src/iptables/state.ts) -> compiled ruleset, once per
 // node and family: every rule's arguments grouped into the built-in check and its extension matches in order,
 // targets compiled, jumps resolved, big chains indexed.
-import type { Arg, Family, OptionArg, Rule, Span } from '../iptables/ir.js';
+import type { Family, Rule, Span } from '../iptables/ir.js';
 import { isBuiltinChain, type KernelChain, type KernelState } from '../iptables/state.js';
 import { buildIndex } from './chain-index.js';
 import { programsFor } from './evaluate.js';
 import { planMemos } from './memo.js';
 import type { IpsetDb } from './ipset.js';
 import { compileBuiltin } from './matches/builtin.js';
-import { compileMatch, isModelledMatch } from './matches/index.js';
+import { compileMatch } from './matches/index.js';
+import { matchGap, type ModelledMatch } from './coverage.js';
+import { groupArgs, groupText } from './rule-groups.js';
 import { ALWAYS } from './matches/misc.js';
 import { ValueError } from './matches/values.js';
 import { compileTarget } from './targets/index.js';
@@ -30,60 +32,12 @@ interface ChainDraft {
   rules: Rule[];
 }
 
-interface MatchGroup {
-  readonly module: string;
-  readonly opts: OptionArg[];
-  opaque: string | null;
-}
-
 let uidCounter = 0;
 
 /** One shared empty list for the many rules with no extension match. */
 const NO_MATCHES: readonly CMatch[] = Object.freeze([]);
 
 const NO_IPV4: IPv4Builtin = { v4: 0, v4Src: 0, v4Dst: 0 };
-
-function groupArgs(args: readonly Arg[]): { builtins: OptionArg[]; groups: MatchGroup[] } {
-  const builtins: OptionArg[] = [];
-  const groups: MatchGroup[] = [];
-  for (const a of args) {
-    switch (a.kind) {
-      case 'module':
-        groups.push({ module: a.name, opts: [], opaque: null });
-        break;
-      case 'option': {
-        if (a.module === null) {
-          builtins.push(a);
-          break;
-        }
-        let g: MatchGroup | undefined;
-        for (let i = groups.length - 1; i >= 0; i--) {
-          if (groups[i].module === a.module && groups[i].opaque === null) {
-            g = groups[i];
-            break;
-          }
-        }
-        // `-p tcp --dport 80` loads the tcp match implicitly.
-        if (!g) groups.push((g = { module: a.module, opts: [], opaque: null }));
-        g.opts.push(a);
-        break;
-      }
-      case 'opaque': {
-        // `-m weird --thing 1`: the reader gives the load and the options it does not know apart;
-        // they are one match the simulator does not model.
-        const last = groups[groups.length - 1];
-        if (last && a.module !== null && last.module === a.module && last.opts.length === 0 && last.opaque === null) last.opaque = `-m ${a.module} ${a.text}`;
-        else groups.push({ module: a.module ?? '?', opts: [], opaque: a.text });
-        break;
-      }
-      default: {
-        const never: never = a;
-        void never;
-      }
-    }
-  }
-  return { builtins, groups };
-}
 
 function actionText(t: CTarget, rule: Rule): string {
   const tgt = rule.target;
@@ -124,21 +78,17 @@ function compileRule(rule: Rule, table: string, num: number, family: Family, ips
     builtinReads = b.reads;
     dstKeys = b.dstKeys;
     for (const g of groups) {
-      if (g.opaque !== null) {
-        matches.push({ kind: 'unknown', text: g.opaque, reason: `match ${g.module} is not modelled` });
+      const gap = matchGap(g);
+      if (gap) {
+        matches.push({ kind: 'unknown', text: groupText(g), reason: gap.reason });
         continue;
       }
       if (g.module === 'comment') {
         const c = g.opts.find((o) => o.name === 'comment');
         if (c) comment = c.values.map((v) => (v.type === 'string' ? v.value : v.text)).join(' ');
       }
-      if (!isModelledMatch(g.module)) {
-        const text = [`-m ${g.module}`, ...g.opts.map((o) => `${o.negation !== 'none' ? '! ' : ''}${o.spelling} ${o.values.map((v) => v.text).join(' ')}`.trim())].join(' ');
-        matches.push({ kind: 'unknown', text, reason: `match ${g.module} is not modelled` });
-        continue;
-      }
       // comment, nfacct: always match, nothing to evaluate.
-      for (const m of compileMatch(g.module, g.opts, { family, ipsets, uid })) if (m !== ALWAYS) matches.push(m);
+      for (const m of compileMatch(g.module as ModelledMatch, g.opts, { family, ipsets, uid })) if (m !== ALWAYS) matches.push(m);
     }
   } catch (e) {
     if (!(e instanceof ValueError)) throw e;

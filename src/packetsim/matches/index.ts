@@ -1,7 +1,9 @@
-// One match module -> compiled tests, dispatched on the module name. A module the simulator
-// does not model becomes an `unknown` match: both branches are explored and the outcome says so.
+// One match module -> compiled tests, dispatched on the module name. Which modules are modelled
+// is coverage.ts's table; a module outside it never gets here (compile.ts makes it an `unknown`
+// match: both branches are explored and the outcome says so).
 import type { Family, OptionArg } from '../../iptables/ir.js';
 import type { IpsetDb } from '../ipset.js';
+import type { ModelledMatch } from '../coverage.js';
 import type { CMatch } from '../types.js';
 import { compileAddrtype } from './addrtype.js';
 import { compileConntrack } from './conntrack.js';
@@ -11,16 +13,6 @@ import { compileMultiport, compilePorts } from './ports.js';
 import { compileRecent } from './recent.js';
 import { compileSet } from './set.js';
 import { compileStatistic } from './statistic.js';
-
-export const MODELLED_MATCHES = [
-  'tcp', 'udp', 'sctp', 'multiport', 'comment', 'nfacct', 'mark', 'connmark', 'conntrack', 'state',
-  'addrtype', 'statistic', 'recent', 'set', 'iprange', 'pkttype', 'icmp', 'icmp6',
-] as const;
-export type ModelledMatch = (typeof MODELLED_MATCHES)[number];
-
-export function isModelledMatch(name: string): name is ModelledMatch {
-  return (MODELLED_MATCHES as readonly string[]).includes(name);
-}
 
 export interface MatchContext {
   readonly family: Family;
