@@ -25,7 +25,7 @@ import { formatHostPort, parseAddress, type Ip } from '../net/index.js';
 import { clearFrames, fork, mutConn, mutPkt, type Programs } from '../packetsim/evaluate.js';
 import { timesRatio, ZERO } from '../packetsim/fraction.js';
 import { TCP_FLAGS } from '../packetsim/packet.js';
-import type { CompiledChain, CompiledRule, ExtensionHook, HookExtension, Step, Walk } from '../packetsim/types.js';
+import { addUnknown, type CompiledChain, type CompiledRule, type ExtensionHook, type HookExtension, type Step, type Walk } from '../packetsim/types.js';
 import { readExtension } from '../packetsim/world.js';
 import { choose } from './schedule.js';
 
@@ -121,7 +121,7 @@ export function ipvsExtension(table: IpvsTable, family: Family, opts: IpvsTraceO
         goto: false, jumpIndexed: false, jumpStart: null,
         dport0: -1, rand0: -1, cacheIn: null, cacheYes: ZERO, cacheNo: ZERO, match0: null,
         target: { kind: 'none' }, matches: [], uid: -1 - uid++, chain: ch.name, num: 1, reads: null, span, text: '', stateful: false,
-        comment: null, dstKeys: null, dportKeys: null, action: label,
+        comment: null, dstKeys: null, dportKeys: null, action: label, inert: false,
       };
       // A rule is its own one-element rule list (types.ts RuleList).
       made.first = made;
@@ -148,7 +148,7 @@ export function ipvsExtension(table: IpvsTable, family: Family, opts: IpvsTraceO
   const forward = (w: Walk, hook: 'INPUT' | 'OUTPUT' | 'FORWARD', svc: Service, s: Server, label: string) => {
     const r = mark(w, hook, label, s.rs.span ?? svc.vs.span);
     if (s.rs.forward !== 'masq') {
-      w.unknown = { note: { rule: r, text: label, reason: `forwarding method ${s.rs.forward} (not masquerading) is not modelled`, assumed: 'target' }, prev: w.unknown };
+      addUnknown(w, { rule: r, text: label, reason: `forwarding method ${s.rs.forward} (not masquerading) is not modelled`, assumed: 'target' });
       clearFrames(w);
       w.verdict = 'UNKNOWN';
       return;
@@ -250,7 +250,7 @@ export function ipvsExtension(table: IpvsTable, family: Family, opts: IpvsTraceO
         return;
       case 'unsupported': {
         const r = mark(w, hook, svc.head, vs.span);
-        w.unknown = { note: { rule: r, text: svc.head, reason: choice.reason, assumed: 'target' }, prev: w.unknown };
+        addUnknown(w, { rule: r, text: svc.head, reason: choice.reason, assumed: 'target' });
         clearFrames(w);
         w.verdict = 'UNKNOWN';
         return;

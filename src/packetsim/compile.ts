@@ -158,6 +158,7 @@ function compileRule(rule: Rule, table: string, num: number, family: Family, ips
     dstKeys,
     dportKeys,
     action: actionText(target, rule),
+    inert: false,
   };
   const done = compiled as CompiledRule;
   compiled.first = done;
@@ -214,6 +215,34 @@ function placeRules(rules: ReadonlyMap<string, CompiledRule[]>, roots: readonly 
   return out;
 }
 
+/** Targets after which the walk goes on with the next rule, having changed nothing a later rule or the outcome reads. */
+const INERT_TARGETS: ReadonlySet<CTarget['kind']> = new Set(['continue', 'none']);
+
+/**
+ * Sets CompiledRule.inert: a rule is inert when its matches write no state other rules read and
+ * its target is LOG-like, nothing, or a jump (not a goto, which skips the rest of the calling
+ * chain) to a chain whose rules are all inert or RETURN. A chain reached again while its own
+ * inertness is being decided (a loop) is taken as not inert.
+ */
+function markInert(chains: Iterable<CompiledChain>): void {
+  const memo = new Map<CompiledChain, boolean>();
+  const chainInert = (ch: CompiledChain): boolean => {
+    const known = memo.get(ch);
+    if (known !== undefined) return known;
+    memo.set(ch, false);
+    const inert = ch.rules.every((r) => ruleInert(r) || (r.target.kind === 'return' && !writesShared(r)));
+    memo.set(ch, inert);
+    return inert;
+  };
+  const writesShared = (r: CompiledRule) => r.matches.some((m) => m.kind === 'test' && m.shared === true);
+  const ruleInert = (r: CompiledRule): boolean => {
+    if (writesShared(r)) return false;
+    if (INERT_TARGETS.has(r.target.kind)) return true;
+    return r.target.kind === 'jump' && !r.goto && r.jumpTo !== null && chainInert(r.jumpTo);
+  };
+  for (const ch of chains) for (const r of ch.rules) r.inert = ruleInert(r);
+}
+
 /** The netfilter tables of one family, compiled for tracing. */
 export function compileRuleset(state: KernelState, opts: CompileOptions = {}): CompiledRuleset {
   const problems: CompileProblem[] = [];
@@ -254,6 +283,7 @@ export function compileRuleset(state: KernelState, opts: CompileOptions = {}): C
         }
       }
     }
+    markInert(chains.values());
     // Memoised traversals go with the indices: the plain evaluator is the reference for both.
     if (index) planMemos(chains.values(), indexed);
     tables.set(tableName, { name: tableName, chains });

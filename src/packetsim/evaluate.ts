@@ -2,7 +2,8 @@
 // evaluated as ipt_do_table does (built-in matches first, then extension matches in order; jump
 // pushes, goto replaces, RETURN or the end of a user chain pops, the base chain's end is its
 // policy), forking at `statistic --mode random` (exactly, with the kernel's quantised odds) and at
-// anything unknown (both ways, marked UNKNOWN).
+// an unmodelled match (both ways, marked UNKNOWN) unless the rule's target changes nothing that
+// decides the outcome (CompiledRule.inert).
 //
 // Hook order (netfilter priorities): PREROUTING raw -300, conntrack -200, mangle -150, nat DNAT
 // -100; routing; INPUT mangle, filter 0, security 50, nat SNAT 100, confirm; or FORWARD mangle,
@@ -16,7 +17,7 @@ import { matchIPv4 } from './matches/builtin.js';
 import { timesNot31, times31 } from './fraction.js';
 import { memoKey, remember, replay } from './memo.js';
 import { copyPacket, type Packet } from './packet.js';
-import { baseSlot, type CompiledChain, type CompiledRule, type CompiledRuleset, type CTarget, type Hook, type HookExtension, type RandomCache, type RuleList, type Step, type UnknownNote, type Walk } from './types.js';
+import { addUnknown, baseSlot, type CompiledChain, type CompiledRule, type CompiledRuleset, type CTarget, type Hook, type HookExtension, type RandomCache, type RuleList, type Step, type Walk } from './types.js';
 
 const t = (table: string, hook: Hook): Step => ({ kind: 'table', table, hook, slot: baseSlot(table, hook) });
 const manip = (hook: Hook, m: 'dst' | 'src'): Step => ({ kind: 'nat', hook, manip: m });
@@ -115,9 +116,8 @@ export function mutConn(w: Walk): Conn {
   return w.conn;
 }
 
-function addUnknown(w: Walk, note: UnknownNote): void {
-  w.unknown = { note, prev: w.unknown };
-}
+/** Numbers the forks at unmodelled matches (UnknownNote.fork). */
+let forks = 0;
 
 function record(w: Walk, kind: 'rule' | 'nomatch' | 'policy' | 'return', chain: CompiledChain, rule: CompiledRule | null): void {
   w.path = { kind, chain, rule, prev: w.path, segment: null };
@@ -261,12 +261,17 @@ function runFrames(w: Walk, pending: Walk[]): void {
           ok = false;
           break;
         }
+      } else if (r.inert) {
+        // Whichever way the unmodelled match goes, the walk goes on the same: no fork.
+        ok = false;
+        break;
       } else {
         const other = fork(w);
-        addUnknown(other, { rule: r, text: m.text, reason: m.reason, assumed: 'no match' });
+        const id = ++forks;
+        addUnknown(other, { rule: r, text: m.text, reason: m.reason, assumed: 'no match', fork: id });
         if (explain) record(other, 'nomatch', chain, r);
         pending.push(other);
-        addUnknown(w, { rule: r, text: m.text, reason: m.reason, assumed: 'match' });
+        addUnknown(w, { rule: r, text: m.text, reason: m.reason, assumed: 'match', fork: id });
       }
     }
     if (!ok) {

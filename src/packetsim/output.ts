@@ -47,6 +47,12 @@ export interface OutcomeJson {
   paths: number;
   unknown: { table: string; chain: string; rule: number; line: number | null; text: string; reason: string; assumed: string }[];
   note: string | null;
+  /**
+   * An UNKNOWN outcome's probability depends on the unmodelled matches listed in `unknown`: it is
+   * at least this and at most `probability` (absent when exact).
+   */
+  minProbability?: number;
+  minFraction?: string;
 }
 
 export interface TraceJson {
@@ -120,6 +126,7 @@ export function outcomeJson(o: Outcome): OutcomeJson {
       assumed: u.assumed,
     })),
     note: o.note,
+    ...(o.min ? { minProbability: toDecimal(o.min), minFraction: fractionText(o.min) } : {}),
   };
 }
 
@@ -165,7 +172,8 @@ export function formatHuman(r: TraceResult, outcomes: readonly Outcome[], style:
   outcomes.forEach((o, i) => {
     const oj = outcomeJson(o);
     lines.push('');
-    lines.push(style.bold(`outcome ${i + 1} of ${outcomes.length}: ${oj.probability} (${oj.fraction})`));
+    const odds = oj.minFraction !== undefined ? `between ${oj.minProbability} (${oj.minFraction}) and ${oj.probability} (${oj.fraction}), depending on what kpsim does not model` : `${oj.probability} (${oj.fraction})`;
+    lines.push(style.bold(`outcome ${i + 1} of ${outcomes.length}: ${odds}`));
     for (const s of o.path) {
       const where = `${s.chain.table}:${s.chain.name}`;
       // A hook extension's step (IPVS): its action is the whole line.
@@ -189,7 +197,7 @@ export function formatHuman(r: TraceResult, outcomes: readonly Outcome[], style:
     const oj = outcomeJson(o);
     const after = `${hostPort(fam, oj.sourceIP, oj.sourcePort)} -> ${hostPort(fam, oj.destIP, oj.destPort)}`;
     const flags = [oj.dnat ? 'DNAT' : '', oj.masquerade ? 'MASQUERADE' : oj.snat ? 'SNAT' : ''].filter(Boolean).join(',');
-    return [String(oj.probability), oj.fraction, oj.verdict, oj.delivery ?? '-', after, flags || '-'];
+    return [oj.minProbability !== undefined ? `${oj.minProbability}..${oj.probability}` : String(oj.probability), oj.minFraction !== undefined ? `${oj.minFraction}..${oj.fraction}` : oj.fraction, oj.verdict, oj.delivery ?? '-', after, flags || '-'];
   });
   const head = ['PROBABILITY', 'FRACTION', 'VERDICT', 'DELIVERY', 'PACKET AFTER NAT', 'NAT'];
   const widths = head.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c].length)));

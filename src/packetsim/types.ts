@@ -31,6 +31,11 @@ export type CMatch =
       readonly dports?: readonly (readonly [number, number])[];
       /** What of the walk the test reads (READS bits), when that is all; absent: unknown, never memoised. */
       readonly reads?: number;
+      /**
+       * The test writes state that other rules read (recent --set/--update/--remove, a hashlimit
+       * table): a rule holding it matters even when its target does nothing (CompiledRule.inert).
+       */
+      readonly shared?: boolean;
     }
   | RandomMatch
   | { readonly kind: 'unknown'; readonly text: string; readonly reason: string };
@@ -190,6 +195,13 @@ export interface CompiledRule extends IPv4Builtin, RuleList, RandomCache {
   readonly dportKeys: readonly number[] | null;
   /** What the target does, for the trace: `jump KUBE-SVC-X`, `DNAT --to-destination 10.0.0.1:80`. */
   readonly action: string;
+  /**
+   * Whether the rule matching or not changes nothing that decides the packet's outcome: its target
+   * only logs, counts or continues (LOG, NFLOG, no target, a jump to a chain of such rules) and
+   * its matches write no state other rules read. An unmodelled match on such a rule is no fork:
+   * both ways the walk goes on the same (set by compile.ts once jumps are resolved).
+   */
+  inert: boolean;
 }
 
 export interface CompiledChain {
@@ -293,11 +305,30 @@ export interface UnknownNote {
   readonly reason: string;
   /** The branch this outcome assumed. */
   readonly assumed: 'match' | 'no match' | 'target';
+  /**
+   * The fork this note is one side of: both walks of an unmodelled match's fork carry notes with
+   * the same number. Absent for an unmodelled target, which stops its walk without a fork.
+   */
+  readonly fork?: number;
 }
 
+/**
+ * The unmodelled branches a walk rests on, innermost first. Walks that part at a statistic split
+ * share the node they had, so a node stands for one side of one fork, whoever holds it (the
+ * outcome bounds of trace.ts rely on it).
+ */
 export interface UnknownNode {
   readonly note: UnknownNote;
   readonly prev: UnknownNode | null;
+  /** Unique; identifies the node in world fingerprints. */
+  readonly id: number;
+}
+
+let unknownIds = 0;
+
+/** The walk now rests on `note` too. */
+export function addUnknown(w: Walk, note: UnknownNote): void {
+  w.unknown = { note, prev: w.unknown, id: ++unknownIds };
 }
 
 export interface TraceOptions {

@@ -2,6 +2,7 @@
 // nth` counters, and the clock. A world is immutable; a walk writes a `Delta` (a persistent list,
 // shared between forks) and a finished walk folds its delta into a new world.
 import type { Conn } from './conntrack.js';
+import type { UnknownNode } from './types.js';
 import { copyConn, timeoutSeconds } from './conntrack.js';
 
 export interface RecentEntry {
@@ -32,9 +33,15 @@ export interface World {
   readonly nth: ReadonlyMap<number, number>;
   /** Hook extensions' state by key (IPVS persistence templates and rr positions). */
   readonly ext: ReadonlyMap<string, ExtensionSlot>;
+  /**
+   * The unmodelled branches the packets before took to leave this world (null: none). The world
+   * is what the node holds if those assumptions are true; a packet traced in it starts resting on
+   * them, so its outcomes say what they depend on (trace.ts bounds their probabilities).
+   */
+  readonly assumed: UnknownNode | null;
 }
 
-export const EMPTY_WORLD: World = { now: 0, conns: new Map(), recent: new Map(), nth: new Map(), ext: new Map() };
+export const EMPTY_WORLD: World = { now: 0, conns: new Map(), recent: new Map(), nth: new Map(), ext: new Map(), assumed: null };
 
 export type Delta =
   | { readonly kind: 'recent'; readonly key: string; readonly entry: RecentEntry | null; readonly prev: Delta | null }
@@ -56,8 +63,8 @@ export function readExtension(world: World, delta: Delta | null, key: string): E
   return world.ext.get(key) ?? null;
 }
 
-/** The world after a walk: its delta applied, and its connection confirmed if it got that far. */
-export function applyDelta(world: World, delta: Delta | null, conn: Conn | null, keys: readonly string[]): World {
+/** The world after a walk: its delta applied, its connection confirmed if it got that far, resting on what the walk assumed. */
+export function applyDelta(world: World, delta: Delta | null, conn: Conn | null, keys: readonly string[], assumed: UnknownNode | null = world.assumed): World {
   const writes: Delta[] = [];
   for (let d = delta; d; d = d.prev) writes.push(d);
   let recent = world.recent;
@@ -88,7 +95,7 @@ export function applyDelta(world: World, delta: Delta | null, conn: Conn | null,
     for (const k of keys) c.set(k, stored);
     conns = c;
   }
-  return { now: world.now, conns, recent, nth, ext };
+  return { now: world.now, conns, recent, nth, ext, assumed };
 }
 
 /** Moves the clock; expired connections disappear (recent entries age by their stamps). */
@@ -110,7 +117,7 @@ export function advance(world: World, now: number): World {
       break;
     }
   }
-  return { now, conns, recent: world.recent, nth: world.nth, ext };
+  return { now, conns, recent: world.recent, nth: world.nth, ext, assumed: world.assumed };
 }
 
 /** A stable text of the whole state, so identical worlds from different paths merge. */
@@ -127,5 +134,6 @@ export function worldFingerprint(world: World): string {
   for (const [k, v] of world.recent) parts.push(`r${k}=${v.stamps.join(',')}`);
   for (const [k, v] of world.nth) parts.push(`n${k}=${v}`);
   for (const [k, v] of world.ext) parts.push(`x${k}=${v.value}@${v.expires}`);
+  if (world.assumed) parts.push(`a${world.assumed.id}`);
   return parts.sort().join(';');
 }
