@@ -117,7 +117,7 @@ export function ipvsExtension(table: IpvsTable, family: Family, opts: IpvsTraceO
       const made: { -readonly [K in keyof CompiledRule]: CompiledRule[K] } = {
         first: null as unknown as CompiledRule, rest: null,
         v4: 0, v4Src: 0, v4Dst: 0, builtin: null,
-        matchCount: 0, jumpTo: null, targetKind: 'none', table: 'ipvs', natAddr: null, natPort: null,
+        matchCount: 0, jumpTo: null, targetKind: 'none', table: 'ipvs', natAddr: null, natPort: null, natDraws: false,
         goto: false, jumpIndexed: false, jumpStart: null,
         dport0: -1, rand0: -1, cacheIn: null, cacheYes: ZERO, cacheNo: ZERO, match0: null,
         target: { kind: 'none' }, matches: [], uid: -1 - uid++, chain: ch.name, num: 1, reads: null, span, text: '', stateful: false,

@@ -14,6 +14,7 @@ import { groupArgs, groupText } from './rule-groups.js';
 import { ALWAYS } from './matches/misc.js';
 import { ValueError } from './matches/values.js';
 import { compileTarget } from './targets/index.js';
+import { MAX_PORT_FORKS } from './targets/nat.js';
 import { ruleText } from './rule-text.js';
 import { STATISTIC_SCALE, ZERO } from './fraction.js';
 import { baseSlot, HOOK_NAMES, TABLE_NAMES, type CMatch, type CompiledChain, type CompiledRule, type CompiledRuleset, type CompiledTable, type CompileProblem, type CTarget, type IPv4Builtin, type RuleList, type Walk } from './types.js';
@@ -33,6 +34,12 @@ interface ChainDraft {
 }
 
 let uidCounter = 0;
+
+/** Whether a NAT target may draw its port from a range small enough to be followed port by port. */
+function natForks(t: CTarget): boolean {
+  if (t.kind !== 'dnat' && t.kind !== 'snat' && t.kind !== 'masquerade' && t.kind !== 'redirect') return false;
+  return t.fromPort !== null && t.toPort !== null && t.fromPort !== t.toPort && Math.abs(t.toPort - t.fromPort) < MAX_PORT_FORKS;
+}
 
 /** One shared empty list for the many rules with no extension match. */
 const NO_MATCHES: readonly CMatch[] = Object.freeze([]);
@@ -117,6 +124,8 @@ function compileRule(rule: Rule, table: string, num: number, family: Family, ips
   }
   let reads: number | null = builtinReads;
   for (const m of matches) reads = reads !== null && m.kind === 'test' && m.reads !== undefined ? reads | m.reads : null;
+  // A NAT port drawn from a small range forks the walk (evaluate.ts): no memoised replay.
+  if (natForks(target)) reads = null;
   // In CompiledRule's field order (hot fields first).
   const m0 = matches[0];
   const nat = target.kind === 'dnat' || target.kind === 'snat' || target.kind === 'masquerade' || target.kind === 'redirect' ? target : null;
@@ -136,6 +145,7 @@ function compileRule(rule: Rule, table: string, num: number, family: Family, ips
     table,
     natAddr: nat?.fromAddr ?? null,
     natPort: nat?.fromPort ?? null,
+    natDraws: nat !== null && (nat.random || nat.fromPort !== nat.toPort),
     goto: target.kind === 'jump' && target.goto,
     jumpIndexed: false,
     jumpStart: null,

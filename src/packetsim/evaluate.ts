@@ -11,13 +11,14 @@
 // raw, conntrack, mangle, nat DNAT, reroute, filter, security, POSTROUTING; a packet for a local
 // address then loops back through PREROUTING and INPUT (its connection is already set up, so the
 // nat table is skipped there).
-import type { Ip } from '../net/index.js';
+import { protocolHasPorts, type Ip } from '../net/index.js';
 import { copyConn, type Conn } from './conntrack.js';
 import { matchIPv4 } from './matches/builtin.js';
-import { timesNot31, times31 } from './fraction.js';
+import { timesNot31, times31, timesRatio } from './fraction.js';
+import { drawWeight, MAX_PORT_FORKS, natPortBinding } from './targets/nat.js';
 import { memoKey, remember, replay } from './memo.js';
 import { copyPacket, type Packet } from './packet.js';
-import { addUnknown, baseSlot, type CompiledChain, type CompiledRule, type CompiledRuleset, type CTarget, type Hook, type HookExtension, type RandomCache, type RuleList, type Step, type Walk } from './types.js';
+import { addUnknown, baseSlot, type CompiledChain, type CompiledRule, type CompiledRuleset, type CTarget, type Hook, type HookExtension, type NatSpec, type RandomCache, type RuleList, type Step, type Walk } from './types.js';
 
 const t = (table: string, hook: Hook): Step => ({ kind: 'table', table, hook, slot: baseSlot(table, hook) });
 const manip = (hook: Hook, m: 'dst' | 'src'): Step => ({ kind: 'nat', hook, manip: m });
@@ -86,6 +87,7 @@ export function makeWalk(w: Walk): Walk {
     verdict: w.verdict,
     delivery: w.delivery,
     note: w.note,
+    portDraw: w.portDraw,
     ctx: w.ctx,
   };
 }
@@ -279,7 +281,7 @@ function runFrames(w: Walk, pending: Walk[]): void {
       continue;
     }
     record(w, 'rule', chain, r);
-    applyTarget(w, r);
+    applyTarget(w, r, pending);
   }
 }
 
@@ -294,7 +296,34 @@ function bindDst(w: Walk, addr: Ip | null, port: number | null): void {
   clearFrames(w);
 }
 
-function applyTarget(w: Walk, r: CompiledRule): void {
+/**
+ * A NAT binding whose port natPortBinding decides: kept, or drawn from a range. A small range is
+ * followed port by port (a fork per port, with the kernel's odds: drawWeight / 65536), a large one
+ * keeps the walk's port and says it was drawn (Walk.portDraw). `bind` completes the target on a walk.
+ */
+function bindPort(w: Walk, r: CompiledRule, manip: 'src' | 'dst', pending: Walk[] | undefined, bind: (w: Walk, port: number | null) => void): void {
+  const t = r.target as NatSpec;
+  const b = natPortBinding(manip, protocolHasPorts(w.pkt.proto), manip === 'dst' ? w.pkt.dport : w.pkt.sport, t);
+  if (b.kind === 'keep') return bind(w, null);
+  const size = b.to - b.from + 1;
+  if (size === 1) return bind(w, b.from);
+  if (size > MAX_PORT_FORKS || pending === undefined) {
+    w.portDraw = { side: manip === 'src' ? 'source' : 'destination', from: b.from, to: b.to };
+    return bind(w, null);
+  }
+  const prob = w.prob;
+  // Pushed last port first, so that the walks come out in port order.
+  for (let k = size - 1; k >= 1; k--) {
+    const other = fork(w);
+    other.prob = timesRatio(prob, drawWeight(size, k), 65536);
+    bind(other, b.from + k);
+    pending.push(other);
+  }
+  w.prob = timesRatio(prob, drawWeight(size, 0), 65536);
+  bind(w, b.from);
+}
+
+function applyTarget(w: Walk, r: CompiledRule, pending?: Walk[]): void {
   // A jump or goto to an existing chain, most of kube-proxy's rules, without reading the target.
   const to = r.jumpTo;
   if (to !== null) {
@@ -331,13 +360,16 @@ function applyTarget(w: Walk, r: CompiledRule): void {
         addUnknown(w, { rule: r, text: r.action, reason: `${kind.toUpperCase()} outside nat PREROUTING/OUTPUT`, assumed: 'target' });
         return stop(w, 'UNKNOWN');
       }
-      if (kind === 'dnat') return bindDst(w, r.natAddr, r.natPort);
-      // REDIRECT: to the primary address of the incoming interface, or loopback for OUTPUT.
-      const env = w.ctx.env;
-      const loop = w.pkt.family === 'ipv4' ? 0x7f000001 : 1n;
-      const addr = w.hook === 'OUTPUT' ? loop : w.pkt.inIface ? env.sourceAddress(w.pkt.inIface, w.pkt.src) : null;
-      if (addr === null) return stop(w, 'DROP', 'REDIRECT: the incoming interface has no address');
-      return bindDst(w, addr, r.natPort);
+      let addr = r.natAddr;
+      if (kind === 'redirect') {
+        // REDIRECT: to the primary address of the incoming interface, or loopback for OUTPUT.
+        const env = w.ctx.env;
+        const loop = w.pkt.family === 'ipv4' ? 0x7f000001 : 1n;
+        addr = w.hook === 'OUTPUT' ? loop : w.pkt.inIface ? env.sourceAddress(w.pkt.inIface, w.pkt.src) : null;
+        if (addr === null) return stop(w, 'DROP', 'REDIRECT: the incoming interface has no address');
+      }
+      if (!r.natDraws) return bindDst(w, addr, r.natPort);
+      return bindPort(w, r, 'dst', pending, (x, port) => bindDst(x, addr, port));
     }
     case 'snat':
     case 'masquerade': {
@@ -345,23 +377,36 @@ function applyTarget(w: Walk, r: CompiledRule): void {
         addUnknown(w, { rule: r, text: r.action, reason: `${kind.toUpperCase()} outside nat POSTROUTING/INPUT`, assumed: 'target' });
         return stop(w, 'UNKNOWN');
       }
-      const c = mutConn(w);
+      const t = targetAs(r, kind);
+      let from = r.natAddr;
+      let to = t.toAddr ?? from;
       if (kind === 'masquerade') {
         // MASQUERADE: the address the output interface would pick for this destination
         // (masquerade_tg -> inet_select_addr); no address means NF_DROP.
         const dev = w.pkt.outIface;
-        const addr = dev ? w.ctx.env.sourceAddress(dev, w.pkt.dst) : null;
-        if (addr === null) return stop(w, 'DROP', `MASQUERADE: ${dev ?? 'no output interface'} has no address`);
-        c.reply.dst = addr;
-        c.masqueraded = true;
+        from = to = dev ? w.ctx.env.sourceAddress(dev, w.pkt.dst) : null;
+        if (from === null) return stop(w, 'DROP', `MASQUERADE: ${dev ?? 'no output interface'} has no address`);
         w.masquerade = true;
-      } else if (r.natAddr !== null) c.reply.dst = r.natAddr;
-      if (r.natPort !== null) c.reply.dport = r.natPort;
-      c.snat = true;
-      c.srcManipDone = true;
-      w.snat = true;
-      clearFrames(w);
-      return;
+      }
+      // get_unique_tuple, step 1: a source that already fits the range (its address, and its port
+      // when a port range is given) is kept as it is, unless --random: no binding, no SNAT status.
+      const p = w.pkt;
+      if (!t.random && (from === null || (p.src >= from && p.src <= to!)) && (t.fromPort === null || !protocolHasPorts(p.proto) || (p.sport >= t.fromPort && p.sport <= t.toPort!))) {
+        mutConn(w).srcManipDone = true;
+        return clearFrames(w);
+      }
+      const bind = (x: Walk, port: number | null) => {
+        const c = mutConn(x);
+        if (from !== null) c.reply.dst = from;
+        if (port !== null) c.reply.dport = port;
+        c.masqueraded = kind === 'masquerade';
+        c.snat = true;
+        c.srcManipDone = true;
+        x.snat = true;
+        clearFrames(x);
+      };
+      if (!r.natDraws) return bind(w, r.natPort);
+      return bindPort(w, r, 'src', pending, bind);
     }
     case 'mark':
       mutPkt(w).mark = targetAs(r, kind).apply(w.pkt.mark);

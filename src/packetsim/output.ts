@@ -53,6 +53,8 @@ export interface OutcomeJson {
    */
   minProbability?: number;
   minFraction?: string;
+  /** NAT drew this side's port at random from `from`-`to`; the port shown stands for any of them. */
+  randomPort?: { side: 'source' | 'destination'; from: number; to: number };
 }
 
 export interface TraceJson {
@@ -127,6 +129,7 @@ export function outcomeJson(o: Outcome): OutcomeJson {
     })),
     note: o.note,
     ...(o.min ? { minProbability: toDecimal(o.min), minFraction: fractionText(o.min) } : {}),
+    ...(o.portDraw ? { randomPort: { side: o.portDraw.side, from: o.portDraw.from, to: o.portDraw.to } } : {}),
   };
 }
 
@@ -191,6 +194,7 @@ export function formatHuman(r: TraceResult, outcomes: readonly Outcome[], style:
     }
     for (const u of o.unknown) lines.push(style.bad(`  UNKNOWN at ${u.rule.table}:${u.rule.chain}:rule:${u.rule.num}: ${u.reason}; assumed ${u.assumed}`));
     if (o.note) lines.push(style.bad(`  ${o.note}`));
+    if (o.portDraw) lines.push(`  the ${o.portDraw.side} port is drawn at random from ${o.portDraw.from}-${o.portDraw.to} (about equally likely each); the one shown stands for any of them`);
   });
   lines.push('');
   const rows = outcomes.map((o) => {

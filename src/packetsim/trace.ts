@@ -8,7 +8,7 @@ import { makeWalk, runWalk } from './evaluate.js';
 import { add, compare, equal, fractionText, ONE, mul, type Prob } from './fraction.js';
 import { bounds, innermostFork } from './unknown-bounds.js';
 import { copyPacket, hasPorts, protocolOf, TCP_FLAGS, type Origin, type Packet, type Protocol } from './packet.js';
-import type { CompiledChain, CompiledRule, CompiledRuleset, PathNode, TraceOptions, UnknownNode, UnknownNote, Walk } from './types.js';
+import type { CompiledChain, CompiledRule, CompiledRuleset, PathNode, PortDraw, TraceOptions, UnknownNode, UnknownNote, Walk } from './types.js';
 import { advance, applyDelta, EMPTY_WORLD, worldFingerprint, type World } from './world.js';
 
 export interface PacketSpec {
@@ -51,6 +51,8 @@ export interface Outcome {
   readonly path: readonly PathEntry[];
   readonly unknown: readonly UnknownNote[];
   readonly note: string | null;
+  /** A port NAT drew from a range too large to follow, which the packet's port stands for. */
+  readonly portDraw: PortDraw | null;
   /** How many distinct paths ended in this same outcome. */
   paths: number;
 }
@@ -143,6 +145,7 @@ function startWalk(rs: CompiledRuleset, env: NodeEnv, spec: PacketSpec, world: W
     verdict: null,
     delivery: null,
     note: null,
+    portDraw: null,
     ctx: { rs, env, world, origin, opts },
   });
 }
@@ -185,7 +188,9 @@ function sameObservable(a: Outcome, b: Outcome): boolean {
     a.dnat === b.dnat &&
     a.snat === b.snat &&
     a.masquerade === b.masquerade &&
-    a.note === b.note
+    a.note === b.note &&
+    a.portDraw?.from === b.portDraw?.from &&
+    a.portDraw?.to === b.portDraw?.to
   );
 }
 
@@ -210,6 +215,7 @@ class LazyOutcome implements Outcome {
     private readonly tail: PathNode | null,
     readonly unknown: readonly UnknownNote[],
     readonly note: string | null,
+    readonly portDraw: PortDraw | null,
     public paths: number,
   ) {}
 
@@ -221,7 +227,7 @@ class LazyOutcome implements Outcome {
 export function outcomeOf(w: Walk, prob: Prob = w.prob): Outcome {
   const unknown = w.unknown ? unknownOf(w) : NO_UNKNOWN;
   const verdict = w.verdict ?? 'UNKNOWN';
-  return new LazyOutcome(prob, null, unknown.length ? 'UNKNOWN' : verdict, verdict, w.delivery, w.pkt, w.dnat, w.snat, w.masquerade, w.path, unknown, w.note, 1);
+  return new LazyOutcome(prob, null, unknown.length ? 'UNKNOWN' : verdict, verdict, w.delivery, w.pkt, w.dnat, w.snat, w.masquerade, w.path, unknown, w.note, w.portDraw, 1);
 }
 
 /** Adds an outcome, merging it into an identical one (probabilities add). */
@@ -268,7 +274,7 @@ export function outcomesOf(leaves: readonly Leaf[]): Outcome[] {
     for (const l of ls) for (const n of unknownOf(l.walk)) if (!notes.some((x) => x.rule === n.rule && x.assumed === n.assumed)) notes.push(n);
     const exact = equal(min, max) && first.assumedVerdict !== 'UNKNOWN';
     const w = ls[0].walk;
-    out.push(new LazyOutcome(max, exact ? null : min, exact ? first.assumedVerdict : 'UNKNOWN', first.assumedVerdict, w.delivery, w.pkt, w.dnat, w.snat, w.masquerade, w.path, exact ? NO_UNKNOWN : notes, w.note, ls.length));
+    out.push(new LazyOutcome(max, exact ? null : min, exact ? first.assumedVerdict : 'UNKNOWN', first.assumedVerdict, w.delivery, w.pkt, w.dnat, w.snat, w.masquerade, w.path, exact ? NO_UNKNOWN : notes, w.note, w.portDraw, ls.length));
   }
   return out;
 }

@@ -78,6 +78,8 @@ export type NatSpec = {
   readonly toAddr: import('../net/index.js').Ip | null;
   readonly fromPort: number | null;
   readonly toPort: number | null;
+  /** --random or --random-fully (NF_NAT_RANGE_PROTO_RANDOM_ALL): the port is always drawn. */
+  readonly random: boolean;
 };
 
 /**
@@ -155,6 +157,11 @@ export interface CompiledRule extends IPv4Builtin, RuleList, RandomCache {
   readonly table: string;
   readonly natAddr: import('../net/index.js').Ip | null;
   readonly natPort: number | null;
+  /**
+   * The NAT port is not simply natPort: a port range, or --random/--random-fully, which
+   * targets/nat.ts natPortBinding decides per packet from the target's range.
+   */
+  readonly natDraws: boolean;
   /** The target is a goto (`-g`): the chain replaces the current frame. */
   readonly goto: boolean;
   /** jumpTo has an index; otherwise jumpStart is its rule list and a jump reads no chain object. */
@@ -380,6 +387,11 @@ export interface Walk {
   delivery: 'local' | 'forward' | null;
   /** What stopped the walk, when not a plain verdict (no route, loop, QUEUE, unknown target). */
   note: string | null;
+  /**
+   * A NAT binding drew the port of one side from a range too large to follow port by port
+   * (targets/nat.ts MAX_PORT_FORKS): the packet keeps the port it had, which stands for any of them.
+   */
+  portDraw: PortDraw | null;
   readonly ctx: WalkContext;
 }
 
@@ -389,6 +401,13 @@ export interface WalkContext {
   readonly world: World;
   readonly origin: Origin;
   readonly opts: TraceOptions;
+}
+
+/** A port NAT drew at random from `from`-`to` (each about equally likely) and kpsim did not follow one by one. */
+export interface PortDraw {
+  readonly side: 'source' | 'destination';
+  readonly from: number;
+  readonly to: number;
 }
 
 export type Step =
