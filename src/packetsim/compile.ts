@@ -35,6 +35,9 @@ interface ChainDraft {
 
 let uidCounter = 0;
 
+/** Matches whose answer depends on what earlier packets did (lists, buckets, open connections). */
+const STATEFUL_MATCHES: ReadonlySet<string> = new Set(['recent', 'limit', 'hashlimit', 'connlimit']);
+
 /** Whether a NAT target may draw its port from a range small enough to be followed port by port. */
 function natForks(t: CTarget): boolean {
   if (t.kind !== 'dnat' && t.kind !== 'snat' && t.kind !== 'masquerade' && t.kind !== 'redirect') return false;
@@ -163,7 +166,7 @@ function compileRule(rule: Rule, table: string, num: number, family: Family, ips
     reads,
     span: rule.span,
     text: ruleText(rule),
-    stateful: groups.some((g) => g.module === 'recent' || (g.module === 'statistic' && g.opts.some((o) => o.name === 'mode' && o.values.some((v) => v.type === 'word' && v.value === 'nth')))),
+    stateful: groups.some((g) => STATEFUL_MATCHES.has(g.module) || (g.module === 'statistic' && g.opts.some((o) => o.name === 'mode' && o.values.some((v) => v.type === 'word' && v.value === 'nth')))),
     comment,
     dstKeys,
     dportKeys,

@@ -8,6 +8,8 @@ import { groupArgs, groupText, type MatchGroup } from './rule-groups.js';
 export const MODELLED_MATCHES = [
   'tcp', 'udp', 'sctp', 'multiport', 'comment', 'nfacct', 'mark', 'connmark', 'conntrack', 'state',
   'addrtype', 'statistic', 'recent', 'set', 'iprange', 'pkttype', 'icmp', 'icmp6',
+  'length', 'ttl', 'hl', 'tos', 'dscp', 'owner', 'socket', 'cgroup', 'connbytes', 'connlimit', 'helper',
+  'limit', 'hashlimit', 'time',
 ] as const;
 export type ModelledMatch = (typeof MODELLED_MATCHES)[number];
 

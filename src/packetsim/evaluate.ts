@@ -263,17 +263,28 @@ function runFrames(w: Walk, pending: Walk[]): void {
           ok = false;
           break;
         }
-      } else if (r.inert) {
-        // Whichever way the unmodelled match goes, the walk goes on the same: no fork.
-        ok = false;
-        break;
       } else {
+        let reason: string;
+        if (m.kind === 'partial') {
+          const v = m.test(w);
+          if (v === true) continue;
+          if (v === false) {
+            ok = false;
+            break;
+          }
+          reason = v.undecided;
+        } else reason = m.reason;
+        if (r.inert) {
+          // Whichever way the match goes, the walk goes on the same: no fork.
+          ok = false;
+          break;
+        }
         const other = fork(w);
         const id = ++forks;
-        addUnknown(other, { rule: r, text: m.text, reason: m.reason, assumed: 'no match', fork: id });
+        addUnknown(other, { rule: r, text: m.text, reason, assumed: 'no match', fork: id });
         if (explain) record(other, 'nomatch', chain, r);
         pending.push(other);
-        addUnknown(w, { rule: r, text: m.text, reason: m.reason, assumed: 'match', fork: id });
+        addUnknown(w, { rule: r, text: m.text, reason, assumed: 'match', fork: id });
       }
     }
     if (!ok) {
@@ -500,7 +511,15 @@ export function runWalk(w: Walk, pending: Walk[]): void {
         }
         if (dev === 'lo') setProgram(w, w.ctx.rs.programs.input);
         else {
-          mutPkt(w).outIface = dev;
+          // ip_forward / ip6_forward: a packet with no hop left is dropped (ICMP time exceeded),
+          // any other loses one before the FORWARD hook.
+          if (w.pkt.ttl <= 1) {
+            stop(w, 'DROP', 'TTL exceeded: the node does not forward a packet with no hop left');
+            break;
+          }
+          const p = mutPkt(w);
+          p.outIface = dev;
+          p.ttl--;
           setProgram(w, w.ctx.rs.programs.forward);
         }
         break;

@@ -30,7 +30,33 @@ export interface Packet {
   mark: number;
   /** TCP flags of this segment (SYN for a connection's first packet). */
   tcpFlags: number;
+  /** IPv4 TTL or IPv6 hop limit as the packet is now (the node decrements it when forwarding). */
+  ttl: number;
+  /** IPv4 TOS or IPv6 traffic class byte: DSCP in the upper six bits. */
+  tos: number;
+  /** IPv4 total length or IPv6 payload length plus its header, in bytes; null when not known. */
+  length: number | null;
 }
+
+/**
+ * What a packet's socket and the clock say, as far as the trace is told (null: not told): for
+ * -m owner and -m cgroup on a packet this node sends, -m socket on one it receives, -m time.
+ */
+export interface PacketMeta {
+  readonly uid: number | null;
+  readonly gid: number | null;
+  /** Supplementary groups of the sending process (-m owner --suppl-groups). */
+  readonly groups: readonly number[] | null;
+  /** A local socket takes this packet (-m socket): an open connection or a listener for it. */
+  readonly socket: boolean | null;
+  /** The sending socket's cgroup v2 path (`/system.slice/ssh.service`) and net_cls class id. */
+  readonly cgroup: string | null;
+  readonly classid: number | null;
+  /** Seconds since the epoch (UTC) when the packet passes (-m time). */
+  readonly time: number | null;
+}
+
+export const NO_META: PacketMeta = { uid: null, gid: null, groups: null, socket: null, cgroup: null, classid: null, time: null };
 
 export const TCP_FLAGS = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10, URG: 0x20, ECE: 0x40, CWR: 0x80 } as const;
 
@@ -47,5 +73,8 @@ export function copyPacket(p: Packet): Packet {
     outIface: p.outIface,
     mark: p.mark,
     tcpFlags: p.tcpFlags,
+    ttl: p.ttl,
+    tos: p.tos,
+    length: p.length,
   };
 }

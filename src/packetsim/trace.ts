@@ -7,7 +7,7 @@ import type { NodeEnv } from './env.js';
 import { makeWalk, runWalk } from './evaluate.js';
 import { add, compare, equal, fractionText, ONE, mul, type Prob } from './fraction.js';
 import { bounds, innermostFork } from './unknown-bounds.js';
-import { copyPacket, hasPorts, protocolOf, TCP_FLAGS, type Origin, type Packet, type Protocol } from './packet.js';
+import { copyPacket, hasPorts, NO_META, protocolOf, TCP_FLAGS, type Origin, type Packet, type PacketMeta, type Protocol } from './packet.js';
 import type { CompiledChain, CompiledRule, CompiledRuleset, PathNode, PortDraw, TraceOptions, UnknownNode, UnknownNote, Walk } from './types.js';
 import { advance, applyDelta, EMPTY_WORLD, worldFingerprint, type World } from './world.js';
 
@@ -19,7 +19,27 @@ export interface PacketSpec {
   readonly destPort?: number | null;
   readonly inInterface?: string | null;
   readonly mark?: number;
+  /** TTL / hop limit as the packet reaches the node (default 64). */
+  readonly ttl?: number | null;
+  /** TOS / traffic class byte (default 0). */
+  readonly tos?: number | null;
+  /** IP length in bytes (default: a Linux TCP SYN's, 60 or 80; otherwise not known). */
+  readonly length?: number | null;
+  /** Owner of the sending socket, for packets this node sends (-m owner). */
+  readonly uid?: number | null;
+  readonly gid?: number | null;
+  readonly groups?: readonly number[] | null;
+  /** Whether a local socket takes the packet (-m socket). */
+  readonly socket?: boolean | null;
+  /** The sending socket's cgroup v2 path and net_cls class id (-m cgroup). */
+  readonly cgroup?: string | null;
+  readonly classid?: number | null;
+  /** Seconds since the epoch (UTC) at the trace's start; a flow's `at` adds to it (-m time). */
+  readonly now?: number | null;
 }
+
+/** The IP length of a Linux TCP SYN (header plus MSS, SACK, timestamp and window-scale options). */
+const SYN_LENGTH = { ipv4: 60, ipv6: 80 } as const;
 
 export const DEFAULT_SOURCE_PORT = 40000;
 
@@ -92,6 +112,9 @@ export function makePacket(spec: PacketSpec, family: Family): Packet {
     outIface: null,
     mark: spec.mark ?? 0,
     tcpFlags: 0,
+    ttl: spec.ttl ?? 64,
+    tos: spec.tos ?? 0,
+    length: spec.length ?? (protocol === 'tcp' ? SYN_LENGTH[family] : null),
   };
 }
 
@@ -146,8 +169,21 @@ function startWalk(rs: CompiledRuleset, env: NodeEnv, spec: PacketSpec, world: W
     delivery: null,
     note: null,
     portDraw: null,
-    ctx: { rs, env, world, origin, opts },
+    ctx: { rs, env, world, origin, opts, meta: metaOf(spec, world) },
   });
+}
+
+function metaOf(spec: PacketSpec, world: World): PacketMeta {
+  const m = NO_META;
+  return {
+    uid: spec.uid ?? m.uid,
+    gid: spec.gid ?? m.gid,
+    groups: spec.groups ?? m.groups,
+    socket: spec.socket ?? m.socket,
+    cgroup: spec.cgroup ?? m.cgroup,
+    classid: spec.classid ?? m.classid,
+    time: spec.now === undefined || spec.now === null ? null : spec.now + world.now,
+  };
 }
 
 function pathFrom(tail: PathNode | null): PathEntry[] {

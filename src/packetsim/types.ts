@@ -5,7 +5,7 @@ import type { Family, Span } from '../iptables/ir.js';
 import type { Conn, Direction } from './conntrack.js';
 import type { NodeEnv } from './env.js';
 import type { Prob } from './fraction.js';
-import type { Origin, Packet } from './packet.js';
+import type { Origin, Packet, PacketMeta } from './packet.js';
 import type { Delta, World } from './world.js';
 
 export type Hook = 'PREROUTING' | 'INPUT' | 'FORWARD' | 'OUTPUT' | 'POSTROUTING';
@@ -38,7 +38,17 @@ export type CMatch =
       readonly shared?: boolean;
     }
   | RandomMatch
+  /**
+   * A test the trace may lack the input for (the owner of a packet, the time, a count no input
+   * gives): true or false, or why it cannot say, and the walk then forks as at an unmodelled match.
+   */
+  | { readonly kind: 'partial'; readonly test: (w: Walk) => boolean | Undecided; readonly text: string; readonly stateful?: boolean }
   | { readonly kind: 'unknown'; readonly text: string; readonly reason: string };
+
+/** Why a partial match cannot decide for this walk. */
+export interface Undecided {
+  readonly undecided: string;
+}
 
 /**
  * `statistic --mode random`, with the last split made at it: for an incoming probability (by
@@ -193,7 +203,7 @@ export interface CompiledRule extends IPv4Builtin, RuleList, RandomCache {
    * generation makes each young-generation collection of a trace slower.
    */
   readonly text: string;
-  /** A `recent` match or `statistic --mode nth`: the rule's outcome depends on earlier packets. */
+  /** recent, limit, hashlimit, connlimit or `statistic --mode nth`: the rule's outcome depends on earlier packets. */
   readonly stateful: boolean;
   readonly comment: string | null;
   /** Exact destination addresses the built-in -d requires (for indexing); null if any. */
@@ -401,6 +411,7 @@ export interface WalkContext {
   readonly world: World;
   readonly origin: Origin;
   readonly opts: TraceOptions;
+  readonly meta: PacketMeta;
 }
 
 /** A port NAT drew at random from `from`-`to` (each about equally likely) and kpsim did not follow one by one. */

@@ -44,7 +44,7 @@ describe('one coverage table for parse --stats and trace', () => {
     const notModelledTargets = [...TARGET_MODULES.keys()].filter((t) => !isModelledTarget(t)).sort();
     // What is left for the node description (physdev, rpfilter: bridges and routes) and what no
     // input describes (mac addresses of neighbours, interface groups, TPROXY's sockets).
-    expect(notModelled).toEqual(['cgroup', 'connbytes', 'connlimit', 'devgroup', 'dscp', 'hashlimit', 'helper', 'hl', 'length', 'limit', 'mac', 'owner', 'physdev', 'rpfilter', 'socket', 'time', 'tos', 'ttl']);
+    expect(notModelled).toEqual(['devgroup', 'mac', 'physdev', 'rpfilter']);
     expect(notModelledTargets).toEqual(['NETMAP', 'TPROXY']);
   });
 });

@@ -13,6 +13,11 @@ import { compileMultiport, compilePorts } from './ports.js';
 import { compileRecent } from './recent.js';
 import { compileSet } from './set.js';
 import { compileStatistic } from './statistic.js';
+import { compileConnbytes, compileConnlimit, compileHelper } from './counters.js';
+import { compileDscp, compileLength, compileTos, compileTtl } from './fields.js';
+import { compileCgroup, compileOwner, compileSocket } from './origin.js';
+import { compileHashlimit, compileLimit } from './rate.js';
+import { compileTime } from './time.js';
 
 export interface MatchContext {
   readonly family: Family;
@@ -53,6 +58,33 @@ export function compileMatch(module: ModelledMatch, opts: readonly OptionArg[], 
     case 'icmp':
     case 'icmp6':
       return compileIcmp(module, opts);
+    case 'length':
+      return compileLength(opts);
+    case 'ttl':
+    case 'hl':
+      return compileTtl(opts);
+    case 'tos':
+      return compileTos(opts);
+    case 'dscp':
+      return compileDscp(opts);
+    case 'owner':
+      return compileOwner(opts);
+    case 'socket':
+      return compileSocket(opts);
+    case 'cgroup':
+      return compileCgroup(opts);
+    case 'connbytes':
+      return compileConnbytes(opts);
+    case 'connlimit':
+      return compileConnlimit(opts, cx.family);
+    case 'helper':
+      return compileHelper(opts);
+    case 'limit':
+      return compileLimit(opts, cx.uid);
+    case 'hashlimit':
+      return compileHashlimit(opts, cx.family);
+    case 'time':
+      return compileTime(opts);
     default: {
       const never: never = module;
       return never;
