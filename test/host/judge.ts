@@ -21,7 +21,7 @@ import { hostSetup, renderHostSetup } from '../../src/compiler/iptables/host.js'
 import type { Family } from '../../src/iptables/ir.js';
 import { familyOfText } from '../../src/net/index.js';
 import { nodeFromArtefacts } from '../../src/node/assemble.js';
-import { compileRuleset } from '../../src/packetsim/compile.js';
+import { prepareNode as prepareSimNode } from '../../src/packetsim/prepare.js';
 import { tupleKey, type Conn } from '../../src/packetsim/conntrack.js';
 import type { NodeEnv } from '../../src/packetsim/env.js';
 import { equal, toDecimal } from '../../src/packetsim/fraction.js';
@@ -104,6 +104,7 @@ export async function judgeRules(rules: JudgeRules, flows: readonly JudgeFlow[],
     const { env, refused } = await prepareNode(n, rules, flows, topology, phase);
     if (refused) return { family: rules.family, flows: flows.map((f) => skipped(f, [`not sent: ${refused}`])), error: refused, ms };
     const plan = planProbes(rs, env, flows, o);
+    const serial = countsConnections(rs);
     const marginals = probeMarginals(rs, env, plan);
     phase('kpsim');
     // The sequences run in nodes of their own while the independent flows are probed here.
@@ -121,7 +122,12 @@ export async function judgeRules(rules: JudgeRules, flows: readonly JudgeFlow[],
       if (p.skip) out.push(skipped(p.flow, [p.skip], m[0]));
       else if (p.sequence) out.push(null);
       else if (Date.now() - started > o.budgetMs) out.push(skipped(p.flow, [`not sent: the judge's time budget of ${o.budgetMs} ms ran out`], m[0]));
-      else out.push(compare(p, m, await sendFlow(n, p, !m.some((x) => x.stateful) && m.every((x) => sameOdds(m[0], x)), env, o.timeoutMs), o.alpha));
+      else if (serial) {
+        // -m connlimit counts the connections open at once: the probes go one by one, each done before the next.
+        const records: ProbeRecord[] = [];
+        for (const port of p.ports) records.push(...(await sendFlow(n, { ...p, ports: [port] }, true, env, o.timeoutMs)));
+        out.push(compare(p, m, records, o.alpha));
+      } else out.push(compare(p, m, await sendFlow(n, p, !m.some((x) => x.stateful) && m.every((x) => sameOdds(m[0], x)), env, o.timeoutMs), o.alpha));
     }
     phase('probes');
     const judged = await sequences;
@@ -135,8 +141,12 @@ export async function judgeRules(rules: JudgeRules, flows: readonly JudgeFlow[],
 
 /** The rules the kernel was given, as the node value (src/node) holds them, compiled for the simulator. */
 function simulatorRuleset(rules: JudgeRules): CompiledRuleset {
-  const node = nodeFromArtefacts({ iptables: rules.texts.map((t) => ({ family: rules.family, file: t.label, text: t.text, noflush: true })), interfaces: [] });
-  return compileRuleset(node.netfilter.get(rules.family)!);
+  const node = nodeFromArtefacts({
+    iptables: rules.texts.map((t) => ({ family: rules.family, file: t.label, text: t.text, noflush: true })),
+    interfaces: [],
+    ...(rules.ipsets ? { ipsetsText: { file: 'ipsets', text: rules.ipsets } } : {}),
+  });
+  return prepareSimNode(node, rules.family).sim.rs;
 }
 
 interface PlannedFlow extends ProbeBatch {
@@ -186,6 +196,12 @@ function planProbes(rs: CompiledRuleset, env: NodeEnv, flows: readonly JudgeFlow
   });
 }
 
+/** Whether some rule counts the connections open at once (-m connlimit): probes sent together would count each other. */
+function countsConnections(rs: CompiledRuleset): boolean {
+  for (const t of rs.tables.values()) for (const ch of t.chains.values()) for (const r of ch.rules) if (/(^| )-m connlimit /.test(r.text)) return true;
+  return false;
+}
+
 /** Each flow's own source port, or one from 10000 up that no flow from the same source uses. */
 function assignPorts(flows: readonly JudgeFlow[]): number[] {
   const taken = new Set(flows.filter((f) => f.sourcePort).map((f) => `${f.sourceIP} ${f.sourcePort}`));
@@ -222,7 +238,8 @@ function sharingState(once: readonly FlowResult[]): boolean[] {
   const opened = new Set<string>();
   const keyOf = (c: Conn) => tupleKey(c.proto, c.orig.src, c.orig.sport, c.orig.dst, c.orig.dport);
   return once.map((r) => {
-    const shares = r.outcomes.some((o) => o.path.some((e) => e.rule?.stateful === true)) || r.result.walks.some((w) => w.known && opened.has(keyOf(w.conn)));
+    // A walk that wrote state (a token taken from a rate limit's bucket, even where the limit did not match) shares it too.
+    const shares = r.outcomes.some((o) => o.path.some((e) => e.rule?.stateful === true)) || r.result.walks.some((w) => w.delta !== null || (w.known && opened.has(keyOf(w.conn))));
     if (shares) for (const w of r.result.walks) opened.add(keyOf(w.conn));
     return shares;
   });

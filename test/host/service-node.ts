@@ -22,6 +22,11 @@ export interface ServiceNodeSpec {
    * rules detect local traffic by interface (BridgeInterface `cbr0`, InterfaceNamePrefix `veth`).
    */
   readonly podsIfname?: string;
+  /**
+   * Client-side addresses that serve flows (servers on the outside world that pods or the node
+   * connect to): responders listen on the client side too when a flow goes to one of them.
+   */
+  readonly remoteServers?: readonly string[];
 }
 
 export type ServiceNodeSide = 'node' | 'client' | 'pods';

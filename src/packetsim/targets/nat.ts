@@ -47,11 +47,13 @@ export function compileNatTarget(name: 'DNAT' | 'SNAT' | 'MASQUERADE' | 'REDIREC
 /**
  * Which port a NAT binding gives the manipulated side (nf_nat_core.c, kernel 6.x): get_unique_tuple
  * keeps the packet's port when no port range is given, or when it is already in the range, unless
- * --random/--random-fully; otherwise nf_nat_l4proto_unique_tuple draws `off = get_random_u16()`
- * and takes `min + off % size` (the first free one from there: kpsim's node has no other
- * connections, so that one). A destination is never moved without a range; a source without a
- * range is drawn from its class (1-511, 600-1023 or 1024-65535, by the port it had). Only TCP,
- * UDP, SCTP, DCCP and UDP-Lite have ports (ICMP's id is not modelled: kept).
+ * --random/--random-fully; otherwise nf_nat_l4proto_unique_tuple takes `min + off % size`, the
+ * first free one from there (kpsim's node has no other connections: that one), with `off` 0 for
+ * a destination without --random (so the range's first port; "netfilter: nat: fix DNAT port
+ * shadowing" in 6.x, and what this kernel does) and `get_random_u16()` otherwise. A destination
+ * is never moved without a range; a source without a range is drawn from its class (1-511,
+ * 600-1023 or 1024-65535, by the port it had). Only TCP, UDP, SCTP, DCCP and UDP-Lite have ports
+ * (ICMP's id is not modelled: kept).
  */
 export type PortBinding =
   | { readonly kind: 'keep' }
@@ -62,7 +64,9 @@ export function natPortBinding(manip: 'src' | 'dst', hasPorts: boolean, port: nu
   if (!hasPorts) return { kind: 'keep' };
   const ranged = spec.fromPort !== null;
   if (!spec.random && (!ranged || (port >= spec.fromPort! && port <= spec.toPort!))) return { kind: 'keep' };
-  if (ranged) return { kind: 'draw', from: Math.min(spec.fromPort!, spec.toPort!), to: Math.max(spec.fromPort!, spec.toPort!) };
+  const [from, to] = ranged ? [Math.min(spec.fromPort!, spec.toPort!), Math.max(spec.fromPort!, spec.toPort!)] : [0, 0];
+  if (ranged && manip === 'dst' && !spec.random) return { kind: 'draw', from, to: from };
+  if (ranged) return { kind: 'draw', from, to };
   if (manip === 'dst') return { kind: 'keep' };
   if (port < 512) return { kind: 'draw', from: 1, to: 511 };
   if (port < 1024) return { kind: 'draw', from: 600, to: 1023 };
