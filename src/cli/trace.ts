@@ -43,7 +43,7 @@ interface TraceFlags extends ClusterFlags {
   length?: string;
   uid?: string;
   gid?: string;
-  socket?: boolean;
+  socket?: string;
   cgroup?: string;
   classid?: string;
   now?: string;
@@ -73,8 +73,7 @@ export function registerTrace(program: Command): void {
     .option('--length <n>', 'the IP length in bytes (-m length, connbytes; default a TCP SYN\'s)')
     .option('--uid <n>', 'the user of the process sending the packet, for packets from this node (-m owner)')
     .option('--gid <n>', 'its group (-m owner --gid-owner)')
-    .option('--socket', 'a local socket takes the packet (-m socket; --no-socket: none does)')
-    .option('--no-socket', 'no local socket takes the packet')
+    .option('--socket <kind>', 'the local socket that takes the packet (-m socket): none, bound (to its address), wildcard (listening on any), transparent, transparent-wildcard')
     .option('--cgroup <path>', "the sending socket's cgroup v2 path (-m cgroup --path)")
     .option('--classid <n>', "the sending socket's net_cls class id (-m cgroup --cgroup)")
     .option('--now <time>', 'when the packet passes, as seconds since the epoch or an ISO date in UTC (-m time); a flow\'s at adds to it')

@@ -11,7 +11,7 @@
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
 import type { Diagnostic, SourceSpan } from '../diag/diagnostic.js';
 import { looksLikeJson, parseJsonExactly } from '../model/fast-read.js';
-import type { Protocol } from '../packetsim/packet.js';
+import { SOCKET_KINDS, type Protocol } from '../packetsim/packet.js';
 import type { FlowSpec } from '../packetsim/trace.js';
 
 export const FLOW_PROTOCOLS = ['tcp', 'udp', 'sctp', 'icmp'] as const;
@@ -170,8 +170,8 @@ function readFlow(i: number, get: (k: string) => Field | undefined, err: (messag
     if (v !== undefined && (!Number.isInteger(v) || v > max)) err(`flow ${i + 1}: ${k} must be a whole number from 0 to ${max}`, get(k));
     return v;
   };
-  const socketNode = get('socket');
-  if (socketNode !== undefined && typeof socketNode.value !== 'boolean') err(`flow ${i + 1}: socket must be true or false`, socketNode);
+  const socket = str('socket', false);
+  if (socket !== undefined && !Object.hasOwn(SOCKET_KINDS, socket)) err(`flow ${i + 1}: socket must be one of ${Object.keys(SOCKET_KINDS).join(', ')}`, get('socket'));
   const cgroup = str('cgroup', false);
   const extra = {
     ttl: bounded('ttl', 255),
@@ -180,7 +180,7 @@ function readFlow(i: number, get: (k: string) => Field | undefined, err: (messag
     uid: bounded('uid', 0xffffffff),
     gid: bounded('gid', 0xffffffff),
     classid: bounded('classid', 0xffffffff),
-    socket: typeof socketNode?.value === 'boolean' ? socketNode.value : undefined,
+    socket,
     cgroup,
   };
   const output = get('output');

@@ -47,14 +47,33 @@ export interface PacketMeta {
   readonly gid: number | null;
   /** Supplementary groups of the sending process (-m owner --suppl-groups). */
   readonly groups: readonly number[] | null;
-  /** A local socket takes this packet (-m socket): an open connection or a listener for it. */
-  readonly socket: boolean | null;
+  /** The local socket that takes this packet, if any (-m socket; -m cgroup on a received packet). */
+  readonly socket: SocketKind | null;
   /** The sending socket's cgroup v2 path (`/system.slice/ssh.service`) and net_cls class id. */
   readonly cgroup: string | null;
   readonly classid: number | null;
   /** Seconds since the epoch (UTC) when the packet passes (-m time). */
   readonly time: number | null;
 }
+
+/**
+ * The local socket a packet belongs to, as xt_socket finds it: none; one bound to the packet's
+ * own address (an open connection, or a listener on that address); or a listener on any address
+ * (xt_socket ignores those unless --nowildcard). `transparent`: the socket has IP_TRANSPARENT.
+ */
+export interface SocketKind {
+  readonly bound: 'none' | 'address' | 'wildcard';
+  readonly transparent: boolean;
+}
+
+/** `none`, `bound`, `wildcard`, `transparent` (bound) or `transparent-wildcard`, as the CLI and flows spell it. */
+export const SOCKET_KINDS: Readonly<Record<string, SocketKind>> = {
+  none: { bound: 'none', transparent: false },
+  bound: { bound: 'address', transparent: false },
+  wildcard: { bound: 'wildcard', transparent: false },
+  transparent: { bound: 'address', transparent: true },
+  'transparent-wildcard': { bound: 'wildcard', transparent: true },
+};
 
 export const NO_META: PacketMeta = { uid: null, gid: null, groups: null, socket: null, cgroup: null, classid: null, time: null };
 

@@ -7,7 +7,7 @@ import type { NodeEnv } from './env.js';
 import { makeWalk, runWalk } from './evaluate.js';
 import { add, compare, equal, fractionText, ONE, mul, type Prob } from './fraction.js';
 import { bounds, innermostFork } from './unknown-bounds.js';
-import { copyPacket, hasPorts, NO_META, protocolOf, TCP_FLAGS, type Origin, type Packet, type PacketMeta, type Protocol } from './packet.js';
+import { copyPacket, hasPorts, NO_META, protocolOf, SOCKET_KINDS, TCP_FLAGS, type Origin, type Packet, type PacketMeta, type Protocol, type SocketKind } from './packet.js';
 import type { CompiledChain, CompiledRule, CompiledRuleset, PathNode, PortDraw, TraceOptions, UnknownNode, UnknownNote, Walk } from './types.js';
 import { advance, applyDelta, EMPTY_WORLD, worldFingerprint, type World } from './world.js';
 
@@ -29,8 +29,8 @@ export interface PacketSpec {
   readonly uid?: number | null;
   readonly gid?: number | null;
   readonly groups?: readonly number[] | null;
-  /** Whether a local socket takes the packet (-m socket). */
-  readonly socket?: boolean | null;
+  /** The local socket that takes the packet (-m socket): a name of SOCKET_KINDS. */
+  readonly socket?: string | null;
   /** The sending socket's cgroup v2 path and net_cls class id (-m cgroup). */
   readonly cgroup?: string | null;
   readonly classid?: number | null;
@@ -173,13 +173,18 @@ function startWalk(rs: CompiledRuleset, env: NodeEnv, spec: PacketSpec, world: W
   });
 }
 
+function socketKind(name: string): SocketKind {
+  if (!Object.hasOwn(SOCKET_KINDS, name)) throw new TraceInputError(`socket ${name}: give one of ${Object.keys(SOCKET_KINDS).join(', ')}`);
+  return SOCKET_KINDS[name];
+}
+
 function metaOf(spec: PacketSpec, world: World): PacketMeta {
   const m = NO_META;
   return {
     uid: spec.uid ?? m.uid,
     gid: spec.gid ?? m.gid,
     groups: spec.groups ?? m.groups,
-    socket: spec.socket ?? m.socket,
+    socket: spec.socket === undefined || spec.socket === null ? m.socket : socketKind(spec.socket),
     cgroup: spec.cgroup ?? m.cgroup,
     classid: spec.classid ?? m.classid,
     time: spec.now === undefined || spec.now === null ? null : spec.now + world.now,

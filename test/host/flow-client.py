@@ -8,6 +8,8 @@
 # process of that user would send; `length` is the IP length of a UDP datagram (the payload is
 # padded to it); a TCP SYN is as long as the kernel makes it.
 import errno, json, os, socket, sys, time
+# Imported before the user is taken: its modules may live where that user cannot read.
+from concurrent.futures import ThreadPoolExecutor
 proto, host, port, ports, timeout_ms, source, together, start_at = sys.argv[1:9]
 facts = json.loads(sys.argv[9]) if len(sys.argv) > 9 else {}
 port, timeout = int(port), int(timeout_ms) / 1000
@@ -65,7 +67,6 @@ if together != '1':
     results.append(once(ports[0]))
 # "Together": all at once, each bounded by the timeout.
 if rest:
-    from concurrent.futures import ThreadPoolExecutor
     with ThreadPoolExecutor(max_workers=len(rest)) as pool:
         results.extend(pool.map(once, rest))
 print(json.dumps(results))

@@ -37,8 +37,8 @@ export interface JudgeFlow {
   readonly length?: number;
   readonly uid?: number;
   readonly gid?: number;
-  /** Whether a local socket takes the packet (-m socket: a responder listens for it). */
-  readonly socket?: boolean;
+  /** The local socket that takes the packet (-m socket; a responder listens on any address: `wildcard`). */
+  readonly socket?: string;
   readonly cgroup?: string;
   readonly classid?: number;
   /** Seconds since the epoch when the judgement's first flow is sent (-m time); `at` adds to it. */

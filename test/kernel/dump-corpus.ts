@@ -3,7 +3,8 @@
 // behind, outside servers they reach, and flows, each with the kernel's answer as the kernel judge
 // recorded it (`kernel`: the outcomes seen, ` | `-joined; a split lists every outcome). The
 // judge topology is the service node's (test/host/service-node.ts): the node's addresses on eth0,
-// DNAT targets and pods on the pods side, every other address on the client side.
+// DNAT targets, pods that send (`inInterface`) and `podAddrs` on the pods side, every other
+// address on the client side.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -27,6 +28,8 @@ interface JudgeFile {
   readonly nodeAddrs: readonly string[];
   readonly podsIfname?: string;
   readonly remoteServers?: readonly string[];
+  /** Addresses on the pods side beyond DNAT targets and flows' sources (pods that only answer). */
+  readonly podAddrs?: readonly string[];
   readonly flows: readonly DumpFlow[];
 }
 
@@ -56,7 +59,8 @@ export function dumpJudgements(): DumpJudgement[] {
       const topology: ServiceNodeSpec = {
         ...base,
         ...(spec.podsIfname ? { podsIfname: spec.podsIfname } : {}),
-        clientAddrs: [...new Set([...base.clientAddrs, ...remote])],
+        clientAddrs: [...new Set([...base.clientAddrs, ...remote])].filter((a) => !(spec.podAddrs ?? []).includes(a)),
+        endpointAddrs: [...new Set([...base.endpointAddrs, ...(spec.podAddrs ?? [])])],
         remoteServers: remote,
       };
       return { name: f.replace(/\.judge\.yaml$/, ''), rules, topology, flows: spec.flows };

@@ -59,9 +59,12 @@ describe('the socket a packet belongs to', () => {
   });
 
   it('-m socket and -m cgroup, as the trace is told', () => {
-    const s = rules('INPUT', '-m socket --transparent -j DROP');
-    expect(verdict(s, { ...IN, socket: true })).toEqual(['DROP 1/1']);
-    expect(verdict(s, { ...IN, socket: false })).toEqual(['ACCEPT 1/1']);
+    const s = rules('INPUT', '-m socket --transparent -j DROP', '-m socket -j REJECT', '-m socket --nowildcard -j DROP');
+    expect(verdict(s, { ...IN, socket: 'transparent' })).toEqual(['DROP 1/1']);
+    expect(verdict(s, { ...IN, socket: 'bound' })).toEqual(['REJECT 1/1']);
+    // A listener on any address counts only with --nowildcard (xt_socket ignores it otherwise).
+    expect(verdict(s, { ...IN, socket: 'wildcard' })).toEqual(['DROP 1/1']);
+    expect(verdict(s, { ...IN, socket: 'none' })).toEqual(['ACCEPT 1/1']);
     const c = rules('OUTPUT', '-m cgroup --path system.slice -j DROP', '-m cgroup --cgroup 0x100001 -j REJECT');
     expect(verdict(c, { ...OUT, cgroup: '/system.slice/ssh.service' })).toEqual(['DROP 1/1']);
     expect(verdict(c, { ...OUT, cgroup: '/user.slice', classid: 0x100001 })).toEqual(['REJECT 1/1']);

@@ -5,8 +5,9 @@
 //  - owner (xt_owner.c owner_mt, OUTPUT and POSTROUTING only): the sending socket exists for every
 //    packet this node sends; --uid-owner / --gid-owner test its process's fsuid / fsgid (and, with
 //    --suppl-groups, its supplementary groups).
-//  - socket (xt_socket.c, PREROUTING and INPUT): a local socket takes the packet (an open connection,
-//    or a listener unless --nowildcard; with --transparent, one with IP_TRANSPARENT).
+//  - socket (xt_socket.c socket_match, PREROUTING and INPUT): a local socket takes the packet; one
+//    listening on any address counts only with --nowildcard, and with --transparent only one with
+//    IP_TRANSPARENT does.
 //  - cgroup (xt_cgroup.c): the socket's cgroup v2 path is the given one or below it (--path), or its
 //    net_cls class id is the given one (--cgroup).
 import type { OptionArg } from '../../iptables/ir.js';
@@ -74,15 +75,23 @@ export function compileOwner(opts: readonly OptionArg[]): CMatch[] {
 }
 
 export function compileSocket(opts: readonly OptionArg[]): CMatch[] {
+  let transparent = false;
+  let nowildcard = false;
   for (const opt of opts) {
     if (opt.name === 'restore-skmark') return [{ kind: 'unknown', text: '-m socket --restore-skmark', reason: "socket --restore-skmark sets the packet's mark from a socket kpsim does not know" }];
-    if (opt.name !== 'transparent' && opt.name !== 'nowildcard') throw new ValueError(`unknown socket option ${opt.spelling}`, opt);
+    if (opt.name === 'transparent') transparent = true;
+    else if (opt.name === 'nowildcard') nowildcard = true;
+    else throw new ValueError(`unknown socket option ${opt.spelling}`, opt);
   }
   return [
     {
       kind: 'partial',
       text: `-m socket ${opts.map((o) => o.spelling).join(' ')}`.trim(),
-      test: (w) => w.ctx.meta.socket ?? undecided('whether a local socket takes the packet is not given (--socket)'),
+      test: (w) => {
+        const s = w.ctx.meta.socket;
+        if (s === null) return undecided('which local socket takes the packet is not given (--socket)');
+        return s.bound !== 'none' && (s.bound === 'address' || nowildcard) && (!transparent || s.transparent);
+      },
     },
   ];
 }
@@ -114,8 +123,9 @@ export function compileCgroup(opts: readonly OptionArg[]): CMatch[] {
       // INPUT (early demux attaches an established socket in ip_rcv_finish, after PREROUTING).
       test: (w) => {
         if (fromHere(w)) return test(w);
-        if (w.hook !== 'INPUT' || w.ctx.meta.socket === false) return false;
-        return w.ctx.meta.socket === true ? test(w) : undecided('whether a local socket takes the packet is not given (--socket)');
+        const s = w.ctx.meta.socket;
+        if (w.hook !== 'INPUT' || s?.bound === 'none') return false;
+        return s !== null ? test(w) : undecided('which local socket takes the packet is not given (--socket)');
       },
     };
   });
