@@ -14,6 +14,9 @@ const KERNEL_RATIO: Partial<Record<RowId, number>> = {
   parse: 5,
   'trace rules': 2,
   'trace cluster': 2,
+  // Issue 16: nftables mode's compile and the nft reader against `nft -c -f` of the same output.
+  nftables: 5,
+  'nft parse': 5,
 };
 const PACKETS_PER_S = 1_000_000;
 /** Per-packet cost at the size over that at 100 services. */
@@ -42,7 +45,7 @@ export function verdict(row: Row, reference?: Row): Verdict | null {
     const ok = m && row.kernelS !== null ? row.kernelS / m.wallS >= ratio : null;
     return { target: `>=${ratio}x, mem <=${MEMORY_X}x`, speed: mark(ok, row.services), memory: mark(memoryOk, row.services) };
   }
-  if (row.id === 'flows' && row.services > 100) {
+  if ((row.id === 'flows' || row.id === 'nft flows') && row.services > 100) {
     const costRatio = row.flows && reference?.flows ? row.flows.perPacketUs / reference.flows.perPacketUs : undefined;
     const ok = row.flows ? row.flows.pps >= PACKETS_PER_S && (costRatio === undefined || costRatio <= COST_VS_100) : null;
     return { target: `>=1M pkt/s, <=${COST_VS_100}x 100 svc, mem <=${MEMORY_X}x`, speed: mark(ok, row.services), memory: mark(memoryOk, row.services), costRatio };

@@ -11,7 +11,7 @@
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
 import type { Diagnostic, SourceSpan } from '../diag/diagnostic.js';
 import { looksLikeJson, parseJsonExactly } from '../model/fast-read.js';
-import { SOCKET_KINDS, type Protocol } from '../packetsim/packet.js';
+import { SOCKET_KINDS, type PacketProtocol } from '../packetsim/packet.js';
 import type { FlowSpec } from '../packetsim/trace.js';
 
 export const FLOW_PROTOCOLS = ['tcp', 'udp', 'sctp', 'icmp'] as const;
@@ -183,12 +183,13 @@ function readFlow(i: number, get: (k: string) => Field | undefined, err: (messag
     socket,
     cgroup,
   };
+  const outPort = str('outPort', false);
   const output = get('output');
   const affinity = get('affinity');
   return {
     spec: {
       name: str('name', false) ?? `flow ${i + 1}`,
-      protocol: protocol as Protocol,
+      protocol: protocol as PacketProtocol,
       sourceIP,
       destIP,
       destPort: num('destPort'),
@@ -197,6 +198,7 @@ function readFlow(i: number, get: (k: string) => Field | undefined, err: (messag
       at: num('at'),
       ...(inInterface === undefined ? {} : { inInterface }),
       ...Object.fromEntries(Object.entries(extra).filter(([, v]) => v !== undefined)),
+      ...(outPort === undefined ? {} : { outPort }),
     },
     expected: {
       output: output === undefined ? undefined : String(output.value ?? ''),

@@ -296,6 +296,24 @@ function readMonthdays(text: string): ValueResult {
   return { type: 'list', text, items: items.map((d) => String(Number(d))) };
 }
 
+/**
+ * An Ethernet address as libxtables' xtopt_parse_ethermac reads it: six groups split by `:`, each
+ * read by strtoul in base 16 and at most two characters long (so `0:1:2:3:4:5` and `:::::` are
+ * addresses, `0x:...` and `000:...` are not). The value is the address as iptables-save prints it.
+ */
+function readMac(text: string): ValueResult {
+  const groups = text.split(':');
+  const bytes: number[] = [];
+  for (const g of groups) {
+    // strtoul: optional sign, hex digits; a '-' negates modulo 2^64, whose low byte is kept.
+    const m = /^([+-]?)([0-9a-fA-F]*)$/.exec(g);
+    if (groups.length !== 6 || g.length > 2 || !m || (m[1] !== '' && m[2] === '')) return bad('IPT_BAD_VALUE', `'${text}' is not a MAC address (six hex bytes such as 00:11:22:33:44:55)`);
+    const n = m[2] === '' ? 0 : parseInt(m[2], 16);
+    bytes.push(m[1] === '-' ? (256 - n) & 0xff : n);
+  }
+  return { type: 'word', text, value: bytes.map((b) => b.toString(16).padStart(2, '0')).join(':') };
+}
+
 /** The Value of a word of the given kind, read from its unquoted text. */
 export function readValue(kind: ValueKind, text: string, family: Family): ValueResult {
   switch (kind) {
@@ -353,6 +371,8 @@ export function readValue(kind: ValueKind, text: string, family: Family): ValueR
       return readWeekdays(text);
     case 'monthdays':
       return readMonthdays(text);
+    case 'mac':
+      return readMac(text);
     case 'word':
       return { type: 'word', text, value: text };
     default: {

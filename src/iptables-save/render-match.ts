@@ -192,7 +192,7 @@ const MATCH_PRINTERS: Readonly<Record<string, Printer>> = {
   state: (options) => withValues(MATCH_MODULES.get('state')!, options, (o) => sortedItems(o.values[0], CT_STATES)),
   addrtype: (options) =>
     withValues(MATCH_MODULES.get('addrtype')!, options, (o) => (o.name === 'src-type' || o.name === 'dst-type' ? sortedItems(o.values[0], ADDR_TYPES) : null)),
-  mac: (options) => options.map((o) => `${neg(o)} --mac-source ${o.values[0]?.text.toLowerCase() ?? ''}`).join(''),
+  mac: (options) => options.map((o) => `${neg(o)} --mac-source ${o.values[0]?.type === 'word' ? o.values[0].value : ''}`).join(''),
   limit: (options) =>
     withValues(MATCH_MODULES.get('limit')!, options.filter((o) => !(o.name === 'limit-burst' && o.values[0]?.type === 'integer' && o.values[0].value === 5)), (o) =>
       o.name === 'limit' ? limitRate(o.values[0]?.text ?? '') : null,

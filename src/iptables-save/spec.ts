@@ -98,6 +98,7 @@ export type ValueKind =
   | 'date' // 2024-02-03, 2020-01-01T00:00:00
   | 'weekdays' // Mon,Tue or 1,2
   | 'monthdays' // 1,15,31
+  | 'mac' // 00:11:22:33:44:55
   | 'word';
 
 export interface OptionSpec {
@@ -218,7 +219,7 @@ const MODULES: readonly ModuleSpec[] = [
     one('physdev-out', 'interface', true),
     flag('physdev-is-bridged', true),
   ]),
-  match('mac', [one('mac-source', 'word', true)]),
+  match('mac', [one('mac-source', 'mac', true)]),
   match('owner', [flag('socket-exists', true), one('uid-owner', 'idRange', true), one('gid-owner', 'idRange', true), flag('suppl-groups')]),
   match('limit', [one('limit', 'limitRate'), one('limit-burst', 'integer')]),
   match('nfacct', [one('nfacct-name', 'word')]),

@@ -3,11 +3,11 @@
 // list), so the two can never disagree. A module is modelled when every option the reader types
 // for it is simulated; the options listed in PARTIAL are not, and a rule using one is UNKNOWN.
 import type { Rule, Target } from '../iptables/ir.js';
-import { groupArgs, groupText, type MatchGroup } from './rule-groups.js';
+import { groupArgs, type MatchGroup } from './rule-groups.js';
 
 export const MODELLED_MATCHES = [
   'tcp', 'udp', 'sctp', 'multiport', 'comment', 'nfacct', 'mark', 'connmark', 'conntrack', 'state',
-  'addrtype', 'statistic', 'recent', 'set', 'iprange', 'pkttype', 'icmp', 'icmp6',
+  'addrtype', 'statistic', 'recent', 'set', 'iprange', 'pkttype', 'icmp', 'icmp6', 'physdev', 'rpfilter',
   'length', 'ttl', 'hl', 'tos', 'dscp', 'owner', 'socket', 'cgroup', 'connbytes', 'connlimit', 'helper',
   'limit', 'hashlimit', 'time',
 ] as const;
@@ -70,4 +70,3 @@ export function unmodelledItems(rule: Rule): string[] {
   return out;
 }
 
-export { groupText };

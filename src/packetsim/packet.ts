@@ -4,14 +4,14 @@ import type { Family } from '../iptables/ir.js';
 import { protocolHasPorts, protocolNumber, type Ip } from '../net/index.js';
 
 /** The protocols a simulated packet may have (their numbers: src/net). */
-export type Protocol = 'tcp' | 'udp' | 'sctp' | 'icmp' | 'icmpv6';
+export type PacketProtocol = 'tcp' | 'udp' | 'sctp' | 'icmp' | 'icmpv6';
 
 /** The protocol number of a simulated packet's protocol. */
-export function protocolOf(p: Protocol): number {
+export function protocolOf(p: PacketProtocol): number {
   return protocolNumber(p)!;
 }
 
-export function hasPorts(p: Protocol): boolean {
+export function hasPorts(p: PacketProtocol): boolean {
   return protocolHasPorts(protocolOf(p));
 }
 
@@ -19,7 +19,7 @@ export type Origin = 'local' | 'remote';
 
 export interface Packet {
   family: Family;
-  protocol: Protocol;
+  protocol: PacketProtocol;
   proto: number;
   src: Ip;
   dst: Ip;
@@ -36,6 +36,16 @@ export interface Packet {
   tos: number;
   /** IPv4 total length or IPv6 payload length plus its header, in bytes; null when not known. */
   length: number | null;
+  /** Arrived on a bridge port with br_netfilter on: the skb carries nf_bridge info (xt_physdev). */
+  viaBridge: boolean;
+  /** The bridge port it arrived on (physindev); null when not via a bridge or the port is unknown. */
+  physIn: string | null;
+  /** The frame is addressed to another host on the bridge, not to the bridge itself: the bridge forwards it unless DNAT sends it elsewhere. */
+  l2Forward: boolean;
+  /** The bridge forwards it (br_nf_forward_ip set physoutdev). */
+  bridged: boolean;
+  /** The bridge port it leaves by (physoutdev); null when not bridged or the port is unknown. */
+  physOut: string | null;
 }
 
 /**
@@ -95,5 +105,10 @@ export function copyPacket(p: Packet): Packet {
     ttl: p.ttl,
     tos: p.tos,
     length: p.length,
+    viaBridge: p.viaBridge,
+    physIn: p.physIn,
+    l2Forward: p.l2Forward,
+    bridged: p.bridged,
+    physOut: p.physOut,
   };
 }

@@ -3,22 +3,26 @@
 import type { Family } from '../iptables/ir.js';
 import { familyOfText, IPPROTO, parseAddress, type Ip } from '../net/index.js';
 import { newConn, copyConn, packetKey, tupleKey, type Conn } from './conntrack.js';
-import type { NodeEnv } from './env.js';
+import { onLink, type NodeEnv } from './env.js';
 import { makeWalk, runWalk } from './evaluate.js';
 import { add, compare, equal, fractionText, ONE, mul, type Prob } from './fraction.js';
 import { bounds, innermostFork } from './unknown-bounds.js';
-import { copyPacket, hasPorts, NO_META, protocolOf, SOCKET_KINDS, TCP_FLAGS, type Origin, type Packet, type PacketMeta, type Protocol, type SocketKind } from './packet.js';
+import { copyPacket, hasPorts, NO_META, protocolOf, SOCKET_KINDS, TCP_FLAGS, type Origin, type Packet, type PacketMeta, type PacketProtocol, type SocketKind } from './packet.js';
 import type { CompiledChain, CompiledRule, CompiledRuleset, PathNode, PortDraw, TraceOptions, UnknownNode, UnknownNote, Walk } from './types.js';
 import { advance, applyDelta, EMPTY_WORLD, worldFingerprint, type World } from './world.js';
 
 export interface PacketSpec {
-  readonly protocol: Protocol;
+  readonly protocol: PacketProtocol;
   readonly sourceIP: string;
   readonly sourcePort?: number | null;
   readonly destIP: string;
   readonly destPort?: number | null;
   readonly inInterface?: string | null;
+  /** For a packet the bridge forwards: the port that leads to the destination (when the bridge has several). */
+  readonly outPort?: string | null;
   readonly mark?: number;
+  /** How conntrack sees a packet with no connection yet (kpsim trace --state; default: new). */
+  readonly state?: 'related' | 'invalid';
   /** TTL / hop limit as the packet reaches the node (default 64). */
   readonly ttl?: number | null;
   /** TOS / traffic class byte (default 0). */
@@ -99,7 +103,7 @@ export function makePacket(spec: PacketSpec, family: Family): Packet {
     throw new TraceInputError(`source ${spec.sourceIP} and destination ${spec.destIP} are of different families`);
   }
   const ports = hasPorts(spec.protocol);
-  const protocol: Protocol = spec.protocol === 'icmp' && family === 'ipv6' ? 'icmpv6' : spec.protocol;
+  const protocol: PacketProtocol = spec.protocol === 'icmp' && family === 'ipv6' ? 'icmpv6' : spec.protocol;
   return {
     family,
     protocol,
@@ -115,6 +119,11 @@ export function makePacket(spec: PacketSpec, family: Family): Packet {
     ttl: spec.ttl ?? 64,
     tos: spec.tos ?? 0,
     length: spec.length ?? (protocol === 'tcp' ? SYN_LENGTH[family] : null),
+    viaBridge: false,
+    physIn: null,
+    l2Forward: false,
+    bridged: false,
+    physOut: null,
   };
 }
 
@@ -127,14 +136,33 @@ function lookupConn(world: World, p: Packet): { conn: Conn; dir: 'original' | 'r
   return { conn: copyConn(c), dir };
 }
 
+/**
+ * Where a received packet comes in. On a bridge port it enters the bridge: the IP layer sees the
+ * bridge as its interface and, with br_netfilter, the port as physindev (br_nf_pre_routing). The
+ * frame is for the bridge itself when the destination is the node's or off the bridge's subnets
+ * (the sender's gateway is the bridge); otherwise for a host on the bridge, which forwards it.
+ */
+function arrive(pkt: Packet, env: NodeEnv, given: string | null): void {
+  const dev = given ?? env.routeDev(pkt.src);
+  const bridge = dev === null ? null : env.isBridge(dev) ? dev : env.bridgeOf(dev);
+  pkt.inIface = bridge ?? dev;
+  if (bridge === null) return;
+  const ports = env.bridgePorts(bridge);
+  pkt.physIn = bridge !== dev ? dev : ports.length === 1 ? ports[0] : null;
+  pkt.viaBridge = env.brNetfilter;
+  pkt.l2Forward = !env.isLocal(pkt.dst) && (!env.addresses.some((a) => a.iface === bridge) || onLink(env, bridge, pkt.dst));
+}
+
 function startWalk(rs: CompiledRuleset, env: NodeEnv, spec: PacketSpec, world: World, opts: TraceOptions): Walk {
   const pkt = makePacket(spec, rs.family);
   // A packet from a local address is generated here and starts in OUTPUT, unless the caller
   // says which interface it arrives on.
   const origin: Origin = spec.inInterface || !env.isLocal(pkt.src) ? 'remote' : 'local';
-  if (origin === 'remote') pkt.inIface = spec.inInterface ?? env.routeDev(pkt.src) ?? null;
+  if (origin === 'remote') arrive(pkt, env, spec.inInterface ?? null);
   const found = lookupConn(world, pkt);
   const conn = found ? found.conn : newConn(pkt);
+  if (!found && spec.state === 'related') conn.related = true;
+  if (!found && spec.state === 'invalid') conn.untracked = conn.invalid = true;
   const dir = found ? found.dir : 'original';
   if (found && dir === 'reply') conn.seenReply = true;
   if (pkt.proto === IPPROTO.TCP) {
@@ -169,7 +197,7 @@ function startWalk(rs: CompiledRuleset, env: NodeEnv, spec: PacketSpec, world: W
     delivery: null,
     note: null,
     portDraw: null,
-    ctx: { rs, env, world, origin, opts, meta: metaOf(spec, world) },
+    ctx: { rs, env, world, origin, opts, outPort: spec.outPort ?? null, meta: metaOf(spec, world) },
   });
 }
 
@@ -212,12 +240,15 @@ function sameUnknown(a: readonly UnknownNote[], b: readonly UnknownNote[]): bool
   return true;
 }
 
-function sameOutcome(a: Outcome, b: Outcome): boolean {
+export function sameOutcome(a: Outcome, b: Outcome): boolean {
   return sameObservable(a, b) && sameUnknown(a.unknown, b.unknown);
 }
 
-/** The same end as far as anyone can see it: verdict, packet, NAT, delivery (not the path or the assumptions). */
-function sameObservable(a: Outcome, b: Outcome): boolean {
+/**
+ * The same end as far as anyone can see it: verdict, packet, NAT, delivery (not the path or the
+ * assumptions). outcomesOf groups walks by it: the outcome a walk ends in is the one it finds.
+ */
+export function sameObservable(a: Outcome, b: Outcome): boolean {
   // The destination first: a service's endpoints differ there and agree on the rest.
   return (
     a.packet.dst === b.packet.dst &&
@@ -268,7 +299,9 @@ class LazyOutcome implements Outcome {
 export function outcomeOf(w: Walk, prob: Prob = w.prob): Outcome {
   const unknown = w.unknown ? unknownOf(w) : NO_UNKNOWN;
   const verdict = w.verdict ?? 'UNKNOWN';
-  return new LazyOutcome(prob, null, unknown.length ? 'UNKNOWN' : verdict, verdict, w.delivery, w.pkt, w.dnat, w.snat, w.masquerade, w.path, unknown, w.note, w.portDraw, 1);
+  // A trace without paths keeps none (what a walk recorded for its memos is not its path).
+  const tail = w.ctx.opts.paths === false ? null : w.path;
+  return new LazyOutcome(prob, null, unknown.length ? 'UNKNOWN' : verdict, verdict, w.delivery, w.pkt, w.dnat, w.snat, w.masquerade, tail, unknown, w.note, w.portDraw, 1);
 }
 
 /** Adds an outcome, merging it into an identical one (probabilities add). */
@@ -353,9 +386,18 @@ export interface FlowSpec extends PacketSpec {
   readonly at?: number;
 }
 
+/** One trace of a packet in one of the worlds it may meet, and that world's probability. */
+export interface WorldTrace {
+  readonly prob: Prob;
+  readonly world: World;
+  readonly result: TraceResult;
+}
+
 export interface FlowResult {
   readonly flow: FlowSpec;
   readonly result: TraceResult;
+  /** The packet traced in each world it may meet (`result` is the first of them). */
+  readonly traces: readonly WorldTrace[];
   /** Outcomes over every world this packet may meet, with their probabilities combined. */
   readonly outcomes: Outcome[];
   /** True when the number of possible worlds was capped and the least likely were dropped. */
@@ -384,7 +426,14 @@ export const MAX_WORLDS = 1024;
  * that end up identical merge. Connections no later packet can belong to are dropped from the
  * worlds, so independent connections don't multiply them.
  */
-export function traceFlows(rs: CompiledRuleset, env: NodeEnv, flows: readonly FlowSpec[], options: Partial<TraceOptions> = {}): FlowResult[] {
+export function traceFlows(
+  rs: CompiledRuleset,
+  env: NodeEnv,
+  flows: readonly FlowSpec[],
+  options: Partial<TraceOptions> = {},
+  /** Called with each packet's result as soon as it is traced; then nothing is kept (returns []). */
+  onFlow?: (r: FlowResult, i: number) => void,
+): FlowResult[] {
   const remaining = new Map<string, number>();
   const keyOf = (f: FlowSpec) => {
     const p = makePacket(f, rs.family);
@@ -401,11 +450,11 @@ export function traceFlows(rs: CompiledRuleset, env: NodeEnv, flows: readonly Fl
     const now = f.at ?? (i === 0 ? 0 : worlds[0].world.now);
     const leaves: Leaf[] = [];
     const next = new Map<string, WeightedWorld>();
-    let firstResult: TraceResult | null = null;
+    const traces: WorldTrace[] = [];
     for (const ww of worlds) {
       const world = advance(ww.world, now);
       const r = tracePacket(rs, env, f, options, world);
-      firstResult ??= r;
+      traces.push({ prob: ww.prob, world, result: r });
       for (const w of r.walks) {
         const p = mul(ww.prob, w.prob);
         leaves.push({ walk: w, prob: p });
@@ -420,7 +469,9 @@ export function traceFlows(rs: CompiledRuleset, env: NodeEnv, flows: readonly Fl
       worlds.length = MAX_WORLDS;
       approximate = true;
     }
-    results.push({ flow: f, result: firstResult!, outcomes, approximate });
+    const result: FlowResult = { flow: f, result: traces[0].result, traces, outcomes, approximate };
+    if (onFlow) onFlow(result, i);
+    else results.push(result);
   }
   return results;
 }

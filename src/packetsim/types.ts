@@ -39,16 +39,12 @@ export type CMatch =
     }
   | RandomMatch
   /**
-   * A test the trace may lack the input for (the owner of a packet, the time, a count no input
-   * gives): true or false, or why it cannot say, and the walk then forks as at an unmodelled match.
+   * A test whose answer may rest on something no input gives (the bridge port that leads to a
+   * destination, the owner of a packet, the time): true, false, or why it is not known (both
+   * branches are then explored, UNKNOWN, unless the rule is inert).
    */
-  | { readonly kind: 'partial'; readonly test: (w: Walk) => boolean | Undecided; readonly text: string; readonly stateful?: boolean }
+  | { readonly kind: 'maybe'; readonly test: (w: Walk) => boolean | string; readonly text: string }
   | { readonly kind: 'unknown'; readonly text: string; readonly reason: string };
-
-/** Why a partial match cannot decide for this walk. */
-export interface Undecided {
-  readonly undecided: string;
-}
 
 /**
  * `statistic --mode random`, with the last split made at it: for an incoming probability (by
@@ -219,6 +215,11 @@ export interface CompiledRule extends IPv4Builtin, RuleList, RandomCache {
    * both ways the walk goes on the same (set by compile.ts once jumps are resolved).
    */
   inert: boolean;
+  /**
+   * A hook extension's rule that matched on what earlier packets left (nftables: a lookup in a set
+   * a rule updates, kube-proxy's affinity); iptables' `-m recent --rcheck` rules are told by text.
+   */
+  readonly recalls?: boolean;
 }
 
 export interface CompiledChain {
@@ -280,8 +281,8 @@ export interface CompiledRuleset {
   readonly programs: { readonly remote: readonly Step[]; readonly input: readonly Step[]; readonly forward: readonly Step[]; readonly local: readonly Step[]; readonly loopback: readonly Step[] };
 }
 
-/** The hooks an extension's steps may sit at (after the tables' own work at that hook). */
-export type ExtensionHook = 'INPUT' | 'OUTPUT' | 'FORWARD';
+/** The hooks an extension's steps may sit at. */
+export type ExtensionHook = Hook;
 
 /**
  * A netfilter hook function the core does not know by name (IPVS: src/packetsim-ipvs), plugged in
@@ -291,7 +292,13 @@ export type ExtensionHook = 'INPUT' | 'OUTPUT' | 'FORWARD';
  */
 export interface HookExtension {
   readonly name: string;
-  place(programs: CompiledRuleset['programs'], step: (hook: ExtensionHook) => Step): CompiledRuleset['programs'];
+  /** What the extension could not model in the node, said as the ruleset's own problems are. */
+  readonly problems?: readonly CompileProblem[];
+  /**
+   * Puts the extension's steps in the programs. `step` makes one, at its netfilter priority
+   * (hook-order.ts `placeStep` inserts it where the kernel calls it).
+   */
+  place(programs: CompiledRuleset['programs'], step: (hook: ExtensionHook, at: HookPriority) => ExtStep): CompiledRuleset['programs'];
   run(w: Walk, hook: ExtensionHook, pending: Walk[]): void;
 }
 
@@ -314,6 +321,18 @@ export interface PathNode {
   readonly prev: PathNode | null;
   /** A replayed traversal (memo.ts): the node stands for all these steps (kind/chain/rule are the last's). */
   readonly segment: readonly MemoStep[] | null;
+  /**
+   * Explain mode only: the walk as it was when the step was taken (before the rule's target acted),
+   * its packet and connection frozen (the walk copies them before writing again). Reports read the
+   * packet's state at each step from it, and explain.ts re-tests a rule that did not match on it.
+   */
+  readonly at?: Readonly<Walk>;
+  /**
+   * Explain mode, a rule this walk did not take at a fork: why, when the walker knows it without
+   * re-testing (`random`: the statistic split went the other way; `unknown`: this walk assumes the
+   * unmodelled match does not match).
+   */
+  readonly forked?: 'random' | 'unknown';
 }
 
 export interface UnknownNote {
@@ -342,6 +361,12 @@ export interface UnknownNode {
 }
 
 let unknownIds = 0;
+let forkIds = 0;
+
+/** A number for a new fork at an unmodelled match: both its walks' notes carry it (UnknownNote.fork). */
+export function newFork(): number {
+  return ++forkIds;
+}
 
 /** The walk now rests on `note` too. */
 export function addUnknown(w: Walk, note: UnknownNote): void {
@@ -355,6 +380,11 @@ export interface TraceOptions {
   readonly index: boolean;
   /** Give up beyond this many outcomes. */
   readonly maxWalks: number;
+  /**
+   * Record each walk's path (default). Off (`--no-paths`), a walk records only what a memoised
+   * traversal needs to remember, and outcomes keep no path: bulk checks build nothing per rule.
+   */
+  readonly paths?: boolean;
 }
 
 export interface Walk {
@@ -411,6 +441,8 @@ export interface WalkContext {
   readonly world: World;
   readonly origin: Origin;
   readonly opts: TraceOptions;
+  /** The bridge port that leads to the destination, when the trace says (PacketSpec.outPort). */
+  readonly outPort: string | null;
   readonly meta: PacketMeta;
 }
 
@@ -422,14 +454,31 @@ export interface PortDraw {
 }
 
 export type Step =
+  /** What the kernel checks before PREROUTING (ipv6_rcv_core); a bridge that forwards without br_netfilter. */
+  | { readonly kind: 'receive' }
   | { readonly kind: 'table'; readonly table: string; readonly hook: Hook; readonly slot: number }
   | { readonly kind: 'nat'; readonly hook: Hook; readonly manip: 'dst' | 'src' }
-  | { readonly kind: 'conntrack' }
+  /** nf_conntrack_in, at priority -200 of the hook a packet enters by (PREROUTING or OUTPUT). */
+  | { readonly kind: 'conntrack'; readonly hook: Hook }
   | { readonly kind: 'routeIn' }
   | { readonly kind: 'routeOut' }
   | { readonly kind: 'reroute' }
-  | { readonly kind: 'confirm' }
+  /** nf_confirm, last of the hook a packet leaves by (INPUT or POSTROUTING). */
+  | { readonly kind: 'confirm'; readonly hook: Hook }
   | { readonly kind: 'loopback' }
   | { readonly kind: 'deliver'; readonly to: 'local' | 'forward' }
   /** A hook extension's work at this point (HookExtension: IPVS's ip_vs_remote_request, ...). */
-  | { readonly kind: 'ext'; readonly ext: HookExtension; readonly hook: ExtensionHook };
+  | { readonly kind: 'ext'; readonly ext: HookExtension; readonly hook: ExtensionHook; readonly at: HookPriority };
+
+/** A hook extension's step. */
+export type ExtStep = Extract<Step, { readonly kind: 'ext' }>;
+
+/**
+ * Where a hook function runs within its hook: its netfilter priority, and for a NAT chain (which
+ * the NAT core calls at its own priority, in their priority order: nf_nat_inet_fn) that order.
+ */
+export interface HookPriority {
+  readonly priority: number;
+  /** A chain of type nat (nftables) or the nat table: called by the NAT core. */
+  readonly nat: boolean;
+}

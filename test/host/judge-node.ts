@@ -3,7 +3,9 @@
 // sent from the side that holds their source, and what came of each read back from the node's
 // conntrack table and the client.
 import { fileURLToPath } from 'node:url';
+import { DiagnosticSink } from '../../src/diag/diagnostic.js';
 import type { Family } from '../../src/iptables/ir.js';
+import { nodeFromDumps } from '../../src/node/assemble.js';
 import { formatHostPort, parseAddress } from '../../src/net/index.js';
 import { buildEnv, type NodeEnv, type NodeSpec } from '../../src/packetsim/env.js';
 import { createNfacct, nfacctNamesIn, restoreIpsets, restoreRules, type IptablesTool } from './iptables.js';
@@ -36,20 +38,22 @@ export async function prepareNode(
   return { env, refused: null };
 }
 
-/** The node namespace as the simulator's node: its global and host-scope addresses, its gateway routes. */
+/**
+ * The node namespace as the simulator's node, read as a user's node is: its `ip -j addr`,
+ * `ip -j route show table all` of both families and `sysctl -a`, through kpsim's own readers.
+ */
 async function nodeSpecOf(node: Namespace): Promise<NodeSpec> {
-  const links = JSON.parse(await node.ip(['-j', 'addr', 'show'])) as { ifname: string; addr_info?: { local: string; prefixlen: number; scope: string }[] }[];
-  const interfaces = links.map((l) => ({ name: l.ifname, addresses: (l.addr_info ?? []).filter((a) => a.scope !== 'link').map((a) => `${a.local}/${a.prefixlen}`) }));
-  const routes: { to: string; dev: string }[] = [];
-  for (const fam of ['-4', '-6']) {
-    const rows = JSON.parse(await node.ip([fam, '-j', 'route', 'show'])) as { dst: string; gateway?: string; dev: string }[];
-    for (const r of rows) {
-      if (!r.gateway) continue;
-      const to = r.dst === 'default' || r.dst.includes('/') ? r.dst : `${r.dst}/${r.dst.includes(':') ? 128 : 32}`;
-      routes.push({ to, dev: r.dev });
-    }
-  }
-  return { interfaces, routes };
+  const text = async (file: string, cmd: string, args: string[]) => ({ file, text: await node.exec(cmd, args) });
+  const description = {
+    ipAddr: await text('ip-addr.json', 'ip', ['-j', 'addr', 'show']),
+    ipRoutes: [await text('ip-route.json', 'ip', ['-4', '-j', 'route', 'show', 'table', 'all']), await text('ip6-route.json', 'ip', ['-6', '-j', 'route', 'show', 'table', 'all'])],
+    // sysctl -a exits non-zero when some key cannot be read; what it printed is the node's.
+    sysctls: { file: 'sysctl.txt', text: (await node.run('sysctl', ['-a'])).stdout },
+  };
+  const sink = new DiagnosticSink();
+  const n = nodeFromDumps({ iptables: [], interfaces: [], description }, sink);
+  if (!n || sink.hasErrors) throw new Error(`kpsim cannot read the node namespace's own files: ${sink.errors.map((e) => `${e.file}:${e.span?.line}:${e.span?.col} ${e.message}`).join('; ')}`);
+  return n;
 }
 
 export function defaultTopology(rules: JudgeRules, flows: readonly JudgeFlow[]): ServiceNodeSpec {
@@ -76,14 +80,15 @@ export function podsInterfaceOf(flows: readonly JudgeFlow[]): string | null {
 
 /**
  * Every `-p PROTO ... -j DNAT --to-destination ADDR:PORT[-PORT]` (IPv6 as `[ADDR]:PORT`) in a
- * restore text; a port range of at most 16 ports gives each of them.
+ * restore text, and every `meta l4proto PROTO dnat to ADDR:PORT` in nft text (kube-proxy's
+ * endpoint chains); a port range of at most 16 ports gives each of them.
  */
 function dnatTargets(text: string): { addr: string; port: number; protocol: string; ranged: boolean }[] {
   const out: { addr: string; port: number; protocol: string; ranged: boolean }[] = [];
-  for (const m of text.matchAll(/^.*--to-destination (?:\[([0-9a-fA-F:.]+)\]|([0-9.]+)):(\d+)(?:-(\d+))?.*$/gm)) {
+  for (const m of text.matchAll(/^.*(?:--to-destination|dnat (?:ip6? )?to) (?:\[([0-9a-fA-F:.]+)\]|([0-9.]+)):(\d+)(?:-(\d+))?.*$/gm)) {
     const from = Number(m[3]);
     const to = m[4] === undefined || Number(m[4]) - from >= 16 ? from : Number(m[4]);
-    for (let port = from; port <= to; port++) out.push({ addr: m[1] ?? m[2], port, protocol: /-p (\w+)/.exec(m[0])?.[1] ?? '', ranged: m[4] !== undefined });
+    for (let port = from; port <= to; port++) out.push({ addr: m[1] ?? m[2], port, protocol: /(?:-p|meta l4proto) (\w+)/.exec(m[0])?.[1] ?? '', ranged: m[4] !== undefined });
   }
   return out;
 }
@@ -110,6 +115,13 @@ async function quietNode(node: Namespace, podsIfname: string): Promise<void> {
 
 /** Loads the rules; null when the kernel took them, else what it said. */
 async function loadNode(node: Namespace, rules: JudgeRules): Promise<string | null> {
+  if (rules.format === 'nft') {
+    for (const t of rules.texts) {
+      const r = await node.run('nft', ['-f', '-'], { stdin: t.text });
+      if (r.code !== 0) return `nft -f refuses the ${t.label}: ${r.stderr.trim()}`;
+    }
+    return null;
+  }
   const tool: IptablesTool = rules.family === 'ipv6' ? 'ip6tables' : 'iptables';
   // Sets must exist before the rules that name them.
   if (rules.ipsets) await restoreIpsets(node, rules.ipsets);

@@ -20,8 +20,10 @@ import type { Compiled } from '../../src/compiler/index.js';
 import { hostSetup, renderHostSetup } from '../../src/compiler/iptables/host.js';
 import type { Family } from '../../src/iptables/ir.js';
 import { familyOfText } from '../../src/net/index.js';
+import type { NftCompiled } from '../../src/compiler/nftables/index.js';
+import { nftHooks } from '../../src/modes.js';
 import { nodeFromArtefacts } from '../../src/node/assemble.js';
-import { prepareNode as prepareSimNode } from '../../src/packetsim/prepare.js';
+import { prepareNode as prepareSimulator } from '../../src/packetsim/prepare.js';
 import { tupleKey, type Conn } from '../../src/packetsim/conntrack.js';
 import type { NodeEnv } from '../../src/packetsim/env.js';
 import { equal, toDecimal } from '../../src/packetsim/fraction.js';
@@ -29,11 +31,10 @@ import { traceFlows, type FlowResult } from '../../src/packetsim/trace.js';
 import type { CompiledRuleset } from '../../src/packetsim/types.js';
 import { defaultTopology, prepareNode, sendFlow, type ProbeBatch } from './judge-node.js';
 import { judgeSequence } from './judge-sequence.js';
-import { kernelSide, kpsimSide, marginal, neverSeen, skipped, specOf, type ChiSquare, type FlowJudgement, type JudgeFlow, type JudgeRules, type Marginal, type ProbeRecord, type TracerAnswer } from './judgement.js';
+import { kernelSide, kpsimSide, marginal, neverSeen, skipped, specOf, type ChiSquare, type FlowJudgement, type JudgeFlow, type JudgeRules, type Marginal, type ProbeRecord } from './judgement.js';
 import { sctpProbesAvailable } from './sctp-probe.js';
 import { withServiceNode, type ServiceNodeSpec } from './service-node.js';
 
-export { podsInterfaceOf, TCP_PROBE_MIN_MS } from './judge-node.js';
 export type { ChiSquare, FlowJudgement, JudgeFlow, JudgeRules, Observed, ProbeRecord, SequenceRun, TracerAnswer } from './judgement.js';
 
 export interface JudgeOptions {
@@ -70,6 +71,16 @@ export interface JudgeReport {
 type Bounds = Required<Omit<JudgeOptions, 'topology'>>;
 
 export const JUDGE_DEFAULTS: Readonly<Bounds> = { probes: 3, maxProbes: 150, alpha: 1e-6, timeoutMs: 1000, budgetMs: 120_000, trials: 3, maxWaitMs: 120_000 };
+
+/** kube-proxy's nftables sync on a fresh node (its transaction), judged by the kernel. */
+export function judgeNftCluster(c: NftCompiled, flows: readonly JudgeFlow[], opts: JudgeOptions = {}): Promise<JudgeReport> {
+  const loopback = (a: string) => a.startsWith('127.') || a === '::1';
+  return judgeRules(
+    { family: c.settings.family, format: 'nft', texts: [{ label: 'nft transaction', text: c.restore }], nodeAddrs: [...new Set(c.settings.localAddresses.map((a) => a.text).filter((a) => !loopback(a)))] },
+    flows,
+    opts,
+  );
+}
 
 /** kube-proxy's syncs on one node (host setup, then each restore input), judged by the kernel. */
 export function judgeCluster(syncs: Compiled | readonly Compiled[], flows: readonly JudgeFlow[], opts: JudgeOptions = {}): Promise<JudgeReport> {
@@ -139,14 +150,21 @@ export async function judgeRules(rules: JudgeRules, flows: readonly JudgeFlow[],
 
 // ---- the simulator's side -------------------------------------------------------------------
 
-/** The rules the kernel was given, as the node value (src/node) holds them, compiled for the simulator. */
+/**
+ * The rules the kernel was given, as the node value (src/node) holds them, compiled for the
+ * simulator; nftables tables as the hook extensions a node of that mode is traced with.
+ */
 function simulatorRuleset(rules: JudgeRules): CompiledRuleset {
+  if (rules.format === 'nft') {
+    const node = nodeFromArtefacts({ iptables: [], nft: rules.texts.map((t) => ({ file: t.label, text: t.text })), interfaces: [] });
+    return prepareSimulator(node, rules.family, { extensions: nftHooks(node, rules.family) }).sim.rs;
+  }
   const node = nodeFromArtefacts({
     iptables: rules.texts.map((t) => ({ family: rules.family, file: t.label, text: t.text, noflush: true })),
     interfaces: [],
     ...(rules.ipsets ? { ipsetsText: { file: 'ipsets', text: rules.ipsets } } : {}),
   });
-  return prepareSimNode(node, rules.family).sim.rs;
+  return prepareSimulator(node, rules.family).sim.rs;
 }
 
 interface PlannedFlow extends ProbeBatch {
@@ -334,9 +352,3 @@ function lnGamma(x: number): number {
   return 0.5 * Math.log(2 * Math.PI) + (xx + 0.5) * Math.log(t) - t + Math.log(s);
 }
 
-/** The flow as a golden flows.yaml entry holding the kernel's answer (kpsim's when nothing was sent). */
-export function goldenFlowEntry(j: FlowJudgement): JudgeFlow & TracerAnswer {
-  const answer = j.kernel ?? j.kpsim;
-  const f = j.flow;
-  return { name: f.name, sourceIP: f.sourceIP, protocol: f.protocol, destIP: f.destIP, destPort: f.destPort, ...(f.sourcePort ? { sourcePort: f.sourcePort } : {}), output: answer.output, masq: answer.masq };
-}

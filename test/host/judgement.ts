@@ -51,9 +51,14 @@ export const HEADER_FACTS = ['ttl', 'tos', 'length', 'uid', 'gid'] as const;
 /** The IP length of a UDP probe of the TCP/UDP clients: their payload is `probe`. */
 export const udpProbeLength = (family: Family, f: JudgeFlow) => f.length ?? (family === 'ipv6' ? 48 : 28) + 5;
 
-/** A node's rules: texts loaded in order (each with --noflush, as kube-proxy restores) into an empty kernel. */
+/**
+ * A node's rules: texts loaded in order into an empty kernel, each with iptables-restore --noflush
+ * (as kube-proxy restores in iptables and IPVS modes) or, `format: 'nft'`, with `nft -f` (its
+ * nftables mode).
+ */
 export interface JudgeRules {
   readonly family: Family;
+  readonly format?: 'iptables' | 'nft';
   readonly texts: readonly { readonly label: string; readonly text: string }[];
   /** The node's own addresses (both families may be given); loopback is always local. */
   readonly nodeAddrs: readonly string[];

@@ -1,13 +1,17 @@
 import { loadedState } from '../../src/iptables/state.js';
 import { describe, expect, it } from 'vitest';
 import { kubeRuleset, NODE_IP, packets, serviceIP } from '../../bench/trace.js';
-import { compileRuleset } from '../../src/packetsim/compile.js';
+import { linkRuleset } from '../../src/packetsim/link.js';
 import { buildEnv } from '../../src/packetsim/env.js';
 import { simpleInterfaces } from '../../src/node/node.js';
 
 const simpleFacts = (ips: readonly string[]) => ({ interfaces: simpleInterfaces(ips), routes: [] });
-import { traceJson } from '../../src/packetsim/output.js';
-import { tracePacket, type PacketSpec } from '../../src/packetsim/trace.js';
+import { explainer } from '../../src/packetsim/explain.js';
+import { tracePacket, type PacketSpec, type TraceResult } from '../../src/packetsim/trace.js';
+import { traceJson as reportJson } from '../../src/report/json.js';
+
+/** The --json output of a trace (rule lines from the IR's spans: no listing here). */
+const traceJson = (r: TraceResult) => reportJson({ result: r, outcomes: r.outcomes }, explainer({ netfilter: new Map(), ipsets: null }, r.family), { paths: true, verbose: false });
 
 const ENV = buildEnv(simpleFacts([NODE_IP]), 'ipv4');
 import type { Rule, Ruleset } from '../../src/iptables/ir.js';
@@ -33,8 +37,8 @@ function withGenericRules(rs: Ruleset): Ruleset {
 }
 
 const IR = withGenericRules(kubeRuleset(60, 3));
-const INDEXED = compileRuleset(loadedState(IR, []), { index: true });
-const PLAIN = compileRuleset(loadedState(IR, []), { index: false });
+const INDEXED = linkRuleset(loadedState(IR, []), { index: true });
+const PLAIN = linkRuleset(loadedState(IR, []), { index: false });
 
 const EDGE: PacketSpec[] = [
   { protocol: 'tcp', sourceIP: '10.0.0.2', destIP: serviceIP(0), destPort: 80 },
@@ -101,8 +105,8 @@ COMMIT
 `;
   it('agrees with the plain evaluator mark by mark, keys repeated and alternating, past the bound', () => {
     const ir = ruleset(RULES);
-    const indexed = compileRuleset(loadedState(ir, []), { index: true });
-    const plain = compileRuleset(loadedState(ir, []), { index: false });
+    const indexed = linkRuleset(loadedState(ir, []), { index: true });
+    const plain = linkRuleset(loadedState(ir, []), { index: false });
     expect(indexed.tables.get('filter')!.chains.get('FORWARD')!.memo).not.toBeNull();
     const marks = [1, 1, 2, 1, 2, 2, 5, 4, 5, 0, ...Array.from({ length: 5000 }, (_, i) => i * 7 + (i % 3)), 3, 3, 1, 5];
     const verdicts = new Set<string>();

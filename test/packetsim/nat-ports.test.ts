@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { loadedState } from '../../src/iptables/state.js';
 import { formatHostPort, formatIp } from '../../src/net/index.js';
 import { simpleInterfaces } from '../../src/node/node.js';
-import { compileRuleset } from '../../src/packetsim/compile.js';
+import { linkRuleset } from '../../src/packetsim/link.js';
 import { buildEnv } from '../../src/packetsim/env.js';
 import { fractionText } from '../../src/packetsim/fraction.js';
 import { drawWeight, natPortBinding } from '../../src/packetsim/targets/nat.js';
@@ -13,7 +13,7 @@ import { tracePacket } from '../../src/packetsim/trace.js';
 import { ruleset } from './ir-builder.js';
 
 const ENV = buildEnv({ interfaces: simpleInterfaces(['192.168.0.2']), routes: [] }, 'ipv4');
-const RS = compileRuleset(
+const RS = linkRuleset(
   loadedState(
     ruleset(`*nat
 :PREROUTING ACCEPT [0:0]

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadedState } from '../../src/iptables/state.js';
 import { simpleInterfaces } from '../../src/node/node.js';
-import { compileRuleset } from '../../src/packetsim/compile.js';
+import { linkRuleset } from '../../src/packetsim/link.js';
 import { buildEnv } from '../../src/packetsim/env.js';
 import { fractionText } from '../../src/packetsim/fraction.js';
 import { traceFlows, tracePacket, type FlowSpec, type Outcome } from '../../src/packetsim/trace.js';
@@ -13,7 +13,7 @@ const ENV = buildEnv({ interfaces: simpleInterfaces(['192.168.0.2']), routes: []
 
 /** A filter table with these rules in `chain` (policy ACCEPT), compiled. */
 function rules(chain: 'INPUT' | 'FORWARD' | 'OUTPUT', ...lines: string[]) {
-  return compileRuleset(loadedState(ruleset(`*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n${lines.map((l) => `-A ${chain} ${l}`).join('\n')}\nCOMMIT\n`), []));
+  return linkRuleset(loadedState(ruleset(`*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n${lines.map((l) => `-A ${chain} ${l}`).join('\n')}\nCOMMIT\n`), []));
 }
 const ends = (os: readonly Outcome[]) => os.map((o) => `${o.verdict}${o.min ? ` ${fractionText(o.min)}..` : ' '}${fractionText(o.prob)}`).sort();
 const verdict = (rs: ReturnType<typeof rules>, spec: Partial<FlowSpec>) => ends(tracePacket(rs, ENV, { protocol: 'tcp', sourceIP: '10.0.0.7', destIP: '192.168.0.2', destPort: 80, ...spec }).outcomes);
@@ -53,7 +53,7 @@ describe('the socket a packet belongs to', () => {
     expect(verdict(rs, { ...OUT, uid: 0, gid: 5 })).toEqual(['DROP 1/1']);
     expect(verdict(rs, OUT)).toHaveLength(3);
     expect(verdict(rs, OUT).every((e) => e.startsWith('UNKNOWN'))).toBe(true);
-    const post = compileRuleset(loadedState(ruleset('*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -m owner ! --socket-exists -j MASQUERADE\nCOMMIT\n'), []));
+    const post = linkRuleset(loadedState(ruleset('*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -m owner ! --socket-exists -j MASQUERADE\nCOMMIT\n'), []));
     const through = tracePacket(post, ENV, { protocol: 'tcp', ...THROUGH, destPort: 80 }).outcomes;
     expect(through.map((o) => o.masquerade)).toEqual([true]);
   });

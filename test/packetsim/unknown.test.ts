@@ -5,14 +5,14 @@
 import { describe, expect, it } from 'vitest';
 import { loadedState } from '../../src/iptables/state.js';
 import { simpleInterfaces } from '../../src/node/node.js';
-import { compileRuleset } from '../../src/packetsim/compile.js';
+import { linkRuleset } from '../../src/packetsim/link.js';
 import { buildEnv } from '../../src/packetsim/env.js';
 import { compare, fractionText, ONE } from '../../src/packetsim/fraction.js';
 import { traceFlows, tracePacket, type FlowSpec, type Outcome } from '../../src/packetsim/trace.js';
 import { ruleset } from './ir-builder.js';
 
 const ENV = buildEnv({ interfaces: simpleInterfaces(['192.168.0.2']), routes: [] }, 'ipv4');
-const compile = (text: string) => compileRuleset(loadedState(ruleset(text), []));
+const compile = (text: string) => linkRuleset(loadedState(ruleset(text), []));
 const pkt = (destPort: number, sourceIP = '192.168.1.5'): FlowSpec => ({ protocol: 'tcp', sourceIP, destIP: '10.1.2.3', destPort });
 const summary = (os: readonly Outcome[]) => os.map((o) => `${o.verdict} ${o.min ? `${fractionText(o.min)}..` : ''}${fractionText(o.prob)}`).sort();
 

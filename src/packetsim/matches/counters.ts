@@ -31,17 +31,17 @@ export function compileConnbytes(opts: readonly OptionArg[]): CMatch[] {
   const r = range;
   return [
     {
-      kind: 'partial',
+      kind: 'maybe',
       text: `-m connbytes ${r.neg ? '! ' : ''}--connbytes ${r.from}${r.to === Infinity ? '' : `:${r.to}`} --connbytes-mode ${mode} --connbytes-dir ${dir}`,
       test: (w) => {
         // No connection yet (raw), or none at all (UNTRACKED): nf_ct_get gives none, no match.
         if (!w.ctAttached || w.conn.untracked) return false;
-        if (w.known) return { undecided: "an established connection's counters hold packets kpsim does not follow" };
+        if (w.known) return "an established connection's counters hold packets kpsim does not follow";
         const bytes = w.pkt.length;
         const packets = dir === 'reply' ? 0 : 1;
         let what: number;
         if (mode === 'packets') what = packets;
-        else if (bytes === null) return { undecided: 'the packet length is not given (--length)' };
+        else if (bytes === null) return 'the packet length is not given (--length)';
         else if (mode === 'bytes') what = dir === 'reply' ? 0 : bytes;
         else what = packets === 0 ? 0 : bytes;
         return (what >= r.from && what <= r.to) !== r.neg;

@@ -12,11 +12,11 @@ export function compileLength(opts: readonly OptionArg[]): CMatch[] {
     if (v?.type !== 'intRange') throw new ValueError('--length needs a length or range', opt);
     const neg = negated(opt);
     return {
-      kind: 'partial',
+      kind: 'maybe',
       text: `-m length ${neg ? '! ' : ''}--length ${v.text}`,
       test: (w) => {
         const n = w.pkt.length;
-        if (n === null) return { undecided: 'the packet length is not given (--length)' };
+        if (n === null) return 'the packet length is not given (--length)';
         return (n >= v.from && n <= v.to) !== neg;
       },
     };

@@ -10,6 +10,8 @@ import { compileConntrack } from './conntrack.js';
 import { compileMark } from './marks.js';
 import { ALWAYS, compileIcmp, compileIprange, compilePkttype } from './misc.js';
 import { compileMultiport, compilePorts } from './ports.js';
+import { compilePhysdev } from './physdev.js';
+import { compileRpfilter } from './rpfilter.js';
 import { compileRecent } from './recent.js';
 import { compileSet } from './set.js';
 import { compileStatistic } from './statistic.js';
@@ -85,6 +87,10 @@ export function compileMatch(module: ModelledMatch, opts: readonly OptionArg[], 
       return compileHashlimit(opts, cx.family);
     case 'time':
       return compileTime(opts);
+    case 'physdev':
+      return compilePhysdev(opts);
+    case 'rpfilter':
+      return compileRpfilter(opts);
     default: {
       const never: never = module;
       return never;

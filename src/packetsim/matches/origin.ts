@@ -11,10 +11,8 @@
 //  - cgroup (xt_cgroup.c): the socket's cgroup v2 path is the given one or below it (--path), or its
 //    net_cls class id is the given one (--cgroup).
 import type { OptionArg } from '../../iptables/ir.js';
-import type { CMatch, Undecided, Walk } from '../types.js';
+import type { CMatch, Walk } from '../types.js';
 import { negated, ValueError } from './values.js';
-
-const undecided = (why: string): Undecided => ({ undecided: why });
 
 /** Whether the packet comes from a socket of this node (as opposed to passing through it). */
 const fromHere = (w: Walk) => w.ctx.origin === 'local';
@@ -46,24 +44,24 @@ export function compileOwner(opts: readonly OptionArg[]): CMatch[] {
   const within = (r: [number, number], n: number) => n >= r[0] && n <= r[1];
   return [
     {
-      kind: 'partial',
+      kind: 'maybe',
       text,
       test: (w) => {
         if (!fromHere(w)) return allNegated;
         if (socketExists === false) return false;
         const m = w.ctx.meta;
         if (uid) {
-          if (typeof uid.range === 'string') return undecided(uid.range);
-          if (m.uid === null) return undecided("the sending process's user is not given (--uid)");
+          if (typeof uid.range === 'string') return uid.range;
+          if (m.uid === null) return "the sending process's user is not given (--uid)";
           if (within(uid.range, m.uid) === uid.neg) return false;
         }
         if (gid) {
-          if (typeof gid.range === 'string') return undecided(gid.range);
-          if (m.gid === null) return undecided("the sending process's group is not given (--gid)");
+          if (typeof gid.range === 'string') return gid.range;
+          if (m.gid === null) return "the sending process's group is not given (--gid)";
           const r = gid.range;
           let hit = within(r, m.gid);
           if (!hit && suppl) {
-            if (m.groups === null) return undecided("the sending process's supplementary groups are not given");
+            if (m.groups === null) return "the sending process's supplementary groups are not given";
             hit = m.groups.some((g) => within(r, g));
           }
           if (hit === gid.neg) return false;
@@ -85,11 +83,11 @@ export function compileSocket(opts: readonly OptionArg[]): CMatch[] {
   }
   return [
     {
-      kind: 'partial',
+      kind: 'maybe',
       text: `-m socket ${opts.map((o) => o.spelling).join(' ')}`.trim(),
       test: (w) => {
         const s = w.ctx.meta.socket;
-        if (s === null) return undecided('which local socket takes the packet is not given (--socket)');
+        if (s === null) return 'which local socket takes the packet is not given (--socket)';
         return s.bound !== 'none' && (s.bound === 'address' || nowildcard) && (!transparent || s.transparent);
       },
     },
@@ -108,16 +106,16 @@ export function compileCgroup(opts: readonly OptionArg[]): CMatch[] {
     const v = opt.values[0];
     const neg = negated(opt);
     const text = `-m cgroup ${neg ? '! ' : ''}${opt.spelling} ${v?.text ?? ''}`;
-    let test: (w: Walk) => boolean | Undecided;
+    let test: (w: Walk) => boolean | string;
     if (opt.name === 'path') {
       if (v?.type !== 'string') throw new ValueError('--path needs a cgroup path', opt);
-      test = (w) => (w.ctx.meta.cgroup === null ? undecided("the socket's cgroup is not given (--cgroup)") : below(w.ctx.meta.cgroup, v.value) !== neg);
+      test = (w) => (w.ctx.meta.cgroup === null ? "the socket's cgroup is not given (--cgroup)" : below(w.ctx.meta.cgroup, v.value) !== neg);
     } else if (opt.name === 'cgroup') {
       if (v?.type !== 'integer') throw new ValueError('--cgroup needs a class id', opt);
-      test = (w) => (w.ctx.meta.classid === null ? undecided("the socket's net_cls class id is not given (--classid)") : (w.ctx.meta.classid === v.value) !== neg);
+      test = (w) => (w.ctx.meta.classid === null ? "the socket's net_cls class id is not given (--classid)" : (w.ctx.meta.classid === v.value) !== neg);
     } else throw new ValueError(`unknown cgroup option ${opt.spelling}`, opt);
     return {
-      kind: 'partial',
+      kind: 'maybe',
       text,
       // No full socket, no match, negated or not: a packet passing through, or one arriving before
       // INPUT (early demux attaches an established socket in ip_rcv_finish, after PREROUTING).
@@ -125,7 +123,7 @@ export function compileCgroup(opts: readonly OptionArg[]): CMatch[] {
         if (fromHere(w)) return test(w);
         const s = w.ctx.meta.socket;
         if (w.hook !== 'INPUT' || s?.bound === 'none') return false;
-        return s !== null ? test(w) : undecided('which local socket takes the packet is not given (--socket)');
+        return s !== null ? test(w) : 'which local socket takes the packet is not given (--socket)';
       },
     };
   });

@@ -65,11 +65,11 @@ export function compileTime(opts: readonly OptionArg[]): CMatch[] {
   }
   return [
     {
-      kind: 'partial',
+      kind: 'maybe',
       text: '-m time',
       test: (w) => {
         let stamp = w.ctx.meta.time;
-        if (stamp === null) return { undecided: 'the time the packet passes is not given (--now)' };
+        if (stamp === null) return 'the time the packet passes is not given (--now)';
         stamp = Math.floor(stamp);
         if (stamp < dateStart || stamp > dateStop) return false;
         const t = ((stamp % DAY) + DAY) % DAY;
