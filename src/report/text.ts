@@ -94,7 +94,9 @@ function notes(r: TraceReport, opts: TextOptions): string[] {
     for (const u of o.unknown) out.push(opts.style.bad(`outcome ${o.number}: UNKNOWN at ${where(u)}: ${u.reason}; assumed ${u.assumed}`));
     if (o.note) out.push(opts.style.bad(`outcome ${o.number}: ${o.note}`));
     if (o.min) out.push(opts.style.bad(`outcome ${o.number}: between ${decimalText(o.min)} and ${decimalText(o.prob)}, depending on the rules above`));
-    if (o.portDraw) out.push(`outcome ${o.number}: the ${o.portDraw.side} port is drawn at random from ${o.portDraw.from}-${o.portDraw.to}; the one shown stands for any of them`);
+    // A drawn source port (MASQUERADE --random-fully, as kube-proxy writes it) is in --json only:
+    // a destination port decides where the packet goes.
+    if (o.portDraw?.side === 'destination') out.push(`outcome ${o.number}: the destination port is drawn at random from ${o.portDraw.from}-${o.portDraw.to}; the one shown stands for any of them`);
   }
   if (r.approximate) out.push('note: too many possible states; the least likely were dropped');
   return out;

@@ -42,9 +42,8 @@ describe('one coverage table for parse --stats and trace', () => {
   it('says of every match the reader types whether it is simulated', () => {
     const notModelled = [...MATCH_MODULES.keys()].filter((m) => !isModelledMatch(m)).sort();
     const notModelledTargets = [...TARGET_MODULES.keys()].filter((t) => !isModelledTarget(t)).sort();
-    // What is left for the node description (physdev, rpfilter: bridges and routes) and what no
-    // input describes (mac addresses of neighbours, interface groups, TPROXY's sockets).
-    expect(notModelled).toEqual(['devgroup', 'mac', 'physdev', 'rpfilter']);
+    // What no input describes: neighbours' MAC addresses, interface groups, TPROXY's sockets.
+    expect(notModelled).toEqual(['devgroup', 'mac']);
     expect(notModelledTargets).toEqual(['NETMAP', 'TPROXY']);
   });
 });

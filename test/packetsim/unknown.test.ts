@@ -16,8 +16,8 @@ const compile = (text: string) => linkRuleset(loadedState(ruleset(text), []));
 const pkt = (destPort: number, sourceIP = '192.168.1.5'): FlowSpec => ({ protocol: 'tcp', sourceIP, destIP: '10.1.2.3', destPort });
 const summary = (os: readonly Outcome[]) => os.map((o) => `${o.verdict} ${o.min ? `${fractionText(o.min)}..` : ''}${fractionText(o.prob)}`).sort();
 
-// An OpenStack-like FORWARD chain: bridge-port rules kpsim cannot decide (-m physdev), most of
-// them only logging or jumping to chains that only log.
+// An OpenStack-like FORWARD chain: interface-group rules kpsim cannot decide (-m devgroup: no input
+// gives the groups), most of them only logging or jumping to chains that only log.
 const BRIDGED = `
 *filter
 :INPUT ACCEPT [0:0]
@@ -25,15 +25,15 @@ const BRIDGED = `
 :OUTPUT ACCEPT [0:0]
 :neutron-log - [0:0]
 :neutron-inner - [0:0]
--A FORWARD -m physdev --physdev-is-bridged -j neutron-log
--A FORWARD -m physdev --physdev-in tap1 -j LOG --log-prefix "tap1 "
--A FORWARD -m physdev --physdev-in tap2 -j NFLOG --nflog-group 3
--A FORWARD -m physdev --physdev-out tap3
--A FORWARD -m physdev --physdev-in tap4 -j neutron-log
--A FORWARD -m physdev --physdev-in tap5 -j ACCEPT
+-A FORWARD -m devgroup --src-group 0x9 -j neutron-log
+-A FORWARD -m devgroup --src-group 0x1 -j LOG --log-prefix "tap1 "
+-A FORWARD -m devgroup --src-group 0x2 -j NFLOG --nflog-group 3
+-A FORWARD -m devgroup --dst-group 0x3
+-A FORWARD -m devgroup --src-group 0x4 -j neutron-log
+-A FORWARD -m devgroup --src-group 0x5 -j ACCEPT
 -A FORWARD -p tcp -m tcp --dport 443 -j ACCEPT
--A neutron-log -m physdev --physdev-out tap6 -j neutron-inner
--A neutron-log -m physdev --physdev-out tap7 -j RETURN
+-A neutron-log -m devgroup --dst-group 0x6 -j neutron-inner
+-A neutron-log -m devgroup --dst-group 0x7 -j RETURN
 -A neutron-log -j LOG
 -A neutron-inner -m limit --limit 3/min -j LOG
 -A neutron-inner -j NFLOG
@@ -58,7 +58,7 @@ describe('unmodelled matches guarding rules that change nothing', () => {
   });
 
   it('a rule with a goto, a MARK or a recent --set is not inert', () => {
-    const g = compile(`*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:L - [0:0]\n-A FORWARD -m physdev --physdev-in x -g L\n-A FORWARD -m physdev --physdev-in y -j MARK --set-mark 1\n-A FORWARD -m physdev --physdev-in z -m recent --set --name seen\n-A L -j LOG\nCOMMIT\n`);
+    const g = compile(`*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:L - [0:0]\n-A FORWARD -m devgroup --src-group 0x11 -g L\n-A FORWARD -m devgroup --src-group 0x12 -j MARK --set-mark 1\n-A FORWARD -m devgroup --src-group 0x13 -m recent --set --name seen\n-A L -j LOG\nCOMMIT\n`);
     const rules = g.tables.get('filter')!.chains.get('FORWARD')!.rules;
     expect(rules.map((r) => r.inert)).toEqual([false, false, false]);
     expect(g.tables.get('filter')!.chains.get('L')!.rules[0].inert).toBe(true);
@@ -67,12 +67,12 @@ describe('unmodelled matches guarding rules that change nothing', () => {
 
 describe('outcomes bounded over the unmodelled branches', () => {
   it('an end reached both ways is exact: not UNKNOWN', () => {
-    const rs = compile(`*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A FORWARD -m physdev --physdev-is-bridged -j ACCEPT\nCOMMIT\n`);
+    const rs = compile(`*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A FORWARD -m devgroup --src-group 0x9 -j ACCEPT\nCOMMIT\n`);
     expect(summary(tracePacket(rs, ENV, pkt(80)).outcomes)).toEqual(['ACCEPT 1/1']);
   });
 
   it('a statistic split before an unmodelled fork: the bounds add the split exactly', () => {
-    const rs = compile(`*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:S - [0:0]\n-A FORWARD -m statistic --mode random --probability 0.5 -j S\n-A FORWARD -j ACCEPT\n-A S -m physdev --physdev-is-bridged -j DROP\nCOMMIT\n`);
+    const rs = compile(`*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:S - [0:0]\n-A FORWARD -m statistic --mode random --probability 0.5 -j S\n-A FORWARD -j ACCEPT\n-A S -m devgroup --src-group 0x9 -j DROP\nCOMMIT\n`);
     expect(summary(tracePacket(rs, ENV, pkt(80)).outcomes)).toEqual(['UNKNOWN 0/1..1/2', 'UNKNOWN 1/2..1/1']);
   });
 });
