@@ -30,6 +30,7 @@ import type { KnownDifference } from './diff/known.js';
 import { IPVS_DIFFERENCES } from './diff/known-ipvs.js';
 import type { Node } from './node/node.js';
 import { ipvsExtension } from './packetsim-ipvs/hook.js';
+import { unmodelledItems } from './packetsim/coverage.js';
 import type { HookExtension } from './packetsim/types.js';
 import { compileNftablesCluster, type NftCompiled } from './compiler/nftables/index.js';
 import { kubeProxyTable, nftablesNodeArtefacts } from './compiler/nftables/node-artefacts.js';
@@ -171,7 +172,7 @@ function ipvsCompiled(c: IpvsCompiled): ModeCompiled {
 /** What `kpsim parse --stats` prints for the node's iptables-save output: the same rules, the same counts. */
 function kernelStats(node: Node, family: Family): string {
   const state = node.netfilter.get(family);
-  return state ? formatStats(stateToRuleset(state)) : '';
+  return state ? formatStats(stateToRuleset(state), unmodelledItems) : '';
 }
 
 /** The IPVS artefacts beside the tables: sets and their entries, virtual and real servers. */

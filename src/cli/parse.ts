@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import type { Family } from '../iptables/ir.js';
 import { formatStats, parseIptablesSave, renderRestore, renderSave } from '../iptables-save/index.js';
+import { unmodelledItems } from '../packetsim/coverage.js';
 import { formatNftStats, isNftText, nftJson, nftStats, parseNft, renderNft } from '../nftables/index.js';
 import { action, checkOutputPath, emit, EXIT_BAD_INPUT, EXIT_OK, InputError, printDiagnostics, readInputs, UsageError, type InputFile } from './common.js';
 
@@ -61,7 +62,7 @@ function runParse(file: string, flags: ParseFlags): number {
   if (ruleset && !failed) {
     // IPv6 addresses are 128-bit numbers in the IR: decimal strings in JSON.
     if (flags.json) emit(flags.output, JSON.stringify(ruleset, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2) + '\n');
-    else if (flags.stats) emit(flags.output, formatStats(ruleset));
+    else if (flags.stats) emit(flags.output, formatStats(ruleset, unmodelledItems));
     else if (flags.format === 'save') {
       // The kernel's spelling needs a ruleset the kernel would accept.
       let text: string;

@@ -49,6 +49,15 @@ interface TraceFlags extends ClusterFlags {
   output?: string;
   ipvs?: string;
   objects?: string[];
+  ttl?: string;
+  tos?: string;
+  length?: string;
+  uid?: string;
+  gid?: string;
+  socket?: string;
+  cgroup?: string;
+  classid?: string;
+  now?: string;
   verbose?: boolean;
   exact?: boolean;
   state?: string;
@@ -88,6 +97,15 @@ export function registerTrace(program: Command): void {
     .option('--sysctls <file>', 'the node\'s `sysctl -a` output (rp_filter, route_localnet, forwarding, br_netfilter)')
     .option('--bridge-links <file>', 'the node\'s `bridge -j link` output: bridges and their ports')
     .option('--mark <n>', 'the packet mark at the start')
+    .option('--ttl <n>', 'the TTL / hop limit the packet arrives with (-m ttl, -m hl; default 64)')
+    .option('--tos <n>', 'the TOS / traffic class byte (-m tos, -m dscp; default 0)')
+    .option('--length <n>', 'the IP length in bytes (-m length, connbytes; default a TCP SYN\'s)')
+    .option('--uid <n>', 'the user of the process sending the packet, for packets from this node (-m owner)')
+    .option('--gid <n>', 'its group (-m owner --gid-owner)')
+    .option('--socket <kind>', 'the local socket that takes the packet (-m socket): none, bound (to its address), wildcard (listening on any), transparent, transparent-wildcard')
+    .option('--cgroup <path>', "the sending socket's cgroup v2 path (-m cgroup --path)")
+    .option('--classid <n>', "the sending socket's net_cls class id (-m cgroup --cgroup)")
+    .option('--now <time>', 'when the packet passes, as seconds since the epoch or an ISO date in UTC (-m time); a flow\'s at adds to it')
     .option('--flows <file>', "a YAML list of packets in kube-proxy's flow-test shape; state persists between them")
     .option('--json', 'one JSON object per packet (schema/trace.schema.json)')
     .option('--verbose', 'every rule tried, and why each that did not match failed')
@@ -381,6 +399,9 @@ async function runTrace(inputs: string[], flags: TraceFlags, viaGiven: boolean):
     }
     flows = [{ protocol, sourceIP: src.ip, sourcePort: src.port, destIP: dst.ip, destPort: dst.port, inInterface: flags.inIface ?? null, outPort: flags.outPort ?? null, mark: parseMark(flags.mark) }];
   }
+  // What the flags say of the packet's header, socket and time, unless a flow says otherwise.
+  const given = packetFacts(flags);
+  flows = flows.map((f) => ({ ...given, ...Object.fromEntries(Object.entries(f).filter(([, v]) => v !== undefined && v !== null)) }) as FlowSpec);
   const byFamily = new Map<Family, number[]>();
   flows.forEach((f, i) => {
     const fam = familyOfText(f.sourceIP);
@@ -451,6 +472,33 @@ async function runTrace(inputs: string[], flags: TraceFlags, viaGiven: boolean):
   }
   emit(flags.output, flags.json ? chunks.join('') : chunks.join('\n'));
   return 0;
+}
+
+/** --ttl, --tos, --length, --uid, --gid, --socket, --cgroup, --classid, --now as packet facts. */
+function packetFacts(flags: TraceFlags): Partial<FlowSpec> {
+  const whole = (name: string, text: string | undefined, max: number) => {
+    if (text === undefined) return undefined;
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < 0 || n > max) throw new UsageError(`--${name} ${text}: give a whole number from 0 to ${max}`);
+    return n;
+  };
+  let now: number | undefined;
+  if (flags.now !== undefined) {
+    now = /^[0-9]+(\.[0-9]+)?$/.test(flags.now) ? Number(flags.now) : Date.parse(/[zZ]|[+-][0-9]{2}:?[0-9]{2}$/.test(flags.now) ? flags.now : `${flags.now}Z`) / 1000;
+    if (!Number.isFinite(now)) throw new UsageError(`--now ${flags.now}: give seconds since the epoch or a date such as 2025-06-01T12:00:00 (UTC)`);
+  }
+  const facts: Partial<FlowSpec> = {
+    ttl: whole('ttl', flags.ttl, 255),
+    tos: whole('tos', flags.tos, 255),
+    length: whole('length', flags.length, 65535),
+    uid: whole('uid', flags.uid, 0xffffffff),
+    gid: whole('gid', flags.gid, 0xffffffff),
+    classid: whole('classid', flags.classid, 0xffffffff),
+    socket: flags.socket,
+    cgroup: flags.cgroup,
+    now,
+  };
+  return Object.fromEntries(Object.entries(facts).filter(([, v]) => v !== undefined));
 }
 
 /**

@@ -1,15 +1,16 @@
 // What a ruleset holds, counted once for `kpsim parse --stats` (a node's dump) and `kpsim compile
 // --stats` (the node kpsim's compile leaves): per table its chains and rules, kube-proxy's
 // per-service chains grouped by kind (KUBE-SVC-*, KUBE-SEP-*, ...), the match modules and targets
-// used, and what is kept as written without being modelled. The same rules give the same counts,
-// whichever command read them.
-import type { Ruleset } from '../iptables/ir.js';
-import { MATCH_MODULES } from './spec.js';
+// used, and what the simulator does not model (told by the caller: the simulator's own table,
+// src/packetsim/coverage.ts, which a reader may not import, so that what `kpsim trace` meets as
+// UNKNOWN is exactly what is listed). The same rules give the same counts, whichever command read
+// them.
+import type { Rule, Ruleset } from '../iptables/ir.js';
 
 /** kube-proxy's per-service chain kinds (iptables mode), counted as groups. */
 const SERVICE_CHAIN = /^KUBE-(SVC|SVL|EXT|FW|SEP|XLB)-/;
 
-export function formatStats(rs: Ruleset): string {
+export function formatStats(rs: Ruleset, unmodelled: (rule: Rule) => readonly string[]): string {
   const lines: string[] = [`family ${rs.family}`];
   const matches = new Map<string, number>();
   const targets = new Map<string, number>();
@@ -22,14 +23,10 @@ export function formatStats(rs: Ruleset): string {
       if (c.kind !== 'rule') continue;
       rules++;
       bump(perChain, c.chain);
-      for (const a of c.args) {
-        if (a.kind !== 'module') continue;
-        bump(matches, a.name);
-        if (!MATCH_MODULES.has(a.name)) bump(unknown, `-m ${a.name}`);
-      }
+      for (const a of c.args) if (a.kind === 'module') bump(matches, a.name);
       const tg = c.target;
       if (tg) bump(targets, tg.kind === 'chain' ? (tg.goto ? '(goto chain)' : '(jump chain)') : tg.name);
-      if (tg?.kind === 'opaque') bump(unknown, `-j ${tg.name}`);
+      for (const item of unmodelled(c)) bump(unknown, item);
     }
     lines.push(`table ${t.name}: ${t.chains.length} chains, ${rules} rules${t.committed ? '' : ' (no COMMIT)'}`);
     const groups = new Map<string, { chains: number; rules: number }>();
@@ -49,6 +46,6 @@ export function formatStats(rs: Ruleset): string {
   };
   list('match modules', matches);
   list('targets', targets);
-  list('not modelled (kept as written)', unknown);
+  list('not modelled by the simulator (trace: UNKNOWN)', unknown);
   return lines.join('\n') + '\n';
 }

@@ -27,7 +27,7 @@ import { extensionChain, extensionRule } from '../packetsim/extension-rule.js';
 import { timesRatio } from '../packetsim/fraction.js';
 import { TCP_FLAGS } from '../packetsim/packet.js';
 import { NF_PRIORITY } from '../packetsim/hook-order.js';
-import type { CompiledChain, CompiledRule, ExtensionHook, HookExtension, HookPriority, Step, Walk } from '../packetsim/types.js';
+import { addUnknown, type CompiledChain, type CompiledRule, type ExtensionHook, type HookExtension, type HookPriority, type Step, type Walk } from '../packetsim/types.js';
 import { readExtension } from '../packetsim/world.js';
 import { choose } from './schedule.js';
 
@@ -142,7 +142,7 @@ export function ipvsExtension(table: IpvsTable, family: Family, opts: IpvsTraceO
     const words = persistent ? `sticks to ${s.key} for ${svc.vs.timeout} s (IPVS persistence of ${hostPort(svc.vs.address, svc.vs.port)})` : null;
     const r = mark(w, hook, label, s.rs.span ?? svc.vs.span, words);
     if (s.rs.forward !== 'masq') {
-      w.unknown = { note: { rule: r, text: label, reason: `forwarding method ${s.rs.forward} (not masquerading) is not modelled`, assumed: 'target' }, prev: w.unknown };
+      addUnknown(w, { rule: r, text: label, reason: `forwarding method ${s.rs.forward} (not masquerading) is not modelled`, assumed: 'target' });
       clearFrames(w);
       w.verdict = 'UNKNOWN';
       return;
@@ -244,7 +244,7 @@ export function ipvsExtension(table: IpvsTable, family: Family, opts: IpvsTraceO
         return;
       case 'unsupported': {
         const r = mark(w, hook, svc.head, vs.span);
-        w.unknown = { note: { rule: r, text: svc.head, reason: choice.reason, assumed: 'target' }, prev: w.unknown };
+        addUnknown(w, { rule: r, text: svc.head, reason: choice.reason, assumed: 'target' });
         clearFrames(w);
         w.verdict = 'UNKNOWN';
         return;

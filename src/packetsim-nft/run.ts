@@ -12,7 +12,7 @@
 import { addUnknown, fork, natBind, record, stop } from '../packetsim/evaluate.js';
 import { extensionChain, extensionRule } from '../packetsim/extension-rule.js';
 import { mul, type Prob } from '../packetsim/fraction.js';
-import type { CompiledChain, CompiledRule, CTarget, Hook, Walk } from '../packetsim/types.js';
+import { newFork, type CompiledChain, type CompiledRule, type CTarget, type Hook, type Walk } from '../packetsim/types.js';
 import { readExtension } from '../packetsim/world.js';
 import { renderChainItem } from '../nftables/render.js';
 import type { CChain, CRule, NftVerdict } from './compile.js';
@@ -149,11 +149,12 @@ function runRule(w: Walk, r: CRule, cur: Cursor, pending: Walk[]): RuleEnd {
       case 'unknown': {
         // Both ways: the fork as if it did not match, this walk as if it did.
         const other = fork(w);
-        addUnknown(other, { rule: pseudoRule(r, null), text: op.text, reason: op.reason, assumed: 'no match' });
+        const id = newFork();
+        addUnknown(other, { rule: pseudoRule(r, null), text: op.text, reason: op.reason, assumed: 'no match', fork: id });
         if (w.ctx.opts.explain) record(other, 'nomatch', pseudoChain(r.chain), pseudoRule(r, null));
         run(other, { ...cur, rule: cur.rule + 1, op: 0 }, pending);
         pending.push(other);
-        addUnknown(w, { rule: pseudoRule(r, null), text: op.text, reason: op.reason, assumed: 'match' });
+        addUnknown(w, { rule: pseudoRule(r, null), text: op.text, reason: op.reason, assumed: 'match', fork: id });
         break;
       }
       case 'verdict':
@@ -244,10 +245,10 @@ const TARGET_KINDS: Readonly<Record<string, CTarget>> = {
   drop: { kind: 'drop' },
   reject: { kind: 'reject', with: null },
   return: { kind: 'return' },
-  dnat: { kind: 'dnat', fromAddr: null, toAddr: null, fromPort: null, toPort: null },
-  snat: { kind: 'snat', fromAddr: null, toAddr: null, fromPort: null, toPort: null },
-  masquerade: { kind: 'masquerade', fromAddr: null, toAddr: null, fromPort: null, toPort: null },
-  redirect: { kind: 'redirect', fromAddr: null, toAddr: null, fromPort: null, toPort: null },
+  dnat: { kind: 'dnat', fromAddr: null, toAddr: null, fromPort: null, toPort: null, random: false },
+  snat: { kind: 'snat', fromAddr: null, toAddr: null, fromPort: null, toPort: null, random: false },
+  masquerade: { kind: 'masquerade', fromAddr: null, toAddr: null, fromPort: null, toPort: null, random: false },
+  redirect: { kind: 'redirect', fromAddr: null, toAddr: null, fromPort: null, toPort: null, random: false },
 };
 
 /** The rule as the path shows it, with what it did (`goto service-X` out of a verdict map). */

@@ -2,7 +2,8 @@
 // evaluated as ipt_do_table does (built-in matches first, then extension matches in order; jump
 // pushes, goto replaces, RETURN or the end of a user chain pops, the base chain's end is its
 // policy), forking at `statistic --mode random` (exactly, with the kernel's quantised odds) and at
-// anything unknown (both ways, marked UNKNOWN).
+// an unmodelled match (both ways, marked UNKNOWN) unless the rule's target changes nothing that
+// decides the outcome (CompiledRule.inert).
 //
 // Hook order (netfilter priorities): PREROUTING raw -300, conntrack -200, mangle -150, nat DNAT
 // -100; routing; INPUT mangle, filter 0, security 50, nat SNAT 100, confirm; or FORWARD mangle,
@@ -10,13 +11,14 @@
 // raw, conntrack, mangle, nat DNAT, reroute, filter, security, POSTROUTING; a packet for a local
 // address then loops back through PREROUTING and INPUT (its connection is already set up, so the
 // nat table is skipped there).
-import type { Ip } from '../net/index.js';
+import { protocolHasPorts, type Ip } from '../net/index.js';
 import { copyConn, type Conn } from './conntrack.js';
 import { matchIPv4 } from './matches/builtin.js';
-import { timesNot31, times31 } from './fraction.js';
+import { timesNot31, times31, timesRatio } from './fraction.js';
+import { drawWeight, MAX_PORT_FORKS, natPortBinding } from './targets/nat.js';
 import { memoKey, remember, replay } from './memo.js';
 import { copyPacket, type Packet } from './packet.js';
-import { baseSlot, type CompiledChain, type CompiledRule, type CompiledRuleset, type CTarget, type Hook, type HookExtension, type RandomCache, type RuleList, type Step, type UnknownNote, type Walk } from './types.js';
+import { addUnknown, newFork, baseSlot, type CompiledChain, type CompiledRule, type CompiledRuleset, type CTarget, type Hook, type HookExtension, type NatSpec, type RandomCache, type RuleList, type Step, type Walk } from './types.js';
 
 const t = (table: string, hook: Hook): Step => ({ kind: 'table', table, hook, slot: baseSlot(table, hook) });
 const manip = (hook: Hook, m: 'dst' | 'src'): Step => ({ kind: 'nat', hook, manip: m });
@@ -85,6 +87,7 @@ export function makeWalk(w: Walk): Walk {
     verdict: w.verdict,
     delivery: w.delivery,
     note: w.note,
+    portDraw: w.portDraw,
     ctx: w.ctx,
   };
 }
@@ -115,10 +118,9 @@ export function mutConn(w: Walk): Conn {
   return w.conn;
 }
 
-/** Notes that the walk's outcome rests on something not modelled. */
-export function addUnknown(w: Walk, note: UnknownNote): void {
-  w.unknown = { note, prev: w.unknown };
-}
+
+/** Notes that the walk's outcome rests on something not modelled (types.ts; here for the extensions that fork). */
+export { addUnknown };
 
 /** Adds a line to the walk's path. */
 export function record(w: Walk, kind: 'rule' | 'nomatch' | 'policy' | 'return', chain: CompiledChain, rule: CompiledRule | null): void {
@@ -281,30 +283,34 @@ function runFrames(w: Walk, pending: Walk[], keep: boolean): void {
           ok = false;
           break;
         }
-      } else if (m.kind === 'maybe') {
-        const answer = m.test(w);
-        if (answer === false) {
-          ok = false;
-          break;
-        }
-        if (answer !== true) {
-          const other = fork(w);
-          addUnknown(other, { rule: r, text: m.text, reason: answer, assumed: 'no match' });
-          if (explain) record(other, 'nomatch', chain, r);
-          pending.push(other);
-          addUnknown(w, { rule: r, text: m.text, reason: answer, assumed: 'match' });
-        }
       } else if (m.kind === 'random') {
         if (!splitRandom(w, m, m.invert ? 0x80000000 - m.stored : m.stored, chain, r, pending)) {
           ok = false;
           break;
         }
       } else {
+        let reason: string;
+        if (m.kind === 'maybe') {
+          // A match that may lack its input (a bridge port, the owner, the time): decided, or why not.
+          const v = m.test(w);
+          if (v === true) continue;
+          if (v === false) {
+            ok = false;
+            break;
+          }
+          reason = v;
+        } else reason = m.reason;
+        if (r.inert) {
+          // Whichever way the match goes, the walk goes on the same: no fork.
+          ok = false;
+          break;
+        }
         const other = fork(w);
-        addUnknown(other, { rule: r, text: m.text, reason: m.reason, assumed: 'no match' });
+        const id = newFork();
+        addUnknown(other, { rule: r, text: m.text, reason, assumed: 'no match', fork: id });
         if (explain) recordAt(other, 'nomatch', chain, r, 'unknown');
         pending.push(other);
-        addUnknown(w, { rule: r, text: m.text, reason: m.reason, assumed: 'match' });
+        addUnknown(w, { rule: r, text: m.text, reason, assumed: 'match', fork: id });
       }
     }
     if (!ok) {
@@ -313,7 +319,7 @@ function runFrames(w: Walk, pending: Walk[], keep: boolean): void {
     }
     if (explain) recordAt(w, 'rule', chain, r);
     else if (keep) record(w, 'rule', chain, r);
-    applyTarget(w, r);
+    applyTarget(w, r, pending);
   }
 }
 
@@ -329,40 +335,85 @@ function bindDst(w: Walk, addr: Ip | null, port: number | null): void {
 }
 
 /**
+ * A NAT binding whose port natPortBinding decides: kept, or drawn from a range. A small range is
+ * followed port by port (a fork per port, with the kernel's odds: drawWeight / 65536), a large one
+ * keeps the walk's port and says it was drawn (Walk.portDraw). `bind` completes the target on a walk.
+ */
+function bindPort(w: Walk, spec: NatSpec, manip: 'src' | 'dst', pending: Walk[] | undefined, bind: (w: Walk, port: number | null) => void): void {
+  const b = natPortBinding(manip, protocolHasPorts(w.pkt.proto), manip === 'dst' ? w.pkt.dport : w.pkt.sport, spec);
+  if (b.kind === 'keep') return bind(w, null);
+  const size = b.to - b.from + 1;
+  if (size === 1) return bind(w, b.from);
+  if (size > MAX_PORT_FORKS || pending === undefined) {
+    w.portDraw = { side: manip === 'src' ? 'source' : 'destination', from: b.from, to: b.to };
+    return bind(w, null);
+  }
+  const prob = w.prob;
+  // Pushed last port first, so that the walks come out in port order.
+  for (let k = size - 1; k >= 1; k--) {
+    const other = fork(w);
+    other.prob = timesRatio(prob, drawWeight(size, k), 65536);
+    bind(other, b.from + k);
+    pending.push(other);
+  }
+  w.prob = timesRatio(prob, drawWeight(size, 0), 65536);
+  bind(w, b.from);
+}
+
+/**
  * A NAT rule's binding of the connection (nf_nat_setup_info), then the end of the chain: DNAT and
  * REDIRECT at PREROUTING/OUTPUT, SNAT and MASQUERADE at POSTROUTING/INPUT; null parts of the range
- * keep the original. The iptables targets and nftables' nat statements both land here.
+ * keep the original. The iptables targets and nftables' nat statements both land here. With the
+ * whole range (`range`: a port range, --random) the port is the kernel's (bindPort), and a source
+ * that already fits the range is not bound at all (get_unique_tuple's first step).
  */
-export function natBind(w: Walk, hook: Hook, kind: 'dnat' | 'redirect' | 'snat' | 'masquerade', addr: Ip | null, port: number | null): void {
-  if (kind === 'dnat') return bindDst(w, addr, port);
-  if (kind === 'redirect') {
-    // REDIRECT: to the primary address of the incoming interface, or loopback for OUTPUT
-    // (nf_nat_redirect_ipv4 / _ipv6).
-    const env = w.ctx.env;
-    const loop = w.pkt.family === 'ipv4' ? 0x7f000001 : 1n;
-    const to = hook === 'OUTPUT' ? loop : w.pkt.inIface ? env.redirectAddress(w.pkt.inIface) : null;
-    if (to === null) return stop(w, 'DROP', 'REDIRECT: the incoming interface has no address');
-    return bindDst(w, to, port);
+export function natBind(w: Walk, hook: Hook, kind: 'dnat' | 'redirect' | 'snat' | 'masquerade', addr: Ip | null, port: number | null, range: NatSpec | null = null, pending?: Walk[]): void {
+  if (kind === 'dnat' || kind === 'redirect') {
+    let to = addr;
+    if (kind === 'redirect') {
+      // REDIRECT: to the primary address of the incoming interface, or loopback for OUTPUT
+      // (nf_nat_redirect_ipv4 / _ipv6).
+      const env = w.ctx.env;
+      const loop = w.pkt.family === 'ipv4' ? 0x7f000001 : 1n;
+      to = hook === 'OUTPUT' ? loop : w.pkt.inIface ? env.redirectAddress(w.pkt.inIface) : null;
+      if (to === null) return stop(w, 'DROP', 'REDIRECT: the incoming interface has no address');
+    }
+    if (range === null) return bindDst(w, to, port);
+    return bindPort(w, range, 'dst', pending, (x, p) => bindDst(x, to, p));
   }
-  const c = mutConn(w);
+  let from = addr;
+  let upTo = range?.toAddr ?? from;
   if (kind === 'masquerade') {
     // MASQUERADE: the address the output interface would pick for this destination
     // (masquerade_tg -> inet_select_addr); no address means NF_DROP.
     const dev = w.pkt.outIface;
-    const to = dev ? w.ctx.env.sourceAddress(dev, w.pkt.dst) : null;
-    if (to === null) return stop(w, 'DROP', `MASQUERADE: ${dev ?? 'no output interface'} has no address`);
-    c.reply.dst = to;
-    c.masqueraded = true;
+    from = upTo = dev ? w.ctx.env.sourceAddress(dev, w.pkt.dst) : null;
+    if (from === null) return stop(w, 'DROP', `MASQUERADE: ${dev ?? 'no output interface'} has no address`);
     w.masquerade = true;
-  } else if (addr !== null) c.reply.dst = addr;
-  if (port !== null) c.reply.dport = port;
-  c.snat = true;
-  c.srcManipDone = true;
-  w.snat = true;
-  clearFrames(w);
+  }
+  // get_unique_tuple, step 1: a source that already fits the range (its address, and its port
+  // when a port range is given) is kept as it is, unless --random: no binding, no SNAT status.
+  const spec: NatSpec = range ?? { fromAddr: from, toAddr: upTo, fromPort: port, toPort: port, random: false };
+  const p = w.pkt;
+  if (!spec.random && (from === null || (p.src >= from && p.src <= upTo!)) && (spec.fromPort === null || !protocolHasPorts(p.proto) || (p.sport >= spec.fromPort && p.sport <= spec.toPort!))) {
+    mutConn(w).srcManipDone = true;
+    return clearFrames(w);
+  }
+  const bind = (x: Walk, to: number | null) => {
+    const c = mutConn(x);
+    if (from !== null) c.reply.dst = from;
+    if (to !== null) c.reply.dport = to;
+    c.masqueraded = kind === 'masquerade';
+    c.snat = true;
+    c.srcManipDone = true;
+    x.snat = true;
+    clearFrames(x);
+  };
+  if (range === null) return bind(w, port);
+  return bindPort(w, range, 'src', pending, bind);
 }
 
-function applyTarget(w: Walk, r: CompiledRule): void {
+function applyTarget(w: Walk, r: CompiledRule, pending?: Walk[]): void {
   // A jump or goto to an existing chain, most of kube-proxy's rules, without reading the target.
   const to = r.jumpTo;
   if (to !== null) {
@@ -399,14 +450,15 @@ function applyTarget(w: Walk, r: CompiledRule): void {
         addUnknown(w, { rule: r, text: r.action, reason: `${kind.toUpperCase()} outside nat PREROUTING/OUTPUT`, assumed: 'target' });
         return stop(w, 'UNKNOWN');
       }
-      return natBind(w, w.hook, kind, r.natAddr, r.natPort);
+      return natBind(w, w.hook, kind, r.natAddr, r.natPort, r.natDraws ? targetAs(r, kind) : null, pending);
     case 'snat':
     case 'masquerade':
       if (r.table !== 'nat' || (w.hook !== 'POSTROUTING' && w.hook !== 'INPUT')) {
         addUnknown(w, { rule: r, text: r.action, reason: `${kind.toUpperCase()} outside nat POSTROUTING/INPUT`, assumed: 'target' });
         return stop(w, 'UNKNOWN');
       }
-      return natBind(w, w.hook, kind, r.natAddr, r.natPort);
+      // The whole range: a source already in it is not bound (get_unique_tuple), --random draws the port.
+      return natBind(w, w.hook, kind, r.natAddr, r.natPort, targetAs(r, kind), pending);
     case 'mark':
       mutPkt(w).mark = targetAs(r, kind).apply(w.pkt.mark);
       return;
@@ -482,7 +534,11 @@ function routeIn(w: Walk): void {
   if (r.kind === 'drop') return stop(w, 'DROP', r.reason);
   if (r.kind === 'local') return setProgram(w, w.ctx.rs.programs.input);
   if ((p.l2Forward || (p.viaBridge && w.dnat)) && r.dev === p.inIface) return bridgeForward(w);
+  // ip_forward / ip6_forward: a packet with no hop left is dropped (ICMP time exceeded), any other
+  // loses one before the FORWARD hook (a bridge forwards frames without touching it).
+  if (p.ttl <= 1) return stop(w, 'DROP', 'TTL exceeded: the node does not forward a packet with no hop left');
   const q = mutPkt(w);
+  q.ttl--;
   q.outIface = r.dev;
   q.l2Forward = false;
   setProgram(w, w.ctx.rs.programs.forward);

@@ -46,11 +46,11 @@ export function extensionRule(chain: CompiledChain, r: ExtensionRuleSpec): Compi
   const made: { -readonly [K in keyof CompiledRule]: CompiledRule[K] } = {
     first: null as unknown as CompiledRule, rest: null,
     v4: 0, v4Src: 0, v4Dst: 0, builtin: null,
-    matchCount: 0, jumpTo: null, targetKind: target.kind, table: chain.table, natAddr: null, natPort: null,
+    matchCount: 0, jumpTo: null, targetKind: target.kind, table: chain.table, natAddr: null, natPort: null, natDraws: false,
     goto: false, jumpIndexed: false, jumpStart: null,
     dport0: -1, rand0: -1, cacheIn: null, cacheYes: ZERO, cacheNo: ZERO, match0: null,
     target, matches: [], uid: -1 - uid++, chain: chain.name, num: r.num, reads: null, span: r.span, text: r.text, stateful: r.stateful ?? r.recalls ?? false,
-    comment: r.comment ?? null, dstKeys: null, dportKeys: null, action: r.action,
+    comment: r.comment ?? null, dstKeys: null, dportKeys: null, action: r.action, inert: false,
   };
   if (r.recalls) made.recalls = true;
   // A rule is its own one-element rule list (types.ts RuleList).

@@ -1,17 +1,20 @@
 // The kernel's tables (restores applied by src/iptables/state.ts) -> compiled ruleset, once per
 // node and family: every rule's arguments grouped into the built-in check and its extension matches in order,
 // targets compiled, jumps resolved, big chains indexed.
-import type { Arg, Family, OptionArg, Rule, Span } from '../iptables/ir.js';
+import type { Family, Rule, Span } from '../iptables/ir.js';
 import { isBuiltinChain, type KernelChain, type KernelState } from '../iptables/state.js';
 import { buildIndex } from './chain-index.js';
 import { programsFor } from './evaluate.js';
 import { planMemos } from './memo.js';
 import type { IpsetDb } from './ipset.js';
 import { compileBuiltin } from './matches/builtin.js';
-import { compileMatch, isModelledMatch } from './matches/index.js';
+import { compileMatch } from './matches/index.js';
+import { matchGap, type ModelledMatch } from './coverage.js';
+import { groupArgs, groupText } from './rule-groups.js';
 import { ALWAYS } from './matches/misc.js';
 import { ValueError } from './matches/values.js';
 import { compileTarget } from './targets/index.js';
+import { MAX_PORT_FORKS } from './targets/nat.js';
 import { ruleText } from './rule-text.js';
 import { STATISTIC_SCALE, ZERO } from './fraction.js';
 import { baseSlot, HOOK_NAMES, TABLE_NAMES, type CMatch, type CompiledChain, type CompiledRule, type CompiledRuleset, type CompiledTable, type CompileProblem, type CTarget, type IPv4Builtin, type RuleList, type Walk } from './types.js';
@@ -30,60 +33,21 @@ interface ChainDraft {
   rules: Rule[];
 }
 
-export interface MatchGroup {
-  readonly module: string;
-  readonly opts: OptionArg[];
-  opaque: string | null;
-}
-
 let uidCounter = 0;
+
+/** Matches whose answer depends on what earlier packets did (lists, buckets, open connections). */
+const STATEFUL_MATCHES: ReadonlySet<string> = new Set(['recent', 'limit', 'hashlimit', 'connlimit']);
+
+/** Whether a NAT target may draw its port from a range small enough to be followed port by port. */
+function natForks(t: CTarget): boolean {
+  if (t.kind !== 'dnat' && t.kind !== 'snat' && t.kind !== 'masquerade' && t.kind !== 'redirect') return false;
+  return t.fromPort !== null && t.toPort !== null && t.fromPort !== t.toPort && Math.abs(t.toPort - t.fromPort) < MAX_PORT_FORKS;
+}
 
 /** One shared empty list for the many rules with no extension match. */
 const NO_MATCHES: readonly CMatch[] = Object.freeze([]);
 
 const NO_IPV4: IPv4Builtin = { v4: 0, v4Src: 0, v4Dst: 0 };
-
-export function groupArgs(args: readonly Arg[]): { builtins: OptionArg[]; groups: MatchGroup[] } {
-  const builtins: OptionArg[] = [];
-  const groups: MatchGroup[] = [];
-  for (const a of args) {
-    switch (a.kind) {
-      case 'module':
-        groups.push({ module: a.name, opts: [], opaque: null });
-        break;
-      case 'option': {
-        if (a.module === null) {
-          builtins.push(a);
-          break;
-        }
-        let g: MatchGroup | undefined;
-        for (let i = groups.length - 1; i >= 0; i--) {
-          if (groups[i].module === a.module && groups[i].opaque === null) {
-            g = groups[i];
-            break;
-          }
-        }
-        // `-p tcp --dport 80` loads the tcp match implicitly.
-        if (!g) groups.push((g = { module: a.module, opts: [], opaque: null }));
-        g.opts.push(a);
-        break;
-      }
-      case 'opaque': {
-        // `-m weird --thing 1`: the reader gives the load and the options it does not know apart;
-        // they are one match the simulator does not model.
-        const last = groups[groups.length - 1];
-        if (last && a.module !== null && last.module === a.module && last.opts.length === 0 && last.opaque === null) last.opaque = `-m ${a.module} ${a.text}`;
-        else groups.push({ module: a.module ?? '?', opts: [], opaque: a.text });
-        break;
-      }
-      default: {
-        const never: never = a;
-        void never;
-      }
-    }
-  }
-  return { builtins, groups };
-}
 
 function actionText(t: CTarget, rule: Rule): string {
   const tgt = rule.target;
@@ -124,21 +88,17 @@ function compileRule(rule: Rule, table: string, num: number, family: Family, ips
     builtinReads = b.reads;
     dstKeys = b.dstKeys;
     for (const g of groups) {
-      if (g.opaque !== null) {
-        matches.push({ kind: 'unknown', text: g.opaque, reason: `match ${g.module} is not modelled` });
+      const gap = matchGap(g);
+      if (gap) {
+        matches.push({ kind: 'unknown', text: groupText(g), reason: gap.reason });
         continue;
       }
       if (g.module === 'comment') {
         const c = g.opts.find((o) => o.name === 'comment');
         if (c) comment = c.values.map((v) => (v.type === 'string' ? v.value : v.text)).join(' ');
       }
-      if (!isModelledMatch(g.module)) {
-        const text = [`-m ${g.module}`, ...g.opts.map((o) => `${o.negation !== 'none' ? '! ' : ''}${o.spelling} ${o.values.map((v) => v.text).join(' ')}`.trim())].join(' ');
-        matches.push({ kind: 'unknown', text, reason: `match ${g.module} is not modelled` });
-        continue;
-      }
       // comment, nfacct: always match, nothing to evaluate.
-      for (const m of compileMatch(g.module, g.opts, { family, ipsets, uid })) if (m !== ALWAYS) matches.push(m);
+      for (const m of compileMatch(g.module as ModelledMatch, g.opts, { family, ipsets, uid })) if (m !== ALWAYS) matches.push(m);
     }
   } catch (e) {
     if (!(e instanceof ValueError)) throw e;
@@ -167,6 +127,8 @@ function compileRule(rule: Rule, table: string, num: number, family: Family, ips
   }
   let reads: number | null = builtinReads;
   for (const m of matches) reads = reads !== null && m.kind === 'test' && m.reads !== undefined ? reads | m.reads : null;
+  // A NAT port drawn from a small range forks the walk (evaluate.ts): no memoised replay.
+  if (natForks(target)) reads = null;
   // In CompiledRule's field order (hot fields first).
   const m0 = matches[0];
   const nat = target.kind === 'dnat' || target.kind === 'snat' || target.kind === 'masquerade' || target.kind === 'redirect' ? target : null;
@@ -186,6 +148,7 @@ function compileRule(rule: Rule, table: string, num: number, family: Family, ips
     table,
     natAddr: nat?.fromAddr ?? null,
     natPort: nat?.fromPort ?? null,
+    natDraws: nat !== null && (nat.random || nat.fromPort !== nat.toPort),
     goto: target.kind === 'jump' && target.goto,
     jumpIndexed: false,
     jumpStart: null,
@@ -203,11 +166,12 @@ function compileRule(rule: Rule, table: string, num: number, family: Family, ips
     reads,
     span: rule.span,
     text: ruleText(rule),
-    stateful: groups.some((g) => g.module === 'recent' || (g.module === 'statistic' && g.opts.some((o) => o.name === 'mode' && o.values.some((v) => v.type === 'word' && v.value === 'nth')))),
+    stateful: groups.some((g) => STATEFUL_MATCHES.has(g.module) || (g.module === 'statistic' && g.opts.some((o) => o.name === 'mode' && o.values.some((v) => v.type === 'word' && v.value === 'nth')))),
     comment,
     dstKeys,
     dportKeys,
     action: actionText(target, rule),
+    inert: false,
   };
   const done = compiled as CompiledRule;
   compiled.first = done;
@@ -264,6 +228,34 @@ function placeRules(rules: ReadonlyMap<string, CompiledRule[]>, roots: readonly 
   return out;
 }
 
+/** Targets after which the walk goes on with the next rule, having changed nothing a later rule or the outcome reads. */
+const INERT_TARGETS: ReadonlySet<CTarget['kind']> = new Set(['continue', 'none']);
+
+/**
+ * Sets CompiledRule.inert: a rule is inert when its matches write no state other rules read and
+ * its target is LOG-like, nothing, or a jump (not a goto, which skips the rest of the calling
+ * chain) to a chain whose rules are all inert or RETURN. A chain reached again while its own
+ * inertness is being decided (a loop) is taken as not inert.
+ */
+function markInert(chains: Iterable<CompiledChain>): void {
+  const memo = new Map<CompiledChain, boolean>();
+  const chainInert = (ch: CompiledChain): boolean => {
+    const known = memo.get(ch);
+    if (known !== undefined) return known;
+    memo.set(ch, false);
+    const inert = ch.rules.every((r) => ruleInert(r) || (r.target.kind === 'return' && !writesShared(r)));
+    memo.set(ch, inert);
+    return inert;
+  };
+  const writesShared = (r: CompiledRule) => r.matches.some((m) => m.kind === 'test' && m.shared === true);
+  const ruleInert = (r: CompiledRule): boolean => {
+    if (writesShared(r)) return false;
+    if (INERT_TARGETS.has(r.target.kind)) return true;
+    return r.target.kind === 'jump' && !r.goto && r.jumpTo !== null && chainInert(r.jumpTo);
+  };
+  for (const ch of chains) for (const r of ch.rules) r.inert = ruleInert(r);
+}
+
 /** The netfilter tables of one family, compiled for tracing. */
 export function linkRuleset(state: KernelState, opts: LinkOptions = {}): CompiledRuleset {
   const problems: CompileProblem[] = [];
@@ -304,6 +296,7 @@ export function linkRuleset(state: KernelState, opts: LinkOptions = {}): Compile
         }
       }
     }
+    markInert(chains.values());
     // Memoised traversals go with the indices: the plain evaluator is the reference for both.
     if (index) planMemos(chains.values(), indexed);
     tables.set(tableName, { name: tableName, chains });

@@ -5,7 +5,7 @@ import type { Family, Span } from '../iptables/ir.js';
 import type { Conn, Direction } from './conntrack.js';
 import type { NodeEnv } from './env.js';
 import type { Prob } from './fraction.js';
-import type { Origin, Packet } from './packet.js';
+import type { Origin, Packet, PacketMeta } from './packet.js';
 import type { Delta, World } from './world.js';
 
 export type Hook = 'PREROUTING' | 'INPUT' | 'FORWARD' | 'OUTPUT' | 'POSTROUTING';
@@ -31,11 +31,17 @@ export type CMatch =
       readonly dports?: readonly (readonly [number, number])[];
       /** What of the walk the test reads (READS bits), when that is all; absent: unknown, never memoised. */
       readonly reads?: number;
+      /**
+       * The test writes state that other rules read (recent --set/--update/--remove, a hashlimit
+       * table): a rule holding it matters even when its target does nothing (CompiledRule.inert).
+       */
+      readonly shared?: boolean;
     }
   | RandomMatch
   /**
    * A test whose answer may rest on something no input gives (the bridge port that leads to a
-   * destination): true, false, or why it is not known (both branches are then explored, UNKNOWN).
+   * destination, the owner of a packet, the time): true, false, or why it is not known (both
+   * branches are then explored, UNKNOWN, unless the rule is inert).
    */
   | { readonly kind: 'maybe'; readonly test: (w: Walk) => boolean | string; readonly text: string }
   | { readonly kind: 'unknown'; readonly text: string; readonly reason: string };
@@ -78,6 +84,8 @@ export type NatSpec = {
   readonly toAddr: import('../net/index.js').Ip | null;
   readonly fromPort: number | null;
   readonly toPort: number | null;
+  /** --random or --random-fully (NF_NAT_RANGE_PROTO_RANDOM_ALL): the port is always drawn. */
+  readonly random: boolean;
 };
 
 /**
@@ -155,6 +163,11 @@ export interface CompiledRule extends IPv4Builtin, RuleList, RandomCache {
   readonly table: string;
   readonly natAddr: import('../net/index.js').Ip | null;
   readonly natPort: number | null;
+  /**
+   * The NAT port is not simply natPort: a port range, or --random/--random-fully, which
+   * targets/nat.ts natPortBinding decides per packet from the target's range.
+   */
+  readonly natDraws: boolean;
   /** The target is a goto (`-g`): the chain replaces the current frame. */
   readonly goto: boolean;
   /** jumpTo has an index; otherwise jumpStart is its rule list and a jump reads no chain object. */
@@ -186,7 +199,7 @@ export interface CompiledRule extends IPv4Builtin, RuleList, RandomCache {
    * generation makes each young-generation collection of a trace slower.
    */
   readonly text: string;
-  /** A `recent` match or `statistic --mode nth`: the rule's outcome depends on earlier packets. */
+  /** recent, limit, hashlimit, connlimit or `statistic --mode nth`: the rule's outcome depends on earlier packets. */
   readonly stateful: boolean;
   readonly comment: string | null;
   /** Exact destination addresses the built-in -d requires (for indexing); null if any. */
@@ -195,6 +208,13 @@ export interface CompiledRule extends IPv4Builtin, RuleList, RandomCache {
   readonly dportKeys: readonly number[] | null;
   /** What the target does, for the trace: `jump KUBE-SVC-X`, `DNAT --to-destination 10.0.0.1:80`. */
   readonly action: string;
+  /**
+   * Whether the rule matching or not changes nothing that decides the packet's outcome: its target
+   * only logs, counts or continues (LOG, NFLOG, no target, a jump to a chain of such rules) and
+   * its matches write no state other rules read. An unmodelled match on such a rule is no fork:
+   * both ways the walk goes on the same (set by compile.ts once jumps are resolved).
+   */
+  inert: boolean;
   /**
    * A hook extension's rule that matched on what earlier packets left (nftables: a lookup in a set
    * a rule updates, kube-proxy's affinity); iptables' `-m recent --rcheck` rules are told by text.
@@ -321,11 +341,36 @@ export interface UnknownNote {
   readonly reason: string;
   /** The branch this outcome assumed. */
   readonly assumed: 'match' | 'no match' | 'target';
+  /**
+   * The fork this note is one side of: both walks of an unmodelled match's fork carry notes with
+   * the same number. Absent for an unmodelled target, which stops its walk without a fork.
+   */
+  readonly fork?: number;
 }
 
+/**
+ * The unmodelled branches a walk rests on, innermost first. Walks that part at a statistic split
+ * share the node they had, so a node stands for one side of one fork, whoever holds it (the
+ * outcome bounds of trace.ts rely on it).
+ */
 export interface UnknownNode {
   readonly note: UnknownNote;
   readonly prev: UnknownNode | null;
+  /** Unique; identifies the node in world fingerprints. */
+  readonly id: number;
+}
+
+let unknownIds = 0;
+let forkIds = 0;
+
+/** A number for a new fork at an unmodelled match: both its walks' notes carry it (UnknownNote.fork). */
+export function newFork(): number {
+  return ++forkIds;
+}
+
+/** The walk now rests on `note` too. */
+export function addUnknown(w: Walk, note: UnknownNote): void {
+  w.unknown = { note, prev: w.unknown, id: ++unknownIds };
 }
 
 export interface TraceOptions {
@@ -382,6 +427,11 @@ export interface Walk {
   delivery: 'local' | 'forward' | null;
   /** What stopped the walk, when not a plain verdict (no route, loop, QUEUE, unknown target). */
   note: string | null;
+  /**
+   * A NAT binding drew the port of one side from a range too large to follow port by port
+   * (targets/nat.ts MAX_PORT_FORKS): the packet keeps the port it had, which stands for any of them.
+   */
+  portDraw: PortDraw | null;
   readonly ctx: WalkContext;
 }
 
@@ -393,6 +443,14 @@ export interface WalkContext {
   readonly opts: TraceOptions;
   /** The bridge port that leads to the destination, when the trace says (PacketSpec.outPort). */
   readonly outPort: string | null;
+  readonly meta: PacketMeta;
+}
+
+/** A port NAT drew at random from `from`-`to` (each about equally likely) and kpsim did not follow one by one. */
+export interface PortDraw {
+  readonly side: 'source' | 'destination';
+  readonly from: number;
+  readonly to: number;
 }
 
 export type Step =

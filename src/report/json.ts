@@ -76,6 +76,14 @@ export interface OutcomeJson {
   exact: string | null;
   /** --sample: how many of the drawn packets had this outcome. */
   count?: number;
+  /**
+   * An UNKNOWN outcome's probability depends on the unmodelled matches listed in `unknown`: it is
+   * at least this and at most `probability` (absent when exact).
+   */
+  minProbability?: number;
+  minFraction?: string;
+  /** NAT drew this side's port at random from `from`-`to`; the port shown stands for any of them. */
+  randomPort?: { side: 'source' | 'destination'; from: number; to: number };
 }
 
 export interface TraceJson {
@@ -174,6 +182,11 @@ export function outcomeJson(o: Outcome, ex: Explainer, opts: JsonOptions): Outco
     note: o.note,
     exact: shortExact(o.prob),
   };
+  if (o.min) {
+    out.minProbability = toDecimal(o.min);
+    out.minFraction = fractionText(o.min);
+  }
+  if (o.portDraw) out.randomPort = { side: o.portDraw.side, from: o.portDraw.from, to: o.portDraw.to };
   if (opts.paths) out.path = o.path.map((s) => stepJson(s, ex, opts.verbose));
   return out;
 }

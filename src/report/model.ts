@@ -132,7 +132,7 @@ export interface UnknownView {
 }
 
 /** An outcome as the simulator gives it (verdict, delivery, NAT flags, note, paths), for people. */
-export interface OutcomeView extends Readonly<Pick<Outcome, 'verdict' | 'assumedVerdict' | 'delivery' | 'dnat' | 'snat' | 'masquerade' | 'note' | 'paths'>> {
+export interface OutcomeView extends Readonly<Pick<Outcome, 'verdict' | 'assumedVerdict' | 'delivery' | 'dnat' | 'snat' | 'masquerade' | 'note' | 'paths' | 'min' | 'portDraw'>> {
   /** 1-based. */
   readonly number: number;
   readonly prob: Prob;

@@ -74,7 +74,9 @@ function table(r: TraceReport, opts: TextOptions): string[] {
   const st = opts.style;
   const rows = r.outcomes.map((o) => {
     const flags = [o.dnat ? 'DNAT' : '', o.masquerade ? 'MASQUERADE' : o.snat ? 'SNAT' : ''].filter(Boolean).join(',');
-    return [String(o.number), decimalText(o.prob), exactText(o.prob, opts), o.verdict, o.delivery ?? '-', flow(r, o.packet), flags || '-'];
+    // An UNKNOWN outcome's probability is a range over the ways the unmodelled matches may go.
+    const range = (f: (p: Prob) => string) => (o.min ? `${f(o.min)}..${f(o.prob)}` : f(o.prob));
+    return [String(o.number), range(decimalText), range((p) => exactText(p, opts)), o.verdict, o.delivery ?? '-', flow(r, o.packet), flags || '-'];
   });
   const head = ['#', 'PROBABILITY', 'EXACT', 'VERDICT', 'DELIVERY', 'PACKET AFTER NAT', 'NAT'];
   const widths = head.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c].length)));
@@ -91,6 +93,10 @@ function notes(r: TraceReport, opts: TextOptions): string[] {
   for (const o of r.outcomes) {
     for (const u of o.unknown) out.push(opts.style.bad(`outcome ${o.number}: UNKNOWN at ${where(u)}: ${u.reason}; assumed ${u.assumed}`));
     if (o.note) out.push(opts.style.bad(`outcome ${o.number}: ${o.note}`));
+    if (o.min) out.push(opts.style.bad(`outcome ${o.number}: between ${decimalText(o.min)} and ${decimalText(o.prob)}, depending on the rules above`));
+    // A drawn source port (MASQUERADE --random-fully, as kube-proxy writes it) is in --json only:
+    // a destination port decides where the packet goes.
+    if (o.portDraw?.side === 'destination') out.push(`outcome ${o.number}: the destination port is drawn at random from ${o.portDraw.from}-${o.portDraw.to}; the one shown stands for any of them`);
   }
   if (r.approximate) out.push('note: too many possible states; the least likely were dropped');
   return out;

@@ -11,7 +11,7 @@ import { formatHostPort, formatIp } from '../net/index.js';
 import { stateName, type Explainer } from '../packetsim/explain.js';
 import { add, compare, div, mul, ZERO, type Prob } from '../packetsim/fraction.js';
 import type { Packet } from '../packetsim/packet.js';
-import { outcomeOf, sameOutcome, type Outcome, type TraceResult } from '../packetsim/trace.js';
+import { outcomeOf, sameObservable, type Outcome, type TraceResult } from '../packetsim/trace.js';
 import type { CompiledChain, CompiledRule, PathNode, Walk } from '../packetsim/types.js';
 import type { World } from '../packetsim/world.js';
 import type { Branch, Change, ChangedField, ConnectionView, Fork, ForkKind, OutcomeView, PacketView, Segment, Step, TraceReport } from './model.js';
@@ -343,7 +343,8 @@ function pathsOf(t: TracedWorld, outcomes: readonly Outcome[], ex: Explainer, fa
   return t.result.walks.map((w) => {
     const prob = mul(t.prob, w.prob);
     const o = outcomeOf(w, prob);
-    const n = outcomes.findIndex((x) => sameOutcome(x, o));
+    // outcomesOf gathers walks by what anyone can see of their end (the assumptions they rest on aside).
+    const n = outcomes.findIndex((x) => sameObservable(x, o));
     const { steps, rules } = stepsOf(w, t.result.input, ex, family);
     return { steps, rules, prob, outcome: n + 1 };
   });
@@ -408,6 +409,8 @@ export function buildReport(input: ReportInput, ex: Explainer, worldFacts: (w: W
     snat: o.snat,
     masquerade: o.masquerade,
     note: o.note,
+    min: o.min,
+    portDraw: o.portDraw,
     unknown: o.unknown.map((u) => {
       const s = ex.rule(u.rule);
       return { rule: { table: u.rule.table, chain: u.rule.chain, num: u.rule.uid < 0 ? null : u.rule.num, file: s.file, line: s.line, text: s.text }, text: u.text, reason: u.reason, assumed: u.assumed };

@@ -24,7 +24,6 @@ import type { NftCompiled } from '../../src/compiler/nftables/index.js';
 import { nftHooks } from '../../src/modes.js';
 import { nodeFromArtefacts } from '../../src/node/assemble.js';
 import { prepareNode as prepareSimulator } from '../../src/packetsim/prepare.js';
-import { linkRuleset } from '../../src/packetsim/link.js';
 import { tupleKey, type Conn } from '../../src/packetsim/conntrack.js';
 import type { NodeEnv } from '../../src/packetsim/env.js';
 import { equal, toDecimal } from '../../src/packetsim/fraction.js';
@@ -116,6 +115,7 @@ export async function judgeRules(rules: JudgeRules, flows: readonly JudgeFlow[],
     const { env, refused } = await prepareNode(n, rules, flows, topology, phase);
     if (refused) return { family: rules.family, flows: flows.map((f) => skipped(f, [`not sent: ${refused}`])), error: refused, ms };
     const plan = planProbes(rs, env, flows, o);
+    const serial = countsConnections(rs);
     const marginals = probeMarginals(rs, env, plan);
     phase('kpsim');
     // The sequences run in nodes of their own while the independent flows are probed here.
@@ -133,7 +133,12 @@ export async function judgeRules(rules: JudgeRules, flows: readonly JudgeFlow[],
       if (p.skip) out.push(skipped(p.flow, [p.skip], m[0]));
       else if (p.sequence) out.push(null);
       else if (Date.now() - started > o.budgetMs) out.push(skipped(p.flow, [`not sent: the judge's time budget of ${o.budgetMs} ms ran out`], m[0]));
-      else out.push(compare(p, m, await sendFlow(n, p, !m.some((x) => x.stateful) && m.every((x) => sameOdds(m[0], x)), env, o.timeoutMs), o.alpha));
+      else if (serial) {
+        // -m connlimit counts the connections open at once: the probes go one by one, each done before the next.
+        const records: ProbeRecord[] = [];
+        for (const port of p.ports) records.push(...(await sendFlow(n, { ...p, ports: [port] }, true, env, o.timeoutMs)));
+        out.push(compare(p, m, records, o.alpha));
+      } else out.push(compare(p, m, await sendFlow(n, p, !m.some((x) => x.stateful) && m.every((x) => sameOdds(m[0], x)), env, o.timeoutMs), o.alpha));
     }
     phase('probes');
     const judged = await sequences;
@@ -154,8 +159,12 @@ function simulatorRuleset(rules: JudgeRules): CompiledRuleset {
     const node = nodeFromArtefacts({ iptables: [], nft: rules.texts.map((t) => ({ file: t.label, text: t.text })), interfaces: [] });
     return prepareSimulator(node, rules.family, { extensions: nftHooks(node, rules.family) }).sim.rs;
   }
-  const node = nodeFromArtefacts({ iptables: rules.texts.map((t) => ({ family: rules.family, file: t.label, text: t.text, noflush: true })), interfaces: [] });
-  return linkRuleset(node.netfilter.get(rules.family)!);
+  const node = nodeFromArtefacts({
+    iptables: rules.texts.map((t) => ({ family: rules.family, file: t.label, text: t.text, noflush: true })),
+    interfaces: [],
+    ...(rules.ipsets ? { ipsetsText: { file: 'ipsets', text: rules.ipsets } } : {}),
+  });
+  return prepareSimulator(node, rules.family).sim.rs;
 }
 
 interface PlannedFlow extends ProbeBatch {
@@ -205,6 +214,12 @@ function planProbes(rs: CompiledRuleset, env: NodeEnv, flows: readonly JudgeFlow
   });
 }
 
+/** Whether some rule counts the connections open at once (-m connlimit): probes sent together would count each other. */
+function countsConnections(rs: CompiledRuleset): boolean {
+  for (const t of rs.tables.values()) for (const ch of t.chains.values()) for (const r of ch.rules) if (/(^| )-m connlimit /.test(r.text)) return true;
+  return false;
+}
+
 /** Each flow's own source port, or one from 10000 up that no flow from the same source uses. */
 function assignPorts(flows: readonly JudgeFlow[]): number[] {
   const taken = new Set(flows.filter((f) => f.sourcePort).map((f) => `${f.sourceIP} ${f.sourcePort}`));
@@ -241,7 +256,8 @@ function sharingState(once: readonly FlowResult[]): boolean[] {
   const opened = new Set<string>();
   const keyOf = (c: Conn) => tupleKey(c.proto, c.orig.src, c.orig.sport, c.orig.dst, c.orig.dport);
   return once.map((r) => {
-    const shares = r.outcomes.some((o) => o.path.some((e) => e.rule?.stateful === true)) || r.result.walks.some((w) => w.known && opened.has(keyOf(w.conn)));
+    // A walk that wrote state (a token taken from a rate limit's bucket, even where the limit did not match) shares it too.
+    const shares = r.outcomes.some((o) => o.path.some((e) => e.rule?.stateful === true)) || r.result.walks.some((w) => w.delta !== null || (w.known && opened.has(keyOf(w.conn))));
     if (shares) for (const w of r.result.walks) opened.add(keyOf(w.conn));
     return shares;
   });

@@ -66,7 +66,7 @@ describe('diagnostics', () => {
   });
 
   it('keeps unknown modules and targets opaque, and refuses them with strict', () => {
-    const text = wrap('-A X -m hashlimit --hashlimit-upto 5/sec --hashlimit-name h -j CLASSIFY --set-class 1:1');
+    const text = wrap('-A X -m quota --quota 1000 --bogus 1 -j CLASSIFY --set-class 1:1');
     const lax = parseIptablesSave(text, { file: 'f' });
     expect(lax.diagnostics).toEqual([]);
     const rule = lax.ruleset!.tables[0].commands[0];
@@ -75,7 +75,7 @@ describe('diagnostics', () => {
     const strict = parseIptablesSave(text, { file: 'f', strict: true }).diagnostics.map((d) => [d.code, d.span?.col]);
     expect(strict).toEqual([
       ['IPT_UNKNOWN_MODULE', 9],
-      ['IPT_UNKNOWN_TARGET', 64],
+      ['IPT_UNKNOWN_TARGET', 41],
     ]);
   });
 
