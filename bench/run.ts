@@ -9,7 +9,7 @@
 // committed) and the previous run's are shown beside them. Speed is measured here, never asserted
 // in tests.
 //
-//   npm run bench -- --sizes 1k,10k --runs 3 --only compile,parse,trace,flows,nftables,core
+//   npm run bench -- --sizes 1k,10k --runs 3 --only compile,parse,trace,flows,analyse,nftables,core
 //   npm run bench -- --quick          # 1k services, one run, 10k packets, no core table
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -6,7 +6,7 @@ import type { Arg, ChainDecl, OptionArg, Rule, Ruleset, Table, Target, Value } f
 import { loadedState } from '../src/iptables/state.js';
 import { isProblem, readValue } from '../src/iptables-save/read-value.js';
 import type { ValueKind } from '../src/iptables-save/spec.js';
-import { compileRuleset } from '../src/packetsim/compile.js';
+import { linkRuleset } from '../src/packetsim/link.js';
 import { simpleInterfaces } from '../src/node/node.js';
 import { buildEnv } from '../src/packetsim/env.js';
 import { tracePacket, type PacketSpec } from '../src/packetsim/trace.js';
@@ -138,7 +138,7 @@ interface Measured {
  */
 function compiled(services: number, endpoints: number): { rs: CompiledRuleset; compileMs: number } {
   const t0 = performance.now();
-  const rs = compileRuleset(loadedState(kubeRuleset(services, endpoints), []));
+  const rs = linkRuleset(loadedState(kubeRuleset(services, endpoints), []));
   return { rs, compileMs: performance.now() - t0 };
 }
 

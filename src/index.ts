@@ -16,7 +16,7 @@ export { parseIpsetSave } from './ipset/parse.js';
 export { parseIpvsadmSave } from './ipvs/parse.js';
 export { prepareNode, type SimNode, type PrepareOptions } from './packetsim/prepare.js';
 export { tracePacket, traceFlows, type PacketSpec, type FlowSpec, type Outcome, type TraceResult } from './packetsim/trace.js';
-export { traceJson, formatHuman } from './packetsim/output.js';
+export { traceJson } from './report/json.js';
 export { verifyCase } from './golden/verify.js';
 export type { CaseFiles } from './golden/case.js';
 export type { CaseResult, CheckResult } from './golden/result.js';

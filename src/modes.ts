@@ -6,7 +6,6 @@
 import { compileCluster, type Compiled } from './compiler/index.js';
 import { hostSetupText, iptablesNodeArtefacts } from './compiler/iptables/node-artefacts.js';
 import type { RestoreTable } from './compiler/iptables/restore.js';
-import { ruleStats } from './compiler/iptables/stats.js';
 import { compileIpvsCluster, type IpvsCompiled } from './compiler/ipvs/index.js';
 import { ARTEFACT_FILES as IPVS_ARTEFACT_FILES, ipvsNodeArtefacts, renderDummyAddresses, renderNodeFacts, type ArtefactFile as IpvsArtefactFile } from './compiler/ipvs/node-save.js';
 import type { CompileOptions, ProxierSettings } from './compiler/settings.js';
@@ -18,17 +17,30 @@ import { verifyIptablesCase } from './golden/verify-iptables.js';
 import { verifySingleSync } from './golden/verify-mode.js';
 import type { Family } from './iptables/ir.js';
 import { stateToRuleset } from './iptables/state.js';
-import { renderKernelRuleset, renderSaveAfterBytes, type ChainedRestoreTable } from './iptables-save/index.js';
+import { formatStats, renderKernelRuleset, renderSaveAfterBytes, type ChainedRestoreTable } from './iptables-save/index.js';
 import { renderIpsetSave } from './ipset/render.js';
 import { renderIpvsadmSave } from './ipvs/render.js';
 import type { Cluster } from './model/types.js';
 import { nodeFromArtefacts } from './node/assemble.js';
 import { withDummyAddresses } from './node/dummy-interface.js';
+import { iptablesServices } from './explain/iptables-view.js';
+import { ipvsServices } from './explain/ipvs-view.js';
+import type { NameBook } from './explain/names.js';
+import type { NodeServices } from './explain/view.js';
+import type { KnownDifference } from './diff/known.js';
+import { IPVS_DIFFERENCES } from './diff/known-ipvs.js';
 import type { Node } from './node/node.js';
 import { ipvsExtension } from './packetsim-ipvs/hook.js';
+import { unmodelledItems } from './packetsim/coverage.js';
 import type { HookExtension } from './packetsim/types.js';
+import { compileNftablesCluster, type NftCompiled } from './compiler/nftables/index.js';
+import { kubeProxyTable, nftablesNodeArtefacts } from './compiler/nftables/node-artefacts.js';
+import { verifyNftablesCase, renderNftablesSave } from './golden/verify-nftables.js';
+import { nftablesExtensions } from './packetsim-nft/hook.js';
+import { tableKey } from './nftables/state.js';
+import { formatStateTableStats } from './nftables/stats.js';
 
-export type ModeName = 'iptables' | 'ipvs';
+export type ModeName = 'iptables' | 'ipvs' | 'nftables';
 
 /** A file a node of this mode shows (`-o DIR` writes one per artefact). */
 export interface Artefact {
@@ -68,6 +80,15 @@ export interface ModeRow {
   readonly dumps: readonly { readonly flag: 'ipvs' | 'ipsets'; readonly required: boolean; readonly what: string }[];
   /** What a node of this mode has that its dumps do not show (IPVS: service addresses on kube-ipvs0). */
   completeDumpNode(node: Node): Node;
+  /** `table chain` names only this mode's kube-proxy writes: a dump that has one is of a node of this mode. */
+  readonly signatureChains: readonly string[];
+  /**
+   * The node's service ports as this mode shows them (explain, diff and lint read only this); names
+   * from the objects where the node has none. Absent: explain, diff and lint do not read this mode's nodes yet.
+   */
+  readonly services?: (node: Node, family: Family, names: NameBook | null) => NodeServices;
+  /** What this mode does differently from iptables mode, kube-proxy's reference (diff classifies a migration's differences with these). */
+  readonly knownDifferences: readonly KnownDifference[];
   /** The simulator extensions a node of this mode needs, for one family. */
   extensions(node: Node, family: Family, opts: SimulatorOptions): readonly HookExtension[];
   /** Verifies a golden case whose configuration selects this mode, adding its checks to `result`. */
@@ -76,6 +97,20 @@ export interface ModeRow {
   readonly restoreFile: string;
   /** The expected files a new golden case of this mode starts with (`kpsim golden init`). */
   readonly goldenFiles: readonly string[];
+  /** Where the answers of this mode's golden flows are explained (kube-proxy's test tracer). */
+  readonly tracerReference: string;
+  /** Files by which a golden case without objects (no cluster.yaml) is this mode's. */
+  readonly objectlessFiles: readonly string[];
+  /** The text a node's rules dump (`kpsim trace --rules`) of this mode is written in. */
+  readonly rulesFormat: 'iptables-save' | 'nft';
+}
+
+/**
+ * The node's nftables base chains as hook functions, whatever the mode: kube-proxy's own table in
+ * nftables mode, and beside iptables any other (Calico's, Docker's, firewalld's) a dump shows.
+ */
+export function nftHooks(node: Node, family: Family): readonly HookExtension[] {
+  return node.nftables ? nftablesExtensions(node.nftables, family, node.interfaces.map((i) => i.name)) : [];
 }
 
 function once<T>(f: () => T): () => T {
@@ -140,7 +175,7 @@ function iptablesCompiled(c: Compiled): ModeCompiled {
       ];
     },
     facts: () => '',
-    stats: () => ruleStats(c.iptables.data),
+    stats: () => kernelStats(node(), c.settings.family),
   };
 }
 
@@ -170,20 +205,21 @@ function ipvsCompiled(c: IpvsCompiled): ModeCompiled {
     node,
     artefacts: () => IPVS_ARTEFACT_FILES.map((file) => ({ file, text: files()[file] })),
     facts: () => renderNodeFacts(c),
-    // The iptables artefact's rules: IPVS mode keeps few, by chain.
-    stats: () => renderKernelStats(node(), c.settings.family),
+    stats: () => kernelStats(node(), c.settings.family) + ipvsStats(c),
   };
 }
 
-function renderKernelStats(node: Node, family: Family): string {
+/** What `kpsim parse --stats` prints for the node's iptables-save output: the same rules, the same counts. */
+function kernelStats(node: Node, family: Family): string {
   const state = node.netfilter.get(family);
-  let out = '';
-  for (const [table, chains] of state?.tables ?? []) {
-    let rules = 0;
-    for (const ch of chains.values()) rules += ch.rules.length;
-    out += `${table}: ${chains.size} chains, ${rules} rules\n`;
-  }
-  return out;
+  return state ? formatStats(stateToRuleset(state), unmodelledItems) : '';
+}
+
+/** The IPVS artefacts beside the tables: sets and their entries, virtual and real servers. */
+function ipvsStats(c: IpvsCompiled): string {
+  const entries = c.ipsets.sets.reduce((n, s) => n + s.entries.length, 0);
+  const reals = c.ipvs.services.reduce((n, s) => n + s.realServers.length, 0);
+  return `ipsets: ${c.ipsets.sets.length} sets, ${entries} entries\nipvs: ${c.ipvs.services.length} virtual servers, ${reals} real servers\n`;
 }
 
 const iptablesRow: ModeRow = {
@@ -195,10 +231,18 @@ const iptablesRow: ModeRow = {
   artefactFiles: ['iptables.save'],
   dumps: [{ flag: 'ipsets', required: false, what: '`ipset save` output, for -m set' }],
   completeDumpNode: (node) => node,
-  extensions: () => [],
+  // KUBE-SVC chains are no proof: IPVS mode has none, but a dump without services has none either.
+  signatureChains: [],
+  services: iptablesServices,
+  knownDifferences: [],
+  extensions: nftHooks,
   verifyCase: verifyIptablesCase,
   restoreFile: 'iptables-save.txt',
   goldenFiles: ['iptables-save.txt', 'node.rules'],
+  tracerReference: 'golden/kube-proxy-iptables/README.md section 5',
+  // kube-proxy's TestTracePacket: a ruleset traced on its own.
+  objectlessFiles: ['iptables-save.txt'],
+  rulesFormat: 'iptables-save',
 };
 
 const ipvsRow: ModeRow = {
@@ -214,22 +258,84 @@ const ipvsRow: ModeRow = {
   ],
   // Every virtual service address the node does not have already sits on kube-ipvs0.
   completeDumpNode: (node) => withDummyAddresses(node, 'kube-ipvs0', node.ipvs?.services.map((v) => v.address) ?? []),
-  extensions: (node, family, opts) => (node.ipvs ? [ipvsExtension(node.ipvs, family, { rotate: opts.rotate })] : []),
+  // pkg/proxy/ipvs/proxier.go: the chains its writeIptablesRules creates and iptables mode does not.
+  signatureChains: ['nat KUBE-NODE-PORT', 'nat KUBE-LOAD-BALANCER', 'filter KUBE-IPVS-FILTER'],
+  services: ipvsServices,
+  knownDifferences: IPVS_DIFFERENCES,
+  extensions: (node, family, opts) => [...(node.ipvs ? [ipvsExtension(node.ipvs, family, { rotate: opts.rotate })] : []), ...nftHooks(node, family)],
   verifyCase: (c, result, options) => verifySingleSync(c, ipvsRow, result, options),
   restoreFile: 'iptables-save.txt',
   goldenFiles: ['iptables-save.txt', ...IPVS_ARTEFACT_FILES],
+  tracerReference: 'golden/kube-proxy-iptables/README.md section 5',
+  objectlessFiles: [],
+  rulesFormat: 'iptables-save',
 };
 
-export const MODES: readonly ModeRow[] = [iptablesRow, ipvsRow];
+function nftablesCompiled(c: NftCompiled): ModeCompiled {
+  const node = once(() => nodeFromArtefacts(nftablesNodeArtefacts(c)));
+  const table = kubeProxyTable(c.settings.family);
+  return {
+    settings: c.settings,
+    plans: c.plans,
+    restore: c.restore,
+    node,
+    artefacts: () => [{ file: 'nftables.txt', text: renderNftablesSave(c, node()) }],
+    facts: () => '',
+    stats: () => {
+      const t = node().nftables?.tables.get(tableKey(table.family, table.name));
+      return t ? formatStateTableStats(t) : '';
+    },
+  };
+}
+
+// kube-proxy's nftables mode, in the shape of kube-proxy at kubernetes commit 81810de (the version
+// golden/kube-proxy-nftables asserts): `nft list table ip kube-proxy` (ip6 for IPv6) is the save
+// artefact, the knftables transaction the restore.
+const nftablesRow: ModeRow = {
+  name: 'nftables',
+  compile: (cluster, opts, sink) => {
+    const c = compileNftablesCluster(cluster, opts, sink);
+    return sink.hasErrors ? null : nftablesCompiled(c);
+  },
+  artefactFiles: ['nftables.txt'],
+  dumps: [],
+  completeDumpNode: (node) => node,
+  extensions: nftHooks,
+  verifyCase: verifyNftablesCase,
+  restoreFile: 'nft.txt',
+  goldenFiles: ['nft.txt', 'nftables.txt'],
+  tracerReference: 'golden/kube-proxy-nftables/README.md, "Packet tracer semantics"',
+  // kube-proxy's chain-name hashing tests.
+  objectlessFiles: ['names.yaml'],
+  signatureChains: [],
+  knownDifferences: [],
+  rulesFormat: 'nft',
+};
+
+export const MODES: readonly ModeRow[] = [iptablesRow, ipvsRow, nftablesRow];
 
 export const MODE_NAMES: readonly string[] = MODES.map((m) => m.name);
 
 /** Modes kube-proxy has that kpsim does not build yet, with what to say. */
-export const NOT_BUILT_MODES: Readonly<Record<string, string>> = { nftables: 'nftables mode is not built yet' };
+export const NOT_BUILT_MODES: Readonly<Record<string, string>> = {};
 
 /** The row of a mode name; a string saying why when kpsim has none. */
 export function modeNamed(name: string): ModeRow | string {
   return MODES.find((m) => m.name === name) ?? NOT_BUILT_MODES[name] ?? `not a proxy mode: kube-proxy's modes here are ${MODE_NAMES.join(', ')}`;
+}
+
+/** The other mode whose kube-proxy wrote this node's tables (a signature chain and which), or null. */
+export function dumpLooksLike(node: Node, family: Family, not: ModeRow): { readonly row: ModeRow; readonly chain: string } | null {
+  const tables = node.netfilter.get(family)?.tables;
+  for (const m of MODES) {
+    if (m === not) continue;
+    const chain = m.signatureChains.find((c) => {
+      const [table, name] = c.split(' ');
+      return tables?.get(table)?.has(name);
+    });
+    if (chain) return { row: m, chain };
+  }
+  return null;
 }
 
 /** kube-proxy's mode for a configuration: its `mode`, empty meaning iptables (the Linux default). */

@@ -7,7 +7,7 @@ import { relative } from 'node:path';
 import { kpsimInvocation, ROOT } from './kpsim.js';
 import { measuringMethod } from './measure.js';
 import { kernelAvailable } from './netns.js';
-import { runSize, type E2eOptions } from './rows.js';
+import { runSize, type E2eOptions, type Group } from './rows.js';
 import { printSize, sizeLabel } from './table.js';
 
 type Figures = Record<string, number | string>;
@@ -33,17 +33,20 @@ export function benchEndToEnd(opts: E2eOptions, last: Figures): Figures {
       `kpsim: ${kpsimInvocation()}`,
       `measured: ${measuringMethod()}; peak RSS is the highest of the runs`,
       `kernel baseline: ${iptables.ok ? `${iptables.what}, iptables-restore -w --test in a throwaway network namespace, same run` : `not run (${iptables.reason}): no kernel ratios`}`,
+      ...(opts.only.has('nftables') ? [`nftables baseline: ${nft.ok ? `${nft.what}, nft -c -f of kpsim's nftables output in a throwaway network namespace, same run` : `not run (${nft.reason})`}`] : []),
       'vs kernel: the kernel\'s wall time on the same rules over kpsim\'s (above 1: kpsim is faster); RSS/in: peak RSS over the input files\' size',
       `files: ${relative(ROOT, opts.cacheDir)}/ (generated once per size and seed ${opts.seed}, reused); each process is killed after ${opts.timeoutS} s`,
       '',
     ].join('\n'),
   );
   const figures: Figures = { 'e2e load at start': machineLoad() };
-  const reference = opts.only.has('flows') ? runSize(100, { ...opts, only: new Set(['flows']) }, iptables, nft) : null;
+  // The per-packet cost at 100 services, of iptables rules and (with the nftables rows) of nft text.
+  const refOnly = new Set<Group>(['flows', ...(opts.only.has('nftables') ? (['nftables'] as const) : [])]);
+  const reference = opts.only.has('flows') ? runSize(100, { ...opts, only: refOnly }, iptables, nft) : null;
   if (reference) Object.assign(figures, printSize(reference, last));
   for (const services of opts.sizes) {
     process.stdout.write(`\nload before ${sizeLabel(services)}: ${machineLoad()}`);
-    Object.assign(figures, printSize(runSize(services, opts, iptables, nft), last, reference?.rows.find((r) => r.id === 'flows')));
+    Object.assign(figures, printSize(runSize(services, opts, iptables, nft), last, reference?.rows));
   }
   figures['e2e load at end'] = machineLoad();
   process.stdout.write(`\nload at end: ${machineLoad()}\n`);

@@ -32,7 +32,7 @@ export function kernelAvailable(tool: 'iptables-restore' | 'nft'): Availability 
   if (!installed(tool)) return { ok: false, reason: `${tool} is not installed (apt-get install ${tool === 'nft' ? 'nftables' : 'iptables'})` };
   try {
     return withNamespace((ns) => {
-      execFileSync('ip', ['netns', 'exec', ns, tool === 'nft' ? 'nft' : 'iptables-save'], { stdio: 'pipe', timeout: 10_000, ...(tool === 'nft' ? { input: '' } : {}) });
+      execFileSync('ip', ['netns', 'exec', ns, ...(tool === 'nft' ? ['nft', 'list', 'ruleset'] : ['iptables-save'])], { stdio: 'pipe', timeout: 10_000 });
       const version = execFileSync(tool === 'nft' ? 'nft' : 'iptables', ['--version'], { encoding: 'utf8' }).trim();
       return { ok: true, what: version };
     });

@@ -4,11 +4,12 @@
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { clusterFiles, fileMB, flowsFile, SHAPES, type ClusterFiles, type Shape } from '../kubectl/files.js';
+import { analyseRows } from './analyse.js';
 import { runKpsim, traceHasOption } from './kpsim.js';
 import { measureRuns, medianOf, type Measured } from './measure.js';
 import { iptablesRestoreTest, nftCheck, type Availability } from './netns.js';
 
-export const GROUPS = ['compile', 'parse', 'trace', 'flows', 'nftables'] as const;
+export const GROUPS = ['compile', 'parse', 'trace', 'flows', 'analyse', 'nftables'] as const;
 export type Group = (typeof GROUPS)[number];
 
 export interface E2eOptions {
@@ -31,7 +32,7 @@ export type Outcome =
   | { readonly kind: 'skipped'; readonly why: string };
 
 /** Row ids name the issue's targets (targets.ts). */
-export type RowId = 'kernel' | `compile ${Shape}` | 'parse' | 'trace rules' | 'trace cluster' | 'flows' | 'nftables' | 'nft kernel';
+export type RowId = 'kernel' | `compile ${Shape}` | 'parse' | 'trace rules' | 'trace cluster' | 'flows' | 'explain' | 'lint' | 'diff' | 'diff drift' | 'nftables' | 'nft kernel' | 'nft parse' | 'nft trace' | 'nft flows';
 
 export interface Row {
   readonly services: number;
@@ -55,14 +56,14 @@ export interface SizeResult {
 
 const RULES = 'out/node.rules';
 
-type Timed = (args: string[], name: string, how?: { runs?: number; timeoutS?: number }) => Outcome;
+type Timed = (args: string[], name: string, how?: { runs?: number; timeoutS?: number; exit?: number }) => Outcome;
 
 /** Everything selected for one size, in the table's order. */
 export function runSize(services: number, opts: E2eOptions, iptables: Availability, nft: Availability): SizeResult {
   const files = clusterFiles(opts.cacheDir, services, opts.seed);
   const cwd = files.dir;
   mkdirSync(join(cwd, 'out'), { recursive: true });
-  const timed: Timed = (args, name, { runs = opts.runs, timeoutS = opts.timeoutS } = {}) => outcome(measureRuns(runs, () => runKpsim(args, { cwd, stdout: `out/${name}.out`, stderr: `out/${name}.err` }, timeoutS)));
+  const timed: Timed = (args, name, { runs = opts.runs, timeoutS = opts.timeoutS, exit = 0 } = {}) => outcome(measureRuns(runs, () => runKpsim(args, { cwd, stdout: `out/${name}.out`, stderr: `out/${name}.err` }, timeoutS), exit));
   const mb = (...paths: string[]) => paths.reduce((sum, p) => sum + fileMB(join(cwd, p)), 0);
   const pending: Omit<Row, 'kernelS' | 'services'>[] = [];
 
@@ -75,10 +76,10 @@ export function runSize(services: number, opts: E2eOptions, iptables: Availabili
     }
     sameRulesFromEveryShape(cwd, pending);
   }
-  const needRules = opts.only.has('compile') || opts.only.has('parse') || opts.only.has('trace') || opts.only.has('flows');
+  const needRules = opts.only.has('compile') || opts.only.has('parse') || opts.only.has('trace') || opts.only.has('flows') || opts.only.has('analyse');
   const bareCompiled = pending.some((r) => r.id === 'compile bare' && r.outcome.kind === 'measured');
   const rules = needRules ? nodeRules(cwd, bareCompiled, opts.timeoutS) : null;
-  const kernel = rules === null || !(opts.only.has('compile') || opts.only.has('parse') || opts.only.has('trace')) ? null : kernelRow(services, cwd, opts.runs, iptables);
+  const kernel = rules === null || !(opts.only.has('compile') || opts.only.has('parse') || opts.only.has('trace') || opts.only.has('analyse')) ? null : kernelRow(services, cwd, opts.runs, iptables);
 
   if (rules !== null && opts.only.has('parse')) {
     const args = ['parse', RULES];
@@ -91,16 +92,17 @@ export function runSize(services: number, opts: E2eOptions, iptables: Availabili
     const byCluster = ['trace', SHAPES.bare.file, '--src', src, '--dst', `${svc.namespace}/${svc.name}:${svc.portName}`];
     pending.push({ id: 'trace cluster', label: 'trace bare.yaml (one packet)', command: `kpsim ${byCluster.join(' ')}`, inputMB: mb(SHAPES.bare.file), outcome: timed(byCluster, 'trace-cluster'), notes: [] });
   }
-  if (rules !== null && opts.only.has('flows')) pending.push(flowsRow(files, opts, timed, mb));
+  if (rules !== null && opts.only.has('flows')) pending.push(flowsRow(files, opts, timed, mb, RULES, 'flows'));
+  if (rules !== null && opts.only.has('analyse')) pending.push(...analyseRows(files, RULES, opts.seed, timed, mb));
   if (needRules && rules === null) {
     const why = `no node.rules: kpsim compile ${SHAPES.bare.file} failed (out/node-rules.err)`;
-    pending.push({ id: 'parse', label: 'parse, trace and flows rows', command: `kpsim compile ${SHAPES.bare.file} > ${RULES}`, inputMB: 0, outcome: { kind: 'skipped', why }, notes: [] });
+    pending.push({ id: 'parse', label: 'parse, trace, flows and analyse rows', command: `kpsim compile ${SHAPES.bare.file} > ${RULES}`, inputMB: 0, outcome: { kind: 'skipped', why }, notes: [] });
   }
 
   const kernelS = kernel?.outcome.kind === 'measured' ? kernel.outcome.m.wallS : null;
   const rows: Row[] = kernel ? [kernel] : [];
   for (const p of pending) rows.push({ ...p, services, kernelS: p.id === 'flows' ? null : kernelS });
-  if (opts.only.has('nftables')) rows.push(...nftablesRows(services, cwd, opts, nft, timed, mb));
+  if (opts.only.has('nftables')) rows.push(...nftablesRows(services, cwd, opts, nft, timed, mb, files));
   return { files, rulesLines: rules, rows };
 }
 
@@ -158,17 +160,18 @@ function tracedPacket(files: ClusterFiles) {
  * times the last run fits the flows budget (a step is stopped at twice the budget); when the whole
  * file is reached it runs --runs times, else the row reports the last step and says so.
  */
-function flowsRow(files: ClusterFiles, opts: E2eOptions, timed: Timed, mb: (...p: string[]) => number): Omit<Row, 'kernelS' | 'services'> {
+function flowsRow(files: ClusterFiles, opts: E2eOptions, timed: Timed, mb: (...p: string[]) => number, rules: string, id: 'flows' | 'nft flows'): Omit<Row, 'kernelS' | 'services'> {
   const noPaths = traceHasOption('--no-paths');
   const notes = noPaths ? [] : ['without --no-paths (flag not built yet): every packet prints its rule paths'];
-  const args = (f: string) => ['trace', '--rules', RULES, '--node-ip', files.facts.nodeIP, '--flows', f, '--json', ...(noPaths ? ['--no-paths'] : [])];
+  const args = (f: string) => ['trace', '--rules', rules, '--node-ip', files.facts.nodeIP, '--flows', f, '--json', ...(noPaths ? ['--no-paths'] : [])];
   const flows = (n: number) => basename(flowsFile(files, n, opts.seed).path);
-  const row = (f: string, o: Outcome) => ({ id: 'flows' as const, label: 'trace --rules node.rules --flows --json', command: `kpsim ${args(f).join(' ')} > /dev/null`, inputMB: mb(RULES, f), outcome: o, notes });
-  const base = timed(args(flows(1)), 'flows-1');
+  const name = id.replace(' ', '-');
+  const row = (f: string, o: Outcome) => ({ id, label: `trace --rules ${basename(rules)} --flows --json`, command: `kpsim ${args(f).join(' ')} > /dev/null`, inputMB: mb(rules, f), outcome: o, notes });
+  const base = timed(args(flows(1)), `${name}-1`);
   if (base.kind !== 'measured') return row(flows(1), base);
   let step: { n: number; m: Measured } | null = null;
   for (let n = Math.min(100, opts.packets); ; n = Math.min(opts.packets, n * 10)) {
-    const o = timed(args(flows(n)), 'flows', { runs: 1, timeoutS: Math.min(opts.timeoutS, 2 * opts.flowsBudgetS) });
+    const o = timed(args(flows(n)), name, { runs: 1, timeoutS: Math.min(opts.timeoutS, 2 * opts.flowsBudgetS) });
     if (o.kind !== 'measured') {
       if (step === null) return row(flows(n), o);
       notes.push(`the next step, ${n.toLocaleString('en')} packets, did not finish: ${o.why}`);
@@ -182,7 +185,7 @@ function flowsRow(files: ClusterFiles, opts: E2eOptions, timed: Timed, mb: (...p
   if (n === opts.packets && opts.runs > 1) {
     const all = [m];
     for (let i = 1; i < opts.runs; i++) {
-      const more = timed(args(flows(n)), 'flows', { runs: 1 });
+      const more = timed(args(flows(n)), name, { runs: 1 });
       if (more.kind !== 'measured') return row(flows(n), more);
       all.push(more.m);
     }
@@ -200,20 +203,34 @@ function flowsRow(files: ClusterFiles, opts: E2eOptions, timed: Timed, mb: (...p
 
 const duration = (s: number) => (s < 120 ? `${s.toFixed(0)} s` : s < 7200 ? `${(s / 60).toFixed(0)} min` : `${(s / 3600).toFixed(1)} h`);
 
-function nftablesRows(services: number, cwd: string, opts: E2eOptions, nft: Availability, timed: Timed, mb: (...p: string[]) => number): Row[] {
+/**
+ * nftables mode: the compile (kubectl -o json to what `nft list table` shows), the kernel's own
+ * check of that output (`nft -c -f`), and kpsim reading and tracing the same file as a node's
+ * `nft list ruleset` (parse, one packet, bulk flows).
+ */
+function nftablesRows(services: number, cwd: string, opts: E2eOptions, nft: Availability, timed: Timed, mb: (...p: string[]) => number, files: ClusterFiles): Row[] {
   const args = ['compile', '--mode', 'nftables', 'config.yaml', SHAPES.json.file];
   const base = { services, id: 'nftables' as const, label: 'compile --mode nftables kubectl -o json', command: `kpsim ${args.join(' ')} > out/nftables.out`, inputMB: mb('config.yaml', SHAPES.json.file), notes: [] };
   const first = timed(args, 'nftables', { runs: 1 });
-  // A usage error (exit 2): kpsim does not know the mode yet.
-  if (first.kind === 'failed' && first.exitCode === 2) return [{ ...base, kernelS: null, outcome: { kind: 'skipped', why: `mode not built yet (${first.why.replace(/^.*?MB: /, '')})` } }];
+  // A usage error (exit 2): kpsim does not know the mode.
+  if (first.kind === 'failed' && first.exitCode === 2) return [{ ...base, kernelS: null, outcome: { kind: 'skipped', why: `mode not built (${first.why.replace(/^.*?MB: /, '')})` } }];
   const o = first.kind === 'measured' ? timed(args, 'nftables') : first;
-  const kernelBase = { services, id: 'nft kernel' as const, label: 'nft -c -f (kernel, nftables rules)', command: 'ip netns exec kpsim-bench-… nft -c -f out/nftables.out', inputMB: o.kind === 'measured' ? mb('out/nftables.out') : 0, kernelS: null, notes: [] };
+  const kernelBase = { services, id: 'nft kernel' as const, label: 'nft -c -f (kernel, nftables rules)', command: `ip netns exec kpsim-bench-… nft -c -f ${NFT_RULES}`, inputMB: o.kind === 'measured' ? mb(NFT_RULES) : 0, kernelS: null, notes: [] };
   let kernel: Outcome;
   if (o.kind !== 'measured') kernel = { kind: 'skipped', why: 'kpsim produced no rules' };
   else if (!nft.ok) kernel = { kind: 'skipped', why: nft.reason };
-  else kernel = outcome(measureRuns(opts.runs, () => nftCheck(join(cwd, 'out/nftables.out'), { stderr: join(cwd, 'out/nft.err') })));
-  return [
-    { ...kernelBase, outcome: kernel },
-    { ...base, outcome: o, kernelS: kernel.kind === 'measured' ? kernel.m.wallS : null },
-  ];
+  else kernel = outcome(measureRuns(opts.runs, () => nftCheck(join(cwd, NFT_RULES), { stderr: join(cwd, 'out/nft.err') })));
+  const kernelS = kernel.kind === 'measured' ? kernel.m.wallS : null;
+  const rows: Row[] = [{ ...kernelBase, outcome: kernel }, { ...base, outcome: o, kernelS }];
+  if (o.kind !== 'measured') return rows;
+  const parse = ['parse', NFT_RULES];
+  rows.push({ services, id: 'nft parse', label: 'parse nftables.out (nft list text)', command: `kpsim ${parse.join(' ')} > /dev/null`, inputMB: mb(NFT_RULES), outcome: timed(parse, 'nft-parse'), kernelS, notes: [] });
+  const { svc, src } = tracedPacket(files);
+  const trace = ['trace', '--rules', NFT_RULES, '--node-ip', files.facts.nodeIP, '--src', src, '--dst', `${svc.clusterIP}:${svc.port}`, '-p', 'tcp'];
+  rows.push({ services, id: 'nft trace', label: 'trace --rules nftables.out (one packet)', command: `kpsim ${trace.join(' ')}`, inputMB: mb(NFT_RULES), outcome: timed(trace, 'nft-trace'), kernelS, notes: [] });
+  if (opts.only.has('flows')) rows.push({ ...flowsRow(files, opts, timed, mb, NFT_RULES, 'nft flows'), services, kernelS: null });
+  return rows;
 }
+
+/** kpsim's nftables-mode output: what `nft list table ip kube-proxy` shows. */
+const NFT_RULES = 'out/nftables.out';

@@ -28,7 +28,9 @@ const line = (cells: string[]) => cells.map(cell).join(' ').trimEnd();
 const num = (v: number | null | undefined, digits = 2) => (v == null ? '-' : v.toFixed(digits));
 
 /** Prints one size's block; returns its figures for bench/.last.json. */
-export function printSize(result: SizeResult, last: Figures, reference?: Row): Figures {
+/** `reference`: the 100-service run's rows (a flows row's per-packet cost is set against its own kind's there). */
+export function printSize(result: SizeResult, last: Figures, reference: readonly Row[] = []): Figures {
+  const refOf = (row: Row) => reference.find((r) => r.id === row.id);
   const { files, rows } = result;
   const size = sizeLabel(files.services);
   const figures: Figures = {};
@@ -44,7 +46,7 @@ export function printSize(result: SizeResult, last: Figures, reference?: Row): F
       continue;
     }
     const m = row.outcome.m;
-    const v = verdict(row, reference);
+    const v = verdict(row, refOf(row));
     const ratio = row.flows ? `${Math.round(row.flows.pps).toLocaleString('en')} pkt/s` : row.id === 'kernel' || row.id === 'nft kernel' ? 'baseline' : row.kernelS === null ? '-' : `${(row.kernelS / m.wallS).toFixed(2)}x`;
     const rss = m.peakMB === null ? '-' : `${(m.peakMB / row.inputMB).toFixed(1)}x`;
     process.stdout.write(`${line([row.label, num(row.inputMB, 1), num(m.wallS), num(m.cpuS), num(m.peakMB, 0), rss, ratio, v?.target ?? '', v?.speed ?? '', v?.memory ?? '', typeof lastWall === 'number' ? lastWall.toFixed(2) : ''])}\n`);
@@ -56,7 +58,7 @@ export function printSize(result: SizeResult, last: Figures, reference?: Row): F
     if (row.kernelS !== null && row.id !== 'kernel') figures[`${key}: kernel/kpsim`] = row.kernelS / m.wallS;
     if (row.flows) Object.assign(figures, { [`${key}: packets/s`]: row.flows.pps, [`${key}: us per packet`]: row.flows.perPacketUs });
   }
-  if (files.services < TARGETS_FROM && rows.some((r) => verdict(r, reference))) notes.push(`  (targets are set for ${sizeLabel(TARGETS_FROM)} services and up: no marks at ${size})`);
+  if (files.services < TARGETS_FROM && rows.some((r) => verdict(r, refOf(r)))) notes.push(`  (targets are set for ${sizeLabel(TARGETS_FROM)} services and up: no marks at ${size})`);
   if (notes.length) process.stdout.write(`notes:\n${notes.join('\n')}\n`);
   process.stdout.write(`commands (run in ${relative(ROOT, files.dir)}; kpsim = node with its #! flags, dist/bin/kpsim.js):\n`);
   for (const row of rows) process.stdout.write(`  ${row.command}\n`);

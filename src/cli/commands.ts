@@ -2,13 +2,19 @@
 import type { Command } from 'commander';
 import { addMaxErrorsOption } from './common.js';
 import { registerCompile } from './compile.js';
+import { registerDiff } from './diff.js';
+import { registerExplain } from './explain.js';
 import { registerGolden } from './golden.js';
+import { registerLint } from './lint.js';
 import { registerParse } from './parse.js';
 import { registerTrace } from './trace.js';
 
 export function registerCommands(program: Command): void {
   registerCompile(program);
+  registerDiff(program);
+  registerExplain(program);
   registerGolden(program);
+  registerLint(program);
   registerParse(program);
   registerTrace(program);
   // Every command reports diagnostics, capped the same way.

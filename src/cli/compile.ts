@@ -44,16 +44,21 @@ export function registerCompile(program: Command): void {
     .command('compile')
     .description("compile Services, EndpointSlices, Nodes and a KubeProxyConfiguration into kube-proxy's rules for one node")
     .argument('[inputs...]', 'YAML/JSON files, directories, or - for stdin')
-    .option('-f, --format <format>', "save: what the node shows (iptables-save; in IPVS mode also ipvsadm-save, ipset save, kube-ipvs0's addresses); restore: what kube-proxy hands the kernel", 'save')
+    .option('-f, --format <format>', "save: what the node shows (iptables-save; in IPVS mode also ipvsadm-save, ipset save, kube-ipvs0's addresses; in nftables mode `nft list table ip kube-proxy`); restore: what kube-proxy hands the kernel (iptables-restore input; in nftables mode the knftables transaction for nft -f)", 'save')
     .option('-o, --output <path>', 'write to FILE atomically instead of stdout; a mode with several artefacts (IPVS) writes each into DIR')
     .option('--stats', 'print rule counts per table and chain on stderr')
     .addHelpText(
       'after',
       `
+nftables mode writes the ruleset in the shape of kube-proxy at kubernetes commit 81810de (the
+version golden/kube-proxy-nftables asserts); later releases changed it (1.36: endpoint chains
+only with session affinity, \`dnat to numgen ... map\`), which kpsim does not write yet.
+
 Examples:
   kpsim compile cluster.yaml                                   what iptables-save shows on the node
   kubectl get svc,endpointslices,nodes -A -o yaml | kpsim compile - --node worker-1 -o node.rules
-  kpsim compile --mode ipvs cluster.yaml -o out/               ipvsadm.save ipset.save iptables.save kube-ipvs0.addrs`,
+  kpsim compile --mode ipvs cluster.yaml -o out/               ipvsadm.save ipset.save iptables.save kube-ipvs0.addrs
+  kpsim compile --mode nftables --family ipv6 cluster.yaml     what \`nft list table ip6 kube-proxy\` shows on the node`,
     );
   addClusterFlags(cmd).action(
     action(async (inputs: string[], flags: CompileFlags) => {

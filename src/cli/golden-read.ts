@@ -1,6 +1,6 @@
 // Reads golden cases from disk: any folder holding a cluster.yaml (or, for tracer-only cases, an
 // iptables-save.txt; or only nftables chain-name checks, names.yaml) is a case; its steps/NN-name/
-// subfolders are later syncs, in name order.
+// subfolders, and step-*/ subfolders with a cluster.yaml, are later syncs, in name order.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CASE_FILES, type CaseFiles } from '../golden/case.js';
@@ -19,15 +19,20 @@ function isCase(dir: string): boolean {
   return ['cluster.yaml', 'iptables-save.txt', 'names.yaml'].some((f) => existsSync(join(dir, f)));
 }
 
+function stepsIn(parent: string, names: readonly string[]): CaseFiles[] {
+  return [...names]
+    .sort()
+    .filter((n) => statSync(join(parent, n)).isDirectory())
+    .map((n) => ({ dir: join(parent, n), files: readFiles(join(parent, n)), steps: [] }));
+}
+
 export function readCase(dir: string): CaseFiles {
   const stepsDir = join(dir, 'steps');
-  const steps = existsSync(stepsDir)
-    ? readdirSync(stepsDir)
-        .sort()
-        .filter((n) => statSync(join(stepsDir, n)).isDirectory())
-        .map((n) => ({ dir: join(stepsDir, n), files: readFiles(join(stepsDir, n)), steps: [] }))
-    : [];
-  return { dir, files: readFiles(dir), steps };
+  const steps = existsSync(stepsDir) ? stepsIn(stepsDir, readdirSync(stepsDir)) : [];
+  // kube-proxy's IPVS and nftables corpora keep later syncs beside the case: step-NN/, step-2-.../,
+  // each with its complete objects.
+  const beside = readdirSync(dir).filter((n) => n.startsWith('step-') && existsSync(join(dir, n, 'cluster.yaml')));
+  return { dir, files: readFiles(dir), steps: [...steps, ...stepsIn(dir, beside)] };
 }
 
 /** Every case at or below `root`, in path order. */

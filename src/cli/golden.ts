@@ -113,7 +113,7 @@ function runInit(dir: string, clusterPath: string, flags: ClusterFlags): number 
     dir,
     files: new Map([
       ['cluster.yaml', text],
-      ['flows.yaml', starterFlowsText(starterFlows(cluster, compiled.settings))],
+      ['flows.yaml', starterFlowsText(starterFlows(cluster, compiled.settings), row.tracerReference)],
       ...row.goldenFiles.map((f) => [f, ''] as [string, string]),
       ...(optionsText === null ? [] : [['options.yaml', optionsText] as [string, string]]),
     ]),

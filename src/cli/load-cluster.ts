@@ -30,7 +30,7 @@ export function addClusterFlags(cmd: Command): Command {
     .option('--node <name>', "the node to compile for (default: the configuration's hostnameOverride, else the only Node)")
     .option('--family <family>', 'ipv4 or ipv6 (which of a dual-stack node\'s two proxiers); default: the primary family of the node')
     .option('--cluster-cidr <cidrs>', 'pod CIDR(s) for local-traffic detection, overriding clusterCIDR')
-    .option('--masquerade-all', 'masquerade all service traffic, overriding iptables.masqueradeAll')
+    .option('--masquerade-all', 'masquerade all service traffic, overriding the configuration (iptables.masqueradeAll; nftables.masqueradeAll in nftables mode)')
     .option('--node-ip <ip>', "the node's IP, overriding its InternalIP")
     .option('--no-random-fully', 'the host iptables lacks MASQUERADE --random-fully (a Node kpsim.io/host-features annotation wins)')
     .option('--no-nfacct', 'the host lacks the nfacct counters (a Node kpsim.io/host-features annotation wins)');

@@ -4,8 +4,9 @@
 // (--json) or as a summary (--stats). Exit 0 when well-formed, 1 when any error was reported, 2 on
 // misuse.
 import type { Command } from 'commander';
-import type { Family, Ruleset } from '../iptables/ir.js';
-import { MATCH_MODULES, parseIptablesSave, renderRestore, renderSave } from '../iptables-save/index.js';
+import type { Family } from '../iptables/ir.js';
+import { formatStats, parseIptablesSave, renderRestore, renderSave } from '../iptables-save/index.js';
+import { unmodelledItems } from '../packetsim/coverage.js';
 import { formatNftStats, isNftText, nftJson, nftStats, parseNft, renderNft } from '../nftables/index.js';
 import { action, checkOutputPath, emit, EXIT_BAD_INPUT, EXIT_OK, InputError, printDiagnostics, readInputs, UsageError, type InputFile } from './common.js';
 
@@ -61,7 +62,7 @@ function runParse(file: string, flags: ParseFlags): number {
   if (ruleset && !failed) {
     // IPv6 addresses are 128-bit numbers in the IR: decimal strings in JSON.
     if (flags.json) emit(flags.output, JSON.stringify(ruleset, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2) + '\n');
-    else if (flags.stats) emit(flags.output, formatStats(ruleset));
+    else if (flags.stats) emit(flags.output, formatStats(ruleset, unmodelledItems));
     else if (flags.format === 'save') {
       // The kernel's spelling needs a ruleset the kernel would accept.
       let text: string;
@@ -96,35 +97,3 @@ function runParseNft(inputs: InputFile[], flags: ParseFlags): number {
   return failed ? EXIT_BAD_INPUT : EXIT_OK;
 }
 
-/** Counts of what the dump holds: per table chains and rules, then modules and targets used. */
-export function formatStats(rs: Ruleset): string {
-  const lines: string[] = [`family ${rs.family}`];
-  const matches = new Map<string, number>();
-  const targets = new Map<string, number>();
-  const unknown = new Map<string, number>();
-  const bump = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
-  for (const t of rs.tables) {
-    let rules = 0;
-    for (const c of t.commands) {
-      if (c.kind !== 'rule') continue;
-      rules++;
-      for (const a of c.args) {
-        if (a.kind !== 'module') continue;
-        bump(matches, a.name);
-        if (!MATCH_MODULES.has(a.name)) bump(unknown, `-m ${a.name}`);
-      }
-      const tg = c.target;
-      if (tg) bump(targets, tg.kind === 'chain' ? (tg.goto ? '(goto chain)' : '(jump chain)') : tg.name);
-      if (tg?.kind === 'opaque') bump(unknown, `-j ${tg.name}`);
-    }
-    lines.push(`table ${t.name}: ${t.chains.length} chains, ${rules} rules${t.committed ? '' : ' (no COMMIT)'}`);
-  }
-  const list = (title: string, m: Map<string, number>) => {
-    lines.push(`${title}: ${m.size === 0 ? 'none' : ''}`);
-    for (const [k, n] of [...m].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))) lines.push(`  ${k} ${n}`);
-  };
-  list('match modules', matches);
-  list('targets', targets);
-  list('not modelled (kept as written)', unknown);
-  return lines.join('\n') + '\n';
-}

@@ -19,3 +19,11 @@ export function nodeInterfaces(settings: ProxierSettings): InterfaceFacts[] {
     { name: 'eth0', addresses: ips.map((ip) => (ip.includes(':') ? `${ip}/64` : `${ip}/24`)) },
   ];
 }
+
+/**
+ * The sysctls kube-proxy's iptables mode sets that decide where packets go: route_localnet=1 when
+ * NodePorts listen on 127.0.0.0/8 (localhostNodePorts; NewProxier, issue 90259).
+ */
+export function nodeSysctls(settings: ProxierSettings): ReadonlyMap<string, string> {
+  return new Map(settings.localhostNodePorts ? [['net.ipv4.conf.all.route_localnet', '1']] : []);
+}

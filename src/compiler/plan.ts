@@ -5,7 +5,7 @@
 // the iptables and IPVS emitters read only this.
 import type { Family } from '../iptables/ir.js';
 import { parseCIDR, parseIP, type ParsedCIDR, type ParsedIP } from '../net/index.js';
-import type { Cluster, EndpointSlice, Protocol, Service, ServicePort } from '../model/types.js';
+import type { Cluster, EndpointSlice, ServiceProtocol, Service, ServicePort } from '../model/types.js';
 import { planTraffic, type TrafficPlan } from './plan-traffic.js';
 import type { ProxierSettings } from './settings.js';
 
@@ -28,7 +28,7 @@ export interface ServicePortPlan {
   readonly port: ServicePort;
   /** `ns/name:port` (`ns/name` when the port is unnamed). */
   readonly name: string;
-  readonly protocol: Protocol;
+  readonly protocol: ServiceProtocol;
   readonly clusterIP: string;
   readonly externalIPs: readonly string[];
   readonly loadBalancerVIPs: readonly string[];

@@ -3,7 +3,7 @@
 import type { DiagnosticSink } from '../diag/diagnostic.js';
 import type { Family } from '../iptables/ir.js';
 import { cidrContains, isLoopback, isUnspecified, parseCIDR, parseIP, type ParsedCIDR, type ParsedIP } from '../net/index.js';
-import type { Cluster, Node } from '../model/types.js';
+import type { Cluster, KubeNode } from '../model/types.js';
 
 export interface CompileOptions {
   readonly node?: string;
@@ -33,7 +33,7 @@ export type LocalDetector =
 export interface ProxierSettings {
   readonly family: Family;
   readonly nodeName: string;
-  readonly node: Node | null;
+  readonly node: KubeNode | null;
   readonly nodeIP: ParsedIP | null;
   /** `1 << masqueradeBit`, the packet mark that asks KUBE-POSTROUTING / masquerading to SNAT. */
   readonly masqueradeMark: number;
@@ -56,7 +56,7 @@ export function masqueradeMark(bit: number): number {
   return (1 << bit) >>> 0;
 }
 
-export function selectNode(cluster: Cluster, opts: CompileOptions, sink: DiagnosticSink): { name: string; node: Node | null } {
+export function selectNode(cluster: Cluster, opts: CompileOptions, sink: DiagnosticSink): { name: string; node: KubeNode | null } {
   const wanted = opts.node ?? (cluster.config.hostnameOverride || undefined);
   if (wanted !== undefined) {
     const node = cluster.nodes.find((n) => n.name === wanted) ?? null;
@@ -73,7 +73,7 @@ export function selectNode(cluster: Cluster, opts: CompileOptions, sink: Diagnos
 }
 
 /** kube-proxy's primary family: the bind address's if it is set, else the node IP's. */
-export function primaryFamily(cluster: Cluster, node: Node | null, opts: CompileOptions): Family {
+export function primaryFamily(cluster: Cluster, node: KubeNode | null, opts: CompileOptions): Family {
   if (opts.family) return opts.family;
   const bind = parseIP(cluster.config.bindAddress);
   if (bind && !isUnspecified(bind)) return bind.family;
@@ -161,7 +161,7 @@ export function proxierSettings(cluster: Cluster, opts: CompileOptions, sink: Di
   };
 }
 
-function localDetector(cluster: Cluster, node: Node | null, family: Family, opts: CompileOptions, sink: DiagnosticSink): LocalDetector | null {
+function localDetector(cluster: Cluster, node: KubeNode | null, family: Family, opts: CompileOptions, sink: DiagnosticSink): LocalDetector | null {
   const cfg = cluster.config;
   switch (cfg.detectLocalMode) {
     case 'ClusterCIDR':

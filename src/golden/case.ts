@@ -15,12 +15,6 @@ export interface CaseFiles {
 export const NOT_BUILT_FILES = {
   'ipvsadm.txt': 'IPVS mode (ipvsadm --save output)',
   'ipset.txt': 'IPVS mode (ipset save output)',
-  'nftables.txt': 'nftables mode (nft list ruleset output)',
-  // The kube-proxy nftables corpus (golden/kube-proxy-nftables): kube-proxy's `nft -f` transaction,
-  // the state a test pre-loads, and chain-name hashing checks.
-  'nft.txt': "nftables mode (kube-proxy's nft -f transaction)",
-  'preexisting-nft.txt': 'nftables mode (a ruleset loaded before the first sync)',
-  'names.yaml': "nftables mode (kube-proxy's chain and set names)",
 } as const;
 
 export const CASE_FILES = [
@@ -40,6 +34,15 @@ export const CASE_FILES = [
   'ipset.save',
   'iptables.save',
   'kube-ipvs0.addrs',
+  // nftables mode: kube-proxy's transaction (`--format restore`), what `nft list table` shows
+  // (`kpsim compile`), a table loaded before the first sync, kube-proxy's element and chain-name
+  // checks, and how kpsim reads nft.txt (verify-nftables.ts).
+  'nft.txt',
+  'nftables.txt',
+  'preexisting-nft.txt',
+  'expect.yaml',
+  'names.yaml',
+  'nft-check.yaml',
   ...Object.keys(NOT_BUILT_FILES),
 ] as const;
 

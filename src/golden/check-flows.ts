@@ -37,9 +37,13 @@ function pathText(o: Outcome, family: Family): string {
   return `${fractionText(o.prob)} ${what}${o.masquerade ? ' (masquerade)' : ''}: ${hops.join(' > ')}${last ? ` (${last.rule!.action})` : ''}`;
 }
 
-/** kube-proxy's ClientIP affinity: a KUBE-SVC rule `-m recent --name KUBE-SEP-X --rcheck --seconds N --reap` matched. */
+/**
+ * kube-proxy's ClientIP affinity: a KUBE-SVC rule `-m recent --name KUBE-SEP-X --rcheck --seconds N
+ * --reap` matched (iptables), or a rule that looked the client up in a set packets update
+ * (nftables: `ip saddr @affinity-X goto endpoint-X`).
+ */
 function viaAffinity(o: Outcome): boolean {
-  return o.path.some((p) => p.kind === 'rule' && p.chain.table === 'nat' && p.rule!.text.includes('--rcheck'));
+  return o.path.some((p) => p.kind === 'rule' && (p.rule!.recalls === true || (p.chain.table === 'nat' && p.rule!.text.includes('--rcheck'))));
 }
 
 export function flowAnswer(outcomes: readonly Outcome[], family: Family): FlowAnswer {

@@ -1,15 +1,17 @@
 // flows.yaml: a list of packets in kube-proxy's packet-flow shape (runPacketFlowTests:
 // sourceIP, protocol, destIP, destPort, and the expected output and masq), read by
 // `kpsim trace --flows` and `kpsim golden`. kpsim's additions: `sourcePort`, `at` (seconds since
-// the first packet, for affinity timeouts), `inInterface`, and expected `probabilities` (answer ->
-// fraction) and `affinity` (the fraction of outcomes a session-affinity rule steered).
+// the first packet, for affinity timeouts and rate limits), `inInterface`, what the packet's
+// header and socket hold where a rule looks at them (`ttl`, `tos`, `length`; `uid`, `gid`,
+// `socket`, `cgroup`, `classid`), and expected `probabilities` (answer -> fraction) and `affinity`
+// (the fraction of outcomes a session-affinity rule steered).
 // The YAML document is kept so `kpsim golden --update` can rewrite answers in place, keeping
 // comments and key order. A flows file written as JSON (as a tool writes 100k flows) is read with
 // JSON.parse; it gets the same flows and, if it has a problem, the same diagnostics.
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
 import type { Diagnostic, SourceSpan } from '../diag/diagnostic.js';
 import { looksLikeJson, parseJsonExactly } from '../model/fast-read.js';
-import type { Protocol } from '../packetsim/packet.js';
+import { SOCKET_KINDS, type PacketProtocol } from '../packetsim/packet.js';
 import type { FlowSpec } from '../packetsim/trace.js';
 
 export const FLOW_PROTOCOLS = ['tcp', 'udp', 'sctp', 'icmp'] as const;
@@ -163,12 +165,31 @@ function readFlow(i: number, get: (k: string) => Field | undefined, err: (messag
   if (sourceIP === undefined || destIP === undefined) return null;
   if (get('destPort') === undefined && PORT_PROTOCOLS.has(protocol)) err(`flow ${i + 1}: no destPort for ${protocol}: traced as a packet to port 0`, null, 'warning');
   const inInterface = str('inInterface', false);
+  const bounded = (k: string, max: number) => {
+    const v = num(k);
+    if (v !== undefined && (!Number.isInteger(v) || v > max)) err(`flow ${i + 1}: ${k} must be a whole number from 0 to ${max}`, get(k));
+    return v;
+  };
+  const socket = str('socket', false);
+  if (socket !== undefined && !Object.hasOwn(SOCKET_KINDS, socket)) err(`flow ${i + 1}: socket must be one of ${Object.keys(SOCKET_KINDS).join(', ')}`, get('socket'));
+  const cgroup = str('cgroup', false);
+  const extra = {
+    ttl: bounded('ttl', 255),
+    tos: bounded('tos', 255),
+    length: bounded('length', 65535),
+    uid: bounded('uid', 0xffffffff),
+    gid: bounded('gid', 0xffffffff),
+    classid: bounded('classid', 0xffffffff),
+    socket,
+    cgroup,
+  };
+  const outPort = str('outPort', false);
   const output = get('output');
   const affinity = get('affinity');
   return {
     spec: {
       name: str('name', false) ?? `flow ${i + 1}`,
-      protocol: protocol as Protocol,
+      protocol: protocol as PacketProtocol,
       sourceIP,
       destIP,
       destPort: num('destPort'),
@@ -176,6 +197,8 @@ function readFlow(i: number, get: (k: string) => Field | undefined, err: (messag
       sourcePort: num('sourcePort') ?? 40000 + i,
       at: num('at'),
       ...(inInterface === undefined ? {} : { inInterface }),
+      ...Object.fromEntries(Object.entries(extra).filter(([, v]) => v !== undefined)),
+      ...(outPort === undefined ? {} : { outPort }),
     },
     expected: {
       output: output === undefined ? undefined : String(output.value ?? ''),

@@ -113,11 +113,12 @@ export function starterFlows(cluster: Cluster, settings: ProxierSettings): Start
   return out;
 }
 
-export function starterFlowsText(flows: readonly StarterFlow[]): string {
+/** `tracer`: where the mode's README says how kube-proxy's test tracer answers. */
+export function starterFlowsText(flows: readonly StarterFlow[], tracer = 'golden/kube-proxy-iptables/README.md section 5'): string {
   const doc = new Document(flows);
   doc.commentBefore =
     ' Packets in kube-proxy\'s flow-test shape; output and masq are what kube-proxy\'s test tracer\n' +
-    ' would answer (golden/kube-proxy-iptables/README.md section 5). Add flows freely: kpsim golden\n' +
+    ` would answer (${tracer}). Add flows freely: kpsim golden\n` +
     ' --update fills in their answers. Optional: sourcePort, at (seconds, for affinity timeouts),\n' +
     ' inInterface, and probabilities: {} to pin the exact split.';
   if (flows.length === 0) (doc.contents as YAMLSeq).flow = true;

@@ -8,14 +8,14 @@ import { DiagnosticSink } from '../diag/diagnostic.js';
 import { compileCluster, type Compiled, type CompileOptions } from '../compiler/index.js';
 import type { SyncHistory, SyncState } from '../compiler/iptables/index.js';
 import { hostSetupText, iptablesNodeArtefacts } from '../compiler/iptables/node-artefacts.js';
-import { nodeInterfaces } from '../compiler/node-interfaces.js';
+import { nodeInterfaces, nodeSysctls } from '../compiler/node-interfaces.js';
 import type { Family } from '../iptables/ir.js';
 import { applyRestore, cloneState, RestoreError, stateToRuleset, type KernelState } from '../iptables/state.js';
 import { parseIptablesSave, renderKernelRuleset } from '../iptables-save/index.js';
 import { loadCluster } from '../model/load.js';
 import type { Cluster } from '../model/types.js';
 import { nodeFromArtefacts, nodeFromDumps } from '../node/assemble.js';
-import { FAKE_NODE_INTERFACES } from '../node/fake-node.js';
+import { FAKE_NODE_INTERFACES, FAKE_NODE_SYSCTLS } from '../node/fake-node.js';
 import type { Node } from '../node/node.js';
 import { prepareNode } from '../packetsim/prepare.js';
 import { stepSync, type CaseFiles } from './case.js';
@@ -110,7 +110,7 @@ function checkNode(label: string, step: CaseFiles, cluster: Cluster, compiled: C
   const primary = compiled.settings.family;
   const targetFor = (family: Family): FlowTarget | string => {
     if (family === primary) {
-      const node: Node = { netfilter: new Map([[family, kernel]]), ipsets: null, ipvs: null, interfaces: nodeInterfaces(compiled.settings), routes: [], sysctls: new Map() };
+      const node: Node = { netfilter: new Map([[family, kernel]]), ipsets: null, ipvs: null, interfaces: nodeInterfaces(compiled.settings), routes: [], sysctls: nodeSysctls(compiled.settings) };
       return prepareNode(node, family).sim;
     }
     // The other family's kube-proxy (a dual-stack node runs one proxier per family), first sync.
@@ -143,7 +143,7 @@ function verifyTracerOnly(c: CaseFiles, result: CaseResult): void {
     if (t === undefined) {
       const file = `${c.dir}/iptables-save.txt`;
       const sink = new DiagnosticSink();
-      const node = nodeFromDumps({ iptables: [{ family, file, text }], interfaces: FAKE_NODE_INTERFACES }, sink);
+      const node = nodeFromDumps({ iptables: [{ family, file, text }], interfaces: FAKE_NODE_INTERFACES, sysctls: FAKE_NODE_SYSCTLS }, sink);
       const err = sink.errors[0];
       t = !node || err
         ? `${file}${err?.span ? `:${err.span.line}:${err.span.col}` : ''}: ${err?.code ?? 'unreadable'}: ${err?.message ?? 'the rules do not parse'}`

@@ -30,8 +30,10 @@ export function verifyCase(c: CaseFiles): CaseResult {
     options = r.options;
   }
   const clusterText = c.files.get('cluster.yaml');
-  // A case without objects is a ruleset traced on its own (iptables mode's tracer-only cases).
-  const mode = options.mode ?? (clusterText === undefined ? 'iptables' : configuredMode(loadCluster([{ name: `${c.dir}/cluster.yaml`, text: clusterText }], new DiagnosticSink())));
+  // A case without objects is the mode's whose files it holds (a ruleset traced on its own,
+  // chain-name checks).
+  const objectless = () => (MODES.find((m) => m.objectlessFiles.some((f) => c.files.has(f))) ?? MODES[0]).name;
+  const mode = options.mode ?? (clusterText === undefined ? objectless() : configuredMode(loadCluster([{ name: `${c.dir}/cluster.yaml`, text: clusterText }], new DiagnosticSink())));
   const row = modeNamed(mode);
   if (typeof row === 'string') {
     result.checks.push({ name: `${c.dir}: mode ${mode}`, status: 'skip', kind: 'unsupported', file: `${c.dir}/cluster.yaml`, message: `not checked: the configuration asks for ${mode} mode: ${row}` });
@@ -44,7 +46,3 @@ export function verifyCase(c: CaseFiles): CaseResult {
   return result;
 }
 
-/** The expected files a new case starts with, for the mode its cluster selects. */
-export function goldenFilesFor(mode: string): readonly string[] {
-  return (MODES.find((m) => m.name === mode) ?? MODES[0]).goldenFiles;
-}

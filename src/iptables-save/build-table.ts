@@ -6,7 +6,7 @@
 // argument, a list per option) is most of a parse's time and memory, so only the reader that wants
 // it pays for it. Values come from the parse's ValueReader, so every rule shares them.
 import type { SourceSpan } from '../diag/diagnostic.js';
-import type { ChainCommand, ChainDecl, Counters, Rule, TableLine, Trivia, Value } from '../iptables/ir.js';
+import type { ChainCommand, ChainDecl, Counters, Rule, TableLine, Value } from '../iptables/ir.js';
 import { LineScanner, WordSplitter } from './line-scanner.js';
 import { ruleBuilder, type BuilderHelpers, type BuilderLine } from './rule-builder.js';
 import type { Plan } from './plan.js';

@@ -17,10 +17,13 @@ const ALLOWED_ITEMS: Readonly<Record<string, readonly string[]>> = {
   'statistic.mode': ['random', 'nth'],
   'conntrack.ctdir': ['ORIGINAL', 'REPLY'],
   'pkttype.pkt-type': ['unicast', 'broadcast', 'multicast', 'host', 'otherhost', 'outgoing', 'loopback'],
+  'hashlimit.hashlimit-mode': ['srcip', 'srcport', 'dstip', 'dstport'],
+  'connbytes.connbytes-mode': ['packets', 'bytes', 'avgpkt'],
+  'connbytes.connbytes-dir': ['original', 'reply', 'both'],
 };
 
 /** Longest strings the kernel structures hold (XT_MAX_COMMENT_LEN, LOG and NFLOG prefixes), NUL excluded. */
-const MAX_STRING: Readonly<Record<string, number>> = { 'comment.comment': 255, 'LOG.log-prefix': 29, 'NFLOG.nflog-prefix': 63 };
+const MAX_STRING: Readonly<Record<string, number>> = { 'comment.comment': 255, 'LOG.log-prefix': 29, 'NFLOG.nflog-prefix': 63, 'cgroup.path': 4095, 'helper.helper': 29 };
 
 /** Whether the words of the value at `key` (argument `index`) are checked against a list. */
 export function hasWordList(key: string, index: number): boolean {

@@ -31,7 +31,9 @@ export function unquote(text: string): string {
       i++;
     }
   }
-  return out + text.slice(from);
+  // A quote left open runs to the end of the line, and iptables-restore (add_param_to_argv) keeps
+  // the line break it reads inside it: the word ends with it.
+  return out + text.slice(from) + (inQuote ? '\n' : '');
 }
 
 // Shape words. Value classes are sigils that no option, module or keyword can be spelled as.

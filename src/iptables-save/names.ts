@@ -138,3 +138,22 @@ export const CT_STATUSES = ['NONE', 'EXPECTED', 'SEEN_REPLY', 'ASSURED', 'CONFIR
 export const ADDR_TYPES = ['UNSPEC', 'UNICAST', 'LOCAL', 'BROADCAST', 'ANYCAST', 'MULTICAST', 'BLACKHOLE', 'UNREACHABLE', 'PROHIBIT', 'THROW', 'NAT', 'XRESOLVE'] as const;
 /** TCP flag names in bit order (libxt_tcp tcp_flag_names); ALL is every one of them. */
 export const TCP_FLAGS = ['FIN', 'SYN', 'RST', 'PSH', 'ACK', 'URG'] as const;
+
+/** libxt_tos's symbolic `--tos` values (tos_values.c), stored with the mask 0x3f. */
+export const TOS_NAMES: Readonly<Record<string, number>> = {
+  'Minimize-Delay': 0x10,
+  'Maximize-Throughput': 0x08,
+  'Maximize-Reliability': 0x04,
+  'Minimize-Cost': 0x02,
+  'Normal-Service': 0x00,
+};
+
+/** libxt_dscp's `--dscp-class` names (dscp_helper.c), printed back as `--dscp 0xNN`. */
+export const DSCP_CLASSES: Readonly<Record<string, number>> = {
+  CS0: 0x00, CS1: 0x08, CS2: 0x10, CS3: 0x18, CS4: 0x20, CS5: 0x28, CS6: 0x30, CS7: 0x38, BE: 0x00,
+  AF11: 0x0a, AF12: 0x0c, AF13: 0x0e, AF21: 0x12, AF22: 0x14, AF23: 0x16,
+  AF31: 0x1a, AF32: 0x1c, AF33: 0x1e, AF41: 0x22, AF42: 0x24, AF43: 0x26, EF: 0x2e,
+};
+
+/** libxt_time's weekday names, Monday first (bit 1 is Monday, bit 7 Sunday). */
+export const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'] as const;

@@ -92,8 +92,8 @@ export function parseIptablesSave(text: string, opts: ParseOptions): ParseResult
   let lineNo = 0;
   let lineStart = 0;
   const span = (offset: number, length: number): SourceSpan => ({ line: lineNo, col: offset - lineStart + 1, offset, length });
-  const report = (code: IptCode, message: string, s: SourceSpan | null, severity: 'error' | 'warning' = 'error') =>
-    diagnostics.push({ severity, code, message, file, span: s });
+  const report = (code: IptCode, message: string, s: SourceSpan | null, severity: 'error' | 'warning' = 'error', notes?: readonly string[]) =>
+    diagnostics.push({ severity, code, message, file, span: s, ...(notes ? { notes } : {}) });
 
   /** The words of the line being read, for the span helpers below. */
   const sc = new LineScanner(family);
@@ -129,16 +129,26 @@ export function parseIptablesSave(text: string, opts: ParseOptions): ParseResult
     lineStart = nl + 1;
     if (nl >= text.length) break;
   }
-  if (table) closeTable(table, true);
+  if (table) closeTable(table, null);
 
   if (!opts.noflush) for (const t of tables) checkJumps(t);
 
   const ruleset: Ruleset = { family, tables: tables.map((t) => lazyTable(text, reader, t)), outer, finalNewline };
   return { ruleset, diagnostics };
 
-  function closeTable(t: MutableTable, atEnd: boolean): void {
-    if (!t.committed) {
-      report('IPT_MISSING_COMMIT', `table ${t.name} is not closed by COMMIT${atEnd ? ' before the end of the file' : ' before the next table'}`, t.span);
+  /**
+   * A table left open: iptables-restore fails where it notices, at the next `*table` line
+   * ("Bad argument `*nat'") or after the last line ("COMMIT expected at line N"); the diagnostic
+   * is there, with a note at the table that was left open.
+   */
+  function closeTable(t: MutableTable, next: SourceSpan | null): void {
+    if (t.committed) return;
+    const opened = t.span ? [`table ${t.name} begins at line ${t.span.line} and has no COMMIT`] : [];
+    if (next) report('IPT_MISSING_COMMIT', `a new table begins before table ${t.name} is closed by COMMIT`, next, 'error', opened);
+    else {
+      // After the last line: the line iptables-restore names is the one after it.
+      const after: SourceSpan = finalNewline ? { line: lineNo + 1, col: 1, offset: text.length, length: 0 } : { line: lineNo, col: text.length - text.lastIndexOf('\n') , offset: text.length, length: 0 };
+      report('IPT_MISSING_COMMIT', `the file ends before table ${t.name} is closed by COMMIT`, after, 'error', opened);
     }
   }
 
@@ -182,7 +192,8 @@ export function parseIptablesSave(text: string, opts: ParseOptions): ParseResult
       return trivia('comment', line); // kept verbatim so the file still renders back
     }
     if (sc.unterminatedAt >= 0) {
-      report('IPT_UNTERMINATED_QUOTE', 'the quote is not closed on this line', span(lineStart + sc.unterminatedAt, trimmed.length - sc.unterminatedAt));
+      // iptables-restore accepts it: the rest of the line, line break included, is one word.
+      report('IPT_UNTERMINATED_QUOTE', 'the quote is not closed on this line; iptables-restore reads the rest of the line, with its line break, as one word', span(lineStart + sc.unterminatedAt, trimmed.length - sc.unterminatedAt), 'warning');
     }
     if (!plan) {
       report('IPT_LINE_TOO_LONG', `a line of ${sc.count} words; iptables-restore takes at most ${MAX_WORDS} arguments per line`, span(lineStart, Math.min(trimmed.length, 200)));
@@ -203,7 +214,7 @@ export function parseIptablesSave(text: string, opts: ParseOptions): ParseResult
         return keepUnparsed(line);
       }
       case 'table': {
-        if (table) closeTable(table, false);
+        if (table) closeTable(table, span(lineStart, trimmed.length));
         const name = plan.joined ? word(plan.nameWord).slice(1) : word(plan.nameWord);
         const s = span(lineStart, trimmed.length);
         if (!TABLE_NAMES.has(name)) report('IPT_UNKNOWN_TABLE', `'${name}' is not a table (raw, mangle, nat, filter, security)`, nameSpan(wordSpan(plan.nameWord), plan.joined));

@@ -12,7 +12,6 @@ import {
   BUILTIN,
   BUILTIN_VERDICTS,
   MATCH_MODULES,
-  OPAQUE_TARGETS,
   PROTOCOL_MATCHES,
   TARGET_MODULES,
   optionBySpelling,
@@ -233,7 +232,7 @@ function makePlan(key: string, family: Family): Plan {
   if ('error' in g) {
     const word = g.error.offset >= key.length ? -1 : w(g.error);
     const found = g.error.text ? describe(g.error.text) : 'the end of the line';
-    return { kind: 'syntax', word, message: `unexpected ${found}; expected ${g.expected}` };
+    return { kind: 'syntax', word, message: `expected ${g.expected}, found ${found}` };
   }
   switch (g.kind) {
     case 'table':

@@ -16,7 +16,7 @@ import {
 } from '../net/index.js';
 import type { IptCode } from './codes.js';
 import { unquote } from './lexer.js';
-import { ICMP_TYPES, ICMPV6_TYPES } from './names.js';
+import { DSCP_CLASSES, ICMP_TYPES, ICMPV6_TYPES, TOS_NAMES, WEEKDAYS } from './names.js';
 import type { ValueKind } from './spec.js';
 
 export interface ValueProblem {
@@ -209,6 +209,111 @@ function readList(text: string): ValueResult {
   return { type: 'list', text, items };
 }
 
+/** libxt_tos: a name (mask 0x3f), or VALUE[/MASK] with the mask 0xff when not given. */
+function readTos(text: string): ValueResult {
+  if (Object.hasOwn(TOS_NAMES, text)) return { type: 'mark', text, value: TOS_NAMES[text], mask: 0x3f };
+  const slash = text.indexOf('/');
+  const value = readNumber(slash < 0 ? text : text.slice(0, slash), 0xff);
+  const mask = slash < 0 ? 0xff : readNumber(text.slice(slash + 1), 0xff);
+  if (value === null || mask === null) return bad('IPT_BAD_VALUE', `'${text}' is not a TOS name or VALUE[/MASK] of 8-bit numbers`);
+  return { type: 'mark', text, value, mask };
+}
+
+/** `--dscp` 0-63, or a `--dscp-class` name. */
+function readDscp(text: string, cls: boolean): ValueResult {
+  const n = cls ? (Object.hasOwn(DSCP_CLASSES, text.toUpperCase()) ? DSCP_CLASSES[text.toUpperCase()] : null) : readNumber(text, 63);
+  if (n === null) return bad('IPT_BAD_VALUE', cls ? `'${text}' is not a DSCP class (${Object.keys(DSCP_CLASSES).join(', ')})` : `'${text}' is not a DSCP value 0-63`);
+  return { type: 'integer', text, value: n };
+}
+
+/**
+ * `N[/second|/minute|/hour|/day]` (any prefix of the unit): libxt_limit / libxt_hashlimit
+ * parse_rate store `scale * unit / N` with integer division, in 1/10000 s (limit) or
+ * microseconds (hashlimit revision 3); kept here in microseconds.
+ */
+function readRate(text: string, scale: number): ValueResult {
+  const m = /^([0-9]+)(?:\/([A-Za-z]+))?$/.exec(text);
+  const n = m ? Number(m[1]) : 0;
+  const unit = (m?.[2] ?? 'second').toLowerCase();
+  const per = 'second'.startsWith(unit) ? 1 : 'minute'.startsWith(unit) ? 60 : 'hour'.startsWith(unit) ? 3600 : 'day'.startsWith(unit) ? 86400 : 0;
+  const stored = n > 0 && per > 0 ? Math.floor((scale * per) / n) : 0;
+  if (stored === 0) return bad('IPT_BAD_VALUE', `'${text}' is not a rate N[/second|/minute|/hour|/day] the kernel can hold`);
+  return { type: 'rate', text, periodUs: stored * (1_000_000 / scale), perSeconds: per };
+}
+
+/** `FROM[:TO]` of 64-bit counts (libxt_connbytes): TO unbounded when not given. */
+function readCountRange(text: string): ValueResult {
+  const i = text.indexOf(':');
+  const from = readNumber(i < 0 ? text : text.slice(0, i), Number.MAX_SAFE_INTEGER);
+  const toText = i < 0 ? '' : text.slice(i + 1);
+  const to = toText === '' ? Infinity : readNumber(toText, Number.MAX_SAFE_INTEGER);
+  if (from === null || to === null || from > to) return bad('IPT_BAD_NUMBER', `'${text}' is not a count or range FROM:TO`);
+  return { type: 'intRange', text, from, to };
+}
+
+/** libxt_length: `N`, `FROM:TO`, `FROM:` (to 65535) or `:TO` (from 0). */
+function readLengthRange(text: string): ValueResult {
+  const i = text.indexOf(':');
+  const from = i === 0 ? 0 : readNumber(i < 0 ? text : text.slice(0, i), 65535);
+  const to = i < 0 ? from : i === text.length - 1 ? 65535 : readNumber(text.slice(i + 1), 65535);
+  if (from === null || to === null || from > to) return bad('IPT_BAD_NUMBER', `'${text}' is not a length or range FROM:TO of 0-65535`);
+  return { type: 'intRange', text, from, to };
+}
+
+/** libxt_time `hh:mm[:ss]`: seconds since midnight. */
+function readDaytime(text: string): ValueResult {
+  const m = /^([0-9]{1,2}):([0-9]{1,2})(?::([0-9]{1,2}))?$/.exec(text);
+  const [h, mi, se] = m ? [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)] : [99, 0, 0];
+  if (h > 23 || mi > 59 || se > 59) return bad('IPT_BAD_VALUE', `'${text}' is not a time of day hh:mm[:ss]`);
+  return { type: 'integer', text, value: h * 3600 + mi * 60 + se };
+}
+
+/** libxt_time `YYYY[-MM[-DD[Thh[:mm[:ss]]]]]` in UTC: seconds since the epoch. */
+function readDate(text: string): ValueResult {
+  const m = /^([0-9]{4})(?:-([0-9]{1,2})(?:-([0-9]{1,2})(?:T([0-9]{1,2})(?::([0-9]{1,2})(?::([0-9]{1,2}))?)?)?)?)?$/.exec(text);
+  if (!m) return bad('IPT_BAD_VALUE', `'${text}' is not a date YYYY[-MM[-DD[Thh[:mm[:ss]]]]]`);
+  const [y, mo, d, h, mi, se] = [1, 2, 3, 4, 5, 6].map((k, i) => (m[k] === undefined ? (i === 1 || i === 2 ? 1 : 0) : Number(m[k])));
+  const t = Date.UTC(y, mo - 1, d, h, mi, se) / 1000;
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 59 || t < 0 || t > 0x7fffffff) return bad('IPT_BAD_VALUE', `'${text}' is not a date from 1970 to 2038`);
+  return { type: 'integer', text, value: t };
+}
+
+/** `--weekdays Mon,Tue` or `1,2` (1 is Monday): the canonical names. */
+function readWeekdays(text: string): ValueResult {
+  const items: string[] = [];
+  for (const w of text.split(',')) {
+    const i = /^[1-7]$/.test(w) ? Number(w) - 1 : (WEEKDAYS as readonly string[]).findIndex((d) => d.toLowerCase() === w.toLowerCase());
+    if (i < 0) return bad('IPT_BAD_VALUE', `'${w}' is not a weekday (Mon..Sun or 1..7)`);
+    items.push(WEEKDAYS[i]);
+  }
+  return { type: 'list', text, items };
+}
+
+/** `--monthdays 1,15,31`. */
+function readMonthdays(text: string): ValueResult {
+  const items = text.split(',');
+  if (items.some((d) => !/^[0-9]{1,2}$/.test(d) || Number(d) < 1 || Number(d) > 31)) return bad('IPT_BAD_VALUE', `'${text}' is not a list of days of the month 1-31`);
+  return { type: 'list', text, items: items.map((d) => String(Number(d))) };
+}
+
+/**
+ * An Ethernet address as libxtables' xtopt_parse_ethermac reads it: six groups split by `:`, each
+ * read by strtoul in base 16 and at most two characters long (so `0:1:2:3:4:5` and `:::::` are
+ * addresses, `0x:...` and `000:...` are not). The value is the address as iptables-save prints it.
+ */
+function readMac(text: string): ValueResult {
+  const groups = text.split(':');
+  const bytes: number[] = [];
+  for (const g of groups) {
+    // strtoul: optional sign, hex digits; a '-' negates modulo 2^64, whose low byte is kept.
+    const m = /^([+-]?)([0-9a-fA-F]*)$/.exec(g);
+    if (groups.length !== 6 || g.length > 2 || !m || (m[1] !== '' && m[2] === '')) return bad('IPT_BAD_VALUE', `'${text}' is not a MAC address (six hex bytes such as 00:11:22:33:44:55)`);
+    const n = m[2] === '' ? 0 : parseInt(m[2], 16);
+    bytes.push(m[1] === '-' ? (256 - n) & 0xff : n);
+  }
+  return { type: 'word', text, value: bytes.map((b) => b.toString(16).padStart(2, '0')).join(':') };
+}
+
 /** The Value of a word of the given kind, read from its unquoted text. */
 export function readValue(kind: ValueKind, text: string, family: Family): ValueResult {
   switch (kind) {
@@ -244,6 +349,30 @@ export function readValue(kind: ValueKind, text: string, family: Family): ValueR
       return readIcmpType(text, ICMP_TYPES);
     case 'icmp6Type':
       return readIcmpType(text, ICMPV6_TYPES);
+    case 'tos':
+      return readTos(text);
+    case 'dscp':
+    case 'dscpClass':
+      return readDscp(text, kind === 'dscpClass');
+    case 'limitRate':
+      return readRate(text, 10_000);
+    case 'hashlimitRate':
+      // A byte rate (`1kb/s`, XT_HASHLIMIT_BYTES) is kept as written; the simulator does not model it.
+      return /b\/s$/.test(text) ? { type: 'word', text, value: text } : readRate(text, 1_000_000);
+    case 'countRange':
+      return readCountRange(text);
+    case 'lengthRange':
+      return readLengthRange(text);
+    case 'daytime':
+      return readDaytime(text);
+    case 'date':
+      return readDate(text);
+    case 'weekdays':
+      return readWeekdays(text);
+    case 'monthdays':
+      return readMonthdays(text);
+    case 'mac':
+      return readMac(text);
     case 'word':
       return { type: 'word', text, value: text };
     default: {

@@ -4,11 +4,13 @@
 // test/iptables-save/kernel-save.test.ts.
 import type { Family, OptionArg, Value } from '../iptables/ir.js';
 import { formatPortRange, v4Mask, v6Mask } from '../net/index.js';
-import { ADDR_TYPES, CT_STATES, CT_STATUSES, ICMP_TYPES, ICMPV6_TYPES, LOG_LEVELS, REJECT_WITH_V4, REJECT_WITH_V6, TCP_FLAGS } from './names.js';
-import { address, cidr, hex, hostOrCidr, limitRate, saveString, statisticProbability } from './save-format.js';
+import { ADDR_TYPES, CT_STATES, CT_STATUSES, ICMP_TYPES, ICMPV6_TYPES, LOG_LEVELS, REJECT_WITH_V4, REJECT_WITH_V6, TCP_FLAGS, WEEKDAYS } from './names.js';
+import { address, cidr, hex, hostOrCidr, limitRate, printRate, saveString, statisticProbability } from './save-format.js';
 import { MATCH_MODULES, TARGET_MODULES, printRank, type ModuleSpec } from './spec.js';
 
 const neg = (o: OptionArg) => (o.negation === 'none' ? '' : ' !');
+/** `0x%02x`. */
+const hex2 = (n: number) => '0x' + n.toString(16).padStart(2, '0');
 
 /** A value printed the way most extensions print it. */
 export function plainValue(v: Value): string {
@@ -40,6 +42,7 @@ export function plainValue(v: Value): string {
     case 'icmpType':
       return v.icmpType === null ? 'any' : v.code === null ? String(v.icmpType) : `${v.icmpType}/${v.code}`;
     case 'word':
+    case 'rate':
       return v.text;
     default: {
       const never: never = v;
@@ -189,7 +192,7 @@ const MATCH_PRINTERS: Readonly<Record<string, Printer>> = {
   state: (options) => withValues(MATCH_MODULES.get('state')!, options, (o) => sortedItems(o.values[0], CT_STATES)),
   addrtype: (options) =>
     withValues(MATCH_MODULES.get('addrtype')!, options, (o) => (o.name === 'src-type' || o.name === 'dst-type' ? sortedItems(o.values[0], ADDR_TYPES) : null)),
-  mac: (options) => options.map((o) => `${neg(o)} --mac-source ${o.values[0]?.text.toLowerCase() ?? ''}`).join(''),
+  mac: (options) => options.map((o) => `${neg(o)} --mac-source ${o.values[0]?.type === 'word' ? o.values[0].value : ''}`).join(''),
   limit: (options) =>
     withValues(MATCH_MODULES.get('limit')!, options.filter((o) => !(o.name === 'limit-burst' && o.values[0]?.type === 'integer' && o.values[0].value === 5)), (o) =>
       o.name === 'limit' ? limitRate(o.values[0]?.text ?? '') : null,
@@ -199,9 +202,107 @@ const MATCH_PRINTERS: Readonly<Record<string, Printer>> = {
       const v = o.values[0];
       return v?.type === 'intRange' ? (v.from === v.to ? String(v.from) : `${v.from}-${v.to}`) : null;
     }),
+  // libxt_tos: value/mask in hex, the mask always (0x3f for a name, 0xff when not given).
+  tos: (options) => options.map((o) => `${neg(o)} --tos ${hex2(markValue(o).value)}/${hex2(markValue(o).mask ?? 0xff)}`).join(''),
+  // libxt_dscp: a class is stored as its value; printed `--dscp 0x%02x`.
+  dscp: (options) => options.map((o) => `${neg(o)} --dscp ${hex2(o.values[0]?.type === 'integer' ? o.values[0].value : 0)}`).join(''),
+  hashlimit: hashlimitPrinter,
+  time: timePrinter,
+  // libxt_connbytes: the range (FROM alone when unbounded), then mode and direction.
+  connbytes: (options) =>
+    withValues(MATCH_MODULES.get('connbytes')!, options, (o) => {
+      const v = o.values[0];
+      return o.name === 'connbytes' && v?.type === 'intRange' ? (v.to === Infinity ? String(v.from) : `${v.from}:${v.to}`) : null;
+    }),
+  // libxt_connlimit: the count, then the mask and the side, always (a host's mask and saddr by default).
+  connlimit: (options, family) => {
+    const get = (n: string) => options.find((o) => o.name === n);
+    const above = get('connlimit-above');
+    const upto = get('connlimit-upto');
+    const count = (above ?? upto)?.values[0]?.text ?? '0';
+    const isAbove = above ? above.negation === 'none' : upto ? upto.negation !== 'none' : false;
+    const mask = get('connlimit-mask')?.values[0]?.text ?? (family === 'ipv4' ? '32' : '128');
+    const side = options.filter((o) => o.name === 'connlimit-saddr' || o.name === 'connlimit-daddr').pop()?.name ?? 'connlimit-saddr';
+    return ` --connlimit-${isAbove ? 'above' : 'upto'} ${count} --connlimit-mask ${mask} --${side}`;
+  },
   // libxt_nfacct prints the name after two blanks (" --nfacct-name " then " %s").
   nfacct: (options) => options.map((o) => ` --nfacct-name  ${o.values[0]?.text ?? ''}`).join(''),
 };
+
+/**
+ * libxt_hashlimit hashlimit_mt_save: the rate (as print_rate spells it), the burst (default 5),
+ * the mode, the name, the table settings that differ from their defaults (gcinterval 1000, expire:
+ * the given rate's unit in ms unless set), and masks other than a host's.
+ */
+function hashlimitPrinter(options: readonly OptionArg[], family: Family): string {
+  const get = (n: string) => options.find((o) => o.name === n);
+  const num = (n: string) => {
+    const v = get(n)?.values[0];
+    return v?.type === 'integer' ? v.value : null;
+  };
+  const rateOpt = get('hashlimit-above') ?? get('hashlimit-upto');
+  const rate = rateOpt?.values[0];
+  let s = '';
+  let quantumMs = 0;
+  let expire: number | null = num('hashlimit-htable-expire');
+  if (rateOpt && rate) {
+    s += `${neg(rateOpt)} --${rateOpt.name}`;
+    if (rate.type === 'rate') {
+      const r = printRate(rate.periodUs, 1_000_000);
+      s += ` ${r.text}`;
+      quantumMs = r.unitMs;
+      expire ??= rate.perSeconds * 1000;
+    } else s += ` ${rate.text}`;
+  }
+  if (rate?.type === 'rate') s += ` --hashlimit-burst ${num('hashlimit-burst') ?? 5}`;
+  const mode = get('hashlimit-mode')?.values[0];
+  if (mode?.type === 'list') s += ` --hashlimit-mode ${['srcip', 'srcport', 'dstip', 'dstport'].filter((m) => mode.items.includes(m)).join(',')}`;
+  const name = get('hashlimit-name')?.values[0];
+  if (name) s += ` --hashlimit-name ${name.text}`;
+  for (const n of ['hashlimit-htable-size', 'hashlimit-htable-max']) if (num(n)) s += ` --${n} ${num(n)}`;
+  const gc = num('hashlimit-htable-gcinterval');
+  if (gc !== null && gc !== 1000) s += ` --hashlimit-htable-gcinterval ${gc}`;
+  if (expire !== null && expire !== quantumMs) s += ` --hashlimit-htable-expire ${expire}`;
+  const host = family === 'ipv4' ? 32 : 128;
+  for (const n of ['hashlimit-srcmask', 'hashlimit-dstmask']) if (num(n) !== null && num(n) !== host) s += ` --${n} ${num(n)}`;
+  if (get('hashlimit-rate-match')) s += ' --hashlimit-rate-match';
+  const interval = num('hashlimit-rate-interval');
+  if (get('hashlimit-rate-match') && interval !== null && interval !== 1) s += ` --hashlimit-rate-interval ${interval}`;
+  return s;
+}
+
+/** libxt_time time_save: defaults made explicit where it prints them (--datestop always), names for days. */
+function timePrinter(options: readonly OptionArg[]): string {
+  const get = (n: string) => options.find((o) => o.name === n);
+  const int = (n: string) => {
+    const v = get(n)?.values[0];
+    return v?.type === 'integer' ? v.value : null;
+  };
+  const clock = (sec: number) => [Math.floor(sec / 3600), Math.floor(sec / 60) % 60, sec % 60].map((x) => String(x).padStart(2, '0')).join(':');
+  const date = (sec: number) => new Date(sec * 1000).toISOString().slice(0, 19);
+  let s = '';
+  const start = int('timestart') ?? 0;
+  const stop = int('timestop') ?? 86399;
+  if (start !== 0 || stop !== 86399) s += ` --timestart ${clock(start)} --timestop ${clock(stop)}`;
+  const md = get('monthdays');
+  if (md?.values[0]?.type === 'list') {
+    const days = new Set(md.values[0].items.map(Number));
+    const on = Array.from({ length: 31 }, (_, i) => i + 1).filter((d) => days.has(d) !== (md.negation !== 'none'));
+    if (on.length < 31) s += ` --monthdays ${on.join(',')}`;
+  }
+  const wd = get('weekdays');
+  if (wd?.values[0]?.type === 'list') {
+    const days = new Set(wd.values[0].items);
+    const on = WEEKDAYS.filter((d) => days.has(d) !== (wd.negation !== 'none'));
+    if (on.length < 7) s += ` --weekdays ${on.join(',')}`;
+  }
+  const ds = int('datestart');
+  if (ds) s += ` --datestart ${date(ds)}`;
+  s += ` --datestop ${date(int('datestop') ?? 0x7fffffff)}`;
+  if (get('kerneltz')) s += ' --kerneltz';
+  if (get('contiguous')) s += ' --contiguous';
+  return s;
+}
 
 function ctStatus(v: Value | undefined): string {
   const s = sortedItems(v, CT_STATUSES.slice(1));

@@ -150,18 +150,13 @@ export function saveSpellingOfLine(line: string, table: string, family: Family):
 
 /**
  * What iptables-save prints after `tables` (a whole restore input, kept chain by chain) was
- * applied with --noflush to `base`, without building the IR of its rules: chains are declared by
- * the kernel-state model (src/iptables/state.ts), and each declared chain's lines are respelled
- * from their bytes (save-spelling.ts). The same text as applying the parsed input and printing
+ * applied with --noflush to `base`, as UTF-8 bytes (what a file or standard output takes without
+ * encoding it again), without building the IR of its rules: chains are declared by the
+ * kernel-state model (src/iptables/state.ts), and each declared chain's lines are respelled from
+ * their bytes (save-spelling.ts). The same text as applying the parsed input and printing
  * renderKernelRuleset(stateToRuleset(state)); null for input this does not take (`-X` lines,
  * rules for chains it does not declare or for built-in chains), which the caller loads that way.
  */
-export function renderSaveAfter(base: KernelState, tables: readonly ChainedRestoreTable[]): string | null {
-  const bytes = renderSaveAfterBytes(base, tables);
-  return bytes === null ? null : bytes.toString('utf8');
-}
-
-/** renderSaveAfter's text as UTF-8 bytes (what a file or standard output takes without encoding it again). */
 export function renderSaveAfterBytes(base: KernelState, tables: readonly ChainedRestoreTable[]): Buffer | null {
   const state = cloneState(base);
   const { family } = state;

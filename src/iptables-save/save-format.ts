@@ -47,28 +47,33 @@ export function statisticProbability(p: number): string {
 }
 
 /**
- * xt_limit keeps the rate as an interval in units of 1/10000 s (XT_LIMIT_SCALE). libxt_limit's
- * print_rate walks hour, min, sec and stops before the first unit that no longer divides the
- * interval well, printing the count per the unit before it.
+ * libxt_limit / libxt_hashlimit print_rate: the rate is stored as an interval `period` in units
+ * of 1/`scale` s; walk day, hour, min, sec and stop before the first unit that no longer divides
+ * the interval well, printing the count per the unit before it. Also that unit in ms (hashlimit
+ * prints --hashlimit-htable-expire only when it differs).
  */
+export function printRate(period: number, scale: number): { text: string; unitMs: number } {
+  const rates: [string, number][] = [
+    ['day', 86400],
+    ['hour', 3600],
+    ['min', 60],
+    ['sec', 1],
+  ];
+  let i = 1;
+  for (; i < rates.length; i++) {
+    const mult = rates[i][1] * scale;
+    if (period > mult || Math.floor(mult / period) < mult % period) break;
+  }
+  const [name, seconds] = rates[i - 1];
+  return { text: `${Math.floor((seconds * scale) / period)}/${name}`, unitMs: seconds * 1000 };
+}
+
+/** xt_limit keeps the rate as an interval in units of 1/10000 s (XT_LIMIT_SCALE). */
 export function limitRate(text: string): string {
   const m = /^([0-9]+)(?:\/([A-Za-z]+))?$/.exec(text);
   if (!m || Number(m[1]) === 0) return text;
   const unit = (m[2] ?? 's').toLowerCase();
   const seconds = 'second'.startsWith(unit) || unit === 'sec' ? 1 : 'minute'.startsWith(unit) ? 60 : 'hour'.startsWith(unit) ? 3600 : 'day'.startsWith(unit) ? 86400 : 0;
   if (seconds === 0) return text;
-  const period = Math.floor((10000 * seconds) / Number(m[1]));
-  const rates: [string, number][] = [
-    ['day', 86400 * 10000],
-    ['hour', 3600 * 10000],
-    ['min', 60 * 10000],
-    ['sec', 10000],
-  ];
-  let i = 1;
-  for (; i < rates.length; i++) {
-    const mult = rates[i][1];
-    if (period > mult || Math.floor(mult / period) < mult % period) break;
-  }
-  const [name, mult] = rates[i - 1];
-  return `${Math.floor(mult / period)}/${name}`;
+  return printRate(Math.floor((10000 * seconds) / Number(m[1])), 10000).text;
 }

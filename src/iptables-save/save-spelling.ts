@@ -489,7 +489,6 @@ export class SaveSpeller {
   /** `-s`/`-d`: an IPv4 address or network (no host bits, prefix 1-32) on an IPv4 table. */
   private address(t: number): boolean {
     if (this.family !== 'ipv4') return false;
-    const b = this.buf;
     const s = this.starts[t];
     const e = this.ends[t];
     const end = this.find(t, 0x2f);
@@ -511,7 +510,6 @@ export class SaveSpeller {
   /** DNAT's `IP:PORT`, IPv4. */
   private natDestination(t: number): boolean {
     if (this.family !== 'ipv4') return false;
-    const b = this.buf;
     const s = this.starts[t];
     const e = this.ends[t];
     const colon = this.find(t, 0x3a);

@@ -41,6 +41,15 @@
 // | socket          | transparent, nowildcard, restore-skmark                                            |
 // | devgroup        | src-group, dst-group                                                               |
 // | helper          | helper                                                                             |
+// | tos / dscp      | tos / dscp, dscp-class                                                             |
+// | hashlimit       | hashlimit-upto (--hashlimit), hashlimit-above, hashlimit-burst, hashlimit-mode,    |
+// |                 | hashlimit-name, hashlimit-htable-size, -max, -gcinterval, -expire,                 |
+// |                 | hashlimit-srcmask, hashlimit-dstmask, hashlimit-rate-match, hashlimit-rate-interval|
+// | cgroup          | path, cgroup                                                                       |
+// | connbytes       | connbytes, connbytes-mode, connbytes-dir                                           |
+// | connlimit       | connlimit-upto, connlimit-above, connlimit-mask, connlimit-saddr, connlimit-daddr  |
+// | time            | timestart, timestop, monthdays, weekdays, datestart, datestop, kerneltz (localtz), |
+// |                 | utc, contiguous                                                                    |
 // | REJECT          | reject-with                                                                        |
 // | DNAT / SNAT     | to-destination (--to) / to-source (--to), random, random-fully, persistent         |
 // | MASQUERADE      | to-ports, random, random-fully                                                     |
@@ -78,6 +87,18 @@ export type ValueKind =
   | 'protocol'
   | 'icmpType'
   | 'icmp6Type'
+  | 'tos' // 0x10, 0x10/0x3f, Minimize-Delay
+  | 'dscp' // 10, 0x0a (0-63)
+  | 'dscpClass' // AF41, EF
+  | 'limitRate' // 3/min, 5/second (xt_limit: 1/10000 s)
+  | 'hashlimitRate' // 50/sec (xt_hashlimit revision 3: microseconds)
+  | 'countRange' // 100, 10:1000, 5: (connbytes, unbounded above)
+  | 'lengthRange' // 60:, :60, 100:200, 1400 (0-65535)
+  | 'daytime' // 08:00, 08:00:30
+  | 'date' // 2024-02-03, 2020-01-01T00:00:00
+  | 'weekdays' // Mon,Tue or 1,2
+  | 'monthdays' // 1,15,31
+  | 'mac' // 00:11:22:33:44:55
   | 'word';
 
 export interface OptionSpec {
@@ -128,7 +149,8 @@ export const BUILTIN: ModuleSpec = {
 };
 
 const ports = (kind: ValueKind) => [o('sport', '--sport --source-port', [kind], true), o('dport', '--dport --destination-port', [kind], true)];
-const ttlLike = (p: string) => [one(`${p}-eq`, 'integer', true), one(`${p}-lt`, 'integer'), one(`${p}-gt`, 'integer')];
+// `--ttl N` and `--hl N` are the old spellings of -eq.
+const ttlLike = (p: string) => [o(`${p}-eq`, `--${p}-eq --${p}`, ['integer'], true), one(`${p}-lt`, 'integer'), one(`${p}-gt`, 'integer')];
 const markTargetOptions = [one('set-xmark', 'mark'), one('set-mark', 'mark'), one('and-mark', 'mark'), one('or-mark', 'mark'), one('xor-mark', 'mark')];
 
 const MODULES: readonly ModuleSpec[] = [
@@ -197,11 +219,11 @@ const MODULES: readonly ModuleSpec[] = [
     one('physdev-out', 'interface', true),
     flag('physdev-is-bridged', true),
   ]),
-  match('mac', [one('mac-source', 'word', true)]),
+  match('mac', [one('mac-source', 'mac', true)]),
   match('owner', [flag('socket-exists', true), one('uid-owner', 'idRange', true), one('gid-owner', 'idRange', true), flag('suppl-groups')]),
-  match('limit', [one('limit', 'word'), one('limit-burst', 'integer')]),
+  match('limit', [one('limit', 'limitRate'), one('limit-burst', 'integer')]),
   match('nfacct', [one('nfacct-name', 'word')]),
-  match('length', [one('length', 'intRange', true)]),
+  match('length', [one('length', 'lengthRange', true)]),
   match('ttl', ttlLike('ttl'), 'ipv4'),
   match('hl', ttlLike('hl'), 'ipv6'),
   match('pkttype', [one('pkt-type', 'word', true)]),
@@ -209,6 +231,37 @@ const MODULES: readonly ModuleSpec[] = [
   match('socket', [flag('transparent'), flag('nowildcard'), flag('restore-skmark')]),
   match('devgroup', [one('src-group', 'mark', true), one('dst-group', 'mark', true)]),
   match('helper', [one('helper', 'string', true)]),
+  match('tos', [one('tos', 'tos', true)]),
+  match('dscp', [one('dscp', 'dscp', true), one('dscp-class', 'dscpClass', true)]),
+  match('hashlimit', [
+    o('hashlimit-upto', '--hashlimit-upto --hashlimit', ['hashlimitRate'], true),
+    one('hashlimit-above', 'hashlimitRate', true),
+    one('hashlimit-burst', 'integer'),
+    one('hashlimit-mode', 'list'),
+    one('hashlimit-name', 'word'),
+    one('hashlimit-htable-size', 'integer'),
+    one('hashlimit-htable-max', 'integer'),
+    one('hashlimit-htable-gcinterval', 'integer'),
+    one('hashlimit-htable-expire', 'integer'),
+    one('hashlimit-srcmask', 'integer'),
+    one('hashlimit-dstmask', 'integer'),
+    flag('hashlimit-rate-match'),
+    one('hashlimit-rate-interval', 'integer'),
+  ]),
+  match('cgroup', [one('path', 'string', true), one('cgroup', 'integer', true)]),
+  match('connbytes', [one('connbytes', 'countRange', true), one('connbytes-mode', 'word'), one('connbytes-dir', 'word')]),
+  match('connlimit', [one('connlimit-upto', 'integer', true), one('connlimit-above', 'integer', true), one('connlimit-mask', 'integer'), flag('connlimit-saddr'), flag('connlimit-daddr')]),
+  match('time', [
+    one('timestart', 'daytime'),
+    one('timestop', 'daytime'),
+    one('monthdays', 'monthdays', true),
+    one('weekdays', 'weekdays', true),
+    one('datestart', 'date'),
+    one('datestop', 'date'),
+    o('kerneltz', '--kerneltz --localtz'),
+    flag('utc'),
+    flag('contiguous'),
+  ]),
 
   target('REJECT', [one('reject-with', 'word')]),
   target('DNAT', [o('to-destination', '--to-destination --to', ['natRange']), flag('random'), flag('persistent')]),

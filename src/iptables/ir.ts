@@ -51,6 +51,12 @@ export type Value =
   | { readonly type: 'protocol'; readonly text: string; readonly name: string; readonly number: number | null }
   /** `--icmp-type echo-request`, `3/4`, `any`: `icmpType` null for `any`, `code` null for every code. */
   | { readonly type: 'icmpType'; readonly text: string; readonly icmpType: number | null; readonly code: number | null }
+  /**
+   * `--limit 3/min`, `--hashlimit-upto 50/sec`: the interval between tokens as the kernel stores it
+   * (xt_limit in 1/10000 s, xt_hashlimit in microseconds; integer division as libxt_*'s
+   * parse_rate does), here in microseconds, and the seconds of the unit it was given per.
+   */
+  | { readonly type: 'rate'; readonly text: string; readonly periodUs: number; readonly perSeconds: number }
   /** A word with no further structure (`--mode random`, `--name KUBE`): `value` is it unquoted. */
   | { readonly type: 'word'; readonly text: string; readonly value: string };
 

@@ -167,7 +167,7 @@ function declare(t: Map<string, KernelChain>, tableName: string, d: ChainDecl): 
 /**
  * Declares chains as restore input's `:NAME - [0:0]` lines do (the table made first if new): a
  * user chain that exists is flushed, a new one created. For input kept chain by chain
- * (render-save.ts renderSaveAfter), whose rule lines are applied apart.
+ * (render-save.ts renderSaveAfterBytes), whose rule lines are applied apart.
  */
 export function declareChains(state: KernelState, tableName: string, names: readonly string[]): void {
   const t = table(state, tableName);

@@ -23,7 +23,6 @@ const MAX_NESTING = 64;
 const MAX_KEY = 1000;
 
 const SPACE = 32;
-const NL = 10;
 const HASH = 35;
 const COLON = 58;
 const DASH = 45;

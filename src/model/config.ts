@@ -18,6 +18,7 @@ export const DEFAULT_CONFIG: ProxyConfig = {
   nodePortAddresses: [],
   tcpBeLiberal: false,
   featureGates: {},
+  nftables: { masqueradeAll: false, masqueradeBit: 14 },
   ipvs: { scheduler: '', excludeCIDRs: [], strictARP: false, tcpTimeoutSeconds: 0, tcpFinTimeoutSeconds: 0, udpTimeoutSeconds: 0 },
   origin: null,
 };
@@ -66,6 +67,10 @@ export function readConfig(r: ObjectReader, origin: Origin): ProxyConfig {
     nodePortAddresses: r.strList(['nodePortAddresses']),
     tcpBeLiberal: r.bool(['conntrack', 'tcpBeLiberal']) ?? d.tcpBeLiberal,
     featureGates: gates,
+    nftables: {
+      masqueradeAll: r.bool(['nftables', 'masqueradeAll']) ?? d.nftables.masqueradeAll,
+      masqueradeBit: r.intIn(['nftables', 'masqueradeBit'], 0, 31, 'CFG_BAD_VALUE') ?? d.nftables.masqueradeBit,
+    },
     ipvs: {
       scheduler: r.str(['ipvs', 'scheduler']) ?? d.ipvs.scheduler,
       excludeCIDRs: r.strList(['ipvs', 'excludeCIDRs']),

@@ -4,9 +4,9 @@
 // addresses ready+serving, notReadyAddresses neither, never terminating.
 import { parseIP } from '../net/index.js';
 import type { ObjectReader } from './reader.js';
-import type { Endpoint, EndpointPort, EndpointSlice, Origin, Protocol } from './types.js';
+import type { Endpoint, EndpointPort, EndpointSlice, Origin, ServiceProtocol } from './types.js';
 
-const PROTOCOLS: readonly Protocol[] = ['TCP', 'UDP', 'SCTP'];
+const PROTOCOLS: readonly ServiceProtocol[] = ['TCP', 'UDP', 'SCTP'];
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
 function readPorts(r: ObjectReader, path: (string | number)[]): EndpointPort[] {

@@ -19,7 +19,8 @@ import { jsonItemRanges, yamlItemRanges, type ItemRange } from './list-items.js'
 import { nowhere, readPositioned, type Locator, type PositionedDocument } from './positioned.js';
 import { ObjectReader } from './reader.js';
 import { readService } from './service.js';
-import type { Cluster, EndpointSlice, Node, Origin, ProxyConfig, Service } from './types.js';
+import { readServiceCIDR } from './service-cidr.js';
+import type { Cluster, EndpointSlice, KubeNode, Origin, ProxyConfig, Service, ServiceCIDR } from './types.js';
 
 export interface InputText {
   readonly name: string;
@@ -48,10 +49,11 @@ export interface LoadStats {
 
 interface Loaded {
   configs: ProxyConfig[];
-  nodes: Node[];
+  nodes: KubeNode[];
   services: Service[];
   slices: EndpointSlice[];
   legacy: EndpointSlice[];
+  serviceCIDRs: ServiceCIDR[];
   skippedKinds: Map<string, number>;
   stats: LoadStats;
 }
@@ -59,10 +61,11 @@ interface Loaded {
 /** What one object turned into. */
 type LoadedObject =
   | { readonly kind: 'config'; readonly config: ProxyConfig }
-  | { readonly kind: 'node'; readonly node: Node }
+  | { readonly kind: 'node'; readonly node: KubeNode }
   | { readonly kind: 'service'; readonly service: Service }
   | { readonly kind: 'slice'; readonly slice: EndpointSlice }
   | { readonly kind: 'legacy'; readonly slices: EndpointSlice[] }
+  | { readonly kind: 'serviceCIDR'; readonly serviceCIDR: ServiceCIDR }
   /** A kind kube-proxy does not read, counted for one note. */
   | { readonly kind: 'skipped'; readonly key: string }
   | { readonly kind: 'none' };
@@ -78,10 +81,11 @@ const KINDS: Record<string, string> = {
   Service: 'v1',
   Endpoints: 'v1',
   EndpointSlice: 'discovery.k8s.io/v1',
+  ServiceCIDR: 'networking.k8s.io/v1',
 };
 
 export function loadCluster(inputs: readonly InputText[], sink: DiagnosticSink, opts: LoadOptions = {}): Cluster {
-  const acc: Loaded = { configs: [], nodes: [], services: [], slices: [], legacy: [], skippedKinds: new Map(), stats: opts.stats ?? { fast: 0, positioned: 0, positionedItems: 0 } };
+  const acc: Loaded = { configs: [], nodes: [], services: [], slices: [], legacy: [], serviceCIDRs: [], skippedKinds: new Map(), stats: opts.stats ?? { fast: 0, positioned: 0, positionedItems: 0 } };
   for (const { name, text } of inputs) {
     let source: SourceText | undefined;
     const input: Input = { name, text, source: () => (source ??= new SourceText(name, text)) };
@@ -106,7 +110,9 @@ export function loadCluster(inputs: readonly InputText[], sink: DiagnosticSink, 
   const sliced = new Set(acc.slices.map((s) => `${s.namespace}/${s.serviceName}`));
   const slices = [...acc.slices, ...acc.legacy.filter((s) => !sliced.has(`${s.namespace}/${s.serviceName}`))];
   checkSlicePorts(acc.services, slices, sink);
-  return { config: acc.configs[0] ?? DEFAULT_CONFIG, nodes: acc.nodes, services: acc.services, slices };
+  checkDuplicates(acc.serviceCIDRs, (s) => `ServiceCIDR ${s.name}`, sink);
+  const cluster: Cluster = { config: acc.configs[0] ?? DEFAULT_CONFIG, nodes: acc.nodes, services: acc.services, slices };
+  return acc.serviceCIDRs.length > 0 ? { ...cluster, serviceCIDRs: acc.serviceCIDRs } : cluster;
 }
 
 function add(acc: Loaded, o: LoadedObject): void {
@@ -125,6 +131,9 @@ function add(acc: Loaded, o: LoadedObject): void {
       break;
     case 'legacy':
       acc.legacy.push(...o.slices);
+      break;
+    case 'serviceCIDR':
+      acc.serviceCIDRs.push(o.serviceCIDR);
       break;
     case 'skipped':
       acc.skippedKinds.set(o.key, (acc.skippedKinds.get(o.key) ?? 0) + 1);
@@ -301,7 +310,7 @@ function readObject(at: Locator, origin: Locator, value: unknown, sink: Diagnost
   const kind = typeof obj.kind === 'string' ? obj.kind : '';
   const meta = (obj.metadata ?? {}) as Record<string, unknown>;
   const ns = typeof meta.namespace === 'string' ? meta.namespace : 'default';
-  const what = kind === 'Node' || kind === 'KubeProxyConfiguration' ? `${kind} ${String(meta.name ?? '')}`.trim() : `${kind} ${ns}/${String(meta.name ?? '')}`;
+  const what = kind === 'Node' || kind === 'KubeProxyConfiguration' || kind === 'ServiceCIDR' ? `${kind} ${String(meta.name ?? '')}`.trim() : `${kind} ${ns}/${String(meta.name ?? '')}`;
   const r = new ObjectReader(at, obj, sink, what);
   if (!kind) {
     r.error('OBJ_MISSING_FIELD', [], 'object has no kind');
@@ -309,7 +318,8 @@ function readObject(at: Locator, origin: Locator, value: unknown, sink: Diagnost
   }
   const apiVersion = typeof obj.apiVersion === 'string' ? obj.apiVersion : '';
   const wanted = KINDS[kind];
-  if (wanted === undefined || (apiVersion !== wanted && !(kind === 'EndpointSlice' && apiVersion === 'discovery.k8s.io/v1beta1'))) {
+  const beta = (kind === 'EndpointSlice' && apiVersion === 'discovery.k8s.io/v1beta1') || (kind === 'ServiceCIDR' && apiVersion === 'networking.k8s.io/v1beta1');
+  if (wanted === undefined || (apiVersion !== wanted && !beta)) {
     return { kind: 'skipped', key: apiVersion ? `${apiVersion} ${kind}` : kind };
   }
   const o = originOf(origin, what);
@@ -327,6 +337,10 @@ function readObject(at: Locator, origin: Locator, value: unknown, sink: Diagnost
     case 'EndpointSlice': {
       const s = readEndpointSlice(r, o);
       return s ? { kind: 'slice', slice: s } : { kind: 'none' };
+    }
+    case 'ServiceCIDR': {
+      const c = readServiceCIDR(r, o);
+      return c ? { kind: 'serviceCIDR', serviceCIDR: c } : { kind: 'none' };
     }
     default:
       return { kind: 'legacy', slices: readLegacyEndpoints(r, o) };

@@ -1,14 +1,14 @@
 // v1 Node -> Node, including the two kpsim annotations that carry host facts objects cannot:
 //   kpsim.io/interfaces:    lo=127.0.0.1/8,::1/128 eth0=192.168.0.2/24,2001:db8::1/64
 //   kpsim.io/host-features: random-fully=false,nfacct=true
-import { parseCIDR, parseIP, type ParsedCIDR, type ParsedIP } from '../net/index.js';
+import { parseCIDR, parseInterfaceList, parseIP, type ParsedCIDR, type ParsedIP } from '../net/index.js';
 import type { ObjectReader } from './reader.js';
-import type { HostFeatures, Node, NodeInterface, Origin } from './types.js';
+import type { HostFeatures, KubeNode, AnnotatedInterface, Origin } from './types.js';
 
 export const INTERFACES_ANNOTATION = 'kpsim.io/interfaces';
 export const HOST_FEATURES_ANNOTATION = 'kpsim.io/host-features';
 
-export function readNode(r: ObjectReader, origin: Origin): Node | null {
+export function readNode(r: ObjectReader, origin: Origin): KubeNode | null {
   const name = r.requiredStr(['metadata', 'name']);
   if (name === undefined) return null;
   const internalIPs: ParsedIP[] = [];
@@ -39,29 +39,11 @@ export function readNode(r: ObjectReader, origin: Origin): Node | null {
   return { name, internalIPs, externalIPs, podCIDRs, labels, interfaces, hostFeatures, origin };
 }
 
-function readInterfaces(r: ObjectReader, text: string): NodeInterface[] {
+function readInterfaces(r: ObjectReader, text: string): AnnotatedInterface[] {
   const path = ['metadata', 'annotations', INTERFACES_ANNOTATION];
-  const out: NodeInterface[] = [];
-  for (const item of text.trim().split(/\s+/).filter(Boolean)) {
-    const eq = item.indexOf('=');
-    if (eq <= 0) {
-      r.error('NODE_BAD_ANNOTATION', path, `'${item}' in ${INTERFACES_ANNOTATION} is not NAME=ADDR/LEN,...`);
-      continue;
-    }
-    const addresses: ParsedCIDR[] = [];
-    const ips: ParsedIP[] = [];
-    for (const a of item.slice(eq + 1).split(',').filter(Boolean)) {
-      const cidr = parseCIDR(a);
-      const ip = parseIP(a.split('/')[0]);
-      if (!cidr || !ip) r.error('NODE_BAD_ANNOTATION', path, `'${a}' in ${INTERFACES_ANNOTATION} is not an ADDRESS/LENGTH`);
-      else {
-        addresses.push(cidr);
-        ips.push(ip);
-      }
-    }
-    out.push({ name: item.slice(0, eq), addresses, ips });
-  }
-  return out;
+  const { interfaces, problems } = parseInterfaceList(text);
+  for (const p of problems) r.error('NODE_BAD_ANNOTATION', path, `'${p.text}' in ${INTERFACES_ANNOTATION}: expected ${p.expected}`);
+  return interfaces.map((i) => ({ name: i.name, addresses: i.addresses, ips: i.ips }));
 }
 
 function readHostFeatures(r: ObjectReader, text: string): HostFeatures {

@@ -1,6 +1,5 @@
 // Typed access to one object, reporting problems with their position. Values are read from the
 // plain JS form; positions come from a Locator (positioned.ts), asked only when there is a problem.
-import { isSeq } from 'yaml';
 import type { DiagnosticSink, SourceSpan } from '../diag/diagnostic.js';
 import type { Locator } from './positioned.js';
 
@@ -145,6 +144,3 @@ function describe(v: unknown): string {
   return `${typeof v} ${String(v)}`;
 }
 
-export function isYamlSeq(n: unknown): boolean {
-  return isSeq(n);
-}

@@ -2,9 +2,9 @@
 // (pkg/proxy/serviceport.go newBaseServiceInfo) and validates what an API server would refuse.
 import { parseIP } from '../net/index.js';
 import type { ObjectReader } from './reader.js';
-import type { LoadBalancerIngress, Origin, Protocol, Service, ServicePort } from './types.js';
+import type { LoadBalancerIngress, Origin, ServiceProtocol, Service, ServicePort } from './types.js';
 
-const PROTOCOLS: readonly Protocol[] = ['TCP', 'UDP', 'SCTP'];
+const PROTOCOLS: readonly ServiceProtocol[] = ['TCP', 'UDP', 'SCTP'];
 const DEFAULT_AFFINITY_TIMEOUT = 10800;
 
 export function readService(r: ObjectReader, origin: Origin): Service | null {

@@ -5,7 +5,7 @@ import type { SourceSpan } from '../diag/diagnostic.js';
 import type { Family } from '../iptables/ir.js';
 import type { ParsedCIDR, ParsedIP } from '../net/index.js';
 
-export type Protocol = 'TCP' | 'UDP' | 'SCTP';
+export type ServiceProtocol = 'TCP' | 'UDP' | 'SCTP';
 export type ServiceType = 'ClusterIP' | 'NodePort' | 'LoadBalancer' | 'ExternalName';
 export type TrafficPolicy = 'Cluster' | 'Local';
 export type DetectLocalMode = 'ClusterCIDR' | 'NodeCIDR' | 'BridgeInterface' | 'InterfaceNamePrefix' | '';
@@ -19,7 +19,7 @@ export interface Origin {
 
 export interface ServicePort {
   readonly name: string;
-  readonly protocol: Protocol;
+  readonly protocol: ServiceProtocol;
   readonly port: number;
   readonly nodePort: number;
 }
@@ -65,7 +65,7 @@ export interface Endpoint {
 export interface EndpointPort {
   readonly name: string;
   readonly port: number | null;
-  readonly protocol: Protocol;
+  readonly protocol: ServiceProtocol;
 }
 
 export interface EndpointSlice {
@@ -81,7 +81,7 @@ export interface EndpointSlice {
   readonly origin: Origin;
 }
 
-export interface NodeInterface {
+export interface AnnotatedInterface {
   readonly name: string;
   readonly addresses: readonly ParsedCIDR[];
   /** The address as written (with its prefix length), for printing. */
@@ -93,14 +93,14 @@ export interface HostFeatures {
   readonly nfacct: boolean | null;
 }
 
-export interface Node {
+export interface KubeNode {
   readonly name: string;
   readonly internalIPs: readonly ParsedIP[];
   readonly externalIPs: readonly ParsedIP[];
   readonly podCIDRs: readonly ParsedCIDR[];
   readonly labels: Readonly<Record<string, string>>;
   /** From the `kpsim.io/interfaces` annotation; null when absent. */
-  readonly interfaces: readonly NodeInterface[] | null;
+  readonly interfaces: readonly AnnotatedInterface[] | null;
   readonly hostFeatures: HostFeatures;
   readonly origin: Origin;
 }
@@ -120,6 +120,11 @@ export interface ProxyConfig {
   readonly nodePortAddresses: readonly string[];
   readonly tcpBeLiberal: boolean;
   readonly featureGates: Readonly<Record<string, boolean>>;
+  /** `nftables:` (KubeProxyNFTablesConfiguration): what the nftables proxier reads instead of `iptables.*`. */
+  readonly nftables: {
+    readonly masqueradeAll: boolean;
+    readonly masqueradeBit: number;
+  };
   readonly ipvs: {
     readonly scheduler: string;
     readonly excludeCIDRs: readonly string[];
@@ -131,11 +136,24 @@ export interface ProxyConfig {
   readonly origin: Origin | null;
 }
 
+/** networking.k8s.io ServiceCIDR: a range the API server allocates ClusterIPs from. */
+export interface ServiceCIDR {
+  readonly name: string;
+  /** `spec.cidrs`, one per family at most. */
+  readonly cidrs: readonly ParsedCIDR[];
+  readonly origin: Origin;
+}
+
 export interface Cluster {
   readonly config: ProxyConfig;
-  readonly nodes: readonly Node[];
+  readonly nodes: readonly KubeNode[];
   readonly services: readonly Service[];
   readonly slices: readonly EndpointSlice[];
+  /**
+   * The ServiceCIDR objects of the input (kube-proxy watches them; the nftables proxier drops
+   * traffic to their unallocated addresses). Absent: the input has none.
+   */
+  readonly serviceCIDRs?: readonly ServiceCIDR[];
 }
 
 export type { Family };

@@ -12,3 +12,4 @@ export * from './cidr.js';
 export * from './address.js';
 export * from './port.js';
 export * from './protocol.js';
+export * from './interfaces.js';

@@ -12,4 +12,4 @@ import type { NftFile } from './ir.js';
 export function nftJson(file: NftFile): string {
   return JSON.stringify(file, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2) + '\n';
 }
-export { applyNft, emptyNftState, tableKey, targetsOf, setsOf, type NftState, type NftStateTable, type NftStateChain, type NftStateSet } from './state.js';
+export { applyNft, emptyNftState, tableKey, type NftState, type NftStateTable, type NftStateChain, type NftStateSet } from './state.js';

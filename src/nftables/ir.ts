@@ -36,7 +36,6 @@ export type AddressFamily = Family;
 
 /** The families of nft tables (`nft(8)`, ADDRESS FAMILIES). Omitted in the text, it is `ip`. */
 export type NftFamily = 'ip' | 'ip6' | 'inet' | 'arp' | 'bridge' | 'netdev';
-export const NFT_FAMILIES: readonly NftFamily[] = ['ip', 'ip6', 'inet', 'arp', 'bridge', 'netdev'];
 
 // ---------------------------------------------------------------------------------------------
 // Values: the literals of nft's expressions. `text` is always the exact token.

@@ -156,26 +156,3 @@ export function shapeOf(t: Tok): string {
   }
 }
 
-/** nft's name for a token in "syntax error, unexpected X" (bison's token names in parser_bison.y). */
-export function describeToken(t: Tok | null): string {
-  if (!t) return 'end of file';
-  switch (t.type) {
-    case 'nl':
-    case 'crlf':
-      return 'newline';
-    case 'word':
-      return KEYWORDS.has(t.text) || FAMILY_WORDS.has(t.text) ? t.text : 'string';
-    case 'string':
-    case 'openQuote':
-      return t.type === 'string' ? 'quoted string' : 'junk';
-    case 'number':
-    case 'hex':
-      return 'number';
-    case 'junk':
-      return 'junk';
-    case 'semi':
-      return "';'";
-    default:
-      return t.type === 'time' || t.type === 'ipv4' || t.type === 'ipv6' || t.type === 'mac' || t.type === 'ref' || t.type === 'variable' ? 'string' : `'${t.text}'`;
-  }
-}

@@ -2,6 +2,7 @@
 // elements, the statements used, and everything kept as written because kpsim does not model it.
 // Transactions and listings count alike: `add rule` lines are rules, `chain x { ... }` blocks chains.
 import type { ChainItem, Command, NftFile, SetItem, Stmt, TableItem } from './ir.js';
+import type { NftStateTable } from './state.js';
 
 export interface TableStats {
   readonly name: string;
@@ -151,4 +152,23 @@ export function formatNftStats(s: NftStats): string {
   list('statements', s.statements);
   list('not modelled (kept as written)', s.notModelled);
   return lines.join('\n') + '\n';
+}
+
+/** One table of the kernel state counted (`kpsim compile --stats` in nftables mode). */
+export function formatStateTableStats(t: NftStateTable): string {
+  let base = 0;
+  let rules = 0;
+  for (const c of t.chains.values()) {
+    if (c.hook) base++;
+    rules += c.rules.length;
+  }
+  let sets = 0;
+  let maps = 0;
+  let elements = 0;
+  for (const s of t.sets.values()) {
+    if (s.map) maps++;
+    else sets++;
+    elements += s.elements.length;
+  }
+  return `${t.family} ${t.name}: ${t.chains.size} chains (${base} base), ${rules} rules, ${sets} sets, ${maps} maps, ${elements} elements\n`;
 }

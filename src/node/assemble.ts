@@ -2,7 +2,7 @@
 // input and host setup, its ipsets and virtual servers), where any problem is a kpsim bug, and a
 // node's dumps, read as iptables-restore / ipset / ipvsadm would, every problem a diagnostic at
 // its file:line:col. Restore semantics are src/iptables/state.ts's, the only implementation.
-import type { DiagnosticSink } from '../diag/diagnostic.js';
+import type { Diagnostic, DiagnosticSink } from '../diag/diagnostic.js';
 import { chainIndexOf, type Family, type Table } from '../iptables/ir.js';
 import { applyRestore, emptyState, type KernelState, type RestoreProblem } from '../iptables/state.js';
 import { parseIptablesSave, readOwnText } from '../iptables-save/index.js';
@@ -10,7 +10,12 @@ import type { IpsetDump } from '../ipset/ir.js';
 import { parseIpsetSave } from '../ipset/parse.js';
 import type { IpvsTable } from '../ipvs/ir.js';
 import { parseIpvsadmSave } from '../ipvs/parse.js';
-import type { Node, NodeInterface, NodeRoute } from './node.js';
+import { parseBridgeLink, parseIpAddr, parseIpRoute, type BridgePort, type IpLink } from '../iproute2/index.js';
+import { parseNft } from '../nftables/parse.js';
+import { applyNft, emptyNftState, type NftState } from '../nftables/state.js';
+import { parseSysctls } from '../sysctl/parse.js';
+import { dumpListing, saveListing, type RuleListing } from './listing.js';
+import type { Node, NodeBridge, NodeInterface, NodeRoute } from './node.js';
 
 /** iptables-restore input (or an iptables-save dump) for one family, applied in order. */
 export interface IptablesText {
@@ -25,6 +30,7 @@ export interface IptablesText {
 export interface NodeFacts {
   readonly interfaces: readonly NodeInterface[];
   readonly routes?: readonly NodeRoute[];
+  readonly bridges?: readonly NodeBridge[];
   readonly sysctls?: ReadonlyMap<string, string>;
 }
 
@@ -33,6 +39,8 @@ export interface OwnArtefacts extends NodeFacts {
   /** `ipset save` text (read by the ipset reader, which gives entries their dimensions). */
   readonly ipsetsText?: DumpText | null;
   readonly ipvs?: IpvsTable | null;
+  /** nft text kpsim wrote (its knftables transaction), applied in order as `nft -f` would. */
+  readonly nft?: readonly DumpText[];
 }
 
 /** Text a user gave, with the name diagnostics carry. */
@@ -41,10 +49,25 @@ export interface DumpText {
   readonly text: string;
 }
 
+/**
+ * The files that describe a node beside its tables, as a user collects them: `ip -j addr`,
+ * `ip -j route` / `ip -6 -j route` (any number of files, `show table all` included), `bridge -j
+ * link`, `sysctl -a`. What they give replaces the facts' shortcut (--node-ip, --interfaces).
+ */
+export interface NodeDescription {
+  readonly ipAddr?: DumpText | null;
+  readonly ipRoutes?: readonly DumpText[];
+  readonly bridgeLinks?: DumpText | null;
+  readonly sysctls?: DumpText | null;
+}
+
 export interface NodeDumps extends NodeFacts {
   readonly iptables: readonly IptablesText[];
   readonly ipsets?: DumpText | null;
   readonly ipvs?: DumpText | null;
+  readonly description?: NodeDescription;
+  /** `nft list ruleset` (or any `nft -f` input), every family's tables. */
+  readonly nft?: DumpText | null;
 }
 
 function stateFor(states: Map<Family, KernelState>, family: Family): KernelState {
@@ -53,8 +76,9 @@ function stateFor(states: Map<Family, KernelState>, family: Family): KernelState
   return s;
 }
 
-function node(states: Map<Family, KernelState>, facts: NodeFacts, ipsets: IpsetDump | null, ipvs: IpvsTable | null): Node {
-  return { netfilter: states, ipsets, ipvs, interfaces: facts.interfaces, routes: facts.routes ?? [], sysctls: facts.sysctls ?? new Map() };
+function node(states: Map<Family, KernelState>, facts: NodeFacts, ipsets: IpsetDump | null, ipvs: IpvsTable | null, listings: Map<Family, RuleListing>, nftables: NftState | null = null): Node {
+  const n: Node = { netfilter: states, ipsets, ipvs, interfaces: facts.interfaces, routes: facts.routes ?? [], bridges: facts.bridges ?? [], sysctls: facts.sysctls ?? new Map(), listings };
+  return nftables ? { ...n, nftables } : n;
 }
 
 /** The node kpsim's own artefacts describe. Its own text failing to read or load is a bug in kpsim. */
@@ -71,7 +95,16 @@ export function nodeFromArtefacts(a: OwnArtefacts): Node {
     if (bad) throw new Error(`kpsim produced ${a.ipsetsText.file} text its reader rejects: ${bad.span?.line}:${bad.span?.col} ${bad.message}`);
     ipsets = dump;
   }
-  return node(states, a, ipsets, a.ipvs ?? null);
+  // Rules are shown as `kpsim compile` prints this node (its --format save output).
+  const listings = new Map<Family, RuleListing>();
+  for (const [family, state] of states) listings.set(family, saveListing(state));
+  let nftables: NftState | null = null;
+  for (const t of a.nft ?? []) {
+    const { file, diagnostics } = parseNft(t.text, { file: t.file });
+    const problems = [...diagnostics.filter((d) => d.severity === 'error'), ...applyNft((nftables ??= emptyNftState()), file, t.file)];
+    if (problems.length > 0) throw new Error(`kpsim produced ${t.file} text nft would reject: ${problems.map((e) => `${e.span?.line}:${e.span?.col} ${e.message}`).join('; ')}`);
+  }
+  return node(states, a, ipsets, a.ipvs ?? null, listings, nftables);
 }
 
 /** Whether a table has a line other than comments and blanks (without building its rules when it has a chain index). */
@@ -111,19 +144,104 @@ export function nodeFromDumps(d: NodeDumps, sink: DiagnosticSink): Node | null {
     if (r.diagnostics.some((x) => x.severity === 'error')) ok = false;
     ipvs = r.table;
   }
-  return ok ? node(states, d, ipsets, ipvs) : null;
+  // Rules are shown as the dump writes them, when one dump holds a family's tables.
+  const listings = new Map<Family, RuleListing>();
+  for (const [family, state] of states) {
+    const texts = d.iptables.filter((t) => t.family === family);
+    if (texts.length === 1) listings.set(family, dumpListing(state, texts[0].file, texts[0].text));
+  }
+  let nftables: NftState | null = null;
+  if (d.nft) {
+    const r = parseNft(d.nft.text, { file: d.nft.file });
+    for (const x of r.diagnostics) sink.report(x);
+    if (r.diagnostics.some((x) => x.severity === 'error')) ok = false;
+    else {
+      nftables = emptyNftState();
+      // A listing applies cleanly; what would not (a jump to a missing chain in hand-made text) is
+      // said, and the rest is kept, as nft would refuse the whole file.
+      for (const p of applyNft(nftables, r.file, d.nft.file)) sink.warning(p.code, p.message, p.file, p.span);
+    }
+  }
+  const facts = d.description ? describedFacts(d, d.description, sink) : d;
+  return ok && facts ? node(states, facts, ipsets, ipvs, listings, nftables) : null;
 }
 
-/** Two views of one node (a dual-stack node runs one kube-proxy per family): tables of both, the rest merged. */
-export function mergeNodes(a: Node, b: Node): Node {
-  const netfilter = new Map(a.netfilter);
-  for (const [f, s] of b.netfilter) if (!netfilter.has(f)) netfilter.set(f, s);
-  const ipsets = a.ipsets && b.ipsets ? { sets: [...a.ipsets.sets, ...b.ipsets.sets.filter((s) => !a.ipsets!.sets.some((x) => x.name === s.name))] } : (a.ipsets ?? b.ipsets);
-  const ipvs = a.ipvs && b.ipvs ? { ...a.ipvs, services: [...a.ipvs.services, ...b.ipvs.services] } : (a.ipvs ?? b.ipvs);
-  const interfaces = a.interfaces.map((i) => {
-    const other = b.interfaces.find((j) => j.name === i.name);
-    return other ? { name: i.name, addresses: [...new Set([...i.addresses, ...other.addresses])] } : i;
-  });
-  for (const j of b.interfaces) if (!interfaces.some((i) => i.name === j.name)) interfaces.push(j);
-  return { netfilter, ipsets, ipvs, interfaces, routes: [...a.routes, ...b.routes], sysctls: new Map([...b.sysctls, ...a.sysctls]) };
+/** A node (a compile's) with what the description files say instead of its own interfaces, routes, bridges and sysctls; null on errors. */
+export function withDescription(n: Node, desc: NodeDescription, sink: DiagnosticSink): Node | null {
+  const facts = describedFacts(n, desc, sink);
+  return facts ? { ...n, interfaces: facts.interfaces, routes: facts.routes ?? [], bridges: facts.bridges ?? [], sysctls: facts.sysctls ?? new Map() } : null;
 }
+
+/** The facts the description files give, over the shortcut's; null when one of them has errors. */
+function describedFacts(base: NodeFacts, desc: NodeDescription, sink: DiagnosticSink): NodeFacts | null {
+  let ok = true;
+  const take = <T extends { diagnostics: readonly Diagnostic[] }>(r: T): T => {
+    for (const x of r.diagnostics) sink.report(x);
+    if (r.diagnostics.some((x) => x.severity === 'error')) ok = false;
+    return r;
+  };
+  let interfaces = base.interfaces;
+  let bridges = base.bridges ?? [];
+  if (desc.ipAddr) {
+    const { links } = take(parseIpAddr(desc.ipAddr.text, desc.ipAddr.file));
+    interfaces = links.map(interfaceOf);
+    bridges = bridgesOf(links, []);
+  }
+  if (desc.bridgeLinks) {
+    const { ports } = take(parseBridgeLink(desc.bridgeLinks.text, desc.bridgeLinks.file));
+    bridges = mergeBridges(bridges, bridgesOf([], ports));
+  }
+  let routes = base.routes ?? [];
+  if (desc.ipRoutes?.length) {
+    const given: NodeRoute[] = [];
+    routes = given;
+    for (const f of desc.ipRoutes) {
+      for (const r of take(parseIpRoute(f.text, f.file)).routes) {
+        given.push({ to: r.to === 'default' ? (r.family === 'ipv4' ? '0.0.0.0/0' : '::/0') : r.to, dev: r.dev, type: r.type, gateway: r.gateway, src: r.src, metric: r.metric, table: r.table, scope: r.scope });
+      }
+    }
+  }
+  let sysctls = base.sysctls ?? new Map<string, string>();
+  if (desc.sysctls) sysctls = take(parseSysctls(desc.sysctls.text, desc.sysctls.file)).values;
+  return ok ? { interfaces, routes, bridges, sysctls } : null;
+}
+
+function interfaceOf(l: IpLink): NodeInterface {
+  return {
+    name: l.name,
+    addresses: l.addrs.map((a) => a.cidr),
+    addressInfo: l.addrs.map((a) => ({ cidr: a.cidr, scope: a.scope, secondary: a.secondary, deprecated: a.deprecated })),
+    index: l.index,
+    flags: l.flags,
+    master: l.master,
+  };
+}
+
+/**
+ * Bridges: links whose kind is `bridge` (`ip -d -j addr`) with the links enslaved to them, and
+ * the ports `bridge -j link` lists. A master whose kind `ip -j addr` (without -d) does not show
+ * may be a bond or a VRF, so it is a bridge only when one of these says so.
+ */
+function bridgesOf(links: readonly IpLink[], ports: readonly BridgePort[]): NodeBridge[] {
+  const out = new Map<string, string[]>();
+  const add = (bridge: string, port: string | null) => {
+    let list = out.get(bridge);
+    if (!list) out.set(bridge, (list = []));
+    if (port !== null && !list.includes(port)) list.push(port);
+  };
+  for (const l of links) if (l.kind === 'bridge') add(l.name, null);
+  for (const l of links) if (l.master && (l.slaveKind === 'bridge' || out.has(l.master))) add(l.master, l.name);
+  for (const p of ports) add(p.bridge, p.name);
+  return [...out].map(([name, list]) => ({ name, ports: list }));
+}
+
+function mergeBridges(a: readonly NodeBridge[], b: readonly NodeBridge[]): NodeBridge[] {
+  const out = a.map((x) => ({ name: x.name, ports: [...x.ports] }));
+  for (const y of b) {
+    const x = out.find((z) => z.name === y.name);
+    if (x) for (const p of y.ports) if (!x.ports.includes(p)) x.ports.push(p);
+    if (!x) out.push({ name: y.name, ports: [...y.ports] });
+  }
+  return out;
+}
+

@@ -22,10 +22,12 @@
 import { hostPort, type IpvsProtocol, type IpvsTable, type RealServer, type VirtualServer } from '../ipvs/ir.js';
 import type { Family } from '../iptables/ir.js';
 import { formatHostPort, parseAddress, type Ip } from '../net/index.js';
-import { clearFrames, fork, mutConn, mutPkt, type Programs } from '../packetsim/evaluate.js';
-import { timesRatio, ZERO } from '../packetsim/fraction.js';
+import { clearFrames, fork, mutConn, mutPkt, recordStep, type Programs } from '../packetsim/evaluate.js';
+import { extensionChain, extensionRule } from '../packetsim/extension-rule.js';
+import { timesRatio } from '../packetsim/fraction.js';
 import { TCP_FLAGS } from '../packetsim/packet.js';
-import type { CompiledChain, CompiledRule, ExtensionHook, HookExtension, Step, Walk } from '../packetsim/types.js';
+import { NF_PRIORITY } from '../packetsim/hook-order.js';
+import { addUnknown, type CompiledChain, type CompiledRule, type ExtensionHook, type HookExtension, type HookPriority, type Step, type Walk } from '../packetsim/types.js';
 import { readExtension } from '../packetsim/world.js';
 import { choose } from './schedule.js';
 
@@ -54,23 +56,23 @@ interface Service {
 }
 
 function chain(name: 'LOCAL_IN' | 'LOCAL_OUT' | 'FORWARD'): CompiledChain {
-  return { table: 'ipvs', name, builtin: true, policy: 'ACCEPT', span: null, extension: true, rules: [], start: null, index: null, memo: null };
+  return extensionChain({ table: 'ipvs', name });
 }
 
 /**
  * The IPVS steps in the hook programs: before nat INPUT, after nat OUTPUT (and its reroute), and
  * in FORWARD after the filter and security chains (ip_vs_reply4 at priority 100).
  */
-export function ipvsPrograms(p: Programs, step: (hook: ExtensionHook) => Step): Programs {
+export function ipvsPrograms(p: Programs, step: (hook: ExtensionHook, at: HookPriority) => Step): Programs {
   const input = [...p.input];
   const i = input.findIndex((s) => (s.kind === 'table' && s.table === 'nat' && s.hook === 'INPUT') || (s.kind === 'nat' && s.hook === 'INPUT'));
-  input.splice(i < 0 ? input.length - 2 : i, 0, step('INPUT'));
+  input.splice(i < 0 ? input.length - 2 : i, 0, step('INPUT', { priority: NF_PRIORITY.NAT_SRC - 2, nat: false }));
   const local = [...p.local];
   const j = local.findIndex((s) => s.kind === 'reroute');
-  local.splice(j + 1, 0, step('OUTPUT'));
+  local.splice(j + 1, 0, step('OUTPUT', { priority: NF_PRIORITY.NAT_DST + 1, nat: false }));
   const forward = [...p.forward];
   const k = forward.findIndex((s) => s.kind === 'table' && s.hook === 'POSTROUTING');
-  forward.splice(k < 0 ? forward.length - 3 : k, 0, step('FORWARD'));
+  forward.splice(k < 0 ? forward.length - 3 : k, 0, step('FORWARD', { priority: NF_PRIORITY.NAT_SRC - 1, nat: false }));
   return { ...p, input, local, forward };
 }
 
@@ -109,23 +111,12 @@ export function ipvsExtension(table: IpvsTable, family: Family, opts: IpvsTraceO
   }
   const chains = { INPUT: chain('LOCAL_IN'), OUTPUT: chain('LOCAL_OUT'), FORWARD: chain('FORWARD') };
   const rules = new Map<string, CompiledRule>();
-  let uid = 0;
-  const ruleFor = (ch: CompiledChain, label: string, span: CompiledRule['span']): CompiledRule => {
+  /** The step's pseudo-rule; its `comment` says in words what the step means for later packets (persistence). */
+  const ruleFor = (ch: CompiledChain, label: string, span: CompiledRule['span'], comment: string | null = null): CompiledRule => {
     const k = `${ch.name} ${label}`;
     let r = rules.get(k);
     if (!r) {
-      const made: { -readonly [K in keyof CompiledRule]: CompiledRule[K] } = {
-        first: null as unknown as CompiledRule, rest: null,
-        v4: 0, v4Src: 0, v4Dst: 0, builtin: null,
-        matchCount: 0, jumpTo: null, targetKind: 'none', table: 'ipvs', natAddr: null, natPort: null,
-        goto: false, jumpIndexed: false, jumpStart: undefined,
-        dport0: -1, rand0: -1, cacheIn: null, cacheYes: ZERO, cacheNo: ZERO, match0: null,
-        target: { kind: 'none' }, matches: [], uid: -1 - uid++, chain: ch.name, num: 1, reads: null, span, text: '', stateful: false,
-        comment: null, dstKeys: null, dportKeys: null, action: label,
-      };
-      // A rule is its own one-element rule list (types.ts RuleList).
-      made.first = made;
-      r = made;
+      r = extensionRule(ch, { num: 1, text: '', action: label, span, comment });
       rules.set(k, r);
     }
     return r;
@@ -133,22 +124,25 @@ export function ipvsExtension(table: IpvsTable, family: Family, opts: IpvsTraceO
   // After IPVS, a packet for a remote real server goes through LOCAL_OUT from its start (without
   // IPVS): the program as it was before the IPVS steps were placed in it.
   let reinject: readonly Step[] = [];
-  const place = (p: Programs, stepAt: (hook: ExtensionHook) => Step): Programs => {
+  const place = (p: Programs, stepAt: (hook: ExtensionHook, at: HookPriority) => Step): Programs => {
     reinject = p.local;
     return ipvsPrograms(p, stepAt);
   };
 
-  const mark = (w: Walk, hook: 'INPUT' | 'OUTPUT' | 'FORWARD', label: string, span: CompiledRule['span']) => {
+  const mark = (w: Walk, hook: 'INPUT' | 'OUTPUT' | 'FORWARD', label: string, span: CompiledRule['span'], comment: string | null = null) => {
     const ch = chains[hook];
-    const r = ruleFor(ch, label, span);
-    w.path = { kind: 'rule', chain: ch, rule: r, prev: w.path, segment: null };
+    const r = ruleFor(ch, label, span, comment);
+    recordStep(w, ch, r);
     return r;
   };
 
   const forward = (w: Walk, hook: 'INPUT' | 'OUTPUT' | 'FORWARD', svc: Service, s: Server, label: string) => {
-    const r = mark(w, hook, label, s.rs.span ?? svc.vs.span);
+    // A persistent virtual server (ClientIP affinity, `-p TIMEOUT`): the client's template keeps it here.
+    const persistent = (svc.vs.flags & 0x1) !== 0 && !label.endsWith('(connection)');
+    const words = persistent ? `sticks to ${s.key} for ${svc.vs.timeout} s (IPVS persistence of ${hostPort(svc.vs.address, svc.vs.port)})` : null;
+    const r = mark(w, hook, label, s.rs.span ?? svc.vs.span, words);
     if (s.rs.forward !== 'masq') {
-      w.unknown = { note: { rule: r, text: label, reason: `forwarding method ${s.rs.forward} (not masquerading) is not modelled`, assumed: 'target' }, prev: w.unknown };
+      addUnknown(w, { rule: r, text: label, reason: `forwarding method ${s.rs.forward} (not masquerading) is not modelled`, assumed: 'target' });
       clearFrames(w);
       w.verdict = 'UNKNOWN';
       return;
@@ -250,7 +244,7 @@ export function ipvsExtension(table: IpvsTable, family: Family, opts: IpvsTraceO
         return;
       case 'unsupported': {
         const r = mark(w, hook, svc.head, vs.span);
-        w.unknown = { note: { rule: r, text: svc.head, reason: choice.reason, assumed: 'target' }, prev: w.unknown };
+        addUnknown(w, { rule: r, text: svc.head, reason: choice.reason, assumed: 'target' });
         clearFrames(w);
         w.verdict = 'UNKNOWN';
         return;
@@ -277,5 +271,11 @@ export function ipvsExtension(table: IpvsTable, family: Family, opts: IpvsTraceO
       }
     }
   };
-  return { name: 'ipvs', place, run: step };
+  return {
+    name: 'ipvs',
+    place,
+    run: (w, hook, pending) => {
+      if (hook === 'INPUT' || hook === 'OUTPUT' || hook === 'FORWARD') step(w, hook, pending);
+    },
+  };
 }

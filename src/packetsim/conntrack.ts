@@ -27,6 +27,14 @@ export interface Conn {
   seenReply: boolean;
   confirmed: boolean;
   untracked: boolean;
+  /**
+   * How conntrack saw the packet that made the entry, when not as a plain new connection (kpsim trace
+   * --state): `related` is an expected connection (ctinfo IP_CT_RELATED: --ctstate RELATED until a
+   * reply is seen); `invalid` is a packet conntrack could not track (nf_conntrack_in attaches no
+   * entry: --ctstate INVALID, no NAT, nothing confirmed; set with `untracked`).
+   */
+  related: boolean;
+  invalid: boolean;
   mark: number;
   /** Absolute time (seconds) after which the entry is gone. */
   expires: number;
@@ -59,6 +67,8 @@ export function newConn(p: Packet): Conn {
     seenReply: false,
     confirmed: false,
     untracked: false,
+    related: false,
+    invalid: false,
     mark: 0,
     expires: Infinity,
   };
@@ -79,6 +89,8 @@ export function copyConn(c: Conn): Conn {
     seenReply: c.seenReply,
     confirmed: c.confirmed,
     untracked: c.untracked,
+    related: c.related,
+    invalid: c.invalid,
     mark: c.mark,
     expires: c.expires,
   };

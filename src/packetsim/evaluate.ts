@@ -2,7 +2,8 @@
 // evaluated as ipt_do_table does (built-in matches first, then extension matches in order; jump
 // pushes, goto replaces, RETURN or the end of a user chain pops, the base chain's end is its
 // policy), forking at `statistic --mode random` (exactly, with the kernel's quantised odds) and at
-// anything unknown (both ways, marked UNKNOWN).
+// an unmodelled match (both ways, marked UNKNOWN) unless the rule's target changes nothing that
+// decides the outcome (CompiledRule.inert).
 //
 // Hook order (netfilter priorities): PREROUTING raw -300, conntrack -200, mangle -150, nat DNAT
 // -100; routing; INPUT mangle, filter 0, security 50, nat SNAT 100, confirm; or FORWARD mangle,
@@ -10,27 +11,29 @@
 // raw, conntrack, mangle, nat DNAT, reroute, filter, security, POSTROUTING; a packet for a local
 // address then loops back through PREROUTING and INPUT (its connection is already set up, so the
 // nat table is skipped there).
-import type { Ip } from '../net/index.js';
+import { protocolHasPorts, type Ip } from '../net/index.js';
 import { copyConn, type Conn } from './conntrack.js';
 import { matchIPv4 } from './matches/builtin.js';
-import { timesNot31, times31 } from './fraction.js';
+import { timesNot31, times31, timesRatio } from './fraction.js';
+import { drawWeight, MAX_PORT_FORKS, natPortBinding } from './targets/nat.js';
 import { memoKey, remember, replay } from './memo.js';
 import { copyPacket, type Packet } from './packet.js';
-import { baseSlot, type CompiledChain, type CompiledRule, type CompiledRuleset, type CTarget, type Hook, type HookExtension, type RandomCache, type RuleList, type Step, type UnknownNote, type Walk } from './types.js';
+import { isInert } from './inert.js';
+import { addUnknown, newFork, baseSlot, type CompiledChain, type CompiledRule, type CompiledRuleset, type CompileProblem, type CTarget, type Hook, type HookExtension, type NatSpec, type RandomCache, type RuleList, type Step, type Walk } from './types.js';
 
 const t = (table: string, hook: Hook): Step => ({ kind: 'table', table, hook, slot: baseSlot(table, hook) });
 const manip = (hook: Hook, m: 'dst' | 'src'): Step => ({ kind: 'nat', hook, manip: m });
 
 export const PROGRAMS = {
-  remote: [t('raw', 'PREROUTING'), { kind: 'conntrack' }, t('mangle', 'PREROUTING'), t('nat', 'PREROUTING'), manip('PREROUTING', 'dst'), { kind: 'routeIn' }],
-  input: [t('mangle', 'INPUT'), t('filter', 'INPUT'), t('security', 'INPUT'), t('nat', 'INPUT'), manip('INPUT', 'src'), { kind: 'confirm' }, { kind: 'deliver', to: 'local' }],
+  remote: [{ kind: 'receive' }, t('raw', 'PREROUTING'), { kind: 'conntrack', hook: 'PREROUTING' }, t('mangle', 'PREROUTING'), t('nat', 'PREROUTING'), manip('PREROUTING', 'dst'), { kind: 'routeIn' }],
+  input: [t('mangle', 'INPUT'), t('filter', 'INPUT'), t('security', 'INPUT'), t('nat', 'INPUT'), manip('INPUT', 'src'), { kind: 'confirm', hook: 'INPUT' }, { kind: 'deliver', to: 'local' }],
   forward: [
     t('mangle', 'FORWARD'), t('filter', 'FORWARD'), t('security', 'FORWARD'),
-    t('mangle', 'POSTROUTING'), t('nat', 'POSTROUTING'), manip('POSTROUTING', 'src'), { kind: 'confirm' }, { kind: 'deliver', to: 'forward' },
+    t('mangle', 'POSTROUTING'), t('nat', 'POSTROUTING'), manip('POSTROUTING', 'src'), { kind: 'confirm', hook: 'POSTROUTING' }, { kind: 'deliver', to: 'forward' },
   ],
   local: [
-    { kind: 'routeOut' }, t('raw', 'OUTPUT'), { kind: 'conntrack' }, t('mangle', 'OUTPUT'), t('nat', 'OUTPUT'), manip('OUTPUT', 'dst'), { kind: 'reroute' },
-    t('filter', 'OUTPUT'), t('security', 'OUTPUT'), t('mangle', 'POSTROUTING'), t('nat', 'POSTROUTING'), manip('POSTROUTING', 'src'), { kind: 'confirm' }, { kind: 'loopback' },
+    { kind: 'routeOut' }, t('raw', 'OUTPUT'), { kind: 'conntrack', hook: 'OUTPUT' }, t('mangle', 'OUTPUT'), t('nat', 'OUTPUT'), manip('OUTPUT', 'dst'), { kind: 'reroute' },
+    t('filter', 'OUTPUT'), t('security', 'OUTPUT'), t('mangle', 'POSTROUTING'), t('nat', 'POSTROUTING'), manip('POSTROUTING', 'src'), { kind: 'confirm', hook: 'POSTROUTING' }, { kind: 'loopback' },
   ],
   loopback: [
     t('raw', 'PREROUTING'), t('mangle', 'PREROUTING'), t('nat', 'PREROUTING'), t('mangle', 'INPUT'), t('filter', 'INPUT'), t('security', 'INPUT'), t('nat', 'INPUT'),
@@ -85,6 +88,7 @@ export function makeWalk(w: Walk): Walk {
     verdict: w.verdict,
     delivery: w.delivery,
     note: w.note,
+    portDraw: w.portDraw,
     ctx: w.ctx,
   };
 }
@@ -115,15 +119,34 @@ export function mutConn(w: Walk): Conn {
   return w.conn;
 }
 
-function addUnknown(w: Walk, note: UnknownNote): void {
-  w.unknown = { note, prev: w.unknown };
-}
 
-function record(w: Walk, kind: 'rule' | 'nomatch' | 'policy' | 'return', chain: CompiledChain, rule: CompiledRule | null): void {
+/** Notes that the walk's outcome rests on something not modelled (types.ts; here for the extensions that fork). */
+export { addUnknown };
+
+/** Adds a line to the walk's path. */
+export function record(w: Walk, kind: 'rule' | 'nomatch' | 'policy' | 'return', chain: CompiledChain, rule: CompiledRule | null): void {
   w.path = { kind, chain, rule, prev: w.path, segment: null };
 }
 
-function natEligible(w: Walk, hook: Hook): boolean {
+/**
+ * Explain mode's record: the step with the walk as it is now (`at`), its packet and connection
+ * frozen by marking them shared, so the next write copies them (mutPkt, mutConn). The plain
+ * `record` above stays as it was: a trace without explain pays nothing for this.
+ */
+function recordAt(w: Walk, kind: 'rule' | 'nomatch' | 'policy' | 'return', chain: CompiledChain, rule: CompiledRule | null, forked?: 'random' | 'unknown'): void {
+  w.pktShared = true;
+  w.connShared = true;
+  w.path = forked ? { kind, chain, rule, prev: w.path, segment: null, at: makeWalk(w), forked } : { kind, chain, rule, prev: w.path, segment: null, at: makeWalk(w) };
+}
+
+/** A step a hook extension takes (IPVS's scheduling), recorded as the core records its own. */
+export function recordStep(w: Walk, chain: CompiledChain, rule: CompiledRule): void {
+  if (w.ctx.opts.explain) recordAt(w, 'rule', chain, rule);
+  else record(w, 'rule', chain, rule);
+}
+
+/** Whether the nat table (or a nat chain) runs for this packet at this hook: a new connection's first manip. */
+export function natEligible(w: Walk, hook: Hook): boolean {
   const c = w.conn;
   if (c.untracked || w.dir === 'reply') return false;
   return hook === 'PREROUTING' || hook === 'OUTPUT' ? !c.dstManipDone : !c.srcManipDone;
@@ -168,7 +191,8 @@ function enterTable(w: Walk, table: string, hook: Hook, slot: number, pending: W
   }
   const start = w.path;
   enterBase(w, ch);
-  runFrames(w, pending);
+  // The traversal to remember records its steps whether or not the trace keeps paths.
+  runFrames(w, pending, true);
   remember(memo, key, w, start);
 }
 
@@ -176,7 +200,7 @@ function enterTable(w: Walk, table: string, hook: Hook, slot: number, pending: W
 function popFrame(w: Walk, explicit: boolean): void {
   const caller = w.callers;
   if (caller !== null) {
-    if (!explicit && w.ctx.opts.explain) record(w, 'return', w.chain!, null);
+    if (!explicit && w.ctx.opts.explain) recordAt(w, 'return', w.chain!, null);
     w.chain = caller.chain;
     w.next = caller.next;
     w.callers = caller.caller;
@@ -186,11 +210,12 @@ function popFrame(w: Walk, explicit: boolean): void {
   clearFrames(w);
   const base = w.base!;
   // An empty built-in chain says nothing; its policy is only worth a line when it drops.
-  if (base.rules.length > 0 || base.policy === 'DROP') record(w, 'policy', base, null);
+  if (base.rules.length > 0 || base.policy === 'DROP') (w.ctx.opts.explain ? recordAt : record)(w, 'policy', base, null);
   if (base.policy === 'DROP') w.verdict = 'DROP';
 }
 
-function stop(w: Walk, verdict: 'DROP' | 'REJECT' | 'UNKNOWN', note: string | null = null): void {
+/** Ends the walk with a final verdict. */
+export function stop(w: Walk, verdict: 'DROP' | 'REJECT' | 'UNKNOWN', note: string | null = null): void {
   clearFrames(w);
   w.verdict = verdict;
   if (note) w.note = note;
@@ -210,14 +235,17 @@ function splitRandom(w: Walk, c: RandomCache, pMatch: number, chain: CompiledCha
   }
   const other = fork(w);
   other.prob = c.cacheNo;
-  if (w.ctx.opts.explain) record(other, 'nomatch', chain, r);
+  if (w.ctx.opts.explain) recordAt(other, 'nomatch', chain, r, 'random');
   pending.push(other);
   w.prob = c.cacheYes;
   return true;
 }
 
-/** Runs the current table until its traversal ends (no chain left) or the walk stops. */
-function runFrames(w: Walk, pending: Walk[]): void {
+/**
+ * Runs the current table until its traversal ends (no chain left) or the walk stops. `keep`: record
+ * the rules that matched (off for a trace without paths, except while a memo remembers).
+ */
+function runFrames(w: Walk, pending: Walk[], keep: boolean): void {
   const explain = w.ctx.opts.explain;
   while (w.chain !== null && w.verdict === null) {
     const chain = w.chain;
@@ -229,7 +257,7 @@ function runFrames(w: Walk, pending: Walk[]): void {
     const r = list.first;
     w.next = list.rest;
     if (r.v4 !== 0 ? !matchIPv4(r, w.pkt) : r.builtin !== null && !r.builtin(w)) {
-      if (explain) record(w, 'nomatch', chain, r);
+      if (explain) recordAt(w, 'nomatch', chain, r);
       continue;
     }
     let ok = true;
@@ -263,19 +291,37 @@ function runFrames(w: Walk, pending: Walk[]): void {
           break;
         }
       } else {
+        let reason: string;
+        if (m.kind === 'maybe') {
+          // A match that may lack its input (a bridge port, the owner, the time): decided, or why not.
+          const v = m.test(w);
+          if (v === true) continue;
+          if (v === false) {
+            ok = false;
+            break;
+          }
+          reason = v;
+        } else reason = m.reason;
+        if (isInert(r)) {
+          // Whichever way the match goes, the walk goes on the same: no fork.
+          ok = false;
+          break;
+        }
         const other = fork(w);
-        addUnknown(other, { rule: r, text: m.text, reason: m.reason, assumed: 'no match' });
-        if (explain) record(other, 'nomatch', chain, r);
+        const id = newFork();
+        addUnknown(other, { rule: r, text: m.text, reason, assumed: 'no match', fork: id });
+        if (explain) recordAt(other, 'nomatch', chain, r, 'unknown');
         pending.push(other);
-        addUnknown(w, { rule: r, text: m.text, reason: m.reason, assumed: 'match' });
+        addUnknown(w, { rule: r, text: m.text, reason, assumed: 'match', fork: id });
       }
     }
     if (!ok) {
-      if (explain) record(w, 'nomatch', chain, r);
+      if (explain) recordAt(w, 'nomatch', chain, r);
       continue;
     }
-    record(w, 'rule', chain, r);
-    applyTarget(w, r);
+    if (explain) recordAt(w, 'rule', chain, r);
+    else if (keep) record(w, 'rule', chain, r);
+    applyTarget(w, r, pending);
   }
 }
 
@@ -290,7 +336,86 @@ function bindDst(w: Walk, addr: Ip | null, port: number | null): void {
   clearFrames(w);
 }
 
-function applyTarget(w: Walk, r: CompiledRule): void {
+/**
+ * A NAT binding whose port natPortBinding decides: kept, or drawn from a range. A small range is
+ * followed port by port (a fork per port, with the kernel's odds: drawWeight / 65536), a large one
+ * keeps the walk's port and says it was drawn (Walk.portDraw). `bind` completes the target on a walk.
+ */
+function bindPort(w: Walk, spec: NatSpec, manip: 'src' | 'dst', pending: Walk[] | undefined, bind: (w: Walk, port: number | null) => void): void {
+  const b = natPortBinding(manip, protocolHasPorts(w.pkt.proto), manip === 'dst' ? w.pkt.dport : w.pkt.sport, spec);
+  if (b.kind === 'keep') return bind(w, null);
+  const size = b.to - b.from + 1;
+  if (size === 1) return bind(w, b.from);
+  if (size > MAX_PORT_FORKS || pending === undefined) {
+    w.portDraw = { side: manip === 'src' ? 'source' : 'destination', from: b.from, to: b.to };
+    return bind(w, null);
+  }
+  const prob = w.prob;
+  // Pushed last port first, so that the walks come out in port order.
+  for (let k = size - 1; k >= 1; k--) {
+    const other = fork(w);
+    other.prob = timesRatio(prob, drawWeight(size, k), 65536);
+    bind(other, b.from + k);
+    pending.push(other);
+  }
+  w.prob = timesRatio(prob, drawWeight(size, 0), 65536);
+  bind(w, b.from);
+}
+
+/**
+ * A NAT rule's binding of the connection (nf_nat_setup_info), then the end of the chain: DNAT and
+ * REDIRECT at PREROUTING/OUTPUT, SNAT and MASQUERADE at POSTROUTING/INPUT; null parts of the range
+ * keep the original. The iptables targets and nftables' nat statements both land here. With the
+ * whole range (`range`: a port range, --random) the port is the kernel's (bindPort), and a source
+ * that already fits the range is not bound at all (get_unique_tuple's first step).
+ */
+export function natBind(w: Walk, hook: Hook, kind: 'dnat' | 'redirect' | 'snat' | 'masquerade', addr: Ip | null, port: number | null, range: NatSpec | null = null, pending?: Walk[]): void {
+  if (kind === 'dnat' || kind === 'redirect') {
+    let to = addr;
+    if (kind === 'redirect') {
+      // REDIRECT: to the primary address of the incoming interface, or loopback for OUTPUT
+      // (nf_nat_redirect_ipv4 / _ipv6).
+      const env = w.ctx.env;
+      const loop = w.pkt.family === 'ipv4' ? 0x7f000001 : 1n;
+      to = hook === 'OUTPUT' ? loop : w.pkt.inIface ? env.redirectAddress(w.pkt.inIface) : null;
+      if (to === null) return stop(w, 'DROP', 'REDIRECT: the incoming interface has no address');
+    }
+    if (range === null) return bindDst(w, to, port);
+    return bindPort(w, range, 'dst', pending, (x, p) => bindDst(x, to, p));
+  }
+  let from = addr;
+  let upTo = range?.toAddr ?? from;
+  if (kind === 'masquerade') {
+    // MASQUERADE: the address the output interface would pick for this destination
+    // (masquerade_tg -> inet_select_addr); no address means NF_DROP.
+    const dev = w.pkt.outIface;
+    from = upTo = dev ? w.ctx.env.sourceAddress(dev, w.pkt.dst) : null;
+    if (from === null) return stop(w, 'DROP', `MASQUERADE: ${dev ?? 'no output interface'} has no address`);
+    w.masquerade = true;
+  }
+  // get_unique_tuple, step 1: a source that already fits the range (its address, and its port
+  // when a port range is given) is kept as it is, unless --random: no binding, no SNAT status.
+  const spec: NatSpec = range ?? { fromAddr: from, toAddr: upTo, fromPort: port, toPort: port, random: false };
+  const p = w.pkt;
+  if (!spec.random && (from === null || (p.src >= from && p.src <= upTo!)) && (spec.fromPort === null || !protocolHasPorts(p.proto) || (p.sport >= spec.fromPort && p.sport <= spec.toPort!))) {
+    mutConn(w).srcManipDone = true;
+    return clearFrames(w);
+  }
+  const bind = (x: Walk, to: number | null) => {
+    const c = mutConn(x);
+    if (from !== null) c.reply.dst = from;
+    if (to !== null) c.reply.dport = to;
+    c.masqueraded = kind === 'masquerade';
+    c.snat = true;
+    c.srcManipDone = true;
+    x.snat = true;
+    clearFrames(x);
+  };
+  if (range === null) return bind(w, port);
+  return bindPort(w, range, 'src', pending, bind);
+}
+
+function applyTarget(w: Walk, r: CompiledRule, pending?: Walk[]): void {
   // A jump or goto to an existing chain, most of kube-proxy's rules, without reading the target.
   const to = r.jumpTo;
   if (to !== null) {
@@ -323,43 +448,20 @@ function applyTarget(w: Walk, r: CompiledRule): void {
       addUnknown(w, { rule: r, text: r.action, reason: `chain ${targetAs(r, kind).chain} does not exist`, assumed: 'target' });
       return stop(w, 'UNKNOWN');
     case 'dnat':
-    case 'redirect': {
+    case 'redirect':
       if (r.table !== 'nat' || (w.hook !== 'PREROUTING' && w.hook !== 'OUTPUT')) {
         addUnknown(w, { rule: r, text: r.action, reason: `${kind.toUpperCase()} outside nat PREROUTING/OUTPUT`, assumed: 'target' });
         return stop(w, 'UNKNOWN');
       }
-      if (kind === 'dnat') return bindDst(w, r.natAddr, r.natPort);
-      // REDIRECT: to the primary address of the incoming interface, or loopback for OUTPUT.
-      const env = w.ctx.env;
-      const loop = w.pkt.family === 'ipv4' ? 0x7f000001 : 1n;
-      const addr = w.hook === 'OUTPUT' ? loop : w.pkt.inIface ? env.sourceAddress(w.pkt.inIface, w.pkt.src) : null;
-      if (addr === null) return stop(w, 'DROP', 'REDIRECT: the incoming interface has no address');
-      return bindDst(w, addr, r.natPort);
-    }
+      return natBind(w, w.hook, kind, r.natAddr, r.natPort, r.natDraws ? targetAs(r, kind) : null, pending);
     case 'snat':
-    case 'masquerade': {
+    case 'masquerade':
       if (r.table !== 'nat' || (w.hook !== 'POSTROUTING' && w.hook !== 'INPUT')) {
         addUnknown(w, { rule: r, text: r.action, reason: `${kind.toUpperCase()} outside nat POSTROUTING/INPUT`, assumed: 'target' });
         return stop(w, 'UNKNOWN');
       }
-      const c = mutConn(w);
-      if (kind === 'masquerade') {
-        // MASQUERADE: the address the output interface would pick for this destination
-        // (masquerade_tg -> inet_select_addr); no address means NF_DROP.
-        const dev = w.pkt.outIface;
-        const addr = dev ? w.ctx.env.sourceAddress(dev, w.pkt.dst) : null;
-        if (addr === null) return stop(w, 'DROP', `MASQUERADE: ${dev ?? 'no output interface'} has no address`);
-        c.reply.dst = addr;
-        c.masqueraded = true;
-        w.masquerade = true;
-      } else if (r.natAddr !== null) c.reply.dst = r.natAddr;
-      if (r.natPort !== null) c.reply.dport = r.natPort;
-      c.snat = true;
-      c.srcManipDone = true;
-      w.snat = true;
-      clearFrames(w);
-      return;
-    }
+      // The whole range: a source already in it is not bound (get_unique_tuple), --random draws the port.
+      return natBind(w, w.hook, kind, r.natAddr, r.natPort, targetAs(r, kind), pending);
     case 'mark':
       mutPkt(w).mark = targetAs(r, kind).apply(w.pkt.mark);
       return;
@@ -392,7 +494,7 @@ function firstJump(r: CompiledRule, to: CompiledChain): RuleList | null {
   return (r.jumpStart = to.start);
 }
 
-/** The rule's target, as the kind its targetKind names (compile.ts sets both from one target). */
+/** The rule's target, as the kind its targetKind names (link.ts sets both from one target). */
 function targetAs<K extends CTarget['kind']>(r: CompiledRule, _kind: K): Extract<CTarget, { kind: K }> {
   return r.target as Extract<CTarget, { kind: K }>;
 }
@@ -426,6 +528,42 @@ function applyManip(w: Walk, m: 'dst' | 'src'): void {
   }
 }
 
+/**
+ * After PREROUTING. A frame for another host on a bridge is forwarded by the bridge (FORWARD and
+ * POSTROUTING with the bridge as both interfaces and the ports as physdev), unless DNAT changed
+ * its destination: br_nf_pre_routing_finish then routes any frame that came through a bridge
+ * port, and bridges it (bridged_dnat) when the route leaves by the same bridge, whatever MAC the
+ * frame was sent to. Everything else is ip_route_input's (env.inputRoute).
+ */
+function routeIn(w: Walk): void {
+  const env = w.ctx.env;
+  const p = w.pkt;
+  if (p.l2Forward && !w.dnat) return bridgeForward(w);
+  const r = env.inputRoute(p.src, p.dst, p.inIface);
+  if (r.kind === 'drop') return stop(w, 'DROP', r.reason);
+  if (r.kind === 'local') return setProgram(w, w.ctx.rs.programs.input);
+  if ((p.l2Forward || (p.viaBridge && w.dnat)) && r.dev === p.inIface) return bridgeForward(w);
+  // ip_forward / ip6_forward: a packet with no hop left is dropped (ICMP time exceeded), any other
+  // loses one before the FORWARD hook (a bridge forwards frames without touching it).
+  if (p.ttl <= 1) return stop(w, 'DROP', 'TTL exceeded: the node does not forward a packet with no hop left');
+  const q = mutPkt(w);
+  q.ttl--;
+  q.outIface = r.dev;
+  q.l2Forward = false;
+  setProgram(w, w.ctx.rs.programs.forward);
+}
+
+/** br_forward -> br_nf_forward_ip: the frame leaves by a port of the bridge it came in on. */
+function bridgeForward(w: Walk): void {
+  const q = mutPkt(w);
+  const bridge = q.inIface!;
+  q.outIface = bridge;
+  q.bridged = true;
+  const ports = w.ctx.env.bridgePorts(bridge).filter((x) => x !== q.physIn);
+  q.physOut = w.ctx.outPort ?? (ports.length === 1 ? ports[0] : null);
+  setProgram(w, w.ctx.rs.programs.forward);
+}
+
 function setProgram(w: Walk, program: readonly Step[]): void {
   w.program = program;
   w.pc = 0;
@@ -436,7 +574,7 @@ export function runWalk(w: Walk, pending: Walk[]): void {
   const env = w.ctx.env;
   while (w.verdict === null) {
     if (w.chain !== null) {
-      runFrames(w, pending);
+      runFrames(w, pending, w.ctx.opts.paths !== false);
       continue;
     }
     const step = w.program[w.pc++];
@@ -450,23 +588,26 @@ export function runWalk(w: Walk, pending: Walk[]): void {
       case 'conntrack':
         w.ctAttached = true;
         break;
-      case 'routeIn': {
-        const dev = env.routeDev(w.pkt.dst);
-        if (dev === null) {
-          stop(w, 'DROP', 'no route to the destination');
-          break;
-        }
-        if (dev === 'lo') setProgram(w, w.ctx.rs.programs.input);
-        else {
-          mutPkt(w).outIface = dev;
-          setProgram(w, w.ctx.rs.programs.forward);
+      case 'receive': {
+        const why = env.receiveRefusal(w.pkt.src, w.pkt.dst, w.pkt.inIface);
+        if (why) stop(w, 'DROP', why);
+        // A bridge without br_netfilter forwards between its ports without netfilter seeing the frame.
+        else if (w.pkt.l2Forward && !w.pkt.viaBridge) {
+          w.verdict = 'ACCEPT';
+          w.delivery = 'forward';
+          w.note = `bridged by ${w.pkt.inIface} (no br_netfilter: netfilter does not see it)`;
         }
         break;
       }
+      case 'routeIn':
+        routeIn(w);
+        break;
       case 'routeOut':
       case 'reroute': {
         const dev = env.routeDev(w.pkt.dst);
+        const refusal = dev === null ? null : env.outputRefusal(w.pkt.src, dev);
         if (dev === null) stop(w, 'DROP', 'no route to the destination');
+        else if (refusal) stop(w, 'DROP', refusal);
         else if (w.pkt.outIface !== dev) mutPkt(w).outIface = dev;
         break;
       }
@@ -502,6 +643,19 @@ export function runWalk(w: Walk, pending: Walk[]): void {
 /** The ruleset with hook extensions' steps placed in its programs (IPVS: src/packetsim-ipvs). */
 export function withExtensions(rs: CompiledRuleset, extensions: readonly HookExtension[]): CompiledRuleset {
   let programs = rs.programs;
-  for (const ext of extensions) programs = ext.place(programs, (hook) => ({ kind: 'ext', ext, hook }));
-  return programs === rs.programs ? rs : { ...rs, programs };
+  const extra: CompileProblem[] = [];
+  for (const ext of extensions) {
+    programs = ext.place(programs, (hook, at) => ({ kind: 'ext', ext, hook, at }));
+    extra.push(...(ext.problems ?? []));
+  }
+  if (programs === rs.programs) return rs;
+  if (extra.length === 0) return { ...rs, programs };
+  // rs.problems grows as packets reach chains not compiled yet (link.ts): read it when asked.
+  return {
+    ...rs,
+    programs,
+    get problems() {
+      return [...rs.problems, ...extra];
+    },
+  };
 }

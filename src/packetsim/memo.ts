@@ -18,7 +18,7 @@ function reachableReads(chain: CompiledChain, seen: Map<CompiledChain, number | 
   if (seen.has(chain)) return seen.get(chain)!;
   if (onStack.has(chain)) return null;
   onStack.add(chain);
-  // Reading the rules compiles the chain (compile.ts); the walk stops at the first rule that
+  // Reading the rules compiles the chain (link.ts); the walk stops at the first rule that
   // cannot be memoised, so it compiles little beyond what tracing will.
   const rules = chain.rules;
   // An index reads the destination address or port to pick the rules.

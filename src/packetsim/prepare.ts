@@ -4,7 +4,7 @@
 import type { Family } from '../iptables/ir.js';
 import { emptyState } from '../iptables/state.js';
 import type { Node } from '../node/node.js';
-import { compileRuleset } from './compile.js';
+import { linkRuleset } from './link.js';
 import { buildEnv, type EnvProblem, type NodeEnv } from './env.js';
 import { withExtensions } from './evaluate.js';
 import { ipsetDb } from './ipset.js';
@@ -24,7 +24,7 @@ export interface PrepareOptions {
 
 export function prepareNode(node: Node, family: Family, opts: PrepareOptions = {}): { sim: SimNode; problems: readonly EnvProblem[] } {
   const ipsets = node.ipsets ? ipsetDb(node.ipsets, family) : null;
-  const rs = compileRuleset(node.netfilter.get(family) ?? emptyState(family), { ipsets, index: opts.index ?? true });
+  const rs = linkRuleset(node.netfilter.get(family) ?? emptyState(family), { ipsets, index: opts.index ?? true });
   const problems: EnvProblem[] = [];
   const env = buildEnv(node, family, problems);
   return { sim: { rs: withExtensions(rs, opts.extensions ?? []), env }, problems };

@@ -3,22 +3,47 @@
 import type { Family } from '../iptables/ir.js';
 import { familyOfText, IPPROTO, parseAddress, type Ip } from '../net/index.js';
 import { newConn, copyConn, packetKey, tupleKey, type Conn } from './conntrack.js';
-import type { NodeEnv } from './env.js';
+import { onLink, type NodeEnv } from './env.js';
 import { makeWalk, runWalk } from './evaluate.js';
-import { add, compare, ONE, mul, type Prob } from './fraction.js';
-import { copyPacket, hasPorts, protocolOf, TCP_FLAGS, type Origin, type Packet, type Protocol } from './packet.js';
-import type { CompiledChain, CompiledRule, CompiledRuleset, PathNode, TraceOptions, UnknownNote, Walk } from './types.js';
+import { add, compare, equal, fractionText, ONE, mul, type Prob } from './fraction.js';
+import { bounds, innermostFork } from './unknown-bounds.js';
+import { copyPacket, hasPorts, NO_META, protocolOf, SOCKET_KINDS, TCP_FLAGS, type Origin, type Packet, type PacketMeta, type PacketProtocol, type SocketKind } from './packet.js';
+import type { CompiledChain, CompiledRule, CompiledRuleset, PathNode, PortDraw, TraceOptions, UnknownNode, UnknownNote, Walk } from './types.js';
 import { advance, applyDelta, EMPTY_WORLD, worldFingerprint, type World } from './world.js';
 
 export interface PacketSpec {
-  readonly protocol: Protocol;
+  readonly protocol: PacketProtocol;
   readonly sourceIP: string;
   readonly sourcePort?: number | null;
   readonly destIP: string;
   readonly destPort?: number | null;
   readonly inInterface?: string | null;
+  /** For a packet the bridge forwards: the port that leads to the destination (when the bridge has several). */
+  readonly outPort?: string | null;
   readonly mark?: number;
+  /** How conntrack sees a packet with no connection yet (kpsim trace --state; default: new). */
+  readonly state?: 'related' | 'invalid';
+  /** TTL / hop limit as the packet reaches the node (default 64). */
+  readonly ttl?: number | null;
+  /** TOS / traffic class byte (default 0). */
+  readonly tos?: number | null;
+  /** IP length in bytes (default: a Linux TCP SYN's, 60 or 80; otherwise not known). */
+  readonly length?: number | null;
+  /** Owner of the sending socket, for packets this node sends (-m owner). */
+  readonly uid?: number | null;
+  readonly gid?: number | null;
+  readonly groups?: readonly number[] | null;
+  /** The local socket that takes the packet (-m socket): a name of SOCKET_KINDS. */
+  readonly socket?: string | null;
+  /** The sending socket's cgroup v2 path and net_cls class id (-m cgroup). */
+  readonly cgroup?: string | null;
+  readonly classid?: number | null;
+  /** Seconds since the epoch (UTC) at the trace's start; a flow's `at` adds to it (-m time). */
+  readonly now?: number | null;
 }
+
+/** The IP length of a Linux TCP SYN (header plus MSS, SACK, timestamp and window-scale options). */
+const SYN_LENGTH = { ipv4: 60, ipv6: 80 } as const;
 
 export const DEFAULT_SOURCE_PORT = 40000;
 
@@ -31,7 +56,13 @@ export interface PathEntry {
 }
 
 export interface Outcome {
+  /** Exact; for an outcome that depends on unmodelled matches, the most it can be (`min` the least). */
   prob: Prob;
+  /**
+   * Set when the outcome's probability depends on unmodelled matches (verdict UNKNOWN): the least
+   * it can be over the ways they may go (unknown-bounds.ts); `prob` is then the most.
+   */
+  readonly min: Prob | null;
   /** ACCEPT / DROP / REJECT, or UNKNOWN when the outcome rests on something not modelled. */
   readonly verdict: 'ACCEPT' | 'DROP' | 'REJECT' | 'UNKNOWN';
   /** What the walk ended with under its assumptions (differs from `verdict` only for UNKNOWN). */
@@ -44,6 +75,8 @@ export interface Outcome {
   readonly path: readonly PathEntry[];
   readonly unknown: readonly UnknownNote[];
   readonly note: string | null;
+  /** A port NAT drew from a range too large to follow, which the packet's port stands for. */
+  readonly portDraw: PortDraw | null;
   /** How many distinct paths ended in this same outcome. */
   paths: number;
 }
@@ -70,7 +103,7 @@ export function makePacket(spec: PacketSpec, family: Family): Packet {
     throw new TraceInputError(`source ${spec.sourceIP} and destination ${spec.destIP} are of different families`);
   }
   const ports = hasPorts(spec.protocol);
-  const protocol: Protocol = spec.protocol === 'icmp' && family === 'ipv6' ? 'icmpv6' : spec.protocol;
+  const protocol: PacketProtocol = spec.protocol === 'icmp' && family === 'ipv6' ? 'icmpv6' : spec.protocol;
   return {
     family,
     protocol,
@@ -83,6 +116,14 @@ export function makePacket(spec: PacketSpec, family: Family): Packet {
     outIface: null,
     mark: spec.mark ?? 0,
     tcpFlags: 0,
+    ttl: spec.ttl ?? 64,
+    tos: spec.tos ?? 0,
+    length: spec.length ?? (protocol === 'tcp' ? SYN_LENGTH[family] : null),
+    viaBridge: false,
+    physIn: null,
+    l2Forward: false,
+    bridged: false,
+    physOut: null,
   };
 }
 
@@ -95,14 +136,33 @@ function lookupConn(world: World, p: Packet): { conn: Conn; dir: 'original' | 'r
   return { conn: copyConn(c), dir };
 }
 
+/**
+ * Where a received packet comes in. On a bridge port it enters the bridge: the IP layer sees the
+ * bridge as its interface and, with br_netfilter, the port as physindev (br_nf_pre_routing). The
+ * frame is for the bridge itself when the destination is the node's or off the bridge's subnets
+ * (the sender's gateway is the bridge); otherwise for a host on the bridge, which forwards it.
+ */
+function arrive(pkt: Packet, env: NodeEnv, given: string | null): void {
+  const dev = given ?? env.routeDev(pkt.src);
+  const bridge = dev === null ? null : env.isBridge(dev) ? dev : env.bridgeOf(dev);
+  pkt.inIface = bridge ?? dev;
+  if (bridge === null) return;
+  const ports = env.bridgePorts(bridge);
+  pkt.physIn = bridge !== dev ? dev : ports.length === 1 ? ports[0] : null;
+  pkt.viaBridge = env.brNetfilter;
+  pkt.l2Forward = !env.isLocal(pkt.dst) && (!env.addresses.some((a) => a.iface === bridge) || onLink(env, bridge, pkt.dst));
+}
+
 function startWalk(rs: CompiledRuleset, env: NodeEnv, spec: PacketSpec, world: World, opts: TraceOptions): Walk {
   const pkt = makePacket(spec, rs.family);
   // A packet from a local address is generated here and starts in OUTPUT, unless the caller
   // says which interface it arrives on.
   const origin: Origin = spec.inInterface || !env.isLocal(pkt.src) ? 'remote' : 'local';
-  if (origin === 'remote') pkt.inIface = spec.inInterface ?? env.routeDev(pkt.src) ?? null;
+  if (origin === 'remote') arrive(pkt, env, spec.inInterface ?? null);
   const found = lookupConn(world, pkt);
   const conn = found ? found.conn : newConn(pkt);
+  if (!found && spec.state === 'related') conn.related = true;
+  if (!found && spec.state === 'invalid') conn.untracked = conn.invalid = true;
   const dir = found ? found.dir : 'original';
   if (found && dir === 'reply') conn.seenReply = true;
   if (pkt.proto === IPPROTO.TCP) {
@@ -128,15 +188,35 @@ function startWalk(rs: CompiledRuleset, env: NodeEnv, spec: PacketSpec, world: W
     base: null,
     path: null,
     delta: null,
-    unknown: null,
+    // A world earlier packets left under assumptions: this packet rests on them too.
+    unknown: world.assumed,
     masquerade: false,
     snat: false,
     dnat: false,
     verdict: null,
     delivery: null,
     note: null,
-    ctx: { rs, env, world, origin, opts },
+    portDraw: null,
+    ctx: { rs, env, world, origin, opts, outPort: spec.outPort ?? null, meta: metaOf(spec, world) },
   });
+}
+
+function socketKind(name: string): SocketKind {
+  if (!Object.hasOwn(SOCKET_KINDS, name)) throw new TraceInputError(`socket ${name}: give one of ${Object.keys(SOCKET_KINDS).join(', ')}`);
+  return SOCKET_KINDS[name];
+}
+
+function metaOf(spec: PacketSpec, world: World): PacketMeta {
+  const m = NO_META;
+  return {
+    uid: spec.uid ?? m.uid,
+    gid: spec.gid ?? m.gid,
+    groups: spec.groups ?? m.groups,
+    socket: spec.socket === undefined || spec.socket === null ? m.socket : socketKind(spec.socket),
+    cgroup: spec.cgroup ?? m.cgroup,
+    classid: spec.classid ?? m.classid,
+    time: spec.now === undefined || spec.now === null ? null : spec.now + world.now,
+  };
 }
 
 function pathFrom(tail: PathNode | null): PathEntry[] {
@@ -160,12 +240,19 @@ function sameUnknown(a: readonly UnknownNote[], b: readonly UnknownNote[]): bool
   return true;
 }
 
-function sameOutcome(a: Outcome, b: Outcome): boolean {
+export function sameOutcome(a: Outcome, b: Outcome): boolean {
+  return sameObservable(a, b) && sameUnknown(a.unknown, b.unknown);
+}
+
+/**
+ * The same end as far as anyone can see it: verdict, packet, NAT, delivery (not the path or the
+ * assumptions). outcomesOf groups walks by it: the outcome a walk ends in is the one it finds.
+ */
+export function sameObservable(a: Outcome, b: Outcome): boolean {
   // The destination first: a service's endpoints differ there and agree on the rest.
   return (
     a.packet.dst === b.packet.dst &&
     a.packet.dport === b.packet.dport &&
-    a.verdict === b.verdict &&
     a.assumedVerdict === b.assumedVerdict &&
     a.delivery === b.delivery &&
     a.packet.src === b.packet.src &&
@@ -174,7 +261,8 @@ function sameOutcome(a: Outcome, b: Outcome): boolean {
     a.snat === b.snat &&
     a.masquerade === b.masquerade &&
     a.note === b.note &&
-    sameUnknown(a.unknown, b.unknown)
+    a.portDraw?.from === b.portDraw?.from &&
+    a.portDraw?.to === b.portDraw?.to
   );
 }
 
@@ -188,6 +276,7 @@ class LazyOutcome implements Outcome {
   private spelled: PathEntry[] | null = null;
   constructor(
     public prob: Prob,
+    readonly min: Prob | null,
     readonly verdict: Outcome['verdict'],
     readonly assumedVerdict: Outcome['assumedVerdict'],
     readonly delivery: Outcome['delivery'],
@@ -198,6 +287,7 @@ class LazyOutcome implements Outcome {
     private readonly tail: PathNode | null,
     readonly unknown: readonly UnknownNote[],
     readonly note: string | null,
+    readonly portDraw: PortDraw | null,
     public paths: number,
   ) {}
 
@@ -209,7 +299,9 @@ class LazyOutcome implements Outcome {
 export function outcomeOf(w: Walk, prob: Prob = w.prob): Outcome {
   const unknown = w.unknown ? unknownOf(w) : NO_UNKNOWN;
   const verdict = w.verdict ?? 'UNKNOWN';
-  return new LazyOutcome(prob, unknown.length ? 'UNKNOWN' : verdict, verdict, w.delivery, w.pkt, w.dnat, w.snat, w.masquerade, w.path, unknown, w.note, 1);
+  // A trace without paths keeps none (what a walk recorded for its memos is not its path).
+  const tail = w.ctx.opts.paths === false ? null : w.path;
+  return new LazyOutcome(prob, null, unknown.length ? 'UNKNOWN' : verdict, verdict, w.delivery, w.pkt, w.dnat, w.snat, w.masquerade, tail, unknown, w.note, w.portDraw, 1);
 }
 
 /** Adds an outcome, merging it into an identical one (probabilities add). */
@@ -222,6 +314,43 @@ export function mergeOutcome(into: Outcome[], o: Outcome): void {
     }
   }
   into.push(o);
+}
+
+/** A finished walk and its probability (in --flows, times that of the world it started in). */
+export interface Leaf {
+  readonly walk: Walk;
+  readonly prob: Prob;
+}
+
+/**
+ * The distinct outcomes of finished walks. Walks that rest on no unmodelled match merge into
+ * identical outcomes, probabilities added. Otherwise each distinct end (verdict, packet, NAT) is
+ * one outcome, its probability bounded over the ways the unmodelled matches may go
+ * (unknown-bounds.ts): exact when the bounds meet (the unknowns do not change it), else UNKNOWN
+ * with the range and every unmodelled rule its walks passed.
+ */
+export function outcomesOf(leaves: readonly Leaf[]): Outcome[] {
+  const out: Outcome[] = [];
+  if (!leaves.some((l) => l.walk.unknown !== null)) {
+    for (const l of leaves) mergeOutcome(out, outcomeOf(l.walk, l.prob));
+    return out;
+  }
+  const groups: { first: Outcome; leaves: Leaf[] }[] = [];
+  for (const l of leaves) {
+    const o = outcomeOf(l.walk, l.prob);
+    const g = groups.find((x) => sameObservable(x.first, o));
+    if (g) g.leaves.push(l);
+    else groups.push({ first: o, leaves: [l] });
+  }
+  for (const { first, leaves: ls } of groups) {
+    const { min, max } = bounds(ls.map((l) => ({ unknown: l.walk.unknown, prob: l.prob })));
+    const notes: UnknownNote[] = [];
+    for (const l of ls) for (const n of unknownOf(l.walk)) if (!notes.some((x) => x.rule === n.rule && x.assumed === n.assumed)) notes.push(n);
+    const exact = equal(min, max) && first.assumedVerdict !== 'UNKNOWN';
+    const w = ls[0].walk;
+    out.push(new LazyOutcome(max, exact ? null : min, exact ? first.assumedVerdict : 'UNKNOWN', first.assumedVerdict, w.delivery, w.pkt, w.dnat, w.snat, w.masquerade, w.path, exact ? NO_UNKNOWN : notes, w.note, w.portDraw, ls.length));
+  }
+  return out;
 }
 
 export class TooManyPaths extends Error {}
@@ -241,14 +370,13 @@ export function tracePacket(
   const input = copyPacket(first.pkt);
   const pending: Walk[] = [first];
   const walks: Walk[] = [];
-  const outcomes: Outcome[] = [];
   while (pending.length > 0) {
     const w = pending.pop()!;
     runWalk(w, pending);
     walks.push(w);
     if (walks.length > opts.maxWalks) throw new TooManyPaths(`more than ${opts.maxWalks} paths`);
-    mergeOutcome(outcomes, outcomeOf(w));
   }
+  const outcomes = outcomesOf(walks.map((w) => ({ walk: w, prob: w.prob })));
   return { family: rs.family, input, origin: first.ctx.origin, outcomes, walks };
 }
 
@@ -258,9 +386,18 @@ export interface FlowSpec extends PacketSpec {
   readonly at?: number;
 }
 
+/** One trace of a packet in one of the worlds it may meet, and that world's probability. */
+export interface WorldTrace {
+  readonly prob: Prob;
+  readonly world: World;
+  readonly result: TraceResult;
+}
+
 export interface FlowResult {
   readonly flow: FlowSpec;
   readonly result: TraceResult;
+  /** The packet traced in each world it may meet (`result` is the first of them). */
+  readonly traces: readonly WorldTrace[];
   /** Outcomes over every world this packet may meet, with their probabilities combined. */
   readonly outcomes: Outcome[];
   /** True when the number of possible worlds was capped and the least likely were dropped. */
@@ -289,7 +426,14 @@ export const MAX_WORLDS = 1024;
  * that end up identical merge. Connections no later packet can belong to are dropped from the
  * worlds, so independent connections don't multiply them.
  */
-export function traceFlows(rs: CompiledRuleset, env: NodeEnv, flows: readonly FlowSpec[], options: Partial<TraceOptions> = {}): FlowResult[] {
+export function traceFlows(
+  rs: CompiledRuleset,
+  env: NodeEnv,
+  flows: readonly FlowSpec[],
+  options: Partial<TraceOptions> = {},
+  /** Called with each packet's result as soon as it is traced; then nothing is kept (returns []). */
+  onFlow?: (r: FlowResult, i: number) => void,
+): FlowResult[] {
   const remaining = new Map<string, number>();
   const keyOf = (f: FlowSpec) => {
     const p = makePacket(f, rs.family);
@@ -304,27 +448,30 @@ export function traceFlows(rs: CompiledRuleset, env: NodeEnv, flows: readonly Fl
     const f = flows[i];
     remaining.set(keys[i], remaining.get(keys[i])! - 1);
     const now = f.at ?? (i === 0 ? 0 : worlds[0].world.now);
-    const outcomes: Outcome[] = [];
+    const leaves: Leaf[] = [];
     const next = new Map<string, WeightedWorld>();
-    let firstResult: TraceResult | null = null;
+    const traces: WorldTrace[] = [];
     for (const ww of worlds) {
       const world = advance(ww.world, now);
       const r = tracePacket(rs, env, f, options, world);
-      firstResult ??= r;
+      traces.push({ prob: ww.prob, world, result: r });
       for (const w of r.walks) {
         const p = mul(ww.prob, w.prob);
-        mergeOutcome(outcomes, outcomeOf(w, p));
+        leaves.push({ walk: w, prob: p });
         const nw = pruneConns(worldAfter(world, w), remaining);
         addWorld(next, nw, p);
       }
     }
-    worlds = [...next.values()];
+    const outcomes = outcomesOf(leaves);
+    worlds = settleForks([...next.values()]);
     if (worlds.length > MAX_WORLDS) {
       worlds.sort((a, b) => compare(b.prob, a.prob));
       worlds.length = MAX_WORLDS;
       approximate = true;
     }
-    results.push({ flow: f, result: firstResult!, outcomes, approximate });
+    const result: FlowResult = { flow: f, result: traces[0].result, traces, outcomes, approximate };
+    if (onFlow) onFlow(result, i);
+    else results.push(result);
   }
   return results;
 }
@@ -334,10 +481,57 @@ export function traceFlows(rs: CompiledRuleset, env: NodeEnv, flows: readonly Fl
  * the packet was accepted and its connection confirmed, the connection entered under both tuples.
  */
 export function worldAfter(world: World, w: Walk): World {
-  if (!(w.confirmed && w.verdict === 'ACCEPT' && !w.unknown)) return applyDelta(world, w.delta, null, []);
+  // A walk that rests on unmodelled branches leaves the world those branches would: it is kept
+  // apart from the others by what it assumed (World.assumed), which its fork's other side lacks.
+  const assumed = innermostFork(w.unknown);
+  if (!(w.confirmed && w.verdict === 'ACCEPT')) return applyDelta(world, w.delta, null, [], assumed);
   const c = w.conn;
   const keys = [tupleKey(c.proto, c.orig.src, c.orig.sport, c.orig.dst, c.orig.dport), tupleKey(c.proto, c.reply.src, c.reply.sport, c.reply.dst, c.reply.dport)];
-  return applyDelta(world, w.delta, c, keys);
+  return applyDelta(world, w.delta, c, keys, assumed);
+}
+
+/**
+ * Worlds that rest on an unmodelled fork whose two sides left the same worlds with the same
+ * probabilities (the packet's connection is of no later packet's concern, and no state differs)
+ * no longer depend on it: one copy, resting on what the fork itself rested on. Innermost forks
+ * first, until none is left to settle; keeps the number of worlds from doubling at every
+ * unmodelled match of every packet.
+ */
+function settleForks(worlds: WeightedWorld[]): WeightedWorld[] {
+  for (;;) {
+    const byNode = new Map<UnknownNode, WeightedWorld[]>();
+    const inner = new Set<UnknownNode>();
+    for (const ww of worlds) {
+      const a = ww.world.assumed;
+      if (a === null) continue;
+      byNode.set(a, [...(byNode.get(a) ?? []), ww]);
+      for (let n = innermostFork(a.prev); n !== null; n = innermostFork(n.prev)) inner.add(n);
+    }
+    let settled: { drop: Set<WeightedWorld>; keep: WeightedWorld[]; to: UnknownNode | null } | null = null;
+    for (const [node, ws] of byNode) {
+      if (inner.has(node)) continue;
+      const other = [...byNode].find(([n]) => n !== node && n.note.fork === node.note.fork && n.prev === node.prev && !inner.has(n));
+      if (!other || !sameWorlds(ws, other[1])) continue;
+      settled = { drop: new Set([...ws, ...other[1]]), keep: ws, to: innermostFork(node.prev) };
+      break;
+    }
+    if (!settled) {
+      // Worlds no longer kept apart by an assumption merge with their equals.
+      const merged = new Map<string, WeightedWorld>();
+      for (const ww of worlds) addWorld(merged, ww.world, ww.prob);
+      return [...merged.values()];
+    }
+    const { drop, keep, to } = settled;
+    worlds = [...worlds.filter((ww) => !drop.has(ww)), ...keep.map((ww) => ({ world: { ...ww.world, assumed: to }, prob: ww.prob }))];
+  }
+}
+
+function sameWorlds(a: readonly WeightedWorld[], b: readonly WeightedWorld[]): boolean {
+  if (a.length !== b.length) return false;
+  const key = (ww: WeightedWorld) => `${worldFingerprint({ ...ww.world, assumed: null })}=${fractionText(ww.prob)}`;
+  const ka = a.map(key).sort();
+  const kb = b.map(key).sort();
+  return ka.every((k, i) => k === kb[i]);
 }
 
 function pruneConns(world: World, remaining: ReadonlyMap<string, number>): World {

@@ -5,7 +5,7 @@ import type { Family, Span } from '../iptables/ir.js';
 import type { Conn, Direction } from './conntrack.js';
 import type { NodeEnv } from './env.js';
 import type { Prob } from './fraction.js';
-import type { Origin, Packet } from './packet.js';
+import type { Origin, Packet, PacketMeta } from './packet.js';
 import type { Delta, World } from './world.js';
 
 export type Hook = 'PREROUTING' | 'INPUT' | 'FORWARD' | 'OUTPUT' | 'POSTROUTING';
@@ -31,8 +31,19 @@ export type CMatch =
       readonly dports?: readonly (readonly [number, number])[];
       /** What of the walk the test reads (READS bits), when that is all; absent: unknown, never memoised. */
       readonly reads?: number;
+      /**
+       * The test writes state that other rules read (recent --set/--update/--remove, a hashlimit
+       * table): a rule holding it matters even when its target does nothing (CompiledRule.inert).
+       */
+      readonly shared?: boolean;
     }
   | RandomMatch
+  /**
+   * A test whose answer may rest on something no input gives (the bridge port that leads to a
+   * destination, the owner of a packet, the time): true, false, or why it is not known (both
+   * branches are then explored, UNKNOWN, unless the rule is inert).
+   */
+  | { readonly kind: 'maybe'; readonly test: (w: Walk) => boolean | string; readonly text: string }
   | { readonly kind: 'unknown'; readonly text: string; readonly reason: string };
 
 /**
@@ -73,6 +84,8 @@ export type NatSpec = {
   readonly toAddr: import('../net/index.js').Ip | null;
   readonly fromPort: number | null;
   readonly toPort: number | null;
+  /** --random or --random-fully (NF_NAT_RANGE_PROTO_RANDOM_ALL): the port is always drawn. */
+  readonly random: boolean;
 };
 
 /**
@@ -150,12 +163,17 @@ export interface CompiledRule extends IPv4Builtin, RuleList, RandomCache {
   readonly table: string;
   readonly natAddr: import('../net/index.js').Ip | null;
   readonly natPort: number | null;
+  /**
+   * The NAT port is not simply natPort: a port range, or --random/--random-fully, which
+   * targets/nat.ts natPortBinding decides per packet from the target's range.
+   */
+  readonly natDraws: boolean;
   /** The target is a goto (`-g`): the chain replaces the current frame. */
   readonly goto: boolean;
   /**
    * jumpTo has an index; otherwise jumpStart is its rule list and a jump reads no chain object.
    * Both are set on the first jump (undefined until then): jumpTo's rules are compiled when a
-   * packet first reaches it (compile.ts).
+   * packet first reaches it (link.ts).
    */
   jumpIndexed: boolean;
   jumpStart: RuleList | null | undefined;
@@ -165,7 +183,7 @@ export interface CompiledRule extends IPv4Builtin, RuleList, RandomCache {
    * When matches[0] is `statistic --mode random`: the probability that it matches, as the
    * kernel's 31-bit stored value with any `!` applied (0..2^31); else -1. The split is made from
    * the rule's fields without reading the match object, and cached in the rule (RandomCache:
-   * cacheIn, cacheYes and cacheNo, which follow rand0 in compile.ts's literal).
+   * cacheIn, cacheYes and cacheNo, which follow rand0 in link.ts's literal).
    */
   readonly rand0: number;
   readonly match0: CMatch | null;
@@ -185,7 +203,7 @@ export interface CompiledRule extends IPv4Builtin, RuleList, RandomCache {
    * generation makes each young-generation collection of a trace slower.
    */
   readonly text: string;
-  /** A `recent` match or `statistic --mode nth`: the rule's outcome depends on earlier packets. */
+  /** recent, limit, hashlimit, connlimit or `statistic --mode nth`: the rule's outcome depends on earlier packets. */
   readonly stateful: boolean;
   readonly comment: string | null;
   /** Exact destination addresses the built-in -d requires (for indexing); null if any. */
@@ -194,6 +212,20 @@ export interface CompiledRule extends IPv4Builtin, RuleList, RandomCache {
   readonly dportKeys: readonly number[] | null;
   /** What the target does, for the trace: `jump KUBE-SVC-X`, `DNAT --to-destination 10.0.0.1:80`. */
   readonly action: string;
+  /**
+   * Whether the rule matching or not changes nothing that decides the packet's outcome: its target
+   * only logs, counts or continues (LOG, NFLOG, no target, a jump to a chain of such rules) and
+   * its matches write no state other rules read. An unmodelled match on such a rule is no fork:
+   * both ways the walk goes on the same. Decided when first asked (inert.ts isInert): it reads the
+   * chains the rule jumps to, which are compiled only when something reaches them (link.ts);
+   * undefined until then.
+   */
+  inert: boolean | undefined;
+  /**
+   * A hook extension's rule that matched on what earlier packets left (nftables: a lookup in a set
+   * a rule updates, kube-proxy's affinity); iptables' `-m recent --rcheck` rules are told by text.
+   */
+  readonly recalls?: boolean;
 }
 
 export interface CompiledChain {
@@ -204,7 +236,7 @@ export interface CompiledChain {
   readonly span: Span | null;
   /** A hook extension's pseudo-chain (its steps print as their action alone). */
   readonly extension?: boolean;
-  /** Compiled when first read (compile.ts): a trace compiles only the chains its packets reach. */
+  /** Compiled when first read (link.ts): a trace compiles only the chains its packets reach. */
   readonly rules: readonly CompiledRule[];
   /** `rules` as a list: the first rule, null for an empty chain. */
   readonly start: RuleList | null;
@@ -257,8 +289,8 @@ export interface CompiledRuleset {
   readonly programs: { readonly remote: readonly Step[]; readonly input: readonly Step[]; readonly forward: readonly Step[]; readonly local: readonly Step[]; readonly loopback: readonly Step[] };
 }
 
-/** The hooks an extension's steps may sit at (after the tables' own work at that hook). */
-export type ExtensionHook = 'INPUT' | 'OUTPUT' | 'FORWARD';
+/** The hooks an extension's steps may sit at. */
+export type ExtensionHook = Hook;
 
 /**
  * A netfilter hook function the core does not know by name (IPVS: src/packetsim-ipvs), plugged in
@@ -268,7 +300,13 @@ export type ExtensionHook = 'INPUT' | 'OUTPUT' | 'FORWARD';
  */
 export interface HookExtension {
   readonly name: string;
-  place(programs: CompiledRuleset['programs'], step: (hook: ExtensionHook) => Step): CompiledRuleset['programs'];
+  /** What the extension could not model in the node, said as the ruleset's own problems are. */
+  readonly problems?: readonly CompileProblem[];
+  /**
+   * Puts the extension's steps in the programs. `step` makes one, at its netfilter priority
+   * (hook-order.ts `placeStep` inserts it where the kernel calls it).
+   */
+  place(programs: CompiledRuleset['programs'], step: (hook: ExtensionHook, at: HookPriority) => ExtStep): CompiledRuleset['programs'];
   run(w: Walk, hook: ExtensionHook, pending: Walk[]): void;
 }
 
@@ -291,6 +329,18 @@ export interface PathNode {
   readonly prev: PathNode | null;
   /** A replayed traversal (memo.ts): the node stands for all these steps (kind/chain/rule are the last's). */
   readonly segment: readonly MemoStep[] | null;
+  /**
+   * Explain mode only: the walk as it was when the step was taken (before the rule's target acted),
+   * its packet and connection frozen (the walk copies them before writing again). Reports read the
+   * packet's state at each step from it, and explain.ts re-tests a rule that did not match on it.
+   */
+  readonly at?: Readonly<Walk>;
+  /**
+   * Explain mode, a rule this walk did not take at a fork: why, when the walker knows it without
+   * re-testing (`random`: the statistic split went the other way; `unknown`: this walk assumes the
+   * unmodelled match does not match).
+   */
+  readonly forked?: 'random' | 'unknown';
 }
 
 export interface UnknownNote {
@@ -299,11 +349,36 @@ export interface UnknownNote {
   readonly reason: string;
   /** The branch this outcome assumed. */
   readonly assumed: 'match' | 'no match' | 'target';
+  /**
+   * The fork this note is one side of: both walks of an unmodelled match's fork carry notes with
+   * the same number. Absent for an unmodelled target, which stops its walk without a fork.
+   */
+  readonly fork?: number;
 }
 
+/**
+ * The unmodelled branches a walk rests on, innermost first. Walks that part at a statistic split
+ * share the node they had, so a node stands for one side of one fork, whoever holds it (the
+ * outcome bounds of trace.ts rely on it).
+ */
 export interface UnknownNode {
   readonly note: UnknownNote;
   readonly prev: UnknownNode | null;
+  /** Unique; identifies the node in world fingerprints. */
+  readonly id: number;
+}
+
+let unknownIds = 0;
+let forkIds = 0;
+
+/** A number for a new fork at an unmodelled match: both its walks' notes carry it (UnknownNote.fork). */
+export function newFork(): number {
+  return ++forkIds;
+}
+
+/** The walk now rests on `note` too. */
+export function addUnknown(w: Walk, note: UnknownNote): void {
+  w.unknown = { note, prev: w.unknown, id: ++unknownIds };
 }
 
 export interface TraceOptions {
@@ -313,6 +388,11 @@ export interface TraceOptions {
   readonly index: boolean;
   /** Give up beyond this many outcomes. */
   readonly maxWalks: number;
+  /**
+   * Record each walk's path (default). Off (`--no-paths`), a walk records only what a memoised
+   * traversal needs to remember, and outcomes keep no path: bulk checks build nothing per rule.
+   */
+  readonly paths?: boolean;
 }
 
 export interface Walk {
@@ -355,6 +435,11 @@ export interface Walk {
   delivery: 'local' | 'forward' | null;
   /** What stopped the walk, when not a plain verdict (no route, loop, QUEUE, unknown target). */
   note: string | null;
+  /**
+   * A NAT binding drew the port of one side from a range too large to follow port by port
+   * (targets/nat.ts MAX_PORT_FORKS): the packet keeps the port it had, which stands for any of them.
+   */
+  portDraw: PortDraw | null;
   readonly ctx: WalkContext;
 }
 
@@ -364,17 +449,44 @@ export interface WalkContext {
   readonly world: World;
   readonly origin: Origin;
   readonly opts: TraceOptions;
+  /** The bridge port that leads to the destination, when the trace says (PacketSpec.outPort). */
+  readonly outPort: string | null;
+  readonly meta: PacketMeta;
+}
+
+/** A port NAT drew at random from `from`-`to` (each about equally likely) and kpsim did not follow one by one. */
+export interface PortDraw {
+  readonly side: 'source' | 'destination';
+  readonly from: number;
+  readonly to: number;
 }
 
 export type Step =
+  /** What the kernel checks before PREROUTING (ipv6_rcv_core); a bridge that forwards without br_netfilter. */
+  | { readonly kind: 'receive' }
   | { readonly kind: 'table'; readonly table: string; readonly hook: Hook; readonly slot: number }
   | { readonly kind: 'nat'; readonly hook: Hook; readonly manip: 'dst' | 'src' }
-  | { readonly kind: 'conntrack' }
+  /** nf_conntrack_in, at priority -200 of the hook a packet enters by (PREROUTING or OUTPUT). */
+  | { readonly kind: 'conntrack'; readonly hook: Hook }
   | { readonly kind: 'routeIn' }
   | { readonly kind: 'routeOut' }
   | { readonly kind: 'reroute' }
-  | { readonly kind: 'confirm' }
+  /** nf_confirm, last of the hook a packet leaves by (INPUT or POSTROUTING). */
+  | { readonly kind: 'confirm'; readonly hook: Hook }
   | { readonly kind: 'loopback' }
   | { readonly kind: 'deliver'; readonly to: 'local' | 'forward' }
   /** A hook extension's work at this point (HookExtension: IPVS's ip_vs_remote_request, ...). */
-  | { readonly kind: 'ext'; readonly ext: HookExtension; readonly hook: ExtensionHook };
+  | { readonly kind: 'ext'; readonly ext: HookExtension; readonly hook: ExtensionHook; readonly at: HookPriority };
+
+/** A hook extension's step. */
+export type ExtStep = Extract<Step, { readonly kind: 'ext' }>;
+
+/**
+ * Where a hook function runs within its hook: its netfilter priority, and for a NAT chain (which
+ * the NAT core calls at its own priority, in their priority order: nf_nat_inet_fn) that order.
+ */
+export interface HookPriority {
+  readonly priority: number;
+  /** A chain of type nat (nftables) or the nat table: called by the NAT core. */
+  readonly nat: boolean;
+}

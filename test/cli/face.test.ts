@@ -131,7 +131,7 @@ describe('every silent assumption is a one-line warning', () => {
 });
 
 describe('help', () => {
-  it.each([['compile'], ['parse'], ['trace'], ['golden'], ['golden', 'init']])('kpsim %s --help ends with examples that name the command', (...cmd) => {
+  it.each([['compile'], ['parse'], ['trace'], ['golden'], ['golden', 'init'], ['explain'], ['diff'], ['lint']])('kpsim %s --help ends with examples that name the command', (...cmd) => {
     const r = kpsim([...cmd, '--help']);
     expect(r.code).toBe(0);
     const tail = r.stdout.slice(r.stdout.lastIndexOf('Examples:'));
@@ -174,6 +174,7 @@ describe('exit codes: 1 for bad input, 2 for bad usage', () => {
     ['--node-ip out of range in trace', ['trace', '--rules', 'test/fixtures/dumps/docker-28.iptables', '--node-ip', '999.1.1.1', '--src', '10.0.0.1', '--dst', '10.0.0.2:80'], 2, "'999.1.1.1' is not an IPv4 or IPv6 address"],
     ['--cluster-cidr that is no CIDR', ['compile', EXAMPLE, '--cluster-cidr', '10.0.0.0/40'], 2, 'is not a CIDR'],
     ['an unknown flag', ['compile', EXAMPLE, '--bogus'], 2, "unknown option '--bogus'"],
+    ['--interfaces with an address that is none', ['trace', '--rules', 'test/fixtures/dumps/docker-28.iptables', '--interfaces', 'eth0=10.0.0.1/33', '--src', '10.0.0.1', '--dst', '10.0.0.2:80'], 2, "--interfaces: '10.0.0.1/33': expected an ADDRESS/LENGTH"],
   ])('%s', (_, args, code, message) => {
     const r = kpsim(args as string[]);
     expect(r.code).toBe(code);

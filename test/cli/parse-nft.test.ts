@@ -49,10 +49,18 @@ describe('kpsim parse (nft)', () => {
     expect(kpsim(['parse', '--family', 'ipv4', NODE]).code).toBe(2);
   });
 
-  it('trace --rules tells nft text apart and says it is not traced yet', () => {
-    const r = kpsim(['trace', '--rules', NODE, '--node-ip', '192.168.0.2', '--src', '10.0.0.2', '--dst', '172.30.0.41:80']);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain('is nft text: kpsim reads it (kpsim parse) but does not trace nftables rules yet');
+  it('trace --rules tells nft text apart and traces it: kube-proxy, Calico (iptables-nft) and Docker tables as one node', () => {
+    const r = kpsim(['trace', '--json', '--rules', NODE, '--node-ip', '192.168.0.2', '--src', '10.0.0.2', '--dst', '172.30.0.41:80']);
+    expect(r.code).toBe(0);
+    const outcomes = JSON.parse(r.stdout).outcomes as { destIP: string; destPort: number; dnat: boolean; path: { table: string; chain: string }[] }[];
+    expect(outcomes.length).toBeGreaterThan(0);
+    for (const o of outcomes) {
+      expect([o.destIP, o.destPort, o.dnat]).toEqual(['10.180.0.1', 80, true]);
+      const tables = new Set(o.path.map((p) => p.table));
+      // kube-proxy's nftables table DNATs; Calico's iptables-nft filter table sees the packet in FORWARD.
+      expect(tables).toContain('ip kube-proxy');
+      expect(tables).toContain('ip filter');
+    }
   });
 
   it('still reads iptables-save dumps as before', () => {

@@ -30,9 +30,15 @@ describe('kpsim trace --mode ipvs', () => {
   it('traces a cluster: iptables rules and the IPVS step in one path, exact shares', () => {
     const r = kpsim(['trace', '--mode', 'ipvs', EXAMPLE, '--src', '192.168.10.50', '--dst', '10.96.0.10:80']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('+ filter:INPUT:rule:1 -m comment --comment "kubernetes ipvs access filter" -j KUBE-IPVS-FILTER');
-    expect(r.stdout).toContain('+ ipvs:TCP 10.96.0.10:80 rr -> 10.244.2.8:8080');
-    expect(r.stdout).toMatch(/0\.3333333333 +1\/3 +ACCEPT +forward +192\.168\.10\.11:40000 -> 10\.244\.1\.5:8080 +DNAT,MASQUERADE/);
+    // The text report (src/report): rules as iptables.save of `kpsim compile -o DIR` writes them, with
+    // their line there; the IPVS scheduler as a fork with its exact shares; the outcome table first.
+    const save = readFileSync(join(NODE, 'iptables.save'), 'utf8').split('\n');
+    const line = save.indexOf('-A INPUT -m comment --comment "kubernetes ipvs access filter" -j KUBE-IPVS-FILTER') + 1;
+    expect(line).toBeGreaterThan(0);
+    expect(r.stdout).toMatch(new RegExp(`\\n +${line}  -A INPUT -m comment --comment "kubernetes ipvs access filter" -j KUBE-IPVS-FILTER\\n`));
+    expect(r.stdout).toContain('fork in ipvs LOCAL_IN: ipvs:TCP 10.96.0.10:80 rr, 3 ways');
+    expect(r.stdout).toMatch(/1\/3 \(0\.3333333333\) -> 10\.244\.2\.8:8080, outcome \d/);
+    expect(r.stdout).toMatch(/\d +0\.3333333333 +1\/3 +ACCEPT +forward +192\.168\.10\.11:40000 -> 10\.244\.1\.5:8080 +DNAT,MASQUERADE/);
   });
 
   it('--json keeps the trace contract, the IPVS step in path', () => {
@@ -61,9 +67,10 @@ describe('kpsim trace --mode ipvs', () => {
       const a = kpsim(['trace', ...dumps, '--src', src, '--dst', '10.96.0.10:80', '--json']);
       const b = kpsim(['trace', '--mode', 'ipvs', EXAMPLE, '--src', src, '--dst', '10.96.0.10:80', '--json']);
       expect(a.code, a.stderr).toBe(0);
-      // Lines differ (two texts), and so does the spelling of a MARK target (restore input vs iptables-save).
-      type Step = { table: string; chain: string; rule: number | null; action: string };
-      const strip = (t: { outcomes: { path: Step[] }[] }) => t.outcomes.map((o) => ({ ...o, path: o.path.map((p) => (p.table === 'ipvs' ? p.action : `${p.table}:${p.chain}:${p.rule}`)) }));
+      // The same lines: a cluster's rules are numbered as its iptables.save prints them, which is the
+      // dump here. The spelling of a MARK target's action differs (restore input vs iptables-save).
+      type Step = { table: string; chain: string; rule: number | null; line: number | null; action: string };
+      const strip = (t: { outcomes: { path: Step[] }[] }) => t.outcomes.map((o) => ({ ...o, path: o.path.map((p) => (p.table === 'ipvs' ? p.action : `${p.table}:${p.chain}:${p.rule}:${p.line}`)) }));
       expect(strip(json(a.stdout)[0])).toEqual(strip(json(b.stdout)[0]));
     }
   });

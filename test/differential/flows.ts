@@ -4,7 +4,7 @@
 // external IP) and to addresses that are no service. Also where each source lives in the judge's
 // topology (node, client or pods side).
 import type { Family } from '../../src/model/types.js';
-import { REMOTE_CLIENT_HOSTS, type AddressPlan } from './addresses.js';
+import { REMOTE_CLIENT_HOSTS } from './addresses.js';
 import { Dice, LOCAL_NODE, type GeneratedCluster } from './generate.js';
 
 export const ORIGIN_KINDS = ['local-pod', 'hairpin-pod', 'remote-pod', 'node-ip', 'localhost', 'external-inside', 'external-outside'] as const;

@@ -12,10 +12,10 @@ import type {
   EndpointSlice,
   Family,
   LoadBalancerIngress,
-  Node,
-  NodeInterface,
+  KubeNode,
+  AnnotatedInterface,
   Origin,
-  Protocol,
+  ServiceProtocol,
   ProxyConfig,
   Service,
   ServicePort,
@@ -140,9 +140,9 @@ function generateConfig(d: Dice, plan: AddressPlan): { config: ProxyConfig; vari
   return { config, variant: { nodePortAddresses: npa[0], detectLocal } };
 }
 
-function generateNodes(d: Dice, plan: AddressPlan, nodeAddrs: readonly string[], twoNodeIPs: boolean): Node[] {
+function generateNodes(d: Dice, plan: AddressPlan, nodeAddrs: readonly string[], twoNodeIPs: boolean): KubeNode[] {
   const host = (a: string) => `${a}/${plan.hostBits}`;
-  const interfaces: NodeInterface[] = [
+  const interfaces: AnnotatedInterface[] = [
     { name: 'lo', addrs: ['127.0.0.1/8', '::1/128'] },
     { name: 'eth0', addrs: [plan.linkAddrs.eth0, ...nodeAddrs.map(host)] },
     { name: 'pods0', addrs: [plan.linkAddrs.pods0] },
@@ -181,7 +181,7 @@ function generatePorts(d: Dice, external: boolean, allocate: boolean, ports: Por
   const targetPorts: number[] = [];
   const used = new Set<string>();
   for (let k = 0; k < n; k++) {
-    const protocol = d.weighted<Protocol>([['TCP', 6], ['UDP', 3], ['SCTP', 1]]);
+    const protocol = d.weighted<ServiceProtocol>([['TCP', 6], ['UDP', 3], ['SCTP', 1]]);
     let port = d.chance(0.6) ? d.pick(PORT_NUMBERS) : d.int(1, 65535);
     while (used.has(`${protocol}/${port}`)) port = (port % 65535) + 1;
     used.add(`${protocol}/${port}`);

@@ -6,7 +6,7 @@
 import { stringify } from 'yaml';
 import { SERVICE_NAME_LABEL } from '../../src/model/endpointslice.js';
 import { HOST_FEATURES_ANNOTATION, INTERFACES_ANNOTATION } from '../../src/model/node.js';
-import type { Cluster, EndpointSlice, Node, ProxyConfig, Service } from '../../src/model/types.js';
+import type { Cluster, EndpointSlice, KubeNode, ProxyConfig, Service } from '../../src/model/types.js';
 
 type Obj = Record<string, unknown>;
 
@@ -30,7 +30,7 @@ function configObject(c: ProxyConfig): Obj {
   };
 }
 
-function nodeObject(n: Node): Obj {
+function nodeObject(n: KubeNode): Obj {
   const annotations: Obj = {};
   if (n.interfaces) {
     annotations[INTERFACES_ANNOTATION] = n.interfaces.map((i) => `${i.name}=${i.ips.map((ip, k) => `${ip.text}/${i.addresses[k].prefix}`).join(',')}`).join(' ');

@@ -6,7 +6,7 @@
 import { compileCluster, type Compiled } from '../../src/compiler/index.js';
 import { DiagnosticSink } from '../../src/diag/diagnostic.js';
 import type { Ruleset } from '../../src/iptables/ir.js';
-import { compileRuleset } from '../../src/packetsim/compile.js';
+import { linkRuleset } from '../../src/packetsim/link.js';
 import { buildEnv, type NodeEnv, type NodeSpec } from '../../src/packetsim/env.js';
 import { add, equal, fractionText, ONE, ZERO } from '../../src/packetsim/fraction.js';
 import { tracePacket, type FlowSpec, type Outcome } from '../../src/packetsim/trace.js';
@@ -65,7 +65,7 @@ export function simulate(g: GeneratedCluster, topo: TopologyAddrs): Simulated {
   }
   const missing = missingJumpTargets(ruleset);
   if (missing.length) throw new SelfCheckError(`jump targets that do not exist: ${missing.join(', ')}`);
-  const rs = compileRuleset(state, { index: true });
+  const rs = linkRuleset(state, { index: true });
   if (rs.problems.length) throw new SelfCheckError(`simulator problems: ${rs.problems.map((p) => `${p.code} ${p.message}`).join('; ')}`);
   const problems: { message: string }[] = [];
   const env = buildEnv(topologyNodeSpec(g, topo), g.family, problems);

@@ -3,11 +3,13 @@
 // sent from the side that holds their source, and what came of each read back from the node's
 // conntrack table and the client.
 import { fileURLToPath } from 'node:url';
+import { DiagnosticSink } from '../../src/diag/diagnostic.js';
 import type { Family } from '../../src/iptables/ir.js';
+import { nodeFromDumps } from '../../src/node/assemble.js';
 import { formatHostPort, parseAddress } from '../../src/net/index.js';
 import { buildEnv, type NodeEnv, type NodeSpec } from '../../src/packetsim/env.js';
-import { createNfacct, nfacctNamesIn, restoreRules, type IptablesTool } from './iptables.js';
-import { accepted, normalIp, type JudgeFlow, type JudgeRules, type Observed, type ProbeRecord } from './judgement.js';
+import { createNfacct, nfacctNamesIn, restoreIpsets, restoreRules, type IptablesTool } from './iptables.js';
+import { accepted, HEADER_FACTS, normalIp, type JudgeFlow, type JudgeRules, type Observed, type ProbeRecord } from './judgement.js';
 import type { Namespace } from './netns.js';
 import { startResponder, type ProbeProtocol } from './probe.js';
 import { SCTP_CLIENT } from './sctp-probe.js';
@@ -36,20 +38,22 @@ export async function prepareNode(
   return { env, refused: null };
 }
 
-/** The node namespace as the simulator's node: its global and host-scope addresses, its gateway routes. */
+/**
+ * The node namespace as the simulator's node, read as a user's node is: its `ip -j addr`,
+ * `ip -j route show table all` of both families and `sysctl -a`, through kpsim's own readers.
+ */
 async function nodeSpecOf(node: Namespace): Promise<NodeSpec> {
-  const links = JSON.parse(await node.ip(['-j', 'addr', 'show'])) as { ifname: string; addr_info?: { local: string; prefixlen: number; scope: string }[] }[];
-  const interfaces = links.map((l) => ({ name: l.ifname, addresses: (l.addr_info ?? []).filter((a) => a.scope !== 'link').map((a) => `${a.local}/${a.prefixlen}`) }));
-  const routes: { to: string; dev: string }[] = [];
-  for (const fam of ['-4', '-6']) {
-    const rows = JSON.parse(await node.ip([fam, '-j', 'route', 'show'])) as { dst: string; gateway?: string; dev: string }[];
-    for (const r of rows) {
-      if (!r.gateway) continue;
-      const to = r.dst === 'default' || r.dst.includes('/') ? r.dst : `${r.dst}/${r.dst.includes(':') ? 128 : 32}`;
-      routes.push({ to, dev: r.dev });
-    }
-  }
-  return { interfaces, routes };
+  const text = async (file: string, cmd: string, args: string[]) => ({ file, text: await node.exec(cmd, args) });
+  const description = {
+    ipAddr: await text('ip-addr.json', 'ip', ['-j', 'addr', 'show']),
+    ipRoutes: [await text('ip-route.json', 'ip', ['-4', '-j', 'route', 'show', 'table', 'all']), await text('ip6-route.json', 'ip', ['-6', '-j', 'route', 'show', 'table', 'all'])],
+    // sysctl -a exits non-zero when some key cannot be read; what it printed is the node's.
+    sysctls: { file: 'sysctl.txt', text: (await node.run('sysctl', ['-a'])).stdout },
+  };
+  const sink = new DiagnosticSink();
+  const n = nodeFromDumps({ iptables: [], interfaces: [], description }, sink);
+  if (!n || sink.hasErrors) throw new Error(`kpsim cannot read the node namespace's own files: ${sink.errors.map((e) => `${e.file}:${e.span?.line}:${e.span?.col} ${e.message}`).join('; ')}`);
+  return n;
 }
 
 export function defaultTopology(rules: JudgeRules, flows: readonly JudgeFlow[]): ServiceNodeSpec {
@@ -74,11 +78,17 @@ export function podsInterfaceOf(flows: readonly JudgeFlow[]): string | null {
   return names.size ? [...names][0] : null;
 }
 
-/** Every `-p PROTO ... -j DNAT --to-destination ADDR:PORT` (IPv6 as `[ADDR]:PORT`) in a restore text. */
-function dnatTargets(text: string): { addr: string; port: number; protocol: string }[] {
-  const out: { addr: string; port: number; protocol: string }[] = [];
-  for (const m of text.matchAll(/^.*--to-destination (?:\[([0-9a-fA-F:.]+)\]|([0-9.]+)):(\d+).*$/gm)) {
-    out.push({ addr: m[1] ?? m[2], port: Number(m[3]), protocol: /-p (\w+)/.exec(m[0])?.[1] ?? '' });
+/**
+ * Every `-p PROTO ... -j DNAT --to-destination ADDR:PORT[-PORT]` (IPv6 as `[ADDR]:PORT`) in a
+ * restore text, and every `meta l4proto PROTO dnat to ADDR:PORT` in nft text (kube-proxy's
+ * endpoint chains); a port range of at most 16 ports gives each of them.
+ */
+function dnatTargets(text: string): { addr: string; port: number; protocol: string; ranged: boolean }[] {
+  const out: { addr: string; port: number; protocol: string; ranged: boolean }[] = [];
+  for (const m of text.matchAll(/^.*(?:--to-destination|dnat (?:ip6? )?to) (?:\[([0-9a-fA-F:.]+)\]|([0-9.]+)):(\d+)(?:-(\d+))?.*$/gm)) {
+    const from = Number(m[3]);
+    const to = m[4] === undefined || Number(m[4]) - from >= 16 ? from : Number(m[4]);
+    for (let port = from; port <= to; port++) out.push({ addr: m[1] ?? m[2], port, protocol: /(?:-p|meta l4proto) (\w+)/.exec(m[0])?.[1] ?? '', ranged: m[4] !== undefined });
   }
   return out;
 }
@@ -105,7 +115,16 @@ async function quietNode(node: Namespace, podsIfname: string): Promise<void> {
 
 /** Loads the rules; null when the kernel took them, else what it said. */
 async function loadNode(node: Namespace, rules: JudgeRules): Promise<string | null> {
+  if (rules.format === 'nft') {
+    for (const t of rules.texts) {
+      const r = await node.run('nft', ['-f', '-'], { stdin: t.text });
+      if (r.code !== 0) return `nft -f refuses the ${t.label}: ${r.stderr.trim()}`;
+    }
+    return null;
+  }
   const tool: IptablesTool = rules.family === 'ipv6' ? 'ip6tables' : 'iptables';
+  // Sets must exist before the rules that name them.
+  if (rules.ipsets) await restoreIpsets(node, rules.ipsets);
   // kube-proxy creates its nfacct counters at start-up when the host has nfacct.
   await createNfacct(node, [...new Set(rules.texts.flatMap((t) => nfacctNamesIn(t.text)))]);
   for (const t of rules.texts) {
@@ -121,9 +140,16 @@ async function startResponders(n: ServiceNode, rules: JudgeRules, flows: readonl
   const addTarget = (side: ServiceNodeSide, protocol: string, port: number) => {
     if ((protocol === 'tcp' || protocol === 'udp') && port > 0) want.set(`${side} ${protocol} ${port}`, { side, protocol, port });
   };
-  for (const t of rules.texts) for (const d of dnatTargets(t.text)) addTarget(sideOf(d.addr, topology), d.protocol, d.port);
-  for (const f of flows) addTarget(isLoopback(f.destIP) ? 'node' : sideOf(f.destIP, topology), f.protocol.toLowerCase(), f.destPort);
-  for (const w of want.values()) if (w.side !== 'client') await startResponder(n.ns(w.side), w.protocol, w.port, w.side);
+  const targets = rules.texts.flatMap((t) => dnatTargets(t.text));
+  for (const d of targets) addTarget(sideOf(d.addr, topology), d.protocol, d.port);
+  for (const f of flows) {
+    addTarget(isLoopback(f.destIP) ? 'node' : sideOf(f.destIP, topology), f.protocol.toLowerCase(), f.destPort);
+    // A DNAT to a port range may keep the flow's port (get_unique_tuple): the endpoint listens there too.
+    if (targets.some((t) => t.ranged && sideOf(t.addr, topology) === 'pods')) addTarget('pods', f.protocol.toLowerCase(), f.destPort);
+  }
+  const remote = new Set(topology.remoteServers ?? []);
+  const serveRemote = flows.some((f) => remote.has(f.destIP));
+  for (const w of want.values()) if (w.side !== 'client' || serveRemote) await startResponder(n.ns(w.side), w.protocol, w.port, w.side);
 }
 
 /**
@@ -160,6 +186,9 @@ function sideOf(addr: string, t: ServiceNodeSpec): ServiceNodeSide {
  */
 const CLIENT = fileURLToPath(new URL('./flow-client.cjs', import.meta.url));
 
+/** The same for flows whose headers or owner are given (TTL, TOS, length, user): see the file. */
+const FACTS_CLIENT = fileURLToPath(new URL('./flow-client.py', import.meta.url));
+
 interface ClientResult {
   readonly port: number;
   readonly sentAt: number;
@@ -193,10 +222,13 @@ export async function sendFlow(n: ServiceNode, p: ProbeBatch, together: boolean,
   const probeArgs = [f.destIP, String(f.destPort), p.ports.join(','), String(timeoutMs), f.sourceIP, together ? '1' : '0', String(startAt)];
   // The wait, two rounds of timeouts, plus start-up.
   const bound = { timeoutMs: Math.max(0, startAt - Date.now()) + 2 * timeoutMs + 15_000 };
+  const facts = Object.fromEntries(HEADER_FACTS.filter((k) => f[k] !== undefined).map((k) => [k, f[k]]));
   const stdout =
     p.protocol === 'sctp'
       ? await n.ns(side).exec('python3', [SCTP_CLIENT, ...probeArgs], bound)
-      : await n.ns(side).exec(process.execPath, [CLIENT, p.protocol, ...probeArgs], bound);
+      : Object.keys(facts).length
+        ? await n.ns(side).exec('python3', [FACTS_CLIENT, p.protocol, ...probeArgs, JSON.stringify(facts)], bound)
+        : await n.ns(side).exec(process.execPath, [CLIENT, p.protocol, ...probeArgs], bound);
   const results = JSON.parse(stdout) as ClientResult[];
   const entries = await conntrackOf(n.node, family);
   const src = normalIp(f.sourceIP, family);

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { compareSequence } from './judge-sequence.js';
 import { accepted, type JudgeFlow, type ProbeRecord } from './judgement.js';
 import { parseIptablesSave } from '../../src/iptables-save/index.js';
-import { compileRuleset } from '../../src/packetsim/compile.js';
+import { linkRuleset } from '../../src/packetsim/link.js';
 import { buildEnv } from '../../src/packetsim/env.js';
 import { simpleInterfaces } from '../../src/node/node.js';
 
@@ -26,7 +26,7 @@ const RULES = `*nat
 ${affinityRules({ svc: 'SVC', sep: (e) => `SEP${e}`, endpoints: 2, seconds: 60, dnat: (e) => `10.180.0.${e}:8080` }).join('\n')}
 COMMIT
 `;
-const RS = compileRuleset(loadedState(parseIptablesSave(RULES, { file: 'rules', family: 'ipv4' }).ruleset!, []));
+const RS = linkRuleset(loadedState(parseIptablesSave(RULES, { file: 'rules', family: 'ipv4' }).ruleset!, []));
 const ENV = buildEnv(simpleFacts(['192.168.0.2']), 'ipv4');
 
 const batch = (name: string, sourceIP: string, port: number, at?: number) => ({

@@ -20,8 +20,10 @@ import type { Compiled } from '../../src/compiler/index.js';
 import { hostSetup, renderHostSetup } from '../../src/compiler/iptables/host.js';
 import type { Family } from '../../src/iptables/ir.js';
 import { familyOfText } from '../../src/net/index.js';
+import type { NftCompiled } from '../../src/compiler/nftables/index.js';
+import { nftHooks } from '../../src/modes.js';
 import { nodeFromArtefacts } from '../../src/node/assemble.js';
-import { compileRuleset } from '../../src/packetsim/compile.js';
+import { prepareNode as prepareSimulator } from '../../src/packetsim/prepare.js';
 import { tupleKey, type Conn } from '../../src/packetsim/conntrack.js';
 import type { NodeEnv } from '../../src/packetsim/env.js';
 import { equal, toDecimal } from '../../src/packetsim/fraction.js';
@@ -29,11 +31,10 @@ import { traceFlows, type FlowResult } from '../../src/packetsim/trace.js';
 import type { CompiledRuleset } from '../../src/packetsim/types.js';
 import { defaultTopology, prepareNode, sendFlow, type ProbeBatch } from './judge-node.js';
 import { judgeSequence } from './judge-sequence.js';
-import { kernelSide, kpsimSide, marginal, neverSeen, skipped, specOf, type ChiSquare, type FlowJudgement, type JudgeFlow, type JudgeRules, type Marginal, type ProbeRecord, type TracerAnswer } from './judgement.js';
+import { kernelSide, kpsimSide, marginal, neverSeen, skipped, specOf, type ChiSquare, type FlowJudgement, type JudgeFlow, type JudgeRules, type Marginal, type ProbeRecord } from './judgement.js';
 import { sctpProbesAvailable } from './sctp-probe.js';
 import { withServiceNode, type ServiceNodeSpec } from './service-node.js';
 
-export { podsInterfaceOf, TCP_PROBE_MIN_MS } from './judge-node.js';
 export type { ChiSquare, FlowJudgement, JudgeFlow, JudgeRules, Observed, ProbeRecord, SequenceRun, TracerAnswer } from './judgement.js';
 
 export interface JudgeOptions {
@@ -71,6 +72,16 @@ type Bounds = Required<Omit<JudgeOptions, 'topology'>>;
 
 export const JUDGE_DEFAULTS: Readonly<Bounds> = { probes: 3, maxProbes: 150, alpha: 1e-6, timeoutMs: 1000, budgetMs: 120_000, trials: 3, maxWaitMs: 120_000 };
 
+/** kube-proxy's nftables sync on a fresh node (its transaction), judged by the kernel. */
+export function judgeNftCluster(c: NftCompiled, flows: readonly JudgeFlow[], opts: JudgeOptions = {}): Promise<JudgeReport> {
+  const loopback = (a: string) => a.startsWith('127.') || a === '::1';
+  return judgeRules(
+    { family: c.settings.family, format: 'nft', texts: [{ label: 'nft transaction', text: c.restore }], nodeAddrs: [...new Set(c.settings.localAddresses.map((a) => a.text).filter((a) => !loopback(a)))] },
+    flows,
+    opts,
+  );
+}
+
 /** kube-proxy's syncs on one node (host setup, then each restore input), judged by the kernel. */
 export function judgeCluster(syncs: Compiled | readonly Compiled[], flows: readonly JudgeFlow[], opts: JudgeOptions = {}): Promise<JudgeReport> {
   const list: readonly Compiled[] = Array.isArray(syncs) ? syncs : [syncs as Compiled];
@@ -104,6 +115,7 @@ export async function judgeRules(rules: JudgeRules, flows: readonly JudgeFlow[],
     const { env, refused } = await prepareNode(n, rules, flows, topology, phase);
     if (refused) return { family: rules.family, flows: flows.map((f) => skipped(f, [`not sent: ${refused}`])), error: refused, ms };
     const plan = planProbes(rs, env, flows, o);
+    const serial = countsConnections(rs);
     const marginals = probeMarginals(rs, env, plan);
     phase('kpsim');
     // The sequences run in nodes of their own while the independent flows are probed here.
@@ -121,7 +133,12 @@ export async function judgeRules(rules: JudgeRules, flows: readonly JudgeFlow[],
       if (p.skip) out.push(skipped(p.flow, [p.skip], m[0]));
       else if (p.sequence) out.push(null);
       else if (Date.now() - started > o.budgetMs) out.push(skipped(p.flow, [`not sent: the judge's time budget of ${o.budgetMs} ms ran out`], m[0]));
-      else out.push(compare(p, m, await sendFlow(n, p, !m.some((x) => x.stateful) && m.every((x) => sameOdds(m[0], x)), env, o.timeoutMs), o.alpha));
+      else if (serial) {
+        // -m connlimit counts the connections open at once: the probes go one by one, each done before the next.
+        const records: ProbeRecord[] = [];
+        for (const port of p.ports) records.push(...(await sendFlow(n, { ...p, ports: [port] }, true, env, o.timeoutMs)));
+        out.push(compare(p, m, records, o.alpha));
+      } else out.push(compare(p, m, await sendFlow(n, p, !m.some((x) => x.stateful) && m.every((x) => sameOdds(m[0], x)), env, o.timeoutMs), o.alpha));
     }
     phase('probes');
     const judged = await sequences;
@@ -133,10 +150,21 @@ export async function judgeRules(rules: JudgeRules, flows: readonly JudgeFlow[],
 
 // ---- the simulator's side -------------------------------------------------------------------
 
-/** The rules the kernel was given, as the node value (src/node) holds them, compiled for the simulator. */
+/**
+ * The rules the kernel was given, as the node value (src/node) holds them, compiled for the
+ * simulator; nftables tables as the hook extensions a node of that mode is traced with.
+ */
 function simulatorRuleset(rules: JudgeRules): CompiledRuleset {
-  const node = nodeFromArtefacts({ iptables: rules.texts.map((t) => ({ family: rules.family, file: t.label, text: t.text, noflush: true })), interfaces: [] });
-  return compileRuleset(node.netfilter.get(rules.family)!);
+  if (rules.format === 'nft') {
+    const node = nodeFromArtefacts({ iptables: [], nft: rules.texts.map((t) => ({ file: t.label, text: t.text })), interfaces: [] });
+    return prepareSimulator(node, rules.family, { extensions: nftHooks(node, rules.family) }).sim.rs;
+  }
+  const node = nodeFromArtefacts({
+    iptables: rules.texts.map((t) => ({ family: rules.family, file: t.label, text: t.text, noflush: true })),
+    interfaces: [],
+    ...(rules.ipsets ? { ipsetsText: { file: 'ipsets', text: rules.ipsets } } : {}),
+  });
+  return prepareSimulator(node, rules.family).sim.rs;
 }
 
 interface PlannedFlow extends ProbeBatch {
@@ -186,6 +214,12 @@ function planProbes(rs: CompiledRuleset, env: NodeEnv, flows: readonly JudgeFlow
   });
 }
 
+/** Whether some rule counts the connections open at once (-m connlimit): probes sent together would count each other. */
+function countsConnections(rs: CompiledRuleset): boolean {
+  for (const t of rs.tables.values()) for (const ch of t.chains.values()) for (const r of ch.rules) if (/(^| )-m connlimit /.test(r.text)) return true;
+  return false;
+}
+
 /** Each flow's own source port, or one from 10000 up that no flow from the same source uses. */
 function assignPorts(flows: readonly JudgeFlow[]): number[] {
   const taken = new Set(flows.filter((f) => f.sourcePort).map((f) => `${f.sourceIP} ${f.sourcePort}`));
@@ -222,7 +256,8 @@ function sharingState(once: readonly FlowResult[]): boolean[] {
   const opened = new Set<string>();
   const keyOf = (c: Conn) => tupleKey(c.proto, c.orig.src, c.orig.sport, c.orig.dst, c.orig.dport);
   return once.map((r) => {
-    const shares = r.outcomes.some((o) => o.path.some((e) => e.rule?.stateful === true)) || r.result.walks.some((w) => w.known && opened.has(keyOf(w.conn)));
+    // A walk that wrote state (a token taken from a rate limit's bucket, even where the limit did not match) shares it too.
+    const shares = r.outcomes.some((o) => o.path.some((e) => e.rule?.stateful === true)) || r.result.walks.some((w) => w.delta !== null || (w.known && opened.has(keyOf(w.conn))));
     if (shares) for (const w of r.result.walks) opened.add(keyOf(w.conn));
     return shares;
   });
@@ -317,9 +352,3 @@ function lnGamma(x: number): number {
   return 0.5 * Math.log(2 * Math.PI) + (xx + 0.5) * Math.log(t) - t + Math.log(s);
 }
 
-/** The flow as a golden flows.yaml entry holding the kernel's answer (kpsim's when nothing was sent). */
-export function goldenFlowEntry(j: FlowJudgement): JudgeFlow & TracerAnswer {
-  const answer = j.kernel ?? j.kpsim;
-  const f = j.flow;
-  return { name: f.name, sourceIP: f.sourceIP, protocol: f.protocol, destIP: f.destIP, destPort: f.destPort, ...(f.sourcePort ? { sourcePort: f.sourcePort } : {}), output: answer.output, masq: answer.masq };
-}

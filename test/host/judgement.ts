@@ -3,7 +3,7 @@
 // ends as both the kernel and kpsim can observe it, kpsim's outcomes seen that way, and a flow's
 // judgement in kube-proxy's tracer shape.
 import type { Family } from '../../src/iptables/ir.js';
-import { formatHostPort, formatIp, parseAddress } from '../../src/net/index.js';
+import { familyOfText, formatHostPort, formatIp, parseAddress } from '../../src/net/index.js';
 import { add, fractionText, toDecimal, ZERO, type Prob } from '../../src/packetsim/fraction.js';
 import type { FlowSpec, Outcome } from '../../src/packetsim/trace.js';
 
@@ -27,14 +27,43 @@ export interface JudgeFlow {
    * which the default topology then gives the node's pods-side interface (one name per judgement).
    */
   readonly inInterface?: string;
+  /**
+   * What the packets' headers and socket hold, where a rule looks at them (-m ttl/hl, tos/dscp,
+   * length, owner, socket, cgroup): the probes are sent that way (flow-client.py) and kpsim is told.
+   */
+  readonly ttl?: number;
+  readonly tos?: number;
+  /** IP length of a UDP probe (its payload padded to it). */
+  readonly length?: number;
+  readonly uid?: number;
+  readonly gid?: number;
+  /** The local socket that takes the packet (-m socket; a responder listens on any address: `wildcard`). */
+  readonly socket?: string;
+  readonly cgroup?: string;
+  readonly classid?: number;
+  /** Seconds since the epoch when the judgement's first flow is sent (-m time); `at` adds to it. */
+  readonly now?: number;
 }
 
-/** A node's rules: texts loaded in order (each with --noflush, as kube-proxy restores) into an empty kernel. */
+/** The header facts that need the Python client (Node's sockets cannot set them). */
+export const HEADER_FACTS = ['ttl', 'tos', 'length', 'uid', 'gid'] as const;
+
+/** The IP length of a UDP probe of the TCP/UDP clients: their payload is `probe`. */
+export const udpProbeLength = (family: Family, f: JudgeFlow) => f.length ?? (family === 'ipv6' ? 48 : 28) + 5;
+
+/**
+ * A node's rules: texts loaded in order into an empty kernel, each with iptables-restore --noflush
+ * (as kube-proxy restores in iptables and IPVS modes) or, `format: 'nft'`, with `nft -f` (its
+ * nftables mode).
+ */
 export interface JudgeRules {
   readonly family: Family;
+  readonly format?: 'iptables' | 'nft';
   readonly texts: readonly { readonly label: string; readonly text: string }[];
   /** The node's own addresses (both families may be given); loopback is always local. */
   readonly nodeAddrs: readonly string[];
+  /** `ipset save` text restored before the rules (for -m set). */
+  readonly ipsets?: string | null;
 }
 
 /** One way a packet ends, as both sides can observe it. */
@@ -135,15 +164,22 @@ export function marginal(outcomes: readonly Outcome[], input: FlowSpec, family: 
   return m;
 }
 
-export const specOf = (f: JudgeFlow, sourcePort: number): FlowSpec => ({
-  name: f.name,
-  protocol: f.protocol.toLowerCase() as FlowSpec['protocol'],
-  sourceIP: f.sourceIP,
-  sourcePort,
-  destIP: f.destIP,
-  destPort: f.destPort,
-  ...(f.at === undefined ? {} : { at: f.at }),
-});
+export function specOf(f: JudgeFlow, sourcePort: number): FlowSpec {
+  const protocol = f.protocol.toLowerCase() as FlowSpec['protocol'];
+  const facts = { ttl: f.ttl, tos: f.tos, uid: f.uid, gid: f.gid, socket: f.socket, cgroup: f.cgroup, classid: f.classid, now: f.now };
+  return {
+    name: f.name,
+    protocol,
+    sourceIP: f.sourceIP,
+    sourcePort,
+    destIP: f.destIP,
+    destPort: f.destPort,
+    ...(f.at === undefined ? {} : { at: f.at }),
+    ...Object.fromEntries(Object.entries(facts).filter(([, v]) => v !== undefined)),
+    // A TCP probe's SYN is as long as the kernel makes it (kpsim's default); a UDP probe's is known.
+    ...(protocol === 'udp' ? { length: udpProbeLength(familyOfText(f.sourceIP), f) } : {}),
+  };
+}
 
 /** kube-proxy's tracer view of a set of outcomes (an explicit filter ACCEPT is not visible to the kernel, so it is not included). */
 export function tracerAnswer(obs: Iterable<Observed>): TracerAnswer {

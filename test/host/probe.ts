@@ -9,23 +9,6 @@ import type { Namespace } from './netns.js';
 
 export type ProbeProtocol = 'tcp' | 'udp';
 
-/**
- * Retries `attempt` until it yields a value, at most `attempts` times and for at most `timeoutMs`
- * in total, waiting `intervalMs` between tries. Every probe loop goes through here (or has its
- * own count and time bound) so none can spin forever.
- */
-export async function poll<T>(
-  attempt: () => Promise<T | undefined>,
-  bounds: { attempts: number; timeoutMs: number; intervalMs?: number },
-): Promise<T> {
-  const deadline = Date.now() + bounds.timeoutMs;
-  for (let i = 0; i < bounds.attempts && Date.now() < deadline; i++) {
-    const value = await attempt();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, bounds.intervalMs ?? 50));
-  }
-  throw new Error(`gave up after ${bounds.attempts} attempts or ${bounds.timeoutMs} ms`);
-}
 
 /** Answers each connection or datagram with who answered and what it saw (see the file). */
 const RESPONDER = fileURLToPath(new URL('./responder.cjs', import.meta.url));

@@ -22,6 +22,11 @@ export interface ServiceNodeSpec {
    * rules detect local traffic by interface (BridgeInterface `cbr0`, InterfaceNamePrefix `veth`).
    */
   readonly podsIfname?: string;
+  /**
+   * Client-side addresses that serve flows (servers on the outside world that pods or the node
+   * connect to): responders listen on the client side too when a flow goes to one of them.
+   */
+  readonly remoteServers?: readonly string[];
 }
 
 export type ServiceNodeSide = 'node' | 'client' | 'pods';
@@ -45,6 +50,27 @@ const LINK = {
 } as const;
 
 const host = (addr: string) => (addr.includes(':') ? `${addr}/128` : `${addr}/32`);
+
+/**
+ * The node namespace withServiceNode builds, as kpsim's node facts (interfaces and their
+ * addresses, routes beyond the connected ones), without building it: for checking kpsim against
+ * answers the kernel gave on such a node when no kernel is at hand.
+ */
+export function serviceNodeFacts(spec: ServiceNodeSpec): { interfaces: { name: string; addresses: string[] }[]; routes: { to: string; dev: string }[] } {
+  const pods = spec.podsIfname ?? LINK.pods.nodeIf;
+  return {
+    interfaces: [
+      { name: 'lo', addresses: ['127.0.0.1/8', '::1/128'] },
+      { name: CLIENT_IFNAME, addresses: [`${LINK.client.node4}/30`, `${LINK.client.node6}/64`, ...spec.nodeAddrs.map(host)] },
+      { name: pods, addresses: [`${LINK.pods.node4}/30`, `${LINK.pods.node6}/64`] },
+    ],
+    routes: [
+      { to: 'default', dev: CLIENT_IFNAME },
+      ...spec.clientAddrs.map((a) => ({ to: host(a), dev: CLIENT_IFNAME })),
+      ...spec.endpointAddrs.map((a) => ({ to: host(a), dev: pods })),
+    ],
+  };
+}
 
 /** Builds the three namespaces, runs fn, and deletes them afterwards, whatever happens. */
 export function withServiceNode<T>(spec: ServiceNodeSpec, fn: (n: ServiceNode) => Promise<T>): Promise<T> {

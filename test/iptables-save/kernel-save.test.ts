@@ -37,6 +37,12 @@ async function kernelSave(c: KernelCase, text: string): Promise<string> {
   });
 }
 
+/**
+ * Cases whose iptables-save output iptables-restore itself refuses, with the line it names: a
+ * comment whose quote was left open holds the line break, which iptables-save prints as it is.
+ */
+const NOT_RESTORABLE = new Map([['quote-open', 6]]);
+
 describe('renderSave matches the committed kernel output', () => {
   it('has the conformance, partial, IPv6 and module cases', () => {
     expect(cases.length).toBeGreaterThanOrEqual(19);
@@ -47,6 +53,13 @@ describe('renderSave matches the committed kernel output', () => {
     if (!existsSync(c.expectedPath)) throw new Error(`${c.expectedPath} is missing; run with KPSIM_UPDATE_KERNEL_SAVE=1 as root`);
     const expected = readFileSync(c.expectedPath, 'utf8');
     expect(renderSave(parseOk(c.input, c))).toBe(expected);
+    const refusedAt = NOT_RESTORABLE.get(c.name);
+    if (refusedAt !== undefined) {
+      // iptables-restore refuses the kernel's own text here, and so does kpsim, at the same line.
+      const errors = parseIptablesSave(expected, { file: c.name, family: c.family }).diagnostics.filter((d) => d.severity === 'error');
+      expect(errors.map((d) => d.span?.line)).toEqual([refusedAt]);
+      return;
+    }
     // The kernel's own text is also read losslessly, and is a fixed point of renderSave.
     const saved = parseOk(expected, c);
     expect(renderRestore(saved)).toBe(expected);

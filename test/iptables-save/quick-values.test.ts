@@ -110,7 +110,8 @@ function unquoteReference(text: string): string {
     } else if (ch === '"') inQuote = true;
     else out += ch;
   }
-  return out;
+  // A quote left open keeps the line break iptables-restore reads inside it.
+  return inQuote ? out + '\n' : out;
 }
 
 describe('unquote', () => {

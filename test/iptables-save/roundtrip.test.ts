@@ -27,7 +27,9 @@ describe('round trip over the corpus', () => {
     expect(renderRestore(built(f.text, f.name, f.family))).toBe(f.text);
     // Parsing the rendering gives the same IR.
     expect(parseIptablesSave(renderRestore(ruleset!), { file: f.name, family: f.family }).ruleset).toEqual(ruleset);
-    const loadable = !diagnostics.some((d) => d.severity === 'error') && !f.name.includes('partial') && !f.name.endsWith('-legacy');
+    // A quote left open puts a line break into a value, which iptables-save prints as it is and
+    // iptables-restore then refuses (kernel-save.test.ts shows it): no second round for those.
+    const loadable = !diagnostics.some((d) => d.severity === 'error' || d.code === 'IPT_UNTERMINATED_QUOTE') && !f.name.includes('partial') && !f.name.endsWith('-legacy');
     if (loadable) {
       const save = renderSave(ruleset!);
       const again = parseIptablesSave(save, { file: 'save', family: ruleset!.family });

@@ -1,5 +1,5 @@
 // The save spelling straight from a compile's bytes (save-spelling.ts, render-save.ts
-// renderSaveAfter, modes.ts renderNodeSave) against the way through the node value: the compile's
+// renderSaveAfterBytes, modes.ts renderNodeSave) against the way through the node value: the compile's
 // restore text read into the IR, applied to the host setup's kernel state and printed
 // (renderNodeSaveViaNode, what trace's node holds). Byte for byte on every golden case and on
 // generated clusters of every service type, policy and family; the fast path must take
@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { compileCluster, type Compiled } from '../../src/compiler/index.js';
 import { DiagnosticSink } from '../../src/diag/diagnostic.js';
 import type { Family } from '../../src/iptables/ir.js';
-import { saveSpellingOfLine } from '../../src/iptables-save/index.js';
+import { saveSpellingOfLine } from '../../src/iptables-save/render-save.js';
 import { SaveSpeller } from '../../src/iptables-save/save-spelling.js';
 import { loadCluster } from '../../src/model/load.js';
 import { renderNodeSave, renderNodeSaveViaNode } from '../../src/modes.js';

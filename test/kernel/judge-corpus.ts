@@ -19,7 +19,11 @@ import { DiagnosticSink } from '../../src/diag/diagnostic.js';
 import { verifyCase } from '../../src/golden/verify.js';
 import { FAKE_NODE_INTERFACES } from '../../src/node/fake-node.js';
 import type { Family } from '../../src/iptables/ir.js';
-import { judgeCluster, judgeRules, type FlowJudgement, type JudgeFlow, type JudgeReport } from '../host/judge.js';
+import { judgeCluster, judgeNftCluster, judgeRules, type FlowJudgement, type JudgeFlow, type JudgeReport } from '../host/judge.js';
+import { compileNftablesCluster } from '../../src/compiler/nftables/index.js';
+import type { CaseFiles } from '../../src/golden/case.js';
+import { loadCluster } from '../../src/model/load.js';
+import { configuredMode, modeNamed } from '../../src/modes.js';
 import { kernelAvailable } from '../host/kernel-available.js';
 import { sctpProbesAvailable } from '../host/sctp-probe.js';
 import { familyOfText } from '../../src/net/index.js';
@@ -73,6 +77,10 @@ function jobs(corpus: string, unjudgeable: Unjudgeable, skippedOut: string[]): J
     }
     const steps = [c, ...c.steps];
     if (!steps.some((s) => s.files.has('flows.yaml'))) continue;
+    if (nftMode(c.files.get('cluster.yaml')!)) {
+      out.push(...nftJobs(corpus, steps, unjudgeable, skippedOut));
+      continue;
+    }
     const verified = verifyCase(c);
     steps.forEach((step, i) => {
       const flowsText = step.files.get('flows.yaml');
@@ -90,6 +98,45 @@ function jobs(corpus: string, unjudgeable: Unjudgeable, skippedOut: string[]): J
         out.push({ id, label: `${id} (${family})`, flows: fl, judge: () => judgeCluster(mine, fl) });
       }
     });
+  }
+  return out;
+}
+
+function nftMode(clusterText: string): boolean {
+  const row = modeNamed(configuredMode(loadCluster([{ name: 'cluster.yaml', text: clusterText }], new DiagnosticSink())));
+  return typeof row !== 'string' && row.rulesFormat === 'nft';
+}
+
+/**
+ * An nftables case: each step's flows on the node its own sync leaves (kube-proxy's transaction on
+ * a fresh node, per family); a hand-written nft.txt (`nft-check.yaml`: `transaction: input`,
+ * kube-proxy's tracer self-tests) loaded as it is on kube-proxy's fake node's addresses.
+ */
+function nftJobs(corpus: string, steps: readonly CaseFiles[], unjudgeable: Unjudgeable, skippedOut: string[]): Job[] {
+  const out: Job[] = [];
+  for (const step of steps) {
+    const flowsText = step.files.get('flows.yaml');
+    const clusterText = step.files.get('cluster.yaml');
+    if (flowsText === undefined || clusterText === undefined) continue;
+    const id = relative(corpus, step.dir);
+    const judgeable = (parseYaml(flowsText) as GoldenFlow[]).filter((f) => {
+      const why = unjudgeable(f, null);
+      if (why) skippedOut.push(`${id} | ${f.name}: not sent (${why})`);
+      return !why;
+    });
+    const handWritten = /^transaction:\s*input\s*$/m.test(step.files.get('nft-check.yaml') ?? '');
+    for (const [family, fl] of byFamily(judgeable)) {
+      const label = `${id} (${family})`;
+      if (handWritten) {
+        const nodeAddrs = FAKE_NODE_INTERFACES.filter((i) => i.name !== 'lo').flatMap((i) => i.addresses.map((a) => a.split('/')[0]));
+        out.push({ id, label, flows: fl, judge: () => judgeRules({ family, format: 'nft', texts: [{ label: 'nft.txt', text: step.files.get('nft.txt')! }], nodeAddrs }, fl) });
+        continue;
+      }
+      const sink = new DiagnosticSink();
+      const compiled = compileNftablesCluster(loadCluster([{ name: `${step.dir}/cluster.yaml`, text: clusterText }], sink), { family }, sink);
+      if (sink.hasErrors) throw new Error(`${step.dir}: ${sink.errors[0].message}`);
+      out.push({ id, label, flows: fl, judge: () => judgeNftCluster(compiled, fl) });
+    }
   }
   return out;
 }

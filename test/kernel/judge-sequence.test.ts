@@ -10,7 +10,7 @@ import { defaultTopology } from '../host/judge-node.js';
 import { judgeSequence } from '../host/judge-sequence.js';
 import { kernelAvailable } from '../host/kernel-available.js';
 import { parseIptablesSave } from '../../src/iptables-save/index.js';
-import { compileRuleset } from '../../src/packetsim/compile.js';
+import { linkRuleset } from '../../src/packetsim/link.js';
 import { affinityRules } from '../packetsim/affinity-rules.js';
 
 const kernel = kernelAvailable();
@@ -72,7 +72,7 @@ describe.runIf(kernel.ok)('judge: flows that share state, sent as sequences', ()
     const parsed = parseIptablesSave(rules(60), { file: 'affinity', family: 'ipv4' });
     expect(parsed.ruleset).not.toBeNull();
     const batches = flows.map((f, i) => ({ flow: f, protocol: 'tcp' as const, ports: [10000 + i] }));
-    const judged = await judgeSequence(kernelRules, compileRuleset(loadedState(parsed.ruleset!, [])), batches, defaultTopology(kernelRules, flows), { trials: 3, timeoutMs: 1000, alpha: 1e-6, maxWaitMs: 10_000, budgetMs: 60_000 });
+    const judged = await judgeSequence(kernelRules, linkRuleset(loadedState(parsed.ruleset!, [])), batches, defaultTopology(kernelRules, flows), { trials: 3, timeoutMs: 1000, alpha: 1e-6, maxWaitMs: 10_000, budgetMs: 60_000 });
     console.log(judged.map(why).join('\n'));
     const caught = judged.filter((j) => j.why.some((w) => w.includes('which kpsim gives no chance after what the kernel did with the flows before it')));
     expect(caught.length, judged.map(why).join('\n')).toBeGreaterThan(0);

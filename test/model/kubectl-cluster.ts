@@ -190,8 +190,6 @@ export function kubectlObjects(o: KubectlClusterOptions): { [k: string]: Json }[
   return out;
 }
 
-/** The configuration to compile it with (the nodes are several, so it names one). */
-export const KUBECTL_CLUSTER_CONFIG = 'apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nhostnameOverride: node-0\nclusterCIDR: 10.0.0.0/8\n';
 
 // YAML in the spelling of kubectl (sigs.k8s.io/yaml over go-yaml): keys sorted, sequences at
 // their key's indentation, strings quoted only when they would read as something else, strings

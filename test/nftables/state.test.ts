@@ -4,7 +4,7 @@
 // them (checked against the kernel's own `nft -a` listing), and each verb does what nft(8) says.
 import { describe, expect, it } from 'vitest';
 import type { Command } from '../../src/nftables/index.js';
-import { applyNft, emptyNftState, parseNft, tableKey, type NftState } from '../../src/nftables/index.js';
+import { applyNft, emptyNftState, parseNft, type NftState } from '../../src/nftables/index.js';
 import { corpusRulesets, fixtures, loadOrder, stateVersusListing } from './corpus.js';
 
 function apply(text: string, state: NftState = emptyNftState()) {

@@ -92,7 +92,8 @@ describe('the npm package', () => {
     expect(files).toContain('dist/src/index.d.ts');
     expect(files).toContain('dist/src/iptables-save/grammar.generated.js');
     expect(files).toContain('package.json');
-    const stray = files.filter((f) => !/^(dist\/(bin|src)\/|package\.json$|README\.md$)/.test(f) || f.endsWith('.map'));
+    expect(files).toContain('LICENSE');
+    const stray = files.filter((f) => !/^(dist\/(bin|src)\/|package\.json$|README\.md$|LICENSE$)/.test(f) || f.endsWith('.map'));
     expect(stray).toEqual([]);
   });
 

@@ -10,7 +10,7 @@ import { compiledTarget } from './ipvs-target.js';
 import { hostPort } from '../../src/ipvs/ir.js';
 import { formatIp } from '../../src/net/index.js';
 import { fractionText } from '../../src/packetsim/fraction.js';
-import type { Protocol } from '../../src/packetsim/packet.js';
+import type { PacketProtocol } from '../../src/packetsim/packet.js';
 import { tracePacket } from '../../src/packetsim/trace.js';
 import { nodeInterfaces } from '../../src/compiler/node-interfaces.js';
 import { allStates, type CaseState } from '../ipvs/corpus.js';
@@ -46,7 +46,7 @@ describe('IPVS conformance states traced in IPVS mode', () => {
         summary.virtualServers++;
         const what = `${vs.protocol} ${hostPort(vs.address, vs.port)}`;
         const r = tracePacket(rs, env, {
-          protocol: vs.protocol.toLowerCase() as Protocol,
+          protocol: vs.protocol.toLowerCase() as PacketProtocol,
           sourceIP: st.family === 'ipv4' ? '203.0.113.9' : '2001:db8:ff::9',
           sourcePort: 40000,
           destIP: vs.address,

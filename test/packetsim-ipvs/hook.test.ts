@@ -10,7 +10,7 @@ import { parseIpvsadmSave } from '../../src/ipvs/parse.js';
 import { loadCluster } from '../../src/model/load.js';
 import { ipvsNode, modeNamed, type ModeRow } from '../../src/modes.js';
 import { formatIp } from '../../src/net/index.js';
-import { compileRuleset } from '../../src/packetsim/compile.js';
+import { linkRuleset } from '../../src/packetsim/link.js';
 import { fractionText } from '../../src/packetsim/fraction.js';
 import { prepareNode } from '../../src/packetsim/prepare.js';
 import { traceFlows, tracePacket, type FlowSpec, type Outcome } from '../../src/packetsim/trace.js';
@@ -104,7 +104,7 @@ describe('IPVS hook placement', () => {
 
   it('iptables-mode programs have no IPVS step', () => {
     const { rs } = node();
-    const plain = compileRuleset(emptyState('ipv4'));
+    const plain = linkRuleset(emptyState('ipv4'));
     for (const p of Object.values(plain.programs)) expect(p.some((s) => s.kind === 'ext')).toBe(false);
     expect(rs.programs.input.filter((s) => s.kind === 'ext' && s.ext.name === 'ipvs')).toHaveLength(1);
     expect(rs.programs.local.filter((s) => s.kind === 'ext' && s.ext.name === 'ipvs')).toHaveLength(1);

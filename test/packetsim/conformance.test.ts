@@ -13,15 +13,15 @@ import { compileCluster } from '../../src/compiler/index.js';
 import { DiagnosticSink } from '../../src/diag/diagnostic.js';
 import type { Family } from '../../src/iptables/ir.js';
 import { parseIptablesSave } from '../../src/iptables-save/index.js';
-import { FAKE_NODE_INTERFACES } from '../../src/node/fake-node.js';
+import { FAKE_NODE_INTERFACES, FAKE_NODE_SYSCTLS } from '../../src/node/fake-node.js';
 import { nodeFromArtefacts } from '../../src/node/assemble.js';
 import { iptablesNodeArtefacts } from '../../src/compiler/iptables/node-artefacts.js';
 import { prepareNode } from '../../src/packetsim/prepare.js';
 import { loadedState } from '../../src/iptables/state.js';
 import { loadCluster } from '../../src/model/load.js';
-import { compileRuleset } from '../../src/packetsim/compile.js';
+import { linkRuleset } from '../../src/packetsim/link.js';
 import { buildEnv } from '../../src/packetsim/env.js';
-import type { Protocol } from '../../src/packetsim/packet.js';
+import type { PacketProtocol } from '../../src/packetsim/packet.js';
 import { tracePacket } from '../../src/packetsim/trace.js';
 import { tracerView } from '../../src/packetsim/tracer-view.js';
 import type { CompiledRuleset } from '../../src/packetsim/types.js';
@@ -86,14 +86,14 @@ function traceTarget(family: Family): Target {
   expect(parseIptablesSave(raw, { file: 'iptables-save.txt', family }).diagnostics.map((d) => d.code)).toContain('IPT_UNEXPECTED_ARGUMENT');
   const r = parseIptablesSave(quoteBareComments(raw), { file: 'iptables-save.txt', family });
   if (!r.ruleset || r.diagnostics.some((d) => d.severity === 'error')) throw new Error(`trace-packet does not parse: ${JSON.stringify(r.diagnostics.slice(0, 2))}`);
-  return { rs: compileRuleset(loadedState(r.ruleset, [])), env: buildEnv({ interfaces: FAKE_NODE_INTERFACES, routes: [] }, family) };
+  return { rs: linkRuleset(loadedState(r.ruleset, [])), env: buildEnv({ interfaces: FAKE_NODE_INTERFACES, routes: [], sysctls: FAKE_NODE_SYSCTLS }, family) };
 }
 
 describe.runIf(HAVE)('conformance: kube-proxy iptables flows', () => {
   it.each(rows)('$id', ({ id, dir, f }) => {
     const family: Family = f.sourceIP.includes(':') ? 'ipv6' : 'ipv4';
     const { rs, env } = targetFor(dir, family);
-    const r = tracePacket(rs, env, { protocol: f.protocol.toLowerCase() as Protocol, sourceIP: f.sourceIP, destIP: f.destIP, destPort: f.destPort });
+    const r = tracePacket(rs, env, { protocol: f.protocol.toLowerCase() as PacketProtocol, sourceIP: f.sourceIP, destIP: f.destIP, destPort: f.destPort });
     const got = tracerView(r.outcomes, family);
     const want = { output: expectedOutput(f.output), masq: f.masq };
     const differs = KERNEL_DIFFERS[id];

@@ -1,6 +1,6 @@
 import { loadedState } from '../../src/iptables/state.js';
 import { describe, expect, it } from 'vitest';
-import { compileRuleset } from '../../src/packetsim/compile.js';
+import { linkRuleset } from '../../src/packetsim/link.js';
 import { buildEnv } from '../../src/packetsim/env.js';
 import { simpleInterfaces } from '../../src/node/node.js';
 
@@ -59,7 +59,7 @@ COMMIT
 COMMIT
 `;
 
-const RS = compileRuleset(loadedState(ruleset(KUBE), []));
+const RS = linkRuleset(loadedState(ruleset(KUBE), []));
 
 function summary(o: Outcome) {
   return {
@@ -156,7 +156,7 @@ const CHAINS = `
 -A L2 -j L1
 COMMIT
 `;
-const RS2 = compileRuleset(loadedState(ruleset(CHAINS), []));
+const RS2 = linkRuleset(loadedState(ruleset(CHAINS), []));
 
 describe('chain semantics', () => {
   it.each([
@@ -202,7 +202,7 @@ describe('chain semantics', () => {
 describe('statistic --mode random wherever it sits in a rule', () => {
   // The walker splits on a first-position statistic match from fields copied into the rule, and on
   // one after other matches from the match object: both must give the kernel's odds, `!` included.
-  const RS3 = compileRuleset(loadedState(
+  const RS3 = linkRuleset(loadedState(
     ruleset(`
 *nat
 :PREROUTING ACCEPT

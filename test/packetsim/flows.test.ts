@@ -1,7 +1,7 @@
 import { loadedState } from '../../src/iptables/state.js';
 import { describe, expect, it } from 'vitest';
 import { formatHostPort, formatIp } from '../../src/net/index.js';
-import { compileRuleset } from '../../src/packetsim/compile.js';
+import { linkRuleset } from '../../src/packetsim/link.js';
 import { buildEnv } from '../../src/packetsim/env.js';
 import { simpleInterfaces } from '../../src/node/node.js';
 
@@ -31,7 +31,7 @@ const AFFINITY = `
 ${affinityRules({ svc: 'KUBE-SVC-A', sep: (e) => `KUBE-SEP-${e}`, endpoints: 2, seconds: 10800, dnat: (e) => `10.180.0.${e}:80` }).join('\n')}
 COMMIT
 `;
-const RS = compileRuleset(loadedState(ruleset(AFFINITY), []));
+const RS = linkRuleset(loadedState(ruleset(AFFINITY), []));
 
 function view(r: FlowResult) {
   return r.outcomes.map((o) => `${fractionText(o.prob)} ${o.verdict} ${formatHostPort(o.packet.src, o.packet.sport, 'ipv4')}>${formatHostPort(o.packet.dst, o.packet.dport, 'ipv4')}${o.dnat ? ' dnat' : ''}`);

@@ -1,13 +1,17 @@
 import { loadedState } from '../../src/iptables/state.js';
 import { describe, expect, it } from 'vitest';
 import { kubeRuleset, NODE_IP, packets, serviceIP } from '../../bench/trace.js';
-import { compiledChains, compileRuleset } from '../../src/packetsim/compile.js';
+import { compiledChains, linkRuleset } from '../../src/packetsim/link.js';
 import { buildEnv } from '../../src/packetsim/env.js';
 import { simpleInterfaces } from '../../src/node/node.js';
 
 const simpleFacts = (ips: readonly string[]) => ({ interfaces: simpleInterfaces(ips), routes: [] });
-import { traceJson } from '../../src/packetsim/output.js';
-import { tracePacket, type PacketSpec } from '../../src/packetsim/trace.js';
+import { explainer } from '../../src/packetsim/explain.js';
+import { tracePacket, type PacketSpec, type TraceResult } from '../../src/packetsim/trace.js';
+import { traceJson as reportJson } from '../../src/report/json.js';
+
+/** The --json output of a trace (rule lines from the IR's spans: no listing here). */
+const traceJson = (r: TraceResult) => reportJson({ result: r, outcomes: r.outcomes }, explainer({ netfilter: new Map(), ipsets: null }, r.family), { paths: true, verbose: false });
 
 const ENV = buildEnv(simpleFacts([NODE_IP]), 'ipv4');
 import type { Rule, Ruleset } from '../../src/iptables/ir.js';
@@ -33,8 +37,8 @@ function withGenericRules(rs: Ruleset): Ruleset {
 }
 
 const IR = withGenericRules(kubeRuleset(60, 3));
-const INDEXED = compileRuleset(loadedState(IR, []), { index: true });
-const PLAIN = compileRuleset(loadedState(IR, []), { index: false });
+const INDEXED = linkRuleset(loadedState(IR, []), { index: true });
+const PLAIN = linkRuleset(loadedState(IR, []), { index: false });
 
 const EDGE: PacketSpec[] = [
   { protocol: 'tcp', sourceIP: '10.0.0.2', destIP: serviceIP(0), destPort: 80 },
@@ -101,8 +105,8 @@ COMMIT
 `;
   it('agrees with the plain evaluator mark by mark, keys repeated and alternating, past the bound', () => {
     const ir = ruleset(RULES);
-    const indexed = compileRuleset(loadedState(ir, []), { index: true });
-    const plain = compileRuleset(loadedState(ir, []), { index: false });
+    const indexed = linkRuleset(loadedState(ir, []), { index: true });
+    const plain = linkRuleset(loadedState(ir, []), { index: false });
     expect(indexed.tables.get('filter')!.chains.get('FORWARD')!.memo).not.toBeNull();
     const marks = [1, 1, 2, 1, 2, 2, 5, 4, 5, 0, ...Array.from({ length: 5000 }, (_, i) => i * 7 + (i % 3)), 3, 3, 1, 5];
     const verdicts = new Set<string>();
@@ -118,7 +122,7 @@ COMMIT
 
 describe('chains compiled when first reached', () => {
   it('a packet compiles the chains on its way, not the ruleset', () => {
-    const rs = compileRuleset(loadedState(IR, []), { index: true });
+    const rs = linkRuleset(loadedState(IR, []), { index: true });
     expect(compiledChains(rs)).toBe(0);
     const one = traceJson(tracePacket(rs, ENV, EDGE[0], { explain: false }));
     const reached = compiledChains(rs);
@@ -128,7 +132,7 @@ describe('chains compiled when first reached', () => {
     expect(reached).toBeGreaterThan(3);
     expect(reached).toBeLessThan(chains / 4);
     // And the same answer as a ruleset whose every chain was compiled first.
-    const all = compileRuleset(loadedState(IR, []), { index: true });
+    const all = linkRuleset(loadedState(IR, []), { index: true });
     for (const t of all.tables.values()) for (const ch of t.chains.values()) void ch.rules;
     expect(compiledChains(all)).toBe(chains);
     expect(traceJson(tracePacket(all, ENV, EDGE[0], { explain: false }))).toEqual(one);

@@ -1,7 +1,7 @@
 import { loadedState } from '../../src/iptables/state.js';
 import { describe, expect, it } from 'vitest';
 import { formatHostPort, formatIp } from '../../src/net/index.js';
-import { compileRuleset } from '../../src/packetsim/compile.js';
+import { linkRuleset } from '../../src/packetsim/link.js';
 import { buildEnv } from '../../src/packetsim/env.js';
 import { simpleInterfaces } from '../../src/node/node.js';
 
@@ -43,8 +43,8 @@ ${chains.join('\n')}
 COMMIT
 `;
 };
-const TWO = compileRuleset(loadedState(ruleset(rules(2)), []));
-const THREE = compileRuleset(loadedState(ruleset(rules(3)), []));
+const TWO = linkRuleset(loadedState(ruleset(rules(2)), []));
+const THREE = linkRuleset(loadedState(ruleset(rules(3)), []));
 
 let port = 40000;
 const flow = (src: string, at?: number, dport = 80, dst = '172.30.0.41'): FlowSpec => ({ protocol: 'tcp', sourceIP: src, sourcePort: port++, destIP: dst, destPort: dport, ...(at === undefined ? {} : { at }) });

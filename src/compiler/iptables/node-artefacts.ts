@@ -3,7 +3,7 @@
 // iptables monitor and EnsureChain/EnsureRule calls), then the sync's restore input applied with
 // --noflush. src/node assembles the node from them (src/modes.ts wires the two).
 import type { Compiled } from '../index.js';
-import { nodeInterfaces, type InterfaceFacts } from '../node-interfaces.js';
+import { nodeInterfaces, nodeSysctls, type InterfaceFacts } from '../node-interfaces.js';
 import { hostSetup, renderHostSetup } from './host.js';
 
 export interface RestoreText {
@@ -18,7 +18,7 @@ export function hostSetupText(family: RestoreText['family']): RestoreText {
   return { family, file: 'host setup', text: renderHostSetup(hostSetup()) };
 }
 
-export function iptablesNodeArtefacts(c: Compiled): { iptables: RestoreText[]; interfaces: InterfaceFacts[] } {
+export function iptablesNodeArtefacts(c: Compiled): { iptables: RestoreText[]; interfaces: InterfaceFacts[]; sysctls: ReadonlyMap<string, string> } {
   const family = c.settings.family;
-  return { iptables: [hostSetupText(family), { family, file: 'restore input', text: c.restore, noflush: true }], interfaces: nodeInterfaces(c.settings) };
+  return { iptables: [hostSetupText(family), { family, file: 'restore input', text: c.restore, noflush: true }], interfaces: nodeInterfaces(c.settings), sysctls: nodeSysctls(c.settings) };
 }

@@ -80,12 +80,6 @@ function chainRules(text: RuleText, chain: string): string[] {
     .map((l) => l.slice(l.length === head.length ? head.length : head.length + 1));
 }
 
-export function ruleCount(t: RestoreTable): number {
-  let n = 0;
-  for (const list of t.rules.values()) n += list.length;
-  return n;
-}
-
 /** The restore text: `*filter` before `*nat`; chain lines, rules chain by chain, `-X` lines, `COMMIT`. */
 export function renderRestore(data: RestoreData): string {
   const tables = [data.filter, data.nat];
@@ -108,13 +102,6 @@ function chainRank(name: string): number {
   if (name === 'KUBE-NODEPORTS') return 0;
   if (name === 'KUBE-SERVICES') return 1;
   return name.startsWith('KUBE-') ? 2 : 3;
-}
-
-export function compareChains(a: string, b: string): number {
-  const ra = chainRank(a);
-  const rb = chainRank(b);
-  if (ra !== rb) return ra - rb;
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /**

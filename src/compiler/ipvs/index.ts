@@ -3,7 +3,7 @@
 import type { DiagnosticSink } from '../../diag/diagnostic.js';
 import type { IpsetDump } from '../../ipset/ir.js';
 import type { IpvsTable, VirtualServer } from '../../ipvs/ir.js';
-import { cidrContains, isLoopback, parseCIDR, parseIP, type ParsedCIDR, type ParsedIP } from '../../net/index.js';
+import { isLoopback, parseCIDR, parseIP, type ParsedCIDR, type ParsedIP } from '../../net/index.js';
 import type { Cluster } from '../../model/types.js';
 import { spellSettings } from '../iptables/spell-settings.js';
 import { planServices, type ServicePortPlan } from '../plan.js';
@@ -128,10 +128,4 @@ export function compileIpvs(plans: readonly ServicePortPlan[], s: ProxierSetting
     restore,
     node,
   };
-}
-
-/** Whether a virtual server's address is in ipvs.excludeCIDRs (cleanLegacyService leaves those alone). */
-export function isExcluded(node: IpvsNodeFacts, address: string): boolean {
-  const ip = parseIP(address);
-  return !!ip && node.excludeCIDRs.some((c) => cidrContains(c, ip));
 }

@@ -12,8 +12,8 @@ const STATUS = { NONE: 0, EXPECTED: 1, SEEN_REPLY: 2, ASSURED: 4, CONFIRMED: 8 }
 
 export function ctStateBits(w: Walk): number {
   const c = w.conn;
-  if (c.untracked) return STATE.UNTRACKED;
-  let bits = w.dir === 'reply' || c.seenReply ? STATE.ESTABLISHED : STATE.NEW;
+  if (c.untracked) return c.invalid ? STATE.INVALID : STATE.UNTRACKED;
+  let bits = w.dir === 'reply' || c.seenReply ? STATE.ESTABLISHED : c.related ? STATE.RELATED : STATE.NEW;
   if (c.snat) bits |= STATE.SNAT;
   if (c.dnat) bits |= STATE.DNAT;
   return bits;
@@ -23,6 +23,7 @@ function ctStatusBits(w: Walk): number {
   const c = w.conn;
   let bits = 0;
   if (c.seenReply) bits |= STATUS.SEEN_REPLY | STATUS.ASSURED;
+  if (c.related) bits |= STATUS.EXPECTED;
   if (c.confirmed) bits |= STATUS.CONFIRMED;
   return bits;
 }

@@ -1,26 +1,25 @@
-// One match module -> compiled tests, dispatched on the module name. A module the simulator
-// does not model becomes an `unknown` match: both branches are explored and the outcome says so.
+// One match module -> compiled tests, dispatched on the module name. Which modules are modelled
+// is coverage.ts's table; a module outside it never gets here (compile.ts makes it an `unknown`
+// match: both branches are explored and the outcome says so).
 import type { Family, OptionArg } from '../../iptables/ir.js';
 import type { IpsetDb } from '../ipset.js';
+import type { ModelledMatch } from '../coverage.js';
 import type { CMatch } from '../types.js';
 import { compileAddrtype } from './addrtype.js';
 import { compileConntrack } from './conntrack.js';
 import { compileMark } from './marks.js';
 import { ALWAYS, compileIcmp, compileIprange, compilePkttype } from './misc.js';
 import { compileMultiport, compilePorts } from './ports.js';
+import { compilePhysdev } from './physdev.js';
+import { compileRpfilter } from './rpfilter.js';
 import { compileRecent } from './recent.js';
 import { compileSet } from './set.js';
 import { compileStatistic } from './statistic.js';
-
-export const MODELLED_MATCHES = [
-  'tcp', 'udp', 'sctp', 'multiport', 'comment', 'nfacct', 'mark', 'connmark', 'conntrack', 'state',
-  'addrtype', 'statistic', 'recent', 'set', 'iprange', 'pkttype', 'icmp', 'icmp6',
-] as const;
-export type ModelledMatch = (typeof MODELLED_MATCHES)[number];
-
-export function isModelledMatch(name: string): name is ModelledMatch {
-  return (MODELLED_MATCHES as readonly string[]).includes(name);
-}
+import { compileConnbytes, compileConnlimit, compileHelper } from './counters.js';
+import { compileDscp, compileLength, compileTos, compileTtl } from './fields.js';
+import { compileCgroup, compileOwner, compileSocket } from './origin.js';
+import { compileHashlimit, compileLimit } from './rate.js';
+import { compileTime } from './time.js';
 
 export interface MatchContext {
   readonly family: Family;
@@ -61,6 +60,37 @@ export function compileMatch(module: ModelledMatch, opts: readonly OptionArg[], 
     case 'icmp':
     case 'icmp6':
       return compileIcmp(module, opts);
+    case 'length':
+      return compileLength(opts);
+    case 'ttl':
+    case 'hl':
+      return compileTtl(opts);
+    case 'tos':
+      return compileTos(opts);
+    case 'dscp':
+      return compileDscp(opts);
+    case 'owner':
+      return compileOwner(opts);
+    case 'socket':
+      return compileSocket(opts);
+    case 'cgroup':
+      return compileCgroup(opts);
+    case 'connbytes':
+      return compileConnbytes(opts);
+    case 'connlimit':
+      return compileConnlimit(opts, cx.family);
+    case 'helper':
+      return compileHelper(opts);
+    case 'limit':
+      return compileLimit(opts, cx.uid);
+    case 'hashlimit':
+      return compileHashlimit(opts, cx.family);
+    case 'time':
+      return compileTime(opts);
+    case 'physdev':
+      return compilePhysdev(opts);
+    case 'rpfilter':
+      return compileRpfilter(opts);
     default: {
       const never: never = module;
       return never;

@@ -100,5 +100,6 @@ export function compileRecent(opts: readonly OptionArg[], family: Family): CMatc
     if (found && command === 'update') hit(w, k, e);
     return found !== invert;
   };
-  return [{ kind: 'test', pure: command === 'rcheck', test }];
+  // Every command but --rcheck writes the list, which other rules read.
+  return [{ kind: 'test', pure: command === 'rcheck', shared: command !== 'rcheck', test }];
 }

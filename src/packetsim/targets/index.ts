@@ -1,22 +1,14 @@
 // A rule's target -> compiled target. Built-in verdicts and chain jumps come typed from the IR;
-// extension targets are dispatched on their name. Targets that only log, count or trace
-// continue with the next rule, as in the kernel (XT_CONTINUE); a target the simulator does not
-// model stops the walk with UNKNOWN.
+// extension targets are dispatched on their name, and which are modelled is coverage.ts's table.
+// Targets that log, count, trace, help conntrack or mangle what no rule reads (LOG, NFLOG, TRACE,
+// CT --helper/--zone, CHECKSUM, TCPMSS) return XT_CONTINUE in the kernel: the walk goes on with
+// the next rule. A target the simulator does not model stops the walk with UNKNOWN.
 import type { Target } from '../../iptables/ir.js';
-import { ValueError, wordOf } from '../matches/values.js';
+import { CONTINUING_OPAQUE_TARGETS, isModelledTarget, QUEUE_TARGETS, type ModelledTarget } from '../coverage.js';
+import { wordOf } from '../matches/values.js';
 import type { CTarget } from '../types.js';
 import { compileConnmarkTarget, compileMarkTarget } from './mark.js';
 import { compileNatTarget } from './nat.js';
-
-export const MODELLED_TARGETS = [
-  'REJECT', 'DNAT', 'SNAT', 'MASQUERADE', 'REDIRECT', 'MARK', 'CONNMARK', 'CT', 'NOTRACK',
-  'LOG', 'NFLOG', 'ULOG', 'TRACE', 'AUDIT', 'NFQUEUE',
-] as const;
-export type ModelledTarget = (typeof MODELLED_TARGETS)[number];
-
-function isModelled(name: string): name is ModelledTarget {
-  return (MODELLED_TARGETS as readonly string[]).includes(name);
-}
 
 export function compileTarget(t: Target | null): CTarget {
   if (t === null) return { kind: 'none' };
@@ -39,9 +31,11 @@ export function compileTarget(t: Target | null): CTarget {
     case 'chain':
       return { kind: 'jump', chain: t.name, goto: t.goto };
     case 'opaque':
+      if (CONTINUING_OPAQUE_TARGETS.has(t.name)) return { kind: 'continue', name: t.name };
+      if (QUEUE_TARGETS.has(t.name)) return { kind: 'queue', name: t.name };
       return { kind: 'unknown', text: `-j ${t.name} ${t.text}`.trim(), reason: `target ${t.name} is not modelled` };
     case 'extension':
-      if (!isModelled(t.name)) {
+      if (!isModelledTarget(t.name)) {
         return { kind: 'unknown', text: `-j ${t.name}`, reason: `target ${t.name} is not modelled` };
       }
       return compileExtension(t.name, t.options);
@@ -67,22 +61,20 @@ function compileExtension(name: ModelledTarget, options: Extract<Target, { kind:
       return compileMarkTarget(options);
     case 'CONNMARK':
       return compileConnmarkTarget(options);
-    case 'CT': {
-      if (options.some((o) => o.name === 'notrack')) return { kind: 'notrack' };
-      const other = options.find((o) => !['zone', 'zone-orig', 'zone-reply'].includes(o.name));
-      if (other) throw new ValueError(`CT ${other.spelling} is not modelled`, other);
-      return { kind: 'continue', name: 'CT' };
-    }
+    case 'CT':
+      // xt_CT: --notrack attaches the untracked template (the connection is UNTRACKED: no NAT, no
+      // entry); --helper, --zone*, --timeout and the event masks set up the connection's template
+      // and the walk goes on (xt_ct_target returns XT_CONTINUE).
+      return options.some((o) => o.name === 'notrack') ? { kind: 'notrack' } : { kind: 'continue', name: 'CT' };
     case 'NOTRACK':
       return { kind: 'notrack' };
     case 'LOG':
     case 'NFLOG':
-    case 'ULOG':
     case 'TRACE':
-    case 'AUDIT':
+    // CHECKSUM fills in a checksum, TCPMSS rewrites the MSS option of a SYN: no rule reads either.
+    case 'CHECKSUM':
+    case 'TCPMSS':
       return { kind: 'continue', name };
-    case 'NFQUEUE':
-      return { kind: 'queue', name };
     default: {
       const never: never = name;
       return never;

@@ -1,0 +1,416 @@
+// An iptables-mode node's Services, read back from its netfilter tables the way syncProxyRules
+// wrote them (pkg/proxy/iptables/proxier.go): the entry rules of nat KUBE-SERVICES and
+// KUBE-NODEPORTS jump into a service port's KUBE-SVC / KUBE-SVL (endpoint splits), KUBE-EXT
+// (external traffic) and KUBE-FW (source ranges) chains, which share the port's hash; the splits
+// jump to one KUBE-SEP chain per endpoint (DNAT). A port without endpoints has only filter rules
+// (KUBE-SERVICES / KUBE-EXTERNAL-SERVICES: REJECT, or DROP for a Local policy without local
+// endpoints). Names come from the rules' comments, else from the objects (names.ts), else stay
+// unknown; a port's rules are tied together by the hash in their chain names, so a dump without
+// comments still reads as whole service ports.
+import type { Family, Rule } from '../iptables/ir.js';
+import type { KernelChain, KernelState } from '../iptables/state.js';
+import type { Node } from '../node/node.js';
+import { addressKey, type NameBook } from './names.js';
+import { chainPiece } from './pieces.js';
+import { formatIp } from '../net/index.js';
+import { commentOf, dnatTo, jumpTarget, option, recentOf, serviceChainOf, servicePortNameInComment, statisticStored, targetName, unconditional } from './rule-facts.js';
+import { ruleSentence } from './sentences.js';
+import { splitShares } from './shares.js';
+import { newDraft, portView, type EndpointShare, type EntryKind, type EntryOutcome, type NodeServices, type Piece, type PortDraft, type Protocol, type ServicePortView, type Split, type Where } from './view.js';
+
+/** The chains whose rules are entry points of many service ports (the rest of their rules are the node's own). */
+const ENTRY_CHAINS: Readonly<Record<string, readonly string[]>> = {
+  nat: ['KUBE-SERVICES', 'KUBE-NODEPORTS'],
+  filter: ['KUBE-SERVICES', 'KUBE-EXTERNAL-SERVICES', 'KUBE-NODEPORTS', 'KUBE-PROXY-FIREWALL'],
+};
+
+interface Builder extends PortDraft {
+  hash: string | null;
+}
+
+function newBuilder(hash: string | null, name: string | null): Builder {
+  return { ...newDraft(name, name ? 'comment' : null), hash };
+}
+
+function ruleWhere(table: string, chain: string, index: number, r: Rule): Where {
+  return { source: 'iptables', span: r.span, what: `${table} ${chain} #${index + 1}` };
+}
+
+function protocolOf(r: Rule): Protocol | null {
+  const v = option(r, null, 'protocol')?.values[0];
+  const name = v?.type === 'protocol' ? v.name.toUpperCase() : null;
+  return name === 'TCP' || name === 'UDP' || name === 'SCTP' ? name : null;
+}
+
+function destinationOf(r: Rule): string | null {
+  const v = option(r, null, 'destination')?.values[0];
+  return v?.type === 'address' ? formatIp(v.address, v.family) : null;
+}
+
+function dportOf(r: Rule): number | null {
+  for (const m of ['tcp', 'udp', 'sctp']) {
+    const v = option(r, m, 'dport')?.values[0];
+    if (v?.type === 'ports' && v.ranges.length === 1 && v.ranges[0][0] === v.ranges[0][1]) return v.ranges[0][0];
+  }
+  return null;
+}
+
+/** The entry kind kube-proxy's comment names (`ns/name:port cluster IP`, `external IP`, `loadbalancer IP`). */
+function kindInComment(comment: string | null): EntryKind | null {
+  if (!comment) return null;
+  if (comment.endsWith(' cluster IP')) return 'clusterIP';
+  if (comment.endsWith(' external IP')) return 'externalIP';
+  if (comment.endsWith(' loadbalancer IP')) return 'loadBalancerIP';
+  return null;
+}
+
+class Reader {
+  readonly byHash = new Map<string, Builder>();
+  readonly byName = new Map<string, Builder>();
+  readonly hashedByName = new Map<string, Builder>();
+  /** `TCP 10.96.0.10:53` / `TCP *:30080` -> the port captured there (for filter rules without a comment). */
+  readonly byDestination = new Map<string, Builder>();
+  /** KUBE-SEP chain -> the ports whose splits jump to it. */
+  readonly sepOwners = new Map<string, Builder>();
+  readonly other: Piece[] = [];
+  readonly orphans: Piece[] = [];
+  /** Entry-chain rules that belong to a service port, per chain (left out of the chain's own piece). */
+  readonly claimed = new Set<Rule>();
+  /** Per-service nat chains no packet can reach: nothing jumps to them, or only other stale chains do. */
+  readonly stale: ReadonlySet<string>;
+
+  constructor(
+    readonly state: KernelState,
+    readonly names: NameBook | null,
+  ) {
+    this.stale = staleServiceChains(this.chains('nat'));
+  }
+
+  hashed(hash: string): Builder {
+    let b = this.byHash.get(hash);
+    if (!b) this.byHash.set(hash, (b = newBuilder(hash, null)));
+    return b;
+  }
+
+  /** The port of that name: a hashed one already named by a comment, else one known by name alone (so far). */
+  named(name: string): Builder {
+    const hashed = this.hashedByName.get(name);
+    if (hashed) return hashed;
+    let b = this.byName.get(name);
+    if (!b) this.byName.set(name, (b = newBuilder(null, name)));
+    return b;
+  }
+
+  nameFromRule(b: Builder, r: Rule): void {
+    if (b.name) return;
+    const n = servicePortNameInComment(commentOf(r));
+    if (n) {
+      b.name = n;
+      b.nameFrom = 'comment';
+      if (b.hash) this.hashedByName.set(n, b);
+    }
+  }
+
+  chains(table: string): ReadonlyMap<string, KernelChain> {
+    return this.state.tables.get(table) ?? new Map();
+  }
+}
+
+/**
+ * Per-service chains no packet reaches: those nothing jumps to, and those only such chains jump
+ * to (a stale KUBE-SVC's endpoint chains). Counted in declaration order, then followed from the
+ * few unreferenced ones (a walk from the built-in chains costs several times more at 100k chains).
+ */
+function staleServiceChains(nat: ReadonlyMap<string, KernelChain>): Set<string> {
+  const refs = new Map<string, number>();
+  for (const ch of nat.values()) {
+    for (const r of ch.rules) {
+      const t = jumpTarget(r);
+      if (t !== null) refs.set(t, (refs.get(t) ?? 0) + 1);
+    }
+  }
+  const stale = new Set<string>();
+  const todo: string[] = [];
+  for (const name of nat.keys()) if (serviceChainOf(name) && !refs.has(name)) todo.push(name);
+  while (todo.length) {
+    const name = todo.pop()!;
+    stale.add(name);
+    for (const r of nat.get(name)?.rules ?? []) {
+      const t = jumpTarget(r);
+      if (t === null || stale.has(t)) continue;
+      const left = refs.get(t)! - 1;
+      refs.set(t, left);
+      if (left === 0 && serviceChainOf(t)) todo.push(t);
+    }
+  }
+  return stale;
+}
+
+/** The service ports of an iptables-mode node (one family), read from its tables. */
+export function iptablesServices(node: Node, family: Family, names: NameBook | null): NodeServices {
+  const state = node.netfilter.get(family);
+  const rd = new Reader(state ?? { family, tables: new Map() }, names);
+  readServiceChains(rd, family);
+  readNatEntries(rd);
+  readFilterEntries(rd);
+  readEndpointChains(rd, family);
+  readOtherChains(rd, family);
+  return { mode: 'iptables', ports: finish(rd), other: rd.other, orphans: rd.orphans };
+}
+
+/** KUBE-SVC / SVL / EXT / FW: splits, affinity, the external chain's per-source decisions, source ranges. */
+function readServiceChains(rd: Reader, family: Family): void {
+  for (const [name, ch] of rd.chains('nat')) {
+    const sc = serviceChainOf(name);
+    if (!sc || sc.kind === 'SEP') continue;
+    const b = rd.hashed(sc.hash);
+    b.pieces.push(chainPiece('nat', name, ch, ch.rules, family, rd.stale.has(name)));
+    ch.rules.forEach((r) => {
+      rd.nameFromRule(b, r);
+      b.protocol ??= protocolOf(r);
+    });
+    switch (sc.kind) {
+      case 'SVC':
+      case 'SVL':
+        b.splits.push(readSplit(rd, b, name, ch, sc.kind === 'SVC' ? 'Cluster' : 'Local'));
+        break;
+      case 'EXT': {
+        // The external policy's chain is the last, unconditional jump (kube-proxy writes it only
+        // when that policy has endpoints); without it, only the short-circuits for pods and the
+        // node remain: a Local policy with no endpoint here, whose external traffic the filter
+        // table drops.
+        const last = ch.rules.at(-1);
+        const policy = last && unconditional(last) ? serviceChainOf(jumpTarget(last) ?? '')?.kind : undefined;
+        b.externalPolicy = policy === 'SVC' ? 'Cluster' : policy === 'SVL' || ch.rules.length > 0 ? 'Local' : b.externalPolicy;
+        for (const r of ch.rules) if (r !== last || policy === undefined) b.notes.push(`external: ${ruleSentence(r)}`);
+        if (policy === 'SVL') b.notes.push("external: other external traffic goes to this node's endpoints only, keeping the client's address (externalTrafficPolicy: Local)");
+        else if (policy === undefined) b.notes.push("external: other external traffic has no endpoint on this node (externalTrafficPolicy: Local) and is dropped");
+        break;
+      }
+      case 'XLB': {
+        b.externalPolicy = 'Local';
+        const split = readSplit(rd, b, name, ch, 'Local', 'external');
+        b.splits.push(split);
+        if (split.endpoints.length) b.notes.push("external: other external traffic goes to this node's endpoints only, keeping the client's address (externalTrafficPolicy: Local)");
+        break;
+      }
+      case 'FW':
+        b.notes.push(firewallNote(b, name, ch));
+        break;
+    }
+  }
+}
+
+/**
+ * KUBE-FW: `-s RANGE` rules pass the load balancer's allowed sources on; kube-proxy since 1.25
+ * leaves the rest to filter KUBE-PROXY-FIREWALL, older ones marked it with KUBE-MARK-DROP (kubelet's
+ * KUBE-FIREWALL drops it) and wrote the chain for every load-balancer IP, sources or not.
+ */
+function firewallNote(b: Builder, name: string, ch: KernelChain): string {
+  let everyone = false;
+  let markDrop = false;
+  for (const r of ch.rules) {
+    const target = jumpTarget(r);
+    if (target === 'KUBE-MARK-DROP') markDrop = true;
+    else if (target && serviceChainOf(target)) {
+      const src = option(r, null, 'source');
+      if (src && src.negation === 'none') b.sourceRanges.push(src.values[0]?.text ?? '?');
+      else if (!src) everyone = true;
+    }
+  }
+  if (everyone) return `load balancer: every source passes ${name} (no loadBalancerSourceRanges)`;
+  const rest = markDrop ? "is marked to be dropped (KUBE-MARK-DROP; kubelet's KUBE-FIREWALL drops it)" : 'is dropped by filter KUBE-PROXY-FIREWALL';
+  return `load balancer: only sources in ${b.sourceRanges.join(', ') || '(none)'} pass ${name}; other traffic ${rest}`;
+}
+
+/** A split's endpoint rules; its other rules become notes (`prefix`: whose they are, for KUBE-XLB's short-circuits `external`). */
+function readSplit(rd: Reader, b: Builder, chain: string, ch: KernelChain, policy: 'Cluster' | 'Local', prefix?: 'external'): Split {
+  const jumps: { rule: Rule; index: number; sep: string }[] = [];
+  ch.rules.forEach((r, index) => {
+    const target = jumpTarget(r);
+    const recent = recentOf(r);
+    if (recent?.check) {
+      b.affinitySeconds = recent.seconds;
+      return;
+    }
+    if (target && serviceChainOf(target)?.kind === 'SEP') jumps.push({ rule: r, index, sep: target });
+    else if (prefix) b.notes.push(`${prefix}: ${ruleSentence(r)}`);
+    else if (target === 'KUBE-MARK-MASQ') b.notes.push(`before the ${policy} split: ${ruleSentence(r)}`);
+  });
+  const { shares, fallThrough } = splitShares(jumps.map((j) => statisticStored(j.rule)));
+  const endpoints: EndpointShare[] = jumps.map((j, k) => {
+    rd.sepOwners.set(j.sep, b);
+    const sep = rd.chains('nat').get(j.sep);
+    let dnat: { address: string; port: number | null } | null = null;
+    for (const r of sep?.rules ?? []) if ((dnat = dnatTo(r))) break;
+    dnat ??= endpointInComment(commentOf(j.rule));
+    return { address: dnat?.address ?? '?', port: dnat?.port ?? null, share: shares[k], via: j.sep, at: ruleWhere('nat', chain, j.index, j.rule) };
+  });
+  return { policy, via: chain, endpoints, fallThrough: fallThrough.num === 0n ? null : fallThrough, scheduler: null, at: { source: 'iptables', span: ch.span, what: `nat ${chain}` } };
+}
+
+/** `ns/name:port -> 10.244.1.5:8080`: the endpoint a split rule's comment names. */
+function endpointInComment(comment: string | null): { address: string; port: number | null } | null {
+  const m = comment ? / -> (\[([^\]]+)\]|[^:]+):(\d+)$/.exec(comment) : null;
+  return m ? { address: m[2] ?? m[1], port: Number(m[3]) } : null;
+}
+
+function entryOutcome(target: string): EntryOutcome | null {
+  const sc = serviceChainOf(target);
+  switch (sc?.kind) {
+    case 'SVC':
+      return { kind: 'endpoints', policy: 'Cluster', via: target };
+    case 'SVL':
+      return { kind: 'endpoints', policy: 'Local', via: target };
+    case 'EXT':
+    case 'XLB':
+    case 'FW':
+      return { kind: 'chain', chain: target };
+    default:
+      return null;
+  }
+}
+
+/** nat KUBE-SERVICES and KUBE-NODEPORTS: each capture's jump into a port's chains. */
+function readNatEntries(rd: Reader): void {
+  for (const chainName of ENTRY_CHAINS.nat) {
+    const ch = rd.chains('nat').get(chainName);
+    ch?.rules.forEach((r, index) => {
+      const target = jumpTarget(r);
+      const sc = target ? serviceChainOf(target) : null;
+      const outcome = target ? entryOutcome(target) : null;
+      if (!sc || !outcome) return;
+      rd.claimed.add(r);
+      const b = rd.hashed(sc.hash);
+      rd.nameFromRule(b, r);
+      const protocol = protocolOf(r);
+      b.protocol ??= protocol;
+      const address = destinationOf(r);
+      const port = dportOf(r);
+      let kind: EntryKind;
+      if (chainName === 'KUBE-NODEPORTS') kind = 'nodePort';
+      else if (sc.kind === 'FW') kind = 'loadBalancerIP'; // only load-balancer IPs have a KUBE-FW chain
+      else kind = kindInComment(commentOf(r)) ?? (rd.names && address && protocol ? rd.names.byAddress.get(addressKey(protocol, address, port))?.kind : undefined) ?? (sc.kind === 'SVC' || sc.kind === 'SVL' ? 'clusterIP' : 'external');
+      const localhost = kind === 'nodePort' && address !== null && address.startsWith('127.');
+      b.entries.push({ kind, protocol, address: kind === 'nodePort' ? null : address, port, ...(localhost ? { localhost } : {}), outcome, at: ruleWhere('nat', chainName, index, r) });
+      if (kind === 'clusterIP' && outcome.kind === 'endpoints') b.internalPolicy = outcome.policy;
+      if (protocol) rd.byDestination.set(kind === 'nodePort' ? `${protocol} *:${port}` : addressKey(protocol, address ?? '*', port), b);
+    });
+  }
+}
+
+/** filter KUBE-SERVICES / KUBE-EXTERNAL-SERVICES (no endpoints), KUBE-NODEPORTS (health checks), KUBE-PROXY-FIREWALL. */
+function readFilterEntries(rd: Reader): void {
+  for (const chainName of ENTRY_CHAINS.filter) {
+    const ch = rd.chains('filter').get(chainName);
+    ch?.rules.forEach((r, index) => {
+      const verdict = targetName(r);
+      const protocol = protocolOf(r);
+      const address = destinationOf(r);
+      const port = dportOf(r);
+      const comment = commentOf(r);
+      const local = option(r, 'addrtype', 'dst-type')?.values[0]?.text === 'LOCAL';
+      const owner = (): Builder | null => {
+        const n = servicePortNameInComment(comment);
+        if (n) return rd.named(n);
+        const key = protocol ? (local ? `${protocol} *:${port}` : addressKey(protocol, address ?? '*', port)) : null;
+        const known = key ? rd.byDestination.get(key) : undefined;
+        if (known) return known;
+        const fromObjects = rd.names && protocol && !local && address ? rd.names.byAddress.get(addressKey(protocol, address, port)) : rd.names && protocol && local ? rd.names.byNodePort.get(`${protocol} ${port}`) : undefined;
+        return fromObjects ? rd.named(fromObjects.name) : null;
+      };
+      const at = ruleWhere('filter', chainName, index, r);
+      if (chainName === 'KUBE-NODEPORTS') {
+        if (verdict !== 'ACCEPT' || port === null) return;
+        const b = owner();
+        if (!b) return;
+        rd.claimed.add(r);
+        b.entries.push({ kind: 'healthCheckNodePort', protocol: 'TCP', address: null, port, outcome: { kind: 'accept', why: "kube-proxy's health-check server answers the load balancer" }, at });
+        return;
+      }
+      if (verdict !== 'REJECT' && verdict !== 'DROP') return;
+      const b = owner();
+      if (!b) return;
+      rd.claimed.add(r);
+      b.protocol ??= protocol;
+      if (chainName === 'KUBE-PROXY-FIREWALL') {
+        b.notes.push(`load balancer: traffic to ${address ?? '?'}${port !== null ? `:${port}` : ''} that its KUBE-FW chain did not accept is dropped here`);
+        return;
+      }
+      const why = comment?.endsWith(' has no local endpoints') ? 'no local endpoints (Local traffic policy)' : comment?.endsWith(' has no endpoints') ? 'no endpoints' : verdict === 'REJECT' ? 'no endpoints' : 'no local endpoints';
+      // The same address captured in nat says which kind it is; else the objects; else only "external".
+      const known = b.entries.find((e) => e.address === address && e.port === port && e.kind !== 'external')?.kind;
+      const kind: EntryKind = local ? 'nodePort' : chainName === 'KUBE-SERVICES' ? 'clusterIP' : (known ?? (rd.names && protocol && address ? rd.names.byAddress.get(addressKey(protocol, address, port))?.kind : undefined) ?? 'external');
+      b.entries.push({ kind, protocol, address: local ? null : address, port, outcome: { kind: 'verdict', verdict, why }, at });
+    });
+  }
+}
+
+/** KUBE-SEP chains: their owner (the split jumping to them, else their comment, else the objects' hashes). */
+function readEndpointChains(rd: Reader, family: Family): void {
+  for (const [name, ch] of rd.chains('nat')) {
+    if (serviceChainOf(name)?.kind !== 'SEP') continue;
+    const piece = chainPiece('nat', name, ch, ch.rules, family, rd.stale.has(name));
+    let b = rd.sepOwners.get(name) ?? null;
+    if (!b) {
+      const n = ch.rules.map((r) => servicePortNameInComment(commentOf(r))).find((x) => x !== null) ?? rd.names?.byEndpointChain.get(name)?.name ?? null;
+      if (n) b = rd.named(n);
+    }
+    if (b) b.pieces.push(piece);
+    else rd.orphans.push(piece);
+  }
+}
+
+/** Every other chain, with the entry chains' unclaimed rules: the node's own pieces. */
+function readOtherChains(rd: Reader, family: Family): void {
+  for (const [table, chains] of rd.state.tables) {
+    for (const [name, ch] of chains) {
+      if (table === 'nat' && serviceChainOf(name)) continue;
+      const rules = ch.rules.filter((r) => !rd.claimed.has(r));
+      rd.other.push(chainPiece(table, name, ch, rules, family));
+    }
+  }
+}
+
+/** Ports known by name only (filter rules) join the hashed port of that name; names from the objects fill the gaps. */
+function finish(rd: Reader): ServicePortView[] {
+  const out: ServicePortView[] = [];
+  const named = new Map(rd.byName);
+  for (const b of rd.byHash.values()) {
+    if (!b.name && rd.names && b.hash) {
+      const n = rd.names.byHash.get(b.hash);
+      if (n) {
+        b.name = n.name;
+        b.nameFrom = 'objects';
+        b.protocol ??= n.protocol;
+      }
+    }
+    const same = b.name ? named.get(b.name) : undefined;
+    if (same) {
+      named.delete(b.name!);
+      merge(b, same);
+    }
+    out.push(view(b));
+  }
+  for (const b of named.values()) {
+    if (rd.names && b.name && !b.protocol) b.protocol = rd.names.ports.get(b.name)?.protocol ?? null;
+    out.push(view(b));
+  }
+  out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return out;
+}
+
+function merge(into: Builder, from: Builder): void {
+  into.entries.push(...from.entries);
+  into.splits.push(...from.splits);
+  into.notes.push(...from.notes);
+  into.pieces.push(...from.pieces);
+  into.sourceRanges.push(...from.sourceRanges);
+  into.protocol ??= from.protocol;
+}
+
+function view(b: Builder): ServicePortView {
+  const first = b.entries[0];
+  const key = b.name ?? (b.hash ? `hash:${b.hash}` : first ? `dest:${first.protocol ?? ''} ${first.address ?? '*'}:${first.port ?? '*'}` : 'unknown');
+  return portView(b, key, b.hash);
+}

@@ -1,0 +1,59 @@
+// The chains and rules a hook extension records in a walk's path (types.ts PathNode): not iptables
+// rules, but the same shape, so the trace, its JSON and the golden answers print them alike.
+// IPVS records one pseudo-rule per decision; nftables one per rule of its chains.
+import { ZERO } from './fraction.js';
+import type { CompiledChain, CompiledRule, CTarget } from './types.js';
+
+type Span = CompiledRule['span'];
+
+let uid = 0;
+
+export interface ExtensionChainSpec {
+  readonly table: string;
+  readonly name: string;
+  /** A base chain (one a hook calls), whose policy ends it. */
+  readonly builtin?: boolean;
+  readonly policy?: 'ACCEPT' | 'DROP';
+  readonly span?: Span | null;
+  /** The path prints the rule's `action` alone (IPVS); false: `table:chain:rule:N text` like iptables. */
+  readonly extension?: boolean;
+  /** The chain's rules (their count numbers the policy line). */
+  readonly rules?: readonly CompiledRule[];
+}
+
+export function extensionChain(c: ExtensionChainSpec): CompiledChain {
+  return { table: c.table, name: c.name, builtin: c.builtin ?? true, policy: c.policy ?? 'ACCEPT', span: c.span ?? null, extension: c.extension ?? true, rules: c.rules ?? [], start: null, index: null, memo: null };
+}
+
+export interface ExtensionRuleSpec {
+  /** 1-based position in the chain. */
+  readonly num: number;
+  readonly text: string;
+  /** What the rule did (`goto service-X`, `ipvs:TCP 10.0.0.1:80 rr -> 10.1.0.1:80`). */
+  readonly action: string;
+  readonly span: Span | null;
+  readonly target?: CTarget;
+  readonly comment?: string | null;
+  /** The rule matched on what earlier packets left (an affinity entry). */
+  readonly recalls?: boolean;
+  /** The rule reads or writes what other packets see (a dynamic set, a counter). */
+  readonly stateful?: boolean;
+}
+
+/** A rule of an extension's chain, never walked by the core (it has no matches and no jump). */
+export function extensionRule(chain: CompiledChain, r: ExtensionRuleSpec): CompiledRule {
+  const target = r.target ?? { kind: 'none' };
+  const made: { -readonly [K in keyof CompiledRule]: CompiledRule[K] } = {
+    first: null as unknown as CompiledRule, rest: null,
+    v4: 0, v4Src: 0, v4Dst: 0, builtin: null,
+    matchCount: 0, jumpTo: null, targetKind: target.kind, table: chain.table, natAddr: null, natPort: null, natDraws: false,
+    goto: false, jumpIndexed: false, jumpStart: null,
+    dport0: -1, rand0: -1, cacheIn: null, cacheYes: ZERO, cacheNo: ZERO, match0: null,
+    target, matches: [], uid: -1 - uid++, chain: chain.name, num: r.num, reads: null, span: r.span, text: r.text, stateful: r.stateful ?? r.recalls ?? false,
+    comment: r.comment ?? null, dstKeys: null, dportKeys: null, action: r.action, inert: false,
+  };
+  if (r.recalls) made.recalls = true;
+  // A rule is its own one-element rule list (types.ts RuleList).
+  made.first = made;
+  return made;
+}

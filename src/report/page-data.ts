@@ -1,0 +1,316 @@
+// The trace page's data (issue 18): the reports (model.ts) as plain JSON the page's script draws,
+// with nothing computed twice. The tree is the report's own; a fork's tail (the steps every branch
+// goes on with) is found by the same sharedTail the text printer uses; each outcome's route through
+// the hooks is read off its steps. Rules link to their line in the reached chains' listing, which
+// holds only the chains some step of some trace is in (a 10k-service node's page embeds the chains
+// one packet touches, not the 30k it has).
+import type { Family } from '../iptables/ir.js';
+import type { Explainer } from '../packetsim/explain.js';
+import type { Prob } from '../packetsim/fraction.js';
+import type { CompiledRuleset } from '../packetsim/types.js';
+import { decimalText, fullExact, shortExact } from './exact.js';
+import type { Branch, Change, ConnectionView, Fork, OutcomeView, PacketView, Segment, Step, TraceReport } from './model.js';
+import { sharedTail, tailSteps } from './tree.js';
+
+/** The version of this data's shape (a page is read by people, not tools: no promise beyond one file). */
+export const PAGE_DATA_VERSION = 1;
+
+export interface ProbData {
+  /** decimalText: `0.3333333335`, `0.5`. */
+  readonly decimal: string;
+  /** The short exact form (`715827883/2^31`), null when none is exact. */
+  readonly exact: string | null;
+  readonly fraction: string;
+  /** For drawing (bar widths), not for reading. */
+  readonly ratio: number;
+}
+
+/** A step as model.ts has it, its rule's place and line spelled out flat (no identity key). */
+export type StepData = Pick<Step, 'kind' | 'hook' | 'action' | 'state' | 'changes' | 'why' | 'words' | 'forked'> & {
+  readonly table: string;
+  readonly chain: string;
+  readonly num: number | null;
+  /** Into the listing of the trace's family; null for steps no line stands for (IPVS, conntrack, route). */
+  readonly line: number | null;
+  readonly text: string;
+};
+
+export interface SegmentData {
+  readonly steps: readonly StepData[];
+  readonly fork: ForkData | null;
+  /** Outcomes whose path goes through this segment's steps. */
+  readonly outcomes: readonly number[];
+  /** Outcomes of the walks that end with this segment (after its tail, when an enclosing fork prints one). */
+  readonly ends: readonly number[];
+}
+
+export interface ForkData {
+  readonly kind: Fork['kind'];
+  readonly table: string | null;
+  readonly chain: string | null;
+  readonly what: string;
+  readonly branches: readonly BranchData[];
+  /** The steps every branch goes on with, printed once after the branches. */
+  readonly tail: readonly StepData[];
+  /** The outcomes the walks end in after the tail (empty when an enclosing fork's tail follows). */
+  readonly tailEnds: readonly number[];
+}
+
+export interface BranchData {
+  readonly label: string;
+  /** null: an assumption (UNKNOWN), not a chance. */
+  readonly share: ProbData | null;
+  readonly outcomes: readonly number[];
+  readonly packet: PacketView | null;
+  readonly segment: SegmentData;
+}
+
+/** One hook on an outcome's route, with the tables it ran there (`ipvs` for IPVS's LOCAL_IN work). */
+export interface Hop {
+  readonly hook: string;
+  readonly tables: readonly string[];
+}
+
+export interface OutcomeData {
+  readonly number: number;
+  readonly prob: ProbData;
+  readonly verdict: OutcomeView['verdict'];
+  readonly assumedVerdict: OutcomeView['assumedVerdict'];
+  readonly delivery: OutcomeView['delivery'];
+  /** The outcome in words (`ACCEPT, forwarded`), so the page reads without colour. */
+  readonly words: string;
+  readonly packet: PacketView;
+  readonly nat: readonly string[];
+  readonly note: string | null;
+  readonly unknown: readonly string[];
+  readonly route: readonly Hop[];
+}
+
+export interface TraceData {
+  readonly id: string;
+  readonly name: string | null;
+  readonly family: Family;
+  readonly protocol: string;
+  readonly packet: PacketView;
+  readonly origin: 'local' | 'remote';
+  readonly connection: { readonly state: ConnectionView['state']; readonly reply: boolean; readonly accepted: ProbData } | null;
+  readonly outcomes: readonly OutcomeData[];
+  readonly tree: SegmentData;
+  readonly approximate: boolean;
+}
+
+export interface ListedRule {
+  readonly num: number;
+  readonly line: number | null;
+  readonly text: string;
+}
+
+export interface ChainData {
+  readonly table: string;
+  readonly chain: string;
+  /** Its declaration (`:KUBE-SERVICES - [0:0]`, a built-in chain's with its policy). */
+  readonly declaration: { readonly line: number | null; readonly text: string };
+  readonly rules: readonly ListedRule[];
+}
+
+export interface ListingData {
+  readonly family: Family;
+  /** The file the lines are in and what it is; null: the node has no listing (lines are the IR's). */
+  readonly file: string | null;
+  readonly what: string | null;
+  readonly chains: readonly ChainData[];
+}
+
+export interface PageData {
+  readonly version: number;
+  /** What was traced, as the user asked (`kpsim trace cluster.yaml --src ...`). */
+  readonly command: string;
+  /** The proxy mode whose node was traced (`iptables`, `ipvs`). */
+  readonly mode: string;
+  readonly traces: readonly TraceData[];
+  readonly listings: readonly ListingData[];
+  /** How the page names the fields a step changes (model.ts's FIELD_NAMES). */
+  readonly fieldNames: Readonly<Record<Change['field'], string>>;
+}
+
+export function probData(p: Prob): ProbData {
+  const decimal = decimalText(p);
+  return { decimal, exact: shortExact(p), fraction: fullExact(p), ratio: Number(decimal) };
+}
+
+function stepData(s: Step): StepData {
+  // A step the listed file has no line for (a hook extension's, IPVS) links nowhere.
+  const line = s.kind === 'return' || s.kind === 'conntrack' || s.kind === 'route' || s.kind === 'extension' ? null : s.rule.line;
+  return {
+    kind: s.kind,
+    hook: s.hook,
+    table: s.rule.table,
+    chain: s.rule.chain,
+    num: s.rule.num,
+    line,
+    text: s.rule.text,
+    action: s.action,
+    state: s.state,
+    changes: s.changes,
+    why: s.why,
+    words: s.words,
+    forked: s.forked,
+  };
+}
+
+function union(a: readonly number[], b: readonly number[]): number[] {
+  return [...new Set([...a, ...b])].sort((x, y) => x - y);
+}
+
+/** Every outcome under a segment. */
+function outcomesUnder(seg: Segment): number[] {
+  return union(seg.ends, seg.fork ? seg.fork.branches.flatMap((b) => b.outcomes) : []);
+}
+
+/** As Printer.segment in text.ts: `trim` last steps of each leaf are an enclosing fork's tail. */
+function segmentData(seg: Segment, trim: number): SegmentData {
+  const steps = seg.fork ? seg.steps : seg.steps.slice(0, seg.steps.length - trim);
+  // A leaf whose last steps an enclosing fork prints once: that fork says where the walks end.
+  const ends = !seg.fork && trim > 0 ? [] : seg.ends;
+  return { steps: steps.map(stepData), fork: seg.fork ? forkData(seg.fork, trim) : null, outcomes: outcomesUnder(seg), ends };
+}
+
+function forkData(f: Fork, trim: number): ForkData {
+  const tail = sharedTail(f, trim);
+  const branches = f.branches.map((b: Branch) => ({
+    label: b.label,
+    share: b.share ? probData(b.share) : null,
+    outcomes: b.outcomes,
+    packet: b.packet,
+    segment: segmentData(b.segment, trim + tail.length),
+  }));
+  // The walks end after the tail; an enclosing fork with a tail of its own says so after that.
+  return { kind: f.kind, table: f.table, chain: f.chain, what: f.what, branches, tail: tailSteps(tail, trim).map(stepData), tailEnds: tail.length && trim === 0 ? union([], f.branches.flatMap((b) => b.outcomes)) : [] };
+}
+
+/** The steps of the walks ending in outcome `n`, in order (the first branch where several lead there). */
+function pathSteps(seg: Segment, n: number, out: Step[]): boolean {
+  const under = outcomesUnder(seg);
+  if (!under.includes(n)) return false;
+  out.push(...seg.steps);
+  if (seg.ends.includes(n) && !seg.fork?.branches.some((b) => b.outcomes.includes(n))) return true;
+  for (const b of seg.fork?.branches ?? []) if (b.outcomes.includes(n) && pathSteps(b.segment, n, out)) return true;
+  return true;
+}
+
+/**
+ * The hooks outcome `n` went through, in order (`ip_rcv` -> PREROUTING -> the routing decision ->
+ * INPUT or FORWARD -> POSTROUTING; a packet made here starts in OUTPUT; one to a local address of
+ * its own comes back through PREROUTING and INPUT by loopback). Hooks with no rule on the way (a
+ * table the node does not have) are filled in from where the packet went.
+ */
+export function routeOf(r: TraceReport, n: number): Hop[] {
+  const steps: Step[] = [];
+  pathSteps(r.tree, n, steps);
+  const hops: { hook: string; tables: string[] }[] = [];
+  for (const s of steps) {
+    const last = hops.at(-1);
+    const table = s.kind === 'route' ? '' : s.rule.table;
+    if (last?.hook === s.hook) {
+      if (table && !last.tables.includes(table)) last.tables.push(table);
+    } else hops.push({ hook: s.hook, tables: table ? [table] : [] });
+  }
+  const o = r.outcomes[n - 1];
+  const has = (h: string, from = 0) => hops.slice(from).some((x) => x.hook === h);
+  const start = r.origin === 'local' ? 'OUTPUT' : 'PREROUTING';
+  if (hops[0]?.hook !== start) hops.unshift({ hook: start, tables: [] });
+  const delivered = o.delivery !== null;
+  if (r.origin === 'remote' && (delivered || hops.length > 1) && !has('routing')) hops.splice(1, 0, { hook: 'routing', tables: [] });
+  if (o.delivery === 'forward') {
+    if (r.origin === 'remote' && !has('FORWARD') && !has('INPUT') && !has('OUTPUT')) hops.splice(hops.findIndex((h) => h.hook === 'routing') + 1, 0, { hook: 'FORWARD', tables: [] });
+    if (hops.at(-1)?.hook !== 'POSTROUTING') hops.push({ hook: 'POSTROUTING', tables: [] });
+  } else if (o.delivery === 'local') {
+    if (r.origin === 'local') {
+      // Loopback (ip_finish_output -> loopback_xmit -> ip_rcv): out through POSTROUTING, in again.
+      const post = hops.findIndex((h) => h.hook === 'POSTROUTING');
+      if (post < 0) hops.push({ hook: 'POSTROUTING', tables: [] });
+      const at = hops.findIndex((h) => h.hook === 'POSTROUTING');
+      if (!has('PREROUTING', at)) hops.splice(at + 1, 0, { hook: 'PREROUTING', tables: [] });
+    }
+    if (hops.at(-1)?.hook !== 'INPUT') hops.push({ hook: 'INPUT', tables: [] });
+  }
+  return hops;
+}
+
+const VERDICT_WORDS: Readonly<Record<OutcomeView['verdict'], string>> = {
+  ACCEPT: 'ACCEPT',
+  DROP: 'DROP',
+  REJECT: 'REJECT',
+  UNKNOWN: 'UNKNOWN',
+};
+
+function outcomeWords(o: OutcomeView): string {
+  const verdict = o.verdict === 'UNKNOWN' && o.assumedVerdict !== 'UNKNOWN' ? `UNKNOWN (${o.assumedVerdict} if kpsim's assumption holds)` : VERDICT_WORDS[o.verdict];
+  const where = o.delivery === 'local' ? 'delivered to this node' : o.delivery === 'forward' ? 'forwarded' : o.verdict === 'ACCEPT' ? 'not delivered' : 'stopped here';
+  return `${verdict}, ${where}`;
+}
+
+function outcomeData(r: TraceReport, o: OutcomeView): OutcomeData {
+  return {
+    number: o.number,
+    prob: probData(o.prob),
+    verdict: o.verdict,
+    assumedVerdict: o.assumedVerdict,
+    delivery: o.delivery,
+    words: outcomeWords(o),
+    packet: o.packet,
+    nat: [o.dnat ? 'DNAT' : '', o.masquerade ? 'MASQUERADE' : o.snat ? 'SNAT' : ''].filter(Boolean),
+    note: o.note,
+    unknown: o.unknown.map((u) => `${u.rule.table} ${u.rule.chain}${u.rule.num !== null ? ` rule ${u.rule.num}` : ''}: ${u.reason}; assumed ${u.assumed}`),
+    route: routeOf(r, o.number),
+  };
+}
+
+/** One trace for the page. */
+export function traceData(r: TraceReport, id: string): TraceData {
+  return {
+    id,
+    name: r.name,
+    family: r.family,
+    protocol: r.packet.protocol,
+    packet: r.packet,
+    origin: r.origin,
+    connection: r.connection ? { state: r.connection.state, reply: r.connection.reply, accepted: probData(r.connection.accepted) } : null,
+    outcomes: r.outcomes.map((o) => outcomeData(r, o)),
+    tree: segmentData(r.tree, 0),
+    approximate: r.approximate,
+  };
+}
+
+function visitSteps(seg: Segment, f: (s: Step) => void): void {
+  seg.steps.forEach(f);
+  seg.fork?.branches.forEach((b) => visitSteps(b.segment, f));
+}
+
+/**
+ * The chains the reports' steps are in, each whole (every rule, in the user's spelling and line),
+ * in the order they were first reached; a hook extension's pseudo-chains are not in any file.
+ */
+export function reachedChains(reports: readonly TraceReport[], rs: CompiledRuleset, ex: Explainer): ListingData {
+  const seen = new Map<string, ChainData>();
+  for (const r of reports) {
+    visitSteps(r.tree, (s) => {
+      if (s.kind === 'conntrack' || s.kind === 'route' || s.kind === 'extension') return;
+      const key = `${s.rule.table} ${s.rule.chain}`;
+      if (seen.has(key)) return;
+      const c = rs.tables.get(s.rule.table)?.chains.get(s.rule.chain);
+      if (!c || c.extension) return;
+      const d = ex.chain(c);
+      seen.set(key, {
+        table: c.table,
+        chain: c.name,
+        declaration: { line: d.line, text: d.text },
+        rules: c.rules.map((rule) => {
+          const shown = ex.rule(rule);
+          return { num: rule.num, line: shown.line, text: shown.text };
+        }),
+      });
+    });
+  }
+  return { family: rs.family, file: ex.listing?.file ?? null, what: ex.listing?.what ?? null, chains: [...seen.values()] };
+}

@@ -1,0 +1,238 @@
+// kpsim trace --html in a real browser: Debian's Chromium (`apt-get install chromium`, which
+// .ci/run does), driven by playwright-core; no browser is downloaded. The pages are made by the
+// built kpsim command, as a user makes them, and the tests assert on what a person sees: the hook
+// lanes and the route through them, the fork's shares, the path of the selected outcome marked,
+// the diff at DNAT, the keyboard, outcome words that need no colour, rules linked to their lines,
+// and screenshots that are not blank at a desktop and a phone width. Where Chromium is missing the
+// tests are skipped, saying so.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { PNG } from 'pngjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const BIN = 'dist/bin/kpsim.js';
+const CHROMIUM = process.env.KPSIM_CHROMIUM ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p)) ?? null;
+if (!CHROMIUM) console.warn('browser tests skipped: no Chromium at /usr/bin/chromium (apt-get install chromium, as .ci/run does; or set KPSIM_CHROMIUM)');
+
+let dir = '';
+let browser: Browser;
+
+/** Runs kpsim trace with --html into the temporary folder; returns the page's path. */
+function page(name: string, args: string[]): string {
+  const file = join(dir, `${name}.html`);
+  const r = spawnSync(process.execPath, [BIN, 'trace', ...args, '--html', file], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  expect(r.status, r.stderr).toBe(0);
+  return file;
+}
+
+interface Opened {
+  readonly page: Page;
+  readonly errors: string[];
+  readonly requests: string[];
+}
+
+async function open(file: string, width = 1280, height = 900): Promise<Opened> {
+  const p = await browser.newPage({ viewport: { width, height } });
+  const errors: string[] = [];
+  const requests: string[] = [];
+  p.on('pageerror', (e) => errors.push(String(e)));
+  p.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  p.on('request', (r) => requests.push(r.url()));
+  await p.goto(`file://${file}`);
+  await p.waitForSelector('html[data-ready]');
+  return { page: p, errors, requests };
+}
+
+const texts = (p: Page, sel: string) => p.locator(sel).allInnerTexts();
+
+describe.skipIf(!CHROMIUM)('the trace page in Chromium', () => {
+  let clusterip = '';
+  let ipvs = '';
+  let flows = '';
+
+  beforeAll(async () => {
+    if (!existsSync(BIN)) execFileSync('npm', ['run', 'build'], { stdio: 'ignore' });
+    dir = mkdtempSync(join(tmpdir(), 'kpsim-html-'));
+    clusterip = page('clusterip', ['examples/cluster.yaml', '--src', '10.244.1.7', '--dst', 'shop/web:http']);
+    ipvs = page('ipvs', ['--mode', 'ipvs', 'examples/cluster.yaml', '--src', '203.0.113.9', '--dst', '10.96.0.10:80']);
+    const flowsFile = join(dir, 'flows.yaml');
+    writeFileSync(
+      flowsFile,
+      [
+        '- {name: first, sourceIP: 10.1.2.3, sourcePort: 40001, protocol: TCP, destIP: 172.16.0.1, destPort: 80}',
+        '- {name: no such port, sourceIP: 10.1.2.3, sourcePort: 40002, protocol: TCP, destIP: 172.16.0.1, destPort: 81}',
+        '',
+      ].join('\n'),
+    );
+    flows = page('flows', ['--rules', 'test/fixtures/traces/ten-endpoints.rules', '--node-ip', '192.168.0.2', '--flows', flowsFile]);
+    browser = await chromium.launch({ executablePath: CHROMIUM!, args: ['--no-sandbox'] });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('draws the hook lanes with the route of the selected outcome through them', async () => {
+    const { page: p, errors, requests } = await open(clusterip);
+    expect(await texts(p, '.hookbox .name')).toEqual(['PREROUTING', 'routing decision', 'FORWARD', 'POSTROUTING', 'INPUT', 'local process', 'OUTPUT']);
+    expect(await p.locator('.route-text').innerText()).toBe('Outcome 1: PREROUTING (nat) → routing decision → FORWARD (filter) → POSTROUTING (nat)');
+    expect(await p.locator('.hookbox.on-route .name').allInnerTexts()).toEqual(['PREROUTING', 'routing decision', 'FORWARD', 'POSTROUTING']);
+    expect(await p.locator('.hookbox[data-hook="FORWARD"] .order').innerText()).toBe('3');
+    expect(errors).toEqual([]);
+    // Self-contained: the page itself is the only thing loaded.
+    expect(requests.filter((u) => !u.startsWith('file://'))).toEqual([]);
+    await p.close();
+  });
+
+  it("shows the fork's branches with their exact shares, and highlights the selected outcome's path", async () => {
+    const { page: p } = await open(clusterip);
+    expect(await p.locator('.fork-head').innerText()).toBe('Fork in nat KUBE-SVC-67NZLRHBNDSAWJRO: -m statistic --mode random, 3 ways');
+    expect(await texts(p, '.branch-head .share')).toEqual(['715827883/2^31 (0.3333333335)', '1431655765/2^32 (0.3333333333)', '1431655765/2^32 (0.3333333333)']);
+    await p.locator('tr.outcome[data-n="2"] input[type=radio]').check();
+    expect(await p.locator('tr.outcome.selected').getAttribute('data-n')).toBe('2');
+    const onPath = p.locator('li.branch.on-path > .branch-head');
+    expect(await onPath.count()).toBe(1);
+    expect(await onPath.innerText()).toContain('rule 3: jump KUBE-SEP-DYSIX5QMVXZZP7LU');
+    expect(await onPath.locator('.onpath').innerText()).toBe('◆ on the path of outcome 2');
+    // The DNAT to this outcome's endpoint is on the path; the other endpoints' are not.
+    const dnat = (ip: string) => p.locator('li.step.k-rule', { hasText: `--to-destination ${ip}:8080` });
+    expect(await dnat('10.244.2.7').getAttribute('class')).toContain('on-path');
+    expect(await dnat('10.244.1.5').getAttribute('class')).toContain('off-path');
+    // Steps every branch shares stay on the path.
+    expect(await p.locator('li.step', { hasText: 'kubernetes forwarding rules' }).first().getAttribute('class')).toContain('on-path');
+    await p.close();
+  });
+
+  it('shows the packet before and after DNAT as a diff, and its state at the focused step', async () => {
+    const { page: p } = await open(clusterip);
+    const step = p.locator('li.step.k-rule', { hasText: '--to-destination 10.244.1.5:8080' });
+    const diff = step.locator('.diff[data-field="destination"]');
+    expect(await diff.locator('del').innerText()).toBe('10.96.0.10:80');
+    expect(await diff.locator('ins').innerText()).toBe('10.244.1.5:8080');
+    await step.click();
+    expect(await p.locator('.state-title').innerText()).toBe('Packet at PREROUTING nat KUBE-SEP-34ZZ2QFGO32YYXXO rule 2');
+    const dest = p.locator('aside.state dd[data-field="destination"]');
+    expect(await dest.locator('del').innerText()).toBe('10.96.0.10:80');
+    expect(await dest.locator('ins').innerText()).toBe('10.244.1.5:8080');
+    expect(await p.locator('aside.state dd[data-field="source"]').innerText()).toBe('10.244.1.7:40000');
+    await p.close();
+  });
+
+  it('is driven by the keyboard: digits pick an outcome, arrows walk its path', async () => {
+    const { page: p } = await open(clusterip);
+    await p.locator('.path li.step.on-path').first().focus();
+    await p.keyboard.press('3');
+    expect(await p.locator('tr.outcome[data-n="3"] input').isChecked()).toBe(true);
+    await p.locator('.path li.step.on-path').first().focus();
+    const seen: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      await p.keyboard.press('ArrowDown');
+      seen.push(await p.evaluate(() => (document.activeElement as HTMLElement).className));
+    }
+    // Every step reached is on outcome 3's path (the other branches are skipped).
+    for (const c of seen) expect(c).toMatch(/\bstep\b.*\bon-path\b/);
+    expect(await p.evaluate(() => document.activeElement?.textContent ?? '')).not.toContain('10.244.1.5:8080');
+    // End: the last step shown (the chain policies and returns are folded away).
+    await p.keyboard.press('End');
+    expect(await p.evaluate(() => document.activeElement?.textContent ?? '')).toContain('-A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN');
+    await p.keyboard.press('k');
+    expect(await p.locator('.state-title').innerText()).toMatch(/^Packet at POSTROUTING nat/);
+    await p.close();
+  });
+
+  it('says each outcome in words and marks the path with symbols, so colour is not needed', async () => {
+    const { page: p } = await open(clusterip);
+    expect(await texts(p, 'tr.outcome .verdict')).toEqual(['✔ ACCEPT, forwarded', '✔ ACCEPT, forwarded', '✔ ACCEPT, forwarded']);
+    expect(await p.locator('tr.outcome.selected label').evaluate((el) => getComputedStyle(el, '::after').content)).toBe('" ◆ selected"');
+    const marker = (sel: string) => p.locator(sel).first().locator('.marker').evaluate((el) => getComputedStyle(el, '::before').content);
+    expect(await marker('li.step.on-path')).toBe('"▶"');
+    expect(await marker('li.step.off-path')).toBe('none');
+    await p.close();
+    // A rejected packet says so.
+    const rejected = page('rejected', ['examples/cluster.yaml', '--src', '10.244.1.7', '--dst', '10.96.0.40:9090']);
+    const { page: q } = await open(rejected);
+    expect(await texts(q, 'tr.outcome .verdict')).toEqual(['✘ REJECT, stopped here']);
+    await q.close();
+  });
+
+  it('links every rule to its line in the embedded listing of the reached chains, and unfolds the rules that did not match with why', async () => {
+    const { page: p } = await open(clusterip);
+    await p.locator('li.step a.ln', { hasText: /^112$/ }).click();
+    const line = p.locator('#L4-112');
+    expect(await line.isVisible()).toBe(true);
+    expect(await line.locator('code').innerText()).toBe('-A KUBE-SERVICES -d 10.96.0.10/32 -p tcp -m comment --comment "shop/web:http cluster IP" -m tcp --dport 80 -j KUBE-SVC-67NZLRHBNDSAWJRO');
+    expect(await p.evaluate(() => location.hash)).toBe('#L4-112');
+    // Only the chains a step is in: none of the other Services' chains.
+    const chains = await p.locator('.chain').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.chain));
+    expect(chains).toContain('nat KUBE-SVC-67NZLRHBNDSAWJRO');
+    expect(chains.some((c) => c?.includes('KUBE-SVC-') && c !== 'nat KUBE-SVC-67NZLRHBNDSAWJRO')).toBe(false);
+    const fold = p.locator('li.fold', { hasText: '5 rules did not match' });
+    await fold.locator('summary').click();
+    expect(await fold.locator('.why').first().innerText()).toBe('why not: -d 10.96.0.30/32: 10.96.0.10 is outside');
+    await p.close();
+  });
+
+  it("draws an IPVS trace: the scheduler's fork and IPVS's work in the INPUT lane", async () => {
+    const { page: p, errors } = await open(ipvs);
+    expect(errors).toEqual([]);
+    expect(await p.locator('.fork-head').innerText()).toBe('Fork in ipvs LOCAL_IN: ipvs:TCP 10.96.0.10:80 rr, 3 ways');
+    expect(await texts(p, '.branch-head .share')).toEqual(['1/3 (0.3333333333)', '1/3 (0.3333333333)', '1/3 (0.3333333333)']);
+    expect(await p.locator('.route-text').innerText()).toBe('Outcome 1: PREROUTING (nat) → routing decision → INPUT (filter, ipvs) → OUTPUT (filter) → POSTROUTING (nat)');
+    const masq = p.locator('li.step', { hasText: '-j MARK --set-xmark 0x4000/0x4000' });
+    expect(await masq.locator('.diff[data-field="mark"]').innerText()).toBe('mark 0x0 → 0x4000 bits set 0x4000');
+    await p.close();
+  });
+
+  it('--flows from a dump: a summary table on top, one section per flow, lines in the dump', async () => {
+    const { page: p, errors } = await open(flows);
+    expect(errors).toEqual([]);
+    expect(await p.locator('section.summary h2').innerText()).toBe('2 flows');
+    expect(await texts(p, 'section.summary tbody td:first-child')).toEqual(['first', 'no such port']);
+    expect(await p.locator('section.trace').count()).toBe(2);
+    expect(await p.locator('section.ruleset h2').innerText()).toBe('Ruleset: test/fixtures/traces/ten-endpoints.rules');
+    expect(await texts(p, '#trace-1 .branch-head .share')).toHaveLength(10);
+    await p.locator('section.summary a', { hasText: 'no such port' }).click();
+    expect(await p.evaluate(() => location.hash)).toBe('#trace-2');
+    await p.close();
+  });
+
+  it('--flows from IPVS dumps: persistence in words in the INPUT lane', async () => {
+    const g = 'golden/kpsim-ipvs/session-affinity';
+    const file = page('ipvs-dumps', ['--mode', 'ipvs', '--rules', `${g}/iptables.save`, '--ipvs', `${g}/ipvsadm.save`, '--ipsets', `${g}/ipset.save`, '--node-ip', '192.168.10.11', '--flows', `${g}/flows.yaml`]);
+    const { page: p, errors } = await open(file);
+    expect(errors).toEqual([]);
+    expect(await p.locator('section.summary h2').innerText()).toBe('4 flows');
+    const third = p.locator('#trace-3');
+    expect(await third.locator('.route-text').innerText()).toBe('Outcome 1: PREROUTING (nat) → routing decision → INPUT (filter, ipvs) → OUTPUT (filter) → POSTROUTING (nat)');
+    const ipvsStep = third.locator('li.step.k-extension');
+    expect(await ipvsStep.locator('code.rule').innerText()).toBe('ipvs:TCP 10.96.0.20:9000 rr -> 10.244.1.5:9000 (persistent)');
+    expect(await ipvsStep.locator('.words').innerText()).toBe('sticks to 10.244.1.5:9000 for 600 s (IPVS persistence of 10.96.0.20:9000)');
+    await p.close();
+  });
+
+  it('renders non-blank at a desktop and a phone width, without sideways scrolling on the phone', async () => {
+    for (const [width, height] of [
+      [1280, 900],
+      [390, 844],
+    ]) {
+      const { page: p } = await open(clusterip, width, height);
+      const png = PNG.sync.read(await p.screenshot());
+      let ink = 0;
+      const colours = new Set<number>();
+      for (let i = 0; i < png.data.length; i += 4) {
+        const [r, g, b] = [png.data[i], png.data[i + 1], png.data[i + 2]];
+        if (r + g + b < 720) ink++;
+        colours.add((r << 16) | (g << 8) | b);
+      }
+      const share = ink / (png.width * png.height);
+      expect(share, `${width}px: ink on ${(share * 100).toFixed(1)}% of the pixels`).toBeGreaterThan(0.03);
+      expect(colours.size, `${width}px`).toBeGreaterThan(20);
+      expect(await p.evaluate(() => document.documentElement.scrollWidth), `${width}px`).toBeLessThanOrEqual(width);
+      await p.close();
+    }
+  });
+});
