@@ -15,7 +15,8 @@ import { CONN_STATES, NoConnection, traceConnection, type ConnState } from '../p
 import { explainer, worldFacts, type Explainer } from '../packetsim/explain.js';
 import type { PacketProtocol } from '../packetsim/packet.js';
 import { prepareNode, type SimNode } from '../packetsim/prepare.js';
-import { traceFlows, TraceInputError, TooManyPaths, type FlowSpec } from '../packetsim/trace.js';
+import { traceFlows } from '../packetsim/flows.js';
+import { TraceInputError, TooManyPaths, type FlowSpec } from '../packetsim/trace.js';
 import { traceJson, type JsonOptions, type TraceJsonInput } from '../report/json.js';
 import { renderHtml } from '../report/html.js';
 import { FIELD_NAMES, type ConnectionView, type TraceReport } from '../report/model.js';
