@@ -19,7 +19,7 @@ import { drawWeight, MAX_PORT_FORKS, natPortBinding } from './targets/nat.js';
 import { memoKey, remember, replay } from './memo.js';
 import { copyPacket, type Packet } from './packet.js';
 import { isInert } from './inert.js';
-import { addUnknown, newFork, baseSlot, type CompiledChain, type CompiledRule, type CompiledRuleset, type CompileProblem, type CTarget, type Hook, type HookExtension, type NatSpec, type RandomCache, type RuleList, type Step, type Walk } from './types.js';
+import { addUnknown, newFork, baseSlot, type CompiledChain, type CompiledRule, type CompiledRuleset, type CompileProblem, type CTarget, type Hook, type HookExtension, type NatSpec, type RandomCache, type RuleList, type Step, type TraceRecord, type Walk } from './types.js';
 
 const t = (table: string, hook: Hook): Step => ({ kind: 'table', table, hook, slot: baseSlot(table, hook) });
 const manip = (hook: Hook, m: 'dst' | 'src'): Step => ({ kind: 'nat', hook, manip: m });
@@ -176,7 +176,8 @@ function enterTable(w: Walk, table: string, hook: Hook, slot: number, pending: W
   if (table === 'nat' && !natEligible(w, hook)) return;
   w.hook = hook;
   w.base = ch;
-  if (w.ctx.opts.explain) return enterBase(w, ch);
+  // Explain mode records every rule; a trace recorded for the flow cache notes each rule's reads.
+  if (w.ctx.opts.explain || w.ctx.rec !== null) return enterBase(w, ch);
   const memo = ch.memo;
   if (memo === null) return enterBase(w, ch);
   const key = memoKey(w, memo.reads);
@@ -247,6 +248,7 @@ function splitRandom(w: Walk, c: RandomCache, pMatch: number, chain: CompiledCha
  */
 function runFrames(w: Walk, pending: Walk[], keep: boolean): void {
   const explain = w.ctx.opts.explain;
+  const rec = w.ctx.rec;
   while (w.chain !== null && w.verdict === null) {
     const chain = w.chain;
     const list = w.next;
@@ -256,6 +258,7 @@ function runFrames(w: Walk, pending: Walk[], keep: boolean): void {
     }
     const r = list.first;
     w.next = list.rest;
+    if (rec !== null && r.srcRead !== 0) noteSource(w, rec, r);
     if (r.v4 !== 0 ? !matchIPv4(r, w.pkt) : r.builtin !== null && !r.builtin(w)) {
       if (explain) recordAt(w, 'nomatch', chain, r);
       continue;
@@ -280,6 +283,8 @@ function runFrames(w: Walk, pending: Walk[], keep: boolean): void {
         }
       }
       const m = i === 0 ? r.match0! : r.matches[i];
+      // A recorded trace (flow cache) that asks a match what it may answer from the source.
+      if (rec !== null && i === r.srcMatch) rec.cacheable = false;
       if (m.kind === 'test') {
         if (!m.test(w)) {
           ok = false;
@@ -321,8 +326,18 @@ function runFrames(w: Walk, pending: Walk[], keep: boolean): void {
     }
     if (explain) recordAt(w, 'rule', chain, r);
     else if (keep) record(w, 'rule', chain, r);
+    if (rec !== null && r.srcTarget) rec.cacheable = false;
     applyTarget(w, r, pending);
   }
+}
+
+/**
+ * A rule whose built-in check reads the source, met while the trace is recorded for the flow cache:
+ * its IPv4 check kept with what it saw and answered, or the trace marked as not cacheable.
+ */
+function noteSource(w: Walk, rec: TraceRecord, r: CompiledRule): void {
+  if (r.srcRead === 2) rec.cacheable = false;
+  else rec.checks.push({ rule: r, dst: w.pkt.dst as number, proto: w.pkt.proto, matched: matchIPv4(r, w.pkt) });
 }
 
 /** The connection's destination binding (its reply source); null parts keep the original. */
@@ -630,6 +645,8 @@ export function runWalk(w: Walk, pending: Walk[]): void {
         w.delivery = step.to;
         break;
       case 'ext':
+        // A hook extension reads and writes state of its own: never cached.
+        if (w.ctx.rec !== null) w.ctx.rec.cacheable = false;
         step.ext.run(w, step.hook, pending);
         break;
       default: {

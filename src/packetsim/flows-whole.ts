@@ -8,6 +8,7 @@ import { packetKey, type Conn } from './conntrack.js';
 import type { NodeEnv } from './env.js';
 import { compare, fractionText, mul, ONE } from './fraction.js';
 import { addWorld, makePacket, MAX_WORLDS, outcomesOf, tracePacket, worldAfter, type FlowResult, type FlowSpec, type Leaf, type WeightedWorld, type WorldTrace } from './trace.js';
+import type { Packet } from './packet.js';
 import type { CompiledRuleset, TraceOptions, UnknownNode } from './types.js';
 import { innermostFork } from './unknown-bounds.js';
 import { advance, EMPTY_WORLD, worldFingerprint, type World } from './world.js';
@@ -22,12 +23,13 @@ export interface WholeWorlds {
 /** Tuple keys of the flows still to come, with their counts: a connection none of them has is dropped. */
 export type Remaining = Map<string, number>;
 
-/** The tuple keys of `flows` (one per flow) and their counts. */
-export function remainingKeys(rs: CompiledRuleset, flows: readonly FlowSpec[]): { keys: string[]; remaining: Remaining } {
+/** The packets of `flows`, their tuple keys (one per flow) and the keys' counts. */
+export function remainingKeys(rs: CompiledRuleset, flows: readonly FlowSpec[]): { packets: Packet[]; keys: string[]; remaining: Remaining } {
   const remaining: Remaining = new Map();
-  const keys = flows.map((f) => packetKey(makePacket(f, rs.family)));
+  const packets = flows.map((f) => makePacket(f, rs.family));
+  const keys = packets.map(packetKey);
   for (const k of keys) remaining.set(k, (remaining.get(k) ?? 0) + 1);
-  return { keys, remaining };
+  return { packets, keys, remaining };
 }
 
 /**

@@ -26,9 +26,11 @@ import { copyConn, timeoutSeconds, tupleKey, type Conn } from './conntrack.js';
 import type { NodeEnv } from './env.js';
 import { add, compare, div, mul, ONE, type Prob } from './fraction.js';
 import { remainingKeys, wholeWorldsStep, type WholeWorlds } from './flows-whole.js';
-import { makePacket, MAX_WORLDS, outcomesOf, tracePacket, type FlowResult, type FlowSpec, type Leaf, type TraceResult, type WeightedWorld, type WorldTrace } from './trace.js';
+import { MAX_WORLDS, outcomesOf, tracePacket, type FlowResult, type FlowSpec, type Leaf, type TraceResult, type WeightedWorld, type WorldTrace } from './trace.js';
 import type { Ip } from '../net/index.js';
-import type { CompiledRuleset, TraceOptions, Walk } from './types.js';
+import type { CompiledRuleset, TraceOptions, TraceRecord, Walk } from './types.js';
+import type { Packet } from './packet.js';
+import { FlowCache, newRecord } from './flow-cache.js';
 import type { Bucket, ExtensionSlot, RecentEntry, World } from './world.js';
 
 /** A state value: a connection, a recent entry, an nth counter, a token bucket or an extension's slot; null: absent. */
@@ -306,9 +308,12 @@ class WorldView implements World {
   private sealed = false;
   private expired = false;
   private src: ViewSource;
+  /** A trace recorded for the flow cache: any read of state but the packet's own connection makes it not cacheable. */
+  private rec: TraceRecord | null = null;
+  private ownKey = '';
 
   constructor(
-    readonly now: number,
+    private readonly clock: number,
     state: FactoredState,
     private readonly chosen: ReadonlyMap<Factor, Alternative>,
   ) {
@@ -323,6 +328,18 @@ class WorldView implements World {
   /** The trace is done: reads give what the trace could read (a factor not chosen has no entries here). */
   seal(): void {
     this.sealed = true;
+    this.rec = null;
+  }
+
+  /** Watches the trace recorded in `rec` read state (`ownKey`: the packet's own tuple, looked up first). */
+  watch(rec: TraceRecord, ownKey: string): void {
+    this.rec = rec;
+    this.ownKey = ownKey;
+  }
+
+  get now(): number {
+    if (this.rec !== null) this.rec.cacheable = false;
+    return this.clock;
   }
 
   /** Reads from here on go to a copy of what the view reads now. */
@@ -345,6 +362,7 @@ class WorldView implements World {
     const get = (key: K): V | undefined => {
       const s = source();
       const k = prefix + String(key);
+      if (this.rec !== null && (prefix !== 'c' || k.length !== this.ownKey.length + 1 || k.slice(1) !== this.ownKey)) this.rec.cacheable = false;
       const f = s.factorOf.get(k);
       if (f === undefined) return pick(s).get(key);
       const alt = chosen.get(f);
@@ -353,6 +371,7 @@ class WorldView implements World {
     };
     const entries = (): [K, V][] => {
       const s = source();
+      if (this.rec !== null) this.rec.cacheable = false;
       const missing: Factor[] = [];
       const out: [K, V][] = [...pick(s)];
       for (const [k, f] of s.factorOf) {
@@ -435,14 +454,15 @@ export function traceFlows(
   options: Partial<TraceOptions> = {},
   /** Called with each packet's result as soon as it is traced; then nothing is kept (returns []). */
   onFlow?: (r: FlowResult, i: number) => void,
+  /** Packets of a class traced before are answered from here (flow-cache.ts); null: every packet traced. */
+  cache: FlowCache | null = new FlowCache(env),
 ): FlowResult[] {
-  const { keys, remaining } = remainingKeys(rs, flows);
+  const { packets, keys, remaining } = remainingKeys(rs, flows);
   // The sources of the flows still to come: a connection's reply tuple can be a later flow's only if its source is one.
   const sources = new Map<Ip, number>();
-  for (const f of flows) {
-    const src = makePacket(f, rs.family).src;
-    sources.set(src, (sources.get(src) ?? 0) + 1);
-  }
+  for (const p of packets) sources.set(p.src, (sources.get(p.src) ?? 0) + 1);
+  // Explain mode keeps each step's walk for the report: traced, never cached.
+  const caching = cache !== null && !options.explain ? cache : null;
   const state = new FactoredState();
   /** Set once a packet rested on unmodelled matches: the run goes on as a list of whole worlds. */
   let whole: WholeWorlds | null = null;
@@ -456,8 +476,8 @@ export function traceFlows(
       done(wholeWorldsStep(rs, env, f, i === 0, options, whole, remaining), i);
       continue;
     }
-    const src = makePacket(f, rs.family).src;
-    sources.set(src, sources.get(src)! - 1);
+    const p = packets[i];
+    sources.set(p.src, sources.get(p.src)! - 1);
     state.advance(f.at ?? state.now);
     const now = state.now;
     /**
@@ -472,18 +492,23 @@ export function traceFlows(
       const c = w.conn;
       return !((sources.get(c.reply.src) ?? 0) > 0 && (remaining.get(tupleKey(c.proto, c.reply.src, c.reply.sport, c.reply.dst, c.reply.dport)) ?? 0) > 0);
     };
-    // The factors the packet reads (older first), found by tracing until no read needs another.
+    // A packet that meets no connection may be of a class traced before (flow-cache.ts).
+    const own = keys[i];
+    const classKey = caching !== null && !state.conns.has(own) && !state.factorOf.has('c' + own) ? caching.key(f, p) : null;
     let read: Factor[] = [];
-    let traced: Traced[] = [];
-    for (;;) {
-      traced = [];
+    let traced: Traced[] = classKey === null ? [] : fromCache(caching!, classKey, p, state, now, leavesNothing);
+    // Else the factors the packet reads (older first), found by tracing until no read needs another.
+    while (traced.length === 0) {
       let more: Factor[] = [];
       for (const chosen of combinations(read)) {
         const prob = state.weight(read, chosen);
         const view = new WorldView(now, state, chosen);
+        // The trace of a packet that reads no factor is recorded for the cache.
+        const rec = classKey !== null && read.length === 0 ? newRecord() : null;
+        if (rec !== null) view.watch(rec, own);
         let r: TraceResult;
         try {
-          r = tracePacket(rs, env, f, options, view);
+          r = tracePacket(rs, env, f, options, view, rec);
         } catch (e) {
           if (!(e instanceof NeedsFactors)) throw e;
           more = [...e.factors];
@@ -502,10 +527,13 @@ export function traceFlows(
           }
           if (more.length > 0) break;
         }
+        if (rec !== null) caching!.remember(classKey!, rec, r);
         traced.push({ prob, chosen, view, r, writes: ws });
       }
-      if (more.length === 0) break;
-      read = [...read, ...more].sort((a, b) => a.age - b.age);
+      if (more.length > 0) {
+        traced = [];
+        read = [...read, ...more].sort((a, b) => a.age - b.age);
+      }
     }
     // A packet that rests on unmodelled matches: from here on, whole worlds.
     if (traced.some((t) => t.r.walks.some((w) => w.unknown !== null))) {
@@ -536,6 +564,26 @@ export function traceFlows(
     if (replacement !== null) state.commit(replacement);
   }
   return results;
+}
+
+const NO_CHOICE: ReadonlyMap<Factor, Alternative> = new Map();
+
+/**
+ * The packet answered from the cache, as the one combination (of no factor) it is traced in; none
+ * when the cache has no trace of its class, or the answer's walks write a key a factor holds (the
+ * packet is then traced with that factor).
+ */
+function fromCache(cache: FlowCache, classKey: string, p: Packet, state: FactoredState, now: number, leavesNothing: (w: Walk) => boolean): Traced[] {
+  const view = new WorldView(now, state, NO_CHOICE);
+  view.seal();
+  const r = cache.lookup(classKey, p, view);
+  if (r === null) return [];
+  let ws: [Key, Value][][] | null = null;
+  if (!r.walks.every(leavesNothing)) {
+    ws = r.walks.map((w) => writes(w, now));
+    if (ws.some((list) => list.some(([k]) => state.factorOf.has(k)))) return [];
+  }
+  return [{ prob: state.weight([], NO_CHOICE), chosen: NO_CHOICE, view, r, writes: ws }];
 }
 
 /** The keys of the factors read and the keys the walks wrote. */

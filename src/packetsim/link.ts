@@ -9,7 +9,7 @@ import { buildIndex } from './chain-index.js';
 import { programsFor } from './evaluate.js';
 import { planMemo } from './memo.js';
 import type { IpsetDb } from './ipset.js';
-import { compileBuiltin } from './matches/builtin.js';
+import { compileBuiltin, V4 } from './matches/builtin.js';
 import { compileMatch } from './matches/index.js';
 import { matchGap, type ModelledMatch } from './coverage.js';
 import { groupArgs, groupText } from './rule-groups.js';
@@ -19,7 +19,7 @@ import { compileTarget } from './targets/index.js';
 import { MAX_PORT_FORKS } from './targets/nat.js';
 import { ruleText } from './rule-text.js';
 import { STATISTIC_SCALE, ZERO } from './fraction.js';
-import { baseSlot, HOOK_NAMES, TABLE_NAMES, type ChainMemo, type CMatch, type CompiledChain, type CompiledRule, type CompiledRuleset, type CompiledTable, type CompileProblem, type CTarget, type IPv4Builtin, type RuleList, type Walk } from './types.js';
+import { baseSlot, HOOK_NAMES, READS, TABLE_NAMES, type ChainMemo, type CMatch, type CompiledChain, type CompiledRule, type CompiledRuleset, type CompiledTable, type CompileProblem, type CTarget, type IPv4Builtin, type RuleList, type Walk } from './types.js';
 
 export interface LinkOptions {
   readonly ipsets?: IpsetDb | null;
@@ -124,6 +124,7 @@ function compileRule(rule: Rule, table: string, num: number, family: Family, ips
   // A NAT port drawn from a small range forks the walk (evaluate.ts): no memoised replay.
   if (natForks(target)) reads = null;
   // In CompiledRule's field order (hot fields first).
+  const { srcRead, srcMatch, srcTarget } = sourceReads(ipv4, builtin, builtinReads, matches, target);
   const m0 = matches[0];
   const nat = target.kind === 'dnat' || target.kind === 'snat' || target.kind === 'masquerade' || target.kind === 'redirect' ? target : null;
   const compiled: Linkable<CompiledRule> = {
@@ -160,6 +161,9 @@ function compileRule(rule: Rule, table: string, num: number, family: Family, ips
     reads,
     span: rule.span,
     text: ruleText(rule),
+    srcRead,
+    srcMatch,
+    srcTarget,
     stateful: groups.some((g) => STATEFUL_MATCHES.has(g.module) || (g.module === 'statistic' && g.opts.some((o) => o.name === 'mode' && o.values.some((v) => v.type === 'word' && v.value === 'nth')))),
     comment,
     dstKeys,
@@ -170,6 +174,17 @@ function compileRule(rule: Rule, table: string, num: number, family: Family, ips
   const done = compiled as CompiledRule;
   compiled.first = done;
   return done;
+}
+
+/** Targets that read nothing of the packet's source and change nothing of it. */
+const SOURCE_BLIND_TARGETS: ReadonlySet<CTarget['kind']> = new Set(['accept', 'drop', 'reject', 'return', 'jump', 'continue', 'none', 'mark', 'connmark', 'dnat', 'redirect']);
+
+/** What of a rule reads the packet's source (CompiledRule.srcRead, srcMatch, srcTarget). */
+function sourceReads(ipv4: IPv4Builtin, builtin: ((w: Walk) => boolean) | null, builtinReads: number | null, matches: readonly CMatch[], target: CTarget): Pick<CompiledRule, 'srcRead' | 'srcMatch' | 'srcTarget'> {
+  const SOURCE = READS.SRC | READS.SPORT;
+  const srcRead = builtin !== null && (builtinReads === null || (builtinReads & SOURCE) !== 0) ? 2 : (ipv4.v4 & V4.SRC) !== 0 ? 1 : 0;
+  const srcMatch = matches.findIndex((m) => m.kind !== 'random' && (m.kind !== 'test' || m.reads === undefined || (m.reads & SOURCE) !== 0));
+  return { srcRead, srcMatch, srcTarget: !SOURCE_BLIND_TARGETS.has(target.kind) };
 }
 
 function singleDport(m: CMatch | undefined): number {

@@ -8,7 +8,7 @@ import { makeWalk, runWalk } from './evaluate.js';
 import { add, equal, ONE, type Prob } from './fraction.js';
 import { bounds, innermostFork } from './unknown-bounds.js';
 import { copyPacket, hasPorts, NO_META, protocolOf, SOCKET_KINDS, TCP_FLAGS, type Origin, type Packet, type PacketMeta, type PacketProtocol, type SocketKind } from './packet.js';
-import type { CompiledChain, CompiledRule, CompiledRuleset, PathNode, PortDraw, TraceOptions, UnknownNote, Walk } from './types.js';
+import type { CompiledChain, CompiledRule, CompiledRuleset, PathNode, PortDraw, TraceOptions, TraceRecord, UnknownNote, Walk } from './types.js';
 import { applyDelta, EMPTY_WORLD, worldFingerprint, type World } from './world.js';
 
 export interface PacketSpec {
@@ -153,7 +153,7 @@ function arrive(pkt: Packet, env: NodeEnv, given: string | null): void {
   pkt.l2Forward = !env.isLocal(pkt.dst) && (!env.addresses.some((a) => a.iface === bridge) || onLink(env, bridge, pkt.dst));
 }
 
-function startWalk(rs: CompiledRuleset, env: NodeEnv, spec: PacketSpec, world: World, opts: TraceOptions): Walk {
+function startWalk(rs: CompiledRuleset, env: NodeEnv, spec: PacketSpec, world: World, opts: TraceOptions, rec: TraceRecord | null): Walk {
   const pkt = makePacket(spec, rs.family);
   // A packet from a local address is generated here and starts in OUTPUT, unless the caller
   // says which interface it arrives on.
@@ -197,7 +197,7 @@ function startWalk(rs: CompiledRuleset, env: NodeEnv, spec: PacketSpec, world: W
     delivery: null,
     note: null,
     portDraw: null,
-    ctx: { rs, env, world, origin, opts, outPort: spec.outPort ?? null, meta: metaOf(spec, world) },
+    ctx: { rs, env, world, origin, opts, outPort: spec.outPort ?? null, meta: metaOf(spec, world), rec },
   });
 }
 
@@ -362,11 +362,13 @@ export function tracePacket(
   spec: PacketSpec,
   options: Partial<TraceOptions> = DEFAULT_OPTIONS,
   world: World = EMPTY_WORLD,
+  /** Record what the result depends on of the packet's source, for the flow cache (flow-cache.ts). */
+  rec: TraceRecord | null = null,
 ): TraceResult {
   // Bulk callers pass no options: no object to build per packet.
   const opts = options === DEFAULT_OPTIONS ? DEFAULT_OPTIONS : { ...DEFAULT_OPTIONS, ...options };
   if (env.family !== rs.family) throw new TraceInputError(`the node environment is ${env.family}, the rules ${rs.family}`);
-  const first = startWalk(rs, env, spec, world, opts);
+  const first = startWalk(rs, env, spec, world, opts, rec);
   const input = copyPacket(first.pkt);
   const pending: Walk[] = [first];
   const walks: Walk[] = [];

@@ -205,6 +205,15 @@ export interface CompiledRule extends IPv4Builtin, RuleList, RandomCache {
   readonly text: string;
   /** recent, limit, hashlimit, connlimit or `statistic --mode nth`: the rule's outcome depends on earlier packets. */
   readonly stateful: boolean;
+  /**
+   * What of the rule reads the packet's source address or port, for the flow cache
+   * (flow-cache.ts): its built-in check (0 not the source, 1 the source in the IPv4 check `v4`, 2
+   * otherwise or not known); the first extension match that reads them or does not say what it
+   * reads (-1: none); whether its target reads or changes them (any but the source-blind ones).
+   */
+  readonly srcRead: 0 | 1 | 2;
+  readonly srcMatch: number;
+  readonly srcTarget: boolean;
   readonly comment: string | null;
   /** Exact destination addresses the built-in -d requires (for indexing); null if any. */
   readonly dstKeys: readonly (number | bigint)[] | null;
@@ -452,6 +461,19 @@ export interface WalkContext {
   /** The bridge port that leads to the destination, when the trace says (PacketSpec.outPort). */
   readonly outPort: string | null;
   readonly meta: PacketMeta;
+  /** Set when the trace is recorded for the flow cache (flow-cache.ts). */
+  readonly rec: TraceRecord | null;
+}
+
+/**
+ * What a trace's result depends on of the packet's source address and port, as the flow cache
+ * needs it: every IPv4 built-in check that read the source, with the destination and protocol it
+ * saw and its answer. `cacheable` falls when the result may depend on them in any other way, or on
+ * state (flow-cache.ts lists the ways).
+ */
+export interface TraceRecord {
+  cacheable: boolean;
+  readonly checks: { readonly rule: IPv4Builtin; readonly dst: number; readonly proto: number; readonly matched: boolean }[];
 }
 
 /** A port NAT drew at random from `from`-`to` (each about equally likely) and kpsim did not follow one by one. */

@@ -7,50 +7,16 @@
 // clients make the list of whole worlds grow, and on runs where a packet rests on an unmodelled
 // match (from which the factored run goes on as whole worlds).
 import { describe, expect, it } from 'vitest';
-import { DiagnosticSink } from '../../src/diag/diagnostic.js';
-import { nodeFromDumps } from '../../src/node/assemble.js';
-import type { Node } from '../../src/node/node.js';
-import { simpleInterfaces } from '../../src/node/node.js';
-import { explainer, worldFacts, type Explainer } from '../../src/packetsim/explain.js';
 import { traceFlows } from '../../src/packetsim/flows.js';
 import { traceFlowsWhole } from '../../src/packetsim/flows-whole.js';
 import { fractionText } from '../../src/packetsim/fraction.js';
-import { prepareNode } from '../../src/packetsim/prepare.js';
-import type { FlowResult, FlowSpec } from '../../src/packetsim/trace.js';
-import type { Family } from '../../src/iptables/ir.js';
-import { traceJson } from '../../src/report/json.js';
-import { renderText, PLAIN } from '../../src/report/text.js';
-import { buildReport } from '../../src/report/tree.js';
+import type { FlowSpec } from '../../src/packetsim/trace.js';
 import { mulberry32 } from '../../src/util/rng.js';
 import { affinityRules } from './affinity-rules.js';
+import { dumpNode, run, tableStart, type Fresh } from './flows-shown.js';
 import { GOLDEN_FLOW_CASES, goldenFlows } from './golden-flows.js';
 
-type Engine = typeof traceFlows;
-
-/**
- * Everything the output shows of each packet: its JSON with every path, and the text report. Only
- * the count of paths in an outcome is left out: the whole worlds count a path once in every world
- * it is taken in, the factors once per combination of what the packet read (flows.ts). Unless
- * `ordered`, the outcomes and the report's lines are compared as sets: a packet that reads several
- * factors meets their combinations in an order of their own, where the whole worlds' order
- * interleaves them as earlier packets happened to (flows.ts).
- */
-function shown(results: FlowResult[], ex: Explainer, family: Family, explain: boolean, ordered: boolean) {
-  const order = <T>(xs: T[]) => (ordered ? xs : xs.map((x) => JSON.stringify(x)).sort());
-  return results.map((r) => {
-    const json = traceJson({ result: r.result, outcomes: r.outcomes, name: r.flow.name, approximate: r.approximate }, ex, { paths: true, verbose: explain });
-    const text = explain ? renderText(buildReport({ input: r.result, traces: r.traces, outcomes: r.outcomes, name: r.flow.name ?? null, approximate: r.approximate, verbose: false }, ex, (w) => worldFacts(w, family)), { style: PLAIN, exact: false, paths: true }) : null;
-    return { json: { ...json, outcomes: order(json.outcomes.map((o) => ({ ...o, paths: 0 }))) }, fractions: order(r.outcomes.map((o) => fractionText(o.prob))), text: text === null ? null : order(text.split('\n')) };
-  });
-}
-
-/** Each engine on a fresh simulator node (extension state such as IPVS's is per node). */
-function run(fresh: () => { node: Node; family: Family; rs: Parameters<Engine>[0]; env: Parameters<Engine>[1] }, engine: Engine, flows: FlowSpec[], explain: boolean, ordered: boolean) {
-  const { node, family, rs, env } = fresh();
-  return shown(engine(rs, env, flows, { explain }), explainer(node, family), family, explain, ordered);
-}
-
-function expectSame(fresh: Parameters<typeof run>[0], flows: FlowSpec[], what: string, ordered = false): void {
+function expectSame(fresh: Fresh, flows: FlowSpec[], what: string, ordered = false): void {
   for (const explain of [false, true]) {
     const { rs, env } = fresh();
     const reference = traceFlowsWhole(rs, env, flows, { explain });
@@ -58,16 +24,6 @@ function expectSame(fresh: Parameters<typeof run>[0], flows: FlowSpec[], what: s
     expect(reference.some((r) => r.approximate), `${what}: the reference stays exact`).toBe(false);
     expect(run(fresh, traceFlows, flows, explain, ordered), what).toEqual(run(fresh, traceFlowsWhole, flows, explain, ordered));
   }
-}
-
-function dumpNode(text: string): () => { node: Node; family: Family; rs: Parameters<Engine>[0]; env: Parameters<Engine>[1] } {
-  const sink = new DiagnosticSink();
-  const node = nodeFromDumps({ iptables: [{ family: 'ipv4', file: 'node.rules', text }], interfaces: simpleInterfaces(['192.168.0.2']) }, sink);
-  expect(sink.errors).toEqual([]);
-  return () => {
-    const { sim } = prepareNode(node!, 'ipv4');
-    return { node: node!, family: 'ipv4', rs: sim.rs, env: sim.env };
-  };
 }
 
 describe('factored worlds give what whole worlds give', () => {
@@ -79,34 +35,16 @@ describe('factored worlds give what whole worlds give', () => {
   // rule, a connlimit rule, one plain service; the first endpoint of service 0 also puts the client
   // on a list that mangle only reads (a factor read by packets that never write it).
   const svc = (s: number) => `172.30.0.${40 + s}`;
-  const TEXT = (extra: string) => `*mangle
-:PREROUTING ACCEPT [0:0]
-:INPUT ACCEPT [0:0]
-:FORWARD ACCEPT [0:0]
-:OUTPUT ACCEPT [0:0]
-:POSTROUTING ACCEPT [0:0]
-:COUNT - [0:0]
+  const TEXT = (extra: string) => `${tableStart('mangle', ['COUNT'])}
 -A PREROUTING -m recent --name SEEN --rcheck --seconds 100000 -j MARK --set-mark 0x2
 -A PREROUTING -j COUNT
 -A COUNT -m statistic --mode nth --every 3 --packet 0 -j MARK --set-mark 0x1
 ${extra}-A COUNT -p tcp --dport 80 -m limit --limit 2/minute --limit-burst 3 -j MARK --set-mark 0x4
 COMMIT
-*filter
-:INPUT ACCEPT [0:0]
-:FORWARD ACCEPT [0:0]
-:OUTPUT ACCEPT [0:0]
+${tableStart('filter')}
 -A FORWARD -p tcp -d 10.180.2.0/24 -m connlimit --connlimit-above 1 --connlimit-mask 32 -j REJECT
 COMMIT
-*nat
-:PREROUTING ACCEPT [0:0]
-:INPUT ACCEPT [0:0]
-:OUTPUT ACCEPT [0:0]
-:POSTROUTING ACCEPT [0:0]
-:KUBE-SERVICES - [0:0]
-:KUBE-SVC-P - [0:0]
-:KUBE-SEP-P1 - [0:0]
-:KUBE-SEP-P2 - [0:0]
-${[0, 1, 2].map((s) => `:KUBE-SVC-${s} - [0:0]\n${[1, 2, 3].map((e) => `:KUBE-SEP-${s}-${e} - [0:0]`).join('\n')}`).join('\n')}
+${tableStart('nat', ['KUBE-SERVICES', 'KUBE-SVC-P', 'KUBE-SEP-P1', 'KUBE-SEP-P2', ...[0, 1, 2].flatMap((s) => [`KUBE-SVC-${s}`, ...[1, 2, 3].map((e) => `KUBE-SEP-${s}-${e}`)])])}
 -A PREROUTING -j KUBE-SERVICES
 -A OUTPUT -j KUBE-SERVICES
 ${[0, 1, 2].map((s) => `-A KUBE-SERVICES -d ${svc(s)}/32 -p tcp -m tcp --dport 80 -j KUBE-SVC-${s}`).join('\n')}
@@ -145,7 +83,7 @@ COMMIT
   }
 
   /** The longest start of `flows` whose worlds the reference holds exactly. */
-  function exactStart(fresh: Parameters<typeof run>[0], flows: FlowSpec[]): FlowSpec[] {
+  function exactStart(fresh: Fresh, flows: FlowSpec[]): FlowSpec[] {
     const { rs, env } = fresh();
     const results = traceFlowsWhole(rs, env, flows);
     const n = results.findIndex((r) => r.approximate);
