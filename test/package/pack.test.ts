@@ -113,7 +113,7 @@ describe('the npm package', () => {
     // The library entry, as `import ... from 'kpsim'` resolves it, with its declarations.
     const lib = run(process.execPath, ['--input-type=module', '-e', "import * as k from 'kpsim'; console.log(typeof k.loadCluster, typeof k.prepareNode, typeof k.tracePacket, k.MODE_NAMES.join(','))"], project);
     expect(lib.stderr).toBe('');
-    expect(lib.stdout.trim()).toBe('function function function iptables,ipvs');
+    expect(lib.stdout.trim()).toBe('function function function iptables,ipvs,nftables');
     expect(readdirSync(join(project, 'node_modules/kpsim/dist/src'))).toContain('index.d.ts');
   }, 180_000);
 });
