@@ -97,6 +97,13 @@ describe('the npm package', () => {
     expect(stray).toEqual([]);
   });
 
+  it("runs in the project itself as the README's first command runs it (npx kpsim in a clone)", () => {
+    // tsc writes dist/bin/kpsim.js without the execute bit; npm sets it only on a dependency's bin.
+    const r = run('npx', ['--no-install', 'kpsim', '--version'], ROOT);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
   it('installs offline and runs compile, trace and golden', () => {
     const installed = run('npm', ['ci', '--offline', '--ignore-scripts'], project);
     expect(installed.code, installed.stderr).toBe(0);
