@@ -230,23 +230,37 @@ export function explainer(node: Pick<Node, 'netfilter' | 'ipsets' | 'listings'>,
   let sets: IpsetDb | null | undefined;
   const ipsets = () => (sets === undefined ? (sets = node.ipsets ? ipsetDb(node.ipsets, family) : null) : sets);
   const irOf = (r: CompiledRule): Rule | null => state?.tables.get(r.table)?.get(r.chain)?.rules[r.num - 1] ?? null;
+  /** Adds to `into` the --seconds of the rules of `rules` that check a recent list, by list. */
+  const checksIn = (rules: readonly Rule[], into: Map<string, number>): void => {
+    for (const rule of rules) {
+      if (!rule.args.some((a) => a.kind === 'module' && a.name === 'recent')) continue;
+      for (const g of groupArgs(rule.args).groups) {
+        if (g.module !== 'recent' || g.opaque !== null) continue;
+        const f = recentFacts(g);
+        if ((f.command === 'rcheck' || f.command === 'update') && f.seconds !== null) into.set(f.name, f.seconds);
+      }
+    }
+  };
   let timeouts: Map<string, number> | null = null;
-  /** recent list -> the --seconds of the rules that check it (kube-proxy's KUBE-SVC affinity rules). */
-  const timeoutOf = (name: string): number | null => {
+  /**
+   * recent list -> the --seconds of the rules that check it (kube-proxy's KUBE-SVC affinity rules).
+   * First in the chains that called the one the walk is in (kube-proxy's KUBE-SVC chain checks the
+   * lists its KUBE-SEP chains set): a dump's rules are read chain by chain, and reading them all
+   * for a number was most of a one-packet trace at 10k services. Else in every chain.
+   */
+  const timeoutOf = (name: string, at: Readonly<Walk>): number | null => {
+    // The walk's chain, then its callers, nearest first.
+    const chains: CompiledChain[] = at.chain ? [at.chain] : [];
+    for (let f = at.callers; f !== null; f = f.caller) chains.push(f.chain);
+    for (const ch of chains) {
+      const near = new Map<string, number>();
+      checksIn(state?.tables.get(ch.table)?.get(ch.name)?.rules ?? [], near);
+      const seconds = near.get(name);
+      if (seconds !== undefined) return seconds;
+    }
     if (!timeouts) {
       timeouts = new Map();
-      for (const t of state?.tables.values() ?? []) {
-        for (const c of t.values()) {
-          for (const rule of c.rules) {
-            if (!rule.args.some((a) => a.kind === 'module' && a.name === 'recent')) continue;
-            for (const g of groupArgs(rule.args).groups) {
-              if (g.module !== 'recent' || g.opaque !== null) continue;
-              const f = recentFacts(g);
-              if ((f.command === 'rcheck' || f.command === 'update') && f.seconds !== null) timeouts.set(f.name, f.seconds);
-            }
-          }
-        }
-      }
+      for (const t of state?.tables.values() ?? []) for (const c of t.values()) checksIn(c.rules, timeouts);
     }
     return timeouts.get(name) ?? null;
   };
@@ -310,7 +324,7 @@ export function explainer(node: Pick<Node, 'netfilter' | 'ipsets' | 'listings'>,
     const f = recentFacts(g);
     const who = formatIp(f.rdest ? at.pkt.dst : at.pkt.src, family);
     if (!matched) return null;
-    const seconds = f.seconds ?? timeoutOf(f.name);
+    const seconds = f.seconds ?? timeoutOf(f.name, at);
     if (f.command === 'set' || f.command === 'update') {
       const to = dnatTo(rule);
       const span = seconds !== null ? ` for ${seconds} s` : '';
