@@ -2,7 +2,7 @@
 // Only the CLI touches the file system and the process; the library returns values and
 // diagnostics.
 import type { Stats } from 'node:fs';
-import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync, renameSync, statSync, readdirSync, unlinkSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync, writeSync, renameSync, statSync, readdirSync, unlinkSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import type { Diagnostic } from '../diag/diagnostic.js';
 import { InvalidArgumentError, type Command } from 'commander';
@@ -201,6 +201,89 @@ export function writeAtomic(path: string, content: string | Uint8Array): void {
     }
     throw new InputError(`cannot write ${path}: ${osReason(e)}`);
   }
+}
+
+/** Text written as it is made (bulk output of hundreds of MB, never held whole). */
+export interface OutputStream {
+  write(text: string): void;
+  /** Everything written: `-o FILE` takes its place now. */
+  close(): void;
+  /** The run failed: `-o FILE` keeps what it had. */
+  abort(): void;
+}
+
+/**
+ * `-o FILE` (a temporary file beside it, renamed into place by close: readers see the old or the
+ * new content, never half) or standard output (on Linux process.stdout writes to files and pipes
+ * synchronously: a write returns once the bytes are out, so nothing piles up in memory).
+ */
+export function openOutput(output: string | undefined): OutputStream {
+  if (!output || output === '-') {
+    const out = batched((text) => process.stdout.write(text));
+    return { write: out.write, close: out.flush, abort: out.flush };
+  }
+  const tmp = join(dirname(output), `.${basename(output)}.${process.pid}.tmp`);
+  let fd: number;
+  try {
+    fd = openSync(tmp, 'w');
+  } catch (e) {
+    throw new InputError(`cannot write ${output}: ${osReason(e)}`);
+  }
+  const abort = () => {
+    try {
+      closeSync(fd);
+    } catch {
+      /* already closed */
+    }
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* nothing to clean */
+    }
+  };
+  const fail = (e: unknown): never => {
+    abort();
+    throw new InputError(`cannot write ${output}: ${osReason(e)}`);
+  };
+  const out = batched((text) => {
+    try {
+      writeSync(fd, text);
+    } catch (e) {
+      fail(e);
+    }
+  });
+  return {
+    write: out.write,
+    close() {
+      out.flush();
+      try {
+        closeSync(fd);
+        renameSync(tmp, output);
+      } catch (e) {
+        fail(e);
+      }
+    },
+    abort,
+  };
+}
+
+/** Small texts gathered into writes of about a megabyte. */
+function batched(sink: (text: string) => void): { write(text: string): void; flush(): void } {
+  let pending: string[] = [];
+  let size = 0;
+  const flush = () => {
+    if (size > 0) sink(pending.join(''));
+    pending = [];
+    size = 0;
+  };
+  return {
+    write(text) {
+      pending.push(text);
+      size += text.length;
+      if (size >= 1 << 20) flush();
+    },
+    flush,
+  };
 }
 
 /** Creates an output folder (and its parents), with a clear error when it cannot. */

@@ -25,7 +25,7 @@ import { sampleJson, sampleText } from '../report/sample.js';
 import { ANSI, PLAIN, renderText, type TextOptions } from '../report/text.js';
 import { buildReport, type ReportInput } from '../report/tree.js';
 import { parseFlowsFile } from '../golden/flows-file.js';
-import { action, checkOutputPath, emit, InputError, printDiagnostics, readInputs, UsageError, useColor } from './common.js';
+import { action, checkOutputPath, emit, openOutput, InputError, printDiagnostics, readInputs, UsageError, useColor } from './common.js';
 import { addClusterFlags, chooseMode, compileLoaded, loadClusterInputs, type ClusterFlags, type LoadedCluster } from './load-cluster.js';
 import { parseInterfacesFlag } from './interfaces-flag.js';
 import { checkNodeDir, descriptionFiles, NODE_DIR_FILES, nodeDirFile, readDescription, readDump } from './node-files.js';
@@ -422,9 +422,21 @@ async function runTrace(inputs: string[], flags: TraceFlags, viaGiven: boolean):
   // collection costs time in proportion to the old generation, dead objects included, and nothing
   // else would collect it soon: one full collection now (bin/kpsim.ts runs node with --expose-gc).
   if (flags.flows && [...targets.values()].some((t) => t.sim.rs.ruleCount >= LARGE_RULESET)) (globalThis as { gc?: () => void }).gc?.();
-  const chunks: string[] = new Array(flows.length);
   const reports: TraceReport[] = new Array(flows.length);
   const listings: ListingData[] = [];
+  // Each packet's text, in the order of the flows: with one family and no page, written as it is
+  // made (a bulk run's output is hundreds of MB), else kept and put in order at the end.
+  const separator = flags.json ? '' : '\n';
+  const stream = flags.flows && byFamily.size === 1 && flags.html === undefined ? openOutput(flags.output) : null;
+  const chunks: string[] = stream ? [] : new Array(flows.length);
+  let written = 0;
+  const put = (at: number, text: string) => {
+    if (stream === null) chunks[at] = text;
+    else {
+      if (written++ > 0 && separator) stream.write(separator);
+      stream.write(text);
+    }
+  };
   try {
     for (const [fam, idx] of byFamily) {
       const { sim, node } = targets.get(fam)!;
@@ -437,7 +449,7 @@ async function runTrace(inputs: string[], flags: TraceFlags, viaGiven: boolean):
       const options = { explain, index: flags.index, paths: flags.paths };
       if (flags.flows) {
         traceFlows(rs, env, subset, options, (r, k) => {
-          chunks[idx[k]] = out({ result: r.result, outcomes: r.outcomes, name: r.flow.name, approximate: r.approximate }, k, { input: r.result, traces: r.traces, outcomes: r.outcomes });
+          put(idx[k], out({ result: r.result, outcomes: r.outcomes, name: r.flow.name, approximate: r.approximate }, k, { input: r.result, traces: r.traces, outcomes: r.outcomes }));
         });
       } else {
         const how = { state: (flags.state ?? 'new') as ConnState, reply: !!flags.reply };
@@ -445,11 +457,12 @@ async function runTrace(inputs: string[], flags: TraceFlags, viaGiven: boolean):
         const connection: ConnectionView = { ...how, accepted: ct.accepted };
         const input = ct.first ?? ct.traces[0].result;
         const replies = how.reply ? ct.traces.map((t) => t.result) : undefined;
-        chunks[idx[0]] = out({ result: input, outcomes: ct.outcomes, connection, replies }, 0, { input, traces: ct.traces, outcomes: ct.outcomes, connection });
+        put(idx[0], out({ result: input, outcomes: ct.outcomes, connection, replies }, 0, { input, traces: ct.traces, outcomes: ct.outcomes, connection }));
       }
       if (flags.html !== undefined) listings.push(reachedChains(idx.map((i) => reports[i]), rs, ex));
     }
   } catch (e) {
+    stream?.abort();
     if (e instanceof TraceInputError || e instanceof TooManyPaths) throw new UsageError(e.message);
     if (e instanceof NoConnection) throw new InputError(e.message);
     throw e;
@@ -473,7 +486,8 @@ async function runTrace(inputs: string[], flags: TraceFlags, viaGiven: boolean):
     // `--html -`: the page is standard output; the trace itself goes only to -o FILE.
     if (flags.html === '-' && (flags.output === undefined || flags.output === '-')) return 0;
   }
-  emit(flags.output, flags.json ? chunks.join('') : chunks.join('\n'));
+  if (stream) stream.close();
+  else emit(flags.output, chunks.join(separator));
   return 0;
 }
 

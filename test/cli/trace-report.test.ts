@@ -98,6 +98,27 @@ describe('kpsim trace report flags', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('--flows output is written as it is made: to -o FILE the same bytes as to standard output, in the order of the flows, text and JSON', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kpsim-trace-flows-'));
+    try {
+      const flows = join(dir, 'flows.json');
+      writeFileSync(flows, JSON.stringify(Array.from({ length: 40 }, (_, k) => ({ name: `f${k}`, protocol: 'tcp', sourceIP: `10.244.1.${7 + (k % 5)}`, sourcePort: 30000 + k, destIP: k % 3 ? '10.96.0.30' : '10.96.0.40', destPort: 80 }))));
+      for (const json of [[], ['--json', '--no-paths']]) {
+        const out = join(dir, 'out');
+        const toStdout = kpsim([EXAMPLE, '--flows', flows, ...json]);
+        expect(toStdout.code, toStdout.stderr).toBe(0);
+        const toFile = kpsim([EXAMPLE, '--flows', flows, ...json, '-o', out]);
+        expect(toFile.code, toFile.stderr).toBe(0);
+        expect(toFile.stdout).toBe('');
+        expect(readFileSync(out, 'utf8')).toBe(toStdout.stdout);
+        if (json.length) expect(toStdout.stdout.trim().split('\n').map((l) => JSON.parse(l).name)).toEqual(Array.from({ length: 40 }, (_, k) => `f${k}`));
+        else expect(toStdout.stdout.match(/^f\d+/gm)).toEqual(Array.from({ length: 40 }, (_, k) => `f${k}`));
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('the README shows real output', () => {
     const readme = readFileSync('README.md', 'utf8');
     const out = kpsim(WEB).stdout;
