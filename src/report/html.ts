@@ -36,7 +36,9 @@ tr.outcome.selected td:first-child label::after { content: " ◆ selected"; font
 .hookbox { border: 2px dashed var(--line); border-radius: 8px; padding: 6px 8px; min-height: 56px; color: var(--dim); position: relative; display: flex; flex-direction: column; }
 .hookbox .name { font-weight: 600; }
 .hookbox .order:not(:empty)::before { content: "step "; }
-.hookbox .tables { font-size: 12px; }
+.hookbox .tables { font-size: 12px; overflow-wrap: anywhere; }
+.hookbox .tables .fn { display: block; }
+.prio { color: var(--dim); font-size: 11px; font-weight: 400; }
 .hookbox.on-route { border: 2px solid var(--path); color: var(--fg); background: #ddf4ff; }
 .hookbox.on-route .name::before { content: "▶ "; }
 /* The netfilter packet flow: arrows between the hooks (hidden where the lanes stack). */
@@ -104,6 +106,14 @@ noscript pre { white-space: pre-wrap; }
   li.step .kind { display: none; }
   li.step > .why, li.step > .words, li.step > .diff { grid-column: 3; }
   th, td { padding-right: 6px; }
+  /* Tables as cards: a row is a block of labelled lines, nothing scrolls sideways. */
+  table.cards, table.cards tbody, table.cards tr, table.cards td { display: block; }
+  table.cards { width: 100%; }
+  table.cards thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); }
+  table.cards tr { border-bottom: 1px solid var(--line); padding: 4px 6px; }
+  table.cards td { border: 0; padding: 1px 0; white-space: normal; overflow-wrap: anywhere; }
+  table.cards td[data-label]:not(:first-child)::before { content: attr(data-label) ": "; color: var(--dim); font-weight: 400; }
+  table.cards code { overflow-wrap: anywhere; }
 }
 `;
 

@@ -43,9 +43,9 @@ export function pageScript(data: PageData): void {
   const hostPort = (t: TraceData, ip: string, port: number | null) => (port === null ? ip : t.family === 'ipv6' ? `[${ip}]:${port}` : `${ip}:${port}`);
   const flow = (t: TraceData, v: PacketView) => `${hostPort(t, v.source, v.sourcePort)} → ${hostPort(t, v.destination, v.destinationPort)}`;
   const hex = (n: number) => `0x${(n >>> 0).toString(16)}`;
-  const famTag = (t: { family: string }) => (t.family === 'ipv6' ? '6' : '4');
-  const lineId = (fam: string, line: number) => `L${fam}-${line}`;
-  const listingOf = (fam: string): ListingData | undefined => data.listings.find((l) => famTag(l) === fam);
+  const lineId = (listing: string, line: number) => `L${listing}-${line}`;
+  const listingOf = (id: string): ListingData | undefined => data.listings.find((l) => l.id === id);
+  const prioText = (p: number | null) => (p === null ? '' : `priority ${p}`);
   const verdictClass = (o: OutcomeData) => `v-${o.verdict.toLowerCase()}`;
   const verdictGlyph = (o: OutcomeData) => (o.verdict === 'ACCEPT' ? '✔' : o.verdict === 'UNKNOWN' ? '?' : '✘');
   const shareText = (p: { decimal: string; exact: string | null }) => (p.exact === null || p.exact === p.decimal ? p.decimal : `${p.exact} (${p.decimal})`);
@@ -65,9 +65,8 @@ export function pageScript(data: PageData): void {
   }
 
   function stepEl(t: TraceData, s: StepData, outs: readonly number[]): HTMLLIElement {
-    const fam = famTag(t);
     const kids: Kid[] = [h('span', { class: 'marker', 'aria-hidden': 'true' })];
-    if (s.line !== null && s.kind !== 'route' && s.kind !== 'conntrack') kids.push(h('a', { class: 'ln', href: `#${lineId(fam, s.line)}`, title: `line ${s.line} of ${listingOf(fam)?.file ?? 'the ruleset'}` }, String(s.line)));
+    if (s.line !== null && s.listing !== null) kids.push(h('a', { class: 'ln', href: `#${lineId(s.listing, s.line)}`, title: `line ${s.line} of ${listingOf(s.listing)?.file ?? 'the ruleset'}` }, String(s.line)));
     else kids.push(h('span', { class: 'ln' }, ''));
     let text = s.text;
     if (s.kind === 'policy') text = `${s.text}  (end of ${s.chain}: its policy)`;
@@ -109,10 +108,10 @@ export function pageScript(data: PageData): void {
       run = [];
     };
     for (const s of list) {
-      const here = `${s.hook} ${s.table}`;
+      const here = `${s.hook} ${s.fn}`;
       if (s.kind !== 'route' && s.kind !== 'conntrack' && here !== place.at) {
         flush();
-        ol.append(h('li', { class: 'lane', 'data-outcomes': outs.join(' '), 'data-hook': s.hook }, h('span', { class: 'hook' }, hookLabel(s.hook)), ' ', h('span', { class: 'table' }, s.table)));
+        ol.append(h('li', { class: 'lane', 'data-outcomes': outs.join(' '), 'data-hook': s.hook }, h('span', { class: 'hook' }, hookLabel(s.hook)), ' ', h('span', { class: 'table' }, s.fn), s.priority === null ? null : h('span', { class: 'prio' }, ` ${prioText(s.priority)}`)));
         place.at = here;
       }
       if (!shown(s)) {
@@ -191,8 +190,10 @@ export function pageScript(data: PageData): void {
       const local = hook === 'local' && (o.delivery === 'local' || t.origin === 'local');
       box.classList.toggle('on-route', at.length > 0 || local);
       box.querySelector('.order')!.textContent = at.length ? at.join(', ') : local ? (t.origin === 'local' ? 'start' : 'end') : '';
-      const tables = o.route.filter((x) => x.hook === hook).flatMap((x) => x.tables);
-      box.querySelector('.tables')!.textContent = [...new Set(tables)].join(' ');
+      // The hook functions that ran there, in the order they ran, each with its priority.
+      const fns = new Map<string, number | null>();
+      for (const x of o.route) if (x.hook === hook) x.tables.forEach((name, i) => fns.has(name) || fns.set(name, x.priorities[i]));
+      box.querySelector('.tables')!.replaceChildren(...[...fns].map(([name, p]) => h('span', { class: 'fn' }, h('span', { class: 'fn-name' }, name), p === null ? null : h('span', { class: 'prio' }, ` ${p}`))));
     }
   }
 
@@ -243,20 +244,24 @@ export function pageScript(data: PageData): void {
     showState(sec, t, info ? info.s : null);
   }
 
+  /** The outcome table's columns; on a phone each row is a card of labelled lines (html.ts, table.cards). */
+  const OUTCOME_COLUMNS = ['#', 'probability', 'exact', 'outcome', 'packet after NAT', 'NAT'] as const;
+
   function outcomesTable(sec: HTMLElement, t: TraceData): HTMLElement {
     const body = h('tbody', null);
     for (const o of t.outcomes) {
       const radio = h('input', { type: 'radio', name: `${t.id}-outcome`, value: String(o.number), 'aria-label': `outcome ${o.number}: ${o.words}, probability ${o.prob.decimal}` });
       radio.addEventListener('change', () => radio.checked && select(sec, t, o.number));
+      const [n, prob, exact, outcome, packet, nat] = OUTCOME_COLUMNS;
       const row = h(
         'tr',
         { class: `outcome ${verdictClass(o)}`, 'data-n': String(o.number) },
-        h('td', null, h('label', null, radio, ` ${o.number}`)),
-        h('td', { class: 'num' }, o.prob.decimal),
-        h('td', { class: 'num' }, o.prob.exact ?? '-'),
-        h('td', { class: 'verdict' }, h('span', { class: 'glyph', 'aria-hidden': 'true' }, verdictGlyph(o)), ` ${o.words}`),
-        h('td', null, h('code', null, flow(t, o.packet))),
-        h('td', null, o.nat.join(', ') || '-'),
+        h('td', { 'data-label': n }, h('label', null, radio, ` ${o.number}`)),
+        h('td', { class: 'num', 'data-label': prob }, o.prob.decimal),
+        h('td', { class: 'num', 'data-label': exact }, o.prob.exact ?? '-'),
+        h('td', { class: 'verdict', 'data-label': outcome }, h('span', { class: 'glyph', 'aria-hidden': 'true' }, verdictGlyph(o)), ` ${o.words}`),
+        h('td', { 'data-label': packet }, h('code', null, flow(t, o.packet))),
+        h('td', { 'data-label': nat }, o.nat.join(', ') || '-'),
       );
       row.addEventListener('click', (e) => {
         if ((e.target as HTMLElement).tagName !== 'INPUT') select(sec, t, o.number);
@@ -269,7 +274,7 @@ export function pageScript(data: PageData): void {
       'fieldset',
       { class: 'outcomes' },
       h('legend', null, 'Outcomes: pick one to see its path'),
-      h('div', { class: 'scroll' }, h('table', null, h('thead', null, h('tr', null, ...['#', 'probability', 'exact', 'outcome', 'packet after NAT', 'NAT'].map((c) => h('th', null, c)))), body)),
+      h('div', { class: 'scroll' }, h('table', { class: 'cards' }, h('thead', null, h('tr', null, ...OUTCOME_COLUMNS.map((c) => h('th', null, c)))), body)),
       notes.length ? h('ul', { class: 'notes' }, ...notes.map((n) => h('li', null, n))) : null,
     );
   }
@@ -334,28 +339,39 @@ export function pageScript(data: PageData): void {
 
   const escapeText = (x: string) => x.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 
+  /** How each kind of listing names itself, its tables and its chains. */
+  const KINDS: Readonly<Record<string, { title: string; table: (t: string) => string | null; chain: (c: ChainData) => string; unit: string }>> = {
+    iptables: { title: 'Ruleset', table: (t) => `*${t}`, chain: (c) => c.chain, unit: 'rule' },
+    nftables: { title: 'nftables ruleset', table: (t) => `table ${t}`, chain: (c) => `chain ${c.chain}`, unit: 'rule' },
+    ipvs: { title: 'IPVS virtual servers', table: () => null, chain: (c) => c.declaration.text || c.chain, unit: 'real server' },
+  };
+  const kindOf = (l: ListingData) => KINDS[l.kind] ?? KINDS.iptables;
+  const plural = (n: number, unit: string) => `${n} ${unit}${n === 1 ? '' : 's'}`;
+
   /**
    * The listing of the reached chains: one fold per chain, its lines drawn when it opens (a
    * 10k-service KUBE-SERVICES is 10k lines: drawn as one string, not node by node).
    */
   function listingSection(l: ListingData): HTMLElement {
-    const fam = famTag(l);
+    const k = kindOf(l);
+    const fam = l.family === 'ipv6' ? '6' : '4';
     const body = h('div', { class: 'chains' });
     const rules = l.chains.reduce((n, c) => n + c.rules.length, 0);
-    const det = h('details', { class: 'listing', id: `listing-${fam}` }, h('summary', null, `${l.chains.length} chain${l.chains.length === 1 ? '' : 's'} reached (${rules} rules)`), body);
+    const det = h('details', { class: 'listing', id: `listing-${l.id}` }, h('summary', null, `${plural(l.chains.length, l.kind === 'ipvs' ? 'virtual server' : 'chain')} reached (${plural(rules, k.unit)})`), body);
     const folds: { fold: HTMLDetailsElement; fill: () => void }[] = [];
     let table = '';
     for (const c of l.chains) {
-      if (c.table !== table) {
-        body.append(h('h3', null, `*${c.table}`));
+      const heading = k.table(c.table);
+      if (heading !== null && c.table !== table) {
+        body.append(h('h3', null, heading));
         table = c.table;
       }
-      const f = chainFold(fam, c);
+      const f = chainFold(l, c);
       folds.push(f);
       body.append(f.fold);
     }
     let byLine: Map<number, number> | null = null;
-    listingFill.set(fam, (line: number) => {
+    listingFill.set(l.id, (line: number) => {
       if (!byLine) {
         byLine = new Map();
         l.chains.forEach((c, i) => {
@@ -370,17 +386,25 @@ export function pageScript(data: PageData): void {
       folds[i].fold.open = true;
     });
     const what = l.file ? `${l.file}${l.what && l.what !== l.file ? `, ${l.what}` : ''}` : 'the rules as kpsim read them (no file)';
-    return h('section', { class: 'ruleset', 'aria-label': `IPv${fam} ruleset` }, h('h2', null, `Ruleset${data.listings.length > 1 ? ` (IPv${fam})` : ''}: ${what}`), h('p', null, 'Only the chains the traced packets reached; each line as the file writes it, with its number there.'), det);
+    const several = data.listings.filter((x) => x.kind === l.kind).length > 1;
+    return h(
+      'section',
+      { class: 'ruleset', 'data-kind': l.kind, 'aria-label': `${k.title}${several ? ` (IPv${fam})` : ''}` },
+      h('h2', null, `${k.title}${several ? ` (IPv${fam})` : ''}: ${what}`),
+      h('p', null, `Only the ${l.kind === 'ipvs' ? 'virtual servers' : 'chains'} the traced packets reached; each line as the file writes it, with its number there.`),
+      det,
+    );
   }
   const listingFill = new Map<string, (line: number) => void>();
 
   /** A chain's fold, and how to draw its lines now (a link to a line opens it before the toggle event runs). */
-  function chainFold(fam: string, c: ChainData): { fold: HTMLDetailsElement; fill: () => void } {
+  function chainFold(l: ListingData, c: ChainData): { fold: HTMLDetailsElement; fill: () => void } {
+    const k = kindOf(l);
     const lines = h('div', { class: 'lines' });
-    const fold = h('details', { class: 'chain', 'data-chain': `${c.table} ${c.chain}` }, h('summary', null, h('code', null, c.chain), ` (${c.rules.length} rule${c.rules.length === 1 ? '' : 's'})`), lines);
+    const fold = h('details', { class: 'chain', 'data-chain': `${c.table} ${c.chain}` }, h('summary', null, h('code', null, k.chain(c)), ` (${plural(c.rules.length, k.unit)})`), lines);
     const line = (n: number | null, text: string) => {
-      const id = n === null ? '' : ` id="${lineId(fam, n)}"`;
-      const ln = n === null ? '<span class="ln"></span>' : `<a class="ln" href="#${lineId(fam, n)}">${n}</a>`;
+      const id = n === null ? '' : ` id="${lineId(l.id, n)}"`;
+      const ln = n === null ? '<span class="ln"></span>' : `<a class="ln" href="#${lineId(l.id, n)}">${n}</a>`;
       return `<div class="line"${id}>${ln}<code>${escapeText(text)}</code></div>`;
     };
     const fill = () => {
@@ -395,9 +419,9 @@ export function pageScript(data: PageData): void {
     for (const t of data.traces) {
       const outs = t.outcomes.map((o) => `${o.prob.decimal} ${o.words}`).join('; ');
       const a = h('a', { href: `#${t.id}` }, t.name ?? `${t.protocol} ${flow(t, t.packet)}`);
-      body.append(h('tr', null, h('td', null, a), h('td', null, h('code', null, `${t.protocol} ${flow(t, t.packet)}`)), h('td', null, outs || 'no outcome')));
+      body.append(h('tr', null, h('td', { 'data-label': 'flow' }, a), h('td', { 'data-label': 'packet' }, h('code', null, `${t.protocol} ${flow(t, t.packet)}`)), h('td', { 'data-label': 'outcomes' }, outs || 'no outcome')));
     }
-    return h('section', { class: 'summary' }, h('h2', null, `${data.traces.length} flows`), h('div', { class: 'scroll' }, h('table', null, h('thead', null, h('tr', null, h('th', null, 'flow'), h('th', null, 'packet'), h('th', null, 'outcomes'))), body)));
+    return h('section', { class: 'summary' }, h('h2', null, `${data.traces.length} flows`), h('div', { class: 'scroll' }, h('table', { class: 'cards' }, h('thead', null, h('tr', null, h('th', null, 'flow'), h('th', null, 'packet'), h('th', null, 'outcomes'))), body)));
   }
 
   // Sections beyond the first ones are drawn when opened (a bulk --flows page stays quick to open).
@@ -423,7 +447,7 @@ export function pageScript(data: PageData): void {
   document.addEventListener('click', (e) => {
     const a = (e.target as HTMLElement).closest<HTMLAnchorElement>('a[href^="#"]');
     const id = a?.getAttribute('href')?.slice(1) ?? '';
-    const m = /^L(4|6)-(\d+)$/.exec(id);
+    const m = /^L([a-z]*[46])-(\d+)$/.exec(id);
     if (m) listingFill.get(m[1])?.(Number(m[2]));
     else if (draw.has(id)) draw.get(id)!();
   });

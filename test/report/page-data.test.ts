@@ -58,11 +58,11 @@ describe('the trace page data', () => {
     expect(hooks(report, 2)).toEqual(hooks(report, 1));
   });
 
-  it('fills in the hooks no rule stood in: a packet for this node ends in INPUT; a dropped one where it was dropped', () => {
+  it('fills in the hooks no table stood in: a packet for this node ends in INPUT; a dropped one where it was dropped', () => {
     const local = traced(`${FILTER}COMMIT\n`, { protocol: 'tcp', sourceIP: '10.1.2.3', destIP: '192.168.0.2', destPort: 22 });
     expect(local.report.outcomes[0].delivery).toBe('local');
-    // An empty built-in chain leaves no step (its policy accepts): the hook is there, without a table.
-    expect(hooks(local.report)).toEqual(['PREROUTING', 'routing', 'INPUT']);
+    // PREROUTING has no table here; filter INPUT is an empty built-in chain, whose policy accepts: still named.
+    expect(hooks(local.report)).toEqual(['PREROUTING', 'routing', 'INPUT(filter)']);
     const dropped = traced(`${FILTER}-A FORWARD -j DROP\nCOMMIT\n`, { protocol: 'tcp', sourceIP: '10.1.2.3', destIP: '10.9.9.9', destPort: 22 });
     expect(dropped.report.outcomes[0].verdict).toBe('DROP');
     expect(hooks(dropped.report)).toEqual(['PREROUTING', 'routing', 'FORWARD(filter)']);
@@ -74,12 +74,14 @@ describe('the trace page data', () => {
     expect(hooks(out.report)).toEqual(['OUTPUT(nat)', 'POSTROUTING(nat)']);
     const self = traced(`${FILTER}COMMIT\n`, { protocol: 'tcp', sourceIP: '192.168.0.2', destIP: '192.168.0.2', destPort: 22 });
     expect(self.report.outcomes[0].delivery).toBe('local');
-    expect(hooks(self.report)).toEqual(['OUTPUT', 'POSTROUTING', 'PREROUTING', 'INPUT']);
+    expect(hooks(self.report)).toEqual(['OUTPUT(filter)', 'routing', 'POSTROUTING', 'PREROUTING', 'INPUT(filter)']);
   });
 
   it('embeds the reached chains only, each whole with its lines, in the order the tree reaches them', () => {
     const { report, rs, ex } = traced(`${NAT}${SVC}`, TO_SVC);
-    const listing = reachedChains([report], rs, ex);
+    const listings = reachedChains([report], rs, ex);
+    expect(listings.map((l) => [l.id, l.kind])).toEqual([['4', 'iptables']]);
+    const listing = listings[0];
     expect(listing.file).toBe('node.rules');
     expect(listing.chains.map((c) => c.chain)).toEqual(['PREROUTING', 'KUBE-SERVICES', 'KUBE-SVC-A', 'KUBE-SEP-A1', 'POSTROUTING', 'KUBE-SEP-A2']);
     const services = listing.chains[1];
@@ -106,7 +108,7 @@ describe('the trace page data', () => {
 
   it('a page whose rules hold </script> keeps its script whole and its data as written', () => {
     const { report, rs, ex } = traced(`${NAT}${SVC}`, TO_SVC);
-    const data: PageData = { version: PAGE_DATA_VERSION, command: 'kpsim trace --rules node.rules </script>', mode: 'iptables', traces: [traceData(report, 'trace-1')], listings: [reachedChains([report], rs, ex)], fieldNames: FIELD_NAMES };
+    const data: PageData = { version: PAGE_DATA_VERSION, command: 'kpsim trace --rules node.rules </script>', mode: 'iptables', traces: [traceData(report, 'trace-1')], listings: reachedChains([report], rs, ex), fieldNames: FIELD_NAMES };
     const html = renderHtml(data, ['text </script> report']);
     // One closing tag per script element, none from the data.
     expect(html.match(/<\/script>/g)).toHaveLength(2);
