@@ -57,7 +57,7 @@ export function runBaseChain(w: Walk, base: CChain, hook: Hook, pending: Walk[])
  * 0x4000 accept` is one step, whose packet is the one it marked).
  */
 function record(w: Walk, kind: PathNode['kind'], chain: CompiledChain, rule: CompiledRule | null, at: Walk | null = null, forked?: 'unknown'): void {
-  recordStep(w, chain, rule, kind, { at, forked });
+  recordStep(w, chain, rule, kind, forked, at);
 }
 
 /** What a rule did for the walk. */
@@ -150,16 +150,11 @@ function runRule(w: Walk, r: CRule, cur: Cursor, pending: Walk[]): RuleEnd {
   const explain = w.ctx.opts.explain;
   /** Explain mode: the walk before the rule's first statement acted. */
   let before: Walk | null = null;
-  const took = (did: Parameters<typeof pseudoRule>[1], picked = false) => record(w, 'rule', pseudoChain(r.chain), pseudoRule(r, did, picked), before);
-  const miss = (): 'nomatch' => {
-    if (explain) record(w, 'nomatch', pseudoChain(r.chain), pseudoRule(r, null), before);
-    return 'nomatch';
-  };
   for (let i = cur.op; i < ops.length; i++) {
     const op = ops[i];
     switch (op.k) {
       case 'test':
-        if (!op.test(w, cur.regs)) return miss();
+        if (!op.test(w, cur.regs)) return miss(w, r, before);
         break;
       case 'effect':
         if (explain && before === null) before = snapshot(w);
@@ -180,18 +175,18 @@ function runRule(w: Walk, r: CRule, cur: Cursor, pending: Walk[]): RuleEnd {
         break;
       }
       case 'verdict':
-        took(op.verdict);
+        took(w, r, op.verdict, before);
         return op.verdict;
       case 'vmap': {
         const v = op.pick(w, cur.regs);
-        if (!v) return miss();
-        took(v, true);
+        if (!v) return miss(w, r, before);
+        took(w, r, v, before, true);
         return v;
       }
       case 'nat': {
         const to = op.resolve(w, cur.regs);
-        if (to === undefined) return miss();
-        took(op.type);
+        if (to === undefined) return miss(w, r, before);
+        took(w, r, op.type, before);
         const hook = cur.hook;
         const ok = op.type === 'dnat' || op.type === 'redirect' ? hook === 'PREROUTING' || hook === 'OUTPUT' : hook === 'POSTROUTING' || hook === 'INPUT';
         if (!cur.base.base!.nat || !ok) {
@@ -203,11 +198,11 @@ function runRule(w: Walk, r: CRule, cur: Cursor, pending: Walk[]): RuleEnd {
         return 'ended';
       }
       case 'reject':
-        took('reject');
+        took(w, r, 'reject', before);
         stop(w, 'REJECT');
         return 'ended';
       case 'stop':
-        took(null);
+        took(w, r, null, before);
         addUnknown(w, { rule: pseudoRule(r, null), text: op.text, reason: op.reason, assumed: 'target' });
         stop(w, 'UNKNOWN');
         return 'ended';
@@ -217,8 +212,19 @@ function runRule(w: Walk, r: CRule, cur: Cursor, pending: Walk[]): RuleEnd {
       }
     }
   }
-  took(null);
+  took(w, r, null, before);
   return 'next';
+}
+
+/** The rule matched and did `did` (a verdict map's pick: `picked`); `before`: the walk before its statements acted. */
+function took(w: Walk, r: CRule, did: Parameters<typeof pseudoRule>[1], before: Walk | null, picked = false): void {
+  record(w, 'rule', pseudoChain(r.chain), pseudoRule(r, did, picked), before);
+}
+
+/** The rule did not match (recorded in explain mode). */
+function miss(w: Walk, r: CRule, before: Walk | null): 'nomatch' {
+  if (w.ctx.opts.explain) record(w, 'nomatch', pseudoChain(r.chain), pseudoRule(r, null), before);
+  return 'nomatch';
 }
 
 /** The draw's value for this walk; for a random one, the forks with the other values first. */

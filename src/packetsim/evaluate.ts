@@ -147,8 +147,8 @@ export function snapshot(w: Walk): Walk {
  * A step a hook extension takes (IPVS's scheduling, an nftables rule), recorded as the core records
  * its own: in explain mode with the walk as it is (the packet's state, why a rule did not match).
  */
-export function recordStep(w: Walk, chain: CompiledChain, rule: CompiledRule | null, kind: PathNode['kind'] = 'rule', how: { readonly forked?: 'random' | 'unknown'; readonly at?: Walk | null } = {}): void {
-  if (w.ctx.opts.explain) recordAt(w, kind, chain, rule, how.forked, how.at ?? undefined);
+export function recordStep(w: Walk, chain: CompiledChain, rule: CompiledRule | null, kind: PathNode['kind'] = 'rule', forked?: 'random' | 'unknown', at: Walk | null = null): void {
+  if (w.ctx.opts.explain) recordAt(w, kind, chain, rule, forked, at ?? undefined);
   else record(w, kind, chain, rule);
 }
 
