@@ -105,18 +105,25 @@ export interface TraceData {
   readonly approximate: boolean;
 }
 
-export interface ListedRule {
-  readonly num: number;
-  readonly line: number | null;
-  readonly text: string;
-}
-
+/**
+ * A reached chain whole (every rule, the ones no packet tried too). Its rules' texts are the
+ * listing's `texts` from `at` (the page reads them only when the chain is shown: a 10k-service
+ * KUBE-SERVICES is most of the page's bytes); their lines run on from `first`, or are each in
+ * `lines` where they do not (a dump whose rules of a chain are apart).
+ */
 export interface ChainData {
   readonly table: string;
   readonly chain: string;
   /** Its declaration (`:KUBE-SERVICES - [0:0]`, a built-in chain's with its policy). */
   readonly declaration: { readonly line: number | null; readonly text: string };
-  readonly rules: readonly ListedRule[];
+  /** How many rules it has. */
+  readonly rules: number;
+  /** Where its rules' texts start in ListingData.texts. */
+  readonly at: number;
+  /** Rule 1's line, rule k's `first + k - 1`; null when `lines` says. */
+  readonly first: number | null;
+  /** Each rule's line (null: the listing lacks it), when they do not run on from one. */
+  readonly lines: readonly (number | null)[] | null;
 }
 
 export interface ListingData {
@@ -129,6 +136,28 @@ export interface ListingData {
   readonly file: string | null;
   readonly what: string | null;
   readonly chains: readonly ChainData[];
+  /** The chains' rules as the file writes them, chain after chain (html.ts puts them apart from the rest, read when shown). */
+  readonly texts: readonly string[];
+}
+
+/** A listing as the page's data holds it: its texts are apart (html.ts). */
+export type PageListing = Omit<ListingData, 'texts'>;
+
+/** The data the page's script reads at once: everything but the listings' texts. */
+export type PageView = Omit<PageData, 'listings'> & { readonly listings: readonly PageListing[] };
+
+/** A listing's rule k (1-based) of chain `c`: its line and text. */
+export function listedRule(l: Pick<ListingData, 'texts'>, c: ChainData, k: number): { readonly line: number | null; readonly text: string } {
+  return { line: c.lines ? c.lines[k - 1] : c.first === null ? null : c.first + k - 1, text: l.texts[c.at + k - 1] };
+}
+
+/** A chain's data, its rules' texts appended to `texts`. */
+function chainData(table: string, chain: string, declaration: ChainData['declaration'], rules: readonly { readonly line: number | null; readonly text: string }[], texts: string[]): ChainData {
+  const at = texts.length;
+  for (const r of rules) texts.push(r.text);
+  const first = rules[0]?.line ?? null;
+  const runsOn = first !== null && rules.every((r, i) => r.line === first + i);
+  return { table, chain, declaration, rules: rules.length, at, first: runsOn ? first : null, lines: runsOn || rules.length === 0 ? null : rules.map((r) => r.line) };
 }
 
 export interface PageData {
@@ -318,42 +347,39 @@ function visitSteps(seg: Segment, f: (s: Step) => void): void {
  */
 export function reachedChains(reports: readonly TraceReport[], rs: CompiledRuleset, ex: Explainer): ListingData[] {
   const family = rs.family;
-  const iptables: ListingData = { id: listingId(family, null), kind: 'iptables', family, file: ex.listing?.file ?? null, what: ex.listing?.what ?? null, chains: [] };
-  const listings = new Map<string, { data: ListingData; chains: Map<string, ChainData> }>([[iptables.id, { data: iptables, chains: new Map() }]]);
-  const add = (id: string, key: string, make: () => { listing: Omit<ListingData, 'chains'>; chain: ChainData } | null) => {
-    const l = listings.get(id);
-    if (l?.chains.has(key)) return;
+  type Building = { listing: Omit<ListingData, 'chains' | 'texts'>; chains: Map<string, ChainData>; texts: string[] };
+  const iptables: Building = { listing: { id: listingId(family, null), kind: 'iptables', family, file: ex.listing?.file ?? null, what: ex.listing?.what ?? null }, chains: new Map(), texts: [] };
+  const listings = new Map<string, Building>([[iptables.listing.id, iptables]]);
+  type Whole = { declaration: ChainData['declaration']; rules: readonly { line: number | null; text: string }[] };
+  const add = (id: string, key: string, table: string, chain: string, make: () => (Whole & { listing: Building['listing'] }) | null) => {
+    if (listings.get(id)?.chains.has(key)) return;
     const made = make();
     if (!made) return;
-    const into = l ?? { data: { ...made.listing, chains: [] }, chains: new Map<string, ChainData>() };
-    listings.set(id, into);
-    into.chains.set(key, made.chain);
+    let into = listings.get(id);
+    if (!into) listings.set(id, (into = { listing: made.listing, chains: new Map(), texts: [] }));
+    into.chains.set(key, chainData(table, chain, made.declaration, made.rules, into.texts));
   };
   for (const r of reports) {
     visitSteps(r.tree, (s) => {
       if (s.kind === 'conntrack' || s.kind === 'route') return;
       const ref = s.rule.listed;
       if (ref) {
-        add(listingId(family, ref), `${ref.table} ${ref.chain}`, () => {
+        const id = listingId(family, ref);
+        add(id, `${ref.table} ${ref.chain}`, ref.table, ref.chain, () => {
           const b = ex.block(ref);
           if (!b) return null;
-          const rules = b.rules.map((x, i) => ({ num: i + 1, line: x.line, text: x.text }));
-          return { listing: { id: listingId(family, ref), kind: ref.listing, family, file: b.file, what: b.what }, chain: { table: ref.table, chain: ref.chain, declaration: { line: b.declaration.line, text: b.declaration.text }, rules } };
+          return { listing: { id, kind: ref.listing, family, file: b.file, what: b.what }, declaration: { line: b.declaration.line, text: b.declaration.text }, rules: b.rules };
         });
         return;
       }
       if (s.kind === 'extension') return;
-      add(iptables.id, `${s.rule.table} ${s.rule.chain}`, () => {
+      add(iptables.listing.id, `${s.rule.table} ${s.rule.chain}`, s.rule.table, s.rule.chain, () => {
         const c = rs.tables.get(s.rule.table)?.chains.get(s.rule.chain);
         if (!c || c.extension) return null;
         const d = ex.chain(c);
-        const rules = c.rules.map((rule) => {
-          const shown = ex.rule(rule);
-          return { num: rule.num, line: shown.line, text: shown.text };
-        });
-        return { listing: iptables, chain: { table: c.table, chain: c.name, declaration: { line: d.line, text: d.text }, rules } };
+        return { listing: iptables.listing, declaration: { line: d.line, text: d.text }, rules: c.rules.map((rule) => ex.rule(rule)) };
       });
     });
   }
-  return [...listings.values()].filter((l) => l.chains.size > 0).map((l) => ({ ...l.data, chains: [...l.chains.values()] }));
+  return [...listings.values()].filter((l) => l.chains.size > 0).map((l) => ({ ...l.listing, chains: [...l.chains.values()], texts: l.texts }));
 }

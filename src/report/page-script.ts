@@ -7,10 +7,10 @@
 // dimmed), each rule linked to its line in the listing of the reached chains, the rules that did
 // not match folded per run (with why), and the packet's state at the focused step with what the
 // step changed shown as a diff. Keys: ↑/↓ (or k/j) walk the selected path, 1-9 pick an outcome.
-import type { BranchData, ChainData, ListingData, OutcomeData, PageData, SegmentData, StepData, TraceData } from './page-data.js';
+import type { BranchData, ChainData, OutcomeData, PageListing, PageView, SegmentData, StepData, TraceData } from './page-data.js';
 import type { Change, PacketView } from './model.js';
 
-export function pageScript(data: PageData): void {
+export function pageScript(data: PageView): void {
   type Kid = Node | string | null | undefined | false;
   function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string | null | undefined> | null, ...kids: Kid[]): HTMLElementTagNameMap[K] {
     const el = document.createElement(tag);
@@ -44,7 +44,7 @@ export function pageScript(data: PageData): void {
   const flow = (t: TraceData, v: PacketView) => `${hostPort(t, v.source, v.sourcePort)} → ${hostPort(t, v.destination, v.destinationPort)}`;
   const hex = (n: number) => `0x${(n >>> 0).toString(16)}`;
   const lineId = (listing: string, line: number) => `L${listing}-${line}`;
-  const listingOf = (id: string): ListingData | undefined => data.listings.find((l) => l.id === id);
+  const listingOf = (id: string): PageListing | undefined => data.listings.find((l) => l.id === id);
   const prioText = (p: number | null) => (p === null ? '' : `priority ${p}`);
   const verdictClass = (o: OutcomeData) => `v-${o.verdict.toLowerCase()}`;
   const verdictGlyph = (o: OutcomeData) => (o.verdict === 'ACCEPT' ? '✔' : o.verdict === 'UNKNOWN' ? '?' : '✘');
@@ -345,45 +345,76 @@ export function pageScript(data: PageData): void {
     nftables: { title: 'nftables ruleset', table: (t) => `table ${t}`, chain: (c) => `chain ${c.chain}`, unit: 'rule' },
     ipvs: { title: 'IPVS virtual servers', table: () => null, chain: (c) => c.declaration.text || c.chain, unit: 'real server' },
   };
-  const kindOf = (l: ListingData) => KINDS[l.kind] ?? KINDS.iptables;
+  const kindOf = (l: PageListing) => KINDS[l.kind] ?? KINDS.iptables;
   const plural = (n: number, unit: string) => `${n} ${unit}${n === 1 ? '' : 's'}`;
 
+  /** Runs `f` once the parser has read the whole page (the listings' texts come after this script). */
+  const whenParsed = (f: () => void) => (document.readyState === 'loading' ? document.addEventListener('DOMContentLoaded', f, { once: true }) : f());
   /**
-   * The listing of the reached chains: one fold per chain, its lines drawn when it opens (a
-   * 10k-service KUBE-SERVICES is 10k lines: drawn as one string, not node by node).
+   * A listing's rule texts, read when a chain is first shown: html.ts keeps them in an element of
+   * their own, one line per rule, gzip-compressed (the browser's DecompressionStream unpacks them)
+   * and base64-encoded, so the page is a fifth of their size and the parser has little to read.
    */
-  function listingSection(l: ListingData): HTMLElement {
+  const textsRead = new Map<string, Promise<readonly string[]>>();
+  function textsOf(l: PageListing): Promise<readonly string[]> {
+    let t = textsRead.get(l.id);
+    if (!t) {
+      t = new Promise<void>((done) => whenParsed(done)).then(async () => {
+        const packed = document.getElementById(`kpsim-listing-${l.id}`)?.textContent?.trim() ?? '';
+        if (!packed) return [];
+        const bytes = Uint8Array.from(atob(packed), (ch) => ch.charCodeAt(0));
+        const text = await new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'))).text();
+        return text.split('\n');
+      });
+      textsRead.set(l.id, t);
+    }
+    return t;
+  }
+  /** Rule k (1-based) of chain c: its line in the file. */
+  const ruleLine = (c: ChainData, k: number): number | null => (c.lines ? c.lines[k - 1] : c.first === null ? null : c.first + k - 1);
+
+  /**
+   * The listing of the reached chains: one fold per chain, the folds made when the listing opens
+   * and each chain's lines drawn when it opens (listings load nothing until then).
+   */
+  function listingSection(l: PageListing): HTMLElement {
     const k = kindOf(l);
     const fam = l.family === 'ipv6' ? '6' : '4';
     const body = h('div', { class: 'chains' });
-    const rules = l.chains.reduce((n, c) => n + c.rules.length, 0);
+    const rules = l.chains.reduce((n, c) => n + c.rules, 0);
     const det = h('details', { class: 'listing', id: `listing-${l.id}` }, h('summary', null, `${plural(l.chains.length, l.kind === 'ipvs' ? 'virtual server' : 'chain')} reached (${plural(rules, k.unit)})`), body);
-    const folds: { fold: HTMLDetailsElement; fill: () => void }[] = [];
-    let table = '';
-    for (const c of l.chains) {
-      const heading = k.table(c.table);
-      if (heading !== null && c.table !== table) {
-        body.append(h('h3', null, heading));
-        table = c.table;
+    const folds: { fold: HTMLDetailsElement; fill: (line: number | null) => Promise<void> }[] = [];
+    const build = () => {
+      if (folds.length) return;
+      let table = '';
+      for (const c of l.chains) {
+        const heading = k.table(c.table);
+        if (heading !== null && c.table !== table) {
+          body.append(h('h3', null, heading));
+          table = c.table;
+        }
+        const f = chainFold(l, c);
+        folds.push(f);
+        body.append(f.fold);
       }
-      const f = chainFold(l, c);
-      folds.push(f);
-      body.append(f.fold);
-    }
+    };
+    det.addEventListener('toggle', () => det.open && build());
     let byLine: Map<number, number> | null = null;
-    listingFill.set(l.id, (line: number) => {
+    listingFill.set(l.id, async (line: number) => {
       if (!byLine) {
         byLine = new Map();
         l.chains.forEach((c, i) => {
           if (c.declaration.line !== null) byLine!.set(c.declaration.line, i);
-          for (const r of c.rules) if (r.line !== null) byLine!.set(r.line, i);
+          if (c.lines) for (const n of c.lines) if (n !== null) byLine!.set(n, i);
         });
       }
+      // Lines that run on from a chain's first are found by range (no map entry per line).
+      const i = byLine.get(line) ?? l.chains.findIndex((c) => c.first !== null && line >= c.first && line < c.first + c.rules);
+      build();
       det.open = true;
-      const i = byLine.get(line);
-      if (i === undefined) return;
-      folds[i].fill();
+      if (i < 0) return;
       folds[i].fold.open = true;
+      await folds[i].fill(line);
     });
     const what = l.file ? `${l.file}${l.what && l.what !== l.file ? `, ${l.what}` : ''}` : 'the rules as kpsim read them (no file)';
     const several = data.listings.filter((x) => x.kind === l.kind).length > 1;
@@ -395,22 +426,64 @@ export function pageScript(data: PageData): void {
       det,
     );
   }
-  const listingFill = new Map<string, (line: number) => void>();
+  /** Per listing: opens the chain a line is in and draws that line (resolved once it is there). */
+  const listingFill = new Map<string, (line: number) => Promise<void>>();
 
-  /** A chain's fold, and how to draw its lines now (a link to a line opens it before the toggle event runs). */
-  function chainFold(l: ListingData, c: ChainData): { fold: HTMLDetailsElement; fill: () => void } {
+  /** Lines drawn at once; a longer chain (a 10k-service KUBE-SERVICES) is drawn a block at a time, as it comes into view. */
+  const BLOCK = 200;
+  /** A line's height before it is drawn (the listing's 12.5px monospace at 1.4), so the scrollbar is about right. */
+  const LINE_PX = 18;
+
+  /**
+   * A chain's fold, and how to draw its lines now (a link to a line opens it before the toggle event
+   * runs, and draws the block that line is in).
+   */
+  function chainFold(l: PageListing, c: ChainData): { fold: HTMLDetailsElement; fill: (line: number | null) => Promise<void> } {
     const k = kindOf(l);
     const lines = h('div', { class: 'lines' });
-    const fold = h('details', { class: 'chain', 'data-chain': `${c.table} ${c.chain}` }, h('summary', null, h('code', null, k.chain(c)), ` (${plural(c.rules.length, k.unit)})`), lines);
+    const fold = h('details', { class: 'chain', 'data-chain': `${c.table} ${c.chain}` }, h('summary', null, h('code', null, k.chain(c)), ` (${plural(c.rules, k.unit)})`), lines);
     const line = (n: number | null, text: string) => {
       const id = n === null ? '' : ` id="${lineId(l.id, n)}"`;
       const ln = n === null ? '<span class="ln"></span>' : `<a class="ln" href="#${lineId(l.id, n)}">${n}</a>`;
       return `<div class="line"${id}>${ln}<code>${escapeText(text)}</code></div>`;
     };
-    const fill = () => {
-      if (!lines.childElementCount) lines.innerHTML = [line(c.declaration.line, c.declaration.text), ...c.rules.map((r) => line(r.line, r.text))].join('');
+    let blocks: HTMLElement[] | null = null;
+    const drawn = new Map<number, Promise<void>>();
+    const draw = (b: number): Promise<void> => {
+      let done = drawn.get(b);
+      if (!done) {
+        done = textsOf(l).then((texts) => {
+          const el = blocks![b];
+          const out: string[] = [];
+          for (let r = b * BLOCK + 1; r <= Math.min(c.rules, (b + 1) * BLOCK); r++) out.push(line(ruleLine(c, r), texts[c.at + r - 1]));
+          el.innerHTML = out.join('');
+          el.dataset.drawn = '1';
+          el.style.minHeight = '';
+        });
+        drawn.set(b, done);
+      }
+      return done;
     };
-    fold.addEventListener('toggle', () => fold.open && fill());
+    const fill = async (at: number | null) => {
+      if (!blocks) {
+        lines.innerHTML = line(c.declaration.line, c.declaration.text);
+        blocks = [];
+        for (let r = 0; r < c.rules; r += BLOCK) {
+          const el = h('div', { class: 'block', style: `min-height:${Math.min(BLOCK, c.rules - r) * LINE_PX}px` });
+          blocks.push(el);
+          lines.append(el);
+        }
+        if (blocks.length === 1) void draw(0);
+        else {
+          const seen = new IntersectionObserver((es) => es.forEach((e) => e.isIntersecting && draw(blocks!.indexOf(e.target as HTMLElement))), { rootMargin: '1200px 0px' });
+          blocks.forEach((el) => seen.observe(el));
+        }
+      }
+      if (at === null || at === c.declaration.line) return;
+      const r = c.lines ? c.lines.indexOf(at) + 1 : c.first === null ? 0 : at - c.first + 1;
+      if (r > 0) await draw(Math.floor((r - 1) / BLOCK));
+    };
+    fold.addEventListener('toggle', () => fold.open && fill(null));
     return { fold, fill };
   }
 
@@ -448,8 +521,17 @@ export function pageScript(data: PageData): void {
     const a = (e.target as HTMLElement).closest<HTMLAnchorElement>('a[href^="#"]');
     const id = a?.getAttribute('href')?.slice(1) ?? '';
     const m = /^L([a-z]*[46])-(\d+)$/.exec(id);
-    if (m) listingFill.get(m[1])?.(Number(m[2]));
-    else if (draw.has(id)) draw.get(id)!();
+    const fill = m ? listingFill.get(m[1]) : undefined;
+    if (fill) {
+      // The line is drawn when its listing's texts are unpacked: then go there.
+      const there = document.getElementById(id);
+      const going = fill(Number(m![2]));
+      if (there) return;
+      e.preventDefault();
+      void going.then(() => (location.hash === `#${id}` ? document.getElementById(id)?.scrollIntoView() : (location.hash = id)));
+    } else if (draw.has(id)) draw.get(id)!();
   });
-  document.documentElement.dataset.ready = '1';
+  // Drawn now; ready (every listing's texts read by the parser too) when the page is parsed.
+  document.documentElement.dataset.drawn = '1';
+  whenParsed(() => (document.documentElement.dataset.ready = '1'));
 }

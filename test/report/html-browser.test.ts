@@ -196,6 +196,8 @@ describe.skipIf(!CHROMIUM)('the trace page in Chromium', () => {
   it('links every rule to its line in the embedded listing of the reached chains, and unfolds the rules that did not match with why', async () => {
     const { page: p } = await open(clusterip);
     await p.locator('li.step a.ln', { hasText: /^112$/ }).click();
+    // The listing's texts are unpacked when first shown: the page goes to the line once it is drawn.
+    await p.waitForFunction(() => location.hash === '#L4-112');
     const line = p.locator('#L4-112');
     expect(await line.isVisible()).toBe(true);
     expect(await line.locator('code').innerText()).toBe('-A KUBE-SERVICES -d 10.96.0.10/32 -p tcp -m comment --comment "shop/web:http cluster IP" -m tcp --dport 80 -j KUBE-SVC-67NZLRHBNDSAWJRO');
@@ -234,6 +236,7 @@ describe.skipIf(!CHROMIUM)('the trace page in Chromium', () => {
     }
     const first = ipvsLinks[0];
     await p.locator(`li.step a.ln[href="#Lipvs4-${first.line}"]`).first().click();
+    await p.waitForFunction((h) => location.hash === h, `#Lipvs4-${first.line}`);
     const line = p.locator(`#Lipvs4-${first.line}`);
     expect(await line.isVisible()).toBe(true);
     expect(await line.locator('code').innerText()).toBe(lineOf(save, first.line));
@@ -278,7 +281,7 @@ describe.skipIf(!CHROMIUM)('the trace page in Chromium', () => {
     }
     const services = nftLinks.find((l) => l.text === 'jump services')!;
     await p.locator(`li.step a.ln[href="#Lnftables4-${services.line}"]`).click();
-    expect(await p.evaluate(() => location.hash)).toBe(`#Lnftables4-${services.line}`);
+    await p.waitForFunction((h) => location.hash === h, `#Lnftables4-${services.line}`);
     expect(await p.locator(`#Lnftables4-${services.line} code`).innerText()).toBe('jump services');
     expect(await p.locator('section.ruleset h2').innerText()).toBe("nftables ruleset: nftables.txt, kpsim compile's output, nft list spelling");
     expect(await p.locator('details.chain[open] > summary').innerText()).toBe('chain nat-prerouting (1 rule)');
@@ -304,6 +307,41 @@ describe.skipIf(!CHROMIUM)('the trace page in Chromium', () => {
       expect(l.text.replace(/\s+/g, ' ')).toBe(lineOf(NFT_NODE, l.line).replace(/\s+/g, ' '));
     }
     expect(await p.locator('section.ruleset h2').innerText()).toBe(`nftables ruleset: ${NFT_NODE}`);
+    await p.close();
+  });
+
+  it('draws a long chain of the listing a block at a time: the block of a linked line, the others as they come into view', async () => {
+    // 1000 services' rules in one chain; the packet's is the 900th.
+    const ip = (i: number) => `10.96.${i >> 8}.${i & 255}`;
+    const rules = join(dir, 'long-chain.rules');
+    const lines = ['*nat', ':PREROUTING ACCEPT [0:0]', ':KUBE-SERVICES - [0:0]', '-A PREROUTING -j KUBE-SERVICES'];
+    for (let i = 1; i <= 1000; i++) lines.push(`-A KUBE-SERVICES -d ${ip(i)}/32 -p tcp -m tcp --dport 80 -j DNAT --to-destination 10.244.0.5:8080`);
+    writeFileSync(rules, [...lines, 'COMMIT', ''].join('\n'));
+    const file = page('long-chain', ['--rules', rules, '--node-ip', '192.168.0.2', '--src', '10.1.2.3', '--dst', `${ip(900)}:80`]);
+    const { page: p, errors } = await open(file);
+    const dnat = p.locator('li.step.k-rule a.ln', { hasText: /^\d+$/ }).last();
+    const n = Number(await dnat.innerText());
+    expect(lineOf(rules, n)).toContain(`-d ${ip(900)}/32`);
+    await dnat.click();
+    await p.waitForFunction((h) => location.hash === h, `#L4-${n}`);
+    expect(await p.locator(`#L4-${n} code`).innerText()).toBe(lineOf(rules, n));
+    expect(await p.locator(`#L4-${n}`).isVisible()).toBe(true);
+    const chain = p.locator('details.chain[data-chain="nat KUBE-SERVICES"]');
+    expect(await chain.locator('summary').innerText()).toBe('KUBE-SERVICES (1000 rules)');
+    // Five blocks of 200: the linked line's is drawn, the second (thousands of pixels away) not yet.
+    const blocks = chain.locator('.block');
+    expect(await blocks.count()).toBe(5);
+    expect(await blocks.nth(4).getAttribute('data-drawn')).toBe('1');
+    expect(await blocks.nth(1).getAttribute('data-drawn')).toBeNull();
+    expect(await blocks.nth(1).locator('.line').count()).toBe(0);
+    await blocks.nth(1).scrollIntoViewIfNeeded();
+    await p.waitForFunction(() => document.querySelectorAll('details.chain[data-chain="nat KUBE-SERVICES"] .block')[1].getAttribute('data-drawn') === '1');
+    const second = blocks.nth(1).locator('.line');
+    expect(await second.count()).toBe(200);
+    const first = Number(await second.first().locator('a.ln').innerText());
+    expect(await second.first().locator('code').innerText()).toBe(lineOf(rules, first));
+    expect(lineOf(rules, first)).toContain(`-d ${ip(201)}/32`);
+    expect(errors).toEqual([]);
     await p.close();
   });
 
