@@ -449,7 +449,7 @@ async function runTrace(inputs: string[], flags: TraceFlags, viaGiven: boolean):
         const replies = how.reply ? ct.traces.map((t) => t.result) : undefined;
         chunks[idx[0]] = out({ result: input, outcomes: ct.outcomes, connection, replies }, 0, { input, traces: ct.traces, outcomes: ct.outcomes, connection });
       }
-      if (flags.html !== undefined) listings.push(reachedChains(idx.map((i) => reports[i]), rs, ex));
+      if (flags.html !== undefined) listings.push(...reachedChains(idx.map((i) => reports[i]), rs, ex));
     }
   } catch (e) {
     if (e instanceof TraceInputError || e instanceof TooManyPaths) throw new UsageError(e.message);

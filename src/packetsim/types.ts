@@ -220,6 +220,34 @@ export interface CompiledRule extends IPv4Builtin, RuleList, RandomCache {
    * a rule updates, kube-proxy's affinity); iptables' `-m recent --rcheck` rules are told by text.
    */
   readonly recalls?: boolean;
+  /**
+   * A hook extension's rule that draws at random (nftables' `numgen random mod N`): the draw as
+   * written. Its walks part there with exact shares, as at iptables' statistic rules.
+   */
+  readonly random?: string;
+  /** A hook extension's rule: where the node's own listing of that extension writes it. */
+  readonly listed?: ListedRef;
+}
+
+/**
+ * Where a hook extension's rule or chain is written in the listing the node has of that extension
+ * (src/node/listing.ts: `nft list ruleset`, `ipvsadm-save`, a dump or kpsim's own output).
+ */
+export interface ListedRef {
+  /** Which listing (Node.hookListings' key). */
+  readonly listing: string;
+  readonly table: string;
+  readonly chain: string;
+  /** 0-based position in the chain; null: the chain's own line (its policy, a virtual server's `-A`). */
+  readonly index: number | null;
+}
+
+/** A hook function an extension's chain is: what a trace calls it, and its netfilter priority. */
+export interface HookFunction {
+  readonly hook: Hook;
+  /** `ip kube-proxy nat-prerouting`, `ipvs`. */
+  readonly name: string;
+  readonly priority: number;
 }
 
 export interface CompiledChain {
@@ -230,6 +258,10 @@ export interface CompiledChain {
   readonly span: Span | null;
   /** A hook extension's pseudo-chain (its steps print as their action alone). */
   readonly extension?: boolean;
+  /** A hook extension's chain that a hook calls (an nftables base chain, IPVS at LOCAL_IN): which and where. */
+  readonly hookFn?: HookFunction;
+  /** A hook extension's chain: where its listing writes it. */
+  readonly listed?: ListedRef;
   readonly rules: readonly CompiledRule[];
   /** `rules` as a list: the first rule, null for an empty chain. */
   readonly start: RuleList | null;
