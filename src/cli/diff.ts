@@ -16,7 +16,7 @@ import type { Family } from '../iptables/ir.js';
 import type { Node, NodeInterface } from '../node/node.js';
 import { action, emit, InputError, printDiagnostics, UsageError } from './common.js';
 import { addClusterFlags, chooseMode, compileLoaded, loadClusterInputs } from './load-cluster.js';
-import { collect, interfacesFromFlags, isDumpPath, loadDump, namesFromObjects, servicesOf, type DumpFlags } from './node-input.js';
+import { collect, interfacesFromFlags, isDumpPath, loadDump, namesFromObjects, type DumpFlags } from './node-input.js';
 
 interface DiffFlags extends DumpFlags {
   leftMode?: string;
@@ -91,7 +91,7 @@ function compiledSide(path: string, mode: string | undefined, flags: DiffFlags, 
     node,
     names,
     info: { label: path, mode: row.name, origin: `compiled for ${compiled.settings.nodeName || 'the node'}`, files: NO_FILES },
-    side: { label: path, node, view: servicesOf(row)(node, fam, names), mode: row.name, extensions: row.extensions(node, fam, { rotate: false }), known: row.knownDifferences },
+    side: { label: path, node, view: row.services(node, fam, names), mode: row.name, extensions: row.extensions(node, fam, { rotate: false }), known: row.knownDifferences },
   };
 }
 
@@ -110,7 +110,7 @@ function dumpSide(path: string, which: 'left' | 'right', flags: DiffFlags, famil
     family: d.family,
     names: book,
     info: { label: path, mode: d.row.name, origin: 'dump', files: d.files },
-    side: { label: path, node: d.node, view: servicesOf(d.row)(d.node, d.family, book), mode: d.row.name, extensions: d.row.extensions(d.node, d.family, { rotate: false }), known: d.row.knownDifferences },
+    side: { label: path, node: d.node, view: d.row.services(d.node, d.family, book), mode: d.row.name, extensions: d.row.extensions(d.node, d.family, { rotate: false }), known: d.row.knownDifferences },
   };
 }
 

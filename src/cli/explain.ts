@@ -8,7 +8,7 @@ import { nodeJson, portJson } from '../explain/json.js';
 import { nodeStory, portStory } from '../explain/story.js';
 import { action, emit, InputError, UsageError } from './common.js';
 import { addClusterFlags } from './load-cluster.js';
-import { collect, loadDump, namesFromObjects, servicesOf, type DumpFlags } from './node-input.js';
+import { collect, loadDump, namesFromObjects, type DumpFlags } from './node-input.js';
 
 interface ExplainFlags extends DumpFlags {
   json?: boolean;
@@ -47,7 +47,7 @@ Examples:
 function runExplain(dump: string, item: string | undefined, flags: ExplainFlags): number {
   const d = loadDump(dump, flags);
   const names = namesFromObjects(flags, d.row, d.family);
-  const view = servicesOf(d.row)(d.node, d.family, names);
+  const view = d.row.services(d.node, d.family, names);
   if (item === undefined) {
     emit(flags.output, flags.json ? JSON.stringify(nodeJson(view, d.files), null, 1) + '\n' : nodeStory(view, d.files));
     return 0;

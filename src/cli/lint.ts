@@ -35,7 +35,7 @@ Examples:
 function runLint(dump: string, flags: LintFlags): number {
   const d = loadDump(dump, flags, { lenient: true });
   const names = namesFromObjects(flags, d.row, d.family);
-  const findings = lintNode(d.node, d.family, { file: d.files.iptables, names });
+  const findings = lintNode(d.node, d.family, { file: d.files.iptables, nftFile: d.files.nftables, names });
   const errors = findings.filter((f) => f.severity === 'error').length;
   const warnings = findings.filter((f) => f.severity === 'warning').length;
   if (flags.json) emit(undefined, JSON.stringify({ findings: findings.map((f) => ({ ...f, line: f.span?.line ?? null, col: f.span?.col ?? null })), errors, warnings }, null, 1) + '\n');

@@ -25,6 +25,8 @@ export interface NftStateChain {
   comment: string | null;
   /** Rules in chain order, each with the handle the kernel gave it. */
   rules: Rule[];
+  /** Where the chain was first declared (for findings about the chain as a whole). */
+  readonly span?: Span | null;
 }
 
 export interface NftStateSet {
@@ -110,7 +112,7 @@ function command(state: NftState, c: Command, report: Report): void {
       }
       if (ADDS.has(verb)) {
         if (verb === 'create' && t.chains.has(o.name)) report('NFT_EXISTS', 'Could not process rule: File exists', span);
-        declareChain(t, o.name, o.body, report);
+        declareChain(t, o.name, o.body, report, true, span);
       } else if (verb === 'delete' || verb === 'destroy') {
         if (t.chains.has(o.name)) deleteChain(t, o.name, span, report);
         else if (verb === 'delete') report('NFT_NO_SUCH', 'Could not process rule: No such file or directory', span);
@@ -181,7 +183,7 @@ function tableBody(t: NftStateTable, body: Body<TableItem>, report: Report): voi
   for (const it of items) {
     if (it.kind === 'flags') t.flags = [...it.flags];
     else if (it.kind === 'comment') t.comment = it.comment.value;
-    else if (it.kind === 'chain') declareChain(t, it.name, it.body, report, false);
+    else if (it.kind === 'chain') declareChain(t, it.name, it.body, report, false, it.span);
   }
   for (const it of items) if (it.kind === 'object' && it.objectType !== 'flowtable') object(it);
   for (const it of items) if (it.kind === 'set' || it.kind === 'map') declareSet(t, it.name, it.kind === 'map', it.body, report);
@@ -190,9 +192,9 @@ function tableBody(t: NftStateTable, body: Body<TableItem>, report: Report): voi
 }
 
 /** Declares (or updates) a chain; its rules are added now or, in a table block, after the sets. */
-function declareChain(t: NftStateTable, name: string, body: Body<ChainItem> | null, report: Report, withRules = true): void {
+function declareChain(t: NftStateTable, name: string, body: Body<ChainItem> | null, report: Report, withRules = true, span: Span | null = null): void {
   let ch = t.chains.get(name);
-  if (!ch) t.chains.set(name, (ch = { name, handle: t.nextHandle++, hook: null, policy: null, comment: null, rules: [] }));
+  if (!ch) t.chains.set(name, (ch = { name, handle: t.nextHandle++, hook: null, policy: null, comment: null, rules: [], span }));
   for (const it of body?.items ?? []) {
     switch (it.kind) {
       case 'hook':
