@@ -153,7 +153,7 @@ function nftChainExplanation(v: NodeServices, node: Node, family: Family, name: 
   }
   const ch = t.chains.get(name)!;
   const kubeProxy = t.name === KUBE_PROXY_TABLE;
-  const ports = kubeProxy ? portsWithPiece(v, `chain ${name}`) : [];
+  const ports = kubeProxy ? portsWithPiece(v, `${KUBE_PROXY_TABLE} ${name}`) : [];
   let role: string;
   if (kubeProxy && sc) role = `${NFT_CHAIN_ROLE[sc.kind]} ${ports.length ? `of ${ports.map(portName).join(', ')}` : 'of no known service port (stale?)'}`;
   else if (kubeProxy && STATIC_NFT_OBJECTS[`chain ${name}`]) role = `kube-proxy's chain: ${STATIC_NFT_OBJECTS[`chain ${name}`]}`;
@@ -172,7 +172,7 @@ function nftRuleExplanation(v: NodeServices, node: Node, family: Family, line: n
       const i = ch.rules.findIndex((r) => r.span?.line === line);
       if (i < 0) continue;
       const r = ch.rules[i];
-      const ports = t.name === KUBE_PROXY_TABLE ? portsWithPiece(v, `chain ${ch.name}`) : [];
+      const ports = t.name === KUBE_PROXY_TABLE ? portsWithPiece(v, `${KUBE_PROXY_TABLE} ${ch.name}`) : [];
       const lines = [nftRuleSentence(r, family)];
       if (ports.length) lines.push(`belongs to ${ports.map(portName).join(', ')}`);
       else if (STATIC_NFT_OBJECTS[`chain ${ch.name}`]) lines.push(`part of ${ch.name}: ${STATIC_NFT_OBJECTS[`chain ${ch.name}`]}`);
@@ -191,10 +191,10 @@ function nftSetExplanation(v: NodeServices, node: Node, family: Family, text: st
   if (!s) return null;
   const kind = s.map ? 'map' : 'set';
   const what = STATIC_NFT_OBJECTS[`${kind} ${name}`] ?? (name.startsWith('affinity-') ? "an endpoint's session-affinity set: the clients it served recently" : 'a set kpsim knows nothing about');
-  if (space < 0) return { kind: 'set', title: `${kind} ${name} (${s.elements.length} element${s.elements.length === 1 ? '' : 's'}): ${what}`, lines: [], ports: v.ports.filter((p) => p.pieces.some((x) => x.id === `set ${name}`)) };
+  if (space < 0) return { kind: 'set', title: `${kind} ${name} (${s.elements.length} element${s.elements.length === 1 ? '' : 's'}): ${what}`, lines: [], ports: v.ports.filter((p) => p.pieces.some((x) => x.id === `@${name}`)) };
   const key = text.slice(space + 1).trim().split(/\s+\.\s+/).join(' . ');
   const el = s.elements.find((e) => nftExprText(e.key, family) === key);
-  const ports = portsWithPiece(v, `element ${name} ${key}`);
+  const ports = portsWithPiece(v, `@${name} ${key}`);
   return {
     kind: 'set element',
     title: `${name} ${key}: ${el ? `in the ${kind}${el.data ? ` (${nftExprText(el.data, family)})` : ''}` : `NOT in the ${kind}`}; ${what}`,

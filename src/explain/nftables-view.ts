@@ -56,7 +56,7 @@ class NftChainPiece implements Piece {
   ) {}
 
   get id(): string {
-    return `chain ${this.ch.name}`;
+    return `${KUBE_PROXY_TABLE} ${this.ch.name}`;
   }
 
   get at(): Where {
@@ -166,7 +166,7 @@ class Reader {
     if (!c) this.claimed.set(set, (c = new Set()));
     c.add(el);
     const data = el.data ? nftExprText(el.data, this.family) : null;
-    b.pieces.push({ id: `element ${set} ${key}`, kind: 'set element', lines: () => (data === null ? [] : [data]), at: elementWhere(set, key, el) });
+    b.pieces.push({ id: `@${set} ${key}`, kind: 'set element', lines: () => (data === null ? [] : [data]), at: elementWhere(set, key, el) });
   }
 }
 
@@ -416,11 +416,11 @@ function readEndpointChains(rd: Reader): void {
 /** An affinity set as a piece: its timeout and flags, and the clients it holds (nft's own `size 65535` on a dynamic set left out). */
 function setPiece(rd: Reader, name: string, into: Piece[]): void {
   const s = rd.set(name);
-  if (!s || into.some((p) => p.id === `set ${name}`)) return;
+  if (!s || into.some((p) => p.id === `@${name}`)) return;
   const seconds = affinitySeconds(s);
   const flags = s.properties.flatMap((p) => (p.kind === 'flags' ? p.flags : [])).sort();
   const lines = () => [`flags ${flags.join(',')}${seconds !== null ? `; timeout ${seconds}s` : ''}`, ...s.elements.map((el) => nftExprText(el.key, rd.family)).sort()];
-  into.push({ id: `set ${name}`, kind: 'set element', lines, at: { source: 'nftables', span: null, what: `set ${name}` } });
+  into.push({ id: `@${name}`, kind: 'set element', lines, at: { source: 'nftables', span: null, what: `set ${name}` } });
 }
 
 /** The table's other chains and the sets' unclaimed elements: the node's own pieces. */
@@ -428,12 +428,12 @@ function readOther(rd: Reader): void {
   for (const [name, ch] of rd.t.chains) if (!nftServiceChainOf(name)) rd.other.push(nftChainPiece(ch, rd.family));
   for (const [name, s] of rd.t.sets) {
     if (name.startsWith('affinity-')) {
-      if (![...rd.byBase.values(), ...rd.byName.values()].some((b) => b.pieces.some((p) => p.id === `set ${name}`))) setPiece(rd, name, rd.orphans);
+      if (![...rd.byBase.values(), ...rd.byName.values()].some((b) => b.pieces.some((p) => p.id === `@${name}`))) setPiece(rd, name, rd.orphans);
       continue;
     }
     const mine = rd.claimed.get(name);
     const rest = s.elements.filter((el) => !mine?.has(el)).map((el) => `${nftExprText(el.key, rd.family)}${el.data ? ` : ${nftExprText(el.data, rd.family)}` : ''}`).sort();
-    rd.other.push({ id: `set ${name}`, kind: 'set element', lines: () => rest, at: { source: 'nftables', span: null, what: `set ${name}` } });
+    rd.other.push({ id: `@${name}`, kind: 'set element', lines: () => rest, at: { source: 'nftables', span: null, what: `set ${name}` } });
   }
 }
 

@@ -52,7 +52,7 @@ describe('diff of nftables nodes', () => {
     expect(kinds(d.structural)).toEqual([
       'endpoint-missing shop/web:http endpoint 10.244.2.192:8080 (Cluster policy)',
       'endpoint-extra shop/web:http endpoint 10.244.2.192:9090 (Cluster policy)',
-      'piece-changed shop/web:http chain chain endpoint-2JRYBSDK-shop/web/tcp/http__10.244.2.192/8080 (line 2 of 2 vs 2)',
+      'piece-changed shop/web:http chain kube-proxy endpoint-2JRYBSDK-shop/web/tcp/http__10.244.2.192/8080 (line 2 of 2 vs 2)',
     ]);
     expect(d.structural[2].right).toBe('meta l4proto tcp dnat to 10.244.2.192:9090');
     expect(classes(d.behaviour).find((c) => c.startsWith('tcp 10.96.0.190:80 from 203.0.113.99'))).toBe(
@@ -69,8 +69,8 @@ describe('diff of nftables nodes', () => {
     const d = diff(nftNode(SPLIT), nftNode(mutated));
     expect(kinds(d.structural)).toEqual([
       'endpoint-missing shop/web:http endpoint 10.244.2.191:8080 (Cluster policy)',
-      'piece-stale shop/web:http chain chain endpoint-SW4XSTA3-shop/web/tcp/http__10.244.2.191/8080',
-      'piece-changed shop/web:http chain chain service-KHN6ECMT-shop/web/tcp/http (line 2 of 2 vs 2)',
+      'piece-stale shop/web:http chain kube-proxy endpoint-SW4XSTA3-shop/web/tcp/http__10.244.2.191/8080',
+      'piece-changed shop/web:http chain kube-proxy service-KHN6ECMT-shop/web/tcp/http (line 2 of 2 vs 2)',
     ]);
     const fromOutside = classes(d.behaviour).find((c) => c.startsWith('tcp 10.96.0.190:80 from 203.0.113.99'))!;
     expect(fromOutside.split(' | ')[1]).toBe('715827883/2147483648 ACCEPT 192.168.10.11:40000->10.244.1.190:8080, 1431655765/4294967296 ACCEPT 192.168.10.11:40000->10.244.2.192:8080, 1431655765/4294967296 REJECT 203.0.113.99:40000->10.96.0.190:80');
@@ -79,7 +79,7 @@ describe('diff of nftables nodes', () => {
   it('a stale chain: one side has a chain nothing sends to, and no packet fares otherwise', () => {
     const stale = SPLIT.replace('\tchain service-KHN6ECMT', '\tchain endpoint-AAAAAAAA-shop/web/tcp/http__10.244.9.9/8080 {\n\t\tmeta l4proto tcp dnat to 10.244.9.9:8080\n\t}\n\n\tchain service-KHN6ECMT');
     const d = diff(nftNode(SPLIT), nftNode(stale));
-    expect(kinds(d.structural)).toEqual(['piece-stale shop/web:http chain chain endpoint-AAAAAAAA-shop/web/tcp/http__10.244.9.9/8080']);
+    expect(kinds(d.structural)).toEqual(['piece-stale shop/web:http chain kube-proxy endpoint-AAAAAAAA-shop/web/tcp/http__10.244.9.9/8080']);
     expect([d.structural[0].left, d.structural[0].right]).toEqual([null, 'present, reached by nothing']);
     expect(d.all.differences).toEqual([]);
   });

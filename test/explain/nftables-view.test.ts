@@ -44,12 +44,12 @@ describe('the nftables view of a node', () => {
     expect(p.internalPolicy).toBe('Cluster');
     expect(p.notes.join('\n')).toContain('ip saddr != 10.244.0.0/16 jump mark-for-masquerade');
     expect(p.pieces.map((x) => x.id)).toEqual([
-      'chain endpoint-2JRYBSDK-shop/web/tcp/http__10.244.2.192/8080',
-      'chain endpoint-OFLYLSRH-shop/web/tcp/http__10.244.1.190/8080',
-      'chain endpoint-SW4XSTA3-shop/web/tcp/http__10.244.2.191/8080',
-      'chain service-KHN6ECMT-shop/web/tcp/http',
-      'element cluster-ips 10.96.0.190',
-      'element service-ips 10.96.0.190 . tcp . 80',
+      '@cluster-ips 10.96.0.190',
+      '@service-ips 10.96.0.190 . tcp . 80',
+      'kube-proxy endpoint-2JRYBSDK-shop/web/tcp/http__10.244.2.192/8080',
+      'kube-proxy endpoint-OFLYLSRH-shop/web/tcp/http__10.244.1.190/8080',
+      'kube-proxy endpoint-SW4XSTA3-shop/web/tcp/http__10.244.2.191/8080',
+      'kube-proxy service-KHN6ECMT-shop/web/tcp/http',
     ]);
     expect(p.pieces.some((x) => x.stale)).toBe(false);
   });
@@ -78,7 +78,7 @@ describe('the nftables view of a node', () => {
   it('reads session affinity from the affinity sets, and source ranges from the firewall chain', () => {
     const aff = viewOf('session-affinity-within-timeout').view.ports[0];
     expect(aff.affinitySeconds).toBe(60);
-    expect(aff.pieces.filter((x) => x.id.startsWith('set affinity-'))).toHaveLength(2);
+    expect(aff.pieces.filter((x) => x.id.startsWith('@affinity-'))).toHaveLength(2);
     const fw = viewOf('lb-source-ranges-from-node').view.ports[0];
     expect(fw.sourceRanges).toEqual(['203.0.113.0/25']);
     expect(entries(fw)).toContain('loadBalancerIP TCP 198.51.100.20:80 -> external-DNRKWW5E-edge/lb/tcp/http');
@@ -97,7 +97,7 @@ describe('the nftables view of a node', () => {
     const p = view.ports[0];
     expect(p.splits[0].endpoints.map((e) => e.address)).toEqual(['10.244.1.190', '10.244.2.192']);
     expect(fractionText(p.splits[0].fallThrough!)).toBe('1431655765/4294967296');
-    expect(p.pieces.filter((x) => x.stale).map((x) => x.id)).toEqual(['chain endpoint-SW4XSTA3-shop/web/tcp/http__10.244.2.191/8080']);
+    expect(p.pieces.filter((x) => x.stale).map((x) => x.id)).toEqual(['kube-proxy endpoint-SW4XSTA3-shop/web/tcp/http__10.244.2.191/8080']);
     expect(nodeStory(view, FILES)).toContain('falls through service-KHN6ECMT-shop/web/tcp/http');
   });
 
