@@ -29,7 +29,7 @@ import { addClusterFlags, chooseMode, compileLoaded, loadClusterInputs, type Clu
 import { parseInterfacesFlag } from './interfaces-flag.js';
 import { checkNodeDir, descriptionFiles, NODE_DIR_FILES, nodeDirFile, readDescription, readDump } from './node-files.js';
 import { resolveServiceDestination, VIAS, type Via } from '../explain/service-destination.js';
-import { collect, namesFromObjects, servicesOf } from './node-input.js';
+import { collect, namesFromObjects } from './node-input.js';
 
 interface TraceFlags extends ClusterFlags {
   rules?: string;
@@ -277,7 +277,7 @@ function nodeAddress(node: Node, family: Family): string | null {
 /** --dst NS/NAME[:PORT] on a node's dumps: the service port as the node shows it (explain's view). */
 function resolveFromNode(source: NodeSource, flags: TraceFlags, dst: string, family: Family, via: Via): { ip: string; port: number; protocol: PacketProtocol } {
   const node = source.node(family);
-  const view = servicesOf(source.row)(node, family, namesFromObjects(flags, source.row, family));
+  const view = source.row.services(node, family, namesFromObjects(flags, source.row, family));
   const r = resolveServiceDestination(view, dst, via);
   if (!r.ok) throw new UsageError(r.why);
   const ip = r.address ?? nodeAddress(node, family);
