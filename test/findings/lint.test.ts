@@ -132,17 +132,23 @@ describe('kpsim lint', () => {
     'calico-v3.27.iptables': [],
     'docker-20.10.iptables': [],
     'docker-28.iptables': [],
+    'docker-port-ranges.iptables': [],
+    // The ftp helper's RELATED rule comes after the general RELATED,ESTABLISHED accept.
+    'edge-router-qos.iptables': ['LINT_SHADOWED_RULE @ 45:1'],
     'firewalld-centos7.iptables-legacy': [],
     // kube-proxy 1.20 wrote the two RELATED,ESTABLISHED rules; without a cluster CIDR they are the same rule.
     'flannel-kube-proxy-v1.20.iptables': ['LINT_SHADOWED_RULE @ 39:1', 'LINT_MASQ_MARK_CONFLICT @ 86:1'],
     'home-router.iptables': [],
+    'ipv6-server.ip6tables': [],
     // Flannel tests kube-proxy's 0x4000 to leave kube-proxy's packets alone: the bit is shared, so it is said.
     'k3s-v1.29.iptables': ['LINT_MASQ_MARK_CONFLICT @ 102:1'],
     'kube-proxy-iptables-v1.10.iptables-legacy': [],
     'kube-proxy-iptables-v1.31-ipv6.ip6tables': [],
     'kube-proxy-iptables-v1.31.iptables': [],
     'kube-proxy-ipvs-v1.28.iptables': [],
+    'openstack-compute.iptables': [],
     'ufw-fail2ban.iptables': [],
+    'ufw-hashlimit-owner.iptables': [],
     'ufw-ipv6.ip6tables': [],
   };
 
