@@ -38,9 +38,12 @@ export function groupArgs(args: readonly Arg[]): { builtins: OptionArg[]; groups
       case 'opaque': {
         // `-m weird --thing 1`: the reader gives the load and the options it does not know apart;
         // they are one match the simulator does not model.
+        // `-m string --string X --algo bm --to 60` is one match with three options: one group, so
+        // the simulator forks once on it, not once per option.
         const last = groups[groups.length - 1];
-        if (last && a.module !== null && last.module === a.module && last.opts.length === 0 && last.opaque === null) last.opaque = `-m ${a.module} ${a.text}`;
-        else groups.push({ module: a.module ?? '?', opts: [], opaque: a.text });
+        if (last && a.module !== null && last.module === a.module && last.opts.length === 0) {
+          last.opaque = last.opaque === null ? `-m ${a.module} ${a.text}` : `${last.opaque} ${a.text}`;
+        } else groups.push({ module: a.module ?? '?', opts: [], opaque: a.text });
         break;
       }
       default: {

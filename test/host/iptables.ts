@@ -65,6 +65,19 @@ export async function createNfacct(ns: Namespace, names: readonly string[]): Pro
   for (const name of names) await ns.exec('nfacct', ['add', name]);
 }
 
+/** Names of the conntrack timeout policies `-j CT --timeout NAME` rules use. */
+export function ctTimeoutNamesIn(rules: string): string[] {
+  return [...new Set(Array.from(rules.matchAll(/-j CT\b[^\n]*?--timeout +(\S+)/g), (m) => m[1]!))];
+}
+
+/**
+ * Creates conntrack timeout policies (nfct, per namespace) for `-j CT --timeout NAME` rules:
+ * xt_CT refuses a rule naming a policy that does not exist (ENOENT at RULE_APPEND).
+ */
+export async function createCtTimeouts(ns: Namespace, names: readonly string[]): Promise<void> {
+  for (const name of names) await ns.exec('nfct', ['add', 'timeout', name, 'inet', 'udp', 'unreplied', '10', 'replied', '20']);
+}
+
 /** Feeds `ipset save` text to `ipset restore` inside ns (sets must exist before rules use them). */
 export async function restoreIpsets(ns: Namespace, text: string): Promise<void> {
   await ns.exec('ipset', ['restore'], { stdin: text });

@@ -21,6 +21,7 @@ export const REQUIRED_TOOLS = [
   'iptables-legacy-save',
   'ipset',
   'nfacct',
+  'nfct',
   'conntrack',
 ] as const;
 
@@ -36,7 +37,7 @@ function probe(): KernelAvailability {
   if (process.getuid?.() !== 0) return no('kernel tests need root (network namespaces and iptables); run as root or in CI via .ci/run');
   const missing = REQUIRED_TOOLS.filter((tool) => !installed(tool));
   if (missing.length > 0) {
-    return no(`missing programs: ${missing.join(', ')} (apt-get install -y iptables ipset nftables conntrack iproute2 nfacct)`);
+    return no(`missing programs: ${missing.join(', ')} (apt-get install -y iptables ipset nftables conntrack iproute2 nfacct nfct)`);
   }
   const name = `kpsim-${process.pid}-0`;
   try {

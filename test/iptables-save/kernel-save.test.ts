@@ -9,7 +9,7 @@
 // fixtures from the kernel.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createNfacct, nfacctNamesIn, restoreIpsets, restoreRules, saveRules, stripSaveComments } from '../host/iptables.js';
+import { createCtTimeouts, createNfacct, ctTimeoutNamesIn, nfacctNamesIn, restoreIpsets, restoreRules, saveRules, stripSaveComments } from '../host/iptables.js';
 import { kernelAvailable } from '../host/kernel-available.js';
 import { withNamespace } from '../host/netns.js';
 import { parseIptablesSave, renderRestore, renderSave } from '../../src/iptables-save/index.js';
@@ -30,6 +30,7 @@ async function kernelSave(c: KernelCase, text: string): Promise<string> {
   return withNamespace(async (ns) => {
     if (c.ipsets) await restoreIpsets(ns, c.ipsets);
     await createNfacct(ns, nfacctNamesIn(text));
+    await createCtTimeouts(ns, ctTimeoutNamesIn(text));
     const tool = c.family === 'ipv4' ? 'iptables' : 'ip6tables';
     const res = await restoreRules(ns, tool, text);
     if (res.code !== 0) throw new Error(`${tool}-restore failed for ${c.name}: ${res.stderr}`);

@@ -97,6 +97,13 @@ describe('the npm package', () => {
     expect(stray).toEqual([]);
   });
 
+  it("runs in the project itself as the README's first command runs it (npx kpsim in a clone)", () => {
+    // tsc writes dist/bin/kpsim.js without the execute bit; npm sets it only on a dependency's bin.
+    const r = run('npx', ['--no-install', 'kpsim', '--version'], ROOT);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
   it('installs offline and runs compile, trace and golden', () => {
     const installed = run('npm', ['ci', '--offline', '--ignore-scripts'], project);
     expect(installed.code, installed.stderr).toBe(0);
@@ -113,7 +120,7 @@ describe('the npm package', () => {
     // The library entry, as `import ... from 'kpsim'` resolves it, with its declarations.
     const lib = run(process.execPath, ['--input-type=module', '-e', "import * as k from 'kpsim'; console.log(typeof k.loadCluster, typeof k.prepareNode, typeof k.tracePacket, k.MODE_NAMES.join(','))"], project);
     expect(lib.stderr).toBe('');
-    expect(lib.stdout.trim()).toBe('function function function iptables,ipvs');
+    expect(lib.stdout.trim()).toBe('function function function iptables,ipvs,nftables');
     expect(readdirSync(join(project, 'node_modules/kpsim/dist/src'))).toContain('index.d.ts');
   }, 180_000);
 });

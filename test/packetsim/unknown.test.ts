@@ -95,3 +95,22 @@ describe('--flows after an unmodelled branch', () => {
     expect(summary(results[4].outcomes)).toEqual(['UNKNOWN 0/1..1/1', 'UNKNOWN 0/1..1/1']);
   });
 });
+
+describe('an unmodelled match with several options', () => {
+  it('is one fork, not one per option (-m string --string X --algo bm --to N)', () => {
+    const rs = compile(`
+*filter
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A FORWARD -p tcp -m string --string "GET /admin" --algo bm --to 65535 -j DROP
+COMMIT
+`);
+    const r = tracePacket(rs, ENV, pkt(80));
+    expect(r.walks.length).toBe(2);
+    expect(summary(r.outcomes)).toEqual(['UNKNOWN 0/1..1/1', 'UNKNOWN 0/1..1/1']);
+    for (const o of r.outcomes) {
+      expect(o.unknown.map((u) => u.text)).toEqual(['-m string --string "GET /admin" --algo bm --to 65535']);
+    }
+  });
+});
