@@ -121,13 +121,19 @@ interface ChainRef {
   readonly table: NftStateTable;
   readonly chain: NftStateChain;
   mark: number;
+  /** The interned head of the chain in a part, once asked. */
+  head: number;
 }
 
 /** One node's nftables tables of one family, sliced per destination. */
 export class NftSlicer {
   private readonly tables: readonly { readonly t: NftStateTable; readonly bases: readonly ChainRef[]; readonly refs: Map<string, ChainRef> }[];
   private readonly matches = new Map<string, { parts: Part[]; list: Elements['list'] }>();
+  /** Named sets' elements by their destination parts (exact ones; the rest scanned), per set and key shape: kube-proxy's maps hold an element per service address. */
+  private readonly indexes = new Map<string, { readonly exact: Map<string, Elements['list'][number][]>; readonly scan: Elements['list'][number][] }>();
   private slices = 0;
+  /** Interned normal forms of rules, once each. */
+  private readonly ruleIds = new WeakMap<Rule, number>();
   /** A sliced destination met a NAT statement the slice does not follow. */
   wild = false;
   /** Mark bits some `meta mark set` may set: a tested mark made of these is the node's own, not an input. */
@@ -145,7 +151,7 @@ export class NftSlicer {
     this.tables = tables.map((t) => {
       const refs = new Map<string, ChainRef>();
       for (const ch of t.chains.values()) {
-        refs.set(ch.name, { table: t, chain: ch, mark: 0 });
+        refs.set(ch.name, { table: t, chain: ch, mark: 0, head: -1 });
         for (const r of ch.rules) for (const s of r.stmts) if (s.kind === 'set' && s.target.kind === 'meta' && s.target.key === 'mark') bits |= markBits(s.value);
       }
       // Base chains in the order the kernel runs them at a hook: by priority; by name between equals (the load order says nothing).
@@ -177,13 +183,15 @@ export class NftSlicer {
     for (const { t, bases, refs } of this.tables) {
       for (const base of bases) {
         if (base.mark === mark) continue;
-        const h = base.chain.hook!;
-        emit(this.id(`nft ${t.family} ${t.name} ${base.chain.name}: ${h.type} ${h.hook} ${h.priority.value} ${base.chain.policy ?? 'accept'}`));
         base.mark = mark;
         const queue: ChainRef[] = [base];
         for (let q = 0; q < queue.length; q++) {
           const c = queue[q];
-          if (q > 0) emit(this.id(`nft ${t.family} ${t.name} ${c.chain.name}`));
+          if (c.head < 0) {
+            const h = c.chain.hook;
+            c.head = this.id(`nft ${t.family} ${t.name} ${c.chain.name}${h ? `: ${h.type} ${h.hook} ${h.priority.value} ${c.chain.policy ?? 'accept'}` : ''}`);
+          }
+          emit(c.head);
           for (const r of c.chain.rules) {
             const next = this.rule(t, r, d, emit, todo, constants);
             if (next === null) continue;
@@ -240,7 +248,9 @@ export class NftSlicer {
           break;
       }
     }
-    emit(this.id(`  ${nftNormalForm(r, this.family)}`));
+    let rid = this.ruleIds.get(r);
+    if (rid === undefined) this.ruleIds.set(r, (rid = this.id(`  ${nftNormalForm(r, this.family)}`)));
+    emit(rid);
     for (const x of extra) emit(this.id(`    ${x}`));
     if (constants) this.constantsOf(r, constants);
     return next;
@@ -279,9 +289,35 @@ export class NftSlicer {
     const parts = partsOf(key, this.family);
     if (parts.some((p) => p.k === 'dst' && p.proto !== null && p.proto !== d.proto)) return null;
     const exact = parts.every((p) => p.k === 'dst');
-    const list = this.elements(t, right).filter((h) => h.m.length === parts.length && matchesDst(parts, h.m, d, this.family));
+    const list = this.candidates(t, right, parts, d).filter((h) => h.m.length === parts.length && matchesDst(parts, h.m, d, this.family));
     if (!exact) elementConstants(parts, list, constants, this.family);
     return { exact, list };
+  }
+
+  /** The elements of `right` that may hold `d`'s destination parts: a named set's through its index. */
+  private candidates(t: NftStateTable, right: Expr, parts: readonly Part[], d: Destination): Elements['list'] {
+    if (right.kind !== 'setRef') return this.elements(t, right);
+    const dims = parts.map((p) => p.k === 'dst');
+    const name = `${t.family} ${t.name} @${right.name} ${dims.map(Number).join('')}`;
+    let ix = this.indexes.get(name);
+    if (!ix) {
+      ix = { exact: new Map(), scan: [] };
+      for (const h of this.elements(t, right)) {
+        const exact = h.m.length === parts.length && h.m.every((x, i) => !dims[i] || x.k === 'eq');
+        if (!exact) ix.scan.push(h);
+        else push(ix.exact, h.m.flatMap((x, i) => (dims[i] && x.k === 'eq' ? [String(x.v)] : [])).join('\u0000'), h);
+      }
+      this.indexes.set(name, ix);
+    }
+    let key = '';
+    let first = true;
+    for (const p of parts) {
+      if (p.k !== 'dst') continue;
+      key = first ? String(dstValue(p, d, this.family)) : `${key}\u0000${String(dstValue(p, d, this.family))}`;
+      first = false;
+    }
+    const hits = ix.exact.get(key);
+    return hits ? (ix.scan.length ? [...hits, ...ix.scan] : hits) : ix.scan;
   }
 
   /** `ip saddr`, `iifname` and mark matches of a rule that may match: what splits the sources. */
@@ -346,6 +382,12 @@ export class NftSlicer {
     }
     return { hosts, networks };
   }
+}
+
+function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
+  const list = m.get(k);
+  if (list) list.push(v);
+  else m.set(k, [v]);
 }
 
 function protocolWord(v: Val): Destination['protocol'] | null {

@@ -113,7 +113,12 @@ class Reader {
   /** Set elements that belong to a service port, per set (left out of the set's own piece). */
   readonly claimed = new Map<string, Set<SetElement>>();
   readonly stale: ReadonlySet<string>;
-  readonly clusterIPs: ReadonlySet<string>;
+  /** cluster-ips' elements by address. */
+  readonly clusterIPs: ReadonlyMap<string, SetElement>;
+  /** Ports read from their chains, by name. */
+  readonly basedByName = new Map<string, Builder>();
+  /** Affinity sets some port's endpoint chain updates. */
+  readonly ownedSets = new Set<string>();
   /** The one address of nodeport-ips (NodePorts on the primary IP, or nodePortAddresses naming one); null: several, or every local address but loopback. */
   readonly nodePortIP: string | null;
 
@@ -123,7 +128,7 @@ class Reader {
     readonly names: NameBook | null,
   ) {
     this.stale = staleNftChains(t);
-    this.clusterIPs = new Set((t.sets.get('cluster-ips')?.elements ?? []).map((e) => nftExprText(e.key, family)));
+    this.clusterIPs = new Map((t.sets.get('cluster-ips')?.elements ?? []).map((e) => [nftExprText(e.key, family), e]));
     const nodePortIPs = t.sets.get('nodeport-ips')?.elements ?? [];
     this.nodePortIP = nodePortIPs.length === 1 ? nftExprText(nodePortIPs[0].key, family) : null;
   }
@@ -138,12 +143,14 @@ class Reader {
     b = { ...newDraft(name, fromName ? 'chain' : fromObjects ? 'objects' : null), base, hash };
     b.protocol = fromName?.protocol ?? fromObjects?.protocol ?? null;
     this.byBase.set(base, b);
+    if (name !== null && !this.basedByName.has(name)) this.basedByName.set(name, b);
     return b;
   }
 
   /** The port of that name: one already read from its chains, else one known by name alone (so far). */
   named(name: string): Builder {
-    for (const b of this.byBase.values()) if (b.name === name) return b;
+    const based = this.basedByName.get(name);
+    if (based) return based;
     let b = this.byName.get(name);
     if (!b) this.byName.set(name, (b = { ...newDraft(name, 'comment'), base: null, hash: null }));
     return b;
@@ -336,7 +343,7 @@ function capturedAt(rd: Reader, setName: string, el: SetElement): { key: string;
 
 /** The cluster IP's cluster-ips element belongs to each of its ports. */
 function claimClusterIP(rd: Reader, b: Builder, address: string): void {
-  const c = rd.set('cluster-ips')?.elements.find((x) => nftExprText(x.key, rd.family) === address);
+  const c = rd.clusterIPs.get(address);
   if (c && !b.pieces.some((p) => p.id === `element cluster-ips ${address}`)) rd.claim('cluster-ips', c, b, address);
 }
 
@@ -409,7 +416,13 @@ function readEndpointChains(rd: Reader): void {
     if (b) b.pieces.push(piece);
     else rd.orphans.push(piece);
     // Affinity sets belong to their endpoint's port.
-    for (const r of ch.rules) for (const s of r.stmts) if (s.kind === 'setUpdate' && b) setPiece(rd, s.set, b.pieces);
+    for (const r of ch.rules) {
+      for (const s of r.stmts) {
+        if (s.kind !== 'setUpdate' || !b) continue;
+        setPiece(rd, s.set, b.pieces);
+        rd.ownedSets.add(s.set);
+      }
+    }
   }
 }
 
@@ -428,7 +441,7 @@ function readOther(rd: Reader): void {
   for (const [name, ch] of rd.t.chains) if (!nftServiceChainOf(name)) rd.other.push(nftChainPiece(ch, rd.family));
   for (const [name, s] of rd.t.sets) {
     if (name.startsWith('affinity-')) {
-      if (![...rd.byBase.values(), ...rd.byName.values()].some((b) => b.pieces.some((p) => p.id === `@${name}`))) setPiece(rd, name, rd.orphans);
+      if (!rd.ownedSets.has(name)) setPiece(rd, name, rd.orphans);
       continue;
     }
     const mine = rd.claimed.get(name);
