@@ -4,7 +4,8 @@
 // bench look a mode up here once and never compare mode names again. Adding a mode is a folder per
 // stage (src/compiler/<mode>/, a reader, a golden verifier, a simulator extension) and a row here.
 import { compileCluster, type Compiled } from './compiler/index.js';
-import { iptablesNodeArtefacts } from './compiler/iptables/node-artefacts.js';
+import { hostSetupText, iptablesNodeArtefacts } from './compiler/iptables/node-artefacts.js';
+import type { RestoreTable } from './compiler/iptables/restore.js';
 import { compileIpvsCluster, type IpvsCompiled } from './compiler/ipvs/index.js';
 import { ARTEFACT_FILES as IPVS_ARTEFACT_FILES, ipvsNodeArtefacts, renderDummyAddresses, renderNodeFacts, type ArtefactFile as IpvsArtefactFile } from './compiler/ipvs/node-save.js';
 import type { CompileOptions, ProxierSettings } from './compiler/settings.js';
@@ -16,7 +17,7 @@ import { verifyIptablesCase } from './golden/verify-iptables.js';
 import { verifySingleSync } from './golden/verify-mode.js';
 import type { Family } from './iptables/ir.js';
 import { stateToRuleset } from './iptables/state.js';
-import { formatStats, renderKernelRuleset } from './iptables-save/index.js';
+import { formatStats, renderKernelRuleset, renderSaveAfterBytes, type ChainedRestoreTable } from './iptables-save/index.js';
 import { renderIpsetSave } from './ipset/render.js';
 import { renderIpvsadmSave } from './ipvs/render.js';
 import type { Cluster } from './model/types.js';
@@ -47,6 +48,8 @@ export type ModeName = 'iptables' | 'ipvs' | 'nftables';
 export interface Artefact {
   readonly file: string;
   readonly text: string;
+  /** The text as UTF-8 bytes, when the mode renders it as bytes (a large save text is written without decoding and encoding it again). */
+  readonly bytes?: () => Uint8Array;
 }
 
 /** One compile of one family, whatever the mode. */
@@ -124,9 +127,33 @@ function iptablesSave(node: Node, family: Family): string {
   return state ? renderKernelRuleset(stateToRuleset(state)) : '';
 }
 
-/** What `iptables-save` prints on an iptables-mode node after the sync `c`. */
-export function renderNodeSave(c: Compiled): string {
+/** What `iptables-save` prints on an iptables-mode node after the sync `c`, read through the node value. */
+export function renderNodeSaveViaNode(c: Compiled): string {
   return iptablesSave(nodeFromArtefacts(iptablesNodeArtefacts(c)), c.settings.family);
+}
+
+function chained(t: RestoreTable): ChainedRestoreTable {
+  const ruleChains = t.order ?? [...t.text.chains()];
+  const ids = t.orderIds ?? ruleChains.map((c) => t.text.idOf(c));
+  return { name: t.name, chains: t.chains, deleted: t.deleted, ruleChains, forEachRange: (i, visit) => t.text.forEachRange(ids[i], visit), byteLength: t.text.byteLength() };
+}
+
+/**
+ * What `iptables-save` prints on an iptables-mode node after the sync `c`: the node's host setup
+ * (as the node value holds it) with the compile's restore input applied chain by chain, each rule
+ * respelled from the compiler's bytes rather than read back into the IR and printed. The same text
+ * as renderNodeSaveViaNode, which trace's node is (test/modes/node-save.test.ts compares the two);
+ * that path where the direct one does not apply (a partial sync's deletions).
+ */
+export function renderNodeSave(c: Compiled): string {
+  return Buffer.from(renderNodeSaveBytes(c)).toString('utf8');
+}
+
+/** renderNodeSave's text as UTF-8 bytes. */
+export function renderNodeSaveBytes(c: Compiled): Uint8Array {
+  const family = c.settings.family;
+  const host = nodeFromArtefacts({ iptables: [hostSetupText(family)], interfaces: [] }).netfilter.get(family)!;
+  return renderSaveAfterBytes(host, [chained(c.iptables.data.filter), chained(c.iptables.data.nat)]) ?? Buffer.from(renderNodeSaveViaNode(c));
 }
 
 function iptablesCompiled(c: Compiled): ModeCompiled {
@@ -134,9 +161,22 @@ function iptablesCompiled(c: Compiled): ModeCompiled {
   return {
     settings: c.settings,
     plans: c.plans,
-    restore: c.restore,
+    get restore() {
+      return c.restore;
+    },
     node,
-    artefacts: () => [{ file: 'iptables.save', text: iptablesSave(node(), c.settings.family) }],
+    artefacts: () => {
+      const bytes = once(() => renderNodeSaveBytes(c));
+      return [
+        {
+          file: 'iptables.save',
+          get text() {
+            return Buffer.from(bytes()).toString('utf8');
+          },
+          bytes,
+        },
+      ];
+    },
     facts: () => '',
     stats: () => kernelStats(node(), c.settings.family),
   };

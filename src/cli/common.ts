@@ -23,6 +23,8 @@ export class InputError extends Error {}
 export interface InputFile {
   readonly name: string;
   readonly text: string;
+  /** The bytes `text` was decoded from (UTF-8), to write back unchanged without encoding the text again. */
+  readonly bytes?: Uint8Array;
 }
 
 const INPUT_EXTENSIONS = /\.(ya?ml|json)$/i;
@@ -35,6 +37,8 @@ export interface ReadOptions {
   readonly directories?: boolean;
   /** What the file is, for messages (`the dump`, `the flows file`). */
   readonly what?: string;
+  /** Keep each file's bytes beside its text (InputFile.bytes). */
+  readonly keepBytes?: boolean;
 }
 
 /**
@@ -56,7 +60,7 @@ export function readInputs(paths: readonly string[], opts: ReadOptions = {}): In
   };
   const read = (name: string, bytes: ReadBytes) => {
     const decoded = bytes.ok ? decodeInput(name, bytes.bytes) : { ok: false as const, diagnostic: tooLarge(name, bytes.size, true) };
-    if (decoded.ok) out.push({ name, text: decoded.text });
+    if (decoded.ok) out.push({ name, text: decoded.text, bytes: bytes.ok && opts.keepBytes ? bytes.bytes : undefined });
     else problems.push(decoded.diagnostic);
   };
   for (const p of paths) {
@@ -184,7 +188,7 @@ function readBounded(fd: number): ReadBytes {
 }
 
 /** Writes a file so that readers see either the old or the new content, never half of it. */
-export function writeAtomic(path: string, content: string): void {
+export function writeAtomic(path: string, content: string | Uint8Array): void {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   try {
     writeFileSync(tmp, content);
@@ -248,7 +252,7 @@ export function diagnosticFormat(stream: NodeJS.WriteStream): { color: boolean; 
 }
 
 /** Writes to `-o FILE` atomically, or to stdout. */
-export function emit(output: string | undefined, content: string): void {
+export function emit(output: string | undefined, content: string | Uint8Array): void {
   if (output && output !== '-') writeAtomic(output, content);
   else process.stdout.write(content);
 }

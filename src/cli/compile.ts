@@ -27,6 +27,10 @@ function report(compiled: ModeCompiled): string {
 
 function writeSave(compiled: ModeCompiled, output: string | undefined): void {
   const artefacts = compiled.artefacts();
+  if (artefacts.length === 1 && artefacts[0].bytes) {
+    emit(output, artefacts[0].bytes());
+    return;
+  }
   if (!output || output === '-' || artefacts.length === 1) {
     emit(output, report(compiled));
     return;

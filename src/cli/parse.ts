@@ -48,7 +48,7 @@ function runParse(file: string, flags: ParseFlags): number {
   if (flags.format !== 'restore' && flags.format !== 'save') throw new UsageError(`--format must be restore or save, not '${flags.format}'`);
   if (flags.json && flags.stats) throw new UsageError('--json and --stats are exclusive');
   checkOutputPath(flags.output, 'file');
-  const inputs = readInputs([file], { directories: false, what: 'the iptables-save dump' });
+  const inputs = readInputs([file], { directories: false, what: 'the iptables-save dump', keepBytes: true });
   const input = inputs[0];
   if (isNftText(input.text)) return runParseNft(inputs, flags);
   const { ruleset, diagnostics } = parseIptablesSave(input.text, {
@@ -72,7 +72,11 @@ function runParse(file: string, flags: ParseFlags): number {
         throw new InputError(`${input.name}: iptables-restore would refuse this: ${(e as Error).message}`);
       }
       emit(flags.output, text);
-    } else emit(flags.output, renderRestore(ruleset));
+    } else {
+      const text = renderRestore(ruleset);
+      // A dump printed back as written (the usual case): its own bytes, not the text encoded again.
+      emit(flags.output, text === input.text && input.bytes ? input.bytes : text);
+    }
   }
   return failed ? EXIT_BAD_INPUT : EXIT_OK;
 }

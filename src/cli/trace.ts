@@ -15,7 +15,8 @@ import { CONN_STATES, NoConnection, traceConnection, type ConnState } from '../p
 import { explainer, worldFacts, type Explainer } from '../packetsim/explain.js';
 import type { PacketProtocol } from '../packetsim/packet.js';
 import { prepareNode, type SimNode } from '../packetsim/prepare.js';
-import { traceFlows, TraceInputError, TooManyPaths, type FlowSpec } from '../packetsim/trace.js';
+import { traceFlows } from '../packetsim/flows.js';
+import { TraceInputError, TooManyPaths, type FlowSpec } from '../packetsim/trace.js';
 import { traceJson, type JsonOptions, type TraceJsonInput } from '../report/json.js';
 import { renderHtml } from '../report/html.js';
 import { FIELD_NAMES, type ConnectionView, type TraceReport } from '../report/model.js';
@@ -421,9 +422,6 @@ async function runTrace(inputs: string[], flags: TraceFlags, viaGiven: boolean):
   // collection costs time in proportion to the old generation, dead objects included, and nothing
   // else would collect it soon: one full collection now (bin/kpsim.ts runs node with --expose-gc).
   if (flags.flows && [...targets.values()].some((t) => t.sim.rs.ruleCount >= LARGE_RULESET)) (globalThis as { gc?: () => void }).gc?.();
-  for (const { sim } of targets.values()) {
-    for (const p of sim.rs.problems) process.stderr.write(`kpsim: warning: ${p.span ? `${flags.rules ?? 'rules'}:${p.span.line}:${p.span.col}: ` : ''}${p.message}\n`);
-  }
   const chunks: string[] = new Array(flows.length);
   const reports: TraceReport[] = new Array(flows.length);
   const listings: ListingData[] = [];
@@ -455,6 +453,11 @@ async function runTrace(inputs: string[], flags: TraceFlags, viaGiven: boolean):
     if (e instanceof TraceInputError || e instanceof TooManyPaths) throw new UsageError(e.message);
     if (e instanceof NoConnection) throw new InputError(e.message);
     throw e;
+  }
+  // What the simulator could not model in the rules the packets reached (chains are compiled when
+  // a packet first reaches them: a rule no packet met changes no result).
+  for (const { sim } of targets.values()) {
+    for (const p of sim.rs.problems) process.stderr.write(`kpsim: warning: ${p.span ? `${flags.rules ?? 'rules'}:${p.span.line}:${p.span.col}: ` : ''}${p.message}\n`);
   }
   if (flags.html !== undefined) {
     const page: PageData = {

@@ -18,7 +18,16 @@ export function compileCluster(cluster: Cluster, opts: CompileOptions, sink: Dia
   const settings = proxierSettings(cluster, opts, sink);
   const plans = planServices(cluster, settings);
   const iptables = compileIptables(plans, settings, history);
-  return { settings, plans, iptables, restore: renderRestore(iptables.data) };
+  // Rendered when first asked for: `--format save` respells the rules from iptables.data without it.
+  let restore: string | undefined;
+  return {
+    settings,
+    plans,
+    iptables,
+    get restore() {
+      return (restore ??= renderRestore(iptables.data));
+    },
+  };
 }
 
 export type { CompileOptions, ProxierSettings, ServicePortPlan };

@@ -6,8 +6,8 @@
 // argument, a list per option) is most of a parse's time and memory, so only the reader that wants
 // it pays for it. Values come from the parse's ValueReader, so every rule shares them.
 import type { SourceSpan } from '../diag/diagnostic.js';
-import type { ChainCommand, ChainDecl, Counters, Rule, TableLine, Trivia, Value } from '../iptables/ir.js';
-import { WordSplitter } from './line-scanner.js';
+import type { ChainCommand, ChainDecl, Counters, Rule, TableLine, Value } from '../iptables/ir.js';
+import { LineScanner, WordSplitter } from './line-scanner.js';
 import { ruleBuilder, type BuilderHelpers, type BuilderLine } from './rule-builder.js';
 import type { Plan } from './plan.js';
 import type { ValueReader } from './value-reader.js';
@@ -16,18 +16,19 @@ import type { ValueReader } from './value-reader.js';
 export const LINE = { comment: 0, blank: 1, chain: 2, chainCommand: 3, rule: 4 } as const;
 export type LineKind = (typeof LINE)[keyof typeof LINE];
 
-/** The lines of one table as the parse saw them: start offset, line number, kind and plan. */
+/** The lines of one table as the parse saw them: start offset, line number, kind, plan and (rules) chain. */
 export class TableLog {
-  private ints = new Int32Array(3 * 256);
+  private ints = new Int32Array(4 * 256);
   readonly plans: (Plan | null)[] = [];
 
   get length(): number {
     return this.plans.length;
   }
 
-  add(kind: LineKind, start: number, lineNo: number, plan: Plan | null): void {
-    const i = 3 * this.plans.length;
-    if (i + 3 > this.ints.length) {
+  /** `chain`: for a rule or a declaration, the number of its chain in the table (parse.ts); -1 for other lines. */
+  add(kind: LineKind, start: number, lineNo: number, plan: Plan | null, chain = -1): void {
+    const i = 4 * this.plans.length;
+    if (i + 4 > this.ints.length) {
       const grown = new Int32Array(this.ints.length * 2);
       grown.set(this.ints);
       this.ints = grown;
@@ -35,19 +36,24 @@ export class TableLog {
     this.ints[i] = start;
     this.ints[i + 1] = lineNo;
     this.ints[i + 2] = kind;
+    this.ints[i + 3] = chain;
     this.plans.push(plan);
   }
 
   start(i: number): number {
-    return this.ints[3 * i];
+    return this.ints[4 * i];
   }
 
   lineNo(i: number): number {
-    return this.ints[3 * i + 1];
+    return this.ints[4 * i + 1];
   }
 
   kind(i: number): LineKind {
-    return this.ints[3 * i + 2] as LineKind;
+    return this.ints[4 * i + 2] as LineKind;
+  }
+
+  chain(i: number): number {
+    return this.ints[4 * i + 3];
   }
 }
 
@@ -69,79 +75,101 @@ export function buildTable(text: string, reader: ValueReader, log: TableLog): Bu
   const chains: ChainDecl[] = [];
   const commands: (Rule | ChainCommand)[] = [];
   const lines: TableLine[] = [];
-  // The line's words as offsets into the file: word i is text[lineStart + starts[i], lineStart + ends[i]).
-  const ws = new WordSplitter();
-  const { starts, ends } = ws;
-  let lineNo = 0;
-  let lineStart = 0;
-  const span = (offset: number, length: number): SourceSpan => ({ line: lineNo, col: offset - lineStart + 1, offset, length });
-  const word = (i: number) => text.slice(lineStart + starts[i], lineStart + ends[i]);
-  const line: { -readonly [K in keyof BuilderLine]: BuilderLine[K] } = {
-    starts,
-    ends,
-    hashes: ws.hashes,
-    text,
-    lineStart,
-    lineNo,
-    nl: 0,
-    canonical: false,
-  };
-  const helpers: BuilderHelpers = { reader, noValues: NO_VALUES, countersOf, layoutOf: (l, plan) => layoutOf(l, plan, starts, ends, ws.n) };
-
+  const b = new LineBuilder(text, reader, log);
   for (let i = 0; i < log.length; i++) {
-    lineStart = log.start(i);
-    lineNo = log.lineNo(i);
+    const l = b.line(i);
+    lines.push(l);
+    if (l.kind === 'chain') chains.push(l.decl);
+    else if (l.kind === 'command') commands.push(l.command);
+  }
+  return { chains, commands, lines };
+}
+
+/**
+ * Builds the IR of single lines of a table's log, in any order: buildTable builds them all, a
+ * table's chain index (parse.ts) only the rules of the chains asked for.
+ */
+export class LineBuilder {
+  // The line's words as offsets into the file: word i is text[lineStart + starts[i], lineStart + ends[i]).
+  private readonly ws = new WordSplitter();
+  private lineNo = 0;
+  private lineStart = 0;
+  private readonly builderLine: { -readonly [K in keyof BuilderLine]: BuilderLine[K] };
+  private readonly helpers: BuilderHelpers;
+  private readonly reader: ValueReader;
+  /** Plans lines the log holds without one (own-text.ts logs lines unread). */
+  private scanner: LineScanner | null = null;
+
+  constructor(
+    private readonly text: string,
+    reader: ValueReader,
+    private readonly log: TableLog,
+  ) {
+    this.reader = reader;
+    const { starts, ends } = this.ws;
+    this.builderLine = { starts, ends, hashes: this.ws.hashes, text, lineStart: 0, lineNo: 0, nl: 0, canonical: false };
+    this.helpers = { reader, noValues: NO_VALUES, countersOf, layoutOf: (l, plan) => layoutOf(l, plan, starts, ends, this.ws.n) };
+  }
+
+  private span(offset: number, length: number): SourceSpan {
+    return { line: this.lineNo, col: offset - this.lineStart + 1, offset, length };
+  }
+
+  private word(i: number): string {
+    return this.text.slice(this.lineStart + this.ws.starts[i], this.lineStart + this.ws.ends[i]);
+  }
+
+  /** The IR of line i of the log. */
+  line(i: number): TableLine {
+    const { text, log, ws } = this;
+    const lineStart = (this.lineStart = log.start(i));
+    this.lineNo = log.lineNo(i);
     let nl = text.indexOf('\n', lineStart);
     if (nl < 0) nl = text.length;
     const kind = log.kind(i);
     if (kind === LINE.comment || kind === LINE.blank) {
       const line = text.slice(lineStart, nl);
-      const tr: Trivia = { kind: kind === LINE.comment ? 'comment' : 'blank', text: line, span: span(lineStart, line.length) };
-      lines.push({ kind: 'trivia', trivia: tr });
-      continue;
+      return { kind: 'trivia', trivia: { kind: kind === LINE.comment ? 'comment' : 'blank', text: line, span: this.span(lineStart, line.length) } };
     }
     const cr = text.charCodeAt(nl - 1) === 13; /* CR */
     const end = cr ? nl - 1 : nl;
     ws.split(text, lineStart, end);
     const length = nl - lineStart;
     const canonical = !cr && ws.isCanonical(length);
-    const plan = log.plans[i]!;
-    if (plan.kind === 'chain') {
-      const decl = chainDecl(plan, length, canonical);
-      chains.push(decl);
-      lines.push({ kind: 'chain', decl });
-    } else if (plan.kind === 'chainCommand') {
-      const cmd = chainCommand(plan, length, canonical);
-      commands.push(cmd);
-      lines.push({ kind: 'command', command: cmd });
-    } else if (plan.kind === 'rule') {
-      line.lineStart = lineStart;
-      line.lineNo = lineNo;
-      line.nl = nl;
-      line.canonical = canonical;
-      const r = ruleBuilder(plan)(line, helpers);
-      commands.push(r);
-      lines.push({ kind: 'command', command: r });
-    }
+    const plan = log.plans[i] ?? (log.plans[i] = (this.scanner ??= new LineScanner(this.reader.family)).scan(text, lineStart, end)!);
+    if (plan.kind === 'chain') return { kind: 'chain', decl: this.chainDecl(plan, length, canonical) };
+    if (plan.kind === 'chainCommand') return { kind: 'command', command: this.chainCommand(plan, length, canonical) };
+    if (plan.kind !== 'rule') throw new Error(`line ${this.lineNo}: a ${plan.kind} line in a table's log`);
+    return { kind: 'command', command: this.rule(plan, lineStart, nl, canonical) };
   }
-  return { chains, commands, lines };
 
-  function chainDecl(plan: Extract<Plan, { kind: 'chain' }>, length: number, canonical: boolean): ChainDecl {
-    const name = plan.joined ? text.slice(lineStart + starts[plan.nameWord] + 1, lineStart + ends[plan.nameWord]) : word(plan.nameWord);
-    const counters = plan.countersWord >= 0 ? countersOf(word(plan.countersWord)) : null;
+  private rule(plan: Extract<Plan, { kind: 'rule' }>, lineStart: number, nl: number, canonical: boolean): Rule {
+    const line = this.builderLine;
+    line.lineStart = lineStart;
+    line.lineNo = this.lineNo;
+    line.nl = nl;
+    line.canonical = canonical;
+    return ruleBuilder(plan)(line, this.helpers);
+  }
+
+  private chainDecl(plan: Extract<Plan, { kind: 'chain' }>, length: number, canonical: boolean): ChainDecl {
+    const { text, lineStart, ws } = this;
+    const name = plan.joined ? text.slice(lineStart + ws.starts[plan.nameWord] + 1, lineStart + ws.ends[plan.nameWord]) : this.word(plan.nameWord);
+    const counters = plan.countersWord >= 0 ? countersOf(this.word(plan.countersWord)) : null;
     const raw = canonical && plan.joined ? null : text.slice(lineStart, lineStart + length);
-    return { name, policy: word(plan.policyWord), counters, span: span(lineStart, length), raw };
+    return { name, policy: this.word(plan.policyWord), counters, span: this.span(lineStart, length), raw };
   }
 
-  function chainCommand(plan: Extract<Plan, { kind: 'chainCommand' }>, length: number, canonical: boolean): ChainCommand {
+  private chainCommand(plan: Extract<Plan, { kind: 'chainCommand' }>, length: number, canonical: boolean): ChainCommand {
+    const { text, lineStart, ws } = this;
     return {
       kind: 'chainCommand',
       op: plan.op,
-      chain: plan.chainWord >= 0 ? word(plan.chainWord) : null,
-      policy: plan.policyWord >= 0 ? word(plan.policyWord) : null,
-      counters: plan.countersWord >= 0 ? countersOf(word(plan.countersWord)) : null,
-      span: span(lineStart, length),
-      raw: canonical && ends[0] - starts[0] === 2 ? null : text.slice(lineStart, lineStart + length),
+      chain: plan.chainWord >= 0 ? this.word(plan.chainWord) : null,
+      policy: plan.policyWord >= 0 ? this.word(plan.policyWord) : null,
+      counters: plan.countersWord >= 0 ? countersOf(this.word(plan.countersWord)) : null,
+      span: this.span(lineStart, length),
+      raw: canonical && ws.ends[0] - ws.starts[0] === 2 ? null : text.slice(lineStart, lineStart + length),
     };
   }
 }

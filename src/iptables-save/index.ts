@@ -2,7 +2,8 @@
 // rule IR (src/iptables/ir.ts), render it back in its own spelling (byte for byte) or in the
 // spelling iptables-save prints after the kernel loaded it.
 export { parseIptablesSave, type ParseOptions, type ParseResult } from './parse.js';
+export { readOwnText } from './own-text.js';
 export { renderRestore } from './render-restore.js';
 export type { IptCode } from './codes.js';
-export { renderSave, renderKernelRuleset } from './render-save.js';
+export { renderSave, renderSaveAfterBytes, renderKernelRuleset, type ChainedRestoreTable } from './render-save.js';
 export { formatStats } from './stats.js';

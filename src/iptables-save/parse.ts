@@ -6,9 +6,9 @@
 // problems are reported during the parse, but a table's IR is built only when it is first read
 // (build-table.ts).
 import type { Diagnostic, SourceSpan } from '../diag/diagnostic.js';
-import type { Family, Ruleset, Table, Trivia } from '../iptables/ir.js';
-import { BUILTIN_CHAINS } from '../iptables/ir.js';
-import { buildTable, LINE, TableLog, type BuiltTable } from './build-table.js';
+import type { ChainIndex, Family, Rule, Ruleset, Table, Trivia } from '../iptables/ir.js';
+import { BUILTIN_CHAINS, setChainIndex } from '../iptables/ir.js';
+import { buildTable, LineBuilder, LINE, TableLog, type BuiltTable } from './build-table.js';
 import { TABLE_NAMES, type IptCode } from './codes.js';
 import { LineScanner, MAX_WORD, MAX_WORDS } from './line-scanner.js';
 import { WordTable } from './word-table.js';
@@ -52,6 +52,8 @@ interface Memo {
   table: MutableTable | null;
   hash: number;
   name: string;
+  /** The chain's number in its table (MutableTable.names). */
+  id: number;
 }
 
 interface MutableTable {
@@ -60,8 +62,15 @@ interface MutableTable {
   span: SourceSpan | null;
   rawHeader: string | null;
   rawCommit: string | null;
-  /** The chains that exist at this point of the file (declared, `-N`, not `-X`ed since). */
-  declared: WordTable<true>;
+  /** The chains that exist at this point of the file (declared, `-N`, not `-X`ed since), with their numbers. */
+  declared: WordTable<number>;
+  /** Chain names by number: declared ones, and those `-A` lines name without a declaration before them. */
+  names: string[];
+  /** The numbers of chains `-A` lines name that were not declared when read (MutableTable.names). */
+  external: WordTable<number>;
+  externalCount: number;
+  /** Only `:NAME` lines (each chain once) and `-A` lines without a rule number so far: ChainIndex's kind. */
+  simple: boolean;
   log: TableLog;
   /** Jumps to chains not declared when the jump was read: [name, span]. */
   jumps: [string, SourceSpan][];
@@ -91,22 +100,23 @@ export function parseIptablesSave(text: string, opts: ParseOptions): ParseResult
   const word = (i: number) => sc.text(i);
   const wordSpan = (i: number) => span(lineStart + sc.starts[i], sc.ends[i] - sc.starts[i]);
   const rangeSpan = (a: number, b: number) => span(lineStart + sc.starts[a], sc.ends[b] - sc.starts[a]);
-  /** Whether the word names a chain that exists in the table, found without making its string. */
-  const declaredAt = (t: MutableTable, i: number, memo: Memo) => {
+  /** The number of the chain the word names when it exists in the table (else -1), found without making its string. */
+  const declaredAt = (t: MutableTable, i: number, memo: Memo): number => {
     const start = sc.base + sc.starts[i];
     const h = sc.hash(i);
     // A dump's rules come in runs of one chain, and many jump to the chain the line before did.
-    if (memo.table === t && memo.hash === h && memo.name.length === sc.ends[i] - sc.starts[i] && sc.src.startsWith(memo.name, start)) return true;
-    const name = t.declared.keyAt(sc.src, start, sc.base + sc.ends[i], h);
-    if (name === undefined) return false;
+    if (memo.table === t && memo.hash === h && memo.name.length === sc.ends[i] - sc.starts[i] && sc.src.startsWith(memo.name, start)) return memo.id;
+    const e = t.declared.entryAt(sc.src, start, sc.base + sc.ends[i], h);
+    if (e === null) return -1;
     memo.table = t;
     memo.hash = h;
-    memo.name = name;
-    return true;
+    memo.name = e.text;
+    memo.id = e.value;
+    return e.value;
   };
   /** The chain names last found declared, for rule chains and for jump targets; cleared by `-X`. */
-  const ruleChain: Memo = { table: null, hash: 0, name: '' };
-  const jumpChain: Memo = { table: null, hash: 0, name: '' };
+  const ruleChain: Memo = { table: null, hash: 0, name: '', id: -1 };
+  const jumpChain: Memo = { table: null, hash: 0, name: '', id: -1 };
 
   const finalNewline = text.length === 0 || text.endsWith('\n');
   const end = finalNewline ? text.length - 1 : text.length;
@@ -217,6 +227,10 @@ export function parseIptablesSave(text: string, opts: ParseOptions): ParseResult
           rawHeader: trimmed === line && n === 1 && sc.isCanonical(line.length) ? null : line,
           rawCommit: null,
           declared: new WordTable(),
+          names: [],
+          external: new WordTable(),
+          externalCount: 0,
+          simple: true,
           log: new TableLog(),
           jumps: [],
           deleted: false,
@@ -271,9 +285,15 @@ export function parseIptablesSave(text: string, opts: ParseOptions): ParseResult
     const verdict = policy === 'ACCEPT' || policy === 'DROP';
     if (!verdict && policy !== '-') report('IPT_BAD_POLICY', `'${policy}' is not a chain policy (ACCEPT, DROP or -)`, wordSpan(plan.policyWord));
     else if (!builtin && verdict) report('IPT_BAD_POLICY', `user chain ${name} cannot have a policy; iptables ignores '${policy}'`, wordSpan(plan.policyWord), 'warning');
-    if (table.declared.has(name)) report('IPT_DUPLICATE_CHAIN', `chain ${name} is declared twice in table ${table.name}`, nameSpan(wordSpan(plan.nameWord), plan.joined));
-    table.declared.set(name, true);
-    table.log.add(LINE.chain, lineStart, lineNo, plan);
+    if (table.declared.has(name)) {
+      report('IPT_DUPLICATE_CHAIN', `chain ${name} is declared twice in table ${table.name}`, nameSpan(wordSpan(plan.nameWord), plan.joined));
+      table.simple = false;
+    }
+    // Declared after rules were appended to it: not loadable chain by chain either.
+    if (table.externalCount > 0 && table.external.has(name)) table.simple = false;
+    table.log.add(LINE.chain, lineStart, lineNo, plan, table.names.length);
+    table.declared.set(name, table.names.length);
+    table.names.push(name);
   }
 
   function chainCommand(t: MutableTable, plan: Extract<Plan, { kind: 'chainCommand' }>): void {
@@ -281,12 +301,16 @@ export function parseIptablesSave(text: string, opts: ParseOptions): ParseResult
     if (plan.countersWord >= 0) checkCounters(word(plan.countersWord), wordSpan(plan.countersWord));
     if (plan.op === 'N' && chain !== null) {
       if (t.declared.has(chain)) report('IPT_DUPLICATE_CHAIN', `chain ${chain} already exists in table ${t.name}`, wordSpan(plan.chainWord));
-      else t.declared.set(chain, true);
+      else {
+        t.declared.set(chain, t.names.length);
+        t.names.push(chain);
+      }
     }
     if (plan.op === 'X' && chain !== null) {
       t.deleted = t.declared.delete(chain) || t.deleted;
       ruleChain.table = jumpChain.table = null;
     }
+    t.simple = false;
     t.log.add(LINE.chainCommand, lineStart, lineNo, plan);
   }
 
@@ -295,12 +319,21 @@ export function parseIptablesSave(text: string, opts: ParseOptions): ParseResult
       if (p.strictOnly && !strict) continue;
       report(p.code, p.message, rangeSpan(p.first, p.last), p.severity);
     }
-    if (!declaredAt(t, plan.chainWord, ruleChain) && !opts.noflush) {
+    let chainId = declaredAt(t, plan.chainWord, ruleChain);
+    if (chainId < 0) {
       const chain = word(plan.chainWord);
-      if (!(BUILTIN_CHAINS[t.name] ?? []).includes(chain)) {
+      if (!opts.noflush && !(BUILTIN_CHAINS[t.name] ?? []).includes(chain)) {
         report('IPT_UNDECLARED_CHAIN', `rule in chain '${chain}', which table ${t.name} does not declare`, wordSpan(plan.chainWord));
       }
+      chainId = t.external.get(chain) ?? -1;
+      if (chainId < 0) {
+        chainId = t.names.length;
+        t.names.push(chain);
+        t.external.set(chain, chainId);
+        t.externalCount++;
+      }
     }
+    if (plan.op !== 'A' || plan.positionWord >= 0) t.simple = false;
     if (plan.positionWord >= 0) {
       const p = word(plan.positionWord);
       if (!/^[1-9][0-9]*$/.test(p)) report('IPT_BAD_NUMBER', `'${p}' is not a rule number (1, 2, ...)`, wordSpan(plan.positionWord));
@@ -313,22 +346,40 @@ export function parseIptablesSave(text: string, opts: ParseOptions): ParseResult
       if (isProblem(r)) report(r.problem, r.message, wordSpan(pv.word));
     }
     const target = plan.target;
-    if (target?.kind === 'chain' && !declaredAt(t, target.nameWord, jumpChain)) t.jumps.push([word(target.nameWord), wordSpan(target.nameWord)]);
+    if (target?.kind === 'chain' && declaredAt(t, target.nameWord, jumpChain) < 0) t.jumps.push([word(target.nameWord), wordSpan(target.nameWord)]);
     if (plan.countersWord >= 0) checkCounters(word(plan.countersWord), wordSpan(plan.countersWord));
-    t.log.add(LINE.rule, lineStart, lineNo, plan);
+    t.log.add(LINE.rule, lineStart, lineNo, plan, chainId);
   }
+}
+
+/** What the IR of a table is made from: the table as read, its lines logged (parse.ts, own-text.ts). */
+export interface LoggedTable {
+  readonly name: string;
+  readonly committed: boolean;
+  readonly span: SourceSpan | null;
+  readonly rawHeader: string | null;
+  readonly rawCommit: string | null;
+  readonly log: TableLog;
+  /** Of ChainIndex's kind (see MutableTable.simple); then also: */
+  readonly simple: boolean;
+  /** chain names by the numbers the log gives rules, */
+  readonly names: readonly string[];
+  /** the names of chains `-A` lines name undeclared, */
+  readonly external: { has(name: string): boolean };
+  /** and jumps to chains not declared before them. */
+  readonly jumps: readonly [string, SourceSpan][];
 }
 
 /**
  * The table as the IR: its lines are built on first read of `chains`, `commands` or `lines`
  * (own enumerable getters, so JSON, spreads, structuredClone and deep equality see them).
  */
-function lazyTable(text: string, reader: ValueReader, t: MutableTable): Table {
+export function lazyTable(text: string, reader: ValueReader, t: LoggedTable): Table {
   let built: BuiltTable | null = null;
   // Only the log is kept: the parse's chain sets and jump lists are not needed any more.
   const log = t.log;
   const lines = () => (built ??= buildTable(text, reader, log));
-  return {
+  const table: Table = {
     name: t.name,
     get chains() {
       return lines().chains;
@@ -344,6 +395,90 @@ function lazyTable(text: string, reader: ValueReader, t: MutableTable): Table {
     rawHeader: t.rawHeader,
     rawCommit: t.rawCommit,
   };
+  if (t.simple) {
+    // What the index needs of the parse's chain sets (not the sets of declared names).
+    const { names, external, jumps } = t;
+    let index: ChainIndex | undefined;
+    setChainIndex(table, () => (index ??= chainIndex(text, reader, log, names, external, jumps)));
+  }
+  writtenLines.set(table, () => {
+    if (built || log.length === 0) return null;
+    let end = text.indexOf('\n', log.start(log.length - 1));
+    if (end < 0) end = text.length;
+    return text.slice(log.start(0), end);
+  });
+  return table;
+}
+
+/** The rules of a simple table (MutableTable.simple) by chain: one pass over its log, no rule built. */
+function chainIndex(text: string, reader: ValueReader, log: TableLog, names: readonly string[], externalIds: LoggedTable['external'], jumps: readonly [string, SourceSpan][]): ChainIndex {
+  const counts = new Int32Array(names.length);
+  const order: number[] = [];
+  const declLines: number[] = [];
+  const builder = new LineBuilder(text, reader, log);
+  for (let i = 0; i < log.length; i++) {
+    const kind = log.kind(i);
+    if (kind === LINE.rule) {
+      const c = log.chain(i);
+      if (counts[c]++ === 0) order.push(c);
+    } else if (kind === LINE.chain) declLines.push(i);
+  }
+  const declared = declLines.map((i) => names[log.chain(i)]);
+  // Each chain's rule lines, chain after chain in `order` (a counting sort of the log).
+  const first = new Int32Array(names.length);
+  let total = 0;
+  for (const c of order) {
+    first[c] = total;
+    total += counts[c];
+  }
+  const lines = new Int32Array(total);
+  const fill = first.slice();
+  for (let i = 0; i < log.length; i++) if (log.kind(i) === LINE.rule) lines[fill[log.chain(i)]++] = i;
+  const external: string[] = [];
+  for (const c of order) if (externalIds.has(names[c])) external.push(names[c]);
+  return {
+    declared,
+    decl: (k) => {
+      const l = builder.line(declLines[k]);
+      if (l.kind !== 'chain') throw new Error('a chain line of the log is not a declaration');
+      return l.decl;
+    },
+    declSpan: (k) => {
+      const i = declLines[k];
+      const start = log.start(i);
+      let nl = text.indexOf('\n', start);
+      if (nl < 0) nl = text.length;
+      return { line: log.lineNo(i), col: 1, offset: start, length: nl - start };
+    },
+    ruleChains: order.map((c) => names[c]),
+    count: (k) => counts[order[k]],
+    rules: (k) => {
+      const c = order[k];
+      const out: Rule[] = new Array(counts[c]);
+      for (let j = 0; j < out.length; j++) {
+        const l = builder.line(lines[first[c] + j]);
+        if (l.kind !== 'command' || l.command.kind !== 'rule') throw new Error('a rule line of the log is not a rule');
+        out[j] = l.command;
+      }
+      return out;
+    },
+    external,
+    jumpsBefore: jumps.map(([name, span]) => ({ name, span })),
+  };
+}
+
+/** Tables the parse made, with their lines' text as written (what rendering them gives). */
+const writtenLines = new WeakMap<Table, () => string | null>();
+
+/**
+ * The lines between a parsed table's header and its COMMIT as the file has them, while its IR has
+ * not been built (nothing can have changed it yet); null for any other table. Every line a parse
+ * keeps renders back byte for byte (comments and blank lines, lines with unusual blanks or a CR
+ * as written, the rest as words joined by single spaces, which is how they were written), so
+ * render-restore.ts prints this instead of building half a million rules to print them back.
+ */
+export function linesAsWritten(t: Table): string | null {
+  return writtenLines.get(t)?.() ?? null;
 }
 
 /** The name in `*filter` / `:CHAIN` starts after the sigil. */

@@ -2,6 +2,7 @@
 // read (every value keeps its exact text; unusual whitespace is kept in `layout`/`raw`). For the
 // kernel's spelling of the same rules see render-save.ts.
 import type { Arg, ChainCommand, ChainDecl, Counters, OptionArg, Rule, Ruleset, Table, TableLine, Target } from '../iptables/ir.js';
+import { linesAsWritten } from './parse.js';
 
 const counters = (c: Counters) => `[${c.packets}:${c.bytes}]`;
 
@@ -86,7 +87,9 @@ function renderLine(l: TableLine): string {
 
 function renderTable(t: Table, out: string[]): void {
   out.push(t.rawHeader ?? `*${t.name}`);
-  for (const l of t.lines) out.push(renderLine(l));
+  const written = linesAsWritten(t);
+  if (written !== null) out.push(written);
+  else for (const l of t.lines) out.push(renderLine(l));
   if (t.committed) out.push(t.rawCommit ?? 'COMMIT');
 }
 

@@ -8,10 +8,13 @@
 //   (addresses masked, with /32 or /128), the matches in the order they were loaded (a protocol
 //   match `-p tcp --dport 80` loads implicitly is printed as `-m tcp`), then the target.
 import type { Arg, Family, OptionArg, Rule, Ruleset, Value } from '../iptables/ir.js';
-import { applyRestore, emptyState, stateToRuleset } from '../iptables/state.js';
+import { applyRestore, cloneState, declareChains, emptyState, isBuiltinChain, SAVE_TABLE_ORDER, saveChainOrder, stateToRuleset, type KernelState } from '../iptables/state.js';
 import { protocolName } from '../net/index.js';
+import { ByteSink } from '../util/byte-sink.js';
+import { parseIptablesSave } from './parse.js';
 import { renderMatch, renderTargetOptions } from './render-match.js';
 import { cidr } from './save-format.js';
+import { SaveSpeller } from './save-spelling.js';
 
 const HEADER_ORDER = ['source', 'destination', 'in-interface', 'out-interface', 'protocol', 'fragment'];
 const HEADER_FLAGS: Readonly<Record<string, string>> = {
@@ -119,4 +122,79 @@ export function renderKernelRuleset(rs: Ruleset): string {
     out.push('COMMIT');
   }
   return out.length ? out.join('\n') + '\n' : '';
+}
+
+/** Restore input of one table kept chain by chain as bytes (the compiler's form of it). */
+export interface ChainedRestoreTable {
+  readonly name: string;
+  /** Its `:NAME - [0:0]` lines, in order. */
+  readonly chains: readonly string[];
+  /** The chains it has `-A` lines for, in the order they come. */
+  readonly ruleChains: readonly string[];
+  /** Calls `visit` with each byte range of the `-A` lines of `ruleChains[i]` (whole lines, UTF-8), in order. */
+  forEachRange(i: number, visit: (bytes: Buffer, start: number, end: number) => void): void;
+  /** Its `-X` lines. */
+  readonly deleted: readonly string[];
+  /** About how many bytes its `-A` lines take (for sizing the output). */
+  readonly byteLength: number;
+}
+
+/** The save spelling of one restore rule line of `table`, by the general reader and printer. */
+export function saveSpellingOfLine(line: string, table: string, family: Family): string {
+  const { ruleset, diagnostics } = parseIptablesSave(`*${table}\n${line}\nCOMMIT\n`, { file: 'rule', family, noflush: true });
+  const rule = ruleset?.tables[0]?.commands[0];
+  const bad = diagnostics.find((d) => d.severity === 'error');
+  if (!rule || rule.kind !== 'rule' || bad) throw new Error(`a rule the reader rejects: ${line}${bad ? `: ${bad.message}` : ''}`);
+  return renderSaveRule(rule, family);
+}
+
+/**
+ * What iptables-save prints after `tables` (a whole restore input, kept chain by chain) was
+ * applied with --noflush to `base`, as UTF-8 bytes (what a file or standard output takes without
+ * encoding it again), without building the IR of its rules: chains are declared by the
+ * kernel-state model (src/iptables/state.ts), and each declared chain's lines are respelled from
+ * their bytes (save-spelling.ts). The same text as applying the parsed input and printing
+ * renderKernelRuleset(stateToRuleset(state)); null for input this does not take (`-X` lines,
+ * rules for chains it does not declare or for built-in chains), which the caller loads that way.
+ */
+export function renderSaveAfterBytes(base: KernelState, tables: readonly ChainedRestoreTable[]): Buffer | null {
+  const state = cloneState(base);
+  const { family } = state;
+  /** Per table: chain -> [its table's input, its index in ruleChains]. */
+  const fromInput = new Map<string, Map<string, number>>();
+  const inputs = new Map<string, ChainedRestoreTable>();
+  let room = 4096;
+  for (const t of tables) {
+    if (t.deleted.length > 0 || inputs.has(t.name)) return null;
+    declareChains(state, t.name, t.chains);
+    const declared = new Set(t.chains);
+    const index = new Map<string, number>();
+    for (let i = 0; i < t.ruleChains.length; i++) {
+      const c = t.ruleChains[i];
+      if (!declared.has(c) || isBuiltinChain(t.name, c) || index.has(c)) return null;
+      index.set(c, i);
+    }
+    fromInput.set(t.name, index);
+    inputs.set(t.name, t);
+    room += t.byteLength + 64 * t.chains.length;
+  }
+  const out = new ByteSink(room + (room >> 3));
+  for (const name of SAVE_TABLE_ORDER) {
+    const t = state.tables.get(name);
+    if (!t) continue;
+    out.write(`*${name}\n`);
+    const order = saveChainOrder(name, t);
+    for (const c of order) out.write(`:${c} ${t.get(c)!.policy} [0:0]\n`);
+    const speller = new SaveSpeller(family, (line) => saveSpellingOfLine(line, name, family));
+    const spell = (bytes: Buffer, start: number, end: number) => speller.spell(bytes, start, end, out);
+    const index = fromInput.get(name);
+    const input = inputs.get(name);
+    for (const c of order) {
+      const i = index?.get(c);
+      if (i !== undefined) input!.forEachRange(i, spell);
+      else for (const r of t.get(c)!.rules) out.write(`${renderSaveRule(r.chain === c ? r : { ...r, chain: c }, family)}\n`);
+    }
+    out.write('COMMIT\n');
+  }
+  return out.takeBytes();
 }

@@ -10,7 +10,7 @@ export function hashOf(text: string, start = 0, end = text.length): number {
   return h;
 }
 
-interface Entry<T> {
+export interface Entry<T> {
   readonly text: string;
   value: T;
   next: Entry<T> | null;
@@ -26,6 +26,15 @@ export class WordTable<T> {
       if (e.text.length === len && src.startsWith(e.text, start)) return e.value;
     }
     return undefined;
+  }
+
+  /** The entry of the word `src[start, end)` whose hash is `h` (its own string and its value), or null. */
+  entryAt(src: string, start: number, end: number, h: number): Entry<T> | null {
+    const len = end - start;
+    for (let e = this.byHash.get(h) ?? null; e; e = e.next) {
+      if (e.text.length === len && src.startsWith(e.text, start)) return e;
+    }
+    return null;
   }
 
   /** The text of the entry of the word `src[start, end)` whose hash is `h` (the entry's own string), or undefined. */

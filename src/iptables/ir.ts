@@ -190,6 +190,44 @@ export interface Table {
   readonly rawCommit?: string | null;
 }
 
+/**
+ * A table's rules by chain, as a reader can give them without building every rule. Only for a
+ * table whose lines declare chains (`:NAME`) and append rules (`-A` without a rule number), which
+ * is what iptables-save prints and what kube-proxy writes: src/iptables/state.ts then loads it
+ * chain by chain, each chain's rules built when something first reads them (the simulator: only
+ * the chains a packet reaches). A reader attaches it with setChainIndex.
+ */
+export interface ChainIndex {
+  /** The names the `:NAME` lines declare, in order. */
+  readonly declared: readonly string[];
+  /** The declaration of declared[i] (built on each call). */
+  decl(i: number): ChainDecl;
+  /** Where declared[i] is declared (its whole line), as decl(i).span without building it. */
+  declSpan(i: number): Span;
+  /** The chains that have `-A` lines, in the order of their first one. */
+  readonly ruleChains: readonly string[];
+  /** How many `-A` lines ruleChains[i] has. */
+  count(i: number): number;
+  /** The rules of ruleChains[i], in order (built on each call). */
+  rules(i: number): Rule[];
+  /** Chains `-A` lines name that no `:NAME` line before them declared: they must exist already. */
+  readonly external: readonly string[];
+  /** Jumps to chains no line before them declared, in file order (each must exist already). */
+  readonly jumpsBefore: readonly { readonly name: string; readonly span: Span | null }[];
+}
+
+const chainIndices = new WeakMap<Table, () => ChainIndex | null>();
+
+/** Gives `table` its chain index, made on first use (null: the table is not of the kind above). */
+export function setChainIndex(table: Table, index: () => ChainIndex | null): void {
+  chainIndices.set(table, index);
+}
+
+/** The table's chain index, when its reader gave one and the table is of that kind. */
+export function chainIndexOf(table: Table): ChainIndex | null {
+  return chainIndices.get(table)?.() ?? null;
+}
+
 export interface Ruleset {
   readonly family: Family;
   readonly tables: readonly Table[];

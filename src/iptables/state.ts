@@ -3,7 +3,8 @@
 // (nf_tables backend: tables mangle, security, raw, filter, nat; built-in chains in their fixed
 // order, then user chains by name; rules chain by chain). This is the one implementation of
 // restore semantics: the node (src/node) is assembled with it, the simulator reads its result.
-import { BUILTIN_CHAINS, type ChainDecl, type Command, type Family, type Rule, type Ruleset, type Span, type Table, type TableLine } from './ir.js';
+import { sortNames } from './sort-names.js';
+import { BUILTIN_CHAINS, chainIndexOf, type ChainDecl, type ChainIndex, type Command, type Family, type Rule, type Ruleset, type Span, type Table, type TableLine } from './ir.js';
 
 export interface KernelChain {
   /** `ACCEPT`/`DROP` for built-in chains, `-` for user chains. */
@@ -11,6 +12,41 @@ export interface KernelChain {
   rules: Rule[];
   /** Where the chain was declared (`:NAME ...` or `-N NAME`); null for built-in chains never declared. */
   span: Span | null;
+}
+
+/**
+ * A chain loaded from a table's ChainIndex: the rules it had before the load, then the input's
+ * rules for it, built when first read. The simulator reads only the chains packets reach, so a
+ * trace of a 10k-service dump builds a few dozen chains' rules, not half a million.
+ */
+class IndexedChain implements KernelChain {
+  private built: Rule[] | null = null;
+
+  constructor(
+    public policy: string,
+    public span: Span | null,
+    private readonly before: Rule[],
+    private readonly index: ChainIndex,
+    private readonly k: number,
+  ) {}
+
+  get rules(): Rule[] {
+    return (this.built ??= this.before.length ? this.before.concat(this.index.rules(this.k)) : this.index.rules(this.k));
+  }
+
+  set rules(rules: Rule[]) {
+    this.built = rules;
+  }
+
+  /** How many rules it has, without building them. */
+  get count(): number {
+    return this.built ? this.built.length : this.before.length + this.index.count(this.k);
+  }
+}
+
+/** How many rules a chain has, without building the rules of a chain loaded from an index. */
+export function ruleCount(chain: KernelChain): number {
+  return chain instanceof IndexedChain ? chain.count : chain.rules.length;
 }
 
 export interface KernelState {
@@ -79,11 +115,39 @@ export function applyRestore(state: KernelState, input: Ruleset, problems?: Rest
   const load: Load = { problems: problems ?? null };
   for (const tin of input.tables) {
     const t = table(state, tin.name);
+    const index = chainIndexOf(tin);
+    if (index && loadIndexed(t, tin.name, index, load)) continue;
     for (const line of tin.lines) {
       if (line.kind === 'chain') declare(t, tin.name, line.decl);
       else if (line.kind === 'command') run(t, tin.name, line.command, load);
     }
   }
+}
+
+/**
+ * Loads a table chain by chain from its index (see ChainIndex): its chains declared, each chain
+ * with `-A` lines given its rules to build on first read. The same state as applying its lines one
+ * by one, which is what the caller does instead (false) when the load would meet a problem: a
+ * chain an `-A` line names without declaring it, or (strict) a jump to a chain declared only after
+ * the jump, that did not exist before.
+ */
+function loadIndexed(t: Map<string, KernelChain>, tableName: string, index: ChainIndex, load: Load): boolean {
+  for (const name of index.external) if (!t.has(name)) return false;
+  if (!load.problems) for (const j of index.jumpsBefore) if (!t.has(j.name)) return false;
+  index.declared.forEach((name, i) => {
+    const existing = t.get(name);
+    // A built-in chain takes the declaration's policy; a user chain's is ignored (as declare does).
+    if (existing && isBuiltinChain(tableName, name)) declare(t, tableName, index.decl(i));
+    else if (existing) {
+      existing.rules = [];
+      existing.span = index.declSpan(i);
+    } else t.set(name, { policy: '-', rules: [], span: index.declSpan(i) });
+  });
+  index.ruleChains.forEach((name, k) => {
+    const ch = t.get(name)!;
+    t.set(name, new IndexedChain(ch.policy, ch.span, ch.rules, index, k));
+  });
+  return true;
 }
 
 function declare(t: Map<string, KernelChain>, tableName: string, d: ChainDecl): void {
@@ -98,6 +162,16 @@ function declare(t: Map<string, KernelChain>, tableName: string, d: ChainDecl): 
     existing.rules = [];
     existing.span = d.span;
   } else t.set(d.name, { policy: '-', rules: [], span: d.span });
+}
+
+/**
+ * Declares chains as restore input's `:NAME - [0:0]` lines do (the table made first if new): a
+ * user chain that exists is flushed, a new one created. For input kept chain by chain
+ * (render-save.ts renderSaveAfterBytes), whose rule lines are applied apart.
+ */
+export function declareChains(state: KernelState, tableName: string, names: readonly string[]): void {
+  const t = table(state, tableName);
+  for (const name of names) declare(t, tableName, { name, policy: '-', counters: null, span: null });
 }
 
 /** A load in progress: strict (null: throw at the first problem) or lenient (record and go on). */
@@ -199,8 +273,10 @@ export function stateToRuleset(state: KernelState): Ruleset {
 /** iptables-save's chain order: the built-in chains in their fixed order, then user chains by name. */
 export function saveChainOrder(tableName: string, t: ReadonlyMap<string, KernelChain>): string[] {
   const builtins = (BUILTIN_CHAINS[tableName] ?? []).filter((c) => t.has(c));
-  const users = [...t.keys()].filter((c) => !isBuiltinChain(tableName, c)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  return [...builtins, ...users];
+  const users: string[] = [];
+  for (const c of t.keys()) if (!builtins.includes(c)) users.push(c);
+  // By UTF-16 code units, as `<` compares: a hundred thousand KUBE-* names sort by their hashes (sort-names.ts).
+  return builtins.concat(sortNames(users));
 }
 
 /** A fresh kernel after loading `input` (strict without `problems`, as applyRestore). */

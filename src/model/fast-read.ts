@@ -15,6 +15,8 @@
 // Nesting deeper than MAX_DEPTH is an error of its own: the `yaml` library's composer recurses
 // and overflows the stack at about 800 levels, so such a document gets no positioned re-read.
 import jsyaml from 'js-yaml';
+import { readBlockYaml } from './block-yaml.js';
+import { coreScalar, NOT_CORE } from './core-scalar.js';
 
 /** The deepest nesting read. Kubernetes objects are 10-20 levels deep (a CRD schema under 100). */
 export const MAX_DEPTH = 500;
@@ -29,34 +31,6 @@ export type FastRead =
 const POSITIONED: FastRead = { kind: 'positioned' };
 
 const CORE_TAG = 'tag:kpsim.io,2025:core-scalar';
-const NOT_CORE = Symbol('not a core scalar');
-
-// The `yaml` library's core schema, in its order (schema/core/schema.ts): the first test that
-// matches a plain scalar decides its value.
-const NULL = /^(?:~|[Nn]ull|NULL)?$/;
-const BOOL = /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/;
-const INT_OCT = /^0o[0-7]+$/;
-const INT = /^[-+]?[0-9]+$/;
-const INT_HEX = /^0x[0-9a-fA-F]+$/;
-const FLOAT_NAN = /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/;
-const FLOAT_EXP = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/;
-const FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/;
-
-function coreScalar(s: string): unknown {
-  // Most plain scalars are names: one look at the first character rules them out.
-  const c = s.charCodeAt(0);
-  const numeric = (c >= 48 && c <= 57) || c === 43 || c === 45 || c === 46;
-  if (!numeric && (s.length > 5 || (c !== 126 && c !== 110 && c !== 78 && c !== 116 && c !== 84 && c !== 102 && c !== 70 && s !== ''))) return NOT_CORE;
-  if (NULL.test(s)) return null;
-  if (BOOL.test(s)) return s[0] === 't' || s[0] === 'T';
-  if (!numeric) return NOT_CORE;
-  if (INT_OCT.test(s)) return parseInt(s.substring(2), 8);
-  if (INT.test(s)) return parseInt(s, 10);
-  if (INT_HEX.test(s)) return parseInt(s.substring(2), 16);
-  if (FLOAT_NAN.test(s)) return s.slice(-3).toLowerCase() === 'nan' ? NaN : s[0] === '-' ? -Infinity : Infinity;
-  if (FLOAT_EXP.test(s) || FLOAT.test(s)) return parseFloat(s);
-  return NOT_CORE;
-}
 
 const CORE_SCHEMA = new jsyaml.Schema({
   implicit: [
@@ -135,6 +109,9 @@ function loadOptions(): jsyaml.LoadOptions & { maxDepth: number } {
 
 /** One YAML document, `text.slice(start, end)` (see documents.ts), without positions. */
 export function readYamlFast(text: string, start: number, end: number): FastRead {
+  // Plain block style (kubectl's, a manifest's) read line by line; anything else through js-yaml.
+  const block = readBlockYaml(text, start, end);
+  if (block) return { kind: 'value', value: block.value };
   const doc = start === 0 && end === text.length ? text : text.slice(start, end);
   // A verbatim tag, and a CR that does not end a line (a line break for js-yaml, not for `yaml`).
   if (doc.includes('!<') || (doc.includes('\r') && /\r(?!\n)/.test(doc))) return POSITIONED;

@@ -3,9 +3,9 @@
 // node's dumps, read as iptables-restore / ipset / ipvsadm would, every problem a diagnostic at
 // its file:line:col. Restore semantics are src/iptables/state.ts's, the only implementation.
 import type { Diagnostic, DiagnosticSink } from '../diag/diagnostic.js';
-import type { Family } from '../iptables/ir.js';
+import { chainIndexOf, type Family, type Table } from '../iptables/ir.js';
 import { applyRestore, emptyState, type KernelState, type RestoreProblem } from '../iptables/state.js';
-import { parseIptablesSave } from '../iptables-save/index.js';
+import { parseIptablesSave, readOwnText } from '../iptables-save/index.js';
 import type { IpsetDump } from '../ipset/ir.js';
 import { parseIpsetSave } from '../ipset/parse.js';
 import type { IpvsTable } from '../ipvs/ir.js';
@@ -88,10 +88,8 @@ const OWN_LISTING = "kpsim compile's output";
 export function nodeFromArtefacts(a: OwnArtefacts): Node {
   const states = new Map<Family, KernelState>();
   for (const t of a.iptables) {
-    const { ruleset, diagnostics } = parseIptablesSave(t.text, { file: t.file, family: t.family, noflush: t.noflush });
-    const errors = diagnostics.filter((d) => d.severity === 'error');
-    if (!ruleset || errors.length > 0) throw new Error(`kpsim produced ${t.file} text its reader rejects: ${errors.map((e) => `${e.span?.line}:${e.span?.col} ${e.message}`).join('; ')}`);
-    applyRestore(stateFor(states, t.family), ruleset);
+    // Read chain by chain as the simulator reaches them: kpsim's own text is checked where it is made.
+    applyRestore(stateFor(states, t.family), readOwnText(t.text, { file: t.file, family: t.family, noflush: t.noflush }));
   }
   let ipsets: IpsetDump | null = null;
   if (a.ipsetsText) {
@@ -116,6 +114,12 @@ export function nodeFromArtefacts(a: OwnArtefacts): Node {
   return node(states, a, ipsets, a.ipvs ?? null, listings, nftables, hookListings);
 }
 
+/** Whether a table has a line other than comments and blanks (without building its rules when it has a chain index). */
+function declaresAnything(t: Table): boolean {
+  const index = chainIndexOf(t);
+  return index ? index.declared.length > 0 || index.ruleChains.length > 0 : t.lines.some((l) => l.kind !== 'trivia');
+}
+
 /** The node a user's dumps describe; null when one of them has errors (all reported to `sink`). */
 export function nodeFromDumps(d: NodeDumps, sink: DiagnosticSink): Node | null {
   const states = new Map<Family, KernelState>();
@@ -128,7 +132,7 @@ export function nodeFromDumps(d: NodeDumps, sink: DiagnosticSink): Node | null {
       continue;
     }
     // iptables-save run without root privileges prints nothing and exits 0.
-    if (!ruleset.tables.some((x) => x.lines.some((l) => l.kind !== 'trivia'))) sink.warning('NODE_EMPTY_RULESET', 'no rules at all: iptables-save prints nothing when it is not run as root; every packet meets only the built-in chains\' ACCEPT policies', t.file, null);
+    if (!ruleset.tables.some(declaresAnything)) sink.warning('NODE_EMPTY_RULESET', 'no rules at all: iptables-save prints nothing when it is not run as root; every packet meets only the built-in chains\' ACCEPT policies', t.file, null);
     const problems: RestoreProblem[] = [];
     applyRestore(stateFor(states, t.family), ruleset, problems);
     for (const p of problems) sink.warning(p.code, p.message, t.file, p.span);

@@ -6,7 +6,7 @@
 // `COMMIT`. The simulator and the reports take rule lines and texts from here and never render or
 // re-read rules themselves.
 import type { Family, Span } from '../iptables/ir.js';
-import { saveChainOrder, SAVE_TABLE_ORDER, type KernelState } from '../iptables/state.js';
+import { ruleCount, saveChainOrder, SAVE_TABLE_ORDER, type KernelState } from '../iptables/state.js';
 import { renderSaveRule } from '../iptables-save/render-save.js';
 
 /** A rule or chain declaration as the listing shows it: its 1-based line and the line's text. */
@@ -57,7 +57,7 @@ function saveLayout(state: KernelState): Map<string, TableLayout> {
     const firstRule = new Map<string, number>();
     for (const c of order) {
       firstRule.set(c, line + 1);
-      line += t.get(c)!.rules.length;
+      line += ruleCount(t.get(c)!);
     }
     line++; // COMMIT
     out.set(name, { decls, firstRule });

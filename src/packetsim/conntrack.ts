@@ -97,6 +97,20 @@ export function copyConn(c: Conn): Conn {
 }
 
 /**
+ * Another connection of the same shape as `c` (the flow cache's answer for a packet of the same
+ * class, flow-cache.ts): a new id (one per connection: the walks of one packet share it) and the
+ * tuples given.
+ */
+export function sameShape(c: Conn, id: number, orig: Tuple, reply: Tuple): Conn {
+  return { ...copyConn(c), id, orig, reply };
+}
+
+/** A fresh connection id (newConn's counter). */
+export function connId(): number {
+  return nextId++;
+}
+
+/**
  * Timeouts from the kernel's defaults (nf_conntrack_proto_tcp.c: SYN_SENT 120 s, ESTABLISHED
  * 5 days; nf_conntrack_proto_udp.c: 30 s unreplied, 120 s replied; ICMP 30 s).
  */

@@ -48,6 +48,13 @@ export interface NodeEnv {
   isLocalOn(addr: Ip, dev: string | null): boolean;
   isBroadcast(addr: Ip): boolean;
   interfaceNames(): readonly string[];
+  /**
+   * Everything routing reads of an IPv4 packet's source address, as text: whether it is one of the
+   * node's addresses or local by the local table; 0/8, 0.0.0.0 itself, 127/8, multicast, broadcast;
+   * the type and device of the route back to it (fib_validate_source, xt_rpfilter, the arriving
+   * interface). Sources of one class are routed alike: the flow cache keys traces by it (flow-cache.ts).
+   */
+  sourceClass(src: number): string;
   /** The bridge a port belongs to, or null. */
   bridgeOf(port: string): string | null;
   /** A bridge's ports. */
@@ -213,6 +220,11 @@ export function buildEnv(spec: NodeSpec, family: Family, problems: EnvProblem[] 
     },
     interfaceNames() {
       return names;
+    },
+    sourceClass(src) {
+      const back = fib.lookup(src);
+      const bits = [localSet.has(src), isLocal(src), src >>> 24 === 0, src === 0, src >>> 24 === 127, src >>> 28 === 0xe, src === 0xffffffff].map(Number).join('');
+      return `${bits}|${back?.type ?? '-'}|${back?.dev ?? '-'}`;
     },
     bridgeOf(port) {
       return bridges.find((b) => b.ports.includes(port))?.name ?? null;

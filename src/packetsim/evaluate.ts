@@ -18,7 +18,8 @@ import { timesNot31, times31, timesRatio } from './fraction.js';
 import { drawWeight, MAX_PORT_FORKS, natPortBinding } from './targets/nat.js';
 import { memoKey, remember, replay } from './memo.js';
 import { copyPacket, type Packet } from './packet.js';
-import { addUnknown, newFork, baseSlot, type CompiledChain, type CompiledRule, type CompiledRuleset, type CTarget, type Hook, type HookExtension, type NatSpec, type PathNode, type RandomCache, type RuleList, type Step, type Walk } from './types.js';
+import { isInert } from './inert.js';
+import { addUnknown, newFork, baseSlot, type CompiledChain, type CompiledRule, type CompiledRuleset, type CompileProblem, type CTarget, type Hook, type HookExtension, type NatSpec, type PathNode, type RandomCache, type RuleList, type Step, type TraceRecord, type Walk } from './types.js';
 
 const t = (table: string, hook: Hook): Step => ({ kind: 'table', table, hook, slot: baseSlot(table, hook) });
 const manip = (hook: Hook, m: 'dst' | 'src'): Step => ({ kind: 'nat', hook, manip: m });
@@ -183,8 +184,10 @@ function enterTable(w: Walk, table: string, hook: Hook, slot: number, pending: W
   if (table === 'nat' && !natEligible(w, hook)) return;
   w.hook = hook;
   w.base = ch;
+  // Explain mode records every rule; a trace recorded for the flow cache notes each rule's reads.
+  if (w.ctx.opts.explain || w.ctx.rec !== null) return enterBase(w, ch);
   const memo = ch.memo;
-  if (memo === null || w.ctx.opts.explain) return enterBase(w, ch);
+  if (memo === null) return enterBase(w, ch);
   const key = memoKey(w, memo.reads);
   // The last key first: a service's endpoints all meet filter FORWARD and nat POSTROUTING with
   // the same mark and state, one walk after another.
@@ -255,6 +258,7 @@ function splitRandom(w: Walk, c: RandomCache, pMatch: number, chain: CompiledCha
  */
 function runFrames(w: Walk, pending: Walk[], keep: boolean): void {
   const explain = w.ctx.opts.explain;
+  const rec = w.ctx.rec;
   while (w.chain !== null && w.verdict === null) {
     const chain = w.chain;
     const list = w.next;
@@ -264,6 +268,7 @@ function runFrames(w: Walk, pending: Walk[], keep: boolean): void {
     }
     const r = list.first;
     w.next = list.rest;
+    if (rec !== null && r.srcRead !== 0) noteSource(w, rec, r);
     if (r.v4 !== 0 ? !matchIPv4(r, w.pkt) : r.builtin !== null && !r.builtin(w)) {
       if (explain) recordAt(w, 'nomatch', chain, r);
       continue;
@@ -288,6 +293,8 @@ function runFrames(w: Walk, pending: Walk[], keep: boolean): void {
         }
       }
       const m = i === 0 ? r.match0! : r.matches[i];
+      // A recorded trace (flow cache) that asks a match what it may answer from the source.
+      if (rec !== null && i === r.srcMatch) rec.cacheable = false;
       if (m.kind === 'test') {
         if (!m.test(w)) {
           ok = false;
@@ -310,7 +317,7 @@ function runFrames(w: Walk, pending: Walk[], keep: boolean): void {
           }
           reason = v;
         } else reason = m.reason;
-        if (r.inert) {
+        if (isInert(r)) {
           // Whichever way the match goes, the walk goes on the same: no fork.
           ok = false;
           break;
@@ -329,8 +336,18 @@ function runFrames(w: Walk, pending: Walk[], keep: boolean): void {
     }
     if (explain) recordAt(w, 'rule', chain, r);
     else if (keep) record(w, 'rule', chain, r);
+    if (rec !== null && r.srcTarget) rec.cacheable = false;
     applyTarget(w, r, pending);
   }
+}
+
+/**
+ * A rule whose built-in check reads the source, met while the trace is recorded for the flow cache:
+ * its IPv4 check kept with what it saw and answered, or the trace marked as not cacheable.
+ */
+function noteSource(w: Walk, rec: TraceRecord, r: CompiledRule): void {
+  if (r.srcRead === 2) rec.cacheable = false;
+  else rec.checks.push({ rule: r, dst: w.pkt.dst as number, proto: w.pkt.proto, matched: matchIPv4(r, w.pkt) });
 }
 
 /** The connection's destination binding (its reply source); null parts keep the original. */
@@ -433,7 +450,8 @@ function applyTarget(w: Walk, r: CompiledRule, pending?: Walk[]): void {
       w.callers = { chain: w.chain!, next: w.next, caller: w.callers };
       w.depth++;
     }
-    return startChain(w, to, r.jumpIndexed ? rulesFor(to, w) : r.jumpStart);
+    const start = r.jumpStart === undefined ? firstJump(r, to) : r.jumpStart;
+    return startChain(w, to, r.jumpIndexed ? rulesFor(to, w) : start);
   }
   // The kind and any NAT range come from the rule's own fields; the target object is fetched only
   // for what else a target carries (a chain name, a mark function, a reason).
@@ -495,7 +513,13 @@ function applyTarget(w: Walk, r: CompiledRule, pending?: Walk[]): void {
   }
 }
 
-/** The rule's target, as the kind its targetKind names (compile.ts sets both from one target). */
+/** The first jump through `r`: its chain is compiled now, and what the next jumps read is kept in the rule. */
+function firstJump(r: CompiledRule, to: CompiledChain): RuleList | null {
+  r.jumpIndexed = to.index !== null;
+  return (r.jumpStart = to.start);
+}
+
+/** The rule's target, as the kind its targetKind names (link.ts sets both from one target). */
 function targetAs<K extends CTarget['kind']>(r: CompiledRule, _kind: K): Extract<CTarget, { kind: K }> {
   return r.target as Extract<CTarget, { kind: K }>;
 }
@@ -631,6 +655,8 @@ export function runWalk(w: Walk, pending: Walk[]): void {
         w.delivery = step.to;
         break;
       case 'ext':
+        // A hook extension reads and writes state of its own: never cached.
+        if (w.ctx.rec !== null) w.ctx.rec.cacheable = false;
         step.ext.run(w, step.hook, pending);
         break;
       default: {
@@ -644,11 +670,19 @@ export function runWalk(w: Walk, pending: Walk[]): void {
 /** The ruleset with hook extensions' steps placed in its programs (IPVS: src/packetsim-ipvs). */
 export function withExtensions(rs: CompiledRuleset, extensions: readonly HookExtension[]): CompiledRuleset {
   let programs = rs.programs;
-  const problems = [...rs.problems];
+  const extra: CompileProblem[] = [];
   for (const ext of extensions) {
     programs = ext.place(programs, (hook, at) => ({ kind: 'ext', ext, hook, at }));
-    problems.push(...(ext.problems ?? []));
+    extra.push(...(ext.problems ?? []));
   }
   if (programs === rs.programs) return rs;
-  return { ...rs, programs, problems: problems.length === rs.problems.length ? rs.problems : problems };
+  if (extra.length === 0) return { ...rs, programs };
+  // rs.problems grows as packets reach chains not compiled yet (link.ts): read it when asked.
+  return {
+    ...rs,
+    programs,
+    get problems() {
+      return [...rs.problems, ...extra];
+    },
+  };
 }

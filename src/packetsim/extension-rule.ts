@@ -62,7 +62,7 @@ export function extensionRule(chain: CompiledChain, r: ExtensionRuleSpec): Compi
     matchCount: r.unknown ? 1 : 0, jumpTo: null, targetKind: target.kind, table: chain.table, natAddr: null, natPort: null, natDraws: false,
     goto: false, jumpIndexed: false, jumpStart: null,
     dport0: -1, rand0: -1, cacheIn: null, cacheYes: ZERO, cacheNo: ZERO, match0: null,
-    target, matches: r.unknown ? [{ kind: 'unknown', text: r.unknown.text, reason: r.unknown.reason }] : [], uid: -1 - uid++, chain: chain.name, num: r.num, reads: null, span: r.span, text: r.text, stateful: r.stateful ?? r.recalls ?? false,
+    target, matches: r.unknown ? [{ kind: 'unknown', text: r.unknown.text, reason: r.unknown.reason }] : [], uid: -1 - uid++, chain: chain.name, num: r.num, reads: null, span: r.span, text: r.text, stateful: r.stateful ?? r.recalls ?? false, srcRead: 2, srcMatch: -1, srcTarget: true,
     comment: r.comment ?? null, dstKeys: null, dportKeys: null, action: r.action, inert: false,
   };
   if (r.recalls) made.recalls = true;

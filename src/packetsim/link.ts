@@ -1,13 +1,15 @@
 // The kernel's tables (restores applied by src/iptables/state.ts) -> compiled ruleset, once per
 // node and family: every rule's arguments grouped into the built-in check and its extension matches in order,
-// targets compiled, jumps resolved, big chains indexed.
+// targets compiled, jumps resolved, big chains indexed. A chain is compiled when first read: a
+// trace compiles the chains its packets reach (with the kernel state's own laziness, a dump's
+// rules are not even read into the IR otherwise), a few dozen of a 10k-service node's 100k.
 import type { Family, Rule, Span } from '../iptables/ir.js';
-import { isBuiltinChain, type KernelChain, type KernelState } from '../iptables/state.js';
+import { isBuiltinChain, ruleCount, type KernelChain, type KernelState } from '../iptables/state.js';
 import { buildIndex } from './chain-index.js';
 import { programsFor } from './evaluate.js';
-import { planMemos } from './memo.js';
+import { planMemo } from './memo.js';
 import type { IpsetDb } from './ipset.js';
-import { compileBuiltin } from './matches/builtin.js';
+import { compileBuiltin, V4 } from './matches/builtin.js';
 import { compileMatch } from './matches/index.js';
 import { matchGap, type ModelledMatch } from './coverage.js';
 import { groupArgs, groupText } from './rule-groups.js';
@@ -17,20 +19,12 @@ import { compileTarget } from './targets/index.js';
 import { MAX_PORT_FORKS } from './targets/nat.js';
 import { ruleText } from './rule-text.js';
 import { STATISTIC_SCALE, ZERO } from './fraction.js';
-import { baseSlot, HOOK_NAMES, TABLE_NAMES, type CMatch, type CompiledChain, type CompiledRule, type CompiledRuleset, type CompiledTable, type CompileProblem, type CTarget, type IPv4Builtin, type RuleList, type Walk } from './types.js';
+import { baseSlot, HOOK_NAMES, READS, TABLE_NAMES, type ChainMemo, type CMatch, type CompiledChain, type CompiledRule, type CompiledRuleset, type CompiledTable, type CompileProblem, type CTarget, type IPv4Builtin, type RuleList, type Walk } from './types.js';
 
 export interface LinkOptions {
   readonly ipsets?: IpsetDb | null;
   /** Build chain indices (default true). The results are the same either way. */
   readonly index?: boolean;
-}
-
-interface ChainDraft {
-  name: string;
-  builtin: boolean;
-  policy: 'ACCEPT' | 'DROP';
-  span: Span | null;
-  rules: Rule[];
 }
 
 let uidCounter = 0;
@@ -130,6 +124,7 @@ function compileRule(rule: Rule, table: string, num: number, family: Family, ips
   // A NAT port drawn from a small range forks the walk (evaluate.ts): no memoised replay.
   if (natForks(target)) reads = null;
   // In CompiledRule's field order (hot fields first).
+  const { srcRead, srcMatch, srcTarget } = sourceReads(ipv4, builtin, builtinReads, matches, target);
   const m0 = matches[0];
   const nat = target.kind === 'dnat' || target.kind === 'snat' || target.kind === 'masquerade' || target.kind === 'redirect' ? target : null;
   const compiled: Linkable<CompiledRule> = {
@@ -151,7 +146,7 @@ function compileRule(rule: Rule, table: string, num: number, family: Family, ips
     natDraws: nat !== null && (nat.random || nat.fromPort !== nat.toPort),
     goto: target.kind === 'jump' && target.goto,
     jumpIndexed: false,
-    jumpStart: null,
+    jumpStart: undefined,
     dport0: singleDport(m0),
     rand0: m0?.kind === 'random' ? (m0.invert ? STATISTIC_SCALE - m0.stored : m0.stored) : -1,
     cacheIn: null,
@@ -166,16 +161,30 @@ function compileRule(rule: Rule, table: string, num: number, family: Family, ips
     reads,
     span: rule.span,
     text: ruleText(rule),
+    srcRead,
+    srcMatch,
+    srcTarget,
     stateful: groups.some((g) => STATEFUL_MATCHES.has(g.module) || (g.module === 'statistic' && g.opts.some((o) => o.name === 'mode' && o.values.some((v) => v.type === 'word' && v.value === 'nth')))),
     comment,
     dstKeys,
     dportKeys,
     action: actionText(target, rule),
-    inert: false,
+    inert: undefined,
   };
   const done = compiled as CompiledRule;
   compiled.first = done;
   return done;
+}
+
+/** Targets that read nothing of the packet's source and change nothing of it. */
+const SOURCE_BLIND_TARGETS: ReadonlySet<CTarget['kind']> = new Set(['accept', 'drop', 'reject', 'return', 'jump', 'continue', 'none', 'mark', 'connmark', 'dnat', 'redirect']);
+
+/** What of a rule reads the packet's source (CompiledRule.srcRead, srcMatch, srcTarget). */
+function sourceReads(ipv4: IPv4Builtin, builtin: ((w: Walk) => boolean) | null, builtinReads: number | null, matches: readonly CMatch[], target: CTarget): Pick<CompiledRule, 'srcRead' | 'srcMatch' | 'srcTarget'> {
+  const SOURCE = READS.SRC | READS.SPORT;
+  const srcRead = builtin !== null && (builtinReads === null || (builtinReads & SOURCE) !== 0) ? 2 : (ipv4.v4 & V4.SRC) !== 0 ? 1 : 0;
+  const srcMatch = matches.findIndex((m) => m.kind !== 'random' && (m.kind !== 'test' || m.reads === undefined || (m.reads & SOURCE) !== 0));
+  return { srcRead, srcMatch, srcTarget: !SOURCE_BLIND_TARGETS.has(target.kind) };
 }
 
 function singleDport(m: CMatch | undefined): number {
@@ -193,115 +202,119 @@ function linkRules(rules: readonly CompiledRule[]): RuleList | null {
   return rules[0] ?? null;
 }
 
-/** The chains of one table as the kernel holds them (src/iptables/state.ts: restores already applied). */
-function tableChains(tableName: string, t: ReadonlyMap<string, KernelChain>): ChainDraft[] {
-  const out: ChainDraft[] = [];
-  for (const [name, ch] of t) {
-    const builtin = isBuiltinChain(tableName, name);
-    out.push({ name, builtin, policy: ch.policy === 'DROP' ? 'DROP' : 'ACCEPT', span: ch.span, rules: ch.rules });
+function placed(r: CompiledRule): CompiledRule {
+  const c = { ...r };
+  (c as Linkable<CompiledRule>).first = c;
+  return c;
+}
+
+/** What the chains of one table share while they are compiled one by one. */
+interface TableContext {
+  readonly name: string;
+  readonly family: Family;
+  readonly ipsets: IpsetDb | null;
+  readonly index: boolean;
+  readonly chains: Map<string, LazyChain>;
+  readonly problems: CompileProblem[];
+  /** memo.ts's findings so far, per chain (shared by the built-in chains' plans). */
+  readonly reads: Map<CompiledChain, number | null>;
+}
+
+/**
+ * A chain of the kernel state, compiled when its rules (or its index, or its list) are first read.
+ * Its rules' jumps point at the chains they enter without compiling them (jumpStart is set on the
+ * first jump, evaluate.ts).
+ */
+class LazyChain implements CompiledChain {
+  readonly builtin: boolean;
+  readonly policy: 'ACCEPT' | 'DROP';
+  readonly span: Span | null;
+  private compiled: readonly CompiledRule[] | null = null;
+  private first: RuleList | null = null;
+  private picker: ((w: Walk) => RuleList | null) | null = null;
+  private planned: ChainMemo | null | undefined;
+
+  constructor(
+    readonly table: string,
+    readonly name: string,
+    private source: KernelChain | null,
+    private readonly ctx: TableContext,
+  ) {
+    this.builtin = isBuiltinChain(table, name);
+    this.policy = source!.policy === 'DROP' ? 'DROP' : 'ACCEPT';
+    this.span = source!.span;
+    // Only a built-in chain starts a table's traversal, which memo.ts may remember.
+    this.planned = this.builtin && ctx.index ? undefined : null;
   }
-  return out;
+
+  get rules(): readonly CompiledRule[] {
+    return this.compiled ?? this.compile();
+  }
+
+  get start(): RuleList | null {
+    if (this.compiled === null) this.compile();
+    return this.first;
+  }
+
+  get index(): ((w: Walk) => RuleList | null) | null {
+    if (this.compiled === null) this.compile();
+    return this.picker;
+  }
+
+  get memo(): ChainMemo | null {
+    // Memoised traversals go with the indices: the plain evaluator is the reference for both.
+    return this.planned === undefined ? (this.planned = planMemo(this, this.ctx.reads)) : this.planned;
+  }
+
+  /** Whether the chain's rules are compiled yet. */
+  get isCompiled(): boolean {
+    return this.compiled !== null;
+  }
+
+  private compile(): readonly CompiledRule[] {
+    const { ctx } = this;
+    const source = this.source!.rules;
+    this.source = null;
+    // Copied once compiled, so that a chain's rules lie side by side in memory rather than each
+    // among its matches, targets and strings: at 10k services most rules are cold when a packet
+    // meets them, and the CPU prefetches neighbours.
+    const rules = source.map((r, i) => placed(compileRule(r, ctx.name, i + 1, ctx.family, ctx.ipsets, ctx.problems)));
+    for (const r of rules) {
+      if (r.target.kind !== 'jump') continue;
+      const to = ctx.chains.get(r.target.chain);
+      if (to && !to.builtin) r.jumpTo = to;
+      else ctx.problems.push({ code: 'SIM_UNKNOWN_CHAIN', message: `jump to ${to ? 'built-in' : 'undeclared'} chain ${r.target.chain} in table ${ctx.name}`, span: r.span });
+    }
+    this.compiled = rules;
+    this.first = linkRules(rules);
+    if (ctx.index) this.picker = buildIndex(this, ctx.family);
+    return rules;
+  }
 }
 
-/**
- * The rules again, allocated one after another in the order a walk meets them (each chain's rules,
- * then the chains they jump to, depth first from the built-in chains): a service's KUBE-SVC chain
- * and its KUBE-SEP chains end up side by side in memory, where the CPU prefetches them. Copies,
- * because compileRule allocates each rule among its matches, targets and strings, which would sit
- * between them.
- */
-function placeRules(rules: ReadonlyMap<string, CompiledRule[]>, roots: readonly string[]): Map<string, CompiledRule[]> {
-  const out = new Map<string, CompiledRule[]>();
-  const place = (name: string) => {
-    const list = rules.get(name);
-    if (!list || out.has(name)) return;
-    const copies = list.map((r) => {
-      const c = { ...r };
-      (c as Linkable<CompiledRule>).first = c;
-      return c;
-    });
-    out.set(name, copies);
-    for (const r of list) if (r.target.kind === 'jump') place(r.target.chain);
-  };
-  for (const name of roots) place(name);
-  for (const name of rules.keys()) place(name);
-  return out;
-}
-
-/** Targets after which the walk goes on with the next rule, having changed nothing a later rule or the outcome reads. */
-const INERT_TARGETS: ReadonlySet<CTarget['kind']> = new Set(['continue', 'none']);
-
-/**
- * Sets CompiledRule.inert: a rule is inert when its matches write no state other rules read and
- * its target is LOG-like, nothing, or a jump (not a goto, which skips the rest of the calling
- * chain) to a chain whose rules are all inert or RETURN. A chain reached again while its own
- * inertness is being decided (a loop) is taken as not inert.
- */
-function markInert(chains: Iterable<CompiledChain>): void {
-  const memo = new Map<CompiledChain, boolean>();
-  const chainInert = (ch: CompiledChain): boolean => {
-    const known = memo.get(ch);
-    if (known !== undefined) return known;
-    memo.set(ch, false);
-    const inert = ch.rules.every((r) => ruleInert(r) || (r.target.kind === 'return' && !writesShared(r)));
-    memo.set(ch, inert);
-    return inert;
-  };
-  const writesShared = (r: CompiledRule) => r.matches.some((m) => m.kind === 'test' && m.shared === true);
-  const ruleInert = (r: CompiledRule): boolean => {
-    if (writesShared(r)) return false;
-    if (INERT_TARGETS.has(r.target.kind)) return true;
-    return r.target.kind === 'jump' && !r.goto && r.jumpTo !== null && chainInert(r.jumpTo);
-  };
-  for (const ch of chains) for (const r of ch.rules) r.inert = ruleInert(r);
-}
-
-/** The netfilter tables of one family, compiled for tracing. */
+/** The netfilter tables of one family, compiled for tracing (each chain when first read). */
 export function linkRuleset(state: KernelState, opts: LinkOptions = {}): CompiledRuleset {
   const problems: CompileProblem[] = [];
   const tables = new Map<string, CompiledTable>();
-  let ruleCount = 0;
+  let rules = 0;
   const index = opts.index ?? true;
   for (const [tableName, kernelTable] of state.tables) {
-    const drafts = new Map(tableChains(tableName, kernelTable).map((d) => [d.name, d]));
-    const chains = new Map<string, CompiledChain>();
-    const indexed = new Set<CompiledChain>();
-    const compiledRules = new Map<string, CompiledRule[]>();
-    for (const d of drafts.values()) {
-      const rules = d.rules.map((r, i) => compileRule(r, tableName, i + 1, state.family, opts.ipsets ?? null, problems));
-      ruleCount += rules.length;
-      compiledRules.set(d.name, rules);
+    const chains = new Map<string, LazyChain>();
+    const ctx: TableContext = { name: tableName, family: state.family, ipsets: opts.ipsets ?? null, index, chains, problems, reads: new Map() };
+    for (const [name, ch] of kernelTable) {
+      chains.set(name, new LazyChain(tableName, name, ch, ctx));
+      rules += ruleCount(ch);
     }
-    const placed = placeRules(compiledRules, [...drafts.values()].filter((d) => d.builtin).map((d) => d.name));
-    for (const d of drafts.values()) {
-      const rules = placed.get(d.name)!;
-      const chain: CompiledChain = { table: tableName, name: d.name, builtin: d.builtin, policy: d.policy, span: d.span, rules, start: linkRules(rules), index: null, memo: null };
-      if (index) {
-        chain.index = buildIndex(chain, state.family);
-        if (chain.index) indexed.add(chain);
-      }
-      chains.set(d.name, chain);
-    }
-    for (const ch of chains.values()) {
-      for (const r of ch.rules) {
-        if (r.target.kind !== 'jump') continue;
-        const to = chains.get(r.target.chain);
-        if (to && !to.builtin) {
-          r.jumpTo = to;
-          r.jumpIndexed = to.index !== null;
-          r.jumpStart = to.start;
-        }
-        else {
-          problems.push({ code: 'SIM_UNKNOWN_CHAIN', message: `jump to ${to ? 'built-in' : 'undeclared'} chain ${r.target.chain} in table ${tableName}`, span: r.span });
-        }
-      }
-    }
-    markInert(chains.values());
-    // Memoised traversals go with the indices: the plain evaluator is the reference for both.
-    if (index) planMemos(chains.values(), indexed);
     tables.set(tableName, { name: tableName, chains });
   }
   const bases: (CompiledChain | null)[] = [];
   for (const table of TABLE_NAMES) for (const hook of HOOK_NAMES) bases[baseSlot(table, hook)] = tables.get(table)?.chains.get(hook) ?? null;
-  return { family: state.family, tables, problems, ruleCount, indexed: index, bases, programs: programsFor(bases) };
+  return { family: state.family, tables, problems, ruleCount: rules, indexed: index, bases, programs: programsFor(bases) };
+}
+
+/** How many chains of the ruleset have been compiled so far (a trace compiles those its packets reach). */
+export function compiledChains(rs: CompiledRuleset): number {
+  let n = 0;
+  for (const t of rs.tables.values()) for (const ch of t.chains.values()) if (ch instanceof LazyChain && ch.isCompiled) n++;
+  return n;
 }

@@ -14,14 +14,17 @@ const MAX_ENTRIES = 4096;
 const REPLAYABLE = new Set(['accept', 'drop', 'reject', 'return', 'jump', 'continue', 'none', 'mark', 'dnat', 'snat', 'masquerade', 'redirect']);
 
 /** The reads of everything reachable from `chain`, or null when some rule there cannot be memoised. */
-function reachableReads(chain: CompiledChain, indexed: ReadonlySet<CompiledChain>, seen: Map<CompiledChain, number | null>, onStack: Set<CompiledChain>): number | null {
+function reachableReads(chain: CompiledChain, seen: Map<CompiledChain, number | null>, onStack: Set<CompiledChain>): number | null {
   if (seen.has(chain)) return seen.get(chain)!;
   if (onStack.has(chain)) return null;
   onStack.add(chain);
+  // Reading the rules compiles the chain (link.ts); the walk stops at the first rule that
+  // cannot be memoised, so it compiles little beyond what tracing will.
+  const rules = chain.rules;
   // An index reads the destination address or port to pick the rules.
-  let reads = indexed.has(chain) ? READS.DST | READS.DPORT : 0;
+  let reads = chain.index !== null ? READS.DST | READS.DPORT : 0;
   let ok = true;
-  for (const r of chain.rules) {
+  for (const r of rules) {
     if (r.reads === null || !REPLAYABLE.has(r.target.kind)) {
       ok = false;
       break;
@@ -29,7 +32,7 @@ function reachableReads(chain: CompiledChain, indexed: ReadonlySet<CompiledChain
     reads |= r.reads;
     if (r.target.kind === 'jump') {
       const to = r.jumpTo;
-      const sub = to ? reachableReads(to, indexed, seen, onStack) : null;
+      const sub = to ? reachableReads(to, seen, onStack) : null;
       if (sub === null) {
         ok = false;
         break;
@@ -43,14 +46,10 @@ function reachableReads(chain: CompiledChain, indexed: ReadonlySet<CompiledChain
   return result;
 }
 
-/** Marks the built-in chains of a table whose traversals can be memoised. */
-export function planMemos(chains: Iterable<CompiledChain>, indexed: ReadonlySet<CompiledChain>): void {
-  const seen = new Map<CompiledChain, number | null>();
-  for (const ch of chains) {
-    if (!ch.builtin) continue;
-    const reads = reachableReads(ch, indexed, seen, new Set());
-    ch.memo = reads === null ? null : { reads, entries: new Map(), lastKey: null, lastSteps: undefined };
-  }
+/** The memo of a built-in chain whose traversals can be memoised, else null (`seen`: what earlier plans of its table found). */
+export function planMemo(chain: CompiledChain, seen: Map<CompiledChain, number | null>): ChainMemo | null {
+  const reads = reachableReads(chain, seen, new Set());
+  return reads === null ? null : { reads, entries: new Map(), lastKey: null, lastSteps: undefined };
 }
 
 const SMALL = READS.MARK | READS.CTSTATE;

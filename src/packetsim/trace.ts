@@ -5,11 +5,11 @@ import { familyOfText, IPPROTO, parseAddress, type Ip } from '../net/index.js';
 import { newConn, copyConn, packetKey, tupleKey, type Conn } from './conntrack.js';
 import { onLink, type NodeEnv } from './env.js';
 import { makeWalk, runWalk } from './evaluate.js';
-import { add, compare, equal, fractionText, ONE, mul, type Prob } from './fraction.js';
+import { add, equal, ONE, type Prob } from './fraction.js';
 import { bounds, innermostFork } from './unknown-bounds.js';
 import { copyPacket, hasPorts, NO_META, protocolOf, SOCKET_KINDS, TCP_FLAGS, type Origin, type Packet, type PacketMeta, type PacketProtocol, type SocketKind } from './packet.js';
-import type { CompiledChain, CompiledRule, CompiledRuleset, PathNode, PortDraw, TraceOptions, UnknownNode, UnknownNote, Walk } from './types.js';
-import { advance, applyDelta, EMPTY_WORLD, worldFingerprint, type World } from './world.js';
+import type { CompiledChain, CompiledRule, CompiledRuleset, PathNode, PortDraw, TraceOptions, TraceRecord, UnknownNote, Walk } from './types.js';
+import { applyDelta, EMPTY_WORLD, worldFingerprint, type World } from './world.js';
 
 export interface PacketSpec {
   readonly protocol: PacketProtocol;
@@ -153,7 +153,7 @@ function arrive(pkt: Packet, env: NodeEnv, given: string | null): void {
   pkt.l2Forward = !env.isLocal(pkt.dst) && (!env.addresses.some((a) => a.iface === bridge) || onLink(env, bridge, pkt.dst));
 }
 
-function startWalk(rs: CompiledRuleset, env: NodeEnv, spec: PacketSpec, world: World, opts: TraceOptions): Walk {
+function startWalk(rs: CompiledRuleset, env: NodeEnv, spec: PacketSpec, world: World, opts: TraceOptions, rec: TraceRecord | null): Walk {
   const pkt = makePacket(spec, rs.family);
   // A packet from a local address is generated here and starts in OUTPUT, unless the caller
   // says which interface it arrives on.
@@ -197,7 +197,7 @@ function startWalk(rs: CompiledRuleset, env: NodeEnv, spec: PacketSpec, world: W
     delivery: null,
     note: null,
     portDraw: null,
-    ctx: { rs, env, world, origin, opts, outPort: spec.outPort ?? null, meta: metaOf(spec, world) },
+    ctx: { rs, env, world, origin, opts, outPort: spec.outPort ?? null, meta: metaOf(spec, world), rec },
   });
 }
 
@@ -367,11 +367,13 @@ export function tracePacket(
   spec: PacketSpec,
   options: Partial<TraceOptions> = DEFAULT_OPTIONS,
   world: World = EMPTY_WORLD,
+  /** Record what the result depends on of the packet's source, for the flow cache (flow-cache.ts). */
+  rec: TraceRecord | null = null,
 ): TraceResult {
   // Bulk callers pass no options: no object to build per packet.
   const opts = options === DEFAULT_OPTIONS ? DEFAULT_OPTIONS : { ...DEFAULT_OPTIONS, ...options };
   if (env.family !== rs.family) throw new TraceInputError(`the node environment is ${env.family}, the rules ${rs.family}`);
-  const first = startWalk(rs, env, spec, world, opts);
+  const first = startWalk(rs, env, spec, world, opts, rec);
   const input = copyPacket(first.pkt);
   const pending: Walk[] = [first];
   const walks: Walk[] = [];
@@ -426,62 +428,6 @@ export function addWorld(into: Map<string, WeightedWorld>, world: World, prob: P
 export const MAX_WORLDS = 1024;
 
 /**
- * Packets in order, with state carried over. The state after a packet is a distribution over
- * worlds (one per distinct outcome path); each next packet is traced in each world, and worlds
- * that end up identical merge. Connections no later packet can belong to are dropped from the
- * worlds, so independent connections don't multiply them.
- */
-export function traceFlows(
-  rs: CompiledRuleset,
-  env: NodeEnv,
-  flows: readonly FlowSpec[],
-  options: Partial<TraceOptions> = {},
-  /** Called with each packet's result as soon as it is traced; then nothing is kept (returns []). */
-  onFlow?: (r: FlowResult, i: number) => void,
-): FlowResult[] {
-  const remaining = new Map<string, number>();
-  const keyOf = (f: FlowSpec) => {
-    const p = makePacket(f, rs.family);
-    return packetKey(p);
-  };
-  const keys = flows.map(keyOf);
-  for (const k of keys) remaining.set(k, (remaining.get(k) ?? 0) + 1);
-  let worlds: WeightedWorld[] = [{ world: EMPTY_WORLD, prob: ONE }];
-  const results: FlowResult[] = [];
-  let approximate = false;
-  for (let i = 0; i < flows.length; i++) {
-    const f = flows[i];
-    remaining.set(keys[i], remaining.get(keys[i])! - 1);
-    const now = f.at ?? (i === 0 ? 0 : worlds[0].world.now);
-    const leaves: Leaf[] = [];
-    const next = new Map<string, WeightedWorld>();
-    const traces: WorldTrace[] = [];
-    for (const ww of worlds) {
-      const world = advance(ww.world, now);
-      const r = tracePacket(rs, env, f, options, world);
-      traces.push({ prob: ww.prob, world, result: r });
-      for (const w of r.walks) {
-        const p = mul(ww.prob, w.prob);
-        leaves.push({ walk: w, prob: p });
-        const nw = pruneConns(worldAfter(world, w), remaining);
-        addWorld(next, nw, p);
-      }
-    }
-    const outcomes = outcomesOf(leaves);
-    worlds = settleForks([...next.values()]);
-    if (worlds.length > MAX_WORLDS) {
-      worlds.sort((a, b) => compare(b.prob, a.prob));
-      worlds.length = MAX_WORLDS;
-      approximate = true;
-    }
-    const result: FlowResult = { flow: f, result: traces[0].result, traces, outcomes, approximate };
-    if (onFlow) onFlow(result, i);
-    else results.push(result);
-  }
-  return results;
-}
-
-/**
  * The world a finished walk leaves: its state changes (recent lists, counters) applied and, when
  * the packet was accepted and its connection confirmed, the connection entered under both tuples.
  */
@@ -493,66 +439,4 @@ export function worldAfter(world: World, w: Walk): World {
   const c = w.conn;
   const keys = [tupleKey(c.proto, c.orig.src, c.orig.sport, c.orig.dst, c.orig.dport), tupleKey(c.proto, c.reply.src, c.reply.sport, c.reply.dst, c.reply.dport)];
   return applyDelta(world, w.delta, c, keys, assumed);
-}
-
-/**
- * Worlds that rest on an unmodelled fork whose two sides left the same worlds with the same
- * probabilities (the packet's connection is of no later packet's concern, and no state differs)
- * no longer depend on it: one copy, resting on what the fork itself rested on. Innermost forks
- * first, until none is left to settle; keeps the number of worlds from doubling at every
- * unmodelled match of every packet.
- */
-function settleForks(worlds: WeightedWorld[]): WeightedWorld[] {
-  for (;;) {
-    const byNode = new Map<UnknownNode, WeightedWorld[]>();
-    const inner = new Set<UnknownNode>();
-    for (const ww of worlds) {
-      const a = ww.world.assumed;
-      if (a === null) continue;
-      byNode.set(a, [...(byNode.get(a) ?? []), ww]);
-      for (let n = innermostFork(a.prev); n !== null; n = innermostFork(n.prev)) inner.add(n);
-    }
-    let settled: { drop: Set<WeightedWorld>; keep: WeightedWorld[]; to: UnknownNode | null } | null = null;
-    for (const [node, ws] of byNode) {
-      if (inner.has(node)) continue;
-      const other = [...byNode].find(([n]) => n !== node && n.note.fork === node.note.fork && n.prev === node.prev && !inner.has(n));
-      if (!other || !sameWorlds(ws, other[1])) continue;
-      settled = { drop: new Set([...ws, ...other[1]]), keep: ws, to: innermostFork(node.prev) };
-      break;
-    }
-    if (!settled) {
-      // Worlds no longer kept apart by an assumption merge with their equals.
-      const merged = new Map<string, WeightedWorld>();
-      for (const ww of worlds) addWorld(merged, ww.world, ww.prob);
-      return [...merged.values()];
-    }
-    const { drop, keep, to } = settled;
-    worlds = [...worlds.filter((ww) => !drop.has(ww)), ...keep.map((ww) => ({ world: { ...ww.world, assumed: to }, prob: ww.prob }))];
-  }
-}
-
-function sameWorlds(a: readonly WeightedWorld[], b: readonly WeightedWorld[]): boolean {
-  if (a.length !== b.length) return false;
-  const key = (ww: WeightedWorld) => `${worldFingerprint({ ...ww.world, assumed: null })}=${fractionText(ww.prob)}`;
-  const ka = a.map(key).sort();
-  const kb = b.map(key).sort();
-  return ka.every((k, i) => k === kb[i]);
-}
-
-function pruneConns(world: World, remaining: ReadonlyMap<string, number>): World {
-  let drop = false;
-  for (const [k] of world.conns) {
-    if (!(remaining.get(k) ?? 0)) {
-      drop = true;
-      break;
-    }
-  }
-  if (!drop) return world;
-  const byConn = new Map<Conn, string[]>();
-  for (const [k, c] of world.conns) byConn.set(c, [...(byConn.get(c) ?? []), k]);
-  const conns = new Map<string, Conn>();
-  for (const [c, ks] of byConn) {
-    if (ks.some((k) => (remaining.get(k) ?? 0) > 0)) for (const k of ks) conns.set(k, c);
-  }
-  return { ...world, conns };
 }

@@ -170,16 +170,20 @@ export interface CompiledRule extends IPv4Builtin, RuleList, RandomCache {
   readonly natDraws: boolean;
   /** The target is a goto (`-g`): the chain replaces the current frame. */
   readonly goto: boolean;
-  /** jumpTo has an index; otherwise jumpStart is its rule list and a jump reads no chain object. */
+  /**
+   * jumpTo has an index; otherwise jumpStart is its rule list and a jump reads no chain object.
+   * Both are set on the first jump (undefined until then): jumpTo's rules are compiled when a
+   * packet first reaches it (link.ts).
+   */
   jumpIndexed: boolean;
-  jumpStart: RuleList | null;
+  jumpStart: RuleList | null | undefined;
   /** N when matches[0] is exactly `--dport N` (kube-proxy's service rules), tested inline; else -1. */
   readonly dport0: number;
   /**
    * When matches[0] is `statistic --mode random`: the probability that it matches, as the
    * kernel's 31-bit stored value with any `!` applied (0..2^31); else -1. The split is made from
    * the rule's fields without reading the match object, and cached in the rule (RandomCache:
-   * cacheIn, cacheYes and cacheNo, which follow rand0 in compile.ts's literal).
+   * cacheIn, cacheYes and cacheNo, which follow rand0 in link.ts's literal).
    */
   readonly rand0: number;
   readonly match0: CMatch | null;
@@ -201,6 +205,15 @@ export interface CompiledRule extends IPv4Builtin, RuleList, RandomCache {
   readonly text: string;
   /** recent, limit, hashlimit, connlimit or `statistic --mode nth`: the rule's outcome depends on earlier packets. */
   readonly stateful: boolean;
+  /**
+   * What of the rule reads the packet's source address or port, for the flow cache
+   * (flow-cache.ts): its built-in check (0 not the source, 1 the source in the IPv4 check `v4`, 2
+   * otherwise or not known); the first extension match that reads them or does not say what it
+   * reads (-1: none); whether its target reads or changes them (any but the source-blind ones).
+   */
+  readonly srcRead: 0 | 1 | 2;
+  readonly srcMatch: number;
+  readonly srcTarget: boolean;
   readonly comment: string | null;
   /** Exact destination addresses the built-in -d requires (for indexing); null if any. */
   readonly dstKeys: readonly (number | bigint)[] | null;
@@ -212,9 +225,11 @@ export interface CompiledRule extends IPv4Builtin, RuleList, RandomCache {
    * Whether the rule matching or not changes nothing that decides the packet's outcome: its target
    * only logs, counts or continues (LOG, NFLOG, no target, a jump to a chain of such rules) and
    * its matches write no state other rules read. An unmodelled match on such a rule is no fork:
-   * both ways the walk goes on the same (set by compile.ts once jumps are resolved).
+   * both ways the walk goes on the same. Decided when first asked (inert.ts isInert): it reads the
+   * chains the rule jumps to, which are compiled only when something reaches them (link.ts);
+   * undefined until then.
    */
-  inert: boolean;
+  inert: boolean | undefined;
   /**
    * A hook extension's rule that matched on what earlier packets left (nftables: a lookup in a set
    * a rule updates, kube-proxy's affinity); iptables' `-m recent --rcheck` rules are told by text.
@@ -262,6 +277,7 @@ export interface CompiledChain {
   readonly hookFn?: HookFunction;
   /** A hook extension's chain: where its listing writes it. */
   readonly listed?: ListedRef;
+  /** Compiled when first read (link.ts): a trace compiles only the chains its packets reach. */
   readonly rules: readonly CompiledRule[];
   /** `rules` as a list: the first rule, null for an empty chain. */
   readonly start: RuleList | null;
@@ -269,9 +285,9 @@ export interface CompiledChain {
    * The rules to try for this packet, in chain order, when the chain is indexed (chain-index.ts);
    * null: all of them (no closure to call for the many short chains).
    */
-  index: ((w: Walk) => RuleList | null) | null;
-  /** Set when a traversal from this chain is a function of a few fields (memo.ts). */
-  memo: ChainMemo | null;
+  readonly index: ((w: Walk) => RuleList | null) | null;
+  /** Set when a traversal from this built-in chain is a function of a few fields (memo.ts); planned when first read. */
+  readonly memo: ChainMemo | null;
 }
 
 export interface ChainMemo {
@@ -304,6 +320,7 @@ export interface CompileProblem {
 export interface CompiledRuleset {
   readonly family: Family;
   readonly tables: ReadonlyMap<string, CompiledTable>;
+  /** What the chains compiled so far could not model: it grows as packets reach more chains. */
   readonly problems: readonly CompileProblem[];
   readonly ruleCount: number;
   readonly indexed: boolean;
@@ -476,6 +493,19 @@ export interface WalkContext {
   /** The bridge port that leads to the destination, when the trace says (PacketSpec.outPort). */
   readonly outPort: string | null;
   readonly meta: PacketMeta;
+  /** Set when the trace is recorded for the flow cache (flow-cache.ts). */
+  readonly rec: TraceRecord | null;
+}
+
+/**
+ * What a trace's result depends on of the packet's source address and port, as the flow cache
+ * needs it: every IPv4 built-in check that read the source, with the destination and protocol it
+ * saw and its answer. `cacheable` falls when the result may depend on them in any other way, or on
+ * state (flow-cache.ts lists the ways).
+ */
+export interface TraceRecord {
+  cacheable: boolean;
+  readonly checks: { readonly rule: IPv4Builtin; readonly dst: number; readonly proto: number; readonly matched: boolean }[];
 }
 
 /** A port NAT drew at random from `from`-`to` (each about equally likely) and kpsim did not follow one by one. */

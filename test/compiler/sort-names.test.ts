@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { endpointChainName, serviceChainName } from '../../src/compiler/hash.js';
-import { sortNames } from '../../src/compiler/iptables/sort-names.js';
+import { sortNames } from '../../src/iptables/sort-names.js';
 import { mulberry32 } from '../../src/util/rng.js';
 
 const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';

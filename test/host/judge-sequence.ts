@@ -17,7 +17,7 @@
 import type { NodeEnv } from '../../src/packetsim/env.js';
 import { equal, fractionText } from '../../src/packetsim/fraction.js';
 import { sequenceProbability, type SequenceResult } from '../../src/packetsim/sequence.js';
-import { traceFlows } from '../../src/packetsim/trace.js';
+import { traceFlows } from '../../src/packetsim/flows.js';
 import type { CompiledRuleset } from '../../src/packetsim/types.js';
 import { prepareNode, sendFlow, type ProbeBatch } from './judge-node.js';
 import { kernelSide, kpsimSide, marginal, neverSeen, skipped, specOf, type FlowJudgement, type JudgeRules, type ProbeRecord } from './judgement.js';

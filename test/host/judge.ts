@@ -27,7 +27,8 @@ import { prepareNode as prepareSimulator } from '../../src/packetsim/prepare.js'
 import { tupleKey, type Conn } from '../../src/packetsim/conntrack.js';
 import type { NodeEnv } from '../../src/packetsim/env.js';
 import { equal, toDecimal } from '../../src/packetsim/fraction.js';
-import { traceFlows, type FlowResult } from '../../src/packetsim/trace.js';
+import { traceFlows } from '../../src/packetsim/flows.js';
+import { type FlowResult } from '../../src/packetsim/trace.js';
 import type { CompiledRuleset } from '../../src/packetsim/types.js';
 import { defaultTopology, prepareNode, sendFlow, type ProbeBatch } from './judge-node.js';
 import { judgeSequence } from './judge-sequence.js';

@@ -2,7 +2,15 @@
 // is stable: renderSave of what renderSave printed is the same text.
 import { describe, expect, it } from 'vitest';
 import { parseIptablesSave, renderRestore, renderSave } from '../../src/iptables-save/index.js';
+import type { Family, Ruleset, TableLine } from '../../src/iptables/ir.js';
 import { corpus } from './corpus.js';
+
+/** A parse whose tables' IR is built (read once), so rendering goes through it. */
+function built(text: string, file: string, family?: Family): Ruleset {
+  const { ruleset } = parseIptablesSave(text, { file, family });
+  for (const t of ruleset!.tables) void t.lines;
+  return ruleset!;
+}
 
 const files = corpus();
 
@@ -15,6 +23,8 @@ describe('round trip over the corpus', () => {
     const { ruleset, diagnostics } = parseIptablesSave(f.text, { file: f.name, family: f.family });
     expect(ruleset).not.toBeNull();
     expect(renderRestore(ruleset!)).toBe(f.text);
+    // The same from the IR: while it is not built, rendering prints the lines as written.
+    expect(renderRestore(built(f.text, f.name, f.family))).toBe(f.text);
     // Parsing the rendering gives the same IR.
     expect(parseIptablesSave(renderRestore(ruleset!), { file: f.name, family: f.family }).ruleset).toEqual(ruleset);
     // A quote left open puts a line break into a value, which iptables-save prints as it is and
@@ -53,5 +63,14 @@ describe('round trip over the corpus', () => {
     const { ruleset, diagnostics } = parseIptablesSave(text, { file: 'f' });
     expect(diagnostics).toEqual([]);
     expect(renderRestore(ruleset!)).toBe(text);
+    expect(renderRestore(built(text, 'f'))).toBe(text);
+  });
+
+  it('renders a table from its IR once the IR is built', () => {
+    const text = '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -s 10.0.0.1 -j ACCEPT\nCOMMIT\n';
+    const { ruleset } = parseIptablesSave(text, { file: 'f' });
+    const t = ruleset!.tables[0];
+    (t.lines as TableLine[]).pop();
+    expect(renderRestore(ruleset!)).toBe('*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n');
   });
 });

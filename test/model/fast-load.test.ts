@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { DiagnosticSink } from '../../src/diag/diagnostic.js';
 import { loadCluster, type InputText, type LoadStats } from '../../src/model/load.js';
 import { mulberry32 } from '../../src/util/rng.js';
+import { damage } from './damage.js';
 import { DIAGNOSTIC_CASES, OTHER_INPUTS } from './diagnostic-inputs.js';
 import { kubectlCluster, kubectlObjects, kubectlYaml, type KubectlShape } from './kubectl-cluster.js';
 
@@ -148,18 +149,7 @@ describe('random damage to kubectl documents', () => {
     const text = base(shape);
     let differed = 0;
     for (let n = 0; n < 150; n++) {
-      let t = text;
-      for (let k = 1 + Math.floor(rand() * 2); k > 0; k--) {
-        const at = Math.floor(rand() * t.length);
-        const r = rand();
-        if (r < 0.5) t = t.slice(0, at) + DAMAGE[Math.floor(rand() * DAMAGE.length)] + t.slice(at);
-        else if (r < 0.8) t = t.slice(0, at) + t.slice(at + 1 + Math.floor(rand() * 3));
-        else {
-          const ls = t.lastIndexOf('\n', at) + 1;
-          const le = t.indexOf('\n', at) + 1 || t.length;
-          t = t.slice(0, le) + t.slice(ls, le) + t.slice(le);
-        }
-      }
+      const t = damage(text, rand, DAMAGE, 1 + Math.floor(rand() * 2));
       if (t !== text) differed++;
       expectSame([{ name, text: t }]);
     }

@@ -13,7 +13,8 @@ import { formatIp } from '../../src/net/index.js';
 import { linkRuleset } from '../../src/packetsim/link.js';
 import { fractionText } from '../../src/packetsim/fraction.js';
 import { prepareNode } from '../../src/packetsim/prepare.js';
-import { traceFlows, tracePacket, type FlowSpec, type Outcome } from '../../src/packetsim/trace.js';
+import { traceFlows } from '../../src/packetsim/flows.js';
+import { tracePacket, type FlowSpec, type Outcome } from '../../src/packetsim/trace.js';
 
 const VIP = '10.96.0.10';
 

@@ -12,7 +12,8 @@ import { jhash, reciprocalScale } from '../../src/packetsim-nft/values.js';
 import { add, fractionText, ZERO } from '../../src/packetsim/fraction.js';
 import { formatIp } from '../../src/net/index.js';
 import { prepareNode } from '../../src/packetsim/prepare.js';
-import { traceFlows, tracePacket, type FlowSpec, type Outcome, type PacketSpec } from '../../src/packetsim/trace.js';
+import { traceFlows } from '../../src/packetsim/flows.js';
+import { tracePacket, type FlowSpec, type Outcome, type PacketSpec } from '../../src/packetsim/trace.js';
 
 const IFACES: readonly NodeInterface[] = [
   { name: 'lo', addresses: ['127.0.0.1/8', '::1/128'] },

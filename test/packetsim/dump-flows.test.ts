@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { nodeFromArtefacts } from '../../src/node/assemble.js';
 import { toDecimal } from '../../src/packetsim/fraction.js';
 import { prepareNode } from '../../src/packetsim/prepare.js';
-import { traceFlows } from '../../src/packetsim/trace.js';
+import { traceFlows } from '../../src/packetsim/flows.js';
 import { marginal, specOf } from '../host/judgement.js';
 import { serviceNodeFacts } from '../host/service-node.js';
 import { dumpJudgements } from '../kernel/dump-corpus.js';

@@ -7,7 +7,8 @@ import { simpleInterfaces } from '../../src/node/node.js';
 
 const simpleFacts = (ips: readonly string[]) => ({ interfaces: simpleInterfaces(ips), routes: [] });
 import { fractionText } from '../../src/packetsim/fraction.js';
-import { traceFlows, type FlowResult, type FlowSpec } from '../../src/packetsim/trace.js';
+import { traceFlows } from '../../src/packetsim/flows.js';
+import { type FlowResult, type FlowSpec } from '../../src/packetsim/trace.js';
 import { affinityRules } from './affinity-rules.js';
 import { ruleset } from './ir-builder.js';
 

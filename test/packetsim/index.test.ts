@@ -1,7 +1,7 @@
 import { loadedState } from '../../src/iptables/state.js';
 import { describe, expect, it } from 'vitest';
 import { kubeRuleset, NODE_IP, packets, serviceIP } from '../../bench/trace.js';
-import { linkRuleset } from '../../src/packetsim/link.js';
+import { compiledChains, linkRuleset } from '../../src/packetsim/link.js';
 import { buildEnv } from '../../src/packetsim/env.js';
 import { simpleInterfaces } from '../../src/node/node.js';
 
@@ -117,5 +117,24 @@ COMMIT
       verdicts.add(a.outcomes[0].verdict);
     }
     expect([...verdicts].sort()).toEqual(['ACCEPT', 'DROP', 'REJECT']);
+  });
+});
+
+describe('chains compiled when first reached', () => {
+  it('a packet compiles the chains on its way, not the ruleset', () => {
+    const rs = linkRuleset(loadedState(IR, []), { index: true });
+    expect(compiledChains(rs)).toBe(0);
+    const one = traceJson(tracePacket(rs, ENV, EDGE[0], { explain: false }));
+    const reached = compiledChains(rs);
+    let chains = 0;
+    for (const t of rs.tables.values()) chains += t.chains.size;
+    // The built-in chains on the way, KUBE-SERVICES, one service's chains and what they jump to.
+    expect(reached).toBeGreaterThan(3);
+    expect(reached).toBeLessThan(chains / 4);
+    // And the same answer as a ruleset whose every chain was compiled first.
+    const all = linkRuleset(loadedState(IR, []), { index: true });
+    for (const t of all.tables.values()) for (const ch of t.chains.values()) void ch.rules;
+    expect(compiledChains(all)).toBe(chains);
+    expect(traceJson(tracePacket(all, ENV, EDGE[0], { explain: false }))).toEqual(one);
   });
 });

@@ -7,7 +7,8 @@ import { linkRuleset } from '../../src/packetsim/link.js';
 import { buildEnv } from '../../src/packetsim/env.js';
 import { fractionText } from '../../src/packetsim/fraction.js';
 import { simpleInterfaces } from '../../src/node/node.js';
-import { traceFlows, type FlowResult, type Outcome } from '../../src/packetsim/trace.js';
+import { traceFlows } from '../../src/packetsim/flows.js';
+import { type FlowResult, type Outcome } from '../../src/packetsim/trace.js';
 
 const ENV = buildEnv({ interfaces: simpleInterfaces([NODE_IP]), routes: [] }, 'ipv4');
 const FLOWS = packets(40, 300, 5);

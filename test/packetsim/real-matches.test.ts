@@ -6,7 +6,8 @@ import { simpleInterfaces } from '../../src/node/node.js';
 import { linkRuleset } from '../../src/packetsim/link.js';
 import { buildEnv } from '../../src/packetsim/env.js';
 import { fractionText } from '../../src/packetsim/fraction.js';
-import { traceFlows, tracePacket, type FlowSpec, type Outcome } from '../../src/packetsim/trace.js';
+import { traceFlows } from '../../src/packetsim/flows.js';
+import { tracePacket, type FlowSpec, type Outcome } from '../../src/packetsim/trace.js';
 import { ruleset } from './ir-builder.js';
 
 const ENV = buildEnv({ interfaces: simpleInterfaces(['192.168.0.2']), routes: [] }, 'ipv4');

@@ -8,7 +8,8 @@ import { simpleInterfaces } from '../../src/node/node.js';
 const simpleFacts = (ips: readonly string[]) => ({ interfaces: simpleInterfaces(ips), routes: [] });
 import { add, div, equal, fractionText, mul, ONE, timesRatio, ZERO, type Prob } from '../../src/packetsim/fraction.js';
 import { sequenceProbability, type SeenOutcome } from '../../src/packetsim/sequence.js';
-import { traceFlows, type FlowSpec, type Outcome } from '../../src/packetsim/trace.js';
+import { traceFlows } from '../../src/packetsim/flows.js';
+import { type FlowSpec, type Outcome } from '../../src/packetsim/trace.js';
 import { affinityRules } from './affinity-rules.js';
 import { ruleset } from './ir-builder.js';
 

@@ -5,10 +5,12 @@
 import { describe, expect, it } from 'vitest';
 import { loadedState } from '../../src/iptables/state.js';
 import { simpleInterfaces } from '../../src/node/node.js';
-import { linkRuleset } from '../../src/packetsim/link.js';
+import { compiledChains, linkRuleset } from '../../src/packetsim/link.js';
+import { isInert } from '../../src/packetsim/inert.js';
 import { buildEnv } from '../../src/packetsim/env.js';
 import { compare, fractionText, ONE } from '../../src/packetsim/fraction.js';
-import { traceFlows, tracePacket, type FlowSpec, type Outcome } from '../../src/packetsim/trace.js';
+import { traceFlows } from '../../src/packetsim/flows.js';
+import { tracePacket, type FlowSpec, type Outcome } from '../../src/packetsim/trace.js';
 import { ruleset } from './ir-builder.js';
 
 const ENV = buildEnv({ interfaces: simpleInterfaces(['192.168.0.2']), routes: [] }, 'ipv4');
@@ -60,8 +62,21 @@ describe('unmodelled matches guarding rules that change nothing', () => {
   it('a rule with a goto, a MARK or a recent --set is not inert', () => {
     const g = compile(`*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:L - [0:0]\n-A FORWARD -m devgroup --src-group 0x11 -g L\n-A FORWARD -m devgroup --src-group 0x12 -j MARK --set-mark 1\n-A FORWARD -m devgroup --src-group 0x13 -m recent --set --name seen\n-A L -j LOG\nCOMMIT\n`);
     const rules = g.tables.get('filter')!.chains.get('FORWARD')!.rules;
-    expect(rules.map((r) => r.inert)).toEqual([false, false, false]);
-    expect(g.tables.get('filter')!.chains.get('L')!.rules[0].inert).toBe(true);
+    expect(rules.map(isInert)).toEqual([false, false, false]);
+    expect(isInert(g.tables.get('filter')!.chains.get('L')!.rules[0])).toBe(true);
+  });
+
+  it('a jump to a chain of LOG and RETURN rules is inert, a jump into a loop is not; deciding compiles only the chains jumped to', () => {
+    const g = compile(`*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:L - [0:0]\n:R - [0:0]\n:A - [0:0]\n:B - [0:0]\n:U - [0:0]\n-A FORWARD -m devgroup --src-group 0x11 -j L\n-A FORWARD -m devgroup --src-group 0x12 -j A\n-A L -j LOG\n-A L -j R\n-A R -j RETURN\n-A A -j B\n-A B -j A\n-A U -j DROP\nCOMMIT\n`);
+    const filter = g.tables.get('filter')!;
+    const [toL, toA] = filter.chains.get('FORWARD')!.rules;
+    expect(compiledChains(g)).toBe(1);
+    expect(isInert(toL)).toBe(true);
+    // FORWARD, L and R; not A, B or U.
+    expect(compiledChains(g)).toBe(3);
+    expect(isInert(toA)).toBe(false);
+    expect(isInert(filter.chains.get('B')!.rules[0])).toBe(false);
+    expect(compiledChains(g)).toBe(5);
   });
 });
 

@@ -3,7 +3,7 @@
 // Rendering and the canonical order of kube-proxy's own tests (sortIPTablesRules in
 // proxier_test.go) live here.
 import { ByteSink, RuleText } from './rule-text.js';
-import { sortNames } from './sort-names.js';
+import { sortNames } from '../../iptables/sort-names.js';
 
 export type TableName = 'filter' | 'nat';
 

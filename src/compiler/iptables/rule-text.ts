@@ -3,6 +3,9 @@
 // lines into a hundred thousand chains; as bytes outside the JS heap, indexed by typed arrays,
 // they cost the garbage collector nothing to keep, and the restore text is a copy of ranges plus
 // one decode, not a join of half a million strings.
+import type { ByteSink } from '../../util/byte-sink.js';
+
+export { ByteSink } from '../../util/byte-sink.js';
 
 const CHUNK_BYTES = 1 << 20;
 /** The UTF-16 code units of pending lines that make a write (at most 3 bytes each: a small part of a chunk). */
@@ -186,6 +189,13 @@ export class RuleText {
     }
   }
 
+  /** Calls `visit` with each byte range of the lines of the chain with this id, in order; each range holds whole lines. */
+  forEachRange(id: number, visit: (bytes: Buffer, start: number, end: number) => void): void {
+    this.flush();
+    if (id < 0) return;
+    for (let s = SPAN * this.firstSpan[id]; s >= 0; s = SPAN * this.spans[s + 3]) visit(this.chunks[this.spans[s]], this.spans[s + 1], this.spans[s + 2]);
+  }
+
   /** Replaces a chain's lines. */
   replace(chain: string, lines: readonly string[]): void {
     this.flush();
@@ -232,56 +242,6 @@ export class RuleText {
     this.chunks = last >= this.ownedFrom ? [this.chunks[last]] : [];
     this.ownedFrom = 0;
     this.pos = this.chunks.length > 0 ? 0 : NO_ROOM;
-  }
-}
-
-/**
- * The memory of the last sink taken, for the next: a large cluster's restore text is tens of MB,
- * and fresh memory costs a page fault per 4 KiB on first touch (as much as the copying into it).
- */
-let spare: Buffer | null = null;
-
-/** A growing byte buffer that text is written to the end of, read once (take). */
-export class ByteSink {
-  buf: Buffer;
-  len = 0;
-  /** Whether every byte is ASCII: then the text decodes as Latin-1, which Node gives a large string outside the JS heap. */
-  ascii = true;
-
-  constructor(capacity: number) {
-    if (spare && spare.length >= capacity) {
-      this.buf = spare;
-      spare = null;
-    } else this.buf = Buffer.allocUnsafe(capacity);
-  }
-
-  reserve(bytes: number): void {
-    if (this.len + bytes <= this.buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(2 * this.buf.length, this.len + bytes));
-    this.buf.copy(next, 0, 0, this.len);
-    this.buf = next;
-  }
-
-  /** Appends the bytes [start, end) of `from`. */
-  copy(from: Buffer, start: number, end: number): void {
-    this.reserve(end - start);
-    this.len += from.copy(this.buf, this.len, start, end);
-  }
-
-  write(text: string): void {
-    this.reserve(3 * text.length);
-    const bytes = this.buf.write(text, this.len);
-    if (bytes !== text.length) this.ascii = false;
-    this.len += bytes;
-  }
-
-  /** The text written (a copy); the sink's memory goes to the next sink, so it is not written again. */
-  take(): string {
-    const text = this.buf.toString(this.ascii ? 'latin1' : 'utf8', 0, this.len);
-    if (!spare || spare.length < this.buf.length) spare = this.buf;
-    this.buf = Buffer.alloc(0);
-    this.len = 0;
-    return text;
   }
 }
 
