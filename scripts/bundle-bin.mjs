@@ -6,7 +6,7 @@
 // command started, a tenth of what a user waits for `kpsim parse` on a 10k-service node. One file
 // loads in a few milliseconds. The library (dist/src, the package's `exports`) is not bundled.
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { chmodSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -27,3 +27,5 @@ await build({
 });
 // tsc's source map describes the file before bundling.
 rmSync(`${bin}.map`, { force: true });
+// The `kpsim` executable (`npx kpsim`): tsc and esbuild write it 0644.
+chmodSync(bin, 0o755);

@@ -80,26 +80,43 @@ export function buildEnv(spec: NodeSpec, family: Family, problems: EnvProblem[] 
   loopbackNames.add('lo');
   const isLoopbackDev = (dev: string | null) => dev !== null && loopbackNames.has(dev);
 
+  // The node's settings never change: each is looked up once (routing asks for them per packet).
+  const confs = new Map<string, number>();
   /** net.ipv4.conf.DEV.KEY: the device's value, else default's (a device starts with it), else the kernel's. */
   const conf = (dev: string, key: string): number => {
+    const k = `${dev} ${key}`;
+    let n = confs.get(k);
+    if (n !== undefined) return n;
     const fam = family === 'ipv4' ? 'ipv4' : 'ipv6';
     // sysctl prints a dot in an interface name as a slash (eth0.100 -> eth0/100).
     const v = sysctls.get(`net.${fam}.conf.${dev.replace(/\./g, '/')}.${key}`) ?? sysctls.get(`net.${fam}.conf.default.${key}`);
-    const n = v === undefined ? NaN : Number(v);
-    return Number.isFinite(n) ? n : (DEFAULTS[key] ?? 0);
+    n = v === undefined ? NaN : Number(v);
+    n = Number.isFinite(n) ? n : (DEFAULTS[key] ?? 0);
+    confs.set(k, n);
+    return n;
   };
+  const alls = new Map<string, number>();
   const all = (key: string): number => {
+    let n = alls.get(key);
+    if (n !== undefined) return n;
     const v = Number(sysctls.get(`net.${family}.conf.all.${key}`));
-    return Number.isFinite(v) && sysctls.has(`net.${family}.conf.all.${key}`) ? v : (DEFAULTS[key] ?? 0);
+    n = Number.isFinite(v) && sysctls.has(`net.${family}.conf.all.${key}`) ? v : (DEFAULTS[key] ?? 0);
+    alls.set(key, n);
+    return n;
   };
   // IN_DEV_ORCONF / IN_DEV_MAXCONF (include/linux/inetdevice.h).
   const orconf = (dev: string, key: string) => all(key) !== 0 || conf(dev, key) !== 0;
   const maxconf = (dev: string, key: string) => Math.max(all(key), conf(dev, key));
+  const forwards = new Map<string, boolean>();
   const forwarding = (dev: string): boolean => {
-    if (family === 'ipv6') return all('forwarding') !== 0;
+    let on = forwards.get(dev);
+    if (on !== undefined) return on;
     const ipForward = sysctls.get('net.ipv4.ip_forward');
-    if (!sysctls.has(`net.ipv4.conf.${dev.replace(/\./g, '/')}.forwarding`) && ipForward !== undefined) return ipForward !== '0';
-    return conf(dev, 'forwarding') !== 0;
+    if (family === 'ipv6') on = all('forwarding') !== 0;
+    else if (!sysctls.has(`net.ipv4.conf.${dev.replace(/\./g, '/')}.forwarding`) && ipForward !== undefined) on = ipForward !== '0';
+    else on = conf(dev, 'forwarding') !== 0;
+    forwards.set(dev, on);
+    return on;
   };
 
   const localSet = new Set<Ip>(addresses.map((a) => a.addr));

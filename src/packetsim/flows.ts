@@ -299,11 +299,6 @@ interface ViewSource extends StateMaps {
  * packet), one kept in traceFlows' results holds a copy of the base (freeze).
  */
 class WorldView implements World {
-  readonly conns: ReadonlyMap<string, Conn>;
-  readonly recent: ReadonlyMap<string, RecentEntry>;
-  readonly nth: ReadonlyMap<number, number>;
-  readonly ext: ReadonlyMap<string, ExtensionSlot>;
-  readonly buckets: ReadonlyMap<string, Bucket>;
   readonly assumed = null;
   private sealed = false;
   private expired = false;
@@ -318,11 +313,29 @@ class WorldView implements World {
     private readonly chosen: ReadonlyMap<Factor, Alternative>,
   ) {
     this.src = state;
-    this.conns = this.view('c', (s) => s.conns);
-    this.recent = this.view('r', (s) => s.recent);
-    this.nth = this.view('n', (s) => s.nth);
-    this.ext = this.view('x', (s) => s.ext);
-    this.buckets = this.view('b', (s) => s.buckets);
+  }
+
+  // Each kind's view made when first read: a packet answered from the cache reads none.
+  private views: { c?: ReadonlyMap<string, Conn>; r?: ReadonlyMap<string, RecentEntry>; n?: ReadonlyMap<number, number>; x?: ReadonlyMap<string, ExtensionSlot>; b?: ReadonlyMap<string, Bucket> } = {};
+
+  get conns(): ReadonlyMap<string, Conn> {
+    return (this.views.c ??= this.view('c', (s) => s.conns));
+  }
+
+  get recent(): ReadonlyMap<string, RecentEntry> {
+    return (this.views.r ??= this.view('r', (s) => s.recent));
+  }
+
+  get nth(): ReadonlyMap<number, number> {
+    return (this.views.n ??= this.view('n', (s) => s.nth));
+  }
+
+  get ext(): ReadonlyMap<string, ExtensionSlot> {
+    return (this.views.x ??= this.view('x', (s) => s.ext));
+  }
+
+  get buckets(): ReadonlyMap<string, Bucket> {
+    return (this.views.b ??= this.view('b', (s) => s.buckets));
   }
 
   /** The trace is done: reads give what the trace could read (a factor not chosen has no entries here). */

@@ -113,15 +113,36 @@ export function compare(a: Prob, b: Prob): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
+/**
+ * The texts of probabilities printed before, by object (a Prob is never changed): a bulk trace
+ * prints the same few probabilities (a service's endpoint shares) for every packet, each a BigInt
+ * reduction and division to print.
+ */
+const printed = new WeakMap<Prob, { fraction?: string; decimal?: number }>();
+
+function printedOf(q: Prob): { fraction?: string; decimal?: number } {
+  let t = printed.get(q);
+  if (t === undefined) printed.set(q, (t = {}));
+  return t;
+}
+
 /** `num/den` with the denominator written out: `715827883/2147483648`, `1/3`. */
 export function fractionText(q: Prob): string {
-  const p = reduce(q);
-  return `${p.num}/${p.den << BigInt(p.exp)}`;
+  const t = printedOf(q);
+  if (t.fraction === undefined) {
+    const p = reduce(q);
+    t.fraction = `${p.num}/${p.den << BigInt(p.exp)}`;
+  }
+  return t.fraction;
 }
 
 /** A decimal with ten significant digits, as the JSON `probability` field. */
 export function toDecimal(q: Prob): number {
-  const p = reduce(q);
-  const v = Number(p.num) / Number(p.den) / 2 ** p.exp;
-  return Number(v.toPrecision(10));
+  const t = printedOf(q);
+  if (t.decimal === undefined) {
+    const p = reduce(q);
+    const v = Number(p.num) / Number(p.den) / 2 ** p.exp;
+    t.decimal = Number(v.toPrecision(10));
+  }
+  return t.decimal;
 }
