@@ -67,6 +67,8 @@ async function openOnce(browser: Browser, page: string): Promise<Opened> {
   // Unfold the listing and its longest chain (KUBE-SERVICES, or nftables' services chains: a line per service).
   const u = performance.now();
   await p.locator('details.listing > summary').first().click();
+  // The listing's folds are made when it opens (its toggle event).
+  await p.locator('details.chain').first().waitFor();
   const counts = await p.locator('details.chain > summary').evaluateAll((ss) => ss.map((s) => Number(/\((\d+) /.exec(s.textContent ?? '')?.[1] ?? 0)));
   const longest = counts.indexOf(Math.max(...counts));
   await p.locator('details.chain > summary').nth(longest).click();

@@ -362,6 +362,8 @@ export function pageScript(data: PageView): void {
       t = new Promise<void>((done) => whenParsed(done)).then(async () => {
         const packed = document.getElementById(`kpsim-listing-${l.id}`)?.textContent?.trim() ?? '';
         if (!packed) return [];
+        // A browser older than DecompressionStream (Chrome 80, Firefox 113, Safari 16.4) shows the lines' numbers only.
+        if (typeof DecompressionStream === 'undefined') return [];
         const bytes = Uint8Array.from(atob(packed), (ch) => ch.charCodeAt(0));
         const text = await new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'))).text();
         return text.split('\n');
@@ -455,7 +457,7 @@ export function pageScript(data: PageView): void {
         done = textsOf(l).then((texts) => {
           const el = blocks![b];
           const out: string[] = [];
-          for (let r = b * BLOCK + 1; r <= Math.min(c.rules, (b + 1) * BLOCK); r++) out.push(line(ruleLine(c, r), texts[c.at + r - 1]));
+          for (let r = b * BLOCK + 1; r <= Math.min(c.rules, (b + 1) * BLOCK); r++) out.push(line(ruleLine(c, r), texts[c.at + r - 1] ?? '(this browser cannot unpack the listing: no DecompressionStream)'));
           el.innerHTML = out.join('');
           el.dataset.drawn = '1';
           el.style.minHeight = '';
