@@ -1,7 +1,7 @@
 // The compiled form of a ruleset and the state of one walk through it. Rules are compiled once
 // per ruleset into closures (no per-packet parsing); a walk is one path of a packet through the
 // hooks, forked at every probabilistic or unknown branch.
-import type { Family, Span } from '../iptables/ir.js';
+import { TABLE_NAMES, type Family, type Span } from '../iptables/ir.js';
 import type { Conn, Direction } from './conntrack.js';
 import type { NodeEnv } from './env.js';
 import type { Prob } from './fraction.js';
@@ -10,7 +10,6 @@ import type { Delta, World } from './world.js';
 
 export type Hook = 'PREROUTING' | 'INPUT' | 'FORWARD' | 'OUTPUT' | 'POSTROUTING';
 
-export const TABLE_NAMES = ['raw', 'mangle', 'nat', 'filter', 'security'] as const;
 export const HOOK_NAMES = ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'] as const satisfies readonly Hook[];
 
 /** Where a table's base chain for a hook sits in CompiledRuleset.bases. */
