@@ -243,7 +243,6 @@ export class NftSlicer {
           }
           break;
         }
-        case 'setUpdate':
         default:
           break;
       }

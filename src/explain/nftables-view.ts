@@ -252,13 +252,12 @@ function affinitySeconds(s: NftStateSet | undefined): number | null {
  * covers falls through the chain; an unconditional `goto endpoint-` takes all that is left.
  */
 function readSplit(rd: Reader, b: Builder, ch: NftStateChain, policy: 'Cluster' | 'Local'): Split {
-  const endpoints: EndpointShare[] = [];
-  const shares = new Map<string, Prob>();
+  // Per endpoint chain, in the order the split names them: its share (summed over its values) and where it is first named.
+  const taken = new Map<string, { share: Prob; at: Where }>();
   let left: Prob = ONE;
   const take = (chain: string, p: Prob, at: Where) => {
-    const prev = shares.get(chain);
-    shares.set(chain, prev ? add(prev, p) : p);
-    if (!endpoints.some((e) => e.via === chain)) endpoints.push({ address: '?', port: null, share: null, via: chain, at });
+    const prev = taken.get(chain);
+    taken.set(chain, prev ? { ...prev, share: add(prev.share, p) } : { share: p, at });
   };
   ch.rules.forEach((r, index) => {
     const v = nftVerdictOf(r);
@@ -291,13 +290,14 @@ function readSplit(rd: Reader, b: Builder, ch: NftStateChain, policy: 'Cluster' 
     }
     if (target === 'mark-for-masquerade') b.notes.push(`before the ${policy} split: ${nftRuleSentence(r, rd.family)}`);
   });
-  for (const e of endpoints) {
-    rd.endpointOwners.set(e.via!, b);
-    const chain = rd.t.chains.get(e.via!);
+  const endpoints: EndpointShare[] = [...taken].map(([via, { share, at }]) => {
+    rd.endpointOwners.set(via, b);
+    // The endpoint is where the chain DNATs to, else what its name says.
+    const chain = rd.t.chains.get(via);
     const dnat = chain ? chain.rules.map((r) => nftDnatOf(r, rd.family)).find((x) => x !== null) : null;
-    const named = dnat ? null : endpointOfReadable(nftServiceChainOf(e.via!)?.readable ?? '', rd.family);
-    Object.assign(e, { address: dnat?.address ?? named?.address ?? '?', port: dnat ? dnat.port : (named?.portNumber ?? null), share: reduce(shares.get(e.via!)!) });
-  }
+    const named = dnat ? null : endpointOfReadable(nftServiceChainOf(via)?.readable ?? '', rd.family);
+    return { address: dnat?.address ?? named?.address ?? '?', port: dnat ? dnat.port : (named?.portNumber ?? null), share: reduce(share), via, at };
+  });
   return { policy, via: ch.name, endpoints, fallThrough: left.num === 0n ? null : reduce(left), scheduler: null, at: { source: 'nftables', span: ch.span ?? null, what: `chain ${ch.name}` } };
 }
 

@@ -186,6 +186,15 @@ describe('kpsim explain, lint and diff on nftables nodes (`nft list ruleset`, to
     expect(m.stdout).not.toContain('NOT a documented');
   });
 
+  it("an nft listing without kube-proxy's table, with iptables-nft's KUBE-SERVICES: another mode's node, said", () => {
+    const compat = file('compat.nft', 'table ip nat {\n\tchain PREROUTING {\n\t\ttype nat hook prerouting priority dstnat; policy accept;\n\t\tcounter packets 0 bytes 0 jump KUBE-SERVICES\n\t}\n\n\tchain KUBE-SERVICES {\n\t}\n}\n');
+    const r = kpsim(['explain', compat]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('0 service ports (nftables mode)');
+    expect(r.stderr).toContain('warning[DUMP_OTHER_MODE]');
+    expect(r.stderr).toContain("its table ip nat has KUBE-SERVICES: kube-proxy in iptables or IPVS mode through iptables-nft, so give the node's iptables-save output instead");
+  });
+
   it('trace --rules node.nft --dst NS/NAME: the address from the nftables view', () => {
     const r = kpsim(['trace', '--rules', `${NFT}/nftables.txt`, '--node-ip', '192.168.10.11', '--src', '203.0.113.9', '--dst', 'shop/web:http']);
     expect(r.code).toBe(0);
