@@ -25,10 +25,12 @@ import { nodeFromArtefacts } from './node/assemble.js';
 import { withDummyAddresses } from './node/dummy-interface.js';
 import { iptablesServices } from './explain/iptables-view.js';
 import { ipvsServices } from './explain/ipvs-view.js';
+import { nftablesServices } from './explain/nftables-view.js';
 import type { NameBook } from './explain/names.js';
 import type { NodeServices } from './explain/view.js';
 import type { KnownDifference } from './diff/known.js';
 import { IPVS_DIFFERENCES } from './diff/known-ipvs.js';
+import { NFTABLES_DIFFERENCES } from './diff/known-nftables.js';
 import type { Node } from './node/node.js';
 import { ipvsExtension } from './packetsim-ipvs/hook.js';
 import { unmodelledItems } from './packetsim/coverage.js';
@@ -80,13 +82,14 @@ export interface ModeRow {
   readonly dumps: readonly { readonly flag: 'ipvs' | 'ipsets'; readonly required: boolean; readonly what: string }[];
   /** What a node of this mode has that its dumps do not show (IPVS: service addresses on kube-ipvs0). */
   completeDumpNode(node: Node): Node;
-  /** `table chain` names only this mode's kube-proxy writes: a dump that has one is of a node of this mode. */
-  readonly signatureChains: readonly string[];
   /**
-   * The node's service ports as this mode shows them (explain, diff and lint read only this); names
-   * from the objects where the node has none. Absent: explain, diff and lint do not read this mode's nodes yet.
+   * `table chain` names only this mode's kube-proxy writes: a dump that has one is of a node of this
+   * mode. The table is an iptables table (`nat`) or an nftables table of the family (`kube-proxy`:
+   * `ip kube-proxy`, `ip6 kube-proxy`; iptables-nft's `ip nat` is `nat` too).
    */
-  readonly services?: (node: Node, family: Family, names: NameBook | null) => NodeServices;
+  readonly signatureChains: readonly string[];
+  /** The node's service ports as this mode shows them (explain, diff and lint read only this); names from the objects where the node has none. */
+  readonly services: (node: Node, family: Family, names: NameBook | null) => NodeServices;
   /** What this mode does differently from iptables mode, kube-proxy's reference (diff classifies a migration's differences with these). */
   readonly knownDifferences: readonly KnownDifference[];
   /** The simulator extensions a node of this mode needs, for one family. */
@@ -307,8 +310,10 @@ const nftablesRow: ModeRow = {
   tracerReference: 'golden/kube-proxy-nftables/README.md, "Packet tracer semantics"',
   // kube-proxy's chain-name hashing tests.
   objectlessFiles: ['names.yaml'],
-  signatureChains: [],
-  knownDifferences: [],
+  // setupNFTables: the dispatch chain every nftables-mode node has, in kube-proxy's own table.
+  signatureChains: ['kube-proxy services'],
+  services: nftablesServices,
+  knownDifferences: NFTABLES_DIFFERENCES,
   rulesFormat: 'nft',
 };
 
@@ -327,11 +332,13 @@ export function modeNamed(name: string): ModeRow | string {
 /** The other mode whose kube-proxy wrote this node's tables (a signature chain and which), or null. */
 export function dumpLooksLike(node: Node, family: Family, not: ModeRow): { readonly row: ModeRow; readonly chain: string } | null {
   const tables = node.netfilter.get(family)?.tables;
+  const nft = node.nftables?.tables;
+  const has = (table: string, name: string) => (tables?.get(table)?.has(name) ?? false) || (nft?.get(tableKey(family === 'ipv6' ? 'ip6' : 'ip', table))?.chains.has(name) ?? false);
   for (const m of MODES) {
     if (m === not) continue;
     const chain = m.signatureChains.find((c) => {
       const [table, name] = c.split(' ');
-      return tables?.get(table)?.has(name);
+      return has(table, name);
     });
     if (chain) return { row: m, chain };
   }

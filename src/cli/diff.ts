@@ -1,6 +1,6 @@
 // `kpsim diff LEFT RIGHT`: what differs between two nodes, structurally per service port and in
-// behaviour per packet class. Each side is a node's dumps (iptables-save text, or a folder as
-// `kpsim compile -o DIR` writes) or cluster objects compiled on the fly in a mode (--left-mode,
+// behaviour per packet class. Each side is a node's dumps (iptables-save text, `nft list ruleset`,
+// or a folder as `kpsim compile -o DIR` writes) or cluster objects compiled on the fly in a mode (--left-mode,
 // --right-mode, or --mode for both; the compile flags apply to both). Exit 0 when equal, 1 when
 // different, 2 on usage errors and on input that cannot be read (as diff(1): "different" must mean
 // different to a CI script).
@@ -16,7 +16,7 @@ import type { Family } from '../iptables/ir.js';
 import type { Node, NodeInterface } from '../node/node.js';
 import { action, emit, InputError, printDiagnostics, UsageError } from './common.js';
 import { addClusterFlags, chooseMode, compileLoaded, loadClusterInputs } from './load-cluster.js';
-import { collect, interfacesFromFlags, isDumpPath, loadDump, namesFromObjects, servicesOf, type DumpFlags } from './node-input.js';
+import { collect, interfacesFromFlags, isDumpPath, loadDump, namesFromObjects, type DumpFlags } from './node-input.js';
 
 interface DiffFlags extends DumpFlags {
   leftMode?: string;
@@ -35,7 +35,7 @@ export function registerDiff(program: Command): void {
   const cmd = program
     .command('diff')
     .description('what differs between two nodes: structurally per Service port, and in behaviour per packet class with exact probabilities (exit 0 equal, 1 different, 2 trouble)')
-    .argument('<left>', "the reference: cluster objects (compiled for --node in --left-mode) or a node's dumps (iptables-save text, or a folder as kpsim compile -o DIR writes)")
+    .argument('<left>', "the reference: cluster objects (compiled for --node in --left-mode) or a node's dumps (iptables-save text, `nft list ruleset` text, or a folder as kpsim compile -o DIR writes)")
     .argument('<right>', 'the other side, the same way')
     .option('--left-mode <mode>', 'the proxy mode of the left side (default: --mode, else the configuration\'s / the dumps\')')
     .option('--right-mode <mode>', 'the proxy mode of the right side')
@@ -56,6 +56,8 @@ Examples:
   kpsim diff cluster.yaml node.rules --node worker-1
   kpsim diff before.rules after.rules --node-ip 192.168.0.2
   kpsim diff cluster.yaml cluster.yaml --left-mode iptables --right-mode ipvs
+  kpsim diff cluster.yaml cluster.yaml --left-mode iptables --right-mode nftables
+  kpsim diff cluster.yaml node.nft --node worker-1
   kpsim diff cluster.yaml node.rules --json`,
     );
   addClusterFlags(cmd).action(
@@ -91,7 +93,7 @@ function compiledSide(path: string, mode: string | undefined, flags: DiffFlags, 
     node,
     names,
     info: { label: path, mode: row.name, origin: `compiled for ${compiled.settings.nodeName || 'the node'}`, files: NO_FILES },
-    side: { label: path, node, view: servicesOf(row)(node, fam, names), mode: row.name, extensions: row.extensions(node, fam, { rotate: false }), known: row.knownDifferences },
+    side: { label: path, node, view: row.services(node, fam, names), mode: row.name, extensions: row.extensions(node, fam, { rotate: false }), known: row.knownDifferences },
   };
 }
 
@@ -110,7 +112,7 @@ function dumpSide(path: string, which: 'left' | 'right', flags: DiffFlags, famil
     family: d.family,
     names: book,
     info: { label: path, mode: d.row.name, origin: 'dump', files: d.files },
-    side: { label: path, node: d.node, view: servicesOf(d.row)(d.node, d.family, book), mode: d.row.name, extensions: d.row.extensions(d.node, d.family, { rotate: false }), known: d.row.knownDifferences },
+    side: { label: path, node: d.node, view: d.row.services(d.node, d.family, book), mode: d.row.name, extensions: d.row.extensions(d.node, d.family, { rotate: false }), known: d.row.knownDifferences },
   };
 }
 

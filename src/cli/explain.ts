@@ -1,5 +1,6 @@
 // `kpsim explain`: what a node's rules mean, Service port by Service port, or one chain, rule, set
-// element or destination. Reads a node's dumps (src/cli/node-input.ts); the mode's row reads the
+// element or destination. Reads a node's dumps (src/cli/node-input.ts: iptables-save, IPVS dumps,
+// `nft list ruleset`); the mode's row reads the
 // node into service ports (src/explain), names coming from kube-proxy's comments or, with
 // --objects, from the objects' recomputed hashes.
 import type { Command } from 'commander';
@@ -8,7 +9,7 @@ import { nodeJson, portJson } from '../explain/json.js';
 import { nodeStory, portStory } from '../explain/story.js';
 import { action, emit, InputError, UsageError } from './common.js';
 import { addClusterFlags } from './load-cluster.js';
-import { collect, loadDump, namesFromObjects, servicesOf, type DumpFlags } from './node-input.js';
+import { collect, loadDump, namesFromObjects, type DumpFlags } from './node-input.js';
 
 interface ExplainFlags extends DumpFlags {
   json?: boolean;
@@ -27,8 +28,8 @@ export function registerExplain(program: Command): void {
   const cmd = program
     .command('explain')
     .description("what a node's rules do, per Service port: entry points, traffic policies, endpoints and their exact shares; or one chain, rule, set element or destination")
-    .argument('<dump>', 'iptables-save output of the node (or a folder as kpsim compile -o DIR writes), - for stdin')
-    .argument('[item]', 'a chain (KUBE-SVC-...), a rule (its line, or table:chain:N), a set or `SET ENTRY`, a destination (10.96.0.10:53) or a service port (ns/name:port)')
+    .argument('<dump>', "the node's iptables-save output, or its `nft list ruleset` output (nftables mode; told apart by content), or a folder as kpsim compile -o DIR writes; - for stdin")
+    .argument('[item]', 'a chain (KUBE-SVC-..., service-HASH-ns/svc/tcp/port), a rule (its line, or table:chain:N), a set or map or `SET ENTRY` (`service-ips 10.96.0.10 . udp . 53`), a destination (10.96.0.10:53) or a service port (ns/name:port)')
     .option('--json', 'the answer as JSON')
     .option('-o, --output <file>', 'write to FILE instead of stdout')
     .addHelpText(
@@ -39,7 +40,9 @@ Examples:
   kpsim explain node.rules KUBE-SVC-67NZLRHBNDSAWJRO
   kpsim explain node.rules shop/web:http --json
   kpsim explain node.rules --objects cluster.yaml
-  kpsim explain iptables.save --ipvs ipvsadm.save --ipsets ipset.save`,
+  kpsim explain iptables.save --ipvs ipvsadm.save --ipsets ipset.save
+  kpsim explain node.nft                                 # nft list ruleset of a node in nftables mode
+  kpsim explain node.nft 'service-ips 10.96.0.10 . udp . 53'`,
     );
   addClusterFlags(addDumpFlags(cmd)).action(action((dump: string, item: string | undefined, flags: ExplainFlags) => runExplain(dump, item, flags)));
 }
@@ -47,7 +50,7 @@ Examples:
 function runExplain(dump: string, item: string | undefined, flags: ExplainFlags): number {
   const d = loadDump(dump, flags);
   const names = namesFromObjects(flags, d.row, d.family);
-  const view = servicesOf(d.row)(d.node, d.family, names);
+  const view = d.row.services(d.node, d.family, names);
   if (item === undefined) {
     emit(flags.output, flags.json ? JSON.stringify(nodeJson(view, d.files), null, 1) + '\n' : nodeStory(view, d.files));
     return 0;

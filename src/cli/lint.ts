@@ -17,8 +17,8 @@ interface LintFlags extends DumpFlags {
 export function registerLint(program: Command): void {
   const cmd = program
     .command('lint')
-    .description("findings about a node's rules: jumps to missing chains, stale chains, shadowed and unreachable rules, KUBE-SEP without DNAT, uneven splits, masquerade-mark conflicts; with --objects, chains of no object")
-    .argument('<dump>', 'iptables-save output of the node (or a folder as kpsim compile -o DIR writes), - for stdin')
+    .description("findings about a node's rules: jumps to missing chains, stale chains, shadowed and unreachable rules, endpoint chains without (or with a foreign) DNAT, uneven splits, masquerade-mark conflicts; with --objects, chains of no object")
+    .argument('<dump>', "the node's iptables-save output, or its `nft list ruleset` output (told apart by content), or a folder as kpsim compile -o DIR writes; - for stdin")
     .option('--strict', 'warnings fail too (exit 1)')
     .option('--json', 'the findings as JSON')
     .addHelpText(
@@ -27,7 +27,8 @@ export function registerLint(program: Command): void {
 Examples:
   kpsim lint node.rules
   kpsim lint node.rules --strict
-  kpsim lint node.rules --objects cluster.yaml --json`,
+  kpsim lint node.rules --objects cluster.yaml --json
+  kpsim lint node.nft --strict`,
     );
   addClusterFlags(addDumpFlags(cmd)).action(action((dump: string, flags: LintFlags) => runLint(dump, flags)));
 }
@@ -35,7 +36,7 @@ Examples:
 function runLint(dump: string, flags: LintFlags): number {
   const d = loadDump(dump, flags, { lenient: true });
   const names = namesFromObjects(flags, d.row, d.family);
-  const findings = lintNode(d.node, d.family, { file: d.files.iptables, names });
+  const findings = lintNode(d.node, d.family, { file: d.files.iptables, nftFile: d.files.nftables, names });
   const errors = findings.filter((f) => f.severity === 'error').length;
   const warnings = findings.filter((f) => f.severity === 'warning').length;
   if (flags.json) emit(undefined, JSON.stringify({ findings: findings.map((f) => ({ ...f, line: f.span?.line ?? null, col: f.span?.col ?? null })), errors, warnings }, null, 1) + '\n');

@@ -30,7 +30,7 @@ import { addClusterFlags, chooseMode, compileLoaded, loadClusterInputs, type Clu
 import { parseInterfacesFlag } from './interfaces-flag.js';
 import { checkNodeDir, descriptionFiles, NODE_DIR_FILES, nodeDirFile, readDescription, readDump } from './node-files.js';
 import { resolveServiceDestination, VIAS, type Via } from '../explain/service-destination.js';
-import { collect, namesFromObjects, servicesOf } from './node-input.js';
+import { collect, namesFromObjects } from './node-input.js';
 
 interface TraceFlags extends ClusterFlags {
   rules?: string;
@@ -278,7 +278,7 @@ function nodeAddress(node: Node, family: Family): string | null {
 /** --dst NS/NAME[:PORT] on a node's dumps: the service port as the node shows it (explain's view). */
 function resolveFromNode(source: NodeSource, flags: TraceFlags, dst: string, family: Family, via: Via): { ip: string; port: number; protocol: PacketProtocol } {
   const node = source.node(family);
-  const view = servicesOf(source.row)(node, family, namesFromObjects(flags, source.row, family));
+  const view = source.row.services(node, family, namesFromObjects(flags, source.row, family));
   const r = resolveServiceDestination(view, dst, via);
   if (!r.ok) throw new UsageError(r.why);
   const ip = r.address ?? nodeAddress(node, family);
@@ -459,7 +459,7 @@ async function runTrace(inputs: string[], flags: TraceFlags, viaGiven: boolean):
         const replies = how.reply ? ct.traces.map((t) => t.result) : undefined;
         put(idx[0], out({ result: input, outcomes: ct.outcomes, connection, replies }, 0, { input, traces: ct.traces, outcomes: ct.outcomes, connection }));
       }
-      if (flags.html !== undefined) listings.push(reachedChains(idx.map((i) => reports[i]), rs, ex));
+      if (flags.html !== undefined) listings.push(...reachedChains(idx.map((i) => reports[i]), rs, ex));
     }
   } catch (e) {
     stream?.abort();

@@ -2,7 +2,7 @@
 import type { DiagnosticSink } from '../diag/diagnostic.js';
 import type { Cluster } from '../model/types.js';
 import { compileIptables, type IptablesResult, type SyncHistory } from './iptables/index.js';
-import { renderRestore } from './iptables/restore.js';
+import { renderSyncTransaction } from './iptables/restore.js';
 import { planServices, type ServicePortPlan } from './plan.js';
 import { proxierSettings, type CompileOptions, type ProxierSettings } from './settings.js';
 
@@ -25,7 +25,7 @@ export function compileCluster(cluster: Cluster, opts: CompileOptions, sink: Dia
     plans,
     iptables,
     get restore() {
-      return (restore ??= renderRestore(iptables.data));
+      return (restore ??= renderSyncTransaction(iptables.data));
     },
   };
 }

@@ -195,7 +195,9 @@ export function behaviouralDiff(left: DiffSide, right: DiffSide, family: Family,
     isLocalEither: (a) => ls.env.isLocal(a) || rs.env.isLocal(a),
     markBitsSet: ls.markBitsSet | rs.markBitsSet,
   };
-  const dests = destinations([left.view, right.view], [...ruleDestinations(left.node, family), ...ruleDestinations(right.node, family)], inputs);
+  const named = [ls.nft?.namedDestinations(), rs.nft?.namedDestinations()];
+  const extra = [...ruleDestinations(left.node, family), ...ruleDestinations(right.node, family), ...named.flatMap((n) => n?.hosts ?? [])];
+  const dests = destinations([left.view, right.view], extra, inputs, named.flatMap((n) => n?.networks ?? []));
   const describe = describer(left.view, right.view, family, (a) => ls.env.isLocal(a) || rs.env.isLocal(a));
   const problems: string[] = [];
   const differences: ClassDifference[] = [];

@@ -183,8 +183,12 @@ export function otherPort(used: ReadonlySet<number>): number {
   return 0;
 }
 
-/** Every destination to compare: both nodes' entry points, another port and protocol of each, one address nothing names. */
-export function destinations(views: readonly NodeServices[], extra: readonly Destination[], inp: ClassInputs): Destination[] {
+/**
+ * Every destination to compare: both nodes' entry points, another port and protocol of each, one
+ * address nothing names, and in each network a rule names as a destination (nftables mode's
+ * service CIDRs), an address no entry point is at.
+ */
+export function destinations(views: readonly NodeServices[], extra: readonly Destination[], inp: ClassInputs, networks: readonly Cidr[] = []): Destination[] {
   const { family } = inp;
   const out = new Map<string, Destination>();
   const add = (protocol: Destination['protocol'], address: Ip, port: number) => {
@@ -227,9 +231,24 @@ export function destinations(views: readonly NodeServices[], extra: readonly Des
       if (other) add(other, a.address, port2);
     }
   }
+  const named = new Set([...out.values()].map((d) => String(d.address)));
+  for (const n of networks) {
+    const a = unnamedAddressIn(n, named, inp.isLocalEither);
+    if (a !== null) add('tcp', a, 80);
+  }
   const nowhere = outsideAddress([], family, inp.isLocalEither);
   if (nowhere !== null) add('tcp', nowhere, 80);
   return [...out.values()];
+}
+
+/** A host address of the network that no destination has and that is not local (the first of the first 256), or null. */
+function unnamedAddressIn(c: Cidr, named: ReadonlySet<string>, isLocal: (a: Ip) => boolean): Ip | null {
+  const [lo, hi] = range(c);
+  for (let a = lo + 1n; a < hi && a <= lo + 256n; a++) {
+    const ip = fromBig(a, c.family);
+    if (!named.has(String(ip)) && !isLocal(ip)) return ip;
+  }
+  return null;
 }
 
 /**

@@ -3,23 +3,9 @@
 // mode migration's diff (kpsim diff cluster.yaml cluster.yaml --left-mode iptables --right-mode
 // ipvs) names these for every difference they explain and flags any other; test/diff checks that
 // golden/kpsim's clusters show these and nothing else.
-import type { KnownContext, KnownDifference, Outcomes } from './known.js';
+import { every, hostOf, localhostNodePortLeftAlone, onlyInRef, sameButRounding, sourceOn, type KnownContext, type KnownDifference } from './known.js';
 import type { OutcomeShare } from './behaviour.js';
 import type { StructuralDifference } from './structural.js';
-
-function every(list: Outcomes, test: (o: OutcomeShare) => boolean): boolean {
-  return list.length > 0 && list.every(test);
-}
-
-function hostOf(hostPort: string): string {
-  return hostPort.startsWith('[') ? hostPort.slice(1, hostPort.indexOf(']')) : hostPort.slice(0, hostPort.lastIndexOf(':'));
-}
-
-/** The packet's source as one side traced it (the node's own packets may have another source on each). */
-function sourceOn(k: KnownContext, side: 'ref' | 'other'): string {
-  const p = (side === 'ref') === k.refIsLeft ? k.c.packet : k.c.rightPacket;
-  return p.sourceIP.includes(':') ? `[${p.sourceIP}]:${p.sourcePort}` : `${p.sourceIP}:${p.sourcePort}`;
-}
 
 const EXTERNAL_KINDS = new Set(['nodePort', 'loadBalancerIP', 'externalIP', 'external']);
 
@@ -28,11 +14,6 @@ function externalLocal(k: KnownContext): boolean {
 }
 
 const unchanged = (k: KnownContext, side: 'ref' | 'other') => (o: OutcomeShare) => o.source === sourceOn(k, side);
-
-/** The ref side's kind of a structural difference: `missing` when ref is left, `extra` when it is right. */
-function onlyInRef(d: StructuralDifference, refIsLeft: boolean, what: 'port' | 'entry' | 'endpoint'): boolean {
-  return d.kind === `${what}-${refIsLeft ? 'missing' : 'extra'}`;
-}
 
 function onlyInOther(d: StructuralDifference, refIsLeft: boolean, what: 'port' | 'entry' | 'endpoint'): boolean {
   return d.kind === `${what}-${refIsLeft ? 'extra' : 'missing'}`;
@@ -58,25 +39,14 @@ export const IPVS_DIFFERENCES: readonly KnownDifference[] = [
     id: 'ipvs-no-localhost-nodeports',
     title: 'no NodePorts on 127.0.0.0/8: a connection from the node to 127.0.0.1:<nodePort> is not sent to the endpoints',
     why: "IPVS mode creates NodePort virtual servers on the node's addresses without loopback (pkg/proxy/ipvs/proxier.go: the node addresses from GetAllLocalAddressesExcept(kube-ipvs0), loopback filtered); localhostNodePorts is iptables mode's (pkg/proxy/iptables/proxier.go: route_localnet and the KUBE-NODEPORTS rules for 127.0.0.0/8)",
-    normalize: (k, ref, other) => {
-      const loopback = k.c.packet.destIP.startsWith('127.') || k.c.packet.destIP === '::1';
-      const np = k.c.entries.some((e) => e.kind === 'nodePort');
-      return loopback && np && every(other, (o) => o.verdict === 'ACCEPT' && o.delivery === 'local' && hostOf(o.destination) === k.c.packet.destIP) ? [ref, ref] : null;
-    },
+    normalize: (k, ref, other) => (localhostNodePortLeftAlone(k, other) ? [ref, ref] : null),
     structural: (d, refIsLeft) => onlyInRef(d, refIsLeft, 'entry') && d.what.includes('on localhost'),
   },
   {
     id: 'ipvs-exact-shares',
     title: "endpoints get exactly equal shares (1/3 each) instead of iptables mode's 31-bit statistic splits",
     why: "IPVS's rr/wrr schedulers spread new connections by weight, kube-proxy writes weight 1 (pkg/proxy/ipvs/proxier.go syncEndpoint); iptables mode's `-m statistic --probability p` is stored as lround(2^31 p) (libxt_statistic.c), so three endpoints get 715827883/2147483648 and 1431655765/4294967296 twice",
-    normalize: (_k, ref, other) => {
-      const key = (o: OutcomeShare) => `${o.verdict} ${o.delivery} ${o.source} ${o.destination}`;
-      const r = new Map(ref.map((o) => [key(o), o]));
-      if (ref.length !== other.length || !other.every((o) => r.has(key(o)))) return null;
-      // Rounding of a 31-bit split: far below 2^-28 for any endpoint count kube-proxy writes.
-      const close = other.every((o) => Math.abs(Number(r.get(key(o))!.probability.num) / Number(r.get(key(o))!.probability.den) / 2 ** r.get(key(o))!.probability.exp - Number(o.probability.num) / Number(o.probability.den) / 2 ** o.probability.exp) < 2 ** -28);
-      return close ? [ref, other.map((o) => ({ ...o, probability: r.get(key(o))!.probability }))] : null;
-    },
+    normalize: (_k, ref, other) => sameButRounding(ref, other),
     structural: (d) => d.kind === 'share-changed',
   },
   {

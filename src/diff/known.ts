@@ -5,6 +5,7 @@
 // equal; and which structural differences it accounts for. Between two modes neither of which is
 // iptables, nothing is classified.
 import type { EntryKind, ServicePortView } from '../explain/view.js';
+import { toDecimal } from '../packetsim/fraction.js';
 import type { ClassDifference, DiffSide, OutcomeShare } from './behaviour.js';
 import type { StructuralDifference } from './structural.js';
 
@@ -72,4 +73,44 @@ export function classifyStructural(d: StructuralDifference, left: DiffSide, righ
   const other = refIsLeft ? right : left;
   const hit = other.known.find((k) => k.structural(d, refIsLeft));
   return hit ? [hit] : [];
+}
+
+export function every(list: Outcomes, test: (o: OutcomeShare) => boolean): boolean {
+  return list.length > 0 && list.every(test);
+}
+
+/** `10.0.0.1:80` / `[fd00::1]:80` -> the address. */
+export function hostOf(hostPort: string): string {
+  return hostPort.startsWith('[') ? hostPort.slice(1, hostPort.indexOf(']')) : hostPort.slice(0, hostPort.lastIndexOf(':'));
+}
+
+/** The ref side's kind of a structural difference: `missing` when ref is left, `extra` when it is right. */
+export function onlyInRef(d: StructuralDifference, refIsLeft: boolean, what: 'port' | 'entry' | 'endpoint'): boolean {
+  return d.kind === `${what}-${refIsLeft ? 'missing' : 'extra'}`;
+}
+
+/** A NodePort probed on 127.0.0.0/8 (or ::1) that the other mode leaves alone: delivered to the node itself, the destination unchanged. */
+export function localhostNodePortLeftAlone(k: KnownContext, other: Outcomes): boolean {
+  const loopback = k.c.packet.destIP.startsWith('127.') || k.c.packet.destIP === '::1';
+  const np = k.c.entries.some((e) => e.kind === 'nodePort');
+  return loopback && np && every(other, (o) => o.verdict === 'ACCEPT' && o.delivery === 'local' && hostOf(o.destination) === k.c.packet.destIP);
+}
+
+/**
+ * The same outcomes with shares that differ only by the rounding of iptables mode's 31-bit
+ * statistic splits (far below 2^-28 for any endpoint count kube-proxy writes): the other side's
+ * with iptables mode's shares, or null.
+ */
+export function sameButRounding(ref: Outcomes, other: Outcomes): readonly [Outcomes, Outcomes] | null {
+  const key = (o: OutcomeShare) => `${o.verdict} ${o.delivery} ${o.source} ${o.destination}`;
+  const r = new Map(ref.map((o) => [key(o), o]));
+  if (ref.length !== other.length || !other.every((o) => r.has(key(o)))) return null;
+  const close = other.every((o) => Math.abs(toDecimal(r.get(key(o))!.probability) - toDecimal(o.probability)) < 2 ** -28);
+  return close ? [ref, other.map((o) => ({ ...o, probability: r.get(key(o))!.probability }))] : null;
+}
+
+/** The packet's source as one side traced it (the node's own packets may have another source on each). */
+export function sourceOn(k: KnownContext, side: 'ref' | 'other'): string {
+  const p = (side === 'ref') === k.refIsLeft ? k.c.packet : k.c.rightPacket;
+  return p.sourceIP.includes(':') ? `[${p.sourceIP}]:${p.sourcePort}` : `${p.sourceIP}:${p.sourcePort}`;
 }

@@ -20,6 +20,7 @@ import type { Node } from '../node/node.js';
 import { buildEnv, type NodeEnv } from '../packetsim/env.js';
 import { ipsetDb, type IpsetDb, type SetContents } from '../packetsim/ipset.js';
 import { dnatTo, jumpTarget, normalForm, option, writtenAlike } from '../explain/rule-facts.js';
+import { NftSlicer } from './slice-nft.js';
 
 export interface Destination {
   readonly protocol: 'tcp' | 'udp' | 'sctp';
@@ -271,8 +272,10 @@ export class Slicer {
   wild = false;
   readonly env: NodeEnv;
   readonly sets: IpsetDb | null;
-  /** Mark bits some MARK/CONNMARK target may set: a tested mark made of these is the node's own, not an input. */
+  /** Mark bits some MARK/CONNMARK target (or `meta mark set`) may set: a tested mark made of these is the node's own, not an input. */
   readonly markBitsSet: number;
+  /** The node's nftables tables (kube-proxy's in nftables mode, other components' beside iptables), or null without any. */
+  readonly nft: NftSlicer | null;
 
   constructor(
     readonly node: Node,
@@ -306,7 +309,8 @@ export class Slicer {
         }
       }
     }
-    this.markBitsSet = bits >>> 0;
+    this.nft = node.nftables ? new NftSlicer(node.nftables, family, this.env, (text) => interner.id(text)) : null;
+    this.markBitsSet = (bits | (this.nft?.markBitsSet ?? 0)) >>> 0;
   }
 
   private index(table: string, name: string, ch: KernelChain): ChainIndex {
@@ -473,6 +477,7 @@ export class Slicer {
       }
     }
     if (setsRead) for (const s of [...setsRead].sort()) this.emit(this.interner.id(`set ${s}: ${this.setFacts(s, d, constants)}`));
+    this.nft?.sliceOne(d, (x) => this.emit(x), todo, constants);
     for (const vs of this.servers.size ? (this.servers.get(`${d.proto} ${String(d.address)} ${d.port}`) ?? []) : []) {
       this.emit(this.interner.id(`ipvs ${vs.scheduler} flags ${vs.flags} timeout ${vs.timeout}/${vs.netmaskPrefix}`));
       for (const rs of [...vs.realServers].sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : a.port - b.port))) {

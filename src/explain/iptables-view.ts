@@ -14,9 +14,10 @@ import { addressKey, type NameBook } from './names.js';
 import { chainPiece } from './pieces.js';
 import { formatIp } from '../net/index.js';
 import { commentOf, dnatTo, jumpTarget, option, recentOf, serviceChainOf, servicePortNameInComment, statisticStored, targetName, unconditional } from './rule-facts.js';
+import { unreachedChains } from './reach.js';
 import { ruleSentence } from './sentences.js';
 import { splitShares } from './shares.js';
-import { newDraft, portView, type EndpointShare, type EntryKind, type EntryOutcome, type NodeServices, type Piece, type PortDraft, type Protocol, type ServicePortView, type Split, type Where } from './view.js';
+import { captureOutcome, externalChainRead, newDraft, portView, type CaptureRole, type EndpointShare, type EntryKind, type EntryOutcome, type NodeServices, type Piece, type PortDraft, type Protocol, type ServicePortView, type Split, type Where } from './view.js';
 
 /** The chains whose rules are entry points of many service ports (the rest of their rules are the node's own). */
 const ENTRY_CHAINS: Readonly<Record<string, readonly string[]>> = {
@@ -129,21 +130,12 @@ function staleServiceChains(nat: ReadonlyMap<string, KernelChain>): Set<string> 
       if (t !== null) refs.set(t, (refs.get(t) ?? 0) + 1);
     }
   }
-  const stale = new Set<string>();
-  const todo: string[] = [];
-  for (const name of nat.keys()) if (serviceChainOf(name) && !refs.has(name)) todo.push(name);
-  while (todo.length) {
-    const name = todo.pop()!;
-    stale.add(name);
+  return unreachedChains(nat.keys(), refs, (name) => serviceChainOf(name) !== null, function* (name) {
     for (const r of nat.get(name)?.rules ?? []) {
       const t = jumpTarget(r);
-      if (t === null || stale.has(t)) continue;
-      const left = refs.get(t)! - 1;
-      refs.set(t, left);
-      if (left === 0 && serviceChainOf(t)) todo.push(t);
+      if (t !== null) yield t;
     }
-  }
-  return stale;
+  });
 }
 
 /** The service ports of an iptables-mode node (one family), read from its tables. */
@@ -181,10 +173,8 @@ function readServiceChains(rd: Reader, family: Family): void {
         // table drops.
         const last = ch.rules.at(-1);
         const policy = last && unconditional(last) ? serviceChainOf(jumpTarget(last) ?? '')?.kind : undefined;
-        b.externalPolicy = policy === 'SVC' ? 'Cluster' : policy === 'SVL' || ch.rules.length > 0 ? 'Local' : b.externalPolicy;
-        for (const r of ch.rules) if (r !== last || policy === undefined) b.notes.push(`external: ${ruleSentence(r)}`);
-        if (policy === 'SVL') b.notes.push("external: other external traffic goes to this node's endpoints only, keeping the client's address (externalTrafficPolicy: Local)");
-        else if (policy === undefined) b.notes.push("external: other external traffic has no endpoint on this node (externalTrafficPolicy: Local) and is dropped");
+        const rest = ch.rules.filter((r) => r !== last || policy === undefined).map(ruleSentence);
+        externalChainRead(b, policy === 'SVC' ? 'Cluster' : policy === 'SVL' ? 'Local' : undefined, ch.rules.length, rest);
         break;
       }
       case 'XLB': {
@@ -255,20 +245,12 @@ function endpointInComment(comment: string | null): { address: string; port: num
   return m ? { address: m[2] ?? m[1], port: Number(m[3]) } : null;
 }
 
+/** Per-service chains captures jump to, and what they do (KUBE-XLB: kube-proxy before 1.24's external chain). */
+const CAPTURE_ROLE: Readonly<Partial<Record<string, CaptureRole>>> = { SVC: 'Cluster', SVL: 'Local', EXT: 'chain', XLB: 'chain', FW: 'chain' };
+
 function entryOutcome(target: string): EntryOutcome | null {
-  const sc = serviceChainOf(target);
-  switch (sc?.kind) {
-    case 'SVC':
-      return { kind: 'endpoints', policy: 'Cluster', via: target };
-    case 'SVL':
-      return { kind: 'endpoints', policy: 'Local', via: target };
-    case 'EXT':
-    case 'XLB':
-    case 'FW':
-      return { kind: 'chain', chain: target };
-    default:
-      return null;
-  }
+  const kind = serviceChainOf(target)?.kind;
+  return kind ? captureOutcome(target, CAPTURE_ROLE[kind]) : null;
 }
 
 /** nat KUBE-SERVICES and KUBE-NODEPORTS: each capture's jump into a port's chains. */

@@ -8,7 +8,11 @@ import type { Node } from '../node/node.js';
 import type { NameBook } from './names.js';
 import { commentOf, serviceChainOf } from './rule-facts.js';
 import { ruleSentence } from './sentences.js';
-import { STATIC_CHAINS } from './static-chains.js';
+import { STATIC_CHAINS, STATIC_NFT_OBJECTS } from './static-chains.js';
+import { KUBE_PROXY_TABLE } from './nftables-view.js';
+import { nftExprText, nftFamilyOf, nftRuleSentence, nftServiceChainOf, type NftChainKind } from './nft-facts.js';
+import type { NftStateTable } from '../nftables/state.js';
+import type { Rule as NftRule } from '../nftables/ir.js';
 import { whereText, type SourceNames } from './story.js';
 import type { NodeServices, ServicePortView } from './view.js';
 
@@ -29,6 +33,15 @@ const SERVICE_CHAIN_ROLE: Readonly<Record<string, string>> = {
   FW: 'the load-balancer source-range check (loadBalancerSourceRanges)',
   SEP: 'an endpoint chain: hairpin masquerade and the DNAT to the endpoint',
   XLB: "the external-traffic chain of a Local external policy as kube-proxy before 1.24 wrote it: the pod and node short-circuits, then this node's endpoint split",
+};
+
+/** What a per-service chain of kube-proxy's nftables table is for. */
+const NFT_CHAIN_ROLE: Readonly<Record<NftChainKind, string>> = {
+  service: 'the Cluster-policy endpoint split (all ready endpoints)',
+  local: "the Local-policy endpoint split (this node's endpoints only)",
+  external: 'the external-traffic chain (NodePort, external and load-balancer IPs): masquerading and the external traffic policy',
+  firewall: 'the load-balancer source-range check (loadBalancerSourceRanges), before DNAT',
+  endpoint: 'an endpoint chain: hairpin masquerade, the affinity record, and the DNAT to the endpoint',
 };
 
 interface RuleAt {
@@ -117,11 +130,85 @@ function parseDestination(item: string): { protocol: string | null; address: str
   return { protocol: (m[1] ?? m[5] ?? null)?.toUpperCase() ?? null, address: m[2] ?? m[3], port: Number(m[4]) };
 }
 
+/** The nftables tables of the family a packet meets: kube-proxy's first. */
+function nftTables(node: Node, family: Family): NftStateTable[] {
+  const fams = family === 'ipv4' ? ['ip', 'inet'] : ['ip6', 'inet'];
+  const own = `${nftFamilyOf(family)} ${KUBE_PROXY_TABLE}`;
+  return [...(node.nftables?.tables.values() ?? [])].filter((t) => fams.includes(t.family)).sort((a, b) => Number(`${b.family} ${b.name}` === own) - Number(`${a.family} ${a.name}` === own));
+}
+
+function nftWhere(span: NftRule['span'], files: SourceNames): string {
+  return span ? `  ${whereText({ source: 'nftables', span, what: '' }, files)}` : '';
+}
+
+/** A chain of the node's nftables tables: whose it is, why it exists, each rule in words. */
+function nftChainExplanation(v: NodeServices, node: Node, family: Family, name: string, names: NameBook | null, files: SourceNames): ItemExplanation | null {
+  const t = nftTables(node, family).find((x) => x.chains.has(name));
+  const sc = nftServiceChainOf(name);
+  if (!t) {
+    if (!sc) return null;
+    const known = names?.nftBases().get(sc.base);
+    const whose = known ? `the objects say it would belong to ${known.name}${known.endpoint ? ` (endpoint ${known.endpoint})` : ''}` : `its name says ${sc.readable}`;
+    return { kind: 'chain', title: `${name}: not on this node; ${NFT_CHAIN_ROLE[sc.kind]}; ${whose}`, lines: [], ports: [] };
+  }
+  const ch = t.chains.get(name)!;
+  const kubeProxy = t.name === KUBE_PROXY_TABLE;
+  const ports = kubeProxy ? portsWithPiece(v, `${KUBE_PROXY_TABLE} ${name}`) : [];
+  let role: string;
+  if (kubeProxy && sc) role = `${NFT_CHAIN_ROLE[sc.kind]} ${ports.length ? `of ${ports.map(portName).join(', ')}` : 'of no known service port (stale?)'}`;
+  else if (kubeProxy && STATIC_NFT_OBJECTS[`chain ${name}`]) role = `kube-proxy's chain: ${STATIC_NFT_OBJECTS[`chain ${name}`]}`;
+  else role = ch.hook ? `a base chain of table ${t.family} ${t.name} (${ch.hook.type}, hook ${ch.hook.hook}, priority ${ch.hook.priority.value}, policy ${ch.policy ?? 'accept'})` : `a chain of table ${t.family} ${t.name} kpsim knows nothing about (another component's?)`;
+  const where = ch.span ? ` (${whereText({ source: 'nftables', span: ch.span, what: '' }, files)})` : '';
+  const lines = [`${t.family} ${t.name} ${name}${where}: ${role}`];
+  ch.rules.forEach((r, i) => lines.push(`  ${i + 1}. ${nftRuleSentence(r, family)}${nftWhere(r.span, files)}`));
+  if (ch.rules.length === 0) lines.push('  (no rules)');
+  return { kind: 'chain', title: name, lines, ports };
+}
+
+/** The nftables rule at a line of the dump. */
+function nftRuleExplanation(v: NodeServices, node: Node, family: Family, line: number, files: SourceNames): ItemExplanation | null {
+  for (const t of nftTables(node, family)) {
+    for (const ch of t.chains.values()) {
+      const i = ch.rules.findIndex((r) => r.span?.line === line);
+      if (i < 0) continue;
+      const r = ch.rules[i];
+      const ports = t.name === KUBE_PROXY_TABLE ? portsWithPiece(v, `${KUBE_PROXY_TABLE} ${ch.name}`) : [];
+      const lines = [nftRuleSentence(r, family)];
+      if (ports.length) lines.push(`belongs to ${ports.map(portName).join(', ')}`);
+      else if (STATIC_NFT_OBJECTS[`chain ${ch.name}`]) lines.push(`part of ${ch.name}: ${STATIC_NFT_OBJECTS[`chain ${ch.name}`]}`);
+      return { kind: 'rule', title: `${t.family} ${t.name} ${ch.name} rule ${i + 1}${r.span ? ` (${whereText({ source: 'nftables', span: r.span, what: '' }, files)})` : ''}`, lines, ports };
+    }
+  }
+  return null;
+}
+
+/** A set or map of kube-proxy's table, or one element (`service-ips 10.96.0.10 . tcp . 80`). */
+function nftSetExplanation(v: NodeServices, node: Node, family: Family, text: string): ItemExplanation | null {
+  const t = nftTables(node, family).find((x) => x.name === KUBE_PROXY_TABLE);
+  const space = text.indexOf(' ');
+  const name = space < 0 ? text : text.slice(0, space);
+  const s = t?.sets.get(name);
+  if (!s) return null;
+  const kind = s.map ? 'map' : 'set';
+  const what = STATIC_NFT_OBJECTS[`${kind} ${name}`] ?? (name.startsWith('affinity-') ? "an endpoint's session-affinity set: the clients it served recently" : 'a set kpsim knows nothing about');
+  if (space < 0) return { kind: 'set', title: `${kind} ${name} (${s.elements.length} element${s.elements.length === 1 ? '' : 's'}): ${what}`, lines: [], ports: v.ports.filter((p) => p.pieces.some((x) => x.id === `@${name}`)) };
+  const key = text.slice(space + 1).trim().split(/\s+\.\s+/).join(' . ');
+  const el = s.elements.find((e) => nftExprText(e.key, family) === key);
+  const ports = portsWithPiece(v, `@${name} ${key}`);
+  return {
+    kind: 'set element',
+    title: `${name} ${key}: ${el ? `in the ${kind}${el.data ? ` (${nftExprText(el.data, family)})` : ''}` : `NOT in the ${kind}`}; ${what}`,
+    lines: ports.length ? [`belongs to ${ports.map(portName).join(', ')}`] : el ? ['belongs to no known service port (stale?)'] : [],
+    ports,
+  };
+}
+
 /** Explains one item, or null when nothing on the node (or in the objects) matches it. */
 export function explainItem(v: NodeServices, node: Node, family: Family, item: string, names: NameBook | null, files: SourceNames): ItemExplanation | null {
   const text = item.trim();
-  // A rule: its line in the iptables dump (`42`, `node.rules:42`), or `table:chain:N` (`nat:KUBE-SERVICES:rule:3` as trace prints it).
+  // A rule: its line in the dump (`42`, `node.rules:42`), or `table:chain:N` (`nat:KUBE-SERVICES:rule:3` as trace prints it).
   const line = /^(?:(.+):)?(\d+)$/.exec(text);
+  if (line && files.nftables !== null && (line[1] === undefined || line[1] === files.nftables)) return nftRuleExplanation(v, node, family, Number(line[2]), files);
   if (line && (line[1] === undefined || line[1] === files.iptables)) {
     const at = findRule(node, family, (_t, _c, _i, r) => r.span?.line === Number(line[2]));
     return at ? ruleExplanation(v, at, files) : null;
@@ -134,6 +221,8 @@ export function explainItem(v: NodeServices, node: Node, family: Family, item: s
   const setEntry = /^(\S+)[\s](\S+)$/.exec(text);
   if (setEntry && node.ipsets?.sets.some((s) => s.name === setEntry[1])) return setExplanation(v, node, family, setEntry[1], setEntry[2]);
   if (node.ipsets?.sets.some((s) => s.name === text)) return setExplanation(v, node, family, text, null);
+  const nftSet = node.nftables ? nftSetExplanation(v, node, family, text) : null;
+  if (nftSet) return nftSet;
   const dst = parseDestination(text);
   if (dst) {
     const ports = v.ports.filter((p) => p.entries.some((e) => e.port === dst.port && (e.address === dst.address || e.address === null) && (dst.protocol === null || e.protocol === dst.protocol)));
@@ -143,5 +232,5 @@ export function explainItem(v: NodeServices, node: Node, family: Family, item: s
     const ports = v.ports.filter((p) => p.name === text || p.name?.startsWith(`${text}:`));
     if (ports.length) return { kind: 'service port', title: text, lines: [], ports };
   }
-  return chainExplanation(v, node, family, text, names, files);
+  return (node.nftables ? nftChainExplanation(v, node, family, text, names, files) : null) ?? chainExplanation(v, node, family, text, names, files);
 }

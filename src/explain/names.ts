@@ -5,8 +5,10 @@
 // the endpoint's `ip:port`), so recomputing them for every service port and endpoint of the objects
 // names every chain that belongs to one. Addresses name what IPVS shows: a virtual server's
 // address, port and protocol are a service port's cluster IP, external or load-balancer IP, or
-// NodePort.
+// NodePort. kube-proxy's nftables chain names are readable (`service-HASH-ns/svc/tcp/p80`), but
+// cut to 240 characters with `...` when longer (hashAndTruncate): the objects name those.
 import { endpointChainName, portProtoHash } from '../compiler/hash.js';
+import { servicePortChainNameBase, servicePortEndpointChainNameBase } from '../compiler/nftables/names.js';
 import type { ServicePortPlan } from '../compiler/plan.js';
 import type { EntryKind, Protocol } from './view.js';
 
@@ -28,6 +30,11 @@ export interface NameBook {
   readonly byHealthCheckNodePort: ReadonlyMap<number, NamedPort>;
   /** `ns/name:port` -> the service port, for every port of the objects. */
   readonly ports: ReadonlyMap<string, ServicePortPlan>;
+  /**
+   * nftables mode: a chain name's base (`HASH-ns/svc/tcp/p80`, an endpoint's `HASH-ns/svc/tcp/p80__10.0.0.1/80`) ->
+   * the service port (and endpoint), computed on first use.
+   */
+  nftBases(): ReadonlyMap<string, NamedPort & { readonly endpoint: string | null }>;
 }
 
 export function addressKey(protocol: string, address: string, port: number | null): string {
@@ -56,5 +63,20 @@ export function nameBook(plans: readonly ServicePortPlan[]): NameBook {
     if (p.nodePort) byNodePort.set(`${p.protocol} ${p.nodePort}`, named);
     if (p.healthCheckNodePort && !byHealthCheckNodePort.has(p.healthCheckNodePort)) byHealthCheckNodePort.set(p.healthCheckNodePort, named);
   }
-  return { byHash, byEndpointChain, byAddress, byNodePort, byHealthCheckNodePort, ports };
+  let bases: Map<string, NamedPort & { endpoint: string | null }> | null = null;
+  const nftBases = () => (bases ??= nftChainBases(plans));
+  return { byHash, byEndpointChain, byAddress, byNodePort, byHealthCheckNodePort, ports, nftBases };
+}
+
+/** Every nftables chain base kube-proxy could give the objects' service ports and endpoints (servicePortChainNameBase, servicePortEndpointChainNameBase). */
+function nftChainBases(plans: readonly ServicePortPlan[]): Map<string, NamedPort & { endpoint: string | null }> {
+  const out = new Map<string, NamedPort & { endpoint: string | null }>();
+  for (const p of plans) {
+    const named: NamedPort = { name: p.name, protocol: p.protocol };
+    const proto = p.protocol.toLowerCase();
+    const { namespace, name } = p.service;
+    out.set(servicePortChainNameBase(namespace, name, proto, p.port.name), { ...named, endpoint: null });
+    for (const ep of p.allEndpoints) out.set(servicePortEndpointChainNameBase(namespace, name, proto, p.port.name, ep.ip, ep.port), { ...named, endpoint: ep.key });
+  }
+  return out;
 }

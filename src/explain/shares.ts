@@ -69,3 +69,14 @@ export function kubeProxyStored(n: number, digits: 10 | 5 = 10): readonly (numbe
 
 /** kubeProxyStored's answers by endpoint count and digits. */
 const written = new Map<number, (number | null)[]>();
+
+/**
+ * The share of `numgen random mod n` values from..to (0-based, within 0..n-1): the kernel draws
+ * reciprocal_scale(get_random_u32(), n), so value i has (ceil((i+1)*2^32/n) - ceil(i*2^32/n)) / 2^32
+ * (src/packetsim-nft/run.ts drawShare), and a run of values the difference of the two ends.
+ */
+export function numgenShare(from: number, to: number, n: number): Prob {
+  const N = BigInt(n);
+  const ceil = (i: number) => ((BigInt(i) << 32n) + N - 1n) / N;
+  return reduce({ num: ceil(to + 1) - ceil(from), exp: 32, den: 1n });
+}

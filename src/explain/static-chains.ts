@@ -27,3 +27,30 @@ export const STATIC_CHAINS: Readonly<Record<string, string>> = {
   'filter KUBE-SOURCE-RANGES-FIREWALL': 'IPVS mode: DROPs load-balancer traffic from outside the source ranges',
 };
 
+
+/** kube-proxy's fixed chains and sets in nftables mode (pkg/proxy/nftables/proxier.go setupNFTables): what each is for. */
+export const STATIC_NFT_OBJECTS: Readonly<Record<string, string>> = {
+  'chain nat-prerouting': 'base chain (nat, prerouting, dstnat): sends arriving packets to services',
+  'chain nat-output': "base chain (nat, output, dstnat): sends the node's own packets to services",
+  'chain nat-postrouting': 'base chain (nat, postrouting, srcnat): masquerading',
+  'chain services': 'the dispatch: looks the destination up in service-ips, and for the NodePort addresses in service-nodeports',
+  'chain filter-prerouting-pre-dnat': 'base chain (filter, prerouting, dstnat - 10): the load-balancer source ranges, before DNAT (firewall-check)',
+  'chain filter-output-pre-dnat': "base chain (filter, output, -110): the load-balancer source ranges for the node's own packets, before DNAT",
+  'chain filter-forward': 'base chain (filter, forward): new connections without endpoints, and wrong ports of cluster IPs',
+  'chain filter-input': 'base chain (filter, input): new connections to NodePorts and services without endpoints',
+  'chain filter-output': "base chain (filter, output): the node's own new connections to services without endpoints, and wrong ports of cluster IPs",
+  'chain firewall-check': 'looks the destination up in firewall-ips (loadBalancerSourceRanges)',
+  'chain cluster-ips-check': 'REJECTs other ports of cluster IPs (cluster-ips) and DROPs addresses of the service CIDRs no Service holds',
+  'chain service-endpoints-check': 'drops or rejects new connections to service addresses without endpoints (no-endpoint-services)',
+  'chain nodeport-endpoints-check': 'drops or rejects new connections to NodePorts without endpoints (no-endpoint-nodeports)',
+  'chain mark-for-masquerade': 'sets the masquerade bit of the packet mark; masquerading masquerades packets that carry it',
+  'chain masquerading': 'masquerades (SNAT to the outgoing address, fully-random) packets carrying the masquerade bit, clearing the bit first',
+  'chain reject-chain': 'REJECTs: where no-endpoint-services / no-endpoint-nodeports send services without endpoints',
+  'set cluster-ips': 'the cluster IPs of all services (cluster-ips-check rejects their other ports)',
+  'set nodeport-ips': 'the node addresses NodePorts answer on (the primary IP unless nodePortAddresses says otherwise)',
+  'map service-ips': 'address . protocol . port -> the service port chain: cluster IPs, external IPs, load-balancer IPs',
+  'map service-nodeports': 'protocol . port -> the service port chain: NodePorts',
+  'map no-endpoint-services': 'address . protocol . port -> drop or goto reject-chain: service addresses without (local) endpoints',
+  'map no-endpoint-nodeports': 'protocol . port -> drop or goto reject-chain: NodePorts without (local) endpoints',
+  'map firewall-ips': 'address . protocol . port -> the firewall chain: load-balancer IPs with loadBalancerSourceRanges',
+};

@@ -10,9 +10,10 @@ export interface SourceNames {
   readonly iptables: string | null;
   readonly ipsets: string | null;
   readonly ipvs: string | null;
+  readonly nftables: string | null;
 }
 
-export const NO_FILES: SourceNames = { iptables: null, ipsets: null, ipvs: null };
+export const NO_FILES: SourceNames = { iptables: null, ipsets: null, ipvs: null, nftables: null };
 
 export function whereText(w: Where | null, files: SourceNames): string {
   if (!w) return '';
@@ -69,7 +70,7 @@ function splitText(s: Split, files: SourceNames): string[] {
   for (const e of s.endpoints) {
     out.push(`    ${hostPort(e.address, e.port).padEnd(width)}  ${shareText(e.share)}  ${e.via ?? ''}${e.at ? `  ${whereText(e.at, files)}` : ''}`.trimEnd());
   }
-  if (s.fallThrough) out.push(`    (no endpoint)  ${shareText(s.fallThrough)}  falls through ${s.via}: the statistic split does not add up`);
+  if (s.fallThrough) out.push(`    (no endpoint)  ${shareText(s.fallThrough)}  falls through ${s.via}: the split does not add up`);
   return out;
 }
 
@@ -80,6 +81,10 @@ function withoutEndpoints(p: ServicePortView, mode: string): string {
     return `no usable endpoints now: ${verdicts.map((e) => `${entryLabel(e)} ${e.outcome.kind === 'verdict' ? e.outcome.verdict : ''}`).join('; ')}`;
   }
   if (mode === 'ipvs') return 'without endpoints: the virtual servers stay, with no real server, and IPVS refuses new connections';
+  if (mode === 'nftables') {
+    const local = p.externalPolicy === 'Local' ? '; external traffic gets `drop` instead on a node with no local endpoint' : '';
+    return `without endpoints: kube-proxy's addresses go to no-endpoint-services / no-endpoint-nodeports with \`goto reject-chain\` (connection refused)${local}`;
+  }
   const local = p.externalPolicy === 'Local' ? '; external traffic is DROPped on a node with no local endpoint' : '';
   return `without endpoints: kube-proxy REJECTs new connections in the filter table (connection refused)${local}`;
 }

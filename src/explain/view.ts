@@ -9,12 +9,14 @@ import type { Prob } from '../packetsim/fraction.js';
 
 export type Protocol = 'TCP' | 'UDP' | 'SCTP';
 
+export type NameSource = 'comment' | 'chain' | 'objects';
+
 /** Where something is written: which dump, where in it, and what. */
 export interface Where {
   /** The dump it is in. */
-  readonly source: 'iptables' | 'ipsets' | 'ipvs';
+  readonly source: 'iptables' | 'ipsets' | 'ipvs' | 'nftables';
   readonly span: Span | null;
-  /** `nat KUBE-SERVICES #3`, `virtual server TCP 10.96.0.10:53`, `set KUBE-CLUSTER-IP`. */
+  /** `nat KUBE-SERVICES #3`, `virtual server TCP 10.96.0.10:53`, `set KUBE-CLUSTER-IP`, `chain services #1`. */
   readonly what: string;
 }
 
@@ -67,7 +69,7 @@ export interface Split {
 
 /** A chain, virtual server or set element that belongs to a service port, in normal form. */
 export interface Piece {
-  /** `nat KUBE-SVC-ABC`, `ipvs TCP 10.96.0.10:53`, `set KUBE-CLUSTER-IP 10.96.0.10,tcp:53`. */
+  /** `nat KUBE-SVC-ABC`, `ipvs TCP 10.96.0.10:53`, `set KUBE-CLUSTER-IP 10.96.0.10,tcp:53`, `chain service-ABC-ns/svc/tcp/p80`, `element service-ips 10.96.0.10 . tcp . 80`. */
   readonly id: string;
   readonly kind: 'chain' | 'virtual server' | 'set element';
   /** Its content in normal form, one line per rule or real server (computed when asked: diff compares it). */
@@ -82,11 +84,12 @@ export interface Piece {
 export interface ServicePortView {
   /** `ns/name:port` (`ns/name` for an unnamed port) when known. */
   readonly name: string | null;
-  readonly nameFrom: 'comment' | 'objects' | null;
+  /** Where the name was read: kube-proxy's comments, its readable nftables chain names, or the objects' recomputed hashes. */
+  readonly nameFrom: NameSource | null;
   /** The key diff matches ports by: the name, else the hash, else the first entry. */
   readonly key: string;
   readonly protocol: Protocol | null;
-  /** iptables: the portProtoHash shared by the port's chain names. */
+  /** iptables: the portProtoHash shared by the port's chain names; nftables: the 8-character hash its chain names start with. */
   readonly hash: string | null;
   readonly entries: readonly EntryPoint[];
   readonly splits: readonly Split[];
@@ -104,7 +107,7 @@ export interface ServicePortView {
 /** A service port while a mode's reader gathers it (every list still growing). */
 export interface PortDraft {
   name: string | null;
-  nameFrom: 'comment' | 'objects' | null;
+  nameFrom: NameSource | null;
   protocol: Protocol | null;
   entries: EntryPoint[];
   splits: Split[];
@@ -118,6 +121,27 @@ export interface PortDraft {
 
 export function newDraft(name: string | null, nameFrom: PortDraft['nameFrom']): PortDraft {
   return { name, nameFrom, protocol: null, entries: [], splits: [], affinitySeconds: null, sourceRanges: [], externalPolicy: null, internalPolicy: null, notes: [], pieces: [] };
+}
+
+/**
+ * What a port's external chain (KUBE-EXT, nftables' external-) says: `to` is the policy its last,
+ * unconditional jump goes to (kube-proxy writes it only when that policy has endpoints); without it,
+ * only the short-circuits for pods and the node remain: a Local policy with no endpoint here, whose
+ * external traffic is dropped. `sentences`: the chain's other rules.
+ */
+export function externalChainRead(d: PortDraft, to: 'Cluster' | 'Local' | undefined, rules: number, sentences: readonly string[]): void {
+  d.externalPolicy = to ?? (rules > 0 ? 'Local' : d.externalPolicy);
+  for (const s of sentences) d.notes.push(`external: ${s}`);
+  if (to === 'Local') d.notes.push("external: other external traffic goes to this node's endpoints only, keeping the client's address (externalTrafficPolicy: Local)");
+  else if (to === undefined) d.notes.push('external: other external traffic has no endpoint on this node (externalTrafficPolicy: Local) and is dropped');
+}
+
+/** What a capture's chain does with new connections: a traffic policy's split, or a chain that decides per source (external, firewall). */
+export type CaptureRole = 'Cluster' | 'Local' | 'chain';
+
+export function captureOutcome(target: string, role: CaptureRole | undefined): EntryOutcome | null {
+  if (role === undefined) return null;
+  return role === 'chain' ? { kind: 'chain', chain: target } : { kind: 'endpoints', policy: role, via: target };
 }
 
 /** The finished port: `key` is what diff matches ports by, `hash` iptables mode's portProtoHash. */

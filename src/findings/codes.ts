@@ -6,7 +6,8 @@ export type FindingCode =
   | 'LINT_UNREFERENCED_CHAIN' // another user chain nothing jumps to (a note: kube-proxy and others keep some on purpose)
   | 'LINT_SHADOWED_RULE' // an earlier rule of the chain matches everything this one does, and ends the chain
   | 'LINT_UNREACHABLE_RULE' // after a rule that ends the chain for every packet
-  | 'LINT_SEP_WITHOUT_DNAT' // a KUBE-SEP chain that never DNATs
+  | 'LINT_SEP_WITHOUT_DNAT' // a KUBE-SEP (nftables: endpoint-) chain that never DNATs
+  | 'LINT_DNAT_NOT_ENDPOINT' // an nftables endpoint- chain whose DNAT is not the endpoint its name says
   | 'LINT_UNEVEN_SPLIT' // a KUBE-SVC/SVL statistic split other than kube-proxy's for that endpoint count
   | 'LINT_UNREACHABLE_ENDPOINT' // an endpoint rule of a split that no packet reaches
   | 'LINT_SPLIT_FALLS_THROUGH' // some new connections match no endpoint rule of a split

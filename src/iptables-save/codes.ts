@@ -34,4 +34,3 @@ export type IptCode =
   | 'IPT_BAD_PROBABILITY'
   | 'IPT_BAD_VALUE'; // a word outside the option's list of names (ctstate, reject-with, ...)
 
-export const TABLE_NAMES: ReadonlySet<string> = new Set(['raw', 'mangle', 'nat', 'filter', 'security']);

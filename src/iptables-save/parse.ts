@@ -9,7 +9,8 @@ import type { Diagnostic, SourceSpan } from '../diag/diagnostic.js';
 import type { ChainIndex, Family, Rule, Ruleset, Table, Trivia } from '../iptables/ir.js';
 import { BUILTIN_CHAINS, setChainIndex } from '../iptables/ir.js';
 import { buildTable, LineBuilder, LINE, TableLog, type BuiltTable } from './build-table.js';
-import { TABLE_NAMES, type IptCode } from './codes.js';
+import { TABLE_NAMES } from '../iptables/ir.js';
+import type { IptCode } from './codes.js';
 import { LineScanner, MAX_WORD, MAX_WORDS } from './line-scanner.js';
 import { WordTable } from './word-table.js';
 import type { Plan } from './plan.js';
@@ -217,7 +218,7 @@ export function parseIptablesSave(text: string, opts: ParseOptions): ParseResult
         if (table) closeTable(table, span(lineStart, trimmed.length));
         const name = plan.joined ? word(plan.nameWord).slice(1) : word(plan.nameWord);
         const s = span(lineStart, trimmed.length);
-        if (!TABLE_NAMES.has(name)) report('IPT_UNKNOWN_TABLE', `'${name}' is not a table (raw, mangle, nat, filter, security)`, nameSpan(wordSpan(plan.nameWord), plan.joined));
+        if (!(TABLE_NAMES as readonly string[]).includes(name)) report('IPT_UNKNOWN_TABLE', `'${name}' is not a table (raw, mangle, nat, filter, security)`, nameSpan(wordSpan(plan.nameWord), plan.joined));
         if (seenTables.has(name)) report('IPT_DUPLICATE_TABLE', `table ${name} appears twice in this file`, s);
         seenTables.add(name);
         table = {

@@ -11,6 +11,9 @@ import type { Family, Ip, PortRange } from '../net/index.js';
 
 export type { Family } from '../net/index.js';
 
+/** The tables iptables has, in the order the kernel registers their hooks' priorities (raw first). */
+export const TABLE_NAMES = ['raw', 'mangle', 'nat', 'filter', 'security'] as const;
+
 /** A position in source text: 1-based line and column, 0-based offset, length in characters. */
 export interface Span {
   readonly line: number;

@@ -29,8 +29,11 @@ import { renderNft } from './render.js';
 import { tableKey, type NftState, type NftStateChain, type NftStateSet, type NftStateTable } from './state.js';
 import { formatIPv4, formatIpKernel } from '../net/index.js';
 
-/** The listing of one table, or null when the state has no such table. */
-export function listTable(state: NftState, family: NftFamily, name: string): string | null {
+/**
+ * The listing of one table, or null when the state has no such table. `chains` false: the table
+ * without its chains (what precedes them, for working out where they fall: src/node/extension-listing.ts).
+ */
+export function listTable(state: NftState, family: NftFamily, name: string, chains = true): string | null {
   const t = state.tables.get(tableKey(family, name));
   if (!t) return null;
   const items: TableItem[] = [];
@@ -38,7 +41,7 @@ export function listTable(state: NftState, family: NftFamily, name: string): str
   if (t.flags.length > 0) items.push({ kind: 'flags', flags: t.flags, span: null });
   const updated = updatedSets(t);
   for (const s of [...t.sets.values()].sort((a, b) => a.handle - b.handle)) items.push(kernelSet(s, t.family, updated.has(s.name)));
-  for (const c of [...t.chains.values()].sort((a, b) => a.handle - b.handle)) items.push(kernelChain(c, t.family));
+  if (chains) for (const c of [...t.chains.values()].sort((a, b) => a.handle - b.handle)) items.push(kernelChain(c, t.family));
   const table: Command = { kind: 'command', verb: null, object: { kind: 'table', ref: { family: t.family, familyWritten: true, table: t.name }, handle: null, body: { items, inline: false, gaps: null }, declHandle: null }, span: null };
   return renderNft({ items: [table], gaps: null, finalNewline: true });
 }

@@ -20,7 +20,10 @@ import type { Body, ChainItem, Command, Expr, NftFamily, NftFile, Priority, Rule
 export interface NftStateChain {
   readonly name: string;
   readonly handle: number;
-  hook: { readonly type: string; readonly hook: string; readonly device: string | null; readonly priority: Priority } | null;
+  /** Where the text first declared it (`chain X {`, `add chain ...`): a listing's line for the chain. */
+  readonly span: Span | null;
+  /** `span`: the `type ... hook ... priority ...; policy ...;` item, where a listing writes a base chain's policy. */
+  hook: { readonly type: string; readonly hook: string; readonly device: string | null; readonly priority: Priority; readonly span: Span | null } | null;
   policy: 'accept' | 'drop' | null;
   comment: string | null;
   /** Rules in chain order, each with the handle the kernel gave it. */
@@ -110,7 +113,7 @@ function command(state: NftState, c: Command, report: Report): void {
       }
       if (ADDS.has(verb)) {
         if (verb === 'create' && t.chains.has(o.name)) report('NFT_EXISTS', 'Could not process rule: File exists', span);
-        declareChain(t, o.name, o.body, report);
+        declareChain(t, o.name, o.body, report, true, span);
       } else if (verb === 'delete' || verb === 'destroy') {
         if (t.chains.has(o.name)) deleteChain(t, o.name, span, report);
         else if (verb === 'delete') report('NFT_NO_SUCH', 'Could not process rule: No such file or directory', span);
@@ -181,7 +184,7 @@ function tableBody(t: NftStateTable, body: Body<TableItem>, report: Report): voi
   for (const it of items) {
     if (it.kind === 'flags') t.flags = [...it.flags];
     else if (it.kind === 'comment') t.comment = it.comment.value;
-    else if (it.kind === 'chain') declareChain(t, it.name, it.body, report, false);
+    else if (it.kind === 'chain') declareChain(t, it.name, it.body, report, false, it.span);
   }
   for (const it of items) if (it.kind === 'object' && it.objectType !== 'flowtable') object(it);
   for (const it of items) if (it.kind === 'set' || it.kind === 'map') declareSet(t, it.name, it.kind === 'map', it.body, report);
@@ -190,13 +193,13 @@ function tableBody(t: NftStateTable, body: Body<TableItem>, report: Report): voi
 }
 
 /** Declares (or updates) a chain; its rules are added now or, in a table block, after the sets. */
-function declareChain(t: NftStateTable, name: string, body: Body<ChainItem> | null, report: Report, withRules = true): void {
+function declareChain(t: NftStateTable, name: string, body: Body<ChainItem> | null, report: Report, withRules: boolean, span: Span | null): void {
   let ch = t.chains.get(name);
-  if (!ch) t.chains.set(name, (ch = { name, handle: t.nextHandle++, hook: null, policy: null, comment: null, rules: [] }));
+  if (!ch) t.chains.set(name, (ch = { name, handle: t.nextHandle++, span, hook: null, policy: null, comment: null, rules: [] }));
   for (const it of body?.items ?? []) {
     switch (it.kind) {
       case 'hook':
-        ch.hook = { type: it.type, hook: it.hook, device: it.device?.value ?? null, priority: it.priority };
+        ch.hook = { type: it.type, hook: it.hook, device: it.device?.value ?? null, priority: it.priority, span: it.span };
         // A base chain without a policy accepts (nft lists `policy accept;`).
         ch.policy ??= 'accept';
         break;

@@ -14,6 +14,7 @@ import { parseBridgeLink, parseIpAddr, parseIpRoute, type BridgePort, type IpLin
 import { parseNft } from '../nftables/parse.js';
 import { applyNft, emptyNftState, type NftState } from '../nftables/state.js';
 import { parseSysctls } from '../sysctl/parse.js';
+import { HOOK_LISTINGS, ipvsListing, nftListing } from './extension-listing.js';
 import { dumpListing, saveListing, type RuleListing } from './listing.js';
 import type { Node, NodeBridge, NodeInterface, NodeRoute } from './node.js';
 
@@ -76,10 +77,12 @@ function stateFor(states: Map<Family, KernelState>, family: Family): KernelState
   return s;
 }
 
-function node(states: Map<Family, KernelState>, facts: NodeFacts, ipsets: IpsetDump | null, ipvs: IpvsTable | null, listings: Map<Family, RuleListing>, nftables: NftState | null = null): Node {
-  const n: Node = { netfilter: states, ipsets, ipvs, interfaces: facts.interfaces, routes: facts.routes ?? [], bridges: facts.bridges ?? [], sysctls: facts.sysctls ?? new Map(), listings };
+function node(states: Map<Family, KernelState>, facts: NodeFacts, ipsets: IpsetDump | null, ipvs: IpvsTable | null, listings: Map<Family, RuleListing>, nftables: NftState | null, hookListings: Map<string, RuleListing>): Node {
+  const n: Node = { netfilter: states, ipsets, ipvs, interfaces: facts.interfaces, routes: facts.routes ?? [], bridges: facts.bridges ?? [], sysctls: facts.sysctls ?? new Map(), listings, hookListings };
   return nftables ? { ...n, nftables } : n;
 }
+
+const OWN_LISTING = "kpsim compile's output";
 
 /** The node kpsim's own artefacts describe. Its own text failing to read or load is a bug in kpsim. */
 export function nodeFromArtefacts(a: OwnArtefacts): Node {
@@ -104,7 +107,11 @@ export function nodeFromArtefacts(a: OwnArtefacts): Node {
     const problems = [...diagnostics.filter((d) => d.severity === 'error'), ...applyNft((nftables ??= emptyNftState()), file, t.file)];
     if (problems.length > 0) throw new Error(`kpsim produced ${t.file} text nft would reject: ${problems.map((e) => `${e.span?.line}:${e.span?.col} ${e.message}`).join('; ')}`);
   }
-  return node(states, a, ipsets, a.ipvs ?? null, listings, nftables);
+  // What the extensions run, as `kpsim compile -o DIR` writes it (nftables.txt, ipvsadm.save).
+  const hookListings = new Map<string, RuleListing>();
+  if (nftables) hookListings.set(HOOK_LISTINGS.nftables, nftListing(nftables, 'nftables.txt', `${OWN_LISTING}, nft list spelling`, null));
+  if (a.ipvs) hookListings.set(HOOK_LISTINGS.ipvs, ipvsListing(a.ipvs, 'ipvsadm.save', `${OWN_LISTING}, ipvsadm-save spelling`, null));
+  return node(states, a, ipsets, a.ipvs ?? null, listings, nftables, hookListings);
 }
 
 /** Whether a table has a line other than comments and blanks (without building its rules when it has a chain index). */
@@ -163,7 +170,11 @@ export function nodeFromDumps(d: NodeDumps, sink: DiagnosticSink): Node | null {
     }
   }
   const facts = d.description ? describedFacts(d, d.description, sink) : d;
-  return ok && facts ? node(states, facts, ipsets, ipvs, listings, nftables) : null;
+  // What the extensions run, in the dumps' own lines.
+  const hookListings = new Map<string, RuleListing>();
+  if (nftables && d.nft) hookListings.set(HOOK_LISTINGS.nftables, nftListing(nftables, d.nft.file, d.nft.file, d.nft.text));
+  if (ipvs && d.ipvs) hookListings.set(HOOK_LISTINGS.ipvs, ipvsListing(ipvs, d.ipvs.file, d.ipvs.file, d.ipvs.text));
+  return ok && facts ? node(states, facts, ipsets, ipvs, listings, nftables, hookListings) : null;
 }
 
 /** A node (a compile's) with what the description files say instead of its own interfaces, routes, bridges and sysctls; null on errors. */

@@ -24,6 +24,16 @@ export interface RuleListing {
   rule(table: string, chain: string, index: number): ListedLine | null;
   /** The chain's declaration (`:FORWARD ACCEPT [0:0]`); null when the listing has none. */
   chain(table: string, chain: string): ListedLine | null;
+  /**
+   * A hook extension's chain whole (extension-listing.ts: an nftables chain, an IPVS virtual server
+   * with its real servers): its line and its rules' lines; null when the listing has no such chain.
+   */
+  block?(table: string, chain: string): ListedBlock | null;
+}
+
+export interface ListedBlock {
+  readonly head: ListedLine | null;
+  readonly rules: readonly (ListedLine | null)[];
 }
 
 interface TableLayout {

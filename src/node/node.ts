@@ -8,7 +8,7 @@ import type { Family } from '../iptables/ir.js';
 import type { KernelState } from '../iptables/state.js';
 import type { IpsetDump } from '../ipset/ir.js';
 import type { IpvsTable } from '../ipvs/ir.js';
-import type { Listings } from './listing.js';
+import type { Listings, RuleListing } from './listing.js';
 import type { AddressScope, RouteType } from '../iproute2/ir.js';
 import { maskIp, parseAddress } from '../net/index.js';
 
@@ -92,6 +92,11 @@ export interface Node {
    * `kpsim compile`'s output for a compiled node. Absent: rules are shown as the IR spells them.
    */
   readonly listings?: Listings;
+  /**
+   * Where a person reads what the hook extensions run (extension-listing.ts), by HOOK_LISTINGS key:
+   * the nftables tables, the IPVS table; as dumped, or as `kpsim compile` writes them.
+   */
+  readonly hookListings?: ReadonlyMap<string, RuleListing>;
 }
 
 /** lo with the loopback addresses, and the given node IPs on eth0 (a /24 or /64 unless a prefix is given). */

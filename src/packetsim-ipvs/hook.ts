@@ -19,7 +19,7 @@
 // controls live); mh builds its table from the real servers in the table's order, taken as the
 // kernel's destination list order (schedule.ts), and no server is ever overloaded (no connection
 // counts against the -x threshold).
-import { hostPort, type IpvsProtocol, type IpvsTable, type RealServer, type VirtualServer } from '../ipvs/ir.js';
+import { hostPort, serviceKey, type IpvsProtocol, type IpvsTable, type RealServer, type VirtualServer } from '../ipvs/ir.js';
 import type { Family } from '../iptables/ir.js';
 import { formatHostPort, parseAddress, type Ip } from '../net/index.js';
 import { clearFrames, fork, mutConn, mutPkt, recordStep, type Programs } from '../packetsim/evaluate.js';
@@ -27,7 +27,8 @@ import { extensionChain, extensionRule } from '../packetsim/extension-rule.js';
 import { timesRatio } from '../packetsim/fraction.js';
 import { TCP_FLAGS } from '../packetsim/packet.js';
 import { NF_PRIORITY } from '../packetsim/hook-order.js';
-import { addUnknown, type CompiledChain, type CompiledRule, type ExtensionHook, type HookExtension, type HookPriority, type Step, type Walk } from '../packetsim/types.js';
+import { addUnknown, type CompiledChain, type CompiledRule, type ExtensionHook, type HookExtension, type HookPriority, type ListedRef, type Step, type Walk } from '../packetsim/types.js';
+import { HOOK_LISTINGS } from '../node/extension-listing.js';
 import { readExtension } from '../packetsim/world.js';
 import { choose } from './schedule.js';
 
@@ -55,8 +56,17 @@ interface Service {
   readonly id: string;
 }
 
-function chain(name: 'LOCAL_IN' | 'LOCAL_OUT' | 'FORWARD'): CompiledChain {
-  return extensionChain({ table: 'ipvs', name });
+/** Where IPVS's hook functions run (ipvsPrograms below): the trace's hook lanes show them there. */
+const HOOK_PRIORITY = { INPUT: NF_PRIORITY.NAT_SRC - 2, OUTPUT: NF_PRIORITY.NAT_DST + 1, FORWARD: NF_PRIORITY.NAT_SRC - 1 } as const;
+
+function chain(name: 'LOCAL_IN' | 'LOCAL_OUT' | 'FORWARD', hook: 'INPUT' | 'OUTPUT' | 'FORWARD'): CompiledChain {
+  return extensionChain({ table: 'ipvs', name, hookFn: { hook, name: 'ipvs', priority: HOOK_PRIORITY[hook] } });
+}
+
+/** A step's line in the node's ipvsadm-save listing: the real server's `-a` line, or the virtual server's `-A` line. */
+function listedAt(vs: VirtualServer, rs: RealServer | null): ListedRef {
+  const i = rs ? vs.realServers.indexOf(rs) : -1;
+  return { listing: HOOK_LISTINGS.ipvs, table: 'ipvs', chain: serviceKey(vs), index: i < 0 ? null : i };
 }
 
 /**
@@ -66,13 +76,13 @@ function chain(name: 'LOCAL_IN' | 'LOCAL_OUT' | 'FORWARD'): CompiledChain {
 export function ipvsPrograms(p: Programs, step: (hook: ExtensionHook, at: HookPriority) => Step): Programs {
   const input = [...p.input];
   const i = input.findIndex((s) => (s.kind === 'table' && s.table === 'nat' && s.hook === 'INPUT') || (s.kind === 'nat' && s.hook === 'INPUT'));
-  input.splice(i < 0 ? input.length - 2 : i, 0, step('INPUT', { priority: NF_PRIORITY.NAT_SRC - 2, nat: false }));
+  input.splice(i < 0 ? input.length - 2 : i, 0, step('INPUT', { priority: HOOK_PRIORITY.INPUT, nat: false }));
   const local = [...p.local];
   const j = local.findIndex((s) => s.kind === 'reroute');
-  local.splice(j + 1, 0, step('OUTPUT', { priority: NF_PRIORITY.NAT_DST + 1, nat: false }));
+  local.splice(j + 1, 0, step('OUTPUT', { priority: HOOK_PRIORITY.OUTPUT, nat: false }));
   const forward = [...p.forward];
   const k = forward.findIndex((s) => s.kind === 'table' && s.hook === 'POSTROUTING');
-  forward.splice(k < 0 ? forward.length - 3 : k, 0, step('FORWARD', { priority: NF_PRIORITY.NAT_SRC - 1, nat: false }));
+  forward.splice(k < 0 ? forward.length - 3 : k, 0, step('FORWARD', { priority: HOOK_PRIORITY.FORWARD, nat: false }));
   return { ...p, input, local, forward };
 }
 
@@ -109,14 +119,14 @@ export function ipvsExtension(table: IpvsTable, family: Family, opts: IpvsTraceO
     const id = `${vs.protocol}|${hostPort(vs.address, vs.port)}`;
     services.set(`${proto}|${addr}|${vs.port}`, { vs, servers, head: `ipvs:${vs.protocol} ${hostPort(vs.address, vs.port)} ${vs.scheduler}`, id });
   }
-  const chains = { INPUT: chain('LOCAL_IN'), OUTPUT: chain('LOCAL_OUT'), FORWARD: chain('FORWARD') };
+  const chains = { INPUT: chain('LOCAL_IN', 'INPUT'), OUTPUT: chain('LOCAL_OUT', 'OUTPUT'), FORWARD: chain('FORWARD', 'FORWARD') };
   const rules = new Map<string, CompiledRule>();
   /** The step's pseudo-rule; its `comment` says in words what the step means for later packets (persistence). */
-  const ruleFor = (ch: CompiledChain, label: string, span: CompiledRule['span'], comment: string | null = null): CompiledRule => {
+  const ruleFor = (ch: CompiledChain, label: string, listed: ListedRef, span: CompiledRule['span'], comment: string | null = null): CompiledRule => {
     const k = `${ch.name} ${label}`;
     let r = rules.get(k);
     if (!r) {
-      r = extensionRule(ch, { num: 1, text: '', action: label, span, comment });
+      r = extensionRule(ch, { num: 1, text: '', action: label, span, comment, listed });
       rules.set(k, r);
     }
     return r;
@@ -129,9 +139,9 @@ export function ipvsExtension(table: IpvsTable, family: Family, opts: IpvsTraceO
     return ipvsPrograms(p, stepAt);
   };
 
-  const mark = (w: Walk, hook: 'INPUT' | 'OUTPUT' | 'FORWARD', label: string, span: CompiledRule['span'], comment: string | null = null) => {
+  const mark = (w: Walk, hook: 'INPUT' | 'OUTPUT' | 'FORWARD', label: string, listed: ListedRef, span: CompiledRule['span'], comment: string | null = null) => {
     const ch = chains[hook];
-    const r = ruleFor(ch, label, span, comment);
+    const r = ruleFor(ch, label, listed, span, comment);
     recordStep(w, ch, r);
     return r;
   };
@@ -140,7 +150,7 @@ export function ipvsExtension(table: IpvsTable, family: Family, opts: IpvsTraceO
     // A persistent virtual server (ClientIP affinity, `-p TIMEOUT`): the client's template keeps it here.
     const persistent = (svc.vs.flags & 0x1) !== 0 && !label.endsWith('(connection)');
     const words = persistent ? `sticks to ${s.key} for ${svc.vs.timeout} s (IPVS persistence of ${hostPort(svc.vs.address, svc.vs.port)})` : null;
-    const r = mark(w, hook, label, s.rs.span ?? svc.vs.span, words);
+    const r = mark(w, hook, label, listedAt(svc.vs, s.rs), s.rs.span ?? svc.vs.span, words);
     if (s.rs.forward !== 'masq') {
       addUnknown(w, { rule: r, text: label, reason: `forwarding method ${s.rs.forward} (not masquerading) is not modelled`, assumed: 'target' });
       clearFrames(w);
@@ -173,7 +183,8 @@ export function ipvsExtension(table: IpvsTable, family: Family, opts: IpvsTraceO
     if (p.src !== c.reply.src || p.sport !== c.reply.sport) return;
     const svc = services.get(`${p.proto}|${c.orig.dst}|${c.orig.dport}`);
     if (!svc) return;
-    mark(w, hook, `${svc.head} reply ${formatHostPort(p.src, p.sport, family)} -> ${hostPort(svc.vs.address, svc.vs.port)}`, svc.vs.span);
+    const s = svc.servers.find((x) => x.addr === p.src && x.rs.port === p.sport);
+    mark(w, hook, `${svc.head} reply ${formatHostPort(p.src, p.sport, family)} -> ${hostPort(svc.vs.address, svc.vs.port)}`, listedAt(svc.vs, s?.rs ?? null), svc.vs.span);
     const q = mutPkt(w);
     q.src = c.orig.dst;
     q.sport = c.orig.dport;
@@ -193,7 +204,7 @@ export function ipvsExtension(table: IpvsTable, family: Family, opts: IpvsTraceO
       const s = svc.servers.find((x) => x.addr === c.reply.src && x.rs.port === c.reply.sport);
       if (s) return forward(w, hook, svc, s, `${svc.head} -> ${s.key} (connection)`);
       // expire_nodest_conn=1 (kube-proxy sets it): a connection to a removed server is dropped.
-      mark(w, hook, `${svc.head} -> (server gone)`, vs.span);
+      mark(w, hook, `${svc.head} -> (server gone)`, listedAt(vs, null), vs.span);
       clearFrames(w);
       w.verdict = 'DROP';
       w.note = 'ipvs: the connection\'s real server is gone (expire_nodest_conn drops the packet)';
@@ -237,13 +248,13 @@ export function ipvsExtension(table: IpvsTable, family: Family, opts: IpvsTraceO
     const choice = choose(vs, { source: BigInt(p.src), sourcePort: p.sport, destination: BigInt(p.dst), ipv6: family === 'ipv6' });
     switch (choice.kind) {
       case 'none':
-        mark(w, hook, `${svc.head} -> (no real server)`, vs.span);
+        mark(w, hook, `${svc.head} -> (no real server)`, listedAt(vs, null), vs.span);
         clearFrames(w);
         w.verdict = 'REJECT';
         w.note = 'ipvs: no real server; ip_vs_leave answers ICMP port unreachable and drops the packet';
         return;
       case 'unsupported': {
-        const r = mark(w, hook, svc.head, vs.span);
+        const r = mark(w, hook, svc.head, listedAt(vs, null), vs.span);
         addUnknown(w, { rule: r, text: svc.head, reason: choice.reason, assumed: 'target' });
         clearFrames(w);
         w.verdict = 'UNKNOWN';

@@ -9,10 +9,11 @@
 // random u32 gives outcome i for the ceil(i*2^32/N) .. ceil((i+1)*2^32/N)-1 values, so outcome i
 // has probability (ceil((i+1)*2^32/N) - ceil(i*2^32/N)) / 2^32, exactly. Each fork finishes the
 // base chain here and then goes on in the core's program (`pending`).
-import { addUnknown, fork, natBind, record, stop } from '../packetsim/evaluate.js';
+import { addUnknown, fork, natBind, recordStep, snapshot, stop } from '../packetsim/evaluate.js';
 import { extensionChain, extensionRule } from '../packetsim/extension-rule.js';
 import { mul, type Prob } from '../packetsim/fraction.js';
-import { newFork, type CompiledChain, type CompiledRule, type CTarget, type Hook, type Walk } from '../packetsim/types.js';
+import { newFork, type CompiledChain, type CompiledRule, type CTarget, type Hook, type ListedRef, type PathNode, type Walk } from '../packetsim/types.js';
+import { HOOK_LISTINGS } from '../node/extension-listing.js';
 import { readExtension } from '../packetsim/world.js';
 import { renderChainItem } from '../nftables/render.js';
 import type { CChain, CRule, NftVerdict } from './compile.js';
@@ -44,7 +45,19 @@ const NO_REGS: number[] = [];
 
 /** Runs a base chain for the walk; forks made on the way are finished to the chain's end and pushed to `pending`. */
 export function runBaseChain(w: Walk, base: CChain, hook: Hook, pending: Walk[]): void {
+  // The hook and base chain being run, as the core sets them for a table (the trace reads them).
+  w.hook = hook;
+  w.base = pseudoChain(base);
   run(w, { base, hook, chain: base, rule: 0, op: 0, regs: NO_REGS, stack: null, depth: 0 }, pending);
+}
+
+/**
+ * The path's record of a step: in explain mode with the walk's state (evaluate.ts recordStep), or
+ * the state `at` the rule began to act (a rule's statements run before its verdict: `meta mark set
+ * 0x4000 accept` is one step, whose packet is the one it marked).
+ */
+function record(w: Walk, kind: PathNode['kind'], chain: CompiledChain, rule: CompiledRule | null, at: Walk | null = null, forked?: 'unknown'): void {
+  recordStep(w, chain, rule, kind, forked, at);
 }
 
 /** What a rule did for the walk. */
@@ -62,7 +75,6 @@ function run(w: Walk, cur: Cursor, pending: Walk[]): void {
     const end = runRule(w, r, cur, pending);
     cur.op = 0;
     if (end === 'nomatch') {
-      if (explain) record(w, 'nomatch', pseudoChain(chain), pseudoRule(r, null));
       cur.rule++;
       continue;
     }
@@ -112,7 +124,8 @@ function leave(w: Walk, cur: Cursor, explain: boolean): boolean {
   }
   const base = cur.base;
   const policy = base.base!.policy;
-  if (base.rules.length > 0 || policy === 'drop') record(w, 'policy', pseudoChain(base), null);
+  // As the core does: an empty base chain's policy is recorded only when it drops, or in explain mode.
+  if (base.rules.length > 0 || policy === 'drop' || w.ctx.opts.explain) record(w, 'policy', pseudoChain(base), null);
   if (policy === 'drop') stop(w, 'DROP');
   return false;
 }
@@ -131,16 +144,20 @@ function withReg(regs: number[], slot: number, v: number): number[] {
   return out;
 }
 
-/** The rule's operations from `cur.op`. */
+/** The rule's operations from `cur.op`; the step it is in the path recorded. */
 function runRule(w: Walk, r: CRule, cur: Cursor, pending: Walk[]): RuleEnd {
   const ops = r.ops;
+  const explain = w.ctx.opts.explain;
+  /** Explain mode: the walk before the rule's first statement acted. */
+  let before: Walk | null = null;
   for (let i = cur.op; i < ops.length; i++) {
     const op = ops[i];
     switch (op.k) {
       case 'test':
-        if (!op.test(w, cur.regs)) return 'nomatch';
+        if (!op.test(w, cur.regs)) return miss(w, r, before);
         break;
       case 'effect':
+        if (explain && before === null) before = snapshot(w);
         op.run(w, cur.regs);
         break;
       case 'draw':
@@ -151,25 +168,25 @@ function runRule(w: Walk, r: CRule, cur: Cursor, pending: Walk[]): RuleEnd {
         const other = fork(w);
         const id = newFork();
         addUnknown(other, { rule: pseudoRule(r, null), text: op.text, reason: op.reason, assumed: 'no match', fork: id });
-        if (w.ctx.opts.explain) record(other, 'nomatch', pseudoChain(r.chain), pseudoRule(r, null));
+        if (explain) record(other, 'nomatch', pseudoChain(r.chain), pseudoRule(r, null), before, 'unknown');
         run(other, { ...cur, rule: cur.rule + 1, op: 0 }, pending);
         pending.push(other);
         addUnknown(w, { rule: pseudoRule(r, null), text: op.text, reason: op.reason, assumed: 'match', fork: id });
         break;
       }
       case 'verdict':
-        record(w, 'rule', pseudoChain(r.chain), pseudoRule(r, op.verdict));
+        took(w, r, op.verdict, before);
         return op.verdict;
       case 'vmap': {
         const v = op.pick(w, cur.regs);
-        if (!v) return 'nomatch';
-        record(w, 'rule', pseudoChain(r.chain), pseudoRule(r, v));
+        if (!v) return miss(w, r, before);
+        took(w, r, v, before, true);
         return v;
       }
       case 'nat': {
         const to = op.resolve(w, cur.regs);
-        if (to === undefined) return 'nomatch';
-        record(w, 'rule', pseudoChain(r.chain), pseudoRule(r, op.type));
+        if (to === undefined) return miss(w, r, before);
+        took(w, r, op.type, before);
         const hook = cur.hook;
         const ok = op.type === 'dnat' || op.type === 'redirect' ? hook === 'PREROUTING' || hook === 'OUTPUT' : hook === 'POSTROUTING' || hook === 'INPUT';
         if (!cur.base.base!.nat || !ok) {
@@ -181,11 +198,11 @@ function runRule(w: Walk, r: CRule, cur: Cursor, pending: Walk[]): RuleEnd {
         return 'ended';
       }
       case 'reject':
-        record(w, 'rule', pseudoChain(r.chain), pseudoRule(r, 'reject'));
+        took(w, r, 'reject', before);
         stop(w, 'REJECT');
         return 'ended';
       case 'stop':
-        record(w, 'rule', pseudoChain(r.chain), pseudoRule(r, null));
+        took(w, r, null, before);
         addUnknown(w, { rule: pseudoRule(r, null), text: op.text, reason: op.reason, assumed: 'target' });
         stop(w, 'UNKNOWN');
         return 'ended';
@@ -195,8 +212,19 @@ function runRule(w: Walk, r: CRule, cur: Cursor, pending: Walk[]): RuleEnd {
       }
     }
   }
-  record(w, 'rule', pseudoChain(r.chain), pseudoRule(r, null));
+  took(w, r, null, before);
   return 'next';
+}
+
+/** The rule matched and did `did` (a verdict map's pick: `picked`); `before`: the walk before its statements acted. */
+function took(w: Walk, r: CRule, did: Parameters<typeof pseudoRule>[1], before: Walk | null, picked = false): void {
+  record(w, 'rule', pseudoChain(r.chain), pseudoRule(r, did, picked), before);
+}
+
+/** The rule did not match (recorded in explain mode). */
+function miss(w: Walk, r: CRule, before: Walk | null): 'nomatch' {
+  if (w.ctx.opts.explain) record(w, 'nomatch', pseudoChain(r.chain), pseudoRule(r, null), before);
+  return 'nomatch';
 }
 
 /** The draw's value for this walk; for a random one, the forks with the other values first. */
@@ -225,11 +253,25 @@ function draw(w: Walk, r: CRule, cur: Cursor, at: number, d: Draw, pending: Walk
 const chains = new WeakMap<CChain, CompiledChain>();
 const rules = new WeakMap<CRule, Map<string, CompiledRule>>();
 
+function listedAt(c: CChain, index: number | null): ListedRef {
+  return { listing: HOOK_LISTINGS.nftables, table: c.table.label, chain: c.name, index };
+}
+
 function pseudoChain(c: CChain): CompiledChain {
   let p = chains.get(c);
   if (!p) {
     const rs: CompiledRule[] = [];
-    p = extensionChain({ table: c.table.label, name: c.name, builtin: c.base !== null, policy: c.base?.policy === 'drop' ? 'DROP' : 'ACCEPT', extension: false, rules: rs });
+    const b = c.base;
+    p = extensionChain({
+      table: c.table.label,
+      name: c.name,
+      builtin: b !== null,
+      policy: b?.policy === 'drop' ? 'DROP' : 'ACCEPT',
+      extension: false,
+      rules: rs,
+      hookFn: b ? { hook: b.hook, name: `${c.table.label} ${c.name}`, priority: b.priority } : undefined,
+      listed: listedAt(c, null),
+    });
     chains.set(c, p);
     for (const r of c.rules) rs.push(pseudoRule(r, null));
   }
@@ -251,17 +293,35 @@ const TARGET_KINDS: Readonly<Record<string, CTarget>> = {
   redirect: { kind: 'redirect', fromAddr: null, toAddr: null, fromPort: null, toPort: null, random: false },
 };
 
-/** The rule as the path shows it, with what it did (`goto service-X` out of a verdict map). */
-function pseudoRule(r: CRule, did: NftVerdict | 'reject' | 'dnat' | 'snat' | 'masquerade' | 'redirect' | null): CompiledRule {
+/**
+ * The rule as the path shows it, with what it did (`goto service-X` out of a verdict map: `picked`,
+ * said in words, as the rule's line does not say it).
+ */
+function pseudoRule(r: CRule, did: NftVerdict | 'reject' | 'dnat' | 'snat' | 'masquerade' | 'redirect' | null, picked = false): CompiledRule {
   let byAction = rules.get(r);
   if (!byAction) rules.set(r, (byAction = new Map()));
   const action = did === null ? '' : typeof did === 'string' ? did : verdictText(did);
-  let p = byAction.get(action);
+  const key = picked ? `map ${action}` : action;
+  let p = byAction.get(key);
   if (!p) {
     const kind = did === null ? null : typeof did === 'string' ? did : did.kind;
     const target: CTarget = kind === null ? { kind: 'none' } : (TARGET_KINDS[kind] ?? (did !== null && typeof did !== 'string' && (did.kind === 'jump' || did.kind === 'goto') ? { kind: 'jump', chain: did.chain.name, goto: did.kind === 'goto' } : { kind: 'continue', name: action }));
-    p = extensionRule(chains.get(r.chain) ?? pseudoChain(r.chain), { num: r.num, text: renderChainItem(r.rule, 'listing'), action, span: r.rule.span, target, recalls: r.recalls, stateful: r.stateful });
-    byAction.set(action, p);
+    const random = r.ops.flatMap((op) => (op.k === 'draw' && op.draw.kind === 'random' ? [op.draw.what] : [])).join(', ');
+    const unknown = r.ops.find((op) => op.k === 'unknown');
+    p = extensionRule(chains.get(r.chain) ?? pseudoChain(r.chain), {
+      num: r.num,
+      text: renderChainItem(r.rule, 'listing'),
+      action,
+      span: r.rule.span,
+      target,
+      recalls: r.recalls,
+      stateful: r.stateful,
+      comment: picked ? `the map's verdict: ${action}` : null,
+      random: random || undefined,
+      unknown: unknown?.k === 'unknown' ? { text: unknown.text, reason: unknown.reason } : undefined,
+      listed: listedAt(r.chain, r.num - 1),
+    });
+    byAction.set(key, p);
   }
   return p;
 }

@@ -19,7 +19,7 @@ import { drawWeight, MAX_PORT_FORKS, natPortBinding } from './targets/nat.js';
 import { memoKey, remember, replay } from './memo.js';
 import { copyPacket, type Packet } from './packet.js';
 import { isInert } from './inert.js';
-import { addUnknown, newFork, baseSlot, type CompiledChain, type CompiledRule, type CompiledRuleset, type CompileProblem, type CTarget, type Hook, type HookExtension, type NatSpec, type RandomCache, type RuleList, type Step, type TraceRecord, type Walk } from './types.js';
+import { addUnknown, newFork, baseSlot, type CompiledChain, type CompiledRule, type CompiledRuleset, type CompileProblem, type CTarget, type Hook, type HookExtension, type NatSpec, type PathNode, type RandomCache, type RuleList, type Step, type TraceRecord, type Walk } from './types.js';
 
 const t = (table: string, hook: Hook): Step => ({ kind: 'table', table, hook, slot: baseSlot(table, hook) });
 const manip = (hook: Hook, m: 'dst' | 'src'): Step => ({ kind: 'nat', hook, manip: m });
@@ -133,16 +133,24 @@ export function record(w: Walk, kind: 'rule' | 'nomatch' | 'policy' | 'return', 
  * frozen by marking them shared, so the next write copies them (mutPkt, mutConn). The plain
  * `record` above stays as it was: a trace without explain pays nothing for this.
  */
-function recordAt(w: Walk, kind: 'rule' | 'nomatch' | 'policy' | 'return', chain: CompiledChain, rule: CompiledRule | null, forked?: 'random' | 'unknown'): void {
-  w.pktShared = true;
-  w.connShared = true;
-  w.path = forked ? { kind, chain, rule, prev: w.path, segment: null, at: makeWalk(w), forked } : { kind, chain, rule, prev: w.path, segment: null, at: makeWalk(w) };
+function recordAt(w: Walk, kind: 'rule' | 'nomatch' | 'policy' | 'return', chain: CompiledChain, rule: CompiledRule | null, forked?: 'random' | 'unknown', at: Walk = snapshot(w)): void {
+  w.path = forked ? { kind, chain, rule, prev: w.path, segment: null, at, forked } : { kind, chain, rule, prev: w.path, segment: null, at };
 }
 
-/** A step a hook extension takes (IPVS's scheduling), recorded as the core records its own. */
-export function recordStep(w: Walk, chain: CompiledChain, rule: CompiledRule): void {
-  if (w.ctx.opts.explain) recordAt(w, 'rule', chain, rule);
-  else record(w, 'rule', chain, rule);
+/** The walk as it is now, its packet and connection frozen (the walk copies them before writing again). */
+export function snapshot(w: Walk): Walk {
+  w.pktShared = true;
+  w.connShared = true;
+  return makeWalk(w);
+}
+
+/**
+ * A step a hook extension takes (IPVS's scheduling, an nftables rule), recorded as the core records
+ * its own: in explain mode with the walk as it is (the packet's state, why a rule did not match).
+ */
+export function recordStep(w: Walk, chain: CompiledChain, rule: CompiledRule | null, kind: PathNode['kind'] = 'rule', forked?: 'random' | 'unknown', at: Walk | null = null): void {
+  if (w.ctx.opts.explain) recordAt(w, kind, chain, rule, forked, at ?? undefined);
+  else record(w, kind, chain, rule);
 }
 
 /** Whether the nat table (or a nat chain) runs for this packet at this hook: a new connection's first manip. */
@@ -210,8 +218,10 @@ function popFrame(w: Walk, explicit: boolean): void {
   }
   clearFrames(w);
   const base = w.base!;
-  // An empty built-in chain says nothing; its policy is only worth a line when it drops.
-  if (base.rules.length > 0 || base.policy === 'DROP') (w.ctx.opts.explain ? recordAt : record)(w, 'policy', base, null);
+  // An empty built-in chain says nothing; its policy is only worth a line when it drops, or in
+  // explain mode, where the report shows every table the packet passed (an empty filter FORWARD too).
+  if (w.ctx.opts.explain) recordAt(w, 'policy', base, null);
+  else if (base.rules.length > 0 || base.policy === 'DROP') record(w, 'policy', base, null);
   if (base.policy === 'DROP') w.verdict = 'DROP';
 }
 

@@ -26,7 +26,7 @@ import { isModelledMatch } from './coverage.js';
 import { compileMatch } from './matches/index.js';
 import { intOf, listOf, negated, wordOf } from './matches/values.js';
 import { TCP_FLAGS } from './packet.js';
-import type { CMatch, CompiledChain, CompiledRule, Walk } from './types.js';
+import type { CMatch, CompiledChain, CompiledRule, ListedRef, Walk } from './types.js';
 import type { World } from './world.js';
 
 /** A rule or chain as the user's ruleset has it. */
@@ -48,6 +48,17 @@ export interface Explainer {
   whyNot(r: CompiledRule, at: Readonly<Walk>, forked?: 'random' | 'unknown'): string | null;
   /** What the rule's `recent` match means for this packet, in words (affinity); null without one. */
   affinity(r: CompiledRule, at: Readonly<Walk>, matched: boolean): string | null;
+  /** Where a hook extension's rules are listed, whole: the chain's (or virtual server's) line and each rule's; null without a listing. */
+  block(ref: ListedRef): ListedChain | null;
+}
+
+/** A hook extension's chain as its listing writes it. */
+export interface ListedChain {
+  readonly file: string;
+  readonly what: string;
+  readonly declaration: Shown;
+  /** In chain order; a rule the listing lacks has a null line and empty text. */
+  readonly rules: readonly Shown[];
 }
 
 /** Modules whose options test one thing each; the others are tested as a whole. */
@@ -224,9 +235,15 @@ function dnatTo(rule: Rule): string | null {
 }
 
 /** Explain mode's answers for one family of a node (the one the trace's ruleset was compiled from). */
-export function explainer(node: Pick<Node, 'netfilter' | 'ipsets' | 'listings'>, family: Family): Explainer {
+export function explainer(node: Pick<Node, 'netfilter' | 'ipsets' | 'listings' | 'hookListings'>, family: Family): Explainer {
   const state = node.netfilter.get(family) ?? null;
   const listing: RuleListing | null = node.listings?.get(family) ?? null;
+  /** A hook extension's rule or chain in its listing (nftables' chains, IPVS's servers). */
+  const listedLine = (ref: ListedRef) => {
+    const l = node.hookListings?.get(ref.listing);
+    const at = l ? (ref.index === null ? l.chain(ref.table, ref.chain) : l.rule(ref.table, ref.chain, ref.index)) : null;
+    return at ? { file: l!.file, ...at } : null;
+  };
   let sets: IpsetDb | null | undefined;
   const ipsets = () => (sets === undefined ? (sets = node.ipsets ? ipsetDb(node.ipsets, family) : null) : sets);
   const irOf = (r: CompiledRule): Rule | null => state?.tables.get(r.table)?.get(r.chain)?.rules[r.num - 1] ?? null;
@@ -338,17 +355,33 @@ export function explainer(node: Pick<Node, 'netfilter' | 'ipsets' | 'listings'>,
   return {
     listing: listing ? { file: listing.file, what: listing.what } : null,
     rule(r) {
-      // A hook extension's step (IPVS) is its action; a node without a listing shows the IR's spelling.
-      if (r.uid < 0) return { file: null, line: null, text: r.action };
+      // A hook extension's rule (nftables) is its listing's line; a decision (IPVS's pick of a real
+      // server, a rule with no text) is its action, with the line of what it picked. A node without
+      // a listing shows the IR's spelling.
+      if (r.uid < 0) {
+        const l = r.listed ? listedLine(r.listed) : null;
+        return { file: l?.file ?? null, line: l?.line ?? null, text: r.text ? (l?.text ?? r.text) : r.action };
+      }
       const l = listing?.rule(r.table, r.chain, r.num - 1);
       return l ? { file: listing!.file, line: l.line, text: l.text } : { file: null, line: listing ? null : (r.span?.line ?? null), text: `-A ${r.chain} ${r.text}` };
     },
     chain(c) {
+      if (c.listed) {
+        const x = listedLine(c.listed);
+        return x ?? { file: null, line: null, text: `chain ${c.name}, policy ${c.policy.toLowerCase()}` };
+      }
       const l = c.extension ? null : listing?.chain(c.table, c.name);
       return l ? { file: listing!.file, line: l.line, text: l.text } : { file: null, line: c.span?.line ?? null, text: `:${c.name} ${c.policy}` };
     },
     whyNot,
     affinity,
+    block(ref) {
+      const l = node.hookListings?.get(ref.listing);
+      const b = l?.block?.(ref.table, ref.chain);
+      if (!l || !b) return null;
+      const shown = (x: { line: number; text: string } | null): Shown => ({ file: x ? l.file : null, line: x?.line ?? null, text: x?.text ?? '' });
+      return { file: l.file, what: l.what, declaration: shown(b.head), rules: b.rules.map(shown) };
+    },
   };
 }
 

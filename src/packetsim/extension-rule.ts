@@ -2,7 +2,7 @@
 // rules, but the same shape, so the trace, its JSON and the golden answers print them alike.
 // IPVS records one pseudo-rule per decision; nftables one per rule of its chains.
 import { ZERO } from './fraction.js';
-import type { CompiledChain, CompiledRule, CTarget } from './types.js';
+import type { CompiledChain, CompiledRule, CTarget, HookFunction, ListedRef } from './types.js';
 
 type Span = CompiledRule['span'];
 
@@ -19,10 +19,17 @@ export interface ExtensionChainSpec {
   readonly extension?: boolean;
   /** The chain's rules (their count numbers the policy line). */
   readonly rules?: readonly CompiledRule[];
+  /** A chain a hook calls: which hook function it is (the trace's hook lanes name it). */
+  readonly hookFn?: HookFunction;
+  /** Where the extension's listing writes the chain. */
+  readonly listed?: ListedRef;
 }
 
 export function extensionChain(c: ExtensionChainSpec): CompiledChain {
-  return { table: c.table, name: c.name, builtin: c.builtin ?? true, policy: c.policy ?? 'ACCEPT', span: c.span ?? null, extension: c.extension ?? true, rules: c.rules ?? [], start: null, index: null, memo: null };
+  const made: { -readonly [K in keyof CompiledChain]: CompiledChain[K] } = { table: c.table, name: c.name, builtin: c.builtin ?? true, policy: c.policy ?? 'ACCEPT', span: c.span ?? null, extension: c.extension ?? true, rules: c.rules ?? [], start: null, index: null, memo: null };
+  if (c.hookFn) made.hookFn = c.hookFn;
+  if (c.listed) made.listed = c.listed;
+  return made;
 }
 
 export interface ExtensionRuleSpec {
@@ -38,6 +45,12 @@ export interface ExtensionRuleSpec {
   readonly recalls?: boolean;
   /** The rule reads or writes what other packets see (a dynamic set, a counter). */
   readonly stateful?: boolean;
+  /** The rule draws at random (`numgen random mod 3`): the draw as written. */
+  readonly random?: string;
+  /** A match of the rule kpsim does not model (its walks part there, UNKNOWN): what and why. */
+  readonly unknown?: { readonly text: string; readonly reason: string };
+  /** Where the extension's listing writes the rule. */
+  readonly listed?: ListedRef;
 }
 
 /** A rule of an extension's chain, never walked by the core (it has no matches and no jump). */
@@ -46,13 +59,15 @@ export function extensionRule(chain: CompiledChain, r: ExtensionRuleSpec): Compi
   const made: { -readonly [K in keyof CompiledRule]: CompiledRule[K] } = {
     first: null as unknown as CompiledRule, rest: null,
     v4: 0, v4Src: 0, v4Dst: 0, builtin: null,
-    matchCount: 0, jumpTo: null, targetKind: target.kind, table: chain.table, natAddr: null, natPort: null, natDraws: false,
+    matchCount: r.unknown ? 1 : 0, jumpTo: null, targetKind: target.kind, table: chain.table, natAddr: null, natPort: null, natDraws: false,
     goto: false, jumpIndexed: false, jumpStart: null,
     dport0: -1, rand0: -1, cacheIn: null, cacheYes: ZERO, cacheNo: ZERO, match0: null,
-    target, matches: [], uid: -1 - uid++, chain: chain.name, num: r.num, reads: null, span: r.span, text: r.text, stateful: r.stateful ?? r.recalls ?? false, srcRead: 2, srcMatch: -1, srcTarget: true,
+    target, matches: r.unknown ? [{ kind: 'unknown', text: r.unknown.text, reason: r.unknown.reason }] : [], uid: -1 - uid++, chain: chain.name, num: r.num, reads: null, span: r.span, text: r.text, stateful: r.stateful ?? r.recalls ?? false, srcRead: 2, srcMatch: -1, srcTarget: true,
     comment: r.comment ?? null, dstKeys: null, dportKeys: null, action: r.action, inert: false,
   };
   if (r.recalls) made.recalls = true;
+  if (r.random !== undefined) made.random = r.random;
+  if (r.listed) made.listed = r.listed;
   // A rule is its own one-element rule list (types.ts RuleList).
   made.first = made;
   return made;

@@ -34,6 +34,11 @@ export function natCorePriority(hook: Hook): number {
   return hook === 'PREROUTING' || hook === 'OUTPUT' ? NF_PRIORITY.NAT_DST : NF_PRIORITY.NAT_SRC;
 }
 
+/** Where an iptables table runs at a hook (the nat table: from the NAT core); null for a table netfilter does not know. */
+export function tablePriority(table: string, hook: Hook): number | null {
+  return table === 'nat' ? natCorePriority(hook) : (TABLE_PRIORITY[table] ?? null);
+}
+
 /** The hooks each program passes, in order. */
 const PROGRAM_HOOKS: { readonly [K in keyof Programs]: readonly Hook[] } = {
   remote: ['PREROUTING'],

@@ -19,7 +19,8 @@ import { compileTarget } from './targets/index.js';
 import { MAX_PORT_FORKS } from './targets/nat.js';
 import { ruleText } from './rule-text.js';
 import { STATISTIC_SCALE, ZERO } from './fraction.js';
-import { baseSlot, HOOK_NAMES, READS, TABLE_NAMES, type ChainMemo, type CMatch, type CompiledChain, type CompiledRule, type CompiledRuleset, type CompiledTable, type CompileProblem, type CTarget, type IPv4Builtin, type RuleList, type Walk } from './types.js';
+import { TABLE_NAMES } from '../iptables/ir.js';
+import { baseSlot, HOOK_NAMES, READS, type ChainMemo, type CMatch, type CompiledChain, type CompiledRule, type CompiledRuleset, type CompiledTable, type CompileProblem, type CTarget, type IPv4Builtin, type RuleList, type Walk } from './types.js';
 
 export interface LinkOptions {
   readonly ipsets?: IpsetDb | null;

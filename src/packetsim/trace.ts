@@ -219,11 +219,16 @@ function metaOf(spec: PacketSpec, world: World): PacketMeta {
   };
 }
 
+/**
+ * The path's steps in order. An empty built-in chain that accepts is recorded in explain mode (the
+ * report names every table a packet passed) but tried no rule: the path leaves it out, as it is
+ * without explain.
+ */
 function pathFrom(tail: PathNode | null): PathEntry[] {
   const out: PathEntry[] = [];
   for (let n = tail; n; n = n.prev) {
     if (n.segment) for (let i = n.segment.length - 1; i >= 0; i--) out.push(n.segment[i]);
-    else out.push(n);
+    else if (n.kind !== 'policy' || n.chain.rules.length > 0 || n.chain.policy === 'DROP') out.push(n);
   }
   return out.reverse();
 }

@@ -1,7 +1,7 @@
 // The compiled form of a ruleset and the state of one walk through it. Rules are compiled once
 // per ruleset into closures (no per-packet parsing); a walk is one path of a packet through the
 // hooks, forked at every probabilistic or unknown branch.
-import type { Family, Span } from '../iptables/ir.js';
+import { TABLE_NAMES, type Family, type Span } from '../iptables/ir.js';
 import type { Conn, Direction } from './conntrack.js';
 import type { NodeEnv } from './env.js';
 import type { Prob } from './fraction.js';
@@ -10,7 +10,6 @@ import type { Delta, World } from './world.js';
 
 export type Hook = 'PREROUTING' | 'INPUT' | 'FORWARD' | 'OUTPUT' | 'POSTROUTING';
 
-export const TABLE_NAMES = ['raw', 'mangle', 'nat', 'filter', 'security'] as const;
 export const HOOK_NAMES = ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'] as const satisfies readonly Hook[];
 
 /** Where a table's base chain for a hook sits in CompiledRuleset.bases. */
@@ -235,6 +234,34 @@ export interface CompiledRule extends IPv4Builtin, RuleList, RandomCache {
    * a rule updates, kube-proxy's affinity); iptables' `-m recent --rcheck` rules are told by text.
    */
   readonly recalls?: boolean;
+  /**
+   * A hook extension's rule that draws at random (nftables' `numgen random mod N`): the draw as
+   * written. Its walks part there with exact shares, as at iptables' statistic rules.
+   */
+  readonly random?: string;
+  /** A hook extension's rule: where the node's own listing of that extension writes it. */
+  readonly listed?: ListedRef;
+}
+
+/**
+ * Where a hook extension's rule or chain is written in the listing the node has of that extension
+ * (src/node/listing.ts: `nft list ruleset`, `ipvsadm-save`, a dump or kpsim's own output).
+ */
+export interface ListedRef {
+  /** Which listing (Node.hookListings' key). */
+  readonly listing: string;
+  readonly table: string;
+  readonly chain: string;
+  /** 0-based position in the chain; null: the chain's own line (its policy, a virtual server's `-A`). */
+  readonly index: number | null;
+}
+
+/** A hook function an extension's chain is: what a trace calls it, and its netfilter priority. */
+export interface HookFunction {
+  readonly hook: Hook;
+  /** `ip kube-proxy nat-prerouting`, `ipvs`. */
+  readonly name: string;
+  readonly priority: number;
 }
 
 export interface CompiledChain {
@@ -245,6 +272,10 @@ export interface CompiledChain {
   readonly span: Span | null;
   /** A hook extension's pseudo-chain (its steps print as their action alone). */
   readonly extension?: boolean;
+  /** A hook extension's chain that a hook calls (an nftables base chain, IPVS at LOCAL_IN): which and where. */
+  readonly hookFn?: HookFunction;
+  /** A hook extension's chain: where its listing writes it. */
+  readonly listed?: ListedRef;
   /** Compiled when first read (link.ts): a trace compiles only the chains its packets reach. */
   readonly rules: readonly CompiledRule[];
   /** `rules` as a list: the first rule, null for an empty chain. */

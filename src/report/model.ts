@@ -7,6 +7,7 @@
 // why. Built by tree.ts from the simulator's walks; renderers only read it.
 import type { Family } from '../iptables/ir.js';
 import type { Prob } from '../packetsim/fraction.js';
+import type { ListedRef } from '../packetsim/types.js';
 import type { Outcome } from '../packetsim/trace.js';
 
 /** The packet and its connection at one point of the walk. */
@@ -56,6 +57,8 @@ export interface RuleRef {
   readonly line: number | null;
   /** The line as the ruleset writes it (`-A KUBE-SERVICES ...`, `:FORWARD ACCEPT [0:0]`). */
   readonly text: string;
+  /** A hook extension's rule or chain: where its own listing writes it (nftables, IPVS); null for iptables'. */
+  readonly listed: ListedRef | null;
 }
 
 export type StepKind = 'rule' | 'nomatch' | 'policy' | 'return' | 'extension' | 'conntrack' | 'route';
@@ -70,6 +73,13 @@ export interface Step {
   readonly kind: StepKind;
   /** The netfilter hook the step is in (PREROUTING, INPUT, FORWARD, OUTPUT, POSTROUTING; `routing` for a route step). */
   readonly hook: string;
+  /**
+   * The hook function the step is in: an iptables table (`nat`), an nftables base chain (`ip
+   * kube-proxy nat-prerouting`), a hook extension (`ipvs`); '' for a route step.
+   */
+  readonly fn: string;
+  /** The hook function's netfilter priority (nat's: the NAT core's); null where none applies. */
+  readonly priority: number | null;
   readonly rule: RuleRef;
   /** What the step does: `jump KUBE-SVC-X`, `DNAT --to-destination 10.244.1.5:8080`, `policy ACCEPT`, `return`. */
   readonly action: string;
@@ -90,7 +100,8 @@ export type ForkKind = 'statistic' | 'extension' | 'unknown' | 'state' | 'other'
 
 export interface Fork {
   /**
-   * statistic: `-m statistic --mode random` rules of one chain (kube-proxy's endpoint split);
+   * statistic: a random split: `-m statistic --mode random` rules of one chain (kube-proxy's
+   * endpoint split), an nftables rule's `numgen random`;
    * extension: a hook extension's choice (IPVS's scheduler); unknown: a match kpsim does not model,
    * traced both ways; state: the worlds earlier packets left (--flows, --state, --reply).
    */

@@ -7,7 +7,7 @@
 import type { Family } from '../iptables/ir.js';
 import type { Explainer } from '../packetsim/explain.js';
 import type { Prob } from '../packetsim/fraction.js';
-import type { CompiledRuleset } from '../packetsim/types.js';
+import type { CompiledRuleset, ListedRef } from '../packetsim/types.js';
 import { decimalText, fullExact, shortExact } from './exact.js';
 import type { Branch, Change, ConnectionView, Fork, OutcomeView, PacketView, Segment, Step, TraceReport } from './model.js';
 import { sharedTail, tailSteps } from './tree.js';
@@ -26,12 +26,13 @@ export interface ProbData {
 }
 
 /** A step as model.ts has it, its rule's place and line spelled out flat (no identity key). */
-export type StepData = Pick<Step, 'kind' | 'hook' | 'action' | 'state' | 'changes' | 'why' | 'words' | 'forked'> & {
+export type StepData = Pick<Step, 'kind' | 'hook' | 'fn' | 'priority' | 'action' | 'state' | 'changes' | 'why' | 'words' | 'forked'> & {
   readonly table: string;
   readonly chain: string;
   readonly num: number | null;
-  /** Into the listing of the trace's family; null for steps no line stands for (IPVS, conntrack, route). */
+  /** The line in listing `listing` (ListingData.id); null for steps no line stands for (a return, conntrack, the route). */
   readonly line: number | null;
+  readonly listing: string | null;
   readonly text: string;
 };
 
@@ -65,10 +66,15 @@ export interface BranchData {
   readonly segment: SegmentData;
 }
 
-/** One hook on an outcome's route, with the tables it ran there (`ipvs` for IPVS's LOCAL_IN work). */
+/**
+ * One hook on an outcome's route, with the hook functions it ran there in the order they ran: the
+ * iptables tables (`nat`), the nftables base chains (`ip kube-proxy nat-prerouting`), IPVS (`ipvs`).
+ */
 export interface Hop {
   readonly hook: string;
   readonly tables: readonly string[];
+  /** Each table's netfilter priority (null where none applies). */
+  readonly priorities: readonly (number | null)[];
 }
 
 export interface OutcomeData {
@@ -99,26 +105,59 @@ export interface TraceData {
   readonly approximate: boolean;
 }
 
-export interface ListedRule {
-  readonly num: number;
-  readonly line: number | null;
-  readonly text: string;
-}
-
+/**
+ * A reached chain whole (every rule, the ones no packet tried too). Its rules' texts are the
+ * listing's `texts` from `at` (the page reads them only when the chain is shown: a 10k-service
+ * KUBE-SERVICES is most of the page's bytes); their lines run on from `first`, or are each in
+ * `lines` where they do not (a dump whose rules of a chain are apart).
+ */
 export interface ChainData {
   readonly table: string;
   readonly chain: string;
   /** Its declaration (`:KUBE-SERVICES - [0:0]`, a built-in chain's with its policy). */
   readonly declaration: { readonly line: number | null; readonly text: string };
-  readonly rules: readonly ListedRule[];
+  /** How many rules it has. */
+  readonly rules: number;
+  /** Where its rules' texts start in ListingData.texts. */
+  readonly at: number;
+  /** Rule 1's line, rule k's `first + k - 1`; null when `lines` says. */
+  readonly first: number | null;
+  /** Each rule's line (null: the listing lacks it), when they do not run on from one. */
+  readonly lines: readonly (number | null)[] | null;
 }
 
 export interface ListingData {
+  /** Lines link as `#L<id>-<line>`: `4` and `6` for the iptables tables, `nftables4`, `ipvs4` for the hook extensions'. */
+  readonly id: string;
+  /** What the file is written in: `iptables` (iptables-save), `nftables` (nft list ruleset), `ipvs` (ipvsadm-save). */
+  readonly kind: string;
   readonly family: Family;
   /** The file the lines are in and what it is; null: the node has no listing (lines are the IR's). */
   readonly file: string | null;
   readonly what: string | null;
   readonly chains: readonly ChainData[];
+  /** The chains' rules as the file writes them, chain after chain (html.ts puts them apart from the rest, read when shown). */
+  readonly texts: readonly string[];
+}
+
+/** A listing as the page's data holds it: its texts are apart (html.ts). */
+export type PageListing = Omit<ListingData, 'texts'>;
+
+/** The data the page's script reads at once: everything but the listings' texts. */
+export type PageView = Omit<PageData, 'listings'> & { readonly listings: readonly PageListing[] };
+
+/** A listing's rule k (1-based) of chain `c`: its line and text. */
+export function listedRule(l: Pick<ListingData, 'texts'>, c: ChainData, k: number): { readonly line: number | null; readonly text: string } {
+  return { line: c.lines ? c.lines[k - 1] : c.first === null ? null : c.first + k - 1, text: l.texts[c.at + k - 1] };
+}
+
+/** A chain's data, its rules' texts appended to `texts`. */
+function chainData(table: string, chain: string, declaration: ChainData['declaration'], rules: readonly { readonly line: number | null; readonly text: string }[], texts: string[]): ChainData {
+  const at = texts.length;
+  for (const r of rules) texts.push(r.text);
+  const first = rules[0]?.line ?? null;
+  const runsOn = first !== null && rules.every((r, i) => r.line === first + i);
+  return { table, chain, declaration, rules: rules.length, at, first: runsOn ? first : null, lines: runsOn || rules.length === 0 ? null : rules.map((r) => r.line) };
 }
 
 export interface PageData {
@@ -138,16 +177,25 @@ export function probData(p: Prob): ProbData {
   return { decimal, exact: shortExact(p), fraction: fullExact(p), ratio: Number(decimal) };
 }
 
-function stepData(s: Step): StepData {
-  // A step the listed file has no line for (a hook extension's, IPVS) links nowhere.
-  const line = s.kind === 'return' || s.kind === 'conntrack' || s.kind === 'route' || s.kind === 'extension' ? null : s.rule.line;
+/** The page's id of the listing a rule is in: the family's iptables tables, or a hook extension's own. */
+export function listingId(family: Family, listed: ListedRef | null): string {
+  const fam = family === 'ipv6' ? '6' : '4';
+  return listed ? `${listed.listing}${fam}` : fam;
+}
+
+function stepData(s: Step, family: Family): StepData {
+  // A return, conntrack's rewrite and the route have no line of their own.
+  const line = s.kind === 'return' || s.kind === 'conntrack' || s.kind === 'route' ? null : s.rule.line;
   return {
     kind: s.kind,
     hook: s.hook,
+    fn: s.fn,
+    priority: s.priority,
     table: s.rule.table,
     chain: s.rule.chain,
     num: s.rule.num,
     line,
+    listing: line === null ? null : listingId(family, s.rule.listed),
     text: s.rule.text,
     action: s.action,
     state: s.state,
@@ -168,24 +216,25 @@ function outcomesUnder(seg: Segment): number[] {
 }
 
 /** As Printer.segment in text.ts: `trim` last steps of each leaf are an enclosing fork's tail. */
-function segmentData(seg: Segment, trim: number): SegmentData {
+function segmentData(seg: Segment, trim: number, family: Family): SegmentData {
   const steps = seg.fork ? seg.steps : seg.steps.slice(0, seg.steps.length - trim);
   // A leaf whose last steps an enclosing fork prints once: that fork says where the walks end.
   const ends = !seg.fork && trim > 0 ? [] : seg.ends;
-  return { steps: steps.map(stepData), fork: seg.fork ? forkData(seg.fork, trim) : null, outcomes: outcomesUnder(seg), ends };
+  return { steps: steps.map((s) => stepData(s, family)), fork: seg.fork ? forkData(seg.fork, trim, family) : null, outcomes: outcomesUnder(seg), ends };
 }
 
-function forkData(f: Fork, trim: number): ForkData {
+function forkData(f: Fork, trim: number, family: Family): ForkData {
   const tail = sharedTail(f, trim);
   const branches = f.branches.map((b: Branch) => ({
     label: b.label,
     share: b.share ? probData(b.share) : null,
     outcomes: b.outcomes,
     packet: b.packet,
-    segment: segmentData(b.segment, trim + tail.length),
+    segment: segmentData(b.segment, trim + tail.length, family),
   }));
   // The walks end after the tail; an enclosing fork with a tail of its own says so after that.
-  return { kind: f.kind, table: f.table, chain: f.chain, what: f.what, branches, tail: tailSteps(tail, trim).map(stepData), tailEnds: tail.length && trim === 0 ? union([], f.branches.flatMap((b) => b.outcomes)) : [] };
+  const tailData = tailSteps(tail, trim).map((s) => stepData(s, family));
+  return { kind: f.kind, table: f.table, chain: f.chain, what: f.what, branches, tail: tailData, tailEnds: tail.length && trim === 0 ? union([], f.branches.flatMap((b) => b.outcomes)) : [] };
 }
 
 /** The steps of the walks ending in outcome `n`, in order (the first branch where several lead there). */
@@ -207,32 +256,35 @@ function pathSteps(seg: Segment, n: number, out: Step[]): boolean {
 export function routeOf(r: TraceReport, n: number): Hop[] {
   const steps: Step[] = [];
   pathSteps(r.tree, n, steps);
-  const hops: { hook: string; tables: string[] }[] = [];
+  const hops: { hook: string; tables: string[]; priorities: (number | null)[] }[] = [];
+  const hop = (hook: string) => ({ hook, tables: [], priorities: [] });
   for (const s of steps) {
-    const last = hops.at(-1);
-    const table = s.kind === 'route' ? '' : s.rule.table;
-    if (last?.hook === s.hook) {
-      if (table && !last.tables.includes(table)) last.tables.push(table);
-    } else hops.push({ hook: s.hook, tables: table ? [table] : [] });
+    let last = hops.at(-1);
+    if (last?.hook !== s.hook) hops.push((last = hop(s.hook)));
+    if (s.fn && !last.tables.includes(s.fn)) {
+      last.tables.push(s.fn);
+      last.priorities.push(s.priority);
+    }
   }
   const o = r.outcomes[n - 1];
   const has = (h: string, from = 0) => hops.slice(from).some((x) => x.hook === h);
   const start = r.origin === 'local' ? 'OUTPUT' : 'PREROUTING';
-  if (hops[0]?.hook !== start) hops.unshift({ hook: start, tables: [] });
+  if (hops[0]?.hook !== start) hops.unshift(hop(start));
   const delivered = o.delivery !== null;
-  if (r.origin === 'remote' && (delivered || hops.length > 1) && !has('routing')) hops.splice(1, 0, { hook: 'routing', tables: [] });
+  if (r.origin === 'remote' && (delivered || hops.length > 1) && !has('routing')) hops.splice(1, 0, hop('routing'));
   if (o.delivery === 'forward') {
-    if (r.origin === 'remote' && !has('FORWARD') && !has('INPUT') && !has('OUTPUT')) hops.splice(hops.findIndex((h) => h.hook === 'routing') + 1, 0, { hook: 'FORWARD', tables: [] });
-    if (hops.at(-1)?.hook !== 'POSTROUTING') hops.push({ hook: 'POSTROUTING', tables: [] });
+    if (r.origin === 'remote' && !has('FORWARD') && !has('INPUT') && !has('OUTPUT')) hops.splice(hops.findIndex((h) => h.hook === 'routing') + 1, 0, hop('FORWARD'));
+    if (hops.at(-1)?.hook !== 'POSTROUTING') hops.push(hop('POSTROUTING'));
   } else if (o.delivery === 'local') {
+    if (hops.at(-1)?.hook !== 'INPUT') hops.push(hop('INPUT'));
     if (r.origin === 'local') {
-      // Loopback (ip_finish_output -> loopback_xmit -> ip_rcv): out through POSTROUTING, in again.
-      const post = hops.findIndex((h) => h.hook === 'POSTROUTING');
-      if (post < 0) hops.push({ hook: 'POSTROUTING', tables: [] });
-      const at = hops.findIndex((h) => h.hook === 'POSTROUTING');
-      if (!has('PREROUTING', at)) hops.splice(at + 1, 0, { hook: 'PREROUTING', tables: [] });
+      // Loopback (ip_finish_output -> loopback_xmit -> ip_rcv): out through POSTROUTING, in again
+      // through PREROUTING, before the INPUT it ends in.
+      const input = hops.length - 1;
+      let post = hops.findIndex((h) => h.hook === 'POSTROUTING');
+      if (post < 0 || post > input) hops.splice((post = input), 0, hop('POSTROUTING'));
+      if (!hops.slice(post, -1).some((h) => h.hook === 'PREROUTING')) hops.splice(hops.length - 1, 0, hop('PREROUTING'));
     }
-    if (hops.at(-1)?.hook !== 'INPUT') hops.push({ hook: 'INPUT', tables: [] });
   }
   return hops;
 }
@@ -277,7 +329,7 @@ export function traceData(r: TraceReport, id: string): TraceData {
     origin: r.origin,
     connection: r.connection ? { state: r.connection.state, reply: r.connection.reply, accepted: probData(r.connection.accepted) } : null,
     outcomes: r.outcomes.map((o) => outcomeData(r, o)),
-    tree: segmentData(r.tree, 0),
+    tree: segmentData(r.tree, 0, r.family),
     approximate: r.approximate,
   };
 }
@@ -289,28 +341,45 @@ function visitSteps(seg: Segment, f: (s: Step) => void): void {
 
 /**
  * The chains the reports' steps are in, each whole (every rule, in the user's spelling and line),
- * in the order they were first reached; a hook extension's pseudo-chains are not in any file.
+ * in the order they were first reached: the family's iptables tables (a hook extension's
+ * pseudo-chains are in no file), and each hook extension's own listing (an nftables chain, an IPVS
+ * virtual server with its real servers) where the node has one. A listing no step reached is left out.
  */
-export function reachedChains(reports: readonly TraceReport[], rs: CompiledRuleset, ex: Explainer): ListingData {
-  const seen = new Map<string, ChainData>();
+export function reachedChains(reports: readonly TraceReport[], rs: CompiledRuleset, ex: Explainer): ListingData[] {
+  const family = rs.family;
+  type Building = { listing: Omit<ListingData, 'chains' | 'texts'>; chains: Map<string, ChainData>; texts: string[] };
+  const iptables: Building = { listing: { id: listingId(family, null), kind: 'iptables', family, file: ex.listing?.file ?? null, what: ex.listing?.what ?? null }, chains: new Map(), texts: [] };
+  const listings = new Map<string, Building>([[iptables.listing.id, iptables]]);
+  type Whole = { declaration: ChainData['declaration']; rules: readonly { line: number | null; text: string }[] };
+  const add = (id: string, key: string, table: string, chain: string, make: () => (Whole & { listing: Building['listing'] }) | null) => {
+    if (listings.get(id)?.chains.has(key)) return;
+    const made = make();
+    if (!made) return;
+    let into = listings.get(id);
+    if (!into) listings.set(id, (into = { listing: made.listing, chains: new Map(), texts: [] }));
+    into.chains.set(key, chainData(table, chain, made.declaration, made.rules, into.texts));
+  };
   for (const r of reports) {
     visitSteps(r.tree, (s) => {
-      if (s.kind === 'conntrack' || s.kind === 'route' || s.kind === 'extension') return;
-      const key = `${s.rule.table} ${s.rule.chain}`;
-      if (seen.has(key)) return;
-      const c = rs.tables.get(s.rule.table)?.chains.get(s.rule.chain);
-      if (!c || c.extension) return;
-      const d = ex.chain(c);
-      seen.set(key, {
-        table: c.table,
-        chain: c.name,
-        declaration: { line: d.line, text: d.text },
-        rules: c.rules.map((rule) => {
-          const shown = ex.rule(rule);
-          return { num: rule.num, line: shown.line, text: shown.text };
-        }),
+      if (s.kind === 'conntrack' || s.kind === 'route') return;
+      const ref = s.rule.listed;
+      if (ref) {
+        const id = listingId(family, ref);
+        add(id, `${ref.table} ${ref.chain}`, ref.table, ref.chain, () => {
+          const b = ex.block(ref);
+          if (!b) return null;
+          return { listing: { id, kind: ref.listing, family, file: b.file, what: b.what }, declaration: { line: b.declaration.line, text: b.declaration.text }, rules: b.rules };
+        });
+        return;
+      }
+      if (s.kind === 'extension') return;
+      add(iptables.listing.id, `${s.rule.table} ${s.rule.chain}`, s.rule.table, s.rule.chain, () => {
+        const c = rs.tables.get(s.rule.table)?.chains.get(s.rule.chain);
+        if (!c || c.extension) return null;
+        const d = ex.chain(c);
+        return { listing: iptables.listing, declaration: { line: d.line, text: d.text }, rules: c.rules.map((rule) => ex.rule(rule)) };
       });
     });
   }
-  return { family: rs.family, file: ex.listing?.file ?? null, what: ex.listing?.what ?? null, chains: [...seen.values()] };
+  return [...listings.values()].filter((l) => l.chains.size > 0).map((l) => ({ ...l.listing, chains: [...l.chains.values()], texts: l.texts }));
 }

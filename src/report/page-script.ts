@@ -7,10 +7,10 @@
 // dimmed), each rule linked to its line in the listing of the reached chains, the rules that did
 // not match folded per run (with why), and the packet's state at the focused step with what the
 // step changed shown as a diff. Keys: ↑/↓ (or k/j) walk the selected path, 1-9 pick an outcome.
-import type { BranchData, ChainData, ListingData, OutcomeData, PageData, SegmentData, StepData, TraceData } from './page-data.js';
+import type { BranchData, ChainData, OutcomeData, PageListing, PageView, SegmentData, StepData, TraceData } from './page-data.js';
 import type { Change, PacketView } from './model.js';
 
-export function pageScript(data: PageData): void {
+export function pageScript(data: PageView): void {
   type Kid = Node | string | null | undefined | false;
   function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string | null | undefined> | null, ...kids: Kid[]): HTMLElementTagNameMap[K] {
     const el = document.createElement(tag);
@@ -43,9 +43,9 @@ export function pageScript(data: PageData): void {
   const hostPort = (t: TraceData, ip: string, port: number | null) => (port === null ? ip : t.family === 'ipv6' ? `[${ip}]:${port}` : `${ip}:${port}`);
   const flow = (t: TraceData, v: PacketView) => `${hostPort(t, v.source, v.sourcePort)} → ${hostPort(t, v.destination, v.destinationPort)}`;
   const hex = (n: number) => `0x${(n >>> 0).toString(16)}`;
-  const famTag = (t: { family: string }) => (t.family === 'ipv6' ? '6' : '4');
-  const lineId = (fam: string, line: number) => `L${fam}-${line}`;
-  const listingOf = (fam: string): ListingData | undefined => data.listings.find((l) => famTag(l) === fam);
+  const lineId = (listing: string, line: number) => `L${listing}-${line}`;
+  const listingOf = (id: string): PageListing | undefined => data.listings.find((l) => l.id === id);
+  const prioText = (p: number | null) => (p === null ? '' : `priority ${p}`);
   const verdictClass = (o: OutcomeData) => `v-${o.verdict.toLowerCase()}`;
   const verdictGlyph = (o: OutcomeData) => (o.verdict === 'ACCEPT' ? '✔' : o.verdict === 'UNKNOWN' ? '?' : '✘');
   const shareText = (p: { decimal: string; exact: string | null }) => (p.exact === null || p.exact === p.decimal ? p.decimal : `${p.exact} (${p.decimal})`);
@@ -65,9 +65,8 @@ export function pageScript(data: PageData): void {
   }
 
   function stepEl(t: TraceData, s: StepData, outs: readonly number[]): HTMLLIElement {
-    const fam = famTag(t);
     const kids: Kid[] = [h('span', { class: 'marker', 'aria-hidden': 'true' })];
-    if (s.line !== null && s.kind !== 'route' && s.kind !== 'conntrack') kids.push(h('a', { class: 'ln', href: `#${lineId(fam, s.line)}`, title: `line ${s.line} of ${listingOf(fam)?.file ?? 'the ruleset'}` }, String(s.line)));
+    if (s.line !== null && s.listing !== null) kids.push(h('a', { class: 'ln', href: `#${lineId(s.listing, s.line)}`, title: `line ${s.line} of ${listingOf(s.listing)?.file ?? 'the ruleset'}` }, String(s.line)));
     else kids.push(h('span', { class: 'ln' }, ''));
     let text = s.text;
     if (s.kind === 'policy') text = `${s.text}  (end of ${s.chain}: its policy)`;
@@ -109,10 +108,10 @@ export function pageScript(data: PageData): void {
       run = [];
     };
     for (const s of list) {
-      const here = `${s.hook} ${s.table}`;
+      const here = `${s.hook} ${s.fn}`;
       if (s.kind !== 'route' && s.kind !== 'conntrack' && here !== place.at) {
         flush();
-        ol.append(h('li', { class: 'lane', 'data-outcomes': outs.join(' '), 'data-hook': s.hook }, h('span', { class: 'hook' }, hookLabel(s.hook)), ' ', h('span', { class: 'table' }, s.table)));
+        ol.append(h('li', { class: 'lane', 'data-outcomes': outs.join(' '), 'data-hook': s.hook }, h('span', { class: 'hook' }, hookLabel(s.hook)), ' ', h('span', { class: 'table' }, s.fn), s.priority === null ? null : h('span', { class: 'prio' }, ` ${prioText(s.priority)}`)));
         place.at = here;
       }
       if (!shown(s)) {
@@ -191,8 +190,10 @@ export function pageScript(data: PageData): void {
       const local = hook === 'local' && (o.delivery === 'local' || t.origin === 'local');
       box.classList.toggle('on-route', at.length > 0 || local);
       box.querySelector('.order')!.textContent = at.length ? at.join(', ') : local ? (t.origin === 'local' ? 'start' : 'end') : '';
-      const tables = o.route.filter((x) => x.hook === hook).flatMap((x) => x.tables);
-      box.querySelector('.tables')!.textContent = [...new Set(tables)].join(' ');
+      // The hook functions that ran there, in the order they ran, each with its priority.
+      const fns = new Map<string, number | null>();
+      for (const x of o.route) if (x.hook === hook) x.tables.forEach((name, i) => fns.has(name) || fns.set(name, x.priorities[i]));
+      box.querySelector('.tables')!.replaceChildren(...[...fns].map(([name, p]) => h('span', { class: 'fn' }, h('span', { class: 'fn-name' }, name), p === null ? null : h('span', { class: 'prio' }, ` ${p}`))));
     }
   }
 
@@ -243,20 +244,24 @@ export function pageScript(data: PageData): void {
     showState(sec, t, info ? info.s : null);
   }
 
+  /** The outcome table's columns; on a phone each row is a card of labelled lines (html.ts, table.cards). */
+  const OUTCOME_COLUMNS = ['#', 'probability', 'exact', 'outcome', 'packet after NAT', 'NAT'] as const;
+
   function outcomesTable(sec: HTMLElement, t: TraceData): HTMLElement {
     const body = h('tbody', null);
     for (const o of t.outcomes) {
       const radio = h('input', { type: 'radio', name: `${t.id}-outcome`, value: String(o.number), 'aria-label': `outcome ${o.number}: ${o.words}, probability ${o.prob.decimal}` });
       radio.addEventListener('change', () => radio.checked && select(sec, t, o.number));
+      const [n, prob, exact, outcome, packet, nat] = OUTCOME_COLUMNS;
       const row = h(
         'tr',
         { class: `outcome ${verdictClass(o)}`, 'data-n': String(o.number) },
-        h('td', null, h('label', null, radio, ` ${o.number}`)),
-        h('td', { class: 'num' }, o.prob.decimal),
-        h('td', { class: 'num' }, o.prob.exact ?? '-'),
-        h('td', { class: 'verdict' }, h('span', { class: 'glyph', 'aria-hidden': 'true' }, verdictGlyph(o)), ` ${o.words}`),
-        h('td', null, h('code', null, flow(t, o.packet))),
-        h('td', null, o.nat.join(', ') || '-'),
+        h('td', { 'data-label': n }, h('label', null, radio, ` ${o.number}`)),
+        h('td', { class: 'num', 'data-label': prob }, o.prob.decimal),
+        h('td', { class: 'num', 'data-label': exact }, o.prob.exact ?? '-'),
+        h('td', { class: 'verdict', 'data-label': outcome }, h('span', { class: 'glyph', 'aria-hidden': 'true' }, verdictGlyph(o)), ` ${o.words}`),
+        h('td', { 'data-label': packet }, h('code', null, flow(t, o.packet))),
+        h('td', { 'data-label': nat }, o.nat.join(', ') || '-'),
       );
       row.addEventListener('click', (e) => {
         if ((e.target as HTMLElement).tagName !== 'INPUT') select(sec, t, o.number);
@@ -269,7 +274,7 @@ export function pageScript(data: PageData): void {
       'fieldset',
       { class: 'outcomes' },
       h('legend', null, 'Outcomes: pick one to see its path'),
-      h('div', { class: 'scroll' }, h('table', null, h('thead', null, h('tr', null, ...['#', 'probability', 'exact', 'outcome', 'packet after NAT', 'NAT'].map((c) => h('th', null, c)))), body)),
+      h('div', { class: 'scroll' }, h('table', { class: 'cards' }, h('thead', null, h('tr', null, ...OUTCOME_COLUMNS.map((c) => h('th', null, c)))), body)),
       notes.length ? h('ul', { class: 'notes' }, ...notes.map((n) => h('li', null, n))) : null,
     );
   }
@@ -334,59 +339,153 @@ export function pageScript(data: PageData): void {
 
   const escapeText = (x: string) => x.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 
+  /** How each kind of listing names itself, its tables and its chains. */
+  const KINDS: Readonly<Record<string, { title: string; table: (t: string) => string | null; chain: (c: ChainData) => string; unit: string }>> = {
+    iptables: { title: 'Ruleset', table: (t) => `*${t}`, chain: (c) => c.chain, unit: 'rule' },
+    nftables: { title: 'nftables ruleset', table: (t) => `table ${t}`, chain: (c) => `chain ${c.chain}`, unit: 'rule' },
+    ipvs: { title: 'IPVS virtual servers', table: () => null, chain: (c) => c.declaration.text || c.chain, unit: 'real server' },
+  };
+  const kindOf = (l: PageListing) => KINDS[l.kind] ?? KINDS.iptables;
+  const plural = (n: number, unit: string) => `${n} ${unit}${n === 1 ? '' : 's'}`;
+
+  /** Runs `f` once the parser has read the whole page (the listings' texts come after this script). */
+  const whenParsed = (f: () => void) => (document.readyState === 'loading' ? document.addEventListener('DOMContentLoaded', f, { once: true }) : f());
   /**
-   * The listing of the reached chains: one fold per chain, its lines drawn when it opens (a
-   * 10k-service KUBE-SERVICES is 10k lines: drawn as one string, not node by node).
+   * A listing's rule texts, read when a chain is first shown: html.ts keeps them in an element of
+   * their own, one line per rule, gzip-compressed (the browser's DecompressionStream unpacks them)
+   * and base64-encoded, so the page is a fifth of their size and the parser has little to read.
    */
-  function listingSection(l: ListingData): HTMLElement {
-    const fam = famTag(l);
-    const body = h('div', { class: 'chains' });
-    const rules = l.chains.reduce((n, c) => n + c.rules.length, 0);
-    const det = h('details', { class: 'listing', id: `listing-${fam}` }, h('summary', null, `${l.chains.length} chain${l.chains.length === 1 ? '' : 's'} reached (${rules} rules)`), body);
-    const folds: { fold: HTMLDetailsElement; fill: () => void }[] = [];
-    let table = '';
-    for (const c of l.chains) {
-      if (c.table !== table) {
-        body.append(h('h3', null, `*${c.table}`));
-        table = c.table;
-      }
-      const f = chainFold(fam, c);
-      folds.push(f);
-      body.append(f.fold);
+  const textsRead = new Map<string, Promise<readonly string[]>>();
+  function textsOf(l: PageListing): Promise<readonly string[]> {
+    let t = textsRead.get(l.id);
+    if (!t) {
+      t = new Promise<void>((done) => whenParsed(done)).then(async () => {
+        const packed = document.getElementById(`kpsim-listing-${l.id}`)?.textContent?.trim() ?? '';
+        if (!packed) return [];
+        // A browser older than DecompressionStream (Chrome 80, Firefox 113, Safari 16.4) shows the lines' numbers only.
+        if (typeof DecompressionStream === 'undefined') return [];
+        const bytes = Uint8Array.from(atob(packed), (ch) => ch.charCodeAt(0));
+        const text = await new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'))).text();
+        return text.split('\n');
+      });
+      textsRead.set(l.id, t);
     }
+    return t;
+  }
+  /** Rule k (1-based) of chain c: its line in the file. */
+  const ruleLine = (c: ChainData, k: number): number | null => (c.lines ? c.lines[k - 1] : c.first === null ? null : c.first + k - 1);
+
+  /**
+   * The listing of the reached chains: one fold per chain, the folds made when the listing opens
+   * and each chain's lines drawn when it opens (listings load nothing until then).
+   */
+  function listingSection(l: PageListing): HTMLElement {
+    const k = kindOf(l);
+    const fam = l.family === 'ipv6' ? '6' : '4';
+    const body = h('div', { class: 'chains' });
+    const rules = l.chains.reduce((n, c) => n + c.rules, 0);
+    const det = h('details', { class: 'listing', id: `listing-${l.id}` }, h('summary', null, `${plural(l.chains.length, l.kind === 'ipvs' ? 'virtual server' : 'chain')} reached (${plural(rules, k.unit)})`), body);
+    const folds: { fold: HTMLDetailsElement; fill: (line: number | null) => Promise<void> }[] = [];
+    const build = () => {
+      if (folds.length) return;
+      let table = '';
+      for (const c of l.chains) {
+        const heading = k.table(c.table);
+        if (heading !== null && c.table !== table) {
+          body.append(h('h3', null, heading));
+          table = c.table;
+        }
+        const f = chainFold(l, c);
+        folds.push(f);
+        body.append(f.fold);
+      }
+    };
+    det.addEventListener('toggle', () => det.open && build());
     let byLine: Map<number, number> | null = null;
-    listingFill.set(fam, (line: number) => {
+    listingFill.set(l.id, async (line: number) => {
       if (!byLine) {
         byLine = new Map();
         l.chains.forEach((c, i) => {
           if (c.declaration.line !== null) byLine!.set(c.declaration.line, i);
-          for (const r of c.rules) if (r.line !== null) byLine!.set(r.line, i);
+          if (c.lines) for (const n of c.lines) if (n !== null) byLine!.set(n, i);
         });
       }
+      // Lines that run on from a chain's first are found by range (no map entry per line).
+      const i = byLine.get(line) ?? l.chains.findIndex((c) => c.first !== null && line >= c.first && line < c.first + c.rules);
+      build();
       det.open = true;
-      const i = byLine.get(line);
-      if (i === undefined) return;
-      folds[i].fill();
+      if (i < 0) return;
       folds[i].fold.open = true;
+      await folds[i].fill(line);
     });
     const what = l.file ? `${l.file}${l.what && l.what !== l.file ? `, ${l.what}` : ''}` : 'the rules as kpsim read them (no file)';
-    return h('section', { class: 'ruleset', 'aria-label': `IPv${fam} ruleset` }, h('h2', null, `Ruleset${data.listings.length > 1 ? ` (IPv${fam})` : ''}: ${what}`), h('p', null, 'Only the chains the traced packets reached; each line as the file writes it, with its number there.'), det);
+    const several = data.listings.filter((x) => x.kind === l.kind).length > 1;
+    return h(
+      'section',
+      { class: 'ruleset', 'data-kind': l.kind, 'aria-label': `${k.title}${several ? ` (IPv${fam})` : ''}` },
+      h('h2', null, `${k.title}${several ? ` (IPv${fam})` : ''}: ${what}`),
+      h('p', null, `Only the ${l.kind === 'ipvs' ? 'virtual servers' : 'chains'} the traced packets reached; each line as the file writes it, with its number there.`),
+      det,
+    );
   }
-  const listingFill = new Map<string, (line: number) => void>();
+  /** Per listing: opens the chain a line is in and draws that line (resolved once it is there). */
+  const listingFill = new Map<string, (line: number) => Promise<void>>();
 
-  /** A chain's fold, and how to draw its lines now (a link to a line opens it before the toggle event runs). */
-  function chainFold(fam: string, c: ChainData): { fold: HTMLDetailsElement; fill: () => void } {
+  /** Lines drawn at once; a longer chain (a 10k-service KUBE-SERVICES) is drawn a block at a time, as it comes into view. */
+  const BLOCK = 200;
+  /** A line's height before it is drawn (the listing's 12.5px monospace at 1.4), so the scrollbar is about right. */
+  const LINE_PX = 18;
+
+  /**
+   * A chain's fold, and how to draw its lines now (a link to a line opens it before the toggle event
+   * runs, and draws the block that line is in).
+   */
+  function chainFold(l: PageListing, c: ChainData): { fold: HTMLDetailsElement; fill: (line: number | null) => Promise<void> } {
+    const k = kindOf(l);
     const lines = h('div', { class: 'lines' });
-    const fold = h('details', { class: 'chain', 'data-chain': `${c.table} ${c.chain}` }, h('summary', null, h('code', null, c.chain), ` (${c.rules.length} rule${c.rules.length === 1 ? '' : 's'})`), lines);
+    const fold = h('details', { class: 'chain', 'data-chain': `${c.table} ${c.chain}` }, h('summary', null, h('code', null, k.chain(c)), ` (${plural(c.rules, k.unit)})`), lines);
     const line = (n: number | null, text: string) => {
-      const id = n === null ? '' : ` id="${lineId(fam, n)}"`;
-      const ln = n === null ? '<span class="ln"></span>' : `<a class="ln" href="#${lineId(fam, n)}">${n}</a>`;
+      const id = n === null ? '' : ` id="${lineId(l.id, n)}"`;
+      const ln = n === null ? '<span class="ln"></span>' : `<a class="ln" href="#${lineId(l.id, n)}">${n}</a>`;
       return `<div class="line"${id}>${ln}<code>${escapeText(text)}</code></div>`;
     };
-    const fill = () => {
-      if (!lines.childElementCount) lines.innerHTML = [line(c.declaration.line, c.declaration.text), ...c.rules.map((r) => line(r.line, r.text))].join('');
+    let blocks: HTMLElement[] | null = null;
+    const drawn = new Map<number, Promise<void>>();
+    const draw = (b: number): Promise<void> => {
+      let done = drawn.get(b);
+      if (!done) {
+        done = textsOf(l).then((texts) => {
+          const el = blocks![b];
+          const out: string[] = [];
+          for (let r = b * BLOCK + 1; r <= Math.min(c.rules, (b + 1) * BLOCK); r++) out.push(line(ruleLine(c, r), texts[c.at + r - 1] ?? '(this browser cannot unpack the listing: no DecompressionStream)'));
+          el.innerHTML = out.join('');
+          el.dataset.drawn = '1';
+          el.style.minHeight = '';
+        });
+        drawn.set(b, done);
+      }
+      return done;
     };
-    fold.addEventListener('toggle', () => fold.open && fill());
+    const fill = async (at: number | null) => {
+      if (!blocks) {
+        lines.innerHTML = line(c.declaration.line, c.declaration.text);
+        blocks = [];
+        for (let r = 0; r < c.rules; r += BLOCK) {
+          const el = h('div', { class: 'block', style: `min-height:${Math.min(BLOCK, c.rules - r) * LINE_PX}px` });
+          blocks.push(el);
+          lines.append(el);
+        }
+        if (blocks.length === 1) void draw(0);
+        else {
+          const seen = new IntersectionObserver((es) => es.forEach((e) => e.isIntersecting && draw(blocks!.indexOf(e.target as HTMLElement))), { rootMargin: '1200px 0px' });
+          blocks.forEach((el) => seen.observe(el));
+        }
+      }
+      if (at === null || at === c.declaration.line) return;
+      const r = c.lines ? c.lines.indexOf(at) + 1 : c.first === null ? 0 : at - c.first + 1;
+      if (r > 0) await draw(Math.floor((r - 1) / BLOCK));
+    };
+    fold.addEventListener('toggle', () => fold.open && fill(null));
     return { fold, fill };
   }
 
@@ -395,9 +494,9 @@ export function pageScript(data: PageData): void {
     for (const t of data.traces) {
       const outs = t.outcomes.map((o) => `${o.prob.decimal} ${o.words}`).join('; ');
       const a = h('a', { href: `#${t.id}` }, t.name ?? `${t.protocol} ${flow(t, t.packet)}`);
-      body.append(h('tr', null, h('td', null, a), h('td', null, h('code', null, `${t.protocol} ${flow(t, t.packet)}`)), h('td', null, outs || 'no outcome')));
+      body.append(h('tr', null, h('td', { 'data-label': 'flow' }, a), h('td', { 'data-label': 'packet' }, h('code', null, `${t.protocol} ${flow(t, t.packet)}`)), h('td', { 'data-label': 'outcomes' }, outs || 'no outcome')));
     }
-    return h('section', { class: 'summary' }, h('h2', null, `${data.traces.length} flows`), h('div', { class: 'scroll' }, h('table', null, h('thead', null, h('tr', null, h('th', null, 'flow'), h('th', null, 'packet'), h('th', null, 'outcomes'))), body)));
+    return h('section', { class: 'summary' }, h('h2', null, `${data.traces.length} flows`), h('div', { class: 'scroll' }, h('table', { class: 'cards' }, h('thead', null, h('tr', null, h('th', null, 'flow'), h('th', null, 'packet'), h('th', null, 'outcomes'))), body)));
   }
 
   // Sections beyond the first ones are drawn when opened (a bulk --flows page stays quick to open).
@@ -423,9 +522,18 @@ export function pageScript(data: PageData): void {
   document.addEventListener('click', (e) => {
     const a = (e.target as HTMLElement).closest<HTMLAnchorElement>('a[href^="#"]');
     const id = a?.getAttribute('href')?.slice(1) ?? '';
-    const m = /^L(4|6)-(\d+)$/.exec(id);
-    if (m) listingFill.get(m[1])?.(Number(m[2]));
-    else if (draw.has(id)) draw.get(id)!();
+    const m = /^L([a-z]*[46])-(\d+)$/.exec(id);
+    const fill = m ? listingFill.get(m[1]) : undefined;
+    if (fill) {
+      // The line is drawn when its listing's texts are unpacked: then go there.
+      const there = document.getElementById(id);
+      const going = fill(Number(m![2]));
+      if (there) return;
+      e.preventDefault();
+      void going.then(() => (location.hash === `#${id}` ? document.getElementById(id)?.scrollIntoView() : (location.hash = id)));
+    } else if (draw.has(id)) draw.get(id)!();
   });
-  document.documentElement.dataset.ready = '1';
+  // Drawn now; ready (every listing's texts read by the parser too) when the page is parsed.
+  document.documentElement.dataset.drawn = '1';
+  whenParsed(() => (document.documentElement.dataset.ready = '1'));
 }

@@ -129,11 +129,20 @@ class Printer {
   ) {
     let max = 0;
     const visit = (seg: Segment) => {
-      for (const s of seg.steps) if (s.rule.line !== null) max = Math.max(max, s.rule.line);
+      for (const s of seg.steps) if (s.rule.line !== null && this.inListing(s)) max = Math.max(max, s.rule.line);
       seg.fork?.branches.forEach((b) => visit(b.segment));
     };
     visit(r.tree);
     this.width = String(max || '').length;
+  }
+
+  /** The line printed for a step: a return has none of its own; a hook extension's step (IPVS, nftables) is in a file of its own, not the listed one. */
+  private lineOf(s: Step): number | null {
+    return s.kind === 'return' || !this.inListing(s) ? null : s.rule.line;
+  }
+
+  private inListing(s: Step): boolean {
+    return s.rule.file === (this.r.listing?.file ?? null);
   }
 
   private line(prefix: string, text: string): void {
@@ -149,7 +158,7 @@ class Printer {
       if (cs.length) this.line(prefix, st.bold(changeText(cs)));
       return;
     }
-    const place = `${s.hook} ${s.rule.table}`;
+    const place = `${s.hook} ${s.fn}`;
     // Conntrack's rewrites and the route happen between the tables: no heading of their own.
     const between = s.kind === 'conntrack' || s.kind === 'route';
     if (!between && place !== this.place) {
@@ -164,8 +173,7 @@ class Printer {
       this.line(`${prefix}  ${pad}`, st.bold(changeText(cs)));
       return;
     }
-    // A return has no line of its own; a hook extension's step (IPVS) is not in the listed file.
-    const line = s.kind === 'return' || (s.rule.file === null && this.r.listing !== null) ? null : s.rule.line;
+    const line = this.lineOf(s);
     const num = (line === null ? '' : String(line)).padStart(this.width);
     let text: string;
     switch (s.kind) {

@@ -12,7 +12,8 @@ import { stateName, type Explainer } from '../packetsim/explain.js';
 import { add, compare, div, mul, ZERO, type Prob } from '../packetsim/fraction.js';
 import type { Packet } from '../packetsim/packet.js';
 import { outcomeOf, sameObservable, type Outcome, type TraceResult } from '../packetsim/trace.js';
-import type { CompiledChain, CompiledRule, PathNode, Walk } from '../packetsim/types.js';
+import { tablePriority } from '../packetsim/hook-order.js';
+import type { CompiledChain, CompiledRule, Hook, PathNode, Walk } from '../packetsim/types.js';
 import type { World } from '../packetsim/world.js';
 import type { Branch, Change, ChangedField, ConnectionView, Fork, ForkKind, OutcomeView, PacketView, Segment, Step, TraceReport } from './model.js';
 
@@ -129,7 +130,9 @@ function conntrackStep(changes: readonly Change[], hook: string, table: string):
   return {
     kind: 'conntrack',
     hook,
-    rule: { table, chain: '', num: null, file: null, line: null, text: "conntrack: the connection's NAT binding rewrites the packet" },
+    fn: table,
+    priority: null,
+    rule: { table, chain: '', num: null, file: null, line: null, text: "conntrack: the connection's NAT binding rewrites the packet", listed: null },
     action: 'nat',
     state: null,
     changes,
@@ -152,7 +155,9 @@ function routeStep(changes: readonly Change[]): Step {
   return {
     kind: 'route',
     hook: 'routing',
-    rule: { table: '', chain: '', num: null, file: null, line: null, text: 'routing decision' },
+    fn: '',
+    priority: null,
+    rule: { table: '', chain: '', num: null, file: null, line: null, text: 'routing decision', listed: null },
     action: 'route',
     state: null,
     changes,
@@ -191,7 +196,10 @@ function stepsOf(w: Walk, input: Packet, ex: Explainer, family: Family): { steps
     const n = nodes[i];
     const ch = n.chain;
     if (n.at) hook = n.at.hook;
+    else if (ch.hookFn) hook = ch.hookFn.hook;
     else if (ch.builtin && !ch.extension) hook = ch.name;
+    // The hook function: a hook extension's own chain, the nftables base chain the walk is in, or the iptables table.
+    const fn = ch.extension ? ch.hookFn : (n.at?.base?.hookFn ?? ch.hookFn);
     const r = n.rule;
     const shown = n.kind === 'rule' || n.kind === 'nomatch' ? ex.rule(r!) : ex.chain(ch);
     const kind = ch.extension ? 'extension' : n.kind;
@@ -208,12 +216,15 @@ function stepsOf(w: Walk, input: Packet, ex: Explainer, family: Family): { steps
     steps.push({
       kind,
       hook,
-      rule: { table: ch.table, chain: ch.name, num: r && !ch.extension ? r.num : null, file: shown.file, line: shown.line, text: shown.text },
+      fn: fn?.name ?? ch.table,
+      priority: fn ? fn.priority : tablePriority(ch.table, hook as Hook),
+      rule: { table: ch.table, chain: ch.name, num: r && !ch.extension ? r.num : null, file: shown.file, line: shown.line, text: shown.text, listed: (n.kind === 'rule' || n.kind === 'nomatch' ? r?.listed : ch.listed) ?? null },
       action: n.kind === 'policy' ? `policy ${ch.policy}` : n.kind === 'return' ? 'return' : r!.action,
       state,
       changes,
       why: n.kind === 'nomatch' && (n.at || n.forked) ? ex.whyNot(r!, n.at ?? w, n.forked ?? undefined) : null,
-      words: kind === 'extension' ? (r?.comment ?? null) : n.kind === 'rule' && n.at ? ex.affinity(r!, n.at, true) : null,
+      // A hook extension's step says what it means (IPVS persistence, an nftables map's verdict).
+      words: kind === 'extension' || (n.kind === 'rule' && r!.uid < 0) ? (r?.comment ?? null) : n.kind === 'rule' && n.at ? ex.affinity(r!, n.at, true) : null,
       forked: n.forked,
       key: `${kind}|${ch.table}|${ch.name}|${r ? r.uid : ''}`,
     });
@@ -237,8 +248,9 @@ function stepsOf(w: Walk, input: Packet, ex: Explainer, family: Family): { steps
   return { steps, rules };
 }
 
+/** A random split: iptables' `-m statistic --mode random`, an extension's draw (nftables' numgen). */
 function isRandom(r: CompiledRule | null): boolean {
-  return r !== null && (r.rand0 >= 0 || r.matches.some((m) => m.kind === 'random'));
+  return r !== null && (r.rand0 >= 0 || r.random !== undefined || r.matches.some((m) => m.kind === 'random'));
 }
 
 function hasUnknown(r: CompiledRule | null): boolean {
@@ -329,7 +341,7 @@ function forkOf(going: readonly WalkPath[], at: number): { fork: Fork; weight: P
   const order = (b: Branch) => b.outcomes[0] ?? Infinity;
   branches.sort((a, b) => order(a) - order(b));
   let what: string;
-  if (kind === 'statistic') what = '-m statistic --mode random';
+  if (kind === 'statistic') what = going.map((p) => p.rules[at]?.random).find((x) => x !== undefined) ?? '-m statistic --mode random';
   else if (kind === 'extension') what = prefix.replace(/\s*->\s*$/, '').trim() || 'a hook extension';
   else if (kind === 'unknown') {
     const m = going.map((p) => p.rules[at]).find(hasUnknown)?.matches.find((x) => x.kind === 'unknown');
@@ -413,7 +425,7 @@ export function buildReport(input: ReportInput, ex: Explainer, worldFacts: (w: W
     portDraw: o.portDraw,
     unknown: o.unknown.map((u) => {
       const s = ex.rule(u.rule);
-      return { rule: { table: u.rule.table, chain: u.rule.chain, num: u.rule.uid < 0 ? null : u.rule.num, file: s.file, line: s.line, text: s.text }, text: u.text, reason: u.reason, assumed: u.assumed };
+      return { rule: { table: u.rule.table, chain: u.rule.chain, num: u.rule.uid < 0 ? null : u.rule.num, file: s.file, line: s.line, text: s.text, listed: u.rule.listed ?? null }, text: u.text, reason: u.reason, assumed: u.assumed };
     }),
     paths: o.paths,
   }));

@@ -142,3 +142,62 @@ describe('kpsim diff', () => {
     expect(kpsim(['diff', `${CASE}/cluster.yaml`, `${CASE}/cluster.yaml`, '--right-mode', 'userspace']).code).toBe(2);
   });
 });
+
+describe('kpsim explain, lint and diff on nftables nodes (`nft list ruleset`, told apart by content)', () => {
+  const NFT = 'golden/kpsim-nftables/three-endpoint-split';
+  const LISTING = readFileSync(`${NFT}/nftables.txt`, 'utf8');
+
+  it("explain: the service port from kube-proxy's table, numgen's exact shares, one chain, --json", () => {
+    const r = kpsim(['explain', `${NFT}/nftables.txt`]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('1 service port (nftables mode)');
+    expect(r.stdout).toMatch(/10\.244\.1\.190:8080 +0\.3333333335 +715827883\/2147483648 +endpoint-OFLYLSRH-shop\/web\/tcp\/http__10\.244\.1\.190\/8080 +golden\/kpsim-nftables\/three-endpoint-split\/nftables\.txt:138:30/);
+    const item = kpsim(['explain', `${NFT}/nftables.txt`, 'service-KHN6ECMT-shop/web/tcp/http']);
+    expect(item.stdout.split('\n')[1]).toContain('the Cluster-policy endpoint split (all ready endpoints) of shop/web:http');
+    const j = JSON.parse(kpsim(['explain', `${NFT}/nftables.txt`, '--json']).stdout);
+    expect(j.mode).toBe('nftables');
+    expect(j.ports[0].entries[0].at).toEqual({ file: `${NFT}/nftables.txt`, line: 33, col: 16, what: '@service-ips 10.96.0.190 . tcp . 80' });
+  });
+
+  it('lint: a changed DNAT port is a warning at its rule (exit 1 with --strict only); nft text read in another mode is a usage error', () => {
+    const changed = file('changed.nft', LISTING.replace('dnat to 10.244.2.192:8080', 'dnat to 10.244.2.192:9090'));
+    const r = kpsim(['lint', changed]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`${changed}:133:3: warning[LINT_DNAT_NOT_ENDPOINT]`);
+    expect(kpsim(['lint', changed, '--strict']).code).toBe(1);
+    expect(kpsim(['lint', `${NFT}/nftables.txt`, '--strict']).code).toBe(0);
+    const wrong = kpsim(['explain', `${NFT}/nftables.txt`, '--mode', 'iptables']);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('is nft text');
+    expect(kpsim(['explain', `${CASE}/node.rules`, '--mode', 'nftables']).code).toBe(2);
+  });
+
+  it('diff: the objects against the listing are equal; a changed listing differs; an iptables -> nftables migration lists only documented differences', () => {
+    const same = kpsim(['diff', `${NFT}/cluster.yaml`, `${NFT}/nftables.txt`]);
+    expect([same.code, same.stdout.trim().split('\n').at(-1)]).toEqual([0, 'equal']);
+    const changed = file('changed2.nft', LISTING.replace('dnat to 10.244.2.192:8080', 'dnat to 10.244.2.192:9090'));
+    const d = kpsim(['diff', `${NFT}/nftables.txt`, changed, '--node-ip', '192.168.10.11', '--json']);
+    expect(d.code).toBe(1);
+    expect(JSON.parse(d.stdout).structural.map((x: { kind: string }) => x.kind)).toEqual(['endpoint-missing', 'endpoint-extra', 'piece-changed']);
+    const m = kpsim(['diff', `${NFT}/cluster.yaml`, `${NFT}/cluster.yaml`, '--left-mode', 'iptables', '--right-mode', 'nftables']);
+    expect(m.code).toBe(1);
+    expect(m.stdout).toMatch(/^mode differences: nftables-clusterip-wrong-port-rejected \(\d+\), nftables-unallocated-clusterip-dropped \(\d+\)$/m);
+    expect(m.stdout).not.toContain('NOT documented');
+    expect(m.stdout).not.toContain('NOT a documented');
+  });
+
+  it("an nft listing without kube-proxy's table, with iptables-nft's KUBE-SERVICES: another mode's node, said", () => {
+    const compat = file('compat.nft', 'table ip nat {\n\tchain PREROUTING {\n\t\ttype nat hook prerouting priority dstnat; policy accept;\n\t\tcounter packets 0 bytes 0 jump KUBE-SERVICES\n\t}\n\n\tchain KUBE-SERVICES {\n\t}\n}\n');
+    const r = kpsim(['explain', compat]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('0 service ports (nftables mode)');
+    expect(r.stderr).toContain('warning[DUMP_OTHER_MODE]');
+    expect(r.stderr).toContain("its table ip nat has KUBE-SERVICES: kube-proxy in iptables or IPVS mode through iptables-nft, so give the node's iptables-save output instead");
+  });
+
+  it('trace --rules node.nft --dst NS/NAME: the address from the nftables view', () => {
+    const r = kpsim(['trace', '--rules', `${NFT}/nftables.txt`, '--node-ip', '192.168.10.11', '--src', '203.0.113.9', '--dst', 'shop/web:http']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n')[0]).toBe('tcp 203.0.113.9:40000 -> 10.96.0.190:80 (arrives on eth0: starts in PREROUTING)');
+  });
+});

@@ -4,29 +4,19 @@
 // every destination.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { behaviouralDiff, type BehaviourReport, type DiffSide } from '../../src/diff/behaviour.js';
-import { structuralDiff, type StructuralDifference } from '../../src/diff/structural.js';
+import { behaviouralDiff, type DiffSide } from '../../src/diff/behaviour.js';
+import { structuralDiff } from '../../src/diff/structural.js';
 import type { NameBook } from '../../src/explain/names.js';
 import { fractionText } from '../../src/packetsim/fraction.js';
 import { caseText, compiled, dumpNode, edit, side, withoutComments } from '../explain/nodes.js';
+import { classes, diffOf, kinds } from './lines.js';
 
 function sides(a: string, b: string, names: NameBook | null = null): [DiffSide, DiffSide] {
   return [side('left', dumpNode(a), 'iptables', names), side('right', dumpNode(b), 'iptables', names)];
 }
 
-function diff(a: string, b: string, names: NameBook | null = null): { structural: StructuralDifference[]; behaviour: BehaviourReport; all: BehaviourReport } {
-  const [l, r] = sides(a, b, names);
-  return { structural: structuralDiff(l.view, r.view, { pieces: true }), behaviour: behaviouralDiff(l, r, 'ipv4'), all: behaviouralDiff(l, r, 'ipv4', { traceAll: true }) };
-}
-
-function kinds(list: readonly StructuralDifference[]): string[] {
-  return list.map((d) => `${d.kind} ${d.port ?? '-'} ${d.what}`);
-}
-
-/** Each differing class as `destination from source: left outcomes | right outcomes`. */
-function classes(b: BehaviourReport): string[] {
-  const o = (l: readonly { probability: Parameters<typeof fractionText>[0]; verdict: string; destination: string; source: string }[]) => l.map((x) => `${fractionText(x.probability)} ${x.verdict} ${x.source}->${x.destination}`).join(', ');
-  return b.differences.map((c) => `${c.destinationText} from ${c.source.address === null ? 'node' : c.packet.sourceIP}: ${o(c.left)} | ${o(c.right)}`);
+function diff(a: string, b: string, names: NameBook | null = null): ReturnType<typeof diffOf> {
+  return diffOf(...sides(a, b, names));
 }
 
 const SPLIT = caseText('three-endpoint-split', 'node.rules');

@@ -7,7 +7,7 @@ import { caseText, dumpNode, edit, row } from '../explain/nodes.js';
 const iptables = row('iptables');
 
 function structural(left: string, right: string): StructuralDifference[] {
-  const view = (t: string) => iptables.services!(dumpNode(t), 'ipv4', null);
+  const view = (t: string) => iptables.services(dumpNode(t), 'ipv4', null);
   return structuralDiff(view(left), view(right), { pieces: true });
 }
 

@@ -49,9 +49,23 @@ export function dumpNode(text: string, opts: { file?: string; family?: Family; l
   return row(opts.mode ?? 'iptables').completeDumpNode(n);
 }
 
+/** `nft list ruleset` text read as a node's dump (the node at NODE_IP); throws on errors and on what nft would refuse. */
+export function nftNode(text: string, opts: { file?: string; family?: Family } = {}): Node {
+  const sink = new DiagnosticSink();
+  const family = opts.family ?? 'ipv4';
+  const n = nodeFromDumps({ iptables: [], nft: { file: opts.file ?? 'node.nft', text }, ipsets: null, ipvs: null, interfaces: simpleInterfaces([family === 'ipv4' ? NODE_IP : 'fd00:10:1::11']) }, sink);
+  if (!n || sink.items.length) throw new Error(sink.items.map((d) => `${d.span?.line}:${d.span?.col} ${d.message}`).join('; '));
+  return n;
+}
+
+/** A golden/kpsim-nftables case's file. */
+export function nftCaseText(name: string, file = 'nftables.txt'): string {
+  return readFileSync(`golden/kpsim-nftables/${name}/${file}`, 'utf8');
+}
+
 export function side(label: string, node: Node, mode: string, names: NameBook | null, family: Family = 'ipv4'): DiffSide {
   const r = row(mode);
-  return { label, node, view: r.services!(node, family, names), mode: r.name, extensions: r.extensions(node, family, { rotate: false }), known: r.knownDifferences };
+  return { label, node, view: r.services(node, family, names), mode: r.name, extensions: r.extensions(node, family, { rotate: false }), known: r.knownDifferences };
 }
 
 /** kube-proxy above largeClusterEndpointsThreshold: no per-endpoint comments. Here: no comments at all. */

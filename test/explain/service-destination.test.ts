@@ -8,7 +8,7 @@ const iptables = row('iptables');
 
 function view(name: string, bare = false, names = false) {
   const text = caseText(name, 'node.rules');
-  return iptables.services!(dumpNode(bare ? withoutComments(text) : text), 'ipv4', names ? compiled(name).names : null);
+  return iptables.services(dumpNode(bare ? withoutComments(text) : text), 'ipv4', names ? compiled(name).names : null);
 }
 
 describe('a Service named on the command line, found on the node', () => {

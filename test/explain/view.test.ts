@@ -9,13 +9,13 @@ import { nodeStory, NO_FILES } from '../../src/explain/story.js';
 import { fractionText } from '../../src/packetsim/fraction.js';
 import { caseText, compiled, dumpNode, lineOf, row, withoutComments } from './nodes.js';
 
-const FILES = { iptables: 'node.rules', ipsets: 'ipset.save', ipvs: 'ipvsadm.save' };
+const FILES = { iptables: 'node.rules', ipsets: 'ipset.save', ipvs: 'ipvsadm.save', nftables: null };
 const iptables = row('iptables');
 
 function viewOf(name: string, transform: (t: string) => string = (t) => t, names = false) {
   const text = transform(caseText(name, 'node.rules'));
   const node = dumpNode(text);
-  return { text, node, view: iptables.services!(node, 'ipv4', names ? compiled(name).names : null) };
+  return { text, node, view: iptables.services(node, 'ipv4', names ? compiled(name).names : null) };
 }
 
 describe('the iptables view of a node', () => {
@@ -94,9 +94,9 @@ describe('the iptables view of a node', () => {
     const sep = [...names.byEndpointChain.entries()].find(([, v]) => v.endpoint === '10.244.2.192:8080')![0];
     const text = withoutComments(caseText('three-endpoint-split', 'node.rules')).replace(new RegExp(`^-A KUBE-SVC-\\S+ -j ${sep}$`, 'm'), '-A KUBE-SVC-67NZLRHBNDSAWJRO -j KUBE-SEP-4ZSP25TBVKJOXROB');
     const node = dumpNode(text);
-    const bare = iptables.services!(node, 'ipv4', null);
+    const bare = iptables.services(node, 'ipv4', null);
     expect(bare.orphans.map((o) => o.id)).toEqual([`nat ${sep}`]);
-    const named = iptables.services!(node, 'ipv4', names);
+    const named = iptables.services(node, 'ipv4', names);
     expect(named.orphans).toEqual([]);
     expect(named.ports[0].pieces.map((x) => x.id)).toContain(`nat ${sep}`);
   });
@@ -105,7 +105,7 @@ describe('the iptables view of a node', () => {
 describe('the iptables view of older kube-proxy dumps (test/fixtures/dumps)', () => {
   const fixture = (name: string) => {
     const text = readFileSync(`test/fixtures/dumps/${name}`, 'utf8');
-    return { text, view: iptables.services!(dumpNode(text), 'ipv4', null) };
+    return { text, view: iptables.services(dumpNode(text), 'ipv4', null) };
   };
 
   it("reads KUBE-XLB (before 1.24) as the Local external chain holding this node's split", () => {
@@ -146,7 +146,7 @@ describe('the iptables view of older kube-proxy dumps (test/fixtures/dumps)', ()
 describe('the IPVS view of a node', () => {
   it('reads virtual servers as entry points, grouped into a service port by their real servers, named from the objects', () => {
     const c = compiled('nodeport', 'ipvs', 'golden/kpsim-ipvs');
-    const bare = row('ipvs').services!(c.node, 'ipv4', null);
+    const bare = row('ipvs').services(c.node, 'ipv4', null);
     expect(bare.ports).toHaveLength(1);
     expect(bare.ports[0].name).toBeNull();
     expect(bare.ports[0].entries.map((e) => [e.kind, e.address, e.port])).toEqual([
@@ -154,7 +154,7 @@ describe('the IPVS view of a node', () => {
       ['nodePort', '192.168.10.11', 30080],
     ]);
     expect(bare.ports[0].splits[0].endpoints.map((e) => fractionText(e.share!))).toEqual(['1/2', '1/2']);
-    const named = row('ipvs').services!(c.node, 'ipv4', c.names);
+    const named = row('ipvs').services(c.node, 'ipv4', c.names);
     expect(named.ports[0].name).toBe('shop/web:p');
   });
 });
@@ -193,7 +193,7 @@ describe('explaining one item', () => {
 
   it('an IPVS set element: which port it belongs to', () => {
     const c = compiled('nodeport', 'ipvs', 'golden/kpsim-ipvs');
-    const v = row('ipvs').services!(c.node, 'ipv4', c.names);
+    const v = row('ipvs').services(c.node, 'ipv4', c.names);
     const e = explainItem(v, c.node, 'ipv4', 'KUBE-CLUSTER-IP 10.96.0.30,tcp:80', c.names, NO_FILES)!;
     expect(e.kind).toBe('set element');
     expect(e.title).toContain('in the set');

@@ -133,7 +133,7 @@ describe('kpsim lint', () => {
     'docker-20.10.iptables': [],
     'docker-28.iptables': [],
     'docker-port-ranges.iptables': [],
-    // The ftp helper's RELATED rule comes after the general RELATED,ESTABLISHED accept.
+    // The ftp helper's RELATED rule comes after `--ctstate RELATED,ESTABLISHED -j ACCEPT`, which takes every packet it would.
     'edge-router-qos.iptables': ['LINT_SHADOWED_RULE @ 45:1'],
     'firewalld-centos7.iptables-legacy': [],
     // kube-proxy 1.20 wrote the two RELATED,ESTABLISHED rules; without a cluster CIDR they are the same rule.

@@ -90,7 +90,7 @@ COMMIT
     return n < 0 ? flows : flows.slice(0, n);
   }
 
-  it.each(Array.from({ length: 30 }, (_, i) => i + 1))('random sequence %i: clients, affinity, timeouts, counters, buckets, reused and replied connections', (seed) => {
+  it.each(Array.from({ length: 15 }, (_, i) => i + 1))('random sequence %i: clients, affinity, timeouts, counters, buckets, reused and replied connections', (seed) => {
     const flows = exactStart(NODE, randomFlows(seed));
     expect(flows.length).toBeGreaterThan(6);
     expectSame(NODE, flows, `seed ${seed}`);
@@ -115,11 +115,13 @@ COMMIT
   });
 
   it('independent clients of affinity services cost the factors a packet reads, not their product', () => {
-    // 60 clients each to one service: the list of whole worlds would hold 3^60 of them.
+    // 12 clients each to one service: the list of whole worlds would hold 3^12 of them, far past
+    // MAX_WORLDS (1024), so the reference drops some and is approximate; the factors stay exact.
+    const CLIENTS = 12;
     const flows: FlowSpec[] = [];
-    for (let c = 0; c < 60; c++) flows.push({ name: `c${c}`, protocol: 'tcp', sourceIP: `10.1.${c >> 8}.${c & 255}`, sourcePort: 40000, destIP: svc(c % 3), destPort: 80 });
+    for (let c = 0; c < CLIENTS; c++) flows.push({ name: `c${c}`, protocol: 'tcp', sourceIP: `10.1.${c >> 8}.${c & 255}`, sourcePort: 40000, destIP: svc(c % 3), destPort: 80 });
     // ... and each comes back: its endpoint is remembered (the same three outcomes, each 1/3).
-    for (let c = 0; c < 60; c++) flows.push({ name: `again c${c}`, protocol: 'tcp', sourceIP: `10.1.${c >> 8}.${c & 255}`, sourcePort: 40001, destIP: svc(c % 3), destPort: 80 });
+    for (let c = 0; c < CLIENTS; c++) flows.push({ name: `again c${c}`, protocol: 'tcp', sourceIP: `10.1.${c >> 8}.${c & 255}`, sourcePort: 40001, destIP: svc(c % 3), destPort: 80 });
     const { rs, env } = NODE();
     const results = traceFlows(rs, env, flows);
     expect(results.every((r) => !r.approximate)).toBe(true);
@@ -130,6 +132,6 @@ COMMIT
     expect(odds).toHaveLength(3);
     for (const r of results) expect(r.outcomes.map((o) => fractionText(o.prob)).sort()).toEqual(results[0].outcomes.map((o) => fractionText(o.prob)).sort());
     // The second visit goes through the affinity rules only: its path meets the rcheck rule of the endpoint it goes to.
-    for (const r of results.slice(60)) expect(r.outcomes.every((o) => o.path.some((p) => p.rule?.chain.startsWith('KUBE-SVC-') && p.rule.num <= 3))).toBe(true);
+    for (const r of results.slice(CLIENTS)) expect(r.outcomes.every((o) => o.path.some((p) => p.rule?.chain.startsWith('KUBE-SVC-') && p.rule.num <= 3))).toBe(true);
   });
 });

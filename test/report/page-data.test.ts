@@ -2,6 +2,7 @@
 // browser: each outcome's route through the hooks as the kernel takes it, the listing holding the
 // reached chains only (every rule of each, at its line), the fork tails and ends as the text report
 // prints them, and a page whose rules hold `</script>` still parses back to the same data.
+import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { DiagnosticSink } from '../../src/diag/diagnostic.js';
 import { nodeFromDumps } from '../../src/node/assemble.js';
@@ -12,7 +13,7 @@ import { prepareNode } from '../../src/packetsim/prepare.js';
 import { tracePacket, type PacketSpec } from '../../src/packetsim/trace.js';
 import { renderHtml } from '../../src/report/html.js';
 import { FIELD_NAMES, type TraceReport } from '../../src/report/model.js';
-import { PAGE_DATA_VERSION, reachedChains, routeOf, traceData, type PageData, type SegmentData } from '../../src/report/page-data.js';
+import { listedRule, PAGE_DATA_VERSION, reachedChains, routeOf, traceData, type PageData, type SegmentData } from '../../src/report/page-data.js';
 import { buildReport } from '../../src/report/tree.js';
 
 function traced(text: string, spec: PacketSpec) {
@@ -58,11 +59,11 @@ describe('the trace page data', () => {
     expect(hooks(report, 2)).toEqual(hooks(report, 1));
   });
 
-  it('fills in the hooks no rule stood in: a packet for this node ends in INPUT; a dropped one where it was dropped', () => {
+  it('fills in the hooks no table stood in: a packet for this node ends in INPUT; a dropped one where it was dropped', () => {
     const local = traced(`${FILTER}COMMIT\n`, { protocol: 'tcp', sourceIP: '10.1.2.3', destIP: '192.168.0.2', destPort: 22 });
     expect(local.report.outcomes[0].delivery).toBe('local');
-    // An empty built-in chain leaves no step (its policy accepts): the hook is there, without a table.
-    expect(hooks(local.report)).toEqual(['PREROUTING', 'routing', 'INPUT']);
+    // PREROUTING has no table here; filter INPUT is an empty built-in chain, whose policy accepts: still named.
+    expect(hooks(local.report)).toEqual(['PREROUTING', 'routing', 'INPUT(filter)']);
     const dropped = traced(`${FILTER}-A FORWARD -j DROP\nCOMMIT\n`, { protocol: 'tcp', sourceIP: '10.1.2.3', destIP: '10.9.9.9', destPort: 22 });
     expect(dropped.report.outcomes[0].verdict).toBe('DROP');
     expect(hooks(dropped.report)).toEqual(['PREROUTING', 'routing', 'FORWARD(filter)']);
@@ -74,12 +75,14 @@ describe('the trace page data', () => {
     expect(hooks(out.report)).toEqual(['OUTPUT(nat)', 'POSTROUTING(nat)']);
     const self = traced(`${FILTER}COMMIT\n`, { protocol: 'tcp', sourceIP: '192.168.0.2', destIP: '192.168.0.2', destPort: 22 });
     expect(self.report.outcomes[0].delivery).toBe('local');
-    expect(hooks(self.report)).toEqual(['OUTPUT', 'POSTROUTING', 'PREROUTING', 'INPUT']);
+    expect(hooks(self.report)).toEqual(['OUTPUT(filter)', 'routing', 'POSTROUTING', 'PREROUTING', 'INPUT(filter)']);
   });
 
   it('embeds the reached chains only, each whole with its lines, in the order the tree reaches them', () => {
     const { report, rs, ex } = traced(`${NAT}${SVC}`, TO_SVC);
-    const listing = reachedChains([report], rs, ex);
+    const listings = reachedChains([report], rs, ex);
+    expect(listings.map((l) => [l.id, l.kind])).toEqual([['4', 'iptables']]);
+    const listing = listings[0];
     expect(listing.file).toBe('node.rules');
     expect(listing.chains.map((c) => c.chain)).toEqual(['PREROUTING', 'KUBE-SERVICES', 'KUBE-SVC-A', 'KUBE-SEP-A1', 'POSTROUTING', 'KUBE-SEP-A2']);
     const services = listing.chains[1];
@@ -87,8 +90,12 @@ describe('the trace page data', () => {
     expect(services.declaration).toEqual({ line: 6, text: ':KUBE-SERVICES - [0:0]' });
     expect(lines[5]).toBe(':KUBE-SERVICES - [0:0]');
     // Every rule of the chain, the one the packet never tried too, at its line in the file.
-    expect(services.rules.map((r) => r.num)).toEqual([1, 2]);
-    for (const r of services.rules) expect(lines[r.line! - 1]).toBe(r.text);
+    expect(services.rules).toBe(2);
+    for (let k = 1; k <= services.rules; k++) {
+      const r = listedRule(listing, services, k);
+      expect(lines[r.line! - 1]).toBe(r.text);
+    }
+    expect(listing.texts).toHaveLength(listing.chains.reduce((n, c) => n + c.rules, 0));
   });
 
   it('ends the walks after a fork\'s tail, as the text report does; every outcome has a place in the tree', () => {
@@ -106,12 +113,17 @@ describe('the trace page data', () => {
 
   it('a page whose rules hold </script> keeps its script whole and its data as written', () => {
     const { report, rs, ex } = traced(`${NAT}${SVC}`, TO_SVC);
-    const data: PageData = { version: PAGE_DATA_VERSION, command: 'kpsim trace --rules node.rules </script>', mode: 'iptables', traces: [traceData(report, 'trace-1')], listings: [reachedChains([report], rs, ex)], fieldNames: FIELD_NAMES };
+    const data: PageData = { version: PAGE_DATA_VERSION, command: 'kpsim trace --rules node.rules </script>', mode: 'iptables', traces: [traceData(report, 'trace-1')], listings: reachedChains([report], rs, ex), fieldNames: FIELD_NAMES };
     const html = renderHtml(data, ['text </script> report']);
-    // One closing tag per script element, none from the data.
-    expect(html.match(/<\/script>/g)).toHaveLength(2);
+    // One closing tag per script element (the data, the listing's texts, the script), none from the data.
+    expect(html.match(/<\/script>/g)).toHaveLength(3);
     const json = /<script type="application\/json" id="kpsim-data">([^]*?)<\/script>/.exec(html)![1];
-    expect(JSON.parse(json)).toEqual(JSON.parse(JSON.stringify(data)));
+    // The listing's texts apart, packed as the page unpacks them (gzip, base64; a line per rule).
+    const packed = /<script type="application\/octet-stream" data-encoding="gzip base64" id="kpsim-listing-4">([^]*?)<\/script>/.exec(html)![1];
+    const texts = gunzipSync(Buffer.from(packed, 'base64')).toString('utf8').split('\n');
+    const read = JSON.parse(json) as PageData;
+    expect({ ...read, listings: read.listings.map((l) => ({ ...l, texts })) }).toEqual(JSON.parse(JSON.stringify(data)));
+    expect(texts.join('\n')).toContain('"</script><b>x"');
     expect(html).toContain('kpsim trace --rules node.rules &lt;/script&gt;');
     // Self-contained: no URL to load anything from.
     expect(html).not.toMatch(/\b(src|href)="(https?:)?\/\//);

@@ -2,7 +2,7 @@
 // (the text after `-A CHAIN`, exactly as kube-proxy writes it), and the chains to delete.
 // Rendering and the canonical order of kube-proxy's own tests (sortIPTablesRules in
 // proxier_test.go) live here.
-import { ByteSink, RuleText } from './rule-text.js';
+import { ByteSink, RuleWriter } from './rule-writer.js';
 import { sortNames } from '../../iptables/sort-names.js';
 
 export type TableName = 'filter' | 'nat';
@@ -12,7 +12,7 @@ export interface RestoreTable {
   /** Chain lines (`:NAME - [0:0]`), in declaration order until canonicalized. */
   readonly chains: string[];
   /** The `-A` lines, chain by chain; a chain may have rules without a chain line (partial syncs). */
-  readonly text: RuleText;
+  readonly text: RuleWriter;
   /**
    * Rules per chain (the text after `-A CHAIN `), in the order they were written, read back from
    * `text` when first asked for (by tests, checks and statistics; rendering copies `text`).
@@ -30,7 +30,7 @@ export interface RestoreData {
   readonly nat: RestoreTable;
 }
 
-function table(name: TableName, chains: string[], text: RuleText, deleted: string[], order?: readonly string[], orderIds?: readonly number[]): RestoreTable {
+function table(name: TableName, chains: string[], text: RuleWriter, deleted: string[], order?: readonly string[], orderIds?: readonly number[]): RestoreTable {
   let rules: Map<string, string[]> | undefined;
   let readAt = -1;
   return {
@@ -51,7 +51,7 @@ function table(name: TableName, chains: string[], text: RuleText, deleted: strin
 }
 
 export function emptyTable(name: TableName): RestoreTable {
-  return table(name, [], new RuleText(), []);
+  return table(name, [], new RuleWriter(), []);
 }
 
 export function ruleLine(chain: string, text: string): string {
@@ -70,7 +70,7 @@ export function chainLines(t: RestoreTable, chain: string): string[] {
 }
 
 /** A chain's rules, the text after `-A CHAIN ` (nothing for a bare `-A CHAIN`). */
-function chainRules(text: RuleText, chain: string): string[] {
+function chainRules(text: RuleWriter, chain: string): string[] {
   const lines = text.text(chain);
   if (!lines) return [];
   const head = `-A ${chain}`;
@@ -81,7 +81,7 @@ function chainRules(text: RuleText, chain: string): string[] {
 }
 
 /** The restore text: `*filter` before `*nat`; chain lines, rules chain by chain, `-X` lines, `COMMIT`. */
-export function renderRestore(data: RestoreData): string {
+export function renderSyncTransaction(data: RestoreData): string {
   const tables = [data.filter, data.nat];
   // Room for every line written and the chain lines; the sink grows if that is short.
   let room = 64;

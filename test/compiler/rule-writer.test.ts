@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { addRule, canonicalize, chainLines, emptyTable, renderRestore, ruleLine, type RestoreTable } from '../../src/compiler/iptables/restore.js';
-import { RuleText } from '../../src/compiler/iptables/rule-text.js';
+import { addRule, canonicalize, chainLines, emptyTable, renderSyncTransaction, ruleLine, type RestoreTable } from '../../src/compiler/iptables/restore.js';
+import { RuleWriter } from '../../src/compiler/iptables/rule-writer.js';
 import { mulberry32 } from '../../src/util/rng.js';
 
 /** The restore text as plain string joins: the reference the byte-buffer rendering must equal. */
@@ -35,7 +35,7 @@ function fill(t: RestoreTable, seed: number, count: number): Map<string, string[
 
 describe('rule text', () => {
   it('keeps a fork apart from its original when either is cleared or written', () => {
-    const a = new RuleText();
+    const a = new RuleWriter();
     a.append('X', 'one\n');
     const b = a.fork();
     a.clear();
@@ -52,7 +52,7 @@ describe('rule text', () => {
   });
 
   it('reads back a chain written line after line across many writes, and after a read in between', () => {
-    const t = new RuleText();
+    const t = new RuleWriter();
     const lines = Array.from({ length: 5000 }, (_, i) => `-A KUBE-SVC-LONG rule ${i} ${'x'.repeat(i % 97)}\n`);
     for (let i = 0; i < lines.length; i++) {
       t.append('KUBE-SVC-LONG', lines[i]);
@@ -84,7 +84,7 @@ describe('rule text', () => {
     filter.chains.push('KUBE-SVC-AAAA', 'OTHER');
     nat.chains.push('KUBE-SEP-BBBB', 'KUBE-EXT-\u00e9t\u00e9');
     nat.deleted.push('KUBE-SEP-GONE');
-    expect(renderRestore({ filter, nat })).toBe(renderReference([filter, nat], written));
+    expect(renderSyncTransaction({ filter, nat })).toBe(renderReference([filter, nat], written));
   });
 
   it('renders ASCII-only tables (decoded as Latin-1) as plain string joins do', () => {
@@ -93,7 +93,7 @@ describe('rule text', () => {
     for (const [t, n] of [[filter, 10], [nat, 5000]] as const) for (let i = 0; i < n; i++) addRule(t, `KUBE-SEP-${i % 7}`, i % 13 === 0 ? '' : `-m comment --comment "ns/s-${i}" -j DNAT --to-destination 10.0.${i % 256}.1:80`);
     const written = new Map([filter, nat].map((t) => [t, new Map([...t.rules].map(([c, r]) => [c, [...r]]))]));
     nat.chains.push('KUBE-SEP-0', 'KUBE-SEP-3');
-    const text = renderRestore({ filter, nat });
+    const text = renderSyncTransaction({ filter, nat });
     expect(text).toBe(renderReference([filter, nat], written));
     expect(text).toContain('-A KUBE-SEP-0\n');
   });
@@ -104,11 +104,11 @@ describe('rule text', () => {
     const small = emptyTable('nat');
     addRule(small, 'KUBE-SEP-X', '-j ACCEPT');
     const filter = emptyTable('filter');
-    const first = renderRestore({ filter, nat: big });
+    const first = renderSyncTransaction({ filter, nat: big });
     const copy = first.slice(0, 1000) + first.slice(1000);
-    const second = renderRestore({ filter, nat: small });
+    const second = renderSyncTransaction({ filter, nat: small });
     expect(second).toBe(renderReference([filter, small], new Map([[filter, new Map()], [small, new Map([['KUBE-SEP-X', ['-j ACCEPT']]])]])));
-    expect(renderRestore({ filter, nat: big })).toBe(copy);
+    expect(renderSyncTransaction({ filter, nat: big })).toBe(copy);
     expect(first).toBe(copy);
   });
 
@@ -120,7 +120,7 @@ describe('rule text', () => {
     addRule(t, 'KUBE-SERVICES', '-m comment --comment "ns1/a cluster IP"');
     const c = canonicalize(t);
     const filter = canonicalize(emptyTable('filter'));
-    expect(renderRestore({ filter, nat: c })).toBe(
+    expect(renderSyncTransaction({ filter, nat: c })).toBe(
       '*filter\nCOMMIT\n*nat\n:KUBE-SERVICES - [0:0]\n:KUBE-SVC-B - [0:0]\n' +
         '-A KUBE-SERVICES -m comment --comment "ns1/a cluster IP"\n-A KUBE-SERVICES -m comment --comment "ns2/b cluster IP"\n-A KUBE-SVC-B 1\nCOMMIT\n',
     );

@@ -16,7 +16,7 @@ const NO_ROOM = 0x3fffffff;
 /** A span is four int32s: chunk index, start, end (in that chunk), index of the chain's next span or -1. */
 const SPAN = 4;
 
-export class RuleText {
+export class RuleWriter {
   private chunks: Buffer[] = [];
   /** Chunks below this index are shared with a fork, and never written again. */
   private ownedFrom = 0;
@@ -206,9 +206,9 @@ export class RuleText {
   }
 
   /** A copy that shares the bytes written so far and may be written apart from this one. */
-  fork(): RuleText {
+  fork(): RuleWriter {
     this.flush();
-    const copy = new RuleText();
+    const copy = new RuleWriter();
     copy.chunks = this.chunks.slice();
     copy.spans = this.spans.slice();
     copy.spanCount = this.spanCount;
