@@ -110,9 +110,12 @@ if (!kernelReady) {
   const why = !kernel.ok ? kernel.reason : 'KPSIM_DIFFERENTIAL_JUDGE=0 is set';
   console.warn(`differential kernel flow tests not run: ${why}`);
 }
-/** Flows per cluster sent to the kernel: 11 clusters x 6 flows stays within a few minutes on 2 cores. */
+/**
+ * Flows per cluster sent to the kernel: 6 clusters x 6 flows keeps this file near a minute on 2
+ * cores (the suite's budget is 10 minutes); `npm run differential` sends more of every seed.
+ */
 const TEST_KERNEL_FLOWS = 6;
-const KERNEL_SEEDS = FIXED_SEEDS.filter((s) => s % 4 === 1);
+const KERNEL_SEEDS = FIXED_SEEDS.filter((s) => s % 8 === 1);
 
 describe('differential: the kernel agrees with kpsim', () => {
   it.runIf(kernel.ok).each(FIXED_SEEDS.map((seed) => ({ seed })))('seed $seed: the kernel loads the rules and iptables-save equals kpsim compile', async ({ seed }) => {
