@@ -79,6 +79,12 @@ export function isDumpPath(path: string): boolean {
   return first !== undefined && (/^(\*|:|-A |COMMIT)/.test(first.trim()) || isNftText(head));
 }
 
+/** Does a file's head read as Kubernetes objects (YAML or JSON, as kubectl prints them)? */
+function looksLikeObjects(head: string): boolean {
+  const first = head.split('\n').find((l) => l.trim() !== '' && !l.trimStart().startsWith('#'));
+  return first !== undefined && (/^\s*(---|apiVersion:|kind:|items:|metadata:|\{|\[)/.test(first) || /^apiVersion:/m.test(head));
+}
+
 /** The file's first 64 KiB as text (what tells a dump from cluster objects); '' when unreadable (the full read reports why). */
 function headOf(path: string): string {
   let fd: number | null = null;
@@ -102,6 +108,9 @@ export function loadDump(path: string, flags: DumpFlags, opts: { readonly lenien
   let ipsetsPath = flags.ipsets;
   let ipvsPath = flags.ipvs;
   let folderInterfaces: NodeInterface | null = null;
+  if (path !== '-' && !isDumpPath(path) && looksLikeObjects(headOf(path))) {
+    throw new UsageError(`${path} holds Kubernetes objects, not a node's dump: this command reads what a node shows (iptables-save, nft list ruleset, or a folder kpsim compile --mode ipvs -o DIR writes); for these objects run \`kpsim compile ${path} -o node.rules\` and give node.rules, with --objects ${path} for names`);
+  }
   if (path !== '-' && statSync(path).isDirectory()) {
     const found = folderRules(path);
     if (found === null) throw new UsageError(`${path}: a folder of node dumps needs iptables.save or nftables.txt (as kpsim compile -o DIR writes)`);

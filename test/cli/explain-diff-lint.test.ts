@@ -141,6 +141,19 @@ describe('kpsim diff', () => {
     expect(r.stderr).toContain('bad.rules:2:');
     expect(kpsim(['diff', `${CASE}/cluster.yaml`, `${CASE}/cluster.yaml`, '--right-mode', 'userspace']).code).toBe(2);
   });
+
+  it('explain and lint of a missing path or of cluster objects: exit 2 with what to give instead, no stack trace', () => {
+    for (const cmd of ['explain', 'lint']) {
+      const missing = kpsim([cmd, join(dir, 'nope')]);
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toBe(`kpsim: ${join(dir, 'nope')}: no such file or directory\n`);
+      const objects = kpsim([cmd, `${CASE}/cluster.yaml`]);
+      expect(objects.code).toBe(2);
+      expect(objects.stderr).toContain(`${CASE}/cluster.yaml holds Kubernetes objects, not a node's dump`);
+      expect(objects.stderr).toContain(`kpsim compile ${CASE}/cluster.yaml -o node.rules`);
+      expect(objects.stderr).not.toContain('IPT_SYNTAX');
+    }
+  });
 });
 
 describe('kpsim explain, lint and diff on nftables nodes (`nft list ruleset`, told apart by content)', () => {
