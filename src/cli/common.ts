@@ -126,6 +126,8 @@ export function checkOutputPath(path: string | undefined, kind: 'file' | 'dir', 
   }
   if (kind === 'file') {
     if (st?.isDirectory()) throw new UsageError(`${flag} ${path}: is a directory; give a file name`);
+    // `-o out/`: a folder's name, whose parent exists; the write would fail with ENOTDIR.
+    if (/[\\/]$/.test(path)) throw new UsageError(`${flag} ${path}: names a folder (it ends with a slash), and there is none; give a file name`);
     const dir = dirname(path);
     let d: Stats | undefined;
     try {

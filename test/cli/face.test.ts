@@ -26,6 +26,7 @@ describe('outputs that cannot be written are usage errors, checked before any wo
   it.each([
     ['compile into a missing folder', () => ['compile', EXAMPLE, '-o', join(tmp, 'missing', 'node.rules')], 'does not exist'],
     ['compile onto a directory', () => ['compile', EXAMPLE, '-o', tmp], 'is a directory'],
+    ['compile into a missing folder named with a slash', () => ['compile', EXAMPLE, '-o', `${join(tmp, 'newdir')}/`], 'names a folder (it ends with a slash)'],
     ['IPVS artefacts into a file', () => ['compile', '--mode', 'ipvs', EXAMPLE, '-o', EXAMPLE], 'is a file'],
     ['parse into a missing folder', () => ['parse', 'test/fixtures/dumps/docker-28.iptables', '-o', join(tmp, 'no', 'x')], 'does not exist'],
     ['trace into a directory', () => ['trace', EXAMPLE, '--src', '10.244.1.7', '--dst', 'shop/web:http', '-o', tmp], 'is a directory'],
