@@ -280,9 +280,12 @@ function nftablesCompiled(c: NftCompiled): ModeCompiled {
   return {
     settings: c.settings,
     plans: c.plans,
-    restore: c.restore,
+    get restore() {
+      return c.restore;
+    },
     node,
-    artefacts: () => [{ file: 'nftables.txt', text: renderNftablesSave(c, node()) }],
+    // Printed once: `kpsim compile` asks for the artefacts more than once (writeSave, then report).
+    artefacts: once(() => [{ file: 'nftables.txt', text: renderNftablesSave(c, node()) }]),
     facts: () => '',
     stats: () => {
       const t = node().nftables?.tables.get(tableKey(table.family, table.name));

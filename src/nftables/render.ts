@@ -33,11 +33,14 @@ export type ItemRole = 'decl' | 'hook' | 'policy' | 'other';
 
 export function renderNft(f: NftFile): string {
   const gaps = f.gaps ?? topGaps(f.items.length, f.finalNewline);
-  let s = '';
+  // Joined once, not grown by `+=`: a 10k-service listing grown piece by piece is a tree of a
+  // million small strings (several times the text's size) until it is written.
+  const parts: string[] = [];
   f.items.forEach((item, i) => {
-    s += gaps[i] + renderTopItem(item);
+    parts.push(gaps[i], renderTopItem(item));
   });
-  return s + gaps[f.items.length];
+  parts.push(gaps[f.items.length]);
+  return parts.join('');
 }
 
 export function topGaps(n: number, finalNewline: boolean): string[] {
@@ -144,12 +147,14 @@ function handleSuffix(handle: number | null | undefined): string {
 /** Items, the gaps before each and before `}`, and the `}`. */
 export function renderBody<I extends { readonly kind: string; readonly handle?: number | null }>(body: Body<I>, kind: BodyKind, depth: number, style: Style, item: (it: I) => string): string {
   const gaps = body.gaps ?? canonicalGaps(body.items.map((it) => roleOf(it)), kind, depth, body.inline);
-  let s = '';
+  const parts: string[] = [];
   body.items.forEach((it, i) => {
     // A declaration's handle follows its `{` (written by item()); a rule's follows the rule.
-    s += gaps[i] + item(it) + (roleOf(it) === 'decl' ? '' : handleSuffix(it.handle));
+    parts.push(gaps[i], item(it));
+    if (roleOf(it) !== 'decl' && it.handle !== null && it.handle !== undefined) parts.push(handleSuffix(it.handle));
   });
-  return s + gaps[body.items.length] + '}';
+  parts.push(gaps[body.items.length], '}');
+  return parts.join('');
 }
 
 export function roleOf(item: { kind: string }): ItemRole {
