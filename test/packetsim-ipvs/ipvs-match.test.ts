@@ -36,7 +36,7 @@ function sim(extraOutput: readonly string[] = []) {
   const node = nodeFromDumps({ iptables: [{ family: 'ipv4', file: 'iptables.save', text: iptables }], ipsets: { file: 'ipset.save', text: files.ipsets }, ipvs: { file: 'ipvsadm.save', text: files.ipvs }, interfaces: [{ name: 'lo', addresses: ['127.0.0.1/8'] }, { name: 'eth0', addresses: ['192.168.10.11/24'] }, { name: 'kube-ipvs0', addresses: files.vips }] }, sink);
   expect(sink.errors).toEqual([]);
   const IPVS = modeNamed('ipvs') as ModeRow;
-  return prepareNode(node!, 'ipv4', { extensions: IPVS.extensions(node!, 'ipv4', {}) }).sim;
+  return prepareNode(node!, 'ipv4', { extensions: IPVS.extensions(node!, 'ipv4', { rotate: false }) }).sim;
 }
 
 const pkt = (sourceIP: string, destIP: string, destPort = 80): FlowSpec => ({ protocol: 'tcp', sourceIP, sourcePort: 40000, destIP, destPort });
