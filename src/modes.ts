@@ -280,9 +280,7 @@ function nftablesCompiled(c: NftCompiled): ModeCompiled {
   return {
     settings: c.settings,
     plans: c.plans,
-    get restore() {
-      return c.restore;
-    },
+    restore: c.restore,
     node,
     // Printed once: `kpsim compile` asks for the artefacts more than once (writeSave, then report).
     artefacts: once(() => [{ file: 'nftables.txt', text: renderNftablesSave(c, node()) }]),

@@ -5,7 +5,7 @@
 // (`kpsim compile --mode nftables`) byte for byte: the kernel's spelling of every rule, priority,
 // set property and element order is kpsim's.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileNftablesCluster } from '../../src/compiler/nftables/index.js';
@@ -16,12 +16,24 @@ import { loadCluster } from '../../src/model/load.js';
 import type { Family } from '../../src/net/index.js';
 import { kernelAvailable } from '../host/kernel-available.js';
 import { withNamespace } from '../host/netns.js';
-import { nftClusters, ROOT } from '../nftables/corpus.js';
+import { ROOT } from '../nftables/corpus.js';
 
 const kernel = kernelAvailable();
 const nftOk = spawnSync('nft', ['--version'], { encoding: 'utf8' }).status === 0;
 if (!kernel.ok) console.warn(`nft compile kernel tests not run: ${kernel.reason}`);
 else if (!nftOk) console.warn('nft compile kernel tests not run: the nft program is missing (apt-get install -y nftables)');
+
+/** Every folder below `dir` holding a cluster.yaml whose configuration is nftables mode. */
+function nftClusters(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    const f = join(d, 'cluster.yaml');
+    if (existsSync(f) && /^\s*mode:\s*nftables\s*$/m.test(readFileSync(f, 'utf8'))) out.push(d);
+    for (const n of readdirSync(d).sort()) if (statSync(join(d, n)).isDirectory()) walk(join(d, n));
+  };
+  if (existsSync(dir)) walk(dir);
+  return out;
+}
 
 const CASES = [...nftClusters(join(ROOT, 'golden/kube-proxy-nftables')), ...nftClusters(join(ROOT, 'golden/kpsim-nftables'))].flatMap((dir) =>
   (['ipv4', 'ipv6'] as const).map((family) => [`${dir.slice(ROOT.length + 1)} ${family}`, dir, family] as const),

@@ -1,7 +1,7 @@
 // The nft texts the reader's tests run on: every ruleset of the kube-proxy nftables corpus
 // (knftables' transaction spelling) and every fixture in test/fixtures/nft (the kernel's
 // `nft list ruleset` spelling, see its README).
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { expect } from 'vitest';
 import type { ChainDecl, Rule, SetDecl } from '../../src/nftables/index.js';
@@ -38,18 +38,6 @@ export function corpusRulesets(): TextFile[] {
 /** Every `*.nft` fixture. */
 export function fixtures(): TextFile[] {
   return walk(FIXTURES, (f) => f.endsWith('.nft')).map(read);
-}
-
-/** Every folder below `dir` holding a cluster.yaml whose configuration is nftables mode. */
-export function nftClusters(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    const f = join(d, 'cluster.yaml');
-    if (existsSync(f) && /^\s*mode:\s*nftables\s*$/m.test(readFileSync(f, 'utf8'))) out.push(d);
-    for (const n of readdirSync(d).sort()) if (statSync(join(d, n)).isDirectory()) walk(join(d, n));
-  };
-  if (existsSync(dir)) walk(dir);
-  return out;
 }
 
 /** Every `*.nft` input (nft -f text nft accepts, in spellings a listing never has). */

@@ -32,7 +32,7 @@ export interface NftCompiled {
   readonly settings: ProxierSettings;
   readonly plans: readonly ServicePortPlan[];
   readonly transaction: Transaction;
-  /** The transaction as `nft -f` reads it (rendered when first asked for, then kept). */
+  /** The transaction as `nft -f` reads it. */
   readonly restore: string;
 }
 
@@ -63,15 +63,7 @@ export function compileNftablesCluster(input: Cluster, opts: CompileOptions, sin
   const tx = new Transaction(w.ipX, 'kube-proxy', 'rules for kube-proxy');
   emit.base(tx, w, baseFacts(cluster, settings, sink));
   for (const p of plans) emit.servicePort(tx, p, w);
-  let restore: string | null = null;
-  return {
-    settings,
-    plans,
-    transaction: tx,
-    get restore() {
-      return (restore ??= tx.render());
-    },
-  };
+  return { settings, plans, transaction: tx, restore: tx.render() };
 }
 
 function baseFacts(cluster: Cluster, s: ProxierSettings, sink: DiagnosticSink): BaseFacts {

@@ -3,12 +3,9 @@
 // no rules outside its own table). src/node assembles the node from them (src/modes.ts wires the two).
 import { nodeInterfaces, type InterfaceFacts } from '../node-interfaces.js';
 import type { NftCompiled } from './index.js';
-import { renderGrouped } from './transaction.js';
 
 export function nftablesNodeArtefacts(c: NftCompiled): { iptables: []; nft: { file: string; text: string }[]; interfaces: InterfaceFacts[] } {
-  // The transaction grouped (transaction.ts renderGrouped: the same kernel state from a text read
-  // in half the time of its `add` lines).
-  return { iptables: [], nft: [{ file: 'restore input', text: renderGrouped(c.transaction) }], interfaces: nodeInterfaces(c.settings) };
+  return { iptables: [], nft: [{ file: 'restore input', text: c.restore }], interfaces: nodeInterfaces(c.settings) };
 }
 
 /** The table kube-proxy's nftables proxier owns for a family. */

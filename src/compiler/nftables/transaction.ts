@@ -96,66 +96,13 @@ export class Transaction {
   /** The transaction's lines, as `nft -f` reads them. */
   render(): string {
     const head = `${this.family} ${this.table}`;
-    const parts: string[] = [tableLine(this)];
+    const parts: string[] = [`add table ${head}${this.tableComment === null ? '' : ` { comment ${quote(this.tableComment)} ; }`}\n`];
     for (const s of this.sets) parts.push(setLine(head, s));
     for (const c of this.chains) parts.push(chainLine(head, c));
     for (const r of this.rules) parts.push(`add rule ${head} ${r.chain} ${r.rule}${r.comment === null ? '' : ` comment ${quote(r.comment)}`}\n`);
     for (const e of this.elements) parts.push(elementLine(head, e));
     return parts.join('');
   }
-}
-
-/**
- * The same transaction, grouped: what `nft -f` makes of it is the same kernel state, handles
- * included, but the text is read in about half the time. A 10k-service transaction repeats
- * `add rule ip kube-proxy CHAIN` on 224,000 lines, and reading those heads cost as much as the
- * rules; here the chains and their rules are one table block, the elements one line per set.
- *
- * Handles come out as render()'s lines give them (one counter per table, state.ts): the table, the
- * sets (`add set` lines), then the chains and the rules in a block, which nft adds chains first and
- * rules after, in the block's order (nft_cmd_expand): every chain, empty, in the order made, then
- * each run of consecutive rules of one chain as that chain again; the elements last, when every
- * chain a map's verdict names exists. test/compiler/nft-grouped.test.ts: both texts read to the
- * same state.
- */
-export function renderGrouped(tx: Transaction): string {
-  const head = `${tx.family} ${tx.table}`;
-  const parts: string[] = [tableLine(tx)];
-  for (const s of tx.sets) parts.push(setLine(head, s));
-  if (tx.chains.length > 0) {
-    parts.push(`table ${head} {\n`);
-    for (const c of tx.chains) {
-      parts.push(`\tchain ${c.name} {\n`);
-      if (c.comment !== null) parts.push(`\t\tcomment ${quote(c.comment)}\n`);
-      if (c.base) parts.push(`\t\ttype ${c.base.type} hook ${c.base.hook} priority ${c.base.priority};\n`);
-      parts.push('\t}\n');
-    }
-    for (let i = 0; i < tx.rules.length; ) {
-      const chain = tx.rules[i].chain;
-      parts.push(`\tchain ${chain} {\n`);
-      for (; i < tx.rules.length && tx.rules[i].chain === chain; i++) {
-        const r = tx.rules[i];
-        parts.push(`\t\t${r.rule}${r.comment === null ? '' : ` comment ${quote(r.comment)}`}\n`);
-      }
-      parts.push('\t}\n');
-    }
-    parts.push('}\n');
-  }
-  for (let i = 0; i < tx.elements.length; ) {
-    const set = tx.elements[i].set;
-    const run: string[] = [];
-    for (; i < tx.elements.length && tx.elements[i].set === set; i++) run.push(elementText(tx.elements[i]));
-    parts.push(`add element ${head} ${set} { ${run.join(', ')} }\n`);
-  }
-  return parts.join('');
-}
-
-function tableLine(tx: Transaction): string {
-  return `add table ${tx.family} ${tx.table}${tx.tableComment === null ? '' : ` { comment ${quote(tx.tableComment)} ; }`}\n`;
-}
-
-function elementText(e: ElementObject): string {
-  return `${e.key.join(' . ')}${e.comment === null ? '' : ` comment ${quote(e.comment)}`}${e.value === null ? '' : ` : ${e.value}`}`;
 }
 
 /** Go's %q for the ASCII text kube-proxy writes in comments. */
@@ -179,5 +126,7 @@ function setLine(head: string, s: SetObject): string {
 }
 
 function elementLine(head: string, e: ElementObject): string {
-  return `add element ${head} ${e.set} { ${elementText(e)} }\n`;
+  const comment = e.comment === null ? '' : ` comment ${quote(e.comment)}`;
+  const value = e.value === null ? '' : ` : ${e.value}`;
+  return `add element ${head} ${e.set} { ${e.key.join(' . ')}${comment}${value} }\n`;
 }
