@@ -13,6 +13,7 @@ import { SourceText } from '../diag/source.js';
 import { DEFAULT_CONFIG, readConfig } from './config.js';
 import { hasDirectives, splitDocuments } from './documents.js';
 import { readEndpointSlice, readLegacyEndpoints } from './endpointslice.js';
+import { fastEndpointSlice, fastService } from './fast-objects.js';
 import { looksLikeJson, MAX_DEPTH, readJsonFast, readYamlFast, type FastRead } from './fast-read.js';
 import { readNode } from './node.js';
 import { jsonItemRanges, yamlItemRanges, type ItemRange } from './list-items.js';
@@ -331,11 +332,11 @@ function readObject(at: Locator, origin: Locator, value: unknown, sink: Diagnost
       return n ? { kind: 'node', node: n } : { kind: 'none' };
     }
     case 'Service': {
-      const s = readService(r, o);
+      const s = fastService(obj, o) ?? readService(r, o);
       return s ? { kind: 'service', service: s } : { kind: 'none' };
     }
     case 'EndpointSlice': {
-      const s = readEndpointSlice(r, o);
+      const s = fastEndpointSlice(obj, o) ?? readEndpointSlice(r, o);
       return s ? { kind: 'slice', slice: s } : { kind: 'none' };
     }
     case 'ServiceCIDR': {

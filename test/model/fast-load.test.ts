@@ -3,14 +3,13 @@
 // (code, severity, file, line, column, message, notes) and the same objects (origins included).
 // Checked on every loading test input, every golden case's cluster, kubectl-shaped files with the
 // bad object in the middle, and random mutations of kubectl documents; and the fast path is taken.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DiagnosticSink } from '../../src/diag/diagnostic.js';
 import { loadCluster, type InputText, type LoadStats } from '../../src/model/load.js';
 import { mulberry32 } from '../../src/util/rng.js';
 import { damage } from './damage.js';
-import { DIAGNOSTIC_CASES, OTHER_INPUTS } from './diagnostic-inputs.js';
+import { clusterFiles, DIAGNOSTIC_CASES, OTHER_INPUTS } from './diagnostic-inputs.js';
 import { kubectlCluster, kubectlObjects, kubectlYaml, type KubectlShape } from './kubectl-cluster.js';
 
 function read(inputs: InputText[], positions: 'always' | 'when-needed') {
@@ -37,16 +36,6 @@ const SHAPES: [KubectlShape, string][] = [
   ['list-yaml', 'list.yaml'],
   ['list-json', 'cluster.json'],
 ];
-
-function clusterFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...clusterFiles(p));
-    else if (name === 'cluster.yaml') out.push(p);
-  }
-  return out;
-}
 
 describe('the fast path reads what positioned reading reads', () => {
   it.each([...DIAGNOSTIC_CASES.map(([n, t]) => [n, t] as const), ...OTHER_INPUTS])('%s', (_name, text) => {
