@@ -125,7 +125,7 @@ describe('a bad object in the middle of a large file', () => {
   // item read alone against its value, and finds both alone.
   it.each(SHAPES.filter(([shape]) => shape !== 'multidoc'))('a duplicate found after loading is located by its item alone (%s)', (shape, name) => {
     const objs = objects();
-    Object.assign(objs[30].metadata, { name: 'svc-29', namespace: 'ns-29' });
+    Object.assign((objs[30] as Record<string, any>).metadata, { name: 'svc-29', namespace: 'ns-29' });
     const stats = expectSame([{ name, text: render(objs, shape) }]);
     expect(stats).toEqual({ fast: 1, positioned: 0, positionedItems: 2 });
   });
