@@ -100,30 +100,38 @@ export class FlowCache {
     return k;
   }
 
-  /** The trace of the packet `p` of class `key` from a remembered one, in `world`; null when none fits. */
-  lookup(key: string, p: Packet, world: World): TraceResult | null {
+  /**
+   * The trace of the packet `p` of class `key` from a remembered one, in `world`, and that
+   * remembered trace (the same object for every packet answered from it); null when none fits.
+   */
+  lookup(key: string, p: Packet, world: World): { result: TraceResult; from: object } | null {
     const list = this.map.get(key);
     if (list === undefined) return null;
     const src = p.src as number;
     for (const e of list) {
       if (this.sourceChecks && !e.rec.checks.every((c) => matchIPv4(c.rule, { src, dst: c.dst, proto: c.proto } as Packet) === c.matched)) continue;
       this.hits++;
-      return rebind(e.result, p, world);
+      return { result: rebind(e.result, p, world), from: e };
     }
     return null;
   }
 
-  /** Remembers a trace recorded (TraceRecord) for `key`, when nothing but the key and the checks decided it. */
-  remember(key: string, rec: TraceRecord, result: TraceResult): void {
-    if (!rec.cacheable || !result.walks.every((w) => sourceBlind(w, result.input))) return;
+  /**
+   * Remembers a trace recorded (TraceRecord) for `key`, when nothing but the key and the checks
+   * decided it: the object lookup names as the answers' origin, or null.
+   */
+  remember(key: string, rec: TraceRecord, result: TraceResult): object | null {
+    if (!rec.cacheable || !result.walks.every((w) => sourceBlind(w, result.input))) return null;
     let list = this.map.get(key);
     if (list === undefined) {
       if (this.map.size >= MAX_KEYS) this.map.clear();
       this.map.set(key, (list = []));
     }
     if (list.length >= PER_KEY) list.shift();
-    list.push({ rec, result });
+    const e = { rec, result };
+    list.push(e);
     this.remembered++;
+    return e;
   }
 }
 

@@ -453,6 +453,8 @@ interface Traced {
   readonly r: TraceResult;
   /** What each walk writes; null: nothing any later packet can read (see leavesNothing). */
   readonly writes: [Key, Value][][] | null;
+  /** The flow cache's remembered trace `r` is or was made from (FlowResult.cls). */
+  readonly cls: object | null;
 }
 
 /**
@@ -471,9 +473,14 @@ export function traceFlows(
   cache: FlowCache | null = new FlowCache(env),
 ): FlowResult[] {
   const { packets, keys, remaining } = remainingKeys(rs, flows);
-  // The sources of the flows still to come: a connection's reply tuple can be a later flow's only if its source is one.
+  // The sources and destinations of the flows still to come: a connection's reply tuple can be a
+  // later flow's only if its source is one of the first and its destination one of the second.
   const sources = new Map<Ip, number>();
-  for (const p of packets) sources.set(p.src, (sources.get(p.src) ?? 0) + 1);
+  const dests = new Map<Ip, number>();
+  for (const p of packets) {
+    sources.set(p.src, (sources.get(p.src) ?? 0) + 1);
+    dests.set(p.dst, (dests.get(p.dst) ?? 0) + 1);
+  }
   // Explain mode keeps each step's walk for the report: traced, never cached.
   const caching = cache !== null && !options.explain ? cache : null;
   const state = new FactoredState();
@@ -491,6 +498,7 @@ export function traceFlows(
     }
     const p = packets[i];
     sources.set(p.src, sources.get(p.src)! - 1);
+    dests.set(p.dst, dests.get(p.dst)! - 1);
     state.advance(f.at ?? state.now);
     const now = state.now;
     /**
@@ -503,7 +511,7 @@ export function traceFlows(
       if (!(w.confirmed && w.verdict === 'ACCEPT') || w.conn.untracked) return true;
       if (state.factorConns > 0 || (remaining.get(keys[i]) ?? 0) > 0) return false;
       const c = w.conn;
-      return !((sources.get(c.reply.src) ?? 0) > 0 && (remaining.get(tupleKey(c.proto, c.reply.src, c.reply.sport, c.reply.dst, c.reply.dport)) ?? 0) > 0);
+      return !((dests.get(c.reply.dst) ?? 0) > 0 && (sources.get(c.reply.src) ?? 0) > 0 && (remaining.get(tupleKey(c.proto, c.reply.src, c.reply.sport, c.reply.dst, c.reply.dport)) ?? 0) > 0);
     };
     // A packet that meets no connection may be of a class traced before (flow-cache.ts).
     const own = keys[i];
@@ -540,8 +548,8 @@ export function traceFlows(
           }
           if (more.length > 0) break;
         }
-        if (rec !== null) caching!.remember(classKey!, rec, r);
-        traced.push({ prob, chosen, view, r, writes: ws });
+        const cls = rec !== null ? caching!.remember(classKey!, rec, r) : null;
+        traced.push({ prob, chosen, view, r, writes: ws, cls });
       }
       if (more.length > 0) {
         traced = [];
@@ -564,7 +572,8 @@ export function traceFlows(
     const replacement = traced.every((t) => t.writes === null) ? null : state.plan(read, leftBy(state, read, traced, remaining), touchedBy(read, traced));
     if (replacement?.approximate) approximate = true;
     // The result is handed over before the state moves on (its worlds are views of it).
-    const result: FlowResult = { flow: f, result: traced[0].r, traces, outcomes, approximate };
+    const cls = traced.length === 1 && !approximate && isOne(traced[0].prob) ? traced[0].cls : null;
+    const result: FlowResult = { flow: f, result: traced[0].r, traces, outcomes, approximate, cls };
     if (onFlow) {
       onFlow(result, i);
       for (const t of traced) t.view.expire();
@@ -589,14 +598,15 @@ const NO_CHOICE: ReadonlyMap<Factor, Alternative> = new Map();
 function fromCache(cache: FlowCache, classKey: string, p: Packet, state: FactoredState, now: number, leavesNothing: (w: Walk) => boolean): Traced[] {
   const view = new WorldView(now, state, NO_CHOICE);
   view.seal();
-  const r = cache.lookup(classKey, p, view);
-  if (r === null) return [];
+  const answer = cache.lookup(classKey, p, view);
+  if (answer === null) return [];
+  const r = answer.result;
   let ws: [Key, Value][][] | null = null;
   if (!r.walks.every(leavesNothing)) {
     ws = r.walks.map((w) => writes(w, now));
     if (ws.some((list) => list.some(([k]) => state.factorOf.has(k)))) return [];
   }
-  return [{ prob: state.weight([], NO_CHOICE), chosen: NO_CHOICE, view, r, writes: ws }];
+  return [{ prob: state.weight([], NO_CHOICE), chosen: NO_CHOICE, view, r, writes: ws, cls: answer.from }];
 }
 
 /** The keys of the factors read and the keys the walks wrote. */
