@@ -570,16 +570,6 @@ export function traceFlows(
       done(wholeWorldsStep(rs, env, f, i === 0, options, whole, remaining), i);
       continue;
     }
-    // The outcomes are made when first read: the class's text of a packet the cache answered needs none.
-    let outcomes: Outcome[] | null = null;
-    const outcomesNow = (): Outcome[] => {
-      if (outcomes === null) {
-        const leaves: Leaf[] = [];
-        for (const t of traced) for (const w of t.r.walks) leaves.push({ walk: w, prob: mul(t.prob, w.prob) });
-        outcomes = outcomesOf(leaves);
-      }
-      return outcomes;
-    };
     const traces: WorldTrace[] = traced.map((t) => ({ prob: t.prob, world: t.view, result: t.r }));
     // Most packets of a bulk run read no factor and leave nothing a later packet can read (their
     // connection has no later packet): no state to build. Otherwise what the walks leave of the
@@ -588,16 +578,7 @@ export function traceFlows(
     if (replacement?.approximate) approximate = true;
     // The result is handed over before the state moves on (its worlds are views of it).
     const cls = traced.length === 1 && !approximate && isOne(traced[0].prob) ? traced[0].cls : null;
-    const result: FlowResult = {
-      flow: f,
-      result: traced[0].r,
-      traces,
-      get outcomes() {
-        return outcomesNow();
-      },
-      approximate,
-      cls,
-    };
+    const result: FlowResult = new PacketResult(f, traced, traces, approximate, cls);
     if (onFlow) {
       onFlow(result, i);
       for (const t of traced) t.view.expire();
@@ -610,6 +591,31 @@ export function traceFlows(
     if (replacement !== null) state.commit(replacement);
   }
   return results;
+}
+
+/** A packet's FlowResult; its outcomes are made when first read (the class's text of a packet the cache answered needs none). */
+class PacketResult implements FlowResult {
+  readonly result: TraceResult;
+  private made: Outcome[] | null = null;
+
+  constructor(
+    readonly flow: FlowSpec,
+    private readonly traced: readonly Traced[],
+    readonly traces: readonly WorldTrace[],
+    readonly approximate: boolean,
+    readonly cls: object | null,
+  ) {
+    this.result = traced[0].r;
+  }
+
+  get outcomes(): Outcome[] {
+    if (this.made === null) {
+      const leaves: Leaf[] = [];
+      for (const t of this.traced) for (const w of t.r.walks) leaves.push({ walk: w, prob: mul(t.prob, w.prob) });
+      this.made = outcomesOf(leaves);
+    }
+    return this.made;
+  }
 }
 
 const NO_CHOICE: ReadonlyMap<Factor, Alternative> = new Map();
