@@ -200,6 +200,30 @@ COMMIT
     expect(jsonTexts(NODE, flows, new ClassJson(without, false), false).some(({ full, fast }) => fast !== full)).toBe(true);
   });
 
+  it('answers past an addrtype --dst-type test (it reads the destination, not the source), exactly', () => {
+    // KUBE-EXTERNAL-SERVICES' shape at a few services: every packet meets the addrtype tests.
+    const text = `${tableStart('filter', ['KUBE-EXT'])}
+-A FORWARD -j KUBE-EXT
+${[30000, 30001, 30002].map((p) => `-A KUBE-EXT -p tcp -m addrtype --dst-type LOCAL -m tcp --dport ${p} -j DROP`).join('\n')}
+COMMIT
+${tableStart('nat', ['KUBE-SERVICES', 'KUBE-SVC-0', 'KUBE-SEP-1', 'KUBE-SEP-2'])}
+-A PREROUTING -j KUBE-SERVICES
+-A KUBE-SERVICES -d ${svc(0)}/32 -p tcp -m tcp --dport 80 -j KUBE-SVC-0
+-A KUBE-SERVICES -m addrtype --dst-type LOCAL -p tcp -m tcp --dport 30000 -j KUBE-SVC-0
+-A KUBE-SVC-0 -m statistic --mode random --probability 0.5000000000 -j KUBE-SEP-1
+-A KUBE-SVC-0 -j KUBE-SEP-2
+-A KUBE-SEP-1 -p tcp -m tcp -j DNAT --to-destination ${ep(0, 1)}:8080
+-A KUBE-SEP-2 -p tcp -m tcp -j DNAT --to-destination ${ep(0, 2)}:8080
+COMMIT
+`;
+    const flows: FlowSpec[] = [];
+    for (let k = 0; k < 60; k++) flows.push({ name: `f${k}`, protocol: 'tcp', sourceIP: k % 5 === 4 ? '192.168.0.2' : `10.7.${k}.1`, sourcePort: 2000 + k, destIP: k % 3 === 2 ? '192.168.0.2' : svc(0), destPort: k % 3 === 2 ? 30000 + (k % 4) : 80 });
+    const caches: FlowCache[] = [];
+    const { cached, plain } = both(dumpNode(text), flows, (env) => new FlowCache(env), caches);
+    expect(cached).toEqual(plain);
+    expect(caches[0].hits).toBeGreaterThan(flows.length / 2);
+  });
+
   it('remembers no trace that read state: affinity lists, counters, buckets, connections', () => {
     const flows: FlowSpec[] = [];
     for (let k = 0; k < 40; k++) flows.push({ name: `a${k}`, protocol: 'tcp', sourceIP: `10.5.0.${k % 4}`, sourcePort: 2000 + k, destIP: svc(9), destPort: 80 });
