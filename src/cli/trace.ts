@@ -18,6 +18,7 @@ import { prepareNode, type SimNode } from '../packetsim/prepare.js';
 import { traceFlows } from '../packetsim/flows.js';
 import { TraceInputError, TooManyPaths, type FlowSpec } from '../packetsim/trace.js';
 import { traceJson, type JsonOptions, type TraceJsonInput } from '../report/json.js';
+import { ClassJson, fillOf } from '../report/json-class.js';
 import { renderHtml } from '../report/html.js';
 import { FIELD_NAMES, type ConnectionView, type TraceReport } from '../report/model.js';
 import { PAGE_DATA_VERSION, reachedChains, traceData, type ListingData, type PageData } from '../report/page-data.js';
@@ -448,8 +449,11 @@ async function runTrace(inputs: string[], flags: TraceFlags, viaGiven: boolean):
       const explain = flags.paths && (flags.verbose || (!flags.json && sample === null) || flags.html !== undefined);
       const options = { explain, index: flags.index, paths: flags.paths };
       if (flags.flows) {
+        // JSON of a packet the flow cache answered: its class's text with its own name and source.
+        const classes = flags.json && sample === null && flags.html === undefined ? new ClassJson() : null;
         traceFlows(rs, env, subset, options, (r, k) => {
-          put(idx[k], out({ result: r.result, outcomes: r.outcomes, name: r.flow.name, approximate: r.approximate }, k, { input: r.result, traces: r.traces, outcomes: r.outcomes }));
+          const full = () => out({ result: r.result, outcomes: r.outcomes, name: r.flow.name, approximate: r.approximate }, k, { input: r.result, traces: r.traces, outcomes: r.outcomes });
+          put(idx[k], classes === null ? full() : classes.text(r.cls ?? null, fillOf(r.flow.name, r.result.input), full));
         });
       } else {
         const how = { state: (flags.state ?? 'new') as ConnState, reply: !!flags.reply };

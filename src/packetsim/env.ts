@@ -240,7 +240,9 @@ export function buildEnv(spec: NodeSpec, family: Family, problems: EnvProblem[] 
     },
     sourceClass(src) {
       const back = fib.lookup(src);
-      const bits = [localSet.has(src), isLocal(src), src >>> 24 === 0, src === 0, src >>> 24 === 127, src >>> 28 === 0xe, src === 0xffffffff].map(Number).join('');
+      // Spelled bit by bit: the flow cache asks this for every packet of a bulk run.
+      const bit = (b: boolean) => (b ? '1' : '0');
+      const bits = bit(localSet.has(src)) + bit(isLocal(src)) + bit(src >>> 24 === 0) + bit(src === 0) + bit(src >>> 24 === 127) + bit(src >>> 28 === 0xe) + bit(src === 0xffffffff);
       return `${bits}|${back?.type ?? '-'}|${back?.dev ?? '-'}`;
     },
     bridgeOf(port) {

@@ -347,7 +347,9 @@ function runFrames(w: Walk, pending: Walk[], keep: boolean): void {
  */
 function noteSource(w: Walk, rec: TraceRecord, r: CompiledRule): void {
   if (r.srcRead === 2) rec.cacheable = false;
-  else rec.checks.push({ rule: r, dst: w.pkt.dst as number, proto: w.pkt.proto, matched: matchIPv4(r, w.pkt) });
+  // The rule's check copied out: the cache asks it again for each new source, and at 10k services
+  // the rule itself is cold by then.
+  else rec.checks.push({ rule: { v4: r.v4, v4Src: r.v4Src, v4Dst: r.v4Dst }, dst: w.pkt.dst as number, proto: w.pkt.proto, matched: matchIPv4(r, w.pkt) });
 }
 
 /** The connection's destination binding (its reply source); null parts keep the original. */

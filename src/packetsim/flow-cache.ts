@@ -100,30 +100,39 @@ export class FlowCache {
     return k;
   }
 
-  /** The trace of the packet `p` of class `key` from a remembered one, in `world`; null when none fits. */
-  lookup(key: string, p: Packet, world: World): TraceResult | null {
+  /**
+   * The trace of the packet `p` of class `key` from a remembered one, in `world`, that remembered
+   * trace, and an object that stands for it (the same for every packet answered from it); null
+   * when none fits.
+   */
+  lookup(key: string, p: Packet, world: World): { result: TraceResult; from: object; remembered: TraceResult } | null {
     const list = this.map.get(key);
     if (list === undefined) return null;
     const src = p.src as number;
     for (const e of list) {
       if (this.sourceChecks && !e.rec.checks.every((c) => matchIPv4(c.rule, { src, dst: c.dst, proto: c.proto } as Packet) === c.matched)) continue;
       this.hits++;
-      return rebind(e.result, p, world);
+      return { result: rebind(e.result, p, world), from: e, remembered: e.result };
     }
     return null;
   }
 
-  /** Remembers a trace recorded (TraceRecord) for `key`, when nothing but the key and the checks decided it. */
-  remember(key: string, rec: TraceRecord, result: TraceResult): void {
-    if (!rec.cacheable || !result.walks.every((w) => sourceBlind(w, result.input))) return;
+  /**
+   * Remembers a trace recorded (TraceRecord) for `key`, when nothing but the key and the checks
+   * decided it: the object lookup names as the answers' origin, or null.
+   */
+  remember(key: string, rec: TraceRecord, result: TraceResult): object | null {
+    if (!rec.cacheable || !result.walks.every((w) => sourceBlind(w, result.input))) return null;
     let list = this.map.get(key);
     if (list === undefined) {
       if (this.map.size >= MAX_KEYS) this.map.clear();
       this.map.set(key, (list = []));
     }
     if (list.length >= PER_KEY) list.shift();
-    list.push({ rec, result });
+    const e = { rec, result };
+    list.push(e);
     this.remembered++;
+    return e;
   }
 }
 
@@ -162,27 +171,61 @@ function sourceBlind(w: Walk, input: Packet): boolean {
   );
 }
 
-/** The remembered trace with the packet's source address and port, its connection a new one, in `world`. */
+/**
+ * The remembered trace with the packet's source address and port, its connection a new one, in
+ * `world`. Its walks and outcomes are made when first read: a bulk run that prints the class's
+ * text (report/json-class.ts) and whose walks leave nothing (flows.ts) reads neither.
+ */
+class Rebound implements TraceResult {
+  readonly family: TraceResult['family'];
+  readonly input: Packet;
+  readonly origin: TraceResult['origin'];
+  private made: { walks: readonly Walk[]; outcomes: TraceResult['outcomes'] } | null = null;
+  /** The connection's id, taken now (as every trace takes its own when it is made). */
+  private readonly id = connId();
+
+  constructor(
+    private readonly r: TraceResult,
+    private readonly world: World,
+  ) {
+    this.family = r.family;
+    this.input = copyPacket(r.input);
+    this.origin = r.origin;
+  }
+
+  get walks(): readonly Walk[] {
+    return (this.made ??= this.make()).walks;
+  }
+
+  get outcomes(): TraceResult['outcomes'] {
+    return (this.made ??= this.make()).outcomes;
+  }
+
+  private make(): { walks: readonly Walk[]; outcomes: TraceResult['outcomes'] } {
+    const { src, sport } = this.input;
+    const id = this.id;
+    const conns = new Map<Conn, Conn>();
+    let ctx: WalkContext | null = null;
+    const walks = this.r.walks.map((w) => {
+      let c = conns.get(w.conn);
+      if (c === undefined) {
+        const o = w.conn.orig;
+        const re = w.conn.reply;
+        conns.set(w.conn, (c = sameShape(w.conn, id, { src, sport, dst: o.dst, dport: o.dport }, { src: re.src, sport: re.sport, dst: src, dport: sport })));
+      }
+      const pkt = copyPacket(w.pkt);
+      pkt.src = src;
+      pkt.sport = sport;
+      ctx ??= { ...w.ctx, world: this.world, rec: null };
+      return makeWalk({ ...w, pkt, conn: c, pktShared: false, connShared: false, ctx });
+    });
+    return { walks, outcomes: outcomesOf(walks.map((w) => ({ walk: w, prob: w.prob }))) };
+  }
+}
+
 function rebind(r: TraceResult, p: Packet, world: World): TraceResult {
-  const { src, sport } = p;
-  const input = copyPacket(r.input);
-  input.src = src;
-  input.sport = sport;
-  const id = connId();
-  const conns = new Map<Conn, Conn>();
-  let ctx: WalkContext | null = null;
-  const walks = r.walks.map((w) => {
-    let c = conns.get(w.conn);
-    if (c === undefined) {
-      const o = w.conn.orig;
-      const re = w.conn.reply;
-      conns.set(w.conn, (c = sameShape(w.conn, id, { src, sport, dst: o.dst, dport: o.dport }, { src: re.src, sport: re.sport, dst: src, dport: sport })));
-    }
-    const pkt = copyPacket(w.pkt);
-    pkt.src = src;
-    pkt.sport = sport;
-    ctx ??= { ...w.ctx, world, rec: null };
-    return makeWalk({ ...w, pkt, conn: c, pktShared: false, connShared: false, ctx });
-  });
-  return { family: r.family, input, origin: r.origin, outcomes: outcomesOf(walks.map((w) => ({ walk: w, prob: w.prob }))), walks };
+  const out = new Rebound(r, world);
+  out.input.src = p.src;
+  out.input.sport = p.sport;
+  return out;
 }

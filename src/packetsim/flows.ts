@@ -26,7 +26,7 @@ import { copyConn, timeoutSeconds, tupleKey, type Conn } from './conntrack.js';
 import type { NodeEnv } from './env.js';
 import { add, compare, div, mul, ONE, type Prob } from './fraction.js';
 import { remainingKeys, wholeWorldsStep, type WholeWorlds } from './flows-whole.js';
-import { MAX_WORLDS, outcomesOf, tracePacket, type FlowResult, type FlowSpec, type Leaf, type TraceResult, type WeightedWorld, type WorldTrace } from './trace.js';
+import { MAX_WORLDS, outcomesOf, tracePacket, type FlowResult, type FlowSpec, type Leaf, type Outcome, type TraceResult, type WeightedWorld, type WorldTrace } from './trace.js';
 import type { Ip } from '../net/index.js';
 import type { CompiledRuleset, TraceOptions, TraceRecord, Walk } from './types.js';
 import type { Packet } from './packet.js';
@@ -453,7 +453,17 @@ interface Traced {
   readonly r: TraceResult;
   /** What each walk writes; null: nothing any later packet can read (see leavesNothing). */
   readonly writes: [Key, Value][][] | null;
+  /** The flow cache's remembered trace `r` is or was made from (FlowResult.cls). */
+  readonly cls: object | null;
+  /** Whether `r` is the cache's answer (its walks made when first read). */
+  readonly answered: boolean;
 }
+
+/**
+ * Whether a walk leaves no state a later packet can read; for a walk of a remembered trace, as the
+ * walk the cache makes of it for a packet whose source (its reply's destination) is given.
+ */
+type LeavesNothing = (w: Walk, replyDst?: Ip, replyDport?: number) => boolean;
 
 /**
  * Packets in order, with state carried over (see above). Connections no later packet can belong
@@ -471,9 +481,14 @@ export function traceFlows(
   cache: FlowCache | null = new FlowCache(env),
 ): FlowResult[] {
   const { packets, keys, remaining } = remainingKeys(rs, flows);
-  // The sources of the flows still to come: a connection's reply tuple can be a later flow's only if its source is one.
+  // The sources and destinations of the flows still to come: a connection's reply tuple can be a
+  // later flow's only if its source is one of the first and its destination one of the second.
   const sources = new Map<Ip, number>();
-  for (const p of packets) sources.set(p.src, (sources.get(p.src) ?? 0) + 1);
+  const dests = new Map<Ip, number>();
+  for (const p of packets) {
+    sources.set(p.src, (sources.get(p.src) ?? 0) + 1);
+    dests.set(p.dst, (dests.get(p.dst) ?? 0) + 1);
+  }
   // Explain mode keeps each step's walk for the report: traced, never cached.
   const caching = cache !== null && !options.explain ? cache : null;
   const state = new FactoredState();
@@ -491,6 +506,7 @@ export function traceFlows(
     }
     const p = packets[i];
     sources.set(p.src, sources.get(p.src)! - 1);
+    dests.set(p.dst, dests.get(p.dst)! - 1);
     state.advance(f.at ?? state.now);
     const now = state.now;
     /**
@@ -498,12 +514,12 @@ export function traceFlows(
      * extension slots), and a connection (if it is confirmed) that no later packet can belong to
      * and that no factor holds. Decided without making the keys of most connections.
      */
-    const leavesNothing = (w: Walk): boolean => {
+    const leavesNothing: LeavesNothing = (w, replyDst = w.conn.reply.dst, replyDport = w.conn.reply.dport) => {
       if (w.delta !== null) return false;
       if (!(w.confirmed && w.verdict === 'ACCEPT') || w.conn.untracked) return true;
       if (state.factorConns > 0 || (remaining.get(keys[i]) ?? 0) > 0) return false;
       const c = w.conn;
-      return !((sources.get(c.reply.src) ?? 0) > 0 && (remaining.get(tupleKey(c.proto, c.reply.src, c.reply.sport, c.reply.dst, c.reply.dport)) ?? 0) > 0);
+      return !((dests.get(replyDst) ?? 0) > 0 && (sources.get(c.reply.src) ?? 0) > 0 && (remaining.get(tupleKey(c.proto, c.reply.src, c.reply.sport, replyDst, replyDport)) ?? 0) > 0);
     };
     // A packet that meets no connection may be of a class traced before (flow-cache.ts).
     const own = keys[i];
@@ -529,7 +545,7 @@ export function traceFlows(
         }
         view.seal();
         let ws: [Key, Value][][] | null = null;
-        if (read.length > 0 || !r.walks.every(leavesNothing)) {
+        if (read.length > 0 || !r.walks.every((w) => leavesNothing(w))) {
           ws = r.walks.map((w) => writes(w, now));
           // A write to a key of a factor not chosen: that factor's alternatives decide the rest.
           for (const list of ws) {
@@ -540,23 +556,20 @@ export function traceFlows(
           }
           if (more.length > 0) break;
         }
-        if (rec !== null) caching!.remember(classKey!, rec, r);
-        traced.push({ prob, chosen, view, r, writes: ws });
+        const cls = rec !== null ? caching!.remember(classKey!, rec, r) : null;
+        traced.push({ prob, chosen, view, r, writes: ws, cls, answered: false });
       }
       if (more.length > 0) {
         traced = [];
         read = [...read, ...more].sort((a, b) => a.age - b.age);
       }
     }
-    // A packet that rests on unmodelled matches: from here on, whole worlds.
-    if (traced.some((t) => t.r.walks.some((w) => w.unknown !== null))) {
+    // A packet that rests on unmodelled matches: from here on, whole worlds (never one the cache answered).
+    if (traced.some((t) => !t.answered && t.r.walks.some((w) => w.unknown !== null))) {
       whole = wholeWorlds(state, approximate);
       done(wholeWorldsStep(rs, env, f, i === 0, options, whole, remaining), i);
       continue;
     }
-    const leaves: Leaf[] = [];
-    for (const t of traced) for (const w of t.r.walks) leaves.push({ walk: w, prob: mul(t.prob, w.prob) });
-    const outcomes = outcomesOf(leaves);
     const traces: WorldTrace[] = traced.map((t) => ({ prob: t.prob, world: t.view, result: t.r }));
     // Most packets of a bulk run read no factor and leave nothing a later packet can read (their
     // connection has no later packet): no state to build. Otherwise what the walks leave of the
@@ -564,7 +577,8 @@ export function traceFlows(
     const replacement = traced.every((t) => t.writes === null) ? null : state.plan(read, leftBy(state, read, traced, remaining), touchedBy(read, traced));
     if (replacement?.approximate) approximate = true;
     // The result is handed over before the state moves on (its worlds are views of it).
-    const result: FlowResult = { flow: f, result: traced[0].r, traces, outcomes, approximate };
+    const cls = traced.length === 1 && !approximate && isOne(traced[0].prob) ? traced[0].cls : null;
+    const result: FlowResult = new PacketResult(f, traced, traces, approximate, cls);
     if (onFlow) {
       onFlow(result, i);
       for (const t of traced) t.view.expire();
@@ -579,6 +593,31 @@ export function traceFlows(
   return results;
 }
 
+/** A packet's FlowResult; its outcomes are made when first read (the class's text of a packet the cache answered needs none). */
+class PacketResult implements FlowResult {
+  readonly result: TraceResult;
+  private made: Outcome[] | null = null;
+
+  constructor(
+    readonly flow: FlowSpec,
+    private readonly traced: readonly Traced[],
+    readonly traces: readonly WorldTrace[],
+    readonly approximate: boolean,
+    readonly cls: object | null,
+  ) {
+    this.result = traced[0].r;
+  }
+
+  get outcomes(): Outcome[] {
+    if (this.made === null) {
+      const leaves: Leaf[] = [];
+      for (const t of this.traced) for (const w of t.r.walks) leaves.push({ walk: w, prob: mul(t.prob, w.prob) });
+      this.made = outcomesOf(leaves);
+    }
+    return this.made;
+  }
+}
+
 const NO_CHOICE: ReadonlyMap<Factor, Alternative> = new Map();
 
 /**
@@ -586,17 +625,19 @@ const NO_CHOICE: ReadonlyMap<Factor, Alternative> = new Map();
  * when the cache has no trace of its class, or the answer's walks write a key a factor holds (the
  * packet is then traced with that factor).
  */
-function fromCache(cache: FlowCache, classKey: string, p: Packet, state: FactoredState, now: number, leavesNothing: (w: Walk) => boolean): Traced[] {
+function fromCache(cache: FlowCache, classKey: string, p: Packet, state: FactoredState, now: number, leavesNothing: LeavesNothing): Traced[] {
   const view = new WorldView(now, state, NO_CHOICE);
   view.seal();
-  const r = cache.lookup(classKey, p, view);
-  if (r === null) return [];
+  const answer = cache.lookup(classKey, p, view);
+  if (answer === null) return [];
+  const r = answer.result;
   let ws: [Key, Value][][] | null = null;
-  if (!r.walks.every(leavesNothing)) {
+  // The remembered walks, as the answer's walks (their reply to the packet's source) would be.
+  if (!answer.remembered.walks.every((w) => leavesNothing(w, p.src, p.sport))) {
     ws = r.walks.map((w) => writes(w, now));
     if (ws.some((list) => list.some(([k]) => state.factorOf.has(k)))) return [];
   }
-  return [{ prob: state.weight([], NO_CHOICE), chosen: NO_CHOICE, view, r, writes: ws }];
+  return [{ prob: state.weight([], NO_CHOICE), chosen: NO_CHOICE, view, r, writes: ws, cls: answer.from, answered: true }];
 }
 
 /** The keys of the factors read and the keys the walks wrote. */

@@ -114,15 +114,30 @@ export function compare(a: Prob, b: Prob): number {
 }
 
 /**
- * The texts of probabilities printed before, by object (a Prob is never changed): a bulk trace
- * prints the same few probabilities (a service's endpoint shares) for every packet, each a BigInt
- * reduction and division to print.
+ * The texts of probabilities printed before, by value: a bulk trace prints the same few
+ * probabilities (a service's endpoint shares) for every packet, each a BigInt reduction and
+ * division to print, and each packet's are objects of its own. Found by the reduced numerator,
+ * then exponent and odd denominator (the reduced form is unique); emptied past MAX_PRINTED values.
  */
-const printed = new WeakMap<Prob, { fraction?: string; decimal?: number }>();
+const printed = new Map<bigint, Printed[]>();
+const MAX_PRINTED = 1 << 16;
 
-function printedOf(q: Prob): { fraction?: string; decimal?: number } {
-  let t = printed.get(q);
-  if (t === undefined) printed.set(q, (t = {}));
+interface Printed {
+  readonly p: Prob;
+  fraction?: string;
+  decimal?: number;
+}
+
+function printedOf(q: Prob): Printed {
+  const p = reduce(q);
+  let list = printed.get(p.num);
+  if (list === undefined) {
+    if (printed.size >= MAX_PRINTED) printed.clear();
+    printed.set(p.num, (list = []));
+  }
+  for (const t of list) if (t.p.exp === p.exp && t.p.den === p.den) return t;
+  const t: Printed = { p };
+  list.push(t);
   return t;
 }
 
@@ -130,7 +145,7 @@ function printedOf(q: Prob): { fraction?: string; decimal?: number } {
 export function fractionText(q: Prob): string {
   const t = printedOf(q);
   if (t.fraction === undefined) {
-    const p = reduce(q);
+    const p = t.p;
     t.fraction = `${p.num}/${p.den << BigInt(p.exp)}`;
   }
   return t.fraction;
@@ -140,7 +155,7 @@ export function fractionText(q: Prob): string {
 export function toDecimal(q: Prob): number {
   const t = printedOf(q);
   if (t.decimal === undefined) {
-    const p = reduce(q);
+    const p = t.p;
     const v = Number(p.num) / Number(p.den) / 2 ** p.exp;
     t.decimal = Number(v.toPrecision(10));
   }

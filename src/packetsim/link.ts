@@ -4,7 +4,7 @@
 // trace compiles the chains its packets reach (with the kernel state's own laziness, a dump's
 // rules are not even read into the IR otherwise), a few dozen of a 10k-service node's 100k.
 import type { Family, Rule, Span } from '../iptables/ir.js';
-import { isBuiltinChain, ruleCount, type KernelChain, type KernelState } from '../iptables/state.js';
+import { isBuiltinChain, readRules, ruleCount, type KernelChain, type KernelState } from '../iptables/state.js';
 import { buildIndex } from './chain-index.js';
 import { programsFor } from './evaluate.js';
 import { planMemo } from './memo.js';
@@ -274,7 +274,7 @@ class LazyChain implements CompiledChain {
 
   private compile(): readonly CompiledRule[] {
     const { ctx } = this;
-    const source = this.source!.rules;
+    const source = readRules(this.source!);
     this.source = null;
     // Copied once compiled, so that a chain's rules lie side by side in memory rather than each
     // among its matches, targets and strings: at 10k services most rules are cold when a packet

@@ -410,6 +410,12 @@ export interface FlowResult {
   readonly outcomes: Outcome[];
   /** True when the number of possible worlds was capped and the least likely were dropped. */
   readonly approximate: boolean;
+  /**
+   * The flow cache's remembered trace this packet's one trace is (when it was remembered) or was
+   * made from (answered from the cache), when it is the packet's only world and weighs one:
+   * packets with the same `cls` differ only in their name and source (report/json-class.ts).
+   */
+  readonly cls?: object | null;
 }
 
 /** A world and its probability (traceFlows: of reaching it; sequence.ts: of it and the observations). */

@@ -6,6 +6,9 @@
 // golden cases). And the test can fail: a cache whose key leaves out any one part, or that
 // answers without the source checks, gives some packet another answer.
 import { describe, expect, it } from 'vitest';
+import { explainer } from '../../src/packetsim/explain.js';
+import { traceJson } from '../../src/report/json.js';
+import { ClassJson, fillOf, HOLES, type Hole } from '../../src/report/json-class.js';
 import { simpleInterfaces } from '../../src/node/node.js';
 import { FlowCache, KEY_PARTS, type KeyPart } from '../../src/packetsim/flow-cache.js';
 import { traceFlows } from '../../src/packetsim/flows.js';
@@ -32,6 +35,37 @@ function both(fresh: Fresh, flows: FlowSpec[], make: (env: Parameters<Engine>[1]
 }
 
 const differs = (x: { cached: unknown; plain: unknown }) => JSON.stringify(x.cached) !== JSON.stringify(x.plain);
+
+/**
+ * Each packet of a bulk trace (with the flow cache) as `kpsim trace --flows --json` prints it: as
+ * traceJson spells it, and as `classes` does (from its class's template where it has one).
+ */
+function jsonTexts(fresh: Fresh, flows: FlowSpec[], classes: ClassJson, paths: boolean): { full: string; fast: string }[] {
+  const { node, family, rs, env } = fresh();
+  const ex = explainer(node, family);
+  const out: { full: string; fast: string }[] = [];
+  traceFlows(rs, env, flows, { explain: false, paths }, (r) => {
+    const full = JSON.stringify(traceJson({ result: r.result, outcomes: r.outcomes, name: r.flow.name, approximate: r.approximate }, ex, { paths, verbose: false }));
+    out.push({ full, fast: classes.text(r.cls ?? null, fillOf(r.flow.name, r.result.input), () => full) });
+  });
+  return out;
+}
+
+/** Another packet of the flow: another name, source port and (IPv4) source address. */
+function another(f: FlowSpec, k: number): FlowSpec {
+  const v4 = /^(\d+\.\d+\.\d+\.)(\d+)$/.exec(f.sourceIP);
+  return { ...f, name: `${f.name} round ${k}`, sourcePort: (f.sourcePort ?? 40000) + k, sourceIP: v4 ? `${v4[1]}${((Number(v4[2]) + k) % 253) + 1}` : f.sourceIP };
+}
+
+describe("a cached packet's JSON spelled from its class's template is traceJson's", () => {
+  it.each(GOLDEN_FLOW_CASES)('golden case $name', ({ file }) => {
+    for (const g of goldenFlows(file)) {
+      // Each flow four times from other sources: the cache answers, and the templates fill in.
+      const flows = [...g.flows, ...[1, 2, 3].flatMap((k) => g.flows.map((f) => another(f, k)))];
+      for (const paths of [false, true]) for (const { full, fast } of jsonTexts(g.fresh, flows, new ClassJson(), paths)) expect(fast).toBe(full);
+    }
+  });
+});
 
 describe('the flow cache gives what tracing gives', () => {
   it.each(GOLDEN_FLOW_CASES)('golden case $name', ({ file }) => {
@@ -144,6 +178,50 @@ COMMIT
 
   it('goes wrong without the source checks', () => {
     expect(differs(both(NODE, randomFlows(11, 600), (env) => new FlowCache(env, KEY_PARTS, false)))).toBe(true);
+  });
+
+  it.each([false, true])('spells the JSON of random flows as traceJson does (paths: %s)', (paths) => {
+    for (const [fresh, seed] of [[NODE, 21], [NODE, 22], [NODE_LO, 23]] as const) {
+      const classes = new ClassJson();
+      for (const { full, fast } of jsonTexts(fresh, randomFlows(seed, 500), classes, paths)) expect(fast).toBe(full);
+      // Many packets were spelled from a template (else the comparison shows little of it).
+      expect(classes.filled).toBeGreaterThan(20);
+    }
+  });
+
+  it.each([...HOLES])('catches a template without the %s holes, which used unchecked goes wrong', (hole: Hole) => {
+    const flows = randomFlows(24, 500);
+    const without = HOLES.filter((h) => h !== hole);
+    // Checked against the second packet of its class, such a template is never used.
+    const checked = new ClassJson(without);
+    for (const { full, fast } of jsonTexts(NODE, flows, checked, false)) expect(fast).toBe(full);
+    expect(checked.filled).toBe(0);
+    // Unchecked, it gives some packet another text.
+    expect(jsonTexts(NODE, flows, new ClassJson(without, false), false).some(({ full, fast }) => fast !== full)).toBe(true);
+  });
+
+  it('answers past an addrtype --dst-type test (it reads the destination, not the source), exactly', () => {
+    // KUBE-EXTERNAL-SERVICES' shape at a few services: every packet meets the addrtype tests.
+    const text = `${tableStart('filter', ['KUBE-EXT'])}
+-A FORWARD -j KUBE-EXT
+${[30000, 30001, 30002].map((p) => `-A KUBE-EXT -p tcp -m addrtype --dst-type LOCAL -m tcp --dport ${p} -j DROP`).join('\n')}
+COMMIT
+${tableStart('nat', ['KUBE-SERVICES', 'KUBE-SVC-0', 'KUBE-SEP-1', 'KUBE-SEP-2'])}
+-A PREROUTING -j KUBE-SERVICES
+-A KUBE-SERVICES -d ${svc(0)}/32 -p tcp -m tcp --dport 80 -j KUBE-SVC-0
+-A KUBE-SERVICES -m addrtype --dst-type LOCAL -p tcp -m tcp --dport 30000 -j KUBE-SVC-0
+-A KUBE-SVC-0 -m statistic --mode random --probability 0.5000000000 -j KUBE-SEP-1
+-A KUBE-SVC-0 -j KUBE-SEP-2
+-A KUBE-SEP-1 -p tcp -m tcp -j DNAT --to-destination ${ep(0, 1)}:8080
+-A KUBE-SEP-2 -p tcp -m tcp -j DNAT --to-destination ${ep(0, 2)}:8080
+COMMIT
+`;
+    const flows: FlowSpec[] = [];
+    for (let k = 0; k < 60; k++) flows.push({ name: `f${k}`, protocol: 'tcp', sourceIP: k % 5 === 4 ? '192.168.0.2' : `10.7.${k}.1`, sourcePort: 2000 + k, destIP: k % 3 === 2 ? '192.168.0.2' : svc(0), destPort: k % 3 === 2 ? 30000 + (k % 4) : 80 });
+    const caches: FlowCache[] = [];
+    const { cached, plain } = both(dumpNode(text), flows, (env) => new FlowCache(env), caches);
+    expect(cached).toEqual(plain);
+    expect(caches[0].hits).toBeGreaterThan(flows.length / 2);
   });
 
   it('remembers no trace that read state: affinity lists, counters, buckets, connections', () => {

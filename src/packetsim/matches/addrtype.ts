@@ -5,7 +5,7 @@
 // LOCAL by the local routes.
 import type { Family, OptionArg } from '../../iptables/ir.js';
 import type { Ip } from '../../net/index.js';
-import type { CMatch, Walk } from '../types.js';
+import { READS, type CMatch, type Walk } from '../types.js';
 import { listOf, negated, ValueError } from './values.js';
 
 const TYPES = {
@@ -62,7 +62,10 @@ export function compileAddrtype(opts: readonly OptionArg[], family: Family): CMa
       family === 'ipv4'
         ? (w: Walk) => ((v4Type(w, pick(w) as number, dev(w)) & mask) !== 0) !== neg
         : (w: Walk) => v6Matches(w, pick(w) as bigint, mask, dev(w)) !== neg;
-    out.push({ kind: 'test', pure: true, test });
+    // The address it types, and the interface it is limited to: the node's addresses are fixed
+    // (a --dst-type test says nothing of the source, so the flow cache may answer past it).
+    const reads = (isSrc ? READS.SRC : READS.DST) | (limitIn ? READS.IIF : limitOut ? READS.OIF : 0);
+    out.push({ kind: 'test', pure: true, test, reads });
   }
   return out;
 }
