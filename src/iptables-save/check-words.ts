@@ -22,12 +22,21 @@ const ALLOWED_ITEMS: Readonly<Record<string, readonly string[]>> = {
   'connbytes.connbytes-dir': ['original', 'reply', 'both'],
 };
 
+/** Words libxt_ipvs compares with strcasecmp: any case, stored (and printed back) in capitals. */
+const ANY_CASE_ITEMS: Readonly<Record<string, readonly string[]>> = {
+  'ipvs.vdir': ['ORIGINAL', 'REPLY'],
+  'ipvs.vmethod': ['GATE', 'IPIP', 'MASQ'],
+};
+
+/** Options xtables_parse_port reads: one port, no range. */
+const SINGLE_PORT = new Set(['ipvs.vport', 'ipvs.vportctl']);
+
 /** Longest strings the kernel structures hold (XT_MAX_COMMENT_LEN, LOG and NFLOG prefixes), NUL excluded. */
 const MAX_STRING: Readonly<Record<string, number>> = { 'comment.comment': 255, 'LOG.log-prefix': 29, 'NFLOG.nflog-prefix': 63, 'cgroup.path': 4095, 'helper.helper': 29 };
 
 /** Whether the words of the value at `key` (argument `index`) are checked against a list. */
 export function hasWordList(key: string, index: number): boolean {
-  return key === 'REJECT.reject-with' || Object.hasOwn(ALLOWED_ITEMS, `${key}#${index}`) || Object.hasOwn(ALLOWED_ITEMS, key);
+  return key === 'REJECT.reject-with' || Object.hasOwn(ANY_CASE_ITEMS, key) || Object.hasOwn(ALLOWED_ITEMS, `${key}#${index}`) || Object.hasOwn(ALLOWED_ITEMS, key);
 }
 
 /** The longest string the option's kernel structure holds, or undefined when any length fits. */
@@ -46,6 +55,11 @@ export function checkWords(v: Value, key: string, argIndex: number, family: Fami
   if (key === 'REJECT.reject-with') {
     const names = family === 'ipv4' ? REJECT_WITH_V4 : REJECT_WITH_V6;
     return Object.hasOwn(names, v.text) ? v : bad(`'${v.text}' is not a --reject-with type for ${family === 'ipv4' ? 'iptables' : 'ip6tables'}`);
+  }
+  if (SINGLE_PORT.has(key) && v.type === 'ports' && (v.ranges.length !== 1 || v.ranges[0][0] !== v.ranges[0][1])) return bad(`'${v.text}' is not one port (no ranges or lists here)`);
+  if (Object.hasOwn(ANY_CASE_ITEMS, key)) {
+    const words = ANY_CASE_ITEMS[key];
+    return words.includes(v.text.toUpperCase()) ? v : bad(`'${v.text}' is not one of ${words.join(', ')} (any case)`);
   }
   const allowed = Object.hasOwn(ALLOWED_ITEMS, `${key}#${argIndex}`) ? ALLOWED_ITEMS[`${key}#${argIndex}`] : Object.hasOwn(ALLOWED_ITEMS, key) ? ALLOWED_ITEMS[key] : undefined;
   if (!allowed) return v;

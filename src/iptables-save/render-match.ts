@@ -176,7 +176,23 @@ function withValues(spec: ModuleSpec, options: readonly OptionArg[], fix: (o: Op
   return s;
 }
 
+/**
+ * libxt_ipvs (ipvs_mt_dump): `--ipvs` only when it is the sole option (the others imply it), the
+ * protocol as a number, the address masked without a /32 or /128, the words in capitals.
+ */
+function ipvsPrinter(options: readonly OptionArg[]): string {
+  const spec = MATCH_MODULES.get('ipvs')!;
+  const others = options.filter((o) => o.name !== 'ipvs');
+  return withValues(spec, others.length ? others : options, (o) => {
+    const v = o.values[0];
+    if (o.name === 'vaddr' && v?.type === 'address') return hostOrCidr({ ...v, address: v.network });
+    if (o.name === 'vdir' || o.name === 'vmethod') return v?.text.toUpperCase() ?? '';
+    return null;
+  });
+}
+
 const MATCH_PRINTERS: Readonly<Record<string, Printer>> = {
+  ipvs: ipvsPrinter,
   tcp: portsPrinter('tcp'),
   udp: portsPrinter('udp'),
   sctp: portsPrinter('sctp'),

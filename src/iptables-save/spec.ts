@@ -38,6 +38,7 @@
 // | ttl / hl        | ttl-eq, ttl-lt, ttl-gt / hl-eq, hl-lt, hl-gt                                       |
 // | pkttype         | pkt-type                                                                           |
 // | rpfilter        | loose, validmark, accept-local, invert                                             |
+// | ipvs            | ipvs, vproto, vaddr, vport, vdir, vmethod, vportctl                                |
 // | socket          | transparent, nowildcard, restore-skmark                                            |
 // | devgroup        | src-group, dst-group                                                               |
 // | helper          | helper                                                                             |
@@ -228,6 +229,16 @@ const MODULES: readonly ModuleSpec[] = [
   match('hl', ttlLike('hl'), 'ipv6'),
   match('pkttype', [one('pkt-type', 'word', true)]),
   match('rpfilter', [flag('loose'), flag('validmark'), flag('accept-local'), flag('invert')]),
+  // libxt_ipvs: every option but --ipvs implies --ipvs; --vdir takes no `!`.
+  match('ipvs', [
+    flag('ipvs', true),
+    one('vproto', 'protocol', true),
+    one('vaddr', 'address', true),
+    one('vport', 'port', true),
+    one('vdir', 'word'),
+    one('vmethod', 'word', true),
+    one('vportctl', 'port', true),
+  ]),
   match('socket', [flag('transparent'), flag('nowildcard'), flag('restore-skmark')]),
   match('devgroup', [one('src-group', 'mark', true), one('dst-group', 'mark', true)]),
   match('helper', [one('helper', 'string', true)]),

@@ -51,6 +51,8 @@ interface Server {
 
 interface Service {
   readonly vs: VirtualServer;
+  /** The virtual address, as -m ipvs --vaddr compares it. */
+  readonly addr: Ip;
   readonly servers: readonly Server[];
   readonly head: string;
   readonly id: string;
@@ -117,7 +119,7 @@ export function ipvsExtension(table: IpvsTable, family: Family, opts: IpvsTraceO
       if (a !== null) servers.push({ rs, addr: a, key: hostPort(rs.address, rs.port) });
     }
     const id = `${vs.protocol}|${hostPort(vs.address, vs.port)}`;
-    services.set(`${proto}|${addr}|${vs.port}`, { vs, servers, head: `ipvs:${vs.protocol} ${hostPort(vs.address, vs.port)} ${vs.scheduler}`, id });
+    services.set(`${proto}|${addr}|${vs.port}`, { vs, addr, servers, head: `ipvs:${vs.protocol} ${hostPort(vs.address, vs.port)} ${vs.scheduler}`, id });
   }
   const chains = { INPUT: chain('LOCAL_IN', 'INPUT'), OUTPUT: chain('LOCAL_OUT', 'OUTPUT'), FORWARD: chain('FORWARD', 'FORWARD') };
   const rules = new Map<string, CompiledRule>();
@@ -163,6 +165,8 @@ export function ipvsExtension(table: IpvsTable, family: Family, opts: IpvsTraceO
     const p = mutPkt(w);
     p.dst = s.addr;
     p.dport = s.rs.port;
+    // ip_vs_nat_send_or_cont marks the packet as IPVS's (skb->ipvs_property): -m ipvs finds its connection.
+    p.ipvs = { vaddr: svc.addr, vport: svc.vs.port, method: 'MASQ', found: true };
     w.dnat = true;
     // A local real server: ip_vs_nat_send_or_cont returns NF_ACCEPT, the packet goes on in this hook.
     if (w.ctx.env.isLocal(s.addr)) return;
@@ -188,6 +192,8 @@ export function ipvsExtension(table: IpvsTable, family: Family, opts: IpvsTraceO
     const q = mutPkt(w);
     q.src = c.orig.dst;
     q.sport = c.orig.dport;
+    // handle_response marks the reply too; xt_ipvs's inverted lookup does not find its connection.
+    q.ipvs = { vaddr: svc.addr, vport: svc.vs.port, method: 'MASQ', found: false };
   };
 
   const step = (w: Walk, hook: 'INPUT' | 'OUTPUT' | 'FORWARD', pending: Walk[]): void => {

@@ -9,7 +9,7 @@ export const MODELLED_MATCHES = [
   'tcp', 'udp', 'sctp', 'multiport', 'comment', 'nfacct', 'mark', 'connmark', 'conntrack', 'state',
   'addrtype', 'statistic', 'recent', 'set', 'iprange', 'pkttype', 'icmp', 'icmp6', 'physdev', 'rpfilter',
   'length', 'ttl', 'hl', 'tos', 'dscp', 'owner', 'socket', 'cgroup', 'connbytes', 'connlimit', 'helper',
-  'limit', 'hashlimit', 'time',
+  'limit', 'hashlimit', 'time', 'ipvs',
 ] as const;
 export type ModelledMatch = (typeof MODELLED_MATCHES)[number];
 

@@ -46,6 +46,22 @@ export interface Packet {
   bridged: boolean;
   /** The bridge port it leaves by (physoutdev); null when not bridged or the port is unknown. */
   physOut: string | null;
+  /** IPVS has handled the packet (skb->ipvs_property): what -m ipvs reads; null: it has not. */
+  ipvs: IpvsMark | null;
+}
+
+/** What IPVS leaves on a packet it sends on, as xt_ipvs sees it. */
+export interface IpvsMark {
+  /** The virtual service of the packet's IPVS connection (ip_vs_conn vaddr, vport). */
+  readonly vaddr: Ip;
+  readonly vport: number;
+  /** The connection's forwarding method (kube-proxy's is always MASQ). */
+  readonly method: 'MASQ' | 'GATE' | 'IPIP';
+  /**
+   * Whether xt_ipvs finds the connection for this packet (conn_out_get, addresses inverted): yes
+   * for a client's packet IPVS forwarded, no for a reply IPVS rewrote.
+   */
+  readonly found: boolean;
 }
 
 /**
@@ -110,5 +126,6 @@ export function copyPacket(p: Packet): Packet {
     l2Forward: p.l2Forward,
     bridged: p.bridged,
     physOut: p.physOut,
+    ipvs: p.ipvs,
   };
 }

@@ -124,6 +124,7 @@ export function makePacket(spec: PacketSpec, family: Family): Packet {
     l2Forward: false,
     bridged: false,
     physOut: null,
+    ipvs: null,
   };
 }
 

@@ -158,8 +158,9 @@ function migration(dir: string, mode: 'ipvs' | 'nftables', expected: Readonly<Re
       const behaviour = behaviouralDiff(left, right, a.family);
       const undocumented = [...structural.filter((s) => s.known.length === 0).map((s) => `${s.d.kind} ${s.d.what}`), ...behaviour.differences.filter((c) => c.known.length === 0).map((c) => `${c.destinationText} from ${c.packet.sourceIP}`)];
       expect(undocumented).toEqual([]);
-      // Every class decided on both sides (IPVS mode's node sending to a load-balancer IP on kube-ipvs0 is not, yet: UNKNOWN).
-      if (mode === 'nftables') expect(behaviour.undecided).toEqual([]);
+      // Every class decided on both sides (IPVS mode's node sending to a load-balancer IP outside
+      // its source ranges meets KUBE-IPVS-OUT-FILTER's -m ipvs).
+      expect(behaviour.undecided).toEqual([]);
       const ids = new Set([...structural.flatMap((s) => s.known), ...behaviour.differences.flatMap((c) => c.known)].map((k) => k.id));
       const order = documented.map((k) => k.id);
       expect([...ids].sort((x, y) => order.indexOf(x) - order.indexOf(y)).join(', ')).toBe(

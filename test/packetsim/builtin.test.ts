@@ -18,7 +18,7 @@ const SHAPES = [
 const ADDRS = ['10.0.0.2', '10.64.1.2', '172.16.0.1', '172.16.3.4', '172.31.255.255', '192.168.0.2', '203.0.113.9', '255.255.255.255', '0.0.0.0', '128.0.0.0', '127.255.255.255', '10.1.2.3'];
 
 function packet(src: string, dst: string, proto: number): Packet {
-  return { family: 'ipv4', protocol: proto === 6 ? 'tcp' : proto === 132 ? 'sctp' : 'udp', proto, src: parseIPv4(src)!, dst: parseIPv4(dst)!, sport: 1, dport: 2, inIface: null, outIface: null, mark: 0, tcpFlags: 0, viaBridge: false, physIn: null, l2Forward: false, bridged: false, physOut: null, ttl: 64, tos: 0, length: null };
+  return { family: 'ipv4', protocol: proto === 6 ? 'tcp' : proto === 132 ? 'sctp' : 'udp', proto, src: parseIPv4(src)!, dst: parseIPv4(dst)!, sport: 1, dport: 2, inIface: null, outIface: null, mark: 0, tcpFlags: 0, viaBridge: false, physIn: null, l2Forward: false, bridged: false, physOut: null, ipvs: null, ttl: 64, tos: 0, length: null };
 }
 
 describe('the IPv4 built-in check as numbers', () => {

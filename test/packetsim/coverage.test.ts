@@ -70,6 +70,9 @@ describe('one coverage table for parse --stats and trace', () => {
     }
     const missing: string[] = [];
     for (const [name, m] of MATCH_MODULES) {
+      // xt_ipvs needs IPVS, which this kernel lacks: no rule with it loads (test/kernel/ipvs-roundtrip.test.ts);
+      // test/iptables-save/ipvs-match.test.ts checks its reading and printing against libxt_ipvs instead.
+      if (name === 'ipvs') continue;
       if (m.options.length === 0 && !seen.has(`-m ${name}`)) missing.push(`-m ${name}`);
       for (const o of m.options) if (!seen.has(`-m ${name} --${o.name}`)) missing.push(`-m ${name} --${o.name}`);
     }

@@ -20,6 +20,7 @@ import { compileDscp, compileLength, compileTos, compileTtl } from './fields.js'
 import { compileCgroup, compileOwner, compileSocket } from './origin.js';
 import { compileHashlimit, compileLimit } from './rate.js';
 import { compileTime } from './time.js';
+import { compileIpvs } from './ipvs.js';
 
 export interface MatchContext {
   readonly family: Family;
@@ -91,6 +92,8 @@ export function compileMatch(module: ModelledMatch, opts: readonly OptionArg[], 
       return compilePhysdev(opts);
     case 'rpfilter':
       return compileRpfilter(opts);
+    case 'ipvs':
+      return compileIpvs(opts, cx.family);
     default: {
       const never: never = module;
       return never;
