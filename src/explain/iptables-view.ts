@@ -8,12 +8,12 @@
 // unknown; a port's rules are tied together by the hash in their chain names, so a dump without
 // comments still reads as whole service ports.
 import type { Family, Rule } from '../iptables/ir.js';
-import { ruleAt, ruleTargets, type KernelChain, type KernelState } from '../iptables/state.js';
+import { ruleTargets, type KernelChain, type KernelState } from '../iptables/state.js';
 import type { Node } from '../node/node.js';
 import { addressKey, type NameBook } from './names.js';
 import { chainPiece } from './pieces.js';
 import { formatIp } from '../net/index.js';
-import { commentOf, dnatTo, jumpTarget, option, recentOf, serviceChainOf, servicePortNameInComment, statisticStored, targetName, unconditional } from './rule-facts.js';
+import { commentOf, firstDnat, jumpTarget, option, recentOf, serviceChainOf, servicePortNameInComment, statisticStored, targetName, unconditional } from './rule-facts.js';
 import { unreachedChains } from './reach.js';
 import { ruleSentence } from './sentences.js';
 import { splitShares } from './shares.js';
@@ -131,18 +131,6 @@ function staleServiceChains(nat: ReadonlyMap<string, KernelChain>): Set<string> 
     const ch = nat.get(name);
     for (const t of ch ? ruleTargets(ch) : []) if (t?.kind === 'chain') yield t.name;
   });
-}
-
-/** The first DNAT of an endpoint chain, building only its DNAT rules. */
-function firstDnat(ch: KernelChain): ReturnType<typeof dnatTo> {
-  const targets = ruleTargets(ch);
-  for (let j = 0; j < targets.length; j++) {
-    const t = targets[j];
-    if (t?.kind !== 'extension' || t.name !== 'DNAT') continue;
-    const to = dnatTo(ruleAt(ch, j));
-    if (to) return to;
-  }
-  return null;
 }
 
 /** The service ports of an iptables-mode node (one family), read from its tables. */

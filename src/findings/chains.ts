@@ -5,7 +5,7 @@
 import type { KernelState } from '../iptables/state.js';
 import { isBuiltinChain, ruleAt, ruleTargets } from '../iptables/state.js';
 import type { NameBook } from '../explain/names.js';
-import { dnatTo, serviceChainOf } from '../explain/rule-facts.js';
+import { firstDnat, serviceChainOf } from '../explain/rule-facts.js';
 import { STATIC_CHAINS } from '../explain/static-chains.js';
 import { report, type LintContext } from './finding.js';
 
@@ -35,7 +35,7 @@ export function lintChains(state: KernelState, ctx: LintContext): void {
     }
     for (const [name, ch] of chains) {
       if (serviceChainOf(name)?.kind !== 'SEP') continue;
-      if (!ruleTargets(ch).some((t, j) => t?.kind === 'extension' && t.name === 'DNAT' && dnatTo(ruleAt(ch, j)) !== null)) report(ctx, 'warning', 'LINT_SEP_WITHOUT_DNAT', `${table} ${name} is an endpoint chain without a DNAT rule: packets sent to this endpoint come back out unchanged`, ch.span);
+      if (firstDnat(ch) === null) report(ctx, 'warning', 'LINT_SEP_WITHOUT_DNAT', `${table} ${name} is an endpoint chain without a DNAT rule: packets sent to this endpoint come back out unchanged`, ch.span);
     }
   }
 }

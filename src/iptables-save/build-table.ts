@@ -163,6 +163,24 @@ export class LineBuilder {
     return { kind: 'command', command: this.rule(plan, i, lineStart, nl, canonical) };
   }
 
+  /**
+   * The first value of the target option `name` (`to-destination`) of rule line i, as its built
+   * rule would hold it, without building the rule; undefined when the target has no such option
+   * with a value, null when the line was logged without a plan (then build the rule).
+   */
+  targetValue(i: number, name: string): Value | undefined | null {
+    const plan = this.log.plans[i];
+    if (plan?.kind !== 'rule') return null;
+    const pv = plan.target?.options.find((o) => o.name === name)?.values[0];
+    if (!pv) return undefined;
+    const { text, ws } = this;
+    const lineStart = this.log.start(i);
+    let nl = text.indexOf('\n', lineStart);
+    if (nl < 0) nl = text.length;
+    ws.split(text, lineStart, text.charCodeAt(nl - 1) === 13 /* CR */ ? nl - 1 : nl);
+    return this.reader.valueAt(pv, text, lineStart + ws.starts[pv.word], lineStart + ws.ends[pv.word], ws.hashes[pv.word]);
+  }
+
   private rule(plan: Extract<Plan, { kind: 'rule' }>, i: number, lineStart: number, nl: number, canonical: boolean): Rule {
     const line = this.builderLine;
     line.lineStart = lineStart;

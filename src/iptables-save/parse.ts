@@ -489,6 +489,7 @@ function chainIndex(text: string, reader: ValueReader, log: TableLog, names: rea
       return out;
     },
     rule: (k, j) => rule(lines[first[order[k]] + j]),
+    targetValue: (k, j, name) => builder.targetValue(lines[first[order[k]] + j], name),
     external,
     jumpsBefore: jumps.map(([name, span]) => ({ name, span })),
   };

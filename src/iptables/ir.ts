@@ -220,6 +220,11 @@ export interface ChainIndex {
   targets?(i: number): readonly TargetName[] | null;
   /** Rule j of ruleChains[i] alone (built on each call). */
   rule?(i: number, j: number): Rule;
+  /**
+   * The first value of the target option `name` of rule j of ruleChains[i], as the built rule holds
+   * it (undefined: none), without building the rule; null when the reader cannot tell.
+   */
+  targetValue?(i: number, j: number, name: string): Value | undefined | null;
   /** Chains `-A` lines name that no `:NAME` line before them declared: they must exist already. */
   readonly external: readonly string[];
   /** Jumps to chains no line before them declared, in file order (each must exist already). */

@@ -1,17 +1,21 @@
 // The rules' targets read from a chain index without building the rules (ruleTargets, what explain
-// and lint follow jumps by), and a rule built alone (ruleAt), against the rules built: over every
+// and lint follow jumps by), a target option's value read alone (ruleTargetValue: endpoint chains'
+// DNAT destinations) and a rule built alone (ruleAt), against the rules built: over every
 // text of the corpus, kpsim's compile output for generated clusters, and damaged copies of them
 // (the index reads the parse's log, so a text with errors must give the same answers too).
 import { describe, expect, it } from 'vitest';
 import { compileCluster } from '../../src/compiler/index.js';
 import { DiagnosticSink } from '../../src/diag/diagnostic.js';
 import { chainIndexOf, targetNameOf, type Family } from '../../src/iptables/ir.js';
-import { applyRestore, emptyState, ruleAt, ruleTargets, type KernelState } from '../../src/iptables/state.js';
+import { applyRestore, emptyState, ruleAt, ruleTargets, ruleTargetValue, type KernelState } from '../../src/iptables/state.js';
 import { parseIptablesSave } from '../../src/iptables-save/index.js';
 import { mulberry32 } from '../../src/util/rng.js';
 import { generateCluster } from '../differential/generate.js';
 import { corpus } from './corpus.js';
 import { mutate } from './mutate.js';
+
+/** Target options whose values are read alone: DNAT's, SNAT's, MARK's, REJECT's, and one no target has. */
+const OPTIONS = ['to-destination', 'to-source', 'set-xmark', 'reject-with', 'no-such-option'];
 
 interface Text {
   readonly name: string;
@@ -47,6 +51,14 @@ function expectSameTargets(t: Text): void {
       const rules = built.tables.get(table)!.get(name)!.rules;
       const targets = ruleTargets(ch);
       expect(targets, `${t.name} ${table} ${name}`).toEqual(rules.map(targetNameOf));
+      // Target options' values read alone (explain reads every endpoint chain's DNAT destination so).
+      for (let j = 0; j < rules.length; j++) {
+        const target = rules[j].target;
+        for (const option of OPTIONS) {
+          const want = target?.kind === 'extension' ? target.options.find((o) => o.name === option)?.values[0] : undefined;
+          expect(ruleTargetValue(ch, j, option), `${t.name} ${table} ${name} rule ${j + 1} --${option}`).toEqual(want);
+        }
+      }
       // Rules built one at a time, in an order other than the file's, before the chain's rules are.
       for (let j = rules.length - 1; j >= 0; j--) expect(ruleAt(ch, j), `${t.name} ${table} ${name} rule ${j + 1}`).toEqual(rules[j]);
       // Built after: the same rules.
