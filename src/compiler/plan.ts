@@ -5,6 +5,7 @@
 // the iptables and IPVS emitters read only this.
 import type { Family } from '../iptables/ir.js';
 import { parseCIDR, parseIP, type ParsedCIDR, type ParsedIP } from '../net/index.js';
+import { isCanonicalIPv4 } from '../model/fast-objects.js';
 import type { Cluster, EndpointSlice, ServiceProtocol, Service, ServicePort } from '../model/types.js';
 import { planTraffic, type TrafficPlan } from './plan-traffic.js';
 import type { ProxierSettings } from './settings.js';
@@ -198,33 +199,6 @@ function endpointsFor(port: ServicePort, slices: readonly EndpointSlice[], setti
 /** An endpoint address's family and canonical text: a canonical dotted quad is its own text, unparsed. */
 function endpointIP(text: string): { readonly family: Family; readonly text: string } | null {
   return isCanonicalIPv4(text) ? { family: 'ipv4', text } : parseIP(text);
-}
-
-/**
- * Whether `text` is a dotted quad exactly as parseIP prints one (octets 0-255 without leading
- * zeros), so parseIP would return it unchanged: the common case, checked without a regex.
- */
-export function isCanonicalIPv4(text: string): boolean {
-  const n = text.length;
-  if (n < 7 || n > 15) return false;
-  let octets = 0;
-  let i = 0;
-  while (i <= n) {
-    const start = i;
-    let value = 0;
-    for (; i < n; i++) {
-      const c = text.charCodeAt(i);
-      if (c < 0x30 || c > 0x39) break;
-      value = value * 10 + (c - 0x30);
-    }
-    const digits = i - start;
-    if (digits === 0 || digits > 3 || value > 255 || (digits > 1 && text.charCodeAt(start) === 0x30)) return false;
-    octets++;
-    if (i === n) return octets === 4;
-    if (text.charCodeAt(i) !== 0x2e || octets === 4) return false;
-    i++;
-  }
-  return false;
 }
 
 /** One endpoint per `ip:port` of a sorted list: the first copy, or the last local one (endpointslicecache.go). */

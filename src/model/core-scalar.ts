@@ -20,6 +20,13 @@ export function coreScalar(s: string): unknown {
   const c = s.charCodeAt(0);
   const numeric = (c >= 48 && c <= 57) || c === 43 || c === 45 || c === 46;
   if (!numeric && (s.length > 5 || (c !== 126 && c !== 110 && c !== 78 && c !== 116 && c !== 84 && c !== 102 && c !== 70 && s !== ''))) return NOT_CORE;
+  // Decimal digits alone (ports, counts): what INT gives, without the tests before it (none of which matches them).
+  let digits = s.length > 0;
+  for (let i = 0; i < s.length && digits; i++) {
+    const d = s.charCodeAt(i);
+    digits = d >= 48 && d <= 57;
+  }
+  if (digits) return parseInt(s, 10);
   if (NULL.test(s)) return null;
   if (BOOL.test(s)) return s[0] === 't' || s[0] === 'T';
   if (!numeric) return NOT_CORE;

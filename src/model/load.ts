@@ -13,6 +13,7 @@ import { SourceText } from '../diag/source.js';
 import { DEFAULT_CONFIG, readConfig } from './config.js';
 import { hasDirectives, splitDocuments } from './documents.js';
 import { readEndpointSlice, readLegacyEndpoints } from './endpointslice.js';
+import { fastEndpointSlice, fastService } from './fast-objects.js';
 import { looksLikeJson, MAX_DEPTH, readJsonFast, readYamlFast, type FastRead } from './fast-read.js';
 import { readNode } from './node.js';
 import { jsonItemRanges, yamlItemRanges, type ItemRange } from './list-items.js';
@@ -220,17 +221,20 @@ function loadFast(input: Input, sink: DiagnosticSink, acc: Loaded): void {
   const { text } = input;
   const json = looksLikeJson(text) ? readJsonFast(text) : null;
   if (json) {
-    loadFastDocument(input, 0, text.length, json, sink, acc);
+    loadFastDocument(input, 0, text.length, json, () => readJsonFast(text), sink, acc);
     return;
   }
   if (hasDirectives(text)) return loadPositioned(input, 0, text.length, sink, acc);
   for (const { start, end } of splitDocuments(text)) {
-    if (loadFastDocument(input, start, end, readYamlFast(text, start, end), sink, acc)) return;
+    if (loadFastDocument(input, start, end, readYamlFast(text, start, end), () => readYamlFast(text, start, end), sink, acc)) return;
   }
 }
 
-/** One document; true when it had to read the rest of the text with it (see loadPositionedFrom). */
-function loadFastDocument(input: Input, start: number, end: number, read: FastRead, sink: DiagnosticSink, acc: Loaded): boolean {
+/**
+ * One document, `read` from the text (as `reread` reads it again); true when it had to read the
+ * rest of the text with it (see loadPositionedFrom).
+ */
+function loadFastDocument(input: Input, start: number, end: number, read: FastRead, reread: () => FastRead | null, sink: DiagnosticSink, acc: Loaded): boolean {
   if (read.kind === 'too-deep') {
     sink.error('YAML_TOO_DEEP', `nesting deeper than the ${MAX_DEPTH} levels kpsim reads`, input.name, input.source().span(read.offset, 1));
     return false;
@@ -243,7 +247,16 @@ function loadFastDocument(input: Input, start: number, end: number, read: FastRe
   let positioned: PositionedDocument | null | undefined;
   const document = () => (positioned === undefined ? (positioned = readPositioned(slice(input.text, start, end), start, input.name, input.source)[0] ?? null) : positioned);
   const items = listItems(value as Record<string, unknown>);
-  const item = items ? listItemDocuments(input, start, end, items, acc) : () => null;
+  // The items' values, for checking an item read alone with positions: those read here while
+  // loading, read again if a later check asks. The objects keep only what they read, so a
+  // kubectl List's values (several times the size of the file: managedFields, annotations) are
+  // garbage after loading, not marked by every collection to come.
+  let held: unknown[] | null = items;
+  const itemsAgain = () => {
+    const again = reread();
+    return (again?.kind === 'value' && again.value !== null && typeof again.value === 'object' ? listItems(again.value as Record<string, unknown>) : null) ?? [];
+  };
+  const item = items ? listItemDocuments(input, start, end, items.length, (i) => (held ??= itemsAgain())[i], acc) : () => null;
   const later = (i: number | null): Locator => ({
     file: input.name,
     span: (path, key) => (i === null ? document()?.span([], path, key) : (item(i)?.span([], path, key) ?? document()?.span(['items', i], path, key))) ?? null,
@@ -262,6 +275,7 @@ function loadFastDocument(input: Input, start: number, end: number, read: FastRe
     objects[objects.length - 1] = readPositionedObject(pd, [], object, reported);
     counter.count = 0;
   }
+  held = null;
   for (const d of reported.items) sink.report(d);
   for (const o of objects) add(acc, o);
   acc.stats.fast++;
@@ -273,18 +287,18 @@ function loadFastDocument(input: Input, start: number, end: number, read: FastRe
  * that is not sure to give what reading the whole document gives: the item must be found in one
  * of kubectl's spellings, read without error, and to exactly the value read without positions.
  */
-function listItemDocuments(input: Input, start: number, end: number, items: unknown[], acc: Loaded): (i: number) => PositionedDocument | null {
+function listItemDocuments(input: Input, start: number, end: number, count: number, itemValue: (i: number) => unknown, acc: Loaded): (i: number) => PositionedDocument | null {
   let ranges: ItemRange[] | null | undefined;
   const read = new Map<number, PositionedDocument | null>();
   return (i) => {
     ranges ??= ((start === 0 && end === input.text.length && looksLikeJson(input.text) ? jsonItemRanges(input.text) : null) ?? yamlItemRanges(input.text, start, end));
-    if (!ranges || ranges.length !== items.length) return null;
+    if (!ranges || ranges.length !== count) return null;
     if (!read.has(i)) {
       const r = ranges[i];
       // A block sequence item is read as the mapping after its `- `, at the same offsets.
       const text = input.text.charCodeAt(r.start) === 45 ? ` ${input.text.slice(r.start + 1, r.end)}` : input.text.slice(r.start, r.end);
       const docs = readPositioned(text, r.start, input.name, input.source);
-      const ok = docs.length === 1 && docs[0].doc.errors.length === 0 && sameValue(docs[0], items[i]);
+      const ok = docs.length === 1 && docs[0].doc.errors.length === 0 && sameValue(docs[0], itemValue(i));
       if (ok) acc.stats.positionedItems++;
       read.set(i, ok ? docs[0] : null);
     }
@@ -331,11 +345,11 @@ function readObject(at: Locator, origin: Locator, value: unknown, sink: Diagnost
       return n ? { kind: 'node', node: n } : { kind: 'none' };
     }
     case 'Service': {
-      const s = readService(r, o);
+      const s = fastService(obj, o) ?? readService(r, o);
       return s ? { kind: 'service', service: s } : { kind: 'none' };
     }
     case 'EndpointSlice': {
-      const s = readEndpointSlice(r, o);
+      const s = fastEndpointSlice(obj, o) ?? readEndpointSlice(r, o);
       return s ? { kind: 'slice', slice: s } : { kind: 'none' };
     }
     case 'ServiceCIDR': {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isCanonicalIPv4, onePerKey, type EndpointInfo } from '../../src/compiler/plan.js';
+import { onePerKey, type EndpointInfo } from '../../src/compiler/plan.js';
+import { isCanonicalIPv4 } from '../../src/model/fast-objects.js';
 import { parseIP } from '../../src/net/index.js';
 import { mulberry32 } from '../../src/util/rng.js';
 import { endpointInfo } from './endpoint-info.js';

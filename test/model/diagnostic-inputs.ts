@@ -1,6 +1,20 @@
 // The inputs of the loading diagnostics tests, shared by the test of the fast path's exactness
 // (fast-load.test.ts), which reads every one of them both ways.
 
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Every `cluster.yaml` under a folder (the golden cases' clusters), in name order. */
+export function clusterFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...clusterFiles(p));
+    else if (name === 'cluster.yaml') out.push(p);
+  }
+  return out;
+}
+
 export const svc = (spec: string) => `apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: shop\nspec:\n${spec}`;
 
 /** [name, text, code, line, col] of the expected error. */

@@ -3,14 +3,13 @@
 // (code, severity, file, line, column, message, notes) and the same objects (origins included).
 // Checked on every loading test input, every golden case's cluster, kubectl-shaped files with the
 // bad object in the middle, and random mutations of kubectl documents; and the fast path is taken.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DiagnosticSink } from '../../src/diag/diagnostic.js';
 import { loadCluster, type InputText, type LoadStats } from '../../src/model/load.js';
 import { mulberry32 } from '../../src/util/rng.js';
 import { damage } from './damage.js';
-import { DIAGNOSTIC_CASES, OTHER_INPUTS } from './diagnostic-inputs.js';
+import { clusterFiles, DIAGNOSTIC_CASES, OTHER_INPUTS } from './diagnostic-inputs.js';
 import { kubectlCluster, kubectlObjects, kubectlYaml, type KubectlShape } from './kubectl-cluster.js';
 
 function read(inputs: InputText[], positions: 'always' | 'when-needed') {
@@ -37,16 +36,6 @@ const SHAPES: [KubectlShape, string][] = [
   ['list-yaml', 'list.yaml'],
   ['list-json', 'cluster.json'],
 ];
-
-function clusterFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...clusterFiles(p));
-    else if (name === 'cluster.yaml') out.push(p);
-  }
-  return out;
-}
 
 describe('the fast path reads what positioned reading reads', () => {
   it.each([...DIAGNOSTIC_CASES.map(([n, t]) => [n, t] as const), ...OTHER_INPUTS])('%s', (_name, text) => {
@@ -129,6 +118,16 @@ describe('a bad object in the middle of a large file', () => {
     if (shape === 'multidoc') expect(stats).toEqual({ fast: 124 - expected.positioned, positioned: expected.positioned, positionedItems: 0 });
     // A problem in one item of a list: that item alone is read with positions.
     else if (inOneObject && expected.positioned) expect(stats).toEqual({ fast: 1, positioned: 0, positionedItems: 1 });
+  });
+
+  // The list's values are not kept after loading (they are several times the file's size): a
+  // check after loading that asks for two items' positions reads the list again to check each
+  // item read alone against its value, and finds both alone.
+  it.each(SHAPES.filter(([shape]) => shape !== 'multidoc'))('a duplicate found after loading is located by its item alone (%s)', (shape, name) => {
+    const objs = objects();
+    Object.assign((objs[30] as Record<string, any>).metadata, { name: 'svc-29', namespace: 'ns-29' });
+    const stats = expectSame([{ name, text: render(objs, shape) }]);
+    expect(stats).toEqual({ fast: 1, positioned: 0, positionedItems: 2 });
   });
 
   it('an unclosed quote whose kind no later document holds takes the rest of the stream with it', () => {
