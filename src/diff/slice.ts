@@ -222,9 +222,10 @@ const SAME_CHAIN = -3;
  * chains that differ are rendered in normal form (two 10k-service dumps differ in a few).
  */
 export class SameChains {
-  private readonly known = new Map<string, boolean>();
+  /** Per table, per chain name (the state's own key strings: no string made or hashed per question). */
+  private readonly known = new Map<string, Map<string, boolean>>();
   /** The shapes of chains written alike, built by the first node's slicer and read by the other's. */
-  private readonly shapes = new Map<string, ChainShape>();
+  private readonly shapes = new Map<string, Map<string, ChainShape>>();
   private readonly states: readonly [KernelState | undefined, KernelState | undefined];
 
   constructor(left: Node, right: Node, family: Family) {
@@ -232,13 +233,14 @@ export class SameChains {
   }
 
   same(table: string, name: string): boolean {
-    const key = `${table} ${name}`;
-    let v = this.known.get(key);
+    let t = this.known.get(table);
+    if (!t) this.known.set(table, (t = new Map()));
+    let v = t.get(name);
     if (v === undefined) {
       const a = this.states[0]?.tables.get(table)?.get(name);
       const b = this.states[1]?.tables.get(table)?.get(name);
       v = !!a && !!b && a.policy === b.policy && a.rules.length === b.rules.length && a.rules.every((r, i) => writtenAlike(r, b.rules[i]));
-      this.known.set(key, v);
+      t.set(name, v);
     }
     return v;
   }
@@ -252,9 +254,10 @@ export class SameChains {
   /** The chain's shape, shared between the nodes when both wrote it alike. */
   shape(table: string, name: string, ch: KernelChain, family: Family): ChainShape {
     if (!this.same(table, name)) return chainShape(ch, family);
-    const key = `${table} ${name}`;
-    let s = this.shapes.get(key);
-    if (!s) this.shapes.set(key, (s = chainShape(ch, family)));
+    let t = this.shapes.get(table);
+    if (!t) this.shapes.set(table, (t = new Map()));
+    let s = t.get(name);
+    if (!s) t.set(name, (s = chainShape(ch, family)));
     return s;
   }
 }

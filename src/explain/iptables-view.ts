@@ -8,12 +8,12 @@
 // unknown; a port's rules are tied together by the hash in their chain names, so a dump without
 // comments still reads as whole service ports.
 import type { Family, Rule } from '../iptables/ir.js';
-import type { KernelChain, KernelState } from '../iptables/state.js';
+import { ruleTargets, type KernelChain, type KernelState } from '../iptables/state.js';
 import type { Node } from '../node/node.js';
 import { addressKey, type NameBook } from './names.js';
 import { chainPiece } from './pieces.js';
 import { formatIp } from '../net/index.js';
-import { commentOf, dnatTo, jumpTarget, option, recentOf, serviceChainOf, servicePortNameInComment, statisticStored, targetName, unconditional } from './rule-facts.js';
+import { commentOf, firstDnat, jumpTarget, option, recentOf, serviceChainOf, servicePortNameInComment, statisticStored, targetName, unconditional } from './rule-facts.js';
 import { unreachedChains } from './reach.js';
 import { ruleSentence } from './sentences.js';
 import { splitShares } from './shares.js';
@@ -125,16 +125,11 @@ class Reader {
 function staleServiceChains(nat: ReadonlyMap<string, KernelChain>): Set<string> {
   const refs = new Map<string, number>();
   for (const ch of nat.values()) {
-    for (const r of ch.rules) {
-      const t = jumpTarget(r);
-      if (t !== null) refs.set(t, (refs.get(t) ?? 0) + 1);
-    }
+    for (const t of ruleTargets(ch)) if (t?.kind === 'chain') refs.set(t.name, (refs.get(t.name) ?? 0) + 1);
   }
   return unreachedChains(nat.keys(), refs, (name) => serviceChainOf(name) !== null, function* (name) {
-    for (const r of nat.get(name)?.rules ?? []) {
-      const t = jumpTarget(r);
-      if (t !== null) yield t;
-    }
+    const ch = nat.get(name);
+    for (const t of ch ? ruleTargets(ch) : []) if (t?.kind === 'chain') yield t.name;
   });
 }
 
@@ -231,9 +226,7 @@ function readSplit(rd: Reader, b: Builder, chain: string, ch: KernelChain, polic
   const endpoints: EndpointShare[] = jumps.map((j, k) => {
     rd.sepOwners.set(j.sep, b);
     const sep = rd.chains('nat').get(j.sep);
-    let dnat: { address: string; port: number | null } | null = null;
-    for (const r of sep?.rules ?? []) if ((dnat = dnatTo(r))) break;
-    dnat ??= endpointInComment(commentOf(j.rule));
+    const dnat = (sep ? firstDnat(sep) : null) ?? endpointInComment(commentOf(j.rule));
     return { address: dnat?.address ?? '?', port: dnat?.port ?? null, share: shares[k], via: j.sep, at: ruleWhere('nat', chain, j.index, j.rule) };
   });
   return { policy, via: chain, endpoints, fallThrough: fallThrough.num === 0n ? null : fallThrough, scheduler: null, at: { source: 'iptables', span: ch.span, what: `nat ${chain}` } };
@@ -332,7 +325,7 @@ function readFilterEntries(rd: Reader): void {
 function readEndpointChains(rd: Reader, family: Family): void {
   for (const [name, ch] of rd.chains('nat')) {
     if (serviceChainOf(name)?.kind !== 'SEP') continue;
-    const piece = chainPiece('nat', name, ch, ch.rules, family, rd.stale.has(name));
+    const piece = chainPiece('nat', name, ch, null, family, rd.stale.has(name));
     let b = rd.sepOwners.get(name) ?? null;
     if (!b) {
       const n = ch.rules.map((r) => servicePortNameInComment(commentOf(r))).find((x) => x !== null) ?? rd.names?.byEndpointChain.get(name)?.name ?? null;

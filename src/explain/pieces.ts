@@ -12,10 +12,15 @@ class ChainPiece implements Piece {
   constructor(
     readonly id: string,
     private readonly ch: KernelChain,
-    private readonly rules: readonly Rule[],
+    /** null: the chain's own rules, read when first asked (building a chain's rules is most of reading it). */
+    private readonly own: readonly Rule[] | null,
     private readonly family: Family,
     readonly stale: boolean,
   ) {}
+
+  private get rules(): readonly Rule[] {
+    return this.own ?? this.ch.rules;
+  }
 
   get at(): Where {
     return { source: 'iptables', span: this.ch.span, what: this.id };
@@ -30,7 +35,7 @@ class ChainPiece implements Piece {
   }
 }
 
-/** `rules`: the chain's, or those that are not a service port's (entry chains); `stale`: no packet reaches the chain. */
-export function chainPiece(table: string, name: string, ch: KernelChain, rules: readonly Rule[], family: Family, stale = false): Piece {
+/** `rules`: those that are not a service port's (entry chains), or null for all the chain's; `stale`: no packet reaches the chain. */
+export function chainPiece(table: string, name: string, ch: KernelChain, rules: readonly Rule[] | null, family: Family, stale = false): Piece {
   return new ChainPiece(`${table} ${name}`, ch, rules, family, stale);
 }

@@ -5,6 +5,7 @@
 // share portProtoHash of the service port, KUBE-SEP-<hash> hashes the endpoint as well
 // (pkg/proxy/iptables/proxier.go servicePortPolicyClusterChain ... servicePortEndpointChainName).
 import type { Arg, Family, OptionArg, Rule, Value } from '../iptables/ir.js';
+import { ruleTargets, ruleTargetValue, type KernelChain } from '../iptables/state.js';
 import { renderSaveRule } from '../iptables-save/render-save.js';
 import { storedProbability } from '../packetsim/fraction.js';
 import { formatIp, type Ip } from '../net/index.js';
@@ -74,9 +75,27 @@ export interface HostPort {
 /** `-j DNAT --to-destination A[:P]`: the address and port, or null. */
 export function dnatTo(r: Rule): HostPort | null {
   if (r.target?.kind !== 'extension' || r.target.name !== 'DNAT') return null;
-  const v = firstValue(targetOption(r, 'to-destination'));
+  return dnatOfValue(firstValue(targetOption(r, 'to-destination')));
+}
+
+function dnatOfValue(v: Value | undefined): HostPort | null {
   if (v?.type !== 'natRange' || v.fromAddress === null) return null;
   return { address: formatIp(v.fromAddress, v.family), ip: v.fromAddress, port: v.fromPort };
+}
+
+/**
+ * The first DNAT of a chain (dnatTo of its first rule that has one), read without building its
+ * rules when they are not built: a 10k-service dump has 100k endpoint chains.
+ */
+export function firstDnat(ch: KernelChain): HostPort | null {
+  const targets = ruleTargets(ch);
+  for (let j = 0; j < targets.length; j++) {
+    const t = targets[j];
+    if (t?.kind !== 'extension' || t.name !== 'DNAT') continue;
+    const to = dnatOfValue(ruleTargetValue(ch, j, 'to-destination'));
+    if (to) return to;
+  }
+  return null;
 }
 
 /** `-m statistic --mode random --probability p` as the kernel stores it (of 2^31), negation applied; null without one. */

@@ -3,9 +3,9 @@
 // KUBE-SEP chains that never DNAT, and, with the objects, per-service chains whose hash matches no
 // service port or endpoint (kube-proxy's chain names are hashes of them: compiler/hash.ts).
 import type { KernelState } from '../iptables/state.js';
-import { isBuiltinChain } from '../iptables/state.js';
+import { isBuiltinChain, ruleAt, ruleTargets } from '../iptables/state.js';
 import type { NameBook } from '../explain/names.js';
-import { dnatTo, jumpTarget, serviceChainOf } from '../explain/rule-facts.js';
+import { firstDnat, serviceChainOf } from '../explain/rule-facts.js';
 import { STATIC_CHAINS } from '../explain/static-chains.js';
 import { report, type LintContext } from './finding.js';
 
@@ -16,12 +16,14 @@ export function lintChains(state: KernelState, ctx: LintContext): void {
   for (const [table, chains] of state.tables) {
     const referenced = new Set<string>();
     for (const [name, ch] of chains) {
-      ch.rules.forEach((r, i) => {
-        const target = jumpTarget(r);
-        if (target === null) return;
+      // Jumps read without building the rules (ruleTargets); a rule is built only to place a finding.
+      ruleTargets(ch).forEach((t, i) => {
+        if (t?.kind !== 'chain') return;
+        const target = t.name;
         referenced.add(target);
         if (!chains.has(target)) {
-          report(ctx, 'error', 'LINT_JUMP_TO_MISSING_CHAIN', `${table} ${name} rule ${i + 1} ${r.target?.kind === 'chain' && r.target.goto ? 'goes' : 'jumps'} to ${target}, which table ${table} does not have (iptables-restore refuses such a ruleset; a packet taking it would be an error)`, r.target?.span ?? r.span);
+          const r = ruleAt(ch, i);
+          report(ctx, 'error', 'LINT_JUMP_TO_MISSING_CHAIN', `${table} ${name} rule ${i + 1} ${t.goto ? 'goes' : 'jumps'} to ${target}, which table ${table} does not have (iptables-restore refuses such a ruleset; a packet taking it would be an error)`, r.target?.span ?? r.span);
         }
       });
     }
@@ -33,7 +35,7 @@ export function lintChains(state: KernelState, ctx: LintContext): void {
     }
     for (const [name, ch] of chains) {
       if (serviceChainOf(name)?.kind !== 'SEP') continue;
-      if (!ch.rules.some((r) => dnatTo(r) !== null)) report(ctx, 'warning', 'LINT_SEP_WITHOUT_DNAT', `${table} ${name} is an endpoint chain without a DNAT rule: packets sent to this endpoint come back out unchanged`, ch.span);
+      if (firstDnat(ch) === null) report(ctx, 'warning', 'LINT_SEP_WITHOUT_DNAT', `${table} ${name} is an endpoint chain without a DNAT rule: packets sent to this endpoint come back out unchanged`, ch.span);
     }
   }
 }

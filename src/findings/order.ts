@@ -7,15 +7,14 @@
 // through matches nothing in between can change: after a rule that may change the packet, earlier
 // rules that test a mark, conntrack state or anything kpsim knows only as text shadow no more
 // (Calico tests its accept bit, sets it in a sub-chain, and tests it again).
-import type { Family, Rule } from '../iptables/ir.js';
-import type { KernelState } from '../iptables/state.js';
+import type { Family, Rule, TargetName } from '../iptables/ir.js';
+import { ruleTargets, type KernelState } from '../iptables/state.js';
 import { atoms, covers, indexKeys, type Atom } from './subsume.js';
 import { report, type LintContext } from './finding.js';
 
 const TERMINAL_EXTENSIONS: ReadonlySet<string> = new Set(['REJECT', 'DNAT', 'SNAT', 'MASQUERADE', 'REDIRECT', 'NFQUEUE']);
 
-function terminal(r: Rule): boolean {
-  const t = r.target;
+function terminal(t: TargetName): boolean {
   if (!t) return false;
   switch (t.kind) {
     case 'verdict':
@@ -95,12 +94,16 @@ function push<K>(m: Map<K, Earlier[]>, k: K, e: Earlier): void {
 export function lintOrder(state: KernelState, family: Family, ctx: LintContext): void {
   for (const [table, chains] of state.tables) {
     for (const [name, ch] of chains) {
+      // Nothing to compute in a chain where no rule but the last ends the chain (a kube-proxy endpoint
+      // chain's DNAT): known from the rules' targets, without building the rules.
+      const targets = ruleTargets(ch);
+      if (!targets.some((t, i) => terminal(t) && i < targets.length - 1)) continue;
       const earlier = new Shadowers();
       let any = false;
       for (let i = 0; i < ch.rules.length; i++) {
         const r = ch.rules[i];
         // Only a terminal rule shadows; until one has been seen (and for the last rule, which shadows nothing) nothing to compute.
-        const shadows = terminal(r) && i < ch.rules.length - 1;
+        const shadows = terminal(targets[i]) && i < ch.rules.length - 1;
         if (!any && !shadows) continue;
         const mine = atoms(r, family);
         const { host, port } = indexKeys(mine);

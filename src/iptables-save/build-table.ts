@@ -16,19 +16,26 @@ import type { ValueReader } from './value-reader.js';
 export const LINE = { comment: 0, blank: 1, chain: 2, chainCommand: 3, rule: 4 } as const;
 export type LineKind = (typeof LINE)[keyof typeof LINE];
 
-/** The lines of one table as the parse saw them: start offset, line number, kind, plan and (rules) chain. */
+/**
+ * The lines of one table as the parse saw them: start offset, line number, kind, plan, (rules)
+ * chain and (rules jumping to a chain declared before them) the chain jumped to.
+ */
 export class TableLog {
-  private ints = new Int32Array(4 * 256);
+  private ints = new Int32Array(STRIDE * 256);
   readonly plans: (Plan | null)[] = [];
 
   get length(): number {
     return this.plans.length;
   }
 
-  /** `chain`: for a rule or a declaration, the number of its chain in the table (parse.ts); -1 for other lines. */
-  add(kind: LineKind, start: number, lineNo: number, plan: Plan | null, chain = -1): void {
-    const i = 4 * this.plans.length;
-    if (i + 4 > this.ints.length) {
+  /**
+   * `chain`: for a rule or a declaration, the number of its chain in the table (parse.ts); -1 for
+   * other lines. `target`: for a rule jumping to a chain declared before it, that chain's number; -1
+   * otherwise (the builder then reads the name from the line).
+   */
+  add(kind: LineKind, start: number, lineNo: number, plan: Plan | null, chain = -1, target = -1): void {
+    const i = STRIDE * this.plans.length;
+    if (i + STRIDE > this.ints.length) {
       const grown = new Int32Array(this.ints.length * 2);
       grown.set(this.ints);
       this.ints = grown;
@@ -37,25 +44,33 @@ export class TableLog {
     this.ints[i + 1] = lineNo;
     this.ints[i + 2] = kind;
     this.ints[i + 3] = chain;
+    this.ints[i + 4] = target;
     this.plans.push(plan);
   }
 
   start(i: number): number {
-    return this.ints[4 * i];
+    return this.ints[STRIDE * i];
   }
 
   lineNo(i: number): number {
-    return this.ints[4 * i + 1];
+    return this.ints[STRIDE * i + 1];
   }
 
   kind(i: number): LineKind {
-    return this.ints[4 * i + 2] as LineKind;
+    return this.ints[STRIDE * i + 2] as LineKind;
   }
 
   chain(i: number): number {
-    return this.ints[4 * i + 3];
+    return this.ints[STRIDE * i + 3];
+  }
+
+  target(i: number): number {
+    return this.ints[STRIDE * i + 4];
   }
 }
+
+/** Ints per line in a TableLog. */
+const STRIDE = 5;
 
 export interface BuiltTable {
   readonly chains: ChainDecl[];
@@ -71,11 +86,11 @@ export function countersOf(text: string): Counters | null {
   return m ? { packets: m[1], bytes: m[2] } : null;
 }
 
-export function buildTable(text: string, reader: ValueReader, log: TableLog): BuiltTable {
+export function buildTable(text: string, reader: ValueReader, log: TableLog, names: readonly string[] | null = null): BuiltTable {
   const chains: ChainDecl[] = [];
   const commands: (Rule | ChainCommand)[] = [];
   const lines: TableLine[] = [];
-  const b = new LineBuilder(text, reader, log);
+  const b = new LineBuilder(text, reader, log, names);
   for (let i = 0; i < log.length; i++) {
     const l = b.line(i);
     lines.push(l);
@@ -87,7 +102,11 @@ export function buildTable(text: string, reader: ValueReader, log: TableLog): Bu
 
 /**
  * Builds the IR of single lines of a table's log, in any order: buildTable builds them all, a
- * table's chain index (parse.ts) only the rules of the chains asked for.
+ * table's chain index (parse.ts) only the rules of the chains asked for. With the table's chain
+ * names by number (`names`, as the log numbers them), a rule's chain and the chain it jumps to are
+ * those strings, not new ones cut from the line: one string per chain, shared by its
+ * declaration, its rules and the jumps to it, so maps keyed by chain name (the kernel state, the
+ * analyses' indexes) find them without hashing a fresh string each time.
  */
 export class LineBuilder {
   // The line's words as offsets into the file: word i is text[lineStart + starts[i], lineStart + ends[i]).
@@ -104,10 +123,11 @@ export class LineBuilder {
     private readonly text: string,
     reader: ValueReader,
     private readonly log: TableLog,
+    private readonly names: readonly string[] | null = null,
   ) {
     this.reader = reader;
     const { starts, ends } = this.ws;
-    this.builderLine = { starts, ends, hashes: this.ws.hashes, text, lineStart: 0, lineNo: 0, nl: 0, canonical: false };
+    this.builderLine = { starts, ends, hashes: this.ws.hashes, text, lineStart: 0, lineNo: 0, nl: 0, canonical: false, chainName: null, targetName: null };
     this.helpers = { reader, noValues: NO_VALUES, countersOf, layoutOf: (l, plan) => layoutOf(l, plan, starts, ends, this.ws.n) };
   }
 
@@ -140,15 +160,38 @@ export class LineBuilder {
     if (plan.kind === 'chain') return { kind: 'chain', decl: this.chainDecl(plan, length, canonical) };
     if (plan.kind === 'chainCommand') return { kind: 'command', command: this.chainCommand(plan, length, canonical) };
     if (plan.kind !== 'rule') throw new Error(`line ${this.lineNo}: a ${plan.kind} line in a table's log`);
-    return { kind: 'command', command: this.rule(plan, lineStart, nl, canonical) };
+    return { kind: 'command', command: this.rule(plan, i, lineStart, nl, canonical) };
   }
 
-  private rule(plan: Extract<Plan, { kind: 'rule' }>, lineStart: number, nl: number, canonical: boolean): Rule {
+  /**
+   * The first value of the target option `name` (`to-destination`) of rule line i, as its built
+   * rule would hold it, without building the rule; undefined when the target has no such option
+   * with a value, null when the line was logged without a plan (then build the rule).
+   */
+  targetValue(i: number, name: string): Value | undefined | null {
+    const plan = this.log.plans[i];
+    if (plan?.kind !== 'rule') return null;
+    const pv = plan.target?.options.find((o) => o.name === name)?.values[0];
+    if (!pv) return undefined;
+    const { text, ws } = this;
+    const lineStart = this.log.start(i);
+    let nl = text.indexOf('\n', lineStart);
+    if (nl < 0) nl = text.length;
+    ws.split(text, lineStart, text.charCodeAt(nl - 1) === 13 /* CR */ ? nl - 1 : nl);
+    return this.reader.valueAt(pv, text, lineStart + ws.starts[pv.word], lineStart + ws.ends[pv.word], ws.hashes[pv.word]);
+  }
+
+  private rule(plan: Extract<Plan, { kind: 'rule' }>, i: number, lineStart: number, nl: number, canonical: boolean): Rule {
     const line = this.builderLine;
     line.lineStart = lineStart;
     line.lineNo = this.lineNo;
     line.nl = nl;
     line.canonical = canonical;
+    const { names, log } = this;
+    const chain = names ? log.chain(i) : -1;
+    const target = names ? log.target(i) : -1;
+    line.chainName = chain >= 0 ? names![chain] : null;
+    line.targetName = target >= 0 ? names![target] : null;
     return ruleBuilder(plan)(line, this.helpers);
   }
 

@@ -6,7 +6,7 @@
 // problems are reported during the parse, but a table's IR is built only when it is first read
 // (build-table.ts).
 import type { Diagnostic, SourceSpan } from '../diag/diagnostic.js';
-import type { ChainIndex, Family, Rule, Ruleset, Table, Trivia } from '../iptables/ir.js';
+import type { ChainIndex, Family, Rule, Ruleset, Table, TargetName, Trivia } from '../iptables/ir.js';
 import { BUILTIN_CHAINS, setChainIndex } from '../iptables/ir.js';
 import { buildTable, LineBuilder, LINE, TableLog, type BuiltTable } from './build-table.js';
 import { TABLE_NAMES } from '../iptables/ir.js';
@@ -347,9 +347,10 @@ export function parseIptablesSave(text: string, opts: ParseOptions): ParseResult
       if (isProblem(r)) report(r.problem, r.message, wordSpan(pv.word));
     }
     const target = plan.target;
-    if (target?.kind === 'chain' && declaredAt(t, target.nameWord, jumpChain) < 0) t.jumps.push([word(target.nameWord), wordSpan(target.nameWord)]);
+    const targetId = target?.kind === 'chain' ? declaredAt(t, target.nameWord, jumpChain) : -1;
+    if (target?.kind === 'chain' && targetId < 0) t.jumps.push([word(target.nameWord), wordSpan(target.nameWord)]);
     if (plan.countersWord >= 0) checkCounters(word(plan.countersWord), wordSpan(plan.countersWord));
-    t.log.add(LINE.rule, lineStart, lineNo, plan, chainId);
+    t.log.add(LINE.rule, lineStart, lineNo, plan, chainId, targetId);
   }
 }
 
@@ -379,7 +380,8 @@ export function lazyTable(text: string, reader: ValueReader, t: LoggedTable): Ta
   let built: BuiltTable | null = null;
   // Only the log is kept: the parse's chain sets and jump lists are not needed any more.
   const log = t.log;
-  const lines = () => (built ??= buildTable(text, reader, log));
+  const names = t.names;
+  const lines = () => (built ??= buildTable(text, reader, log, names));
   const table: Table = {
     name: t.name,
     get chains() {
@@ -398,7 +400,7 @@ export function lazyTable(text: string, reader: ValueReader, t: LoggedTable): Ta
   };
   if (t.simple) {
     // What the index needs of the parse's chain sets (not the sets of declared names).
-    const { names, external, jumps } = t;
+    const { external, jumps } = t;
     let index: ChainIndex | undefined;
     setChainIndex(table, () => (index ??= chainIndex(text, reader, log, names, external, jumps)));
   }
@@ -416,7 +418,7 @@ function chainIndex(text: string, reader: ValueReader, log: TableLog, names: rea
   const counts = new Int32Array(names.length);
   const order: number[] = [];
   const declLines: number[] = [];
-  const builder = new LineBuilder(text, reader, log);
+  const builder = new LineBuilder(text, reader, log, names);
   for (let i = 0; i < log.length; i++) {
     const kind = log.kind(i);
     if (kind === LINE.rule) {
@@ -437,6 +439,11 @@ function chainIndex(text: string, reader: ValueReader, log: TableLog, names: rea
   for (let i = 0; i < log.length; i++) if (log.kind(i) === LINE.rule) lines[fill[log.chain(i)]++] = i;
   const external: string[] = [];
   for (const c of order) if (externalIds.has(names[c])) external.push(names[c]);
+  const rule = (i: number): Rule => {
+    const l = builder.line(i);
+    if (l.kind !== 'command' || l.command.kind !== 'rule') throw new Error('a rule line of the log is not a rule');
+    return l.command;
+  };
   return {
     declared,
     decl: (k) => {
@@ -456,13 +463,33 @@ function chainIndex(text: string, reader: ValueReader, log: TableLog, names: rea
     rules: (k) => {
       const c = order[k];
       const out: Rule[] = new Array(counts[c]);
+      for (let j = 0; j < out.length; j++) out[j] = rule(lines[first[c] + j]);
+      return out;
+    },
+    // From the lines' plans: a verdict's or an extension's name is in its plan, a chain's is the
+    // table's chain of the number the parse logged (a chain not declared before the jump has none:
+    // then the rules are built).
+    targets: (k) => {
+      const c = order[k];
+      const out: TargetName[] = new Array(counts[c]);
       for (let j = 0; j < out.length; j++) {
-        const l = builder.line(lines[first[c] + j]);
-        if (l.kind !== 'command' || l.command.kind !== 'rule') throw new Error('a rule line of the log is not a rule');
-        out[j] = l.command;
+        const i = lines[first[c] + j];
+        const plan = log.plans[i];
+        if (plan?.kind !== 'rule') return null;
+        const t = plan.target;
+        if (!t) {
+          out[j] = null;
+          continue;
+        }
+        const id = t.kind === 'chain' && t.keptName === null ? log.target(i) : -1;
+        const name = t.keptName ?? (id >= 0 ? names[id] : null);
+        if (name === null) return null;
+        out[j] = { kind: t.kind, name, goto: t.kind === 'chain' && t.goto };
       }
       return out;
     },
+    rule: (k, j) => rule(lines[first[order[k]] + j]),
+    targetValue: (k, j, name) => builder.targetValue(lines[first[order[k]] + j], name),
     external,
     jumpsBefore: jumps.map(([name, span]) => ({ name, span })),
   };

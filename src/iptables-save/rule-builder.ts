@@ -23,6 +23,9 @@ export interface BuilderLine {
   readonly lineNo: number;
   readonly nl: number;
   readonly canonical: boolean;
+  /** The rule's chain and the chain it jumps to as strings the table already has (build-table.ts LineBuilder), or null: cut from the line. */
+  readonly chainName: string | null;
+  readonly targetName: string | null;
 }
 
 /** What a builder calls: the value cache, counters, and the layout of a line not written canonically. */
@@ -77,7 +80,7 @@ function compile(plan: RulePlan): RuleBuilder {
       case 'verdict':
         return `{ kind: 'verdict', name: ${name}, spelling: ${spelling}, span: ${s} }`;
       case 'chain':
-        return `{ kind: 'chain', name: ${name}, goto: ${lit(pt.goto)}, spelling: ${spelling}, span: ${s} }`;
+        return `{ kind: 'chain', name: ${pt.keptName !== null ? name : `l.targetName ?? ${name}`}, goto: ${lit(pt.goto)}, spelling: ${spelling}, span: ${s} }`;
       case 'extension':
         return `{ kind: 'extension', name: ${name}, spelling: ${spelling}, options: [${pt.options.map(option).join(', ')}], span: ${s} }`;
       case 'opaque':
@@ -92,7 +95,7 @@ function compile(plan: RulePlan): RuleBuilder {
     return {
       kind: 'rule',
       op: ${lit(plan.op)},
-      chain: ${word(plan.chainWord)},
+      chain: l.chainName ?? ${word(plan.chainWord)},
       position: ${position},
       counters: ${counters},
       args: [${plan.args.map(arg).join(',\n')}],

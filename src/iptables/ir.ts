@@ -213,10 +213,34 @@ export interface ChainIndex {
   count(i: number): number;
   /** The rules of ruleChains[i], in order (built on each call). */
   rules(i: number): Rule[];
+  /**
+   * What each rule of ruleChains[i] jumps to or ends with, read without building the rules; null
+   * when the reader cannot tell for some rule (the caller builds them instead).
+   */
+  targets?(i: number): readonly TargetName[] | null;
+  /** Rule j of ruleChains[i] alone (built on each call). */
+  rule?(i: number, j: number): Rule;
+  /**
+   * The first value of the target option `name` of rule j of ruleChains[i], as the built rule holds
+   * it (undefined: none), without building the rule; null when the reader cannot tell.
+   */
+  targetValue?(i: number, j: number, name: string): Value | undefined | null;
   /** Chains `-A` lines name that no `:NAME` line before them declared: they must exist already. */
   readonly external: readonly string[];
   /** Jumps to chains no line before them declared, in file order (each must exist already). */
   readonly jumpsBefore: readonly { readonly name: string; readonly span: Span | null }[];
+}
+
+/**
+ * A rule's target as far as its kind and name go (null: no -j or -g): what the analyses that
+ * follow jumps or look for verdicts read of every rule, without the rule built.
+ */
+export type TargetName = { readonly kind: Target['kind']; readonly name: string; readonly goto: boolean } | null;
+
+/** The TargetName of a built rule. */
+export function targetNameOf(r: Rule): TargetName {
+  const t = r.target;
+  return t ? { kind: t.kind, name: t.name, goto: t.kind === 'chain' && t.goto } : null;
 }
 
 const chainIndices = new WeakMap<Table, () => ChainIndex | null>();

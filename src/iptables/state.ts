@@ -4,7 +4,7 @@
 // order, then user chains by name; rules chain by chain). This is the one implementation of
 // restore semantics: the node (src/node) is assembled with it, the simulator reads its result.
 import { sortNames } from './sort-names.js';
-import { BUILTIN_CHAINS, chainIndexOf, type ChainDecl, type ChainIndex, type Command, type Family, type Rule, type Ruleset, type Span, type Table, type TableLine } from './ir.js';
+import { BUILTIN_CHAINS, chainIndexOf, targetNameOf, type ChainDecl, type ChainIndex, type Command, type Family, type Rule, type Ruleset, type Span, type Table, type TableLine, type TargetName, type Value } from './ir.js';
 
 export interface KernelChain {
   /** `ACCEPT`/`DROP` for built-in chains, `-` for user chains. */
@@ -47,6 +47,22 @@ class IndexedChain implements KernelChain {
   get count(): number {
     return this.built ? this.built.length : this.before.length + this.index.count(this.k);
   }
+
+  /** Its rules' targets while its rules are the index's alone and not built; else null. */
+  targets(): readonly TargetName[] | null {
+    return this.built || this.before.length || !this.index.targets ? null : this.index.targets(this.k);
+  }
+
+  /** Rule j, built alone while the rules are the index's and not built. */
+  ruleAt(j: number): Rule {
+    return this.built || this.before.length || !this.index.rule ? this.rules[j] : this.index.rule(this.k, j);
+  }
+
+  /** The first value of rule j's target option `name`, read alone while the rules are the index's and not built. */
+  targetValue(j: number, name: string): Value | undefined {
+    const v = this.built || this.before.length || !this.index.targetValue ? null : this.index.targetValue(this.k, j, name);
+    return v === null ? targetValueOf(this.ruleAt(j), name) : v;
+  }
 }
 
 /**
@@ -61,6 +77,29 @@ export function readRules(chain: KernelChain): readonly Rule[] {
 /** How many rules a chain has, without building the rules of a chain loaded from an index. */
 export function ruleCount(chain: KernelChain): number {
   return chain instanceof IndexedChain ? chain.count : chain.rules.length;
+}
+
+/**
+ * The targets of a chain's rules in order, without building the rules of a chain loaded from an
+ * index whose reader can tell them (explain and lint follow every jump of a 10k-service dump, and
+ * need little else of its 200k endpoint-chain rules).
+ */
+export function ruleTargets(chain: KernelChain): readonly TargetName[] {
+  return (chain instanceof IndexedChain ? chain.targets() : null) ?? chain.rules.map(targetNameOf);
+}
+
+function targetValueOf(r: Rule, name: string): Value | undefined {
+  return r.target?.kind === 'extension' ? r.target.options.find((o) => o.name === name)?.values[0] : undefined;
+}
+
+/** The first value of the target option `name` of rule j of a chain (`--to-destination`'s of a DNAT), without building the rule when its chain's rules are not built. */
+export function ruleTargetValue(chain: KernelChain, j: number, name: string): Value | undefined {
+  return chain instanceof IndexedChain ? chain.targetValue(j, name) : targetValueOf(chain.rules[j], name);
+}
+
+/** Rule j of a chain (0-based), built alone when its chain's rules are not built. An equal rule, not necessarily the same object. */
+export function ruleAt(chain: KernelChain, j: number): Rule {
+  return chain instanceof IndexedChain ? chain.ruleAt(j) : chain.rules[j];
 }
 
 export interface KernelState {
