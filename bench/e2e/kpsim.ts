@@ -1,5 +1,5 @@
 // The `kpsim` executable as an installed one runs: `dist/bin/kpsim.js` under node with the flags
-// of its own `#!` line (bin/kpsim.ts: `#!/usr/bin/env -S node --max-semi-space-size=64
+// of its own `#!` line (bin/kpsim.ts: `#!/usr/bin/env -S node --max-semi-space-size=32
 // --expose-gc`), read from the built file so the benchmark follows whatever the line says.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';

@@ -21,7 +21,7 @@ describe('the kpsim executable', () => {
   it('runs through its #! line, with the node flags bin/kpsim.ts gives it', () => {
     // npm makes the bin executable when it links it; do the same, then run it as a program.
     chmodSync(BIN, 0o755);
-    expect(readFileSync(BIN, 'utf8').split('\n')[0]).toBe('#!/usr/bin/env -S node --max-semi-space-size=64 --expose-gc');
+    expect(readFileSync(BIN, 'utf8').split('\n')[0]).toBe('#!/usr/bin/env -S node --max-semi-space-size=32 --expose-gc');
     const r = spawnSync(`./${BIN}`, ['--version'], { encoding: 'utf8' });
     expect(r.stderr).toBe('');
     expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
