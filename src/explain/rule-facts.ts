@@ -4,8 +4,8 @@
 // equal. kube-proxy's per-service chain names are recognised here too: KUBE-SVC/SVL/EXT/FW-<hash>
 // share portProtoHash of the service port, KUBE-SEP-<hash> hashes the endpoint as well
 // (pkg/proxy/iptables/proxier.go servicePortPolicyClusterChain ... servicePortEndpointChainName).
-import type { Arg, Family, OptionArg, Rule, Value } from '../iptables/ir.js';
-import { ruleTargets, ruleTargetValue, type KernelChain } from '../iptables/state.js';
+import type { Arg, Family, MatchOptionValue, OptionArg, Rule, Value } from '../iptables/ir.js';
+import { ruleMatchOption, ruleTargets, ruleTargetValue, type KernelChain } from '../iptables/state.js';
 import { renderSaveRule } from '../iptables-save/render-save.js';
 import { storedProbability } from '../packetsim/fraction.js';
 import { formatIp, type Ip } from '../net/index.js';
@@ -101,10 +101,24 @@ export function firstDnat(ch: KernelChain): HostPort | null {
 /** `-m statistic --mode random --probability p` as the kernel stores it (of 2^31), negation applied; null without one. */
 export function statisticStored(r: Rule): number | null {
   const p = option(r, 'statistic', 'probability');
-  const v = firstValue(p);
+  return storedOf(p && { negation: p.negation, value: firstValue(p) });
+}
+
+/** statisticStored of rule j of a chain, read without building the rule (ruleMatchOption). */
+export function statisticStoredAt(ch: KernelChain, j: number): number | null {
+  return storedOf(ruleMatchOption(ch, j, 'statistic', 'probability'));
+}
+
+function storedOf(p: MatchOptionValue | undefined): number | null {
+  const v = p?.value;
   if (!p || v?.type !== 'probability') return null;
   const stored = storedProbability(v.value);
   return p.negation === 'none' ? stored : 0x80000000 - stored;
+}
+
+/** Whether rule j of a chain checks a recent list (`--rcheck` or `--update`), read without building the rule. */
+export function recentCheckAt(ch: KernelChain, j: number): boolean {
+  return ruleMatchOption(ch, j, 'recent', 'rcheck') !== undefined || ruleMatchOption(ch, j, 'recent', 'update') !== undefined;
 }
 
 export interface RecentUse {

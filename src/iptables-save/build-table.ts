@@ -6,10 +6,10 @@
 // argument, a list per option) is most of a parse's time and memory, so only the reader that wants
 // it pays for it. Values come from the parse's ValueReader, so every rule shares them.
 import type { SourceSpan } from '../diag/diagnostic.js';
-import type { ChainCommand, ChainDecl, Counters, Rule, TableLine, Value } from '../iptables/ir.js';
+import type { ChainCommand, ChainDecl, Counters, MatchOptionValue, Rule, TableLine, Value } from '../iptables/ir.js';
 import { LineScanner, WordSplitter } from './line-scanner.js';
 import { ruleBuilder, type BuilderHelpers, type BuilderLine } from './rule-builder.js';
-import type { Plan } from './plan.js';
+import type { Plan, PlanOption, PlanValue } from './plan.js';
 import type { ValueReader } from './value-reader.js';
 
 /** What a line between `*table` and `COMMIT` becomes. */
@@ -173,6 +173,25 @@ export class LineBuilder {
     if (plan?.kind !== 'rule') return null;
     const pv = plan.target?.options.find((o) => o.name === name)?.values[0];
     if (!pv) return undefined;
+    return this.valueOfWord(i, pv);
+  }
+
+  /**
+   * The first match option `module` `name` of rule line i (negation and first value), as its built
+   * rule would hold it, without building the rule; undefined when the line has none, null when the
+   * line was logged without a plan (then build the rule).
+   */
+  matchOption(i: number, module: string, name: string): MatchOptionValue | undefined | null {
+    const plan = this.log.plans[i];
+    if (plan?.kind !== 'rule') return null;
+    const po = plan.args.find((a): a is PlanOption => a.kind === 'option' && a.module === module && a.name === name);
+    if (!po) return undefined;
+    const pv = po.values[0];
+    return { negation: po.negation, value: pv ? this.valueOfWord(i, pv) : undefined };
+  }
+
+  /** A value of rule line i read alone. */
+  private valueOfWord(i: number, pv: PlanValue): Value {
     const { text, ws } = this;
     const lineStart = this.log.start(i);
     let nl = text.indexOf('\n', lineStart);

@@ -490,6 +490,7 @@ function chainIndex(text: string, reader: ValueReader, log: TableLog, names: rea
     },
     rule: (k, j) => rule(lines[first[order[k]] + j]),
     targetValue: (k, j, name) => builder.targetValue(lines[first[order[k]] + j], name),
+    matchOption: (k, j, module, name) => builder.matchOption(lines[first[order[k]] + j], module, name),
     external,
     jumpsBefore: jumps.map(([name, span]) => ({ name, span })),
   };

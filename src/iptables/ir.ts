@@ -225,10 +225,22 @@ export interface ChainIndex {
    * it (undefined: none), without building the rule; null when the reader cannot tell.
    */
   targetValue?(i: number, j: number, name: string): Value | undefined | null;
+  /**
+   * The first match option `module` `name` of rule j of ruleChains[i] (its negation and first
+   * value) as the built rule holds it (undefined: none), without building the rule; null when the
+   * reader cannot tell.
+   */
+  matchOption?(i: number, j: number, module: string, name: string): MatchOptionValue | undefined | null;
   /** Chains `-A` lines name that no `:NAME` line before them declared: they must exist already. */
   readonly external: readonly string[];
   /** Jumps to chains no line before them declared, in file order (each must exist already). */
   readonly jumpsBefore: readonly { readonly name: string; readonly span: Span | null }[];
+}
+
+/** A match option as explain and lint read it: whether it is negated, and its first value. */
+export interface MatchOptionValue {
+  readonly negation: OptionArg['negation'];
+  readonly value: Value | undefined;
 }
 
 /**

@@ -4,7 +4,7 @@
 // order, then user chains by name; rules chain by chain). This is the one implementation of
 // restore semantics: the node (src/node) is assembled with it, the simulator reads its result.
 import { sortNames } from './sort-names.js';
-import { BUILTIN_CHAINS, chainIndexOf, targetNameOf, type ChainDecl, type ChainIndex, type Command, type Family, type Rule, type Ruleset, type Span, type Table, type TableLine, type TargetName, type Value } from './ir.js';
+import { BUILTIN_CHAINS, chainIndexOf, targetNameOf, type ChainDecl, type ChainIndex, type Command, type Family, type MatchOptionValue, type Rule, type Ruleset, type Span, type Table, type TableLine, type TargetName, type Value } from './ir.js';
 
 export interface KernelChain {
   /** `ACCEPT`/`DROP` for built-in chains, `-` for user chains. */
@@ -63,6 +63,12 @@ class IndexedChain implements KernelChain {
     const v = this.built || this.before.length || !this.index.targetValue ? null : this.index.targetValue(this.k, j, name);
     return v === null ? targetValueOf(this.ruleAt(j), name) : v;
   }
+
+  /** Rule j's first match option `module` `name`, read alone while the rules are the index's and not built. */
+  matchOption(j: number, module: string, name: string): MatchOptionValue | undefined {
+    const v = this.built || this.before.length || !this.index.matchOption ? null : this.index.matchOption(this.k, j, module, name);
+    return v === null ? matchOptionOf(this.ruleAt(j), module, name) : v;
+  }
 }
 
 /**
@@ -95,6 +101,19 @@ function targetValueOf(r: Rule, name: string): Value | undefined {
 /** The first value of the target option `name` of rule j of a chain (`--to-destination`'s of a DNAT), without building the rule when its chain's rules are not built. */
 export function ruleTargetValue(chain: KernelChain, j: number, name: string): Value | undefined {
   return chain instanceof IndexedChain ? chain.targetValue(j, name) : targetValueOf(chain.rules[j], name);
+}
+
+function matchOptionOf(r: Rule, module: string, name: string): MatchOptionValue | undefined {
+  for (const a of r.args) if (a.kind === 'option' && a.module === module && a.name === name) return { negation: a.negation, value: a.values[0] };
+  return undefined;
+}
+
+/**
+ * Rule j's first match option `module` `name` (`statistic` `probability`): its negation and first
+ * value, without building the rule when its chain's rules are not built.
+ */
+export function ruleMatchOption(chain: KernelChain, j: number, module: string, name: string): MatchOptionValue | undefined {
+  return chain instanceof IndexedChain ? chain.matchOption(j, module, name) : matchOptionOf(chain.rules[j], module, name);
 }
 
 /** Rule j of a chain (0-based), built alone when its chain's rules are not built. An equal rule, not necessarily the same object. */

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { compileCluster } from '../../src/compiler/index.js';
 import { DiagnosticSink } from '../../src/diag/diagnostic.js';
 import { chainIndexOf, targetNameOf, type Family } from '../../src/iptables/ir.js';
-import { applyRestore, emptyState, ruleAt, ruleTargets, ruleTargetValue, type KernelState } from '../../src/iptables/state.js';
+import { applyRestore, emptyState, ruleAt, ruleMatchOption, ruleTargets, ruleTargetValue, type KernelState } from '../../src/iptables/state.js';
 import { parseIptablesSave } from '../../src/iptables-save/index.js';
 import { mulberry32 } from '../../src/util/rng.js';
 import { generateCluster } from '../differential/generate.js';
@@ -16,6 +16,19 @@ import { mutate } from './mutate.js';
 
 /** Target options whose values are read alone: DNAT's, SNAT's, MARK's, REJECT's, and one no target has. */
 const OPTIONS = ['to-destination', 'to-source', 'set-xmark', 'reject-with', 'no-such-option'];
+
+/** Match options read alone (lint's splits: statistic's probability, recent's checks), a negatable one, one with no value, and one no module has. */
+const MATCH_OPTIONS: readonly (readonly [string, string])[] = [
+  ['statistic', 'probability'],
+  ['recent', 'rcheck'],
+  ['recent', 'update'],
+  ['recent', 'name'],
+  ['tcp', 'dport'],
+  ['conntrack', 'ctstate'],
+  ['comment', 'comment'],
+  ['physdev', 'physdev-is-bridged'],
+  ['statistic', 'no-such-option'],
+];
 
 interface Text {
   readonly name: string;
@@ -57,6 +70,12 @@ function expectSameTargets(t: Text): void {
         for (const option of OPTIONS) {
           const want = target?.kind === 'extension' ? target.options.find((o) => o.name === option)?.values[0] : undefined;
           expect(ruleTargetValue(ch, j, option), `${t.name} ${table} ${name} rule ${j + 1} --${option}`).toEqual(want);
+        }
+        // Match options read alone: the first of that module and name, its negation and first value.
+        for (const [module, option] of MATCH_OPTIONS) {
+          const o = rules[j].args.find((a) => a.kind === 'option' && a.module === module && a.name === option);
+          const want = o?.kind === 'option' ? { negation: o.negation, value: o.values[0] } : undefined;
+          expect(ruleMatchOption(ch, j, module, option), `${t.name} ${table} ${name} rule ${j + 1} -m ${module} --${option}`).toEqual(want);
         }
       }
       // Rules built one at a time, in an order other than the file's, before the chain's rules are.
