@@ -25,7 +25,7 @@ import { formatHostPort, parseAddress, type Ip } from '../net/index.js';
 import { clearFrames, fork, mutConn, mutPkt, recordStep, type Programs } from '../packetsim/evaluate.js';
 import { extensionChain, extensionRule } from '../packetsim/extension-rule.js';
 import { timesRatio } from '../packetsim/fraction.js';
-import { TCP_FLAGS } from '../packetsim/packet.js';
+import { TCP_FLAGS, type IpvsMark } from '../packetsim/packet.js';
 import { NF_PRIORITY } from '../packetsim/hook-order.js';
 import { addUnknown, type CompiledChain, type CompiledRule, type ExtensionHook, type HookExtension, type HookPriority, type ListedRef, type Step, type Walk } from '../packetsim/types.js';
 import { HOOK_LISTINGS } from '../node/extension-listing.js';
@@ -51,8 +51,9 @@ interface Server {
 
 interface Service {
   readonly vs: VirtualServer;
-  /** The virtual address, as -m ipvs --vaddr compares it. */
-  readonly addr: Ip;
+  /** What -m ipvs sees on a packet IPVS forwarded for this service, and on a reply it rewrote (one object each, shared by every packet). */
+  readonly sent: IpvsMark;
+  readonly replied: IpvsMark;
   readonly servers: readonly Server[];
   readonly head: string;
   readonly id: string;
@@ -119,7 +120,8 @@ export function ipvsExtension(table: IpvsTable, family: Family, opts: IpvsTraceO
       if (a !== null) servers.push({ rs, addr: a, key: hostPort(rs.address, rs.port) });
     }
     const id = `${vs.protocol}|${hostPort(vs.address, vs.port)}`;
-    services.set(`${proto}|${addr}|${vs.port}`, { vs, addr, servers, head: `ipvs:${vs.protocol} ${hostPort(vs.address, vs.port)} ${vs.scheduler}`, id });
+    const sent: IpvsMark = { vaddr: addr, vport: vs.port, method: 'MASQ', found: true };
+    services.set(`${proto}|${addr}|${vs.port}`, { vs, sent, replied: { ...sent, found: false }, servers, head: `ipvs:${vs.protocol} ${hostPort(vs.address, vs.port)} ${vs.scheduler}`, id });
   }
   const chains = { INPUT: chain('LOCAL_IN', 'INPUT'), OUTPUT: chain('LOCAL_OUT', 'OUTPUT'), FORWARD: chain('FORWARD', 'FORWARD') };
   const rules = new Map<string, CompiledRule>();
@@ -166,7 +168,7 @@ export function ipvsExtension(table: IpvsTable, family: Family, opts: IpvsTraceO
     p.dst = s.addr;
     p.dport = s.rs.port;
     // ip_vs_nat_send_or_cont marks the packet as IPVS's (skb->ipvs_property): -m ipvs finds its connection.
-    p.ipvs = { vaddr: svc.addr, vport: svc.vs.port, method: 'MASQ', found: true };
+    p.ipvs = svc.sent;
     w.dnat = true;
     // A local real server: ip_vs_nat_send_or_cont returns NF_ACCEPT, the packet goes on in this hook.
     if (w.ctx.env.isLocal(s.addr)) return;
@@ -193,7 +195,7 @@ export function ipvsExtension(table: IpvsTable, family: Family, opts: IpvsTraceO
     q.src = c.orig.dst;
     q.sport = c.orig.dport;
     // handle_response marks the reply too; xt_ipvs's inverted lookup does not find its connection.
-    q.ipvs = { vaddr: svc.addr, vport: svc.vs.port, method: 'MASQ', found: false };
+    q.ipvs = svc.replied;
   };
 
   const step = (w: Walk, hook: 'INPUT' | 'OUTPUT' | 'FORWARD', pending: Walk[]): void => {
