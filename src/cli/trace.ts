@@ -15,6 +15,7 @@ import { CONN_STATES, NoConnection, traceConnection, type ConnState } from '../p
 import { explainer, worldFacts, type Explainer } from '../packetsim/explain.js';
 import type { PacketProtocol } from '../packetsim/packet.js';
 import { prepareNode, type SimNode } from '../packetsim/prepare.js';
+import { FlowCache } from '../packetsim/flow-cache.js';
 import { traceFlows } from '../packetsim/flows.js';
 import { TraceInputError, TooManyPaths, type FlowSpec } from '../packetsim/trace.js';
 import { traceJson, type JsonOptions, type TraceJsonInput } from '../report/json.js';
@@ -451,10 +452,13 @@ async function runTrace(inputs: string[], flags: TraceFlags, viaGiven: boolean):
       if (flags.flows) {
         // JSON of a packet the flow cache answered: its class's text with its own name and source.
         const classes = flags.json && sample === null && flags.html === undefined ? new ClassJson() : null;
+        const cache = new FlowCache(env);
         traceFlows(rs, env, subset, options, (r, k) => {
           const full = () => out({ result: r.result, outcomes: r.outcomes, name: r.flow.name, approximate: r.approximate }, k, { input: r.result, traces: r.traces, outcomes: r.outcomes });
           put(idx[k], classes === null ? full() : classes.text(r.cls ?? null, fillOf(r.flow.name, r.result.input), full));
-        });
+        }, cache);
+        // For measurements (not a user-facing output): how many packets the flow cache answered.
+        if (process.env.KPSIM_DEBUG_FLOW_CACHE) process.stderr.write(`kpsim: flow cache (${fam}): ${cache.hits} of ${subset.length} packets answered, ${cache.remembered} traces remembered\n`);
       } else {
         const how = { state: (flags.state ?? 'new') as ConnState, reply: !!flags.reply };
         const ct = traceConnection(rs, env, subset[0], how, options);

@@ -11,24 +11,28 @@ import { BITMASK_TYPES, type DataType } from '../nftables/datatypes.js';
 import type { Expr, MatchStmt, NatStmt, Rule, SetExpr, SetRefExpr, Stmt } from '../nftables/ir.js';
 import type { NftState, NftStateChain, NftStateSet, NftStateTable } from '../nftables/state.js';
 import { INLINE_LIST, renderStmt, TokOut } from '../nftables/render-expr.js';
-import { mutConn, mutPkt } from '../packetsim/evaluate.js';
+import { mutConn, mutPkt, snapshot } from '../packetsim/evaluate.js';
 import type { CompileProblem, Hook, Walk } from '../packetsim/types.js';
 import { keyParts, partMatches, SetLookup, type PartMatch, type SetProblem } from './sets.js';
-import { compileExpr, constant, type CompiledExpr, type Draw, type ExprContext, type Getter, type Regs, type Val } from './values.js';
+import { bothRead, compileExpr, constant, type CompiledExpr, type Draw, type ExprContext, type Getter, type Regs, type SourceRead, type Val } from './values.js';
 
 export type NftVerdict =
   | { readonly kind: 'accept' | 'drop' | 'continue' | 'return' | 'queue' }
   | { readonly kind: 'jump' | 'goto'; readonly chain: CChain };
 
+/**
+ * A rule's operation. `src` (test, vmap), when given, stands for the packet's IPv4 source address
+ * (values.ts Getter): the flow cache asks the operation again of another source (watchSource).
+ */
 export type Op =
-  | { readonly k: 'test'; readonly test: (w: Walk, regs: Regs) => boolean }
+  | { readonly k: 'test'; readonly test: (w: Walk, regs: Regs, src?: number) => boolean }
   | { readonly k: 'draw'; readonly draw: Draw }
   | { readonly k: 'effect'; readonly run: (w: Walk, regs: Regs) => void }
   /** A match kpsim cannot evaluate: both ways. */
   | { readonly k: 'unknown'; readonly text: string; readonly reason: string }
   | { readonly k: 'verdict'; readonly verdict: NftVerdict }
   /** `KEY vmap MAP`: the verdict of the element found; none, the rule does not match. */
-  | { readonly k: 'vmap'; readonly pick: (w: Walk, regs: Regs) => NftVerdict | null | undefined }
+  | { readonly k: 'vmap'; readonly pick: (w: Walk, regs: Regs, src?: number) => NftVerdict | null | undefined }
   /** A nat statement: where to (`resolve` undefined: the map has no element, the rule does not match). */
   | { readonly k: 'nat'; readonly type: NatStmt['type']; readonly resolve: (w: Walk, regs: Regs) => { addr: number | bigint | null; port: number | null } | undefined }
   | { readonly k: 'reject' }
@@ -120,6 +124,7 @@ export function compileNft(state: NftState, family: Family, interfaces: readonly
       problems,
       draws: [],
       slots: 0,
+      src: 0,
       ifindex: (name) => interfaces.indexOf(name) + 1,
       nextSlot() {
         return this.slots++;
@@ -168,18 +173,72 @@ interface RuleContext extends ExprContext {
   readonly draws: Draw[];
   slots: number;
   recalls?: boolean;
+  /** What the statement being compiled reads of the packet's source (watchSource). */
+  src: SourceRead;
 }
 
 function compileRule(rule: Rule, c: RuleContext): Op[] {
   const ops: Op[] = [];
   for (const s of rule.stmts) {
     const before = c.draws.length;
+    c.src = 0;
     const op = compileStmt(s, c);
     // The draws the statement's expressions make come first (run.ts forks there).
     for (const d of c.draws.slice(before)) ops.push({ k: 'draw', draw: d });
-    if (op) ops.push(op);
+    if (op) ops.push(watchSource(op, c.src));
   }
   return ops;
+}
+
+/**
+ * The operation as the flow cache (src/packetsim/flow-cache.ts) needs it, when the trace is
+ * recorded for it (WalkContext.rec). A test or verdict map that reads the IPv4 source address
+ * through its getters (SourceRead 1: `ip saddr 10.244.0.5`, `ip saddr != 10.244.0.0/16`, `ip saddr
+ * . th dport @s`, `fib saddr type local`) notes its answer with a question the cache asks of each
+ * new source: the operation again, for that source, on the walk as it is now (its packet and
+ * connection kept by snapshot), as iptables' `-s` checks are noted (evaluate.ts noteSource). One
+ * that reads more of the source (SourceRead 2), or any other operation that reads it or acts on it
+ * (SNAT, masquerade), makes the trace one the cache does not keep, once it runs.
+ */
+function watchSource(op: Op, src: SourceRead): Op {
+  if (src === 0) return op;
+  switch (op.k) {
+    case 'test': {
+      const test = op.test;
+      if (src === 1) return { k: 'test', test: (w, regs) => noted(w, regs, test, test(w, regs)) };
+      return { k: 'test', test: (w, regs) => (notBlind(w), test(w, regs)) };
+    }
+    case 'vmap': {
+      const pick = op.pick;
+      if (src === 1) return { k: 'vmap', pick: (w, regs) => noted(w, regs, pick, pick(w, regs)) };
+      return { k: 'vmap', pick: (w, regs) => (notBlind(w), pick(w, regs)) };
+    }
+    case 'effect': {
+      const run = op.run;
+      return { k: 'effect', run: (w, regs) => (notBlind(w), run(w, regs)) };
+    }
+    case 'nat': {
+      const resolve = op.resolve;
+      return { ...op, resolve: (w, regs) => (notBlind(w), resolve(w, regs)) };
+    }
+    default:
+      return op;
+  }
+}
+
+/** A recorded trace's operation that read the source answered `seen`: the cache asks it again of a new source. */
+function noted<T>(w: Walk, regs: Regs, op: (w: Walk, regs: Regs, src?: number) => T, seen: T): T {
+  const rec = w.ctx.rec;
+  if (rec !== null) {
+    const at = snapshot(w);
+    rec.asks.push({ ask: (src) => op(at, regs, src), seen });
+  }
+  return seen;
+}
+
+/** The recorded trace read or changed the source in a way the cache cannot ask again. */
+function notBlind(w: Walk): void {
+  if (w.ctx.rec !== null) w.ctx.rec.cacheable = false;
 }
 
 /** A statement as nft lists it. */
@@ -200,6 +259,9 @@ function compileStmt(s: Stmt, c: RuleContext): Op | null {
     case 'reject':
       return { k: 'reject' };
     case 'nat':
+      // SNAT and masquerade read the source (get_unique_tuple keeps one that already fits) and
+      // change it, as iptables' SNAT and MASQUERADE targets (link.ts SOURCE_BLIND_TARGETS).
+      if (s.type === 'snat' || s.type === 'masquerade') c.src = 2;
       return natOp(s, c);
     case 'set':
       return setOp(s.target, s.value, c);
@@ -207,6 +269,8 @@ function compileStmt(s: Stmt, c: RuleContext): Op | null {
       return setUpdateOp(s, c);
     case 'notrack':
       // nft_notrack_eval: only a packet conntrack has not seen yet (raw priority) is left untracked.
+      // Not cached, as iptables' NOTRACK (link.ts SOURCE_BLIND_TARGETS).
+      c.src = 2;
       return {
         k: 'effect',
         run: (w) => {
@@ -257,15 +321,16 @@ function keyGetters(key: Expr, c: RuleContext): { getters: Getter[]; types: (Dat
     if (e.kind === 'unknown') return { unknown: e.reason };
     getters.push(e.get);
     types.push(e.type);
+    c.src = bothRead(c.src, e.src);
   }
   return { getters, types };
 }
 
-/** Reads the key's parts; undefined when a part breaks. */
-function readKey(getters: readonly Getter[], w: Walk, regs: Regs): Val[] | undefined {
+/** Reads the key's parts (`src`: Getter's); undefined when a part breaks. */
+function readKey(getters: readonly Getter[], w: Walk, regs: Regs, src?: number): Val[] | undefined {
   const vals: Val[] = new Array(getters.length);
   for (let i = 0; i < getters.length; i++) {
-    const v = getters[i](w, regs);
+    const v = getters[i](w, regs, src);
     if (v === undefined) return undefined;
     vals[i] = v;
   }
@@ -280,12 +345,19 @@ function lookupOf(map: SetExpr | SetRefExpr, c: RuleContext): Find | string {
     const s = c.sets.get(map.name);
     if (!s) return `set @${map.name} does not exist`;
     if (s.lookup.dynamic !== null) c.recalls = true;
+    timedKey(s.lookup, c);
     return (w, vals) => s.lookup.find(w, vals);
   }
   const bad: SetProblem[] = [];
   const lookup = new SetLookup(map.elements, null, bad);
   if (bad.length) return bad[0].reason;
+  timedKey(lookup, c);
   return (w, vals) => lookup.find(w, vals);
+}
+
+/** A key read of the source, looked up where the clock or earlier packets decide: not asked again (the key's getters are compiled first). */
+function timedKey(lookup: SetLookup, c: RuleContext): void {
+  if (lookup.timed && c.src !== 0) c.src = 2;
 }
 
 function compileMatch(s: MatchStmt, c: RuleContext): Op {
@@ -302,14 +374,15 @@ function compileMatch(s: MatchStmt, c: RuleContext): Op {
     const { getters } = k;
     return {
       k: 'test',
-      test: (w, regs) => {
-        const vals = readKey(getters, w, regs);
+      test: (w, regs, src) => {
+        const vals = readKey(getters, w, regs, src);
         return vals !== undefined && (find(w, vals) !== null) === want;
       },
     };
   }
   const left = compileExpr(s.left, c);
   if (left.kind === 'unknown') return unknownOp(left.reason);
+  c.src = left.src;
   const g = left.get;
   // `tcp flags syn / syn,ack`: (value & mask) == flags.
   if (right.kind === 'masked') {
@@ -317,8 +390,8 @@ function compileMatch(s: MatchStmt, c: RuleContext): Op {
     const m = constant(right.mask);
     if (typeof v !== 'number' || typeof m !== 'number') return unknownOp('a masked value kpsim cannot read');
     const want = s.op !== 'ne';
-    return { k: 'test', test: (w, regs) => {
-      const x = g(w, regs);
+    return { k: 'test', test: (w, regs, src) => {
+      const x = g(w, regs, src);
       return typeof x === 'number' && ((x & m) >>> 0 === v) === want;
     } };
   }
@@ -328,31 +401,31 @@ function compileMatch(s: MatchStmt, c: RuleContext): Op {
   // No operator on a flag type is a flag test (nft: `ct state new` is `(ct state & new) != 0`).
   if (s.op === 'implicit' && left.type !== null && BITMASK_TYPES.has(left.type) && m.k === 'eq' && typeof m.v === 'number') {
     const bits = m.v;
-    return { k: 'test', test: (w, regs) => {
-      const x = g(w, regs);
+    return { k: 'test', test: (w, regs, src) => {
+      const x = g(w, regs, src);
       return typeof x === 'number' && (x & bits) !== 0;
     } };
   }
   return { k: 'test', test: relation(s.op, m, g) };
 }
 
-function relation(op: MatchStmt['op'], m: PartMatch, g: Getter): (w: Walk, regs: Regs) => boolean {
+function relation(op: MatchStmt['op'], m: PartMatch, g: Getter): (w: Walk, regs: Regs, src?: number) => boolean {
   switch (op) {
     case 'implicit':
     case 'eq':
-      return (w, regs) => {
-        const x = g(w, regs);
+      return (w, regs, src) => {
+        const x = g(w, regs, src);
         return x !== undefined && partMatches(m, x);
       };
     case 'ne':
-      return (w, regs) => {
-        const x = g(w, regs);
+      return (w, regs, src) => {
+        const x = g(w, regs, src);
         return x !== undefined && !partMatches(m, x);
       };
     default: {
       const k = m.k === 'eq' ? m.v : null;
-      return (w, regs) => {
-        const x = g(w, regs);
+      return (w, regs, src) => {
+        const x = g(w, regs, src);
         if (x === undefined || k === null || typeof x !== typeof k) return false;
         switch (op) {
           case 'lt': return x < k;
@@ -381,8 +454,8 @@ function vmapOp(key: Expr, map: SetExpr | SetRefExpr, c: RuleContext): Op {
   const verdicts = new WeakMap<object, NftVerdict | null>();
   return {
     k: 'vmap',
-    pick: (w, regs) => {
-      const vals = readKey(getters, w, regs);
+    pick: (w, regs, src) => {
+      const vals = readKey(getters, w, regs, src);
       if (vals === undefined) return undefined;
       const e = find(w, vals);
       if (e === null) return null;
@@ -402,6 +475,7 @@ function setOp(target: Expr, value: Expr, c: RuleContext): Op | null {
   const v = compileExpr(value, c);
   const what = target.kind === 'meta' ? `meta ${target.key}` : target.kind === 'ct' ? `ct ${target.key}` : target.kind;
   if (v.kind === 'unknown') return { k: 'stop', text: `${what} set`, reason: v.reason };
+  c.src = v.src;
   const g = v.get;
   if (target.kind === 'meta' && target.key === 'mark') {
     return { k: 'effect', run: (w, regs) => {

@@ -27,6 +27,8 @@ export function nftablesExtensions(state: NftState, family: Family, interfaces: 
         if (b.nat && !natEligible(w, hook)) return;
         runBaseChain(w, chain, hook, pending);
       },
+      // compile.ts watchSource notes each read of the source for the flow cache.
+      notesSource: true,
     } satisfies HookExtension;
   });
 }

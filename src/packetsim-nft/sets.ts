@@ -102,9 +102,20 @@ export interface SetProblem {
   readonly reason: string;
 }
 
+/** Whether an element that goes at `expires` is there now (the clock read only for one that goes). */
+function live(w: Walk, expires: number): boolean {
+  return expires === Infinity || expires > w.ctx.world.now;
+}
+
 export class SetLookup {
   private readonly exact = new Map<string, SetEntry>();
   private readonly scan: SetEntry[] = [];
+  /**
+   * Whether a lookup may rest on the clock or on earlier packets: a set packets add to, or an
+   * element that expires. A lookup in any other set reads nothing but its key (the flow cache asks
+   * it again of another source: compile.ts).
+   */
+  readonly timed: boolean;
 
   /**
    * `dynamic`: the world key prefix of elements packets added (`update`/`add` statements), or null
@@ -125,24 +136,27 @@ export class SetLookup {
       if (parts.every((p) => p.k === 'eq')) this.exact.set(exactKey(parts.map((p) => (p as { v: Val }).v)), entry);
       else this.scan.push(entry);
     }
+    this.timed = dynamic !== null || [...this.exact.values(), ...this.scan].some((e) => e.expires !== Infinity);
   }
 
-  /** The element holding the packet's key, if any (and not expired). */
+  /**
+   * The element holding the packet's key, if any (and not expired). The clock is read only for an
+   * element that expires: a trace that meets none has not read it (the flow cache may keep it).
+   */
   find(w: Walk, vals: readonly Val[]): SetEntry | null {
-    const now = w.ctx.world.now;
     const key = exactKey(vals);
     if (this.dynamic !== null) {
       const slot = readExtension(w.ctx.world, w.delta, this.dynamic + key);
       // What packets did replaces what the table listed.
-      if (slot) return slot.expires > now ? { parts: [], data: null, expires: slot.expires, element: null } : null;
+      if (slot) return live(w, slot.expires) ? { parts: [], data: null, expires: slot.expires, element: null } : null;
     }
     const hit = this.exact.get(key);
-    if (hit) return hit.expires > now ? hit : null;
+    if (hit) return live(w, hit.expires) ? hit : null;
     for (const e of this.scan) {
-      if (e.expires <= now || e.parts.length !== vals.length) continue;
+      if (e.parts.length !== vals.length) continue;
       let ok = true;
       for (let i = 0; i < vals.length && ok; i++) ok = partMatches(e.parts[i], vals[i]);
-      if (ok) return e;
+      if (ok && live(w, e.expires)) return e;
     }
     return null;
   }

@@ -19,7 +19,25 @@ export type Val = number | bigint | string;
 /** Values a fork chose (numgen random, an unseeded jhash), by slot. */
 export type Regs = readonly number[];
 
-export type Getter = (w: Walk, regs: Regs) => Val | undefined;
+/**
+ * A value read for a walk. `src`, when given, stands for the packet's IPv4 source address: the
+ * flow cache asks an expression that reads the source again of another one (SourceRead 1).
+ */
+export type Getter = (w: Walk, regs: Regs, src?: number) => Val | undefined;
+
+/**
+ * What a value reads of the packet's source, for the flow cache (src/packetsim/flow-cache.ts): 0
+ * nothing; 1 the IPv4 source address, and only through the getter (its `src` argument stands for
+ * it), so a recorded trace can ask the expression again of another source, as the cache asks
+ * iptables' `-s` checks again; 2 what the cache cannot ask again (the source port, the source side
+ * of the connection's tuples).
+ */
+export type SourceRead = 0 | 1 | 2;
+
+/** What reads both of them reads. */
+export function bothRead(a: SourceRead, b: SourceRead): SourceRead {
+  return a > b ? a : b;
+}
 
 /**
  * A value the rule draws before the statement that reads it (run.ts): a random one it forks on
@@ -31,7 +49,7 @@ export type Draw =
   | { readonly kind: 'counter'; readonly slot: number; readonly mod: number; readonly offset: number; readonly id: string };
 
 export type CompiledExpr =
-  | { readonly kind: 'get'; readonly get: Getter; readonly type: DataType | null }
+  | { readonly kind: 'get'; readonly get: Getter; readonly type: DataType | null; readonly src: SourceRead }
   | { readonly kind: 'unknown'; readonly reason: string };
 
 export interface ExprContext {
@@ -47,7 +65,7 @@ export interface ExprContext {
 }
 
 const unknown = (reason: string): CompiledExpr => ({ kind: 'unknown', reason });
-const get = (g: Getter, type: DataType | null): CompiledExpr => ({ kind: 'get', get: g, type });
+const get = (g: Getter, type: DataType | null, src: SourceRead = 0): CompiledExpr => ({ kind: 'get', get: g, type, src });
 
 /** IPPROTO numbers of the protocols whose header has ports first (the `th` view). */
 const PORT_PROTOCOLS: ReadonlySet<number> = new Set([6, 17, 33, 132, 136]);
@@ -104,7 +122,7 @@ function payload(protocol: string, field: string, c: ExprContext): CompiledExpr 
     case 'ip6': {
       // `ip` fields of an IPv6 packet (an inet table): the nfproto dependency fails.
       if ((protocol === 'ip') !== v4) return get(() => undefined, type);
-      if (field === 'saddr') return get((w) => w.pkt.src, type);
+      if (field === 'saddr') return get((w, _regs, src) => src ?? w.pkt.src, type, 1);
       if (field === 'daddr') return get((w) => w.pkt.dst, type);
       if (field === 'protocol' || field === 'nexthdr') return get((w) => w.pkt.proto, type);
       if (field === 'version') return get(() => (v4 ? 4 : 6), type);
@@ -113,7 +131,7 @@ function payload(protocol: string, field: string, c: ExprContext): CompiledExpr 
     case 'th':
       // The transport header's first words, whatever the protocol (no dependency): ports for the
       // protocols that have them; ICMP's type, code and checksum are not modelled.
-      if (field === 'sport') return get((w) => (PORT_PROTOCOLS.has(w.pkt.proto) ? w.pkt.sport : undefined), type);
+      if (field === 'sport') return get((w) => (PORT_PROTOCOLS.has(w.pkt.proto) ? w.pkt.sport : undefined), type, 2);
       if (field === 'dport') return get((w) => (PORT_PROTOCOLS.has(w.pkt.proto) ? w.pkt.dport : undefined), type);
       break;
     case 'tcp':
@@ -122,7 +140,7 @@ function payload(protocol: string, field: string, c: ExprContext): CompiledExpr 
     case 'sctp':
     case 'dccp': {
       const proto = PAYLOAD_PROTOCOLS[protocol];
-      if (field === 'sport') return get((w) => (w.pkt.proto === proto ? w.pkt.sport : undefined), type);
+      if (field === 'sport') return get((w) => (w.pkt.proto === proto ? w.pkt.sport : undefined), type, 2);
       if (field === 'dport') return get((w) => (w.pkt.proto === proto ? w.pkt.dport : undefined), type);
       if (protocol === 'tcp' && field === 'flags') return get((w) => (w.pkt.proto === 6 ? w.pkt.tcpFlags : undefined), type);
       break;
@@ -179,15 +197,17 @@ function ct(e: Extract<Expr, { kind: 'ct' }>, c: ExprContext): CompiledExpr {
     if (e.family && (e.family === 'ip') !== (c.family === 'ipv4')) return get(() => undefined, type);
     // The original tuple as it was; the reply tuple as NAT left it (nf_conntrack_tuple).
     const tuple = (w: Walk) => (e.direction === 'original' ? w.conn.orig : w.conn.reply);
+    // The packet's source is the original tuple's source and the reply tuple's destination.
+    const src = (side: 'source' | 'destination'): SourceRead => ((side === 'source') === (e.direction === 'original') ? 2 : 0);
     switch (e.key) {
       case 'saddr':
-        return get((w) => (tracked(w) ? tuple(w).src : undefined), c.family === 'ipv6' ? 'ipv6_addr' : 'ipv4_addr');
+        return get((w) => (tracked(w) ? tuple(w).src : undefined), c.family === 'ipv6' ? 'ipv6_addr' : 'ipv4_addr', src('source'));
       case 'daddr':
-        return get((w) => (tracked(w) ? tuple(w).dst : undefined), c.family === 'ipv6' ? 'ipv6_addr' : 'ipv4_addr');
+        return get((w) => (tracked(w) ? tuple(w).dst : undefined), c.family === 'ipv6' ? 'ipv6_addr' : 'ipv4_addr', src('destination'));
       case 'proto-src':
-        return get((w) => (tracked(w) ? tuple(w).sport : undefined), type);
+        return get((w) => (tracked(w) ? tuple(w).sport : undefined), type, src('source'));
       case 'proto-dst':
-        return get((w) => (tracked(w) ? tuple(w).dport : undefined), type);
+        return get((w) => (tracked(w) ? tuple(w).dport : undefined), type, src('destination'));
       case 'protocol':
         return get((w) => (tracked(w) ? w.conn.proto : undefined), type);
       case 'l3proto':
@@ -221,25 +241,28 @@ function ct(e: Extract<Expr, { kind: 'ct' }>, c: ExprContext): CompiledExpr {
  * `fib saddr . iif oif` is the interface when the reverse path goes back out the incoming one, else 0.
  */
 function fib(e: Extract<Expr, { kind: 'fib' }>, c: ExprContext): CompiledExpr {
-  const addr = e.flags.includes('saddr') ? (w: Walk) => w.pkt.src : e.flags.includes('daddr') ? (w: Walk) => w.pkt.dst : null;
+  const saddr = e.flags.includes('saddr');
+  const addr: ((w: Walk, src: number | undefined) => number | bigint) | null = saddr ? (w, src) => src ?? w.pkt.src : e.flags.includes('daddr') ? (w) => w.pkt.dst : null;
   if (!addr) return unknown(`fib ${e.flags.join(' . ')} needs saddr or daddr`);
   if (e.flags.includes('mark')) return unknown('fib with mark is not modelled (no policy routing)');
   const dev = e.flags.includes('iif') ? (w: Walk) => w.pkt.inIface : e.flags.includes('oif') ? (w: Walk) => w.pkt.outIface : () => null;
+  const reads: SourceRead = saddr ? 1 : 0;
   switch (e.result) {
     case 'type':
-      return get((w) => addrType(w.ctx.env, c.family, addr(w), dev(w)), 'fib_addrtype');
+      return get((w, _regs, src) => addrType(w.ctx.env, c.family, addr(w, src), dev(w)), 'fib_addrtype', reads);
     case 'oif':
     case 'oifname': {
-      const name = (w: Walk): string | null => {
-        const out = w.ctx.env.routeDev(addr(w));
+      const name = (w: Walk, src: number | undefined): string | null => {
+        const a = addr(w, src);
+        const out = w.ctx.env.routeDev(a);
         const only = dev(w);
-        return out === null || (only !== null && out !== only && !(out === 'lo' && w.ctx.env.isLocalOn(addr(w), only))) ? null : only ?? out;
+        return out === null || (only !== null && out !== only && !(out === 'lo' && w.ctx.env.isLocalOn(a, only))) ? null : only ?? out;
       };
-      if (e.result === 'oifname') return get((w) => name(w) ?? '', 'ifname');
-      return get((w) => {
-        const n = name(w);
+      if (e.result === 'oifname') return get((w, _regs, src) => name(w, src) ?? '', 'ifname', reads);
+      return get((w, _regs, src) => {
+        const n = name(w, src);
         return n === null ? 0 : c.ifindex(n);
-      }, 'iface_index');
+      }, 'iface_index', reads);
     }
     default:
       return unknown(`fib ${e.result} is not modelled`);
@@ -275,18 +298,19 @@ function hash(e: HashExpr, c: ExprContext): CompiledExpr {
   const parts = (e.expr.kind === 'concat' ? e.expr.parts : [e.expr]).map((p) => compileExpr(p, c));
   const bad = parts.find((p) => p.kind === 'unknown');
   if (bad) return bad;
-  const getters = parts.map((p) => (p as Extract<CompiledExpr, { kind: 'get' }>).get);
-  const types = parts.map((p) => (p as Extract<CompiledExpr, { kind: 'get' }>).type);
+  const got = parts as Extract<CompiledExpr, { kind: 'get' }>[];
+  const getters = got.map((p) => p.get);
+  const types = got.map((p) => p.type);
   const seed = e.seed.value >>> 0;
-  return get((w, regs) => {
+  return get((w, regs, src) => {
     const vals: Val[] = [];
     for (const g of getters) {
-      const v = g(w, regs);
+      const v = g(w, regs, src);
       if (v === undefined) return undefined;
       vals.push(v);
     }
     return reciprocalScale(jhash(registerBytes(vals, types), seed), mod) + offset;
-  }, 'integer');
+  }, 'integer', got.reduce<SourceRead>((r, p) => bothRead(r, p.src), 0));
 }
 
 /** reciprocal_scale: `(val * n) >> 32`, the bucket of a 32-bit value. */
@@ -428,17 +452,17 @@ export function compileExpr(e: Expr, c: ExprContext): CompiledExpr {
         if (right.kind === 'unknown') return right;
         const l = left.get;
         const r = right.get;
-        return get((w, regs) => {
-          const a = l(w, regs);
-          const b = r(w, regs);
+        return get((w, regs, src) => {
+          const a = l(w, regs, src);
+          const b = r(w, regs, src);
           return a === undefined || b === undefined ? undefined : binaryOp(e.op, a, b);
-        }, left.type);
+        }, left.type, bothRead(left.src, right.src));
       }
       const l = left.get;
-      return get((w, regs) => {
-        const a = l(w, regs);
+      return get((w, regs, src) => {
+        const a = l(w, regs, src);
         return a === undefined ? undefined : binaryOp(e.op, a, k);
-      }, left.type);
+      }, left.type, left.src);
     }
     case 'value': {
       const k = constant(e);

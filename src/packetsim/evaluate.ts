@@ -657,8 +657,9 @@ export function runWalk(w: Walk, pending: Walk[]): void {
         w.delivery = step.to;
         break;
       case 'ext':
-        // A hook extension reads and writes state of its own: never cached.
-        if (w.ctx.rec !== null) w.ctx.rec.cacheable = false;
+        // A hook extension may read the source, or state of its own: not cached unless it notes
+        // what it reads (HookExtension.notesSource: nftables does, IPVS does not).
+        if (w.ctx.rec !== null && step.ext.notesSource !== true) w.ctx.rec.cacheable = false;
         step.ext.run(w, step.hook, pending);
         break;
       default: {

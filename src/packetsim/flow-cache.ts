@@ -10,22 +10,28 @@
 // - of the source address, only the answer of each IPv4 built-in check of a source network the
 //   walks made (TraceRecord, noted by the walker): `! -s 10.244.0.0/16` and the hairpin
 //   `-s EP/32` of ten KUBE-SEP chains answer the same for every other pod, so a service's trace
-//   serves every client that is none of its endpoints. A key holds a short list of traces, each
-//   tried by asking its checks again of the new source.
+//   serves every client that is none of its endpoints. A hook extension that notes its own reads
+//   of the source (HookExtension.notesSource: nftables' `ip saddr != 10.244.0.0/16`, `ip saddr
+//   EP`, a firewall's `ip saddr != { ranges }`) adds questions with the answers it saw
+//   (TraceRecord.asks). A key holds a short list of traces, each tried by asking its checks and
+//   questions again of the new source.
 //
 // What else the result could depend on makes the trace one that is not remembered (the walker and
 // traceFlows tell): a rule that reads the source or its port otherwise (a match or built-in check
 // that reads them or does not say what it reads, a `maybe` or unmodelled match, a target that is
 // not source-blind: SNAT and MASQUERADE among them), any read of state (the world beyond the
 // packet's own connection, which must not exist: connections, `recent` lists, nth counters, token
-// buckets, the clock), a hook extension's step (IPVS, nftables), a walk that writes state or rests
+// buckets, the clock), a step of a hook extension that does not note its reads (IPVS), a
+// read of the source an extension cannot ask again (nftables: the source port, the connection's
+// original source, a lookup by source in a set whose elements expire), a walk that writes state or rests
 // on an unmodelled match or ends with a note naming the source, and a walk whose packet or connection does not carry
 // the source as it came. A flow that gives facts beyond the key (TTL, TOS, length, owner, socket,
 // cgroup, time, conntrack state, the bridge port out) is traced, never cached; so is IPv6. The
 // answer is the remembered trace with the new packet's source address and port in its packets and
 // its connection's tuples, the connection a new one. test/packetsim/flow-cache.test.ts traces
 // every golden case and random flows with and without the cache and requires the same results, and
-// shows that leaving any part of the key out, or the source checks, breaks that.
+// shows that leaving any part of the key out, or the source checks, breaks that;
+// test/packetsim-nft/flow-cache.test.ts does the same for nftables traces and their questions.
 import { formatIp } from '../net/index.js';
 import { connId, sameShape, type Conn } from './conntrack.js';
 import type { NodeEnv } from './env.js';
@@ -110,7 +116,7 @@ export class FlowCache {
     if (list === undefined) return null;
     const src = p.src as number;
     for (const e of list) {
-      if (this.sourceChecks && !e.rec.checks.every((c) => matchIPv4(c.rule, { src, dst: c.dst, proto: c.proto } as Packet) === c.matched)) continue;
+      if (this.sourceChecks && !(e.rec.checks.every((c) => matchIPv4(c.rule, { src, dst: c.dst, proto: c.proto } as Packet) === c.matched) && e.rec.asks.every((a) => a.ask(src) === a.seen))) continue;
       this.hits++;
       return { result: rebind(e.result, p, world), from: e, remembered: e.result };
     }
@@ -138,7 +144,7 @@ export class FlowCache {
 
 /** A fresh record for a trace to be remembered. */
 export function newRecord(): TraceRecord {
-  return { cacheable: true, checks: [] };
+  return { cacheable: true, checks: [], asks: [] };
 }
 
 /** Whether the flow gives nothing beyond what the key holds (a fact the key lacks, however rarely read, is not cached). */

@@ -348,6 +348,15 @@ export interface HookExtension {
    */
   place(programs: CompiledRuleset['programs'], step: (hook: ExtensionHook, at: HookPriority) => ExtStep): CompiledRuleset['programs'];
   run(w: Walk, hook: ExtensionHook, pending: Walk[]): void;
+  /**
+   * True when the extension tells a trace recorded for the flow cache (WalkContext.rec) what it
+   * read of the source, as the core's rules do: each read of the IPv4 source address noted as a
+   * question (TraceRecord.asks), any other read of the source or its port, and any change to it,
+   * by marking the trace not cacheable. Its reads of state go through the world (watched) and its
+   * writes make a delta (flow-cache.ts sourceBlind). Otherwise a trace that takes its step is
+   * never cached.
+   */
+  readonly notesSource?: boolean;
 }
 
 /** A calling chain: where RETURN (or the end of the called chain) resumes. */
@@ -505,6 +514,12 @@ export interface WalkContext {
 export interface TraceRecord {
   cacheable: boolean;
   readonly checks: { readonly rule: IPv4Builtin; readonly dst: number; readonly proto: number; readonly matched: boolean }[];
+  /**
+   * A hook extension's reads of the IPv4 source (HookExtension.notesSource: an nftables `ip saddr`
+   * test, a verdict map keyed by it): the answer seen, and the question that gives the answer for
+   * another source (compared with ===).
+   */
+  readonly asks: { readonly ask: (src: number) => unknown; readonly seen: unknown }[];
 }
 
 /** A port NAT drew at random from `from`-`to` (each about equally likely) and kpsim did not follow one by one. */

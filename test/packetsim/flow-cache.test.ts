@@ -6,56 +6,15 @@
 // golden cases). And the test can fail: a cache whose key leaves out any one part, or that
 // answers without the source checks, gives some packet another answer.
 import { describe, expect, it } from 'vitest';
-import { explainer } from '../../src/packetsim/explain.js';
-import { traceJson } from '../../src/report/json.js';
-import { ClassJson, fillOf, HOLES, type Hole } from '../../src/report/json-class.js';
+import { ClassJson, HOLES, type Hole } from '../../src/report/json-class.js';
 import { simpleInterfaces } from '../../src/node/node.js';
 import { FlowCache, KEY_PARTS, type KeyPart } from '../../src/packetsim/flow-cache.js';
-import { traceFlows } from '../../src/packetsim/flows.js';
 import type { FlowSpec } from '../../src/packetsim/trace.js';
 import { mulberry32 } from '../../src/util/rng.js';
 import { affinityRules } from './affinity-rules.js';
-import { run, dumpNode, tableStart, type Engine, type Fresh } from './flows-shown.js';
+import { another, both, differs, jsonTexts } from './flow-cache-runs.js';
+import { dumpNode, tableStart, type Engine } from './flows-shown.js';
 import { GOLDEN_FLOW_CASES, goldenFlows } from './golden-flows.js';
-
-/** traceFlows with a cache made by `make` (null: none); `caches` gets each cache made. */
-function engine(make: ((env: Parameters<Engine>[1]) => FlowCache) | null, caches: FlowCache[] = []): Engine {
-  return (rs, env, flows, options) => {
-    const cache = make === null ? null : make(env);
-    if (cache) caches.push(cache);
-    return traceFlows(rs, env, flows, options, undefined, cache);
-  };
-}
-
-const PLAIN_ENGINE = engine(null);
-
-/** The two runs' output, with and without a cache made by `make` (ordered: the cache changes no order). */
-function both(fresh: Fresh, flows: FlowSpec[], make: (env: Parameters<Engine>[1]) => FlowCache, caches: FlowCache[] = []) {
-  return { cached: run(fresh, engine(make, caches), flows, false, true), plain: run(fresh, PLAIN_ENGINE, flows, false, true) };
-}
-
-const differs = (x: { cached: unknown; plain: unknown }) => JSON.stringify(x.cached) !== JSON.stringify(x.plain);
-
-/**
- * Each packet of a bulk trace (with the flow cache) as `kpsim trace --flows --json` prints it: as
- * traceJson spells it, and as `classes` does (from its class's template where it has one).
- */
-function jsonTexts(fresh: Fresh, flows: FlowSpec[], classes: ClassJson, paths: boolean): { full: string; fast: string }[] {
-  const { node, family, rs, env } = fresh();
-  const ex = explainer(node, family);
-  const out: { full: string; fast: string }[] = [];
-  traceFlows(rs, env, flows, { explain: false, paths }, (r) => {
-    const full = JSON.stringify(traceJson({ result: r.result, outcomes: r.outcomes, name: r.flow.name, approximate: r.approximate }, ex, { paths, verbose: false }));
-    out.push({ full, fast: classes.text(r.cls ?? null, fillOf(r.flow.name, r.result.input), () => full) });
-  });
-  return out;
-}
-
-/** Another packet of the flow: another name, source port and (IPv4) source address. */
-function another(f: FlowSpec, k: number): FlowSpec {
-  const v4 = /^(\d+\.\d+\.\d+\.)(\d+)$/.exec(f.sourceIP);
-  return { ...f, name: `${f.name} round ${k}`, sourcePort: (f.sourcePort ?? 40000) + k, sourceIP: v4 ? `${v4[1]}${((Number(v4[2]) + k) % 253) + 1}` : f.sourceIP };
-}
 
 describe("a cached packet's JSON spelled from its class's template is traceJson's", () => {
   it.each(GOLDEN_FLOW_CASES)('golden case $name', ({ file }) => {

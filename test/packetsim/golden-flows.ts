@@ -49,17 +49,30 @@ export function goldenFlows(file: string): { readonly family: Family; readonly f
   }
   const out: { family: Family; flows: FlowSpec[]; fresh(): GoldenFlows }[] = [];
   for (const [family, flows] of byFamily) {
-    const compiled = row.compile(cluster, { family }, new DiagnosticSink());
-    if (!compiled) continue;
-    const node = compiled.node();
-    out.push({
-      family,
-      flows,
-      fresh: () => {
-        const { sim } = prepareNode(node, family, { extensions: row.extensions(node, family, { rotate: true }) });
-        return { node, family, rs: sim.rs, env: sim.env, flows };
-      },
-    });
+    const fresh = freshNode(row, cluster, family);
+    if (fresh) out.push({ family, flows, fresh: () => ({ ...fresh(), flows }) });
   }
   return out;
+}
+
+/** The node kube-proxy makes of a cluster in its mode, made fresh for each run; null when it does not compile. */
+function freshNode(row: Exclude<ReturnType<typeof modeNamed>, string>, cluster: ReturnType<typeof loadCluster>, family: Family): (() => Omit<GoldenFlows, 'flows'>) | null {
+  const compiled = row.compile(cluster, { family }, new DiagnosticSink());
+  if (!compiled) return null;
+  const node = compiled.node();
+  return () => {
+    const { sim } = prepareNode(node, family, { extensions: row.extensions(node, family, { rotate: true }) });
+    return { node, family, rs: sim.rs, env: sim.env };
+  };
+}
+
+/** A cluster's node (cluster.yaml text, its configuration's mode), made fresh for each run. */
+export function clusterNode(text: string, family: Family = 'ipv4'): () => Omit<GoldenFlows, 'flows'> {
+  const sink = new DiagnosticSink();
+  const cluster = loadCluster([{ name: 'cluster.yaml', text }], sink);
+  const row = modeNamed(configuredMode(cluster));
+  if (sink.hasErrors || typeof row === 'string') throw new Error(`the test's cluster does not load: ${typeof row === 'string' ? row : sink.errors.map((d) => d.message).join('; ')}`);
+  const fresh = freshNode(row, cluster, family);
+  if (!fresh) throw new Error("the test's cluster does not compile");
+  return fresh;
 }
