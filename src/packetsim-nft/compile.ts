@@ -12,7 +12,7 @@ import type { Expr, MatchStmt, NatStmt, Rule, SetExpr, SetRefExpr, Stmt } from '
 import type { NftState, NftStateChain, NftStateSet, NftStateTable } from '../nftables/state.js';
 import { INLINE_LIST, renderStmt, TokOut } from '../nftables/render-expr.js';
 import { mutConn, mutPkt, snapshot } from '../packetsim/evaluate.js';
-import type { CompileProblem, Hook, Walk } from '../packetsim/types.js';
+import type { CompiledChain, CompiledRule, CompileProblem, Hook, Walk } from '../packetsim/types.js';
 import { keyParts, partMatches, SetLookup, type PartMatch, type SetProblem } from './sets.js';
 import { bothRead, compileExpr, constant, type CompiledExpr, type Draw, type ExprContext, type Getter, type Regs, type SourceRead, type Val } from './values.js';
 
@@ -59,6 +59,8 @@ export interface CChain {
   readonly base: BaseHook | null;
   readonly rules: CRule[];
   readonly state: NftStateChain;
+  /** The chain as the path records it (run.ts pseudoChain), made when first recorded. */
+  shown: CompiledChain | null;
 }
 
 export interface CRule {
@@ -71,7 +73,23 @@ export interface CRule {
   readonly recalls: boolean;
   /** Reads or writes what other packets see: a set packets update, a numgen inc counter. */
   readonly stateful: boolean;
+  /** The rule as the path records it (run.ts pseudoRule), made when first recorded. */
+  shown: RuleShown | null;
 }
+
+/**
+ * A rule's pseudo-rules: one per action as the path spells it (`byText`), found first by what the
+ * rule did, the verdict object itself (a rule's verdict and a map element's are made once), and
+ * whether a map picked it (`picked`), so most steps spell nothing.
+ */
+export interface RuleShown {
+  readonly byText: Map<string, CompiledRule>;
+  readonly did: Map<RuleDid, CompiledRule>;
+  readonly picked: Map<RuleDid, CompiledRule>;
+}
+
+/** What a rule did, as the path records it: a verdict, a statement that ends the packet's path, or nothing. */
+export type RuleDid = NftVerdict | 'reject' | 'dnat' | 'snat' | 'masquerade' | 'redirect' | null;
 
 export interface CompiledNft {
   readonly tables: readonly CTable[];
@@ -111,7 +129,7 @@ export function compileNft(state: NftState, family: Family, interfaces: readonly
           base = { hook, priority: ch.hook.priority.value, nat: ch.hook.type === 'nat', policy: ch.policy ?? 'accept' };
         }
       }
-      const c: CChain = { table, name: ch.name, base, rules: [], state: ch };
+      const c: CChain = { table, name: ch.name, base, rules: [], state: ch, shown: null };
       table.chains.set(ch.name, c);
       if (base) bases.push(c);
     }
@@ -135,7 +153,7 @@ export function compileNft(state: NftState, family: Family, interfaces: readonly
       c.state.rules.forEach((rule, i) => {
         const rc = ctx(rule);
         const ops = compileRule(rule, rc);
-        c.rules.push({ chain: c, num: i + 1, rule, ops, recalls: rc.recalls ?? false, stateful: (rc.recalls ?? false) || rc.draws.some((d) => d.kind === 'counter') || rule.stmts.some((st) => st.kind === 'setUpdate') });
+        c.rules.push({ chain: c, num: i + 1, rule, ops, recalls: rc.recalls ?? false, stateful: (rc.recalls ?? false) || rc.draws.some((d) => d.kind === 'counter') || rule.stmts.some((st) => st.kind === 'setUpdate'), shown: null });
       });
     }
   }

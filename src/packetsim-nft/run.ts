@@ -16,7 +16,7 @@ import { newFork, type CompiledChain, type CompiledRule, type CTarget, type Hook
 import { HOOK_LISTINGS } from '../node/extension-listing.js';
 import { readExtension } from '../packetsim/world.js';
 import { renderChainItem } from '../nftables/render.js';
-import type { CChain, CRule, NftVerdict } from './compile.js';
+import type { CChain, CRule, NftVerdict, RuleDid } from './compile.js';
 import type { Draw } from './values.js';
 
 /** include/net/netfilter/nf_tables.h NFT_JUMP_STACK_SIZE. */
@@ -250,15 +250,13 @@ function draw(w: Walk, r: CRule, cur: Cursor, at: number, d: Draw, pending: Walk
 
 // ---- what the path records (the trace prints these as `ip kube-proxy:services:rule:1 ...`)
 
-const chains = new WeakMap<CChain, CompiledChain>();
-const rules = new WeakMap<CRule, Map<string, CompiledRule>>();
 
 function listedAt(c: CChain, index: number | null): ListedRef {
   return { listing: HOOK_LISTINGS.nftables, table: c.table.label, chain: c.name, index };
 }
 
 function pseudoChain(c: CChain): CompiledChain {
-  let p = chains.get(c);
+  let p = c.shown;
   if (!p) {
     const rs: CompiledRule[] = [];
     const b = c.base;
@@ -272,7 +270,7 @@ function pseudoChain(c: CChain): CompiledChain {
       hookFn: b ? { hook: b.hook, name: `${c.table.label} ${c.name}`, priority: b.priority } : undefined,
       listed: listedAt(c, null),
     });
-    chains.set(c, p);
+    c.shown = p;
     for (const r of c.rules) rs.push(pseudoRule(r, null));
   }
   return p;
@@ -297,20 +295,22 @@ const TARGET_KINDS: Readonly<Record<string, CTarget>> = {
  * The rule as the path shows it, with what it did (`goto service-X` out of a verdict map: `picked`,
  * said in words, as the rule's line does not say it).
  */
-function pseudoRule(r: CRule, did: NftVerdict | 'reject' | 'dnat' | 'snat' | 'masquerade' | 'redirect' | null, picked = false): CompiledRule {
-  let byAction = rules.get(r);
-  if (!byAction) rules.set(r, (byAction = new Map()));
+function pseudoRule(r: CRule, did: RuleDid, picked = false): CompiledRule {
+  const shown = (r.shown ??= { byText: new Map(), did: new Map(), picked: new Map() });
+  const byDid = picked ? shown.picked : shown.did;
+  const known = byDid.get(did);
+  if (known) return known;
   const action = did === null ? '' : typeof did === 'string' ? did : verdictText(did);
   const key = picked ? `map ${action}` : action;
-  let p = byAction.get(key);
+  let p = shown.byText.get(key);
   if (!p) {
     const kind = did === null ? null : typeof did === 'string' ? did : did.kind;
     const target: CTarget = kind === null ? { kind: 'none' } : (TARGET_KINDS[kind] ?? (did !== null && typeof did !== 'string' && (did.kind === 'jump' || did.kind === 'goto') ? { kind: 'jump', chain: did.chain.name, goto: did.kind === 'goto' } : { kind: 'continue', name: action }));
     const random = r.ops.flatMap((op) => (op.k === 'draw' && op.draw.kind === 'random' ? [op.draw.what] : [])).join(', ');
     const unknown = r.ops.find((op) => op.k === 'unknown');
-    p = extensionRule(chains.get(r.chain) ?? pseudoChain(r.chain), {
+    p = extensionRule(r.chain.shown ?? pseudoChain(r.chain), {
       num: r.num,
-      text: renderChainItem(r.rule, 'listing'),
+      text: () => renderChainItem(r.rule, 'listing'),
       action,
       span: r.rule.span,
       target,
@@ -321,7 +321,8 @@ function pseudoRule(r: CRule, did: NftVerdict | 'reject' | 'dnat' | 'snat' | 'ma
       unknown: unknown?.k === 'unknown' ? { text: unknown.text, reason: unknown.reason } : undefined,
       listed: listedAt(r.chain, r.num - 1),
     });
-    byAction.set(key, p);
+    shown.byText.set(key, p);
   }
+  byDid.set(did, p);
   return p;
 }
