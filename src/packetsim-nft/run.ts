@@ -310,7 +310,7 @@ function pseudoRule(r: CRule, did: RuleDid, picked = false): CompiledRule {
     const unknown = r.ops.find((op) => op.k === 'unknown');
     p = extensionRule(r.chain.shown ?? pseudoChain(r.chain), {
       num: r.num,
-      text: () => renderChainItem(r.rule, 'listing'),
+      text: renderChainItem(r.rule, 'listing'),
       action,
       span: r.rule.span,
       target,

@@ -35,8 +35,7 @@ export function extensionChain(c: ExtensionChainSpec): CompiledChain {
 export interface ExtensionRuleSpec {
   /** 1-based position in the chain. */
   readonly num: number;
-  /** The rule as written; a function: spelled when first read (a bulk trace without paths reads few). */
-  readonly text: string | (() => string);
+  readonly text: string;
   /** What the rule did (`goto service-X`, `ipvs:TCP 10.0.0.1:80 rr -> 10.1.0.1:80`). */
   readonly action: string;
   readonly span: Span | null;
@@ -63,17 +62,12 @@ export function extensionRule(chain: CompiledChain, r: ExtensionRuleSpec): Compi
     matchCount: r.unknown ? 1 : 0, jumpTo: null, targetKind: target.kind, table: chain.table, natAddr: null, natPort: null, natDraws: false,
     goto: false, jumpIndexed: false, jumpStart: null,
     dport0: -1, rand0: -1, cacheIn: null, cacheYes: ZERO, cacheNo: ZERO, match0: null,
-    target, matches: r.unknown ? [{ kind: 'unknown', text: r.unknown.text, reason: r.unknown.reason }] : [], uid: -1 - uid++, chain: chain.name, num: r.num, reads: null, span: r.span, text: typeof r.text === 'string' ? r.text : '', stateful: r.stateful ?? r.recalls ?? false, srcRead: 2, srcMatch: -1, srcTarget: true,
+    target, matches: r.unknown ? [{ kind: 'unknown', text: r.unknown.text, reason: r.unknown.reason }] : [], uid: -1 - uid++, chain: chain.name, num: r.num, reads: null, span: r.span, text: r.text, stateful: r.stateful ?? r.recalls ?? false, srcRead: 2, srcMatch: -1, srcTarget: true,
     comment: r.comment ?? null, dstKeys: null, dportKeys: null, action: r.action, inert: false,
   };
   if (r.recalls) made.recalls = true;
   if (r.random !== undefined) made.random = r.random;
   if (r.listed) made.listed = r.listed;
-  if (typeof r.text === 'function') {
-    const spell = r.text;
-    let text: string | null = null;
-    Object.defineProperty(made, 'text', { get: () => (text ??= spell()), enumerable: true });
-  }
   // A rule is its own one-element rule list (types.ts RuleList).
   made.first = made;
   return made;
