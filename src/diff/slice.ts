@@ -13,7 +13,7 @@
 // buffer per side: at 10k services a diff slices some 50,000 destinations and their endpoints.
 import type { Family, Rule } from '../iptables/ir.js';
 import { BUILTIN_CHAINS } from '../iptables/ir.js';
-import type { KernelChain, KernelState } from '../iptables/state.js';
+import { ruleAt, ruleCount, ruleTargets, ruleTextAt, type KernelChain, type KernelState } from '../iptables/state.js';
 import type { VirtualServer } from '../ipvs/ir.js';
 import { cidrContains, formatHostPort, inPortRanges, parseAddress, type Cidr, type Ip, type PortRange } from '../net/index.js';
 import type { Node } from '../node/node.js';
@@ -239,7 +239,7 @@ export class SameChains {
     if (v === undefined) {
       const a = this.states[0]?.tables.get(table)?.get(name);
       const b = this.states[1]?.tables.get(table)?.get(name);
-      v = !!a && !!b && a.policy === b.policy && a.rules.length === b.rules.length && a.rules.every((r, i) => writtenAlike(r, b.rules[i]));
+      v = !!a && !!b && a.policy === b.policy && chainsWrittenAlike(a, b);
       t.set(name, v);
     }
     return v;
@@ -260,6 +260,22 @@ export class SameChains {
     if (!s) t.set(name, (s = chainShape(ch, family)));
     return s;
   }
+}
+
+/**
+ * Two chains' rules written alike, in order. Lines the dumps wrote byte for byte alike are
+ * compared as text (a 10k-service dump has 450k rules, building them is most of reading it);
+ * rules are built, alone, only where the lines differ (a comment, a spelling, a real change).
+ */
+export function chainsWrittenAlike(a: KernelChain, b: KernelChain): boolean {
+  const n = ruleCount(a);
+  if (n !== ruleCount(b)) return false;
+  for (let j = 0; j < n; j++) {
+    const x = ruleTextAt(a, j);
+    if (x !== null && x === ruleTextAt(b, j)) continue;
+    if (!writtenAlike(ruleAt(a, j), ruleAt(b, j))) return false;
+  }
+  return true;
 }
 
 /** One side's node, sliced per destination. */
@@ -303,8 +319,13 @@ export class Slicer {
     let bits = 0;
     for (const t of this.tables) {
       for (const ch of t.chains.values()) {
-        for (const r of ch.rules) {
-          if (r.target?.kind !== 'extension' || (r.target.name !== 'MARK' && r.target.name !== 'CONNMARK')) continue;
+        // The targets read alone: only MARK and CONNMARK rules are built.
+        const targets = ruleTargets(ch);
+        for (let j = 0; j < targets.length; j++) {
+          const tn = targets[j];
+          if (tn?.kind !== 'extension' || (tn.name !== 'MARK' && tn.name !== 'CONNMARK')) continue;
+          const r = ruleAt(ch, j);
+          if (r.target?.kind !== 'extension') continue;
           for (const o of r.target.options) {
             const v = o.values[0];
             bits |= v?.type === 'mark' ? (v.mask ?? 0xffffffff) | v.value : 0xffffffff;

@@ -489,6 +489,11 @@ function chainIndex(text: string, reader: ValueReader, log: TableLog, names: rea
       return out;
     },
     rule: (k, j) => rule(lines[first[order[k]] + j]),
+    ruleText: (k, j) => {
+      const start = log.start(lines[first[order[k]] + j]);
+      const nl = text.indexOf('\n', start);
+      return text.slice(start, nl < 0 ? text.length : nl);
+    },
     targetValue: (k, j, name) => builder.targetValue(lines[first[order[k]] + j], name),
     matchOption: (k, j, module, name) => builder.matchOption(lines[first[order[k]] + j], module, name),
     external,

@@ -231,6 +231,11 @@ export interface ChainIndex {
    * reader cannot tell.
    */
   matchOption?(i: number, j: number, module: string, name: string): MatchOptionValue | undefined | null;
+  /**
+   * The line of rule j of ruleChains[i] as written, without its line end: equal lines build
+   * equal rules (but for their spans), so comparing them needs no rule built.
+   */
+  ruleText?(i: number, j: number): string;
   /** Chains `-A` lines name that no `:NAME` line before them declared: they must exist already. */
   readonly external: readonly string[];
   /** Jumps to chains no line before them declared, in file order (each must exist already). */

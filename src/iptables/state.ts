@@ -58,6 +58,11 @@ class IndexedChain implements KernelChain {
     return this.built || this.before.length || !this.index.rule ? this.rules[j] : this.index.rule(this.k, j);
   }
 
+  /** Rule j's line as written while the rules are the index's and not built; else null. */
+  ruleText(j: number): string | null {
+    return this.built || this.before.length || !this.index.ruleText ? null : this.index.ruleText(this.k, j);
+  }
+
   /** The first value of rule j's target option `name`, read alone while the rules are the index's and not built. */
   targetValue(j: number, name: string): Value | undefined {
     const v = this.built || this.before.length || !this.index.targetValue ? null : this.index.targetValue(this.k, j, name);
@@ -114,6 +119,15 @@ function matchOptionOf(r: Rule, module: string, name: string): MatchOptionValue 
  */
 export function ruleMatchOption(chain: KernelChain, j: number, module: string, name: string): MatchOptionValue | undefined {
   return chain instanceof IndexedChain ? chain.matchOption(j, module, name) : matchOptionOf(chain.rules[j], module, name);
+}
+
+/**
+ * Rule j's line as the input wrote it, while the chain's rules are not built (null: they are, or
+ * the chain was not loaded from an index). Equal lines build equal rules (but for their spans);
+ * lines that differ may still build rules written alike (built, they tell).
+ */
+export function ruleTextAt(chain: KernelChain, j: number): string | null {
+  return chain instanceof IndexedChain ? chain.ruleText(j) : null;
 }
 
 /** Rule j of a chain (0-based), built alone when its chain's rules are not built. An equal rule, not necessarily the same object. */

@@ -4,14 +4,11 @@
 // text of the corpus, kpsim's compile output for generated clusters, and damaged copies of them
 // (the index reads the parse's log, so a text with errors must give the same answers too).
 import { describe, expect, it } from 'vitest';
-import { compileCluster } from '../../src/compiler/index.js';
-import { DiagnosticSink } from '../../src/diag/diagnostic.js';
-import { chainIndexOf, targetNameOf, type Family } from '../../src/iptables/ir.js';
+import { chainIndexOf, targetNameOf } from '../../src/iptables/ir.js';
 import { applyRestore, emptyState, ruleAt, ruleMatchOption, ruleTargets, ruleTargetValue, type KernelState } from '../../src/iptables/state.js';
 import { parseIptablesSave } from '../../src/iptables-save/index.js';
 import { mulberry32 } from '../../src/util/rng.js';
-import { generateCluster } from '../differential/generate.js';
-import { corpus } from './corpus.js';
+import { corpusAndClusters, type CorpusFile } from './corpus.js';
 import { mutate } from './mutate.js';
 
 /** Target options whose values are read alone: DNAT's, SNAT's, MARK's, REJECT's, and one no target has. */
@@ -30,21 +27,9 @@ const MATCH_OPTIONS: readonly (readonly [string, string])[] = [
   ['statistic', 'no-such-option'],
 ];
 
-interface Text {
-  readonly name: string;
-  readonly text: string;
-  readonly family: Family | undefined;
-}
+type Text = CorpusFile;
 
-function texts(): Text[] {
-  const out: Text[] = corpus().map((f) => ({ name: f.name, text: f.text, family: f.family }));
-  for (let seed = 1; seed <= 10; seed++) {
-    const g = generateCluster(seed);
-    const c = compileCluster(g.cluster, {}, new DiagnosticSink());
-    out.push({ name: `generated cluster, seed ${seed}`, text: c.restore, family: c.settings.family });
-  }
-  return out;
-}
+const texts = (): Text[] => corpusAndClusters(10);
 
 /** The state of a text read leniently (as explain and lint read a dump), chains loaded from the index where the table has one. */
 function load(t: Text): { state: KernelState; indexed: number } {
