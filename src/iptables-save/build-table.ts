@@ -6,7 +6,7 @@
 // argument, a list per option) is most of a parse's time and memory, so only the reader that wants
 // it pays for it. Values come from the parse's ValueReader, so every rule shares them.
 import type { SourceSpan } from '../diag/diagnostic.js';
-import type { ChainCommand, ChainDecl, Counters, MatchOptionValue, Rule, TableLine, Value } from '../iptables/ir.js';
+import type { ChainCommand, ChainDecl, Counters, MatchOptionRead, MatchOptionValue, Rule, TableLine, Value } from '../iptables/ir.js';
 import { LineScanner, WordSplitter } from './line-scanner.js';
 import { ruleBuilder, type BuilderHelpers, type BuilderLine } from './rule-builder.js';
 import type { Plan, PlanOption, PlanValue } from './plan.js';
@@ -79,6 +79,7 @@ export interface BuiltTable {
 }
 
 const NO_VALUES: readonly Value[] = Object.freeze([]);
+const NO_OPTIONS: readonly MatchOptionRead[] = Object.freeze([]);
 
 /** `[packets:bytes]` as written; a malformed one (reported by the parse) is kept when it has the shape. */
 export function countersOf(text: string): Counters | null {
@@ -190,14 +191,46 @@ export class LineBuilder {
     return { negation: po.negation, value: pv ? this.valueOfWord(i, pv) : undefined };
   }
 
-  /** A value of rule line i read alone. */
-  private valueOfWord(i: number, pv: PlanValue): Value {
+  /**
+   * The match options of rule line i that `wanted` takes, in order, as its built rule would hold
+   * them (module, name, negation, every value), without building the rule; null when the line was
+   * logged without a plan (then build the rule).
+   */
+  matchOptions(i: number, wanted: (module: string | null, name: string) => boolean): readonly MatchOptionRead[] | null {
+    const plan = this.log.plans[i];
+    if (plan?.kind !== 'rule') return null;
+    let out: MatchOptionRead[] | null = null;
+    for (const a of plan.args) {
+      if (a.kind !== 'option' || !wanted(a.module, a.name)) continue;
+      // The line split once, for the first option taken.
+      if (!out) {
+        out = [];
+        this.splitLine(i);
+      }
+      out.push({ module: a.module, name: a.name, negation: a.negation, values: a.values.length ? a.values.map((pv) => this.valueOfSplit(i, pv)) : NO_VALUES });
+    }
+    return out ?? NO_OPTIONS;
+  }
+
+  private splitLine(i: number): void {
     const { text, ws } = this;
     const lineStart = this.log.start(i);
     let nl = text.indexOf('\n', lineStart);
     if (nl < 0) nl = text.length;
     ws.split(text, lineStart, text.charCodeAt(nl - 1) === 13 /* CR */ ? nl - 1 : nl);
+  }
+
+  /** A value of rule line i, the line split already (splitLine). */
+  private valueOfSplit(i: number, pv: PlanValue): Value {
+    const { text, ws } = this;
+    const lineStart = this.log.start(i);
     return this.reader.valueAt(pv, text, lineStart + ws.starts[pv.word], lineStart + ws.ends[pv.word], ws.hashes[pv.word]);
+  }
+
+  /** A value of rule line i read alone. */
+  private valueOfWord(i: number, pv: PlanValue): Value {
+    this.splitLine(i);
+    return this.valueOfSplit(i, pv);
   }
 
   private rule(plan: Extract<Plan, { kind: 'rule' }>, i: number, lineStart: number, nl: number, canonical: boolean): Rule {

@@ -496,6 +496,7 @@ function chainIndex(text: string, reader: ValueReader, log: TableLog, names: rea
     },
     targetValue: (k, j, name) => builder.targetValue(lines[first[order[k]] + j], name),
     matchOption: (k, j, module, name) => builder.matchOption(lines[first[order[k]] + j], module, name),
+    matchOptions: (k, j, wanted) => builder.matchOptions(lines[first[order[k]] + j], wanted),
     external,
     jumpsBefore: jumps.map(([name, span]) => ({ name, span })),
   };

@@ -232,6 +232,12 @@ export interface ChainIndex {
    */
   matchOption?(i: number, j: number, module: string, name: string): MatchOptionValue | undefined | null;
   /**
+   * The match options of rule j of ruleChains[i] that `wanted` takes (by module and name), in
+   * order, with their negation and values as the built rule holds them, without building the
+   * rule; null when the reader cannot tell.
+   */
+  matchOptions?(i: number, j: number, wanted: (module: string | null, name: string) => boolean): readonly MatchOptionRead[] | null;
+  /**
    * The line of rule j of ruleChains[i] as written, without its line end: equal lines build
    * equal rules (but for their spans), so comparing them needs no rule built.
    */
@@ -247,6 +253,9 @@ export interface MatchOptionValue {
   readonly negation: OptionArg['negation'];
   readonly value: Value | undefined;
 }
+
+/** A match option read without building its rule: what it is and says, not how it was spelled or where. */
+export type MatchOptionRead = Pick<OptionArg, 'module' | 'name' | 'negation' | 'values'>;
 
 /**
  * A rule's target as far as its kind and name go (null: no -j or -g): what the analyses that

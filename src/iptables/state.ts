@@ -4,7 +4,7 @@
 // order, then user chains by name; rules chain by chain). This is the one implementation of
 // restore semantics: the node (src/node) is assembled with it, the simulator reads its result.
 import { sortNames } from './sort-names.js';
-import { BUILTIN_CHAINS, chainIndexOf, targetNameOf, type ChainDecl, type ChainIndex, type Command, type Family, type MatchOptionValue, type Rule, type Ruleset, type Span, type Table, type TableLine, type TargetName, type Value } from './ir.js';
+import { BUILTIN_CHAINS, chainIndexOf, targetNameOf, type ChainDecl, type ChainIndex, type Command, type Family, type MatchOptionRead, type MatchOptionValue, type OptionArg, type Rule, type Ruleset, type Span, type Table, type TableLine, type TargetName, type Value } from './ir.js';
 
 export interface KernelChain {
   /** `ACCEPT`/`DROP` for built-in chains, `-` for user chains. */
@@ -56,6 +56,12 @@ class IndexedChain implements KernelChain {
   /** Rule j, built alone while the rules are the index's and not built. */
   ruleAt(j: number): Rule {
     return this.built || this.before.length || !this.index.rule ? this.rules[j] : this.index.rule(this.k, j);
+  }
+
+  /** Rule j's match options that `wanted` takes, read alone while the rules are the index's and not built. */
+  matchOptions(j: number, wanted: (module: string | null, name: string) => boolean): readonly MatchOptionRead[] {
+    const v = this.built || this.before.length || !this.index.matchOptions ? null : this.index.matchOptions(this.k, j, wanted);
+    return v ?? matchOptionsOf(this.ruleAt(j), wanted);
   }
 
   /** Rule j's line as written while the rules are the index's and not built; else null. */
@@ -111,6 +117,18 @@ export function ruleTargetValue(chain: KernelChain, j: number, name: string): Va
 function matchOptionOf(r: Rule, module: string, name: string): MatchOptionValue | undefined {
   for (const a of r.args) if (a.kind === 'option' && a.module === module && a.name === name) return { negation: a.negation, value: a.values[0] };
   return undefined;
+}
+
+function matchOptionsOf(r: Rule, wanted: (module: string | null, name: string) => boolean): readonly MatchOptionRead[] {
+  return r.args.filter((a): a is OptionArg => a.kind === 'option' && wanted(a.module, a.name));
+}
+
+/**
+ * Rule j's match options that `wanted` takes (by module and name), in order: module, name,
+ * negation and values, without building the rule when its chain's rules are not built.
+ */
+export function ruleMatchOptions(chain: KernelChain, j: number, wanted: (module: string | null, name: string) => boolean): readonly MatchOptionRead[] {
+  return chain instanceof IndexedChain ? chain.matchOptions(j, wanted) : matchOptionsOf(chain.rules[j], wanted);
 }
 
 /**

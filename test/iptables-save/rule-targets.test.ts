@@ -2,10 +2,11 @@
 // and lint follow jumps by), a target option's value read alone (ruleTargetValue: endpoint chains'
 // DNAT destinations) and a rule built alone (ruleAt), against the rules built: over every
 // text of the corpus, kpsim's compile output for generated clusters, and damaged copies of them
-// (the index reads the parse's log, so a text with errors must give the same answers too).
+// (the index reads the parse's log, so a text with errors must give the same answers too). Match
+// options read alone (ruleMatchOptions: what diff's slices read of every rule) likewise.
 import { describe, expect, it } from 'vitest';
-import { chainIndexOf, targetNameOf } from '../../src/iptables/ir.js';
-import { applyRestore, emptyState, ruleAt, ruleMatchOption, ruleTargets, ruleTargetValue, type KernelState } from '../../src/iptables/state.js';
+import { chainIndexOf, targetNameOf, type MatchOptionRead } from '../../src/iptables/ir.js';
+import { applyRestore, emptyState, ruleAt, ruleMatchOption, ruleMatchOptions, ruleTargets, ruleTargetValue, type KernelState } from '../../src/iptables/state.js';
 import { parseIptablesSave } from '../../src/iptables-save/index.js';
 import { mulberry32 } from '../../src/util/rng.js';
 import { corpusAndClusters, type CorpusFile } from './corpus.js';
@@ -62,6 +63,14 @@ function expectSameTargets(t: Text): void {
           const want = o?.kind === 'option' ? { negation: o.negation, value: o.values[0] } : undefined;
           expect(ruleMatchOption(ch, j, module, option), `${t.name} ${table} ${name} rule ${j + 1} -m ${module} --${option}`).toEqual(want);
         }
+      }
+      // Every match option read alone (module, name, negation, all values), and those of one module only.
+      for (let j = 0; j < rules.length; j++) {
+        // What an option says (a chain not loaded from an index gives its built options, which say more).
+        const says = (l: readonly MatchOptionRead[]) => l.map((o) => ({ module: o.module, name: o.name, negation: o.negation, values: o.values }));
+        const options = says(rules[j].args.filter((a) => a.kind === 'option'));
+        expect(says(ruleMatchOptions(ch, j, () => true)), `${t.name} ${table} ${name} rule ${j + 1} options`).toEqual(options);
+        expect(says(ruleMatchOptions(ch, j, (m) => m === 'set')), `${t.name} ${table} ${name} rule ${j + 1} set options`).toEqual(options.filter((o) => o.module === 'set'));
       }
       // Rules built one at a time, in an order other than the file's, before the chain's rules are.
       for (let j = rules.length - 1; j >= 0; j--) expect(ruleAt(ch, j), `${t.name} ${table} ${name} rule ${j + 1}`).toEqual(rules[j]);
