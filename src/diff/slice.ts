@@ -270,10 +270,11 @@ const DESTINATION = -1;
 const SAME_CHAIN = -3;
 
 /**
- * Which chains both nodes have written alike (same policy, rules written alike in order: compared
- * once, on first use). For those a part names the rules a destination meets by their index, which
- * says as much as their normal forms: equal chains, equal rules, equal verdict on any packet. Only
- * chains that differ are rendered in normal form (two 10k-service dumps differ in a few).
+ * Which chains both nodes have alike (same policy, rules in order written alike or in the same
+ * normal form: compared once, on first use). For those a part names the rules a destination meets
+ * by their index, which says as much as their normal forms: equal chains, equal rules, equal
+ * verdict on any packet. Only chains that differ are rendered in normal form in parts (two
+ * 10k-service dumps differ in a few; a cluster compiled against its node's dump in none).
  */
 export class SameChains {
   /** Per table, per chain name (the state's own key strings: no string made or hashed per question). */
@@ -282,7 +283,11 @@ export class SameChains {
   private readonly shapes = new Map<string, Map<string, ChainShape>>();
   private readonly states: readonly [KernelState | undefined, KernelState | undefined];
 
-  constructor(left: Node, right: Node, family: Family) {
+  constructor(
+    left: Node,
+    right: Node,
+    private readonly family: Family,
+  ) {
     this.states = [left.netfilter.get(family), right.netfilter.get(family)];
   }
 
@@ -293,7 +298,7 @@ export class SameChains {
     if (v === undefined) {
       const a = this.states[0]?.tables.get(table)?.get(name);
       const b = this.states[1]?.tables.get(table)?.get(name);
-      v = !!a && !!b && a.policy === b.policy && chainsWrittenAlike(a, b);
+      v = !!a && !!b && a.policy === b.policy && chainsAlike(a, b, this.family);
       t.set(name, v);
     }
     return v;
@@ -317,17 +322,21 @@ export class SameChains {
 }
 
 /**
- * Two chains' rules written alike, in order. Lines the dumps wrote byte for byte alike are
- * compared as text (a 10k-service dump has 450k rules, building them is most of reading it);
- * rules are built, alone, only where the lines differ (a comment, a spelling, a real change).
+ * Two chains' rules alike, in order: written alike, or else in the same normal form (kube-proxy's
+ * `-m tcp -p tcp -d 10.96.0.10` and iptables-save's `-d 10.96.0.10/32 -p tcp -m tcp`). Lines the
+ * dumps wrote byte for byte alike are compared as text (a 10k-service dump has 450k rules,
+ * building them is most of reading it); rules are built, alone, only where the lines differ (a
+ * comment, a spelling, a real change), and rendered only where they are not written alike.
  */
-export function chainsWrittenAlike(a: KernelChain, b: KernelChain): boolean {
+export function chainsAlike(a: KernelChain, b: KernelChain, family: Family): boolean {
   const n = ruleCount(a);
   if (n !== ruleCount(b)) return false;
   for (let j = 0; j < n; j++) {
     const x = ruleTextAt(a, j);
     if (x !== null && x === ruleTextAt(b, j)) continue;
-    if (!writtenAlike(ruleAt(a, j), ruleAt(b, j))) return false;
+    const r = ruleAt(a, j);
+    const s = ruleAt(b, j);
+    if (!writtenAlike(r, s) && normalForm(r, family) !== normalForm(s, family)) return false;
   }
   return true;
 }
