@@ -87,11 +87,6 @@ export function jumpTarget(r: Rule): string | null {
   return r.target?.kind === 'chain' ? r.target.name : null;
 }
 
-/** The target's name: a verdict, an extension (DNAT, MARK) or a chain. */
-export function targetName(r: Rule): string | null {
-  return r.target?.name ?? null;
-}
-
 export interface HostPort {
   readonly address: string;
   /** The address as a number, as the reader parsed it. */
