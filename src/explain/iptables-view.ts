@@ -13,7 +13,7 @@ import type { Node } from '../node/node.js';
 import { addressKey, type NameBook } from './names.js';
 import { chainPiece } from './pieces.js';
 import { formatIp } from '../net/index.js';
-import { commentAt, firstDnat, jumpTarget, option, recentCheckAt, recentSecondsAt, serviceChainOf, servicePortNameInComment, statisticStoredAt, unconditional } from './rule-facts.js';
+import { commentAt, firstDnat, jumpTarget, option, recentCheckAt, recentSecondsAt, serviceChainOf, servicePortNameInComment, statisticStoredAt, unconditional, type ServiceChainKind } from './rule-facts.js';
 import { unreachedChains } from './reach.js';
 import { ruleSentence } from './sentences.js';
 import { splitShares } from './shares.js';
@@ -87,11 +87,22 @@ class Reader {
   /** Per-service nat chains no packet can reach: nothing jumps to them, or only other stale chains do. */
   readonly stale: ReadonlySet<string>;
 
+  /** nat's chains, and its per-service chains by kind: read once (a 10k-service node has 120k). */
+  readonly nat: ReadonlyMap<string, KernelChain>;
+  readonly serviceChains: { readonly name: string; readonly ch: KernelChain; readonly kind: ServiceChainKind; readonly hash: string }[] = [];
+  readonly endpointChains: { readonly name: string; readonly ch: KernelChain }[] = [];
+
   constructor(
     readonly state: KernelState,
     readonly names: NameBook | null,
   ) {
-    this.stale = staleServiceChains(this.chains('nat'));
+    this.nat = this.chains('nat');
+    for (const [name, ch] of this.nat) {
+      const sc = serviceChainOf(name);
+      if (sc?.kind === 'SEP') this.endpointChains.push({ name, ch });
+      else if (sc) this.serviceChains.push({ name, ch, kind: sc.kind, hash: sc.hash });
+    }
+    this.stale = staleServiceChains(this.nat);
   }
 
   hashed(hash: string): Builder {
@@ -161,9 +172,8 @@ export function iptablesServices(node: Node, family: Family, names: NameBook | n
 
 /** KUBE-SVC / SVL / EXT / FW: splits, affinity, the external chain's per-source decisions, source ranges. */
 function readServiceChains(rd: Reader, family: Family): void {
-  for (const [name, ch] of rd.chains('nat')) {
-    const sc = serviceChainOf(name);
-    if (!sc || sc.kind === 'SEP') continue;
+  for (const sc of rd.serviceChains) {
+    const { name, ch } = sc;
     const b = rd.hashed(sc.hash);
     b.pieces.push(chainPiece('nat', name, ch, null, family, rd.stale.has(name)));
     // The first comment with a name and the first protocol (later ones change neither).
@@ -239,7 +249,7 @@ function readSplit(rd: Reader, b: Builder, chain: string, ch: KernelChain, polic
   const { shares, fallThrough } = splitShares(jumps.map((j) => statisticStoredAt(ch, j.index)));
   const endpoints: EndpointShare[] = jumps.map((j, k) => {
     rd.sepOwners.set(j.sep, b);
-    const sep = rd.chains('nat').get(j.sep);
+    const sep = rd.nat.get(j.sep);
     const dnat = (sep ? firstDnat(sep) : null) ?? endpointInComment(commentAt(ch, j.index));
     return { address: dnat?.address ?? '?', port: dnat?.port ?? null, share: shares[k], via: j.sep, at: ruleWhere('nat', chain, ch, j.index) };
   });
@@ -263,7 +273,7 @@ function entryOutcome(target: string): EntryOutcome | null {
 /** nat KUBE-SERVICES and KUBE-NODEPORTS: each capture's jump into a port's chains. */
 function readNatEntries(rd: Reader): void {
   for (const chainName of ENTRY_CHAINS.nat) {
-    const ch = rd.chains('nat').get(chainName);
+    const ch = rd.nat.get(chainName);
     if (!ch) continue;
     ruleTargets(ch).forEach((t, index) => {
       const target = chainOf(t);
@@ -340,8 +350,7 @@ function readFilterEntries(rd: Reader): void {
 
 /** KUBE-SEP chains: their owner (the split jumping to them, else their comment, else the objects' hashes). */
 function readEndpointChains(rd: Reader, family: Family): void {
-  for (const [name, ch] of rd.chains('nat')) {
-    if (serviceChainOf(name)?.kind !== 'SEP') continue;
+  for (const { name, ch } of rd.endpointChains) {
     const piece = chainPiece('nat', name, ch, null, family, rd.stale.has(name));
     let b = rd.sepOwners.get(name) ?? null;
     if (!b) {
