@@ -230,7 +230,7 @@ export interface ChainIndex {
    * value) as the built rule holds it (undefined: none), without building the rule; null when the
    * reader cannot tell.
    */
-  matchOption?(i: number, j: number, module: string, name: string): MatchOptionValue | undefined | null;
+  matchOption?(i: number, j: number, module: string | null, name: string): MatchOptionValue | undefined | null;
   /**
    * The match options of rule j of ruleChains[i] that `wanted` takes (by module and name), in
    * order, with their negation and values as the built rule holds them, without building the
@@ -242,6 +242,8 @@ export interface ChainIndex {
    * equal rules (but for their spans), so comparing them needs no rule built.
    */
   ruleText?(i: number, j: number): string;
+  /** Where rule j of ruleChains[i] is (its whole line), as its built rule's span, without building it. */
+  ruleSpan?(i: number, j: number): Span;
   /** Chains `-A` lines name that no `:NAME` line before them declared: they must exist already. */
   readonly external: readonly string[];
   /** Jumps to chains no line before them declared, in file order (each must exist already). */
