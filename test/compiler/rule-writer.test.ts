@@ -64,6 +64,27 @@ describe('rule text', () => {
     expect([...t.chains()]).toEqual(['KUBE-SVC-LONG', 'OTHER']);
   });
 
+  it('counts each chain\'s lines across writes, replacements, forks and clears, and tells ASCII text apart', () => {
+    const t = emptyTable('nat');
+    const written = fill(t, 2, 3000);
+    for (const [chain, rules] of written) expect(t.text.lineCount(t.text.idOf(chain)), chain).toBe(rules.length);
+    expect(t.text.lineCount(t.text.idOf('KUBE-NONE'))).toBe(0);
+    expect(t.text.isAscii).toBe(false);
+    const w = new RuleWriter();
+    w.append('A', 'one\n');
+    w.append('B', 'two\n');
+    w.append('A', 'three\n');
+    expect(w.isAscii).toBe(true);
+    const f = w.fork();
+    f.replace('A', ['x\n']);
+    f.append('B', 'four\n');
+    expect([f.lineCount(f.idOf('A')), f.lineCount(f.idOf('B'))]).toEqual([1, 2]);
+    expect([w.lineCount(w.idOf('A')), w.lineCount(w.idOf('B'))]).toEqual([2, 1]);
+    w.clear();
+    w.append('B', 'caf\u00e9\n');
+    expect([w.lineCount(w.idOf('A')), w.lineCount(w.idOf('B')), w.isAscii]).toEqual([0, 1, false]);
+  });
+
   it('reads back every rule as written, chain by chain, across buffer growth', () => {
     const t = emptyTable('nat');
     const written = fill(t, 1, 3000);

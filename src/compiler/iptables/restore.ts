@@ -80,6 +80,26 @@ function chainRules(text: RuleWriter, chain: string): string[] {
     .map((l) => l.slice(l.length === head.length ? head.length : head.length + 1));
 }
 
+/**
+ * A table chain by chain as it is rendered (its `:NAME` lines, each chain's `-A` lines as byte
+ * ranges of `text` in rendering order with their number, its `-X` lines): what the node reads
+ * kpsim's own input from without its text (src/node/chained-restore.ts ChainedTable), and what
+ * `--format save` respells.
+ */
+export function chainedTable(t: RestoreTable) {
+  const ruleChains = t.order ?? [...t.text.chains()];
+  const ids = t.orderIds ?? ruleChains.map((c) => t.text.idOf(c));
+  return {
+    name: t.name,
+    chains: t.chains,
+    deleted: t.deleted,
+    ruleChains,
+    lineCount: (i: number) => t.text.lineCount(ids[i]),
+    forEachRange: (i: number, visit: (bytes: Buffer, start: number, end: number) => void) => t.text.forEachRange(ids[i], visit),
+    byteLength: t.text.byteLength(),
+  };
+}
+
 /** The restore text: `*filter` before `*nat`; chain lines, rules chain by chain, `-X` lines, `COMMIT`. */
 export function renderSyncTransaction(data: RestoreData): string {
   const tables = [data.filter, data.nat];
