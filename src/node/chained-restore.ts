@@ -47,7 +47,7 @@ const headerLength = (table: string) => table.length + 2;
 const declLength = (chain: string) => chain.length + 10;
 const COMMIT_LENGTH = 7;
 
-/** How many chains' rules (read for a rule or a value alone) are kept read. */
+/** How many chains' texts are kept read (a trace's listing then builds single rules of the chains it just compiled). */
 const KEPT_CHAINS = 8;
 
 /** The restore input as the IR readOwnText gives for its text, each chain's rules read on first use. */
@@ -218,9 +218,7 @@ function chainedIndex(t: ChainedTable, layout: ChainLayout, input: ChainedRestor
     ruleChains: t.ruleChains,
     count: (i) => t.lineCount(i),
     rules(i) {
-      // Read once more, not kept: the kernel state keeps what it reads of a chain.
       const a = rulesAlone(i);
-      kept.delete(i);
       return a.index.rules(0).map((r) => movedRule(r, a.lines, a.chars));
     },
     targets: (i) => rulesAlone(i).index.targets?.(0) ?? null,
