@@ -100,6 +100,20 @@ export function buildTable(text: string, reader: ValueReader, log: TableLog, nam
   return { chains, commands, lines };
 }
 
+type RulePlan = Extract<Plan, { kind: 'rule' }>;
+
+/** The plan's first match option `module` `name`. */
+function planMatchOption(plan: RulePlan, module: string | null, name: string): PlanOption | undefined {
+  for (const a of plan.args) if (a.kind === 'option' && a.module === module && a.name === name) return a;
+  return undefined;
+}
+
+/** The plan's target option `name`. */
+function planTargetOption(plan: RulePlan, name: string): PlanOption | undefined {
+  for (const o of plan.target?.options ?? []) if (o.name === name) return o;
+  return undefined;
+}
+
 /**
  * Builds the IR of single lines of a table's log, in any order: buildTable builds them all, a
  * table's chain index (parse.ts) only the rules of the chains asked for. With the table's chain
@@ -111,6 +125,8 @@ export function buildTable(text: string, reader: ValueReader, log: TableLog, nam
 export class LineBuilder {
   // The line's words as offsets into the file: word i is text[lineStart + starts[i], lineStart + ends[i]).
   private readonly ws = new WordSplitter();
+  /** The log line whose words `ws` holds (-1: none): reading several values of one rule splits it once. */
+  private splitLine = -1;
   private lineNo = 0;
   private lineStart = 0;
   private readonly builderLine: { -readonly [K in keyof BuilderLine]: BuilderLine[K] };
@@ -154,6 +170,7 @@ export class LineBuilder {
     const cr = text.charCodeAt(nl - 1) === 13; /* CR */
     const end = cr ? nl - 1 : nl;
     ws.split(text, lineStart, end);
+    this.splitLine = i;
     const length = nl - lineStart;
     const canonical = !cr && ws.isCanonical(length);
     const plan = log.plans[i] ?? (log.plans[i] = (this.scanner ??= new LineScanner(this.reader.family)).scan(text, lineStart, end)!);
@@ -171,7 +188,7 @@ export class LineBuilder {
   targetValue(i: number, name: string): Value | undefined | null {
     const plan = this.log.plans[i];
     if (plan?.kind !== 'rule') return null;
-    const pv = plan.target?.options.find((o) => o.name === name)?.values[0];
+    const pv = planTargetOption(plan, name)?.values[0];
     if (!pv) return undefined;
     return this.valueOfWord(i, pv);
   }
@@ -181,10 +198,10 @@ export class LineBuilder {
    * rule would hold it, without building the rule; undefined when the line has none, null when the
    * line was logged without a plan (then build the rule).
    */
-  matchOption(i: number, module: string, name: string): MatchOptionValue | undefined | null {
+  matchOption(i: number, module: string | null, name: string): MatchOptionValue | undefined | null {
     const plan = this.log.plans[i];
     if (plan?.kind !== 'rule') return null;
-    const po = plan.args.find((a): a is PlanOption => a.kind === 'option' && a.module === module && a.name === name);
+    const po = planMatchOption(plan, module, name);
     if (!po) return undefined;
     const pv = po.values[0];
     return { negation: po.negation, value: pv ? this.valueOfWord(i, pv) : undefined };
@@ -194,9 +211,12 @@ export class LineBuilder {
   private valueOfWord(i: number, pv: PlanValue): Value {
     const { text, ws } = this;
     const lineStart = this.log.start(i);
-    let nl = text.indexOf('\n', lineStart);
-    if (nl < 0) nl = text.length;
-    ws.split(text, lineStart, text.charCodeAt(nl - 1) === 13 /* CR */ ? nl - 1 : nl);
+    if (this.splitLine !== i) {
+      let nl = text.indexOf('\n', lineStart);
+      if (nl < 0) nl = text.length;
+      ws.split(text, lineStart, text.charCodeAt(nl - 1) === 13 /* CR */ ? nl - 1 : nl);
+      this.splitLine = i;
+    }
     return this.reader.valueAt(pv, text, lineStart + ws.starts[pv.word], lineStart + ws.ends[pv.word], ws.hashes[pv.word]);
   }
 

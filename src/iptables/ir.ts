@@ -230,7 +230,9 @@ export interface ChainIndex {
    * value) as the built rule holds it (undefined: none), without building the rule; null when the
    * reader cannot tell.
    */
-  matchOption?(i: number, j: number, module: string, name: string): MatchOptionValue | undefined | null;
+  matchOption?(i: number, j: number, module: string | null, name: string): MatchOptionValue | undefined | null;
+  /** Where rule j of ruleChains[i] is (its whole line), as its built rule's span, without building it. */
+  ruleSpan?(i: number, j: number): Span;
   /** Chains `-A` lines name that no `:NAME` line before them declared: they must exist already. */
   readonly external: readonly string[];
   /** Jumps to chains no line before them declared, in file order (each must exist already). */

@@ -21,6 +21,8 @@ export interface KernelChain {
  */
 class IndexedChain implements KernelChain {
   private built: Rule[] | null = null;
+  /** Its rules' targets once read (undefined: not yet), for the analyses that follow every jump more than once. */
+  private readTargets: readonly TargetName[] | null | undefined = undefined;
 
   constructor(
     public policy: string,
@@ -50,7 +52,13 @@ class IndexedChain implements KernelChain {
 
   /** Its rules' targets while its rules are the index's alone and not built; else null. */
   targets(): readonly TargetName[] | null {
-    return this.built || this.before.length || !this.index.targets ? null : this.index.targets(this.k);
+    if (this.built || this.before.length || !this.index.targets) return null;
+    return this.readTargets === undefined ? (this.readTargets = this.index.targets(this.k)) : this.readTargets;
+  }
+
+  /** Where rule j is, without building it while the rules are the index's and not built. */
+  spanAt(j: number): Span | null {
+    return this.built || this.before.length || !this.index.ruleSpan ? this.ruleAt(j).span : this.index.ruleSpan(this.k, j);
   }
 
   /** Rule j, built alone while the rules are the index's and not built. */
@@ -65,7 +73,7 @@ class IndexedChain implements KernelChain {
   }
 
   /** Rule j's first match option `module` `name`, read alone while the rules are the index's and not built. */
-  matchOption(j: number, module: string, name: string): MatchOptionValue | undefined {
+  matchOption(j: number, module: string | null, name: string): MatchOptionValue | undefined {
     const v = this.built || this.before.length || !this.index.matchOption ? null : this.index.matchOption(this.k, j, module, name);
     return v === null ? matchOptionOf(this.ruleAt(j), module, name) : v;
   }
@@ -103,7 +111,7 @@ export function ruleTargetValue(chain: KernelChain, j: number, name: string): Va
   return chain instanceof IndexedChain ? chain.targetValue(j, name) : targetValueOf(chain.rules[j], name);
 }
 
-function matchOptionOf(r: Rule, module: string, name: string): MatchOptionValue | undefined {
+function matchOptionOf(r: Rule, module: string | null, name: string): MatchOptionValue | undefined {
   for (const a of r.args) if (a.kind === 'option' && a.module === module && a.name === name) return { negation: a.negation, value: a.values[0] };
   return undefined;
 }
@@ -112,13 +120,18 @@ function matchOptionOf(r: Rule, module: string, name: string): MatchOptionValue 
  * Rule j's first match option `module` `name` (`statistic` `probability`): its negation and first
  * value, without building the rule when its chain's rules are not built.
  */
-export function ruleMatchOption(chain: KernelChain, j: number, module: string, name: string): MatchOptionValue | undefined {
+export function ruleMatchOption(chain: KernelChain, j: number, module: string | null, name: string): MatchOptionValue | undefined {
   return chain instanceof IndexedChain ? chain.matchOption(j, module, name) : matchOptionOf(chain.rules[j], module, name);
 }
 
 /** Rule j of a chain (0-based), built alone when its chain's rules are not built. An equal rule, not necessarily the same object. */
 export function ruleAt(chain: KernelChain, j: number): Rule {
   return chain instanceof IndexedChain ? chain.ruleAt(j) : chain.rules[j];
+}
+
+/** Where rule j of a chain is (its built rule's span), without building the rule when its chain's rules are not built. */
+export function ruleSpan(chain: KernelChain, j: number): Span | null {
+  return chain instanceof IndexedChain ? chain.spanAt(j) : chain.rules[j].span;
 }
 
 export interface KernelState {

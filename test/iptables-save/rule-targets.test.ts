@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { compileCluster } from '../../src/compiler/index.js';
 import { DiagnosticSink } from '../../src/diag/diagnostic.js';
 import { chainIndexOf, targetNameOf, type Family } from '../../src/iptables/ir.js';
-import { applyRestore, emptyState, ruleAt, ruleMatchOption, ruleTargets, ruleTargetValue, type KernelState } from '../../src/iptables/state.js';
+import { applyRestore, emptyState, ruleAt, ruleMatchOption, ruleSpan, ruleTargets, ruleTargetValue, type KernelState } from '../../src/iptables/state.js';
 import { parseIptablesSave } from '../../src/iptables-save/index.js';
 import { mulberry32 } from '../../src/util/rng.js';
 import { generateCluster } from '../differential/generate.js';
@@ -18,7 +18,16 @@ import { mutate } from './mutate.js';
 const OPTIONS = ['to-destination', 'to-source', 'set-xmark', 'reject-with', 'no-such-option'];
 
 /** Match options read alone (lint's splits: statistic's probability, recent's checks), a negatable one, one with no value, and one no module has. */
-const MATCH_OPTIONS: readonly (readonly [string, string])[] = [
+const MATCH_OPTIONS: readonly (readonly [string | null, string])[] = [
+  // Built-in checks (explain's entry rules: protocol, destination; and the negatable source).
+  [null, 'protocol'],
+  [null, 'destination'],
+  [null, 'source'],
+  [null, 'in-interface'],
+  ['udp', 'dport'],
+  ['sctp', 'dport'],
+  ['addrtype', 'dst-type'],
+  ['recent', 'seconds'],
   ['statistic', 'probability'],
   ['recent', 'rcheck'],
   ['recent', 'update'],
@@ -71,6 +80,7 @@ function expectSameTargets(t: Text): void {
           const want = target?.kind === 'extension' ? target.options.find((o) => o.name === option)?.values[0] : undefined;
           expect(ruleTargetValue(ch, j, option), `${t.name} ${table} ${name} rule ${j + 1} --${option}`).toEqual(want);
         }
+        expect(ruleSpan(ch, j), `${t.name} ${table} ${name} rule ${j + 1} span`).toEqual(rules[j].span);
         // Match options read alone: the first of that module and name, its negation and first value.
         for (const [module, option] of MATCH_OPTIONS) {
           const o = rules[j].args.find((a) => a.kind === 'option' && a.module === module && a.name === option);
