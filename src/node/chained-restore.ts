@@ -226,6 +226,10 @@ function chainedIndex(t: ChainedTable, layout: ChainLayout, input: ChainedRestor
       const a = rulesAlone(i);
       return movedRule(a.index.rule!(0, j), a.lines, a.chars);
     },
+    ruleSpan(i, j) {
+      const a = rulesAlone(i);
+      return moved(a.index.ruleSpan ? a.index.ruleSpan(0, j) : a.index.rule!(0, j).span, a.lines, a.chars)!;
+    },
     targetValue(i, j, name) {
       const index = rulesAlone(i).index;
       return index.targetValue ? index.targetValue(0, j, name) : null;

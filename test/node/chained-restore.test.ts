@@ -12,7 +12,7 @@ import { compileCluster, type Compiled } from '../../src/compiler/index.js';
 import { hostSetupText, iptablesNodeArtefacts, restoreInput } from '../../src/compiler/iptables/node-artefacts.js';
 import { DiagnosticSink } from '../../src/diag/diagnostic.js';
 import type { Family } from '../../src/iptables/ir.js';
-import { ruleAt, ruleCount, ruleMatchOption, ruleTargets, ruleTargetValue, stateToRuleset } from '../../src/iptables/state.js';
+import { ruleAt, ruleCount, ruleMatchOption, ruleSpan, ruleTargets, ruleTargetValue, stateToRuleset } from '../../src/iptables/state.js';
 import { renderKernelRuleset } from '../../src/iptables-save/index.js';
 import { loadCluster } from '../../src/model/load.js';
 import type { Cluster } from '../../src/model/types.js';
@@ -58,6 +58,8 @@ function sameState(fast: Node, ref: Node, family: Family): void {
         expect(ruleAt(other, j)).toEqual(ruleAt(chain, j));
         expect(ruleTargetValue(other, j, 'to-destination')).toEqual(ruleTargetValue(chain, j, 'to-destination'));
         expect(ruleMatchOption(other, j, 'statistic', 'probability')).toEqual(ruleMatchOption(chain, j, 'statistic', 'probability'));
+        expect(ruleMatchOption(other, j, null, 'destination')).toEqual(ruleMatchOption(chain, j, null, 'destination'));
+        expect(ruleSpan(other, j)).toEqual(ruleSpan(chain, j));
       }
       expect(ruleTargets(other)).toEqual(ruleTargets(chain));
     }
