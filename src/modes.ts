@@ -5,7 +5,7 @@
 // stage (src/compiler/<mode>/, a reader, a golden verifier, a simulator extension) and a row here.
 import { compileCluster, type Compiled } from './compiler/index.js';
 import { hostSetupText, iptablesNodeArtefacts } from './compiler/iptables/node-artefacts.js';
-import type { RestoreTable } from './compiler/iptables/restore.js';
+import { chainedTable } from './compiler/iptables/restore.js';
 import { compileIpvsCluster, type IpvsCompiled } from './compiler/ipvs/index.js';
 import { ARTEFACT_FILES as IPVS_ARTEFACT_FILES, ipvsNodeArtefacts, renderDummyAddresses, renderNodeFacts, type ArtefactFile as IpvsArtefactFile } from './compiler/ipvs/node-save.js';
 import type { CompileOptions, ProxierSettings } from './compiler/settings.js';
@@ -17,7 +17,7 @@ import { verifyIptablesCase } from './golden/verify-iptables.js';
 import { verifySingleSync } from './golden/verify-mode.js';
 import type { Family } from './iptables/ir.js';
 import { stateToRuleset } from './iptables/state.js';
-import { formatStats, renderKernelRuleset, renderSaveAfterBytes, type ChainedRestoreTable } from './iptables-save/index.js';
+import { formatStats, renderKernelRuleset, renderSaveAfterBytes } from './iptables-save/index.js';
 import { renderIpsetSave } from './ipset/render.js';
 import { renderIpvsadmSave } from './ipvs/render.js';
 import type { Cluster } from './model/types.js';
@@ -132,12 +132,6 @@ export function renderNodeSaveViaNode(c: Compiled): string {
   return iptablesSave(nodeFromArtefacts(iptablesNodeArtefacts(c)), c.settings.family);
 }
 
-function chained(t: RestoreTable): ChainedRestoreTable {
-  const ruleChains = t.order ?? [...t.text.chains()];
-  const ids = t.orderIds ?? ruleChains.map((c) => t.text.idOf(c));
-  return { name: t.name, chains: t.chains, deleted: t.deleted, ruleChains, forEachRange: (i, visit) => t.text.forEachRange(ids[i], visit), byteLength: t.text.byteLength() };
-}
-
 /**
  * What `iptables-save` prints on an iptables-mode node after the sync `c`: the node's host setup
  * (as the node value holds it) with the compile's restore input applied chain by chain, each rule
@@ -153,7 +147,7 @@ export function renderNodeSave(c: Compiled): string {
 export function renderNodeSaveBytes(c: Compiled): Uint8Array {
   const family = c.settings.family;
   const host = nodeFromArtefacts({ iptables: [hostSetupText(family)], interfaces: [] }).netfilter.get(family)!;
-  return renderSaveAfterBytes(host, [chained(c.iptables.data.filter), chained(c.iptables.data.nat)]) ?? Buffer.from(renderNodeSaveViaNode(c));
+  return renderSaveAfterBytes(host, [chainedTable(c.iptables.data.filter), chainedTable(c.iptables.data.nat)]) ?? Buffer.from(renderNodeSaveViaNode(c));
 }
 
 function iptablesCompiled(c: Compiled): ModeCompiled {

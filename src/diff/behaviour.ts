@@ -5,6 +5,7 @@
 // is observable: verdict, delivery, the packet's addresses and ports after NAT, masquerading;
 // not by the rules on the way, so equal rulesets spelled or ordered differently never differ.
 import type { Family } from '../iptables/ir.js';
+import { ruleCount, ruleMatchOptions } from '../iptables/state.js';
 import { formatIp, type Ip } from '../net/index.js';
 import type { Node } from '../node/node.js';
 import { add, equal, ZERO, type Prob } from '../packetsim/fraction.js';
@@ -115,17 +116,24 @@ export function sameDistribution(a: readonly OutcomeShare[], b: readonly Outcome
 }
 
 /** Destinations rules name outside the per-service chains (another component's DNAT, say): host and single port. */
-function ruleDestinations(node: Node, family: Family): Destination[] {
+/** The options ruleDestinations reads: `-d`, `-p` and any module's `--dport`. */
+function destinationOption(module: string | null, name: string): boolean {
+  return name === 'dport' || (module === null && (name === 'destination' || name === 'protocol'));
+}
+
+/** Exported for its test: the destinations the node's rules (outside per-service chains) name with one address, protocol and port. */
+export function ruleDestinations(node: Node, family: Family): Destination[] {
   const out: Destination[] = [];
   for (const [, chains] of node.netfilter.get(family)?.tables ?? []) {
     for (const [name, ch] of chains) {
       if (serviceChainOf(name)) continue;
-      for (const r of ch.rules) {
+      for (let j = 0, n = ruleCount(ch); j < n; j++) {
         let addr: Ip | null = null;
         let port: number | null = null;
         let proto: Destination['protocol'] | null = null;
-        for (const a of r.args) {
-          if (a.kind !== 'option' || a.negation !== 'none') continue;
+        // Read from the chain index without building the rule (the entry chains hold 30k rules at 10k services).
+        for (const a of ruleMatchOptions(ch, j, destinationOption)) {
+          if (a.negation !== 'none') continue;
           const v = a.values[0];
           if (a.module === null && a.name === 'destination' && v?.type === 'address' && v.prefix === (family === 'ipv4' ? 32 : 128)) addr = v.address;
           if (a.module === null && a.name === 'protocol' && v?.type === 'protocol' && (v.name === 'tcp' || v.name === 'udp' || v.name === 'sctp')) proto = v.name;

@@ -11,15 +11,14 @@
 //
 // A part is a list of numbers (texts interned once, shared by both sides), built into one reused
 // buffer per side: at 10k services a diff slices some 50,000 destinations and their endpoints.
-import type { Family, Rule } from '../iptables/ir.js';
-import { BUILTIN_CHAINS } from '../iptables/ir.js';
-import type { KernelChain, KernelState } from '../iptables/state.js';
+import { BUILTIN_CHAINS, targetNameOf, type Family, type MatchOptionRead, type OptionArg, type Rule, type TargetName } from '../iptables/ir.js';
+import { ruleAt, ruleCount, ruleMatchOptions, ruleTargets, ruleTargetValue, ruleTextAt, type KernelChain, type KernelState } from '../iptables/state.js';
 import type { VirtualServer } from '../ipvs/ir.js';
 import { cidrContains, formatHostPort, inPortRanges, parseAddress, type Cidr, type Ip, type PortRange } from '../net/index.js';
 import type { Node } from '../node/node.js';
 import { buildEnv, type NodeEnv } from '../packetsim/env.js';
 import { ipsetDb, type IpsetDb, type SetContents } from '../packetsim/ipset.js';
-import { dnatTo, jumpTarget, normalForm, option, writtenAlike } from '../explain/rule-facts.js';
+import { dnatTo, normalForm, option, writtenAlike } from '../explain/rule-facts.js';
 import { NftSlicer } from './slice-nft.js';
 
 export interface Destination {
@@ -77,7 +76,7 @@ interface ChainShape {
 }
 
 function chainShape(ch: KernelChain, family: Family): ChainShape {
-  const facts = ch.rules.map((r) => factsOf(r, family));
+  const facts = chainFacts(ch);
   const addressFree = facts.every((f) => !f.addr && !f.local && f.sets.length === 0);
   const shape: ChainShape = { facts, byAddr: new Map(), byPort: new Map(), rest: [], byProtoPort: addressFree ? new Map() : null };
   const full = family === 'ipv4' ? 32 : 128;
@@ -105,40 +104,95 @@ interface ChainIndex {
 
 const PORT_MODULES = ['tcp', 'udp', 'sctp'] as const;
 
-function factsOf(r: Rule, family: Family): RuleFacts {
-  const d = option(r, null, 'destination');
+/** The match options factsOf reads. */
+function factOption(module: string | null, name: string): boolean {
+  switch (module) {
+    case null:
+      return name === 'destination' || name === 'protocol';
+    case 'tcp':
+    case 'udp':
+    case 'sctp':
+      return name === 'dport';
+    case 'multiport':
+      return name === 'dports' || name === 'destination-ports';
+    case 'addrtype':
+      return name === 'dst-type';
+    case 'set':
+      return name === 'match-set';
+    default:
+      return false;
+  }
+}
+
+/**
+ * The facts of every rule of a chain, read from its chain index when its rules are not built
+ * (the options factsOf reads, the targets, DNAT's destination): slicing a 10k-service dump
+ * reaches every one of its 450k rules, and needs only these of them.
+ */
+export function chainFacts(ch: KernelChain): RuleFacts[] {
+  const targets = ruleTargets(ch);
+  const out: RuleFacts[] = new Array(targets.length);
+  for (let j = 0; j < targets.length; j++) {
+    const t = targets[j];
+    const v = t?.kind === 'extension' && t.name === 'DNAT' ? ruleTargetValue(ch, j, 'to-destination') : undefined;
+    // dnatTo's reading of the value: a range's first address and port.
+    const to = v?.type === 'natRange' && v.fromAddress !== null ? { address: v.fromAddress, port: v.fromPort } : null;
+    out[j] = factsOf(ruleMatchOptions(ch, j, factOption), t, to);
+  }
+  return out;
+}
+
+/** chainFacts from built rules (the reference the index's reading is tested against). */
+export function builtFacts(rules: readonly Rule[]): RuleFacts[] {
+  return rules.map((r) => {
+    const to = dnatTo(r);
+    return factsOf(
+      r.args.filter((a): a is OptionArg => a.kind === 'option' && factOption(a.module, a.name)),
+      targetNameOf(r),
+      to && { address: to.ip, port: to.port },
+    );
+  });
+}
+
+/** The first option of `module` `name`. */
+function first(options: readonly MatchOptionRead[], module: string | null, name: string): MatchOptionRead | undefined {
+  for (const o of options) if (o.module === module && o.name === name) return o;
+  return undefined;
+}
+
+/** A rule's facts from its options factOption takes, its target and DNAT's destination. */
+function factsOf(options: readonly MatchOptionRead[], target: TargetName, dnat: RuleFacts['dnat']): RuleFacts {
+  const d = first(options, null, 'destination');
   const dv = d?.values[0];
   // The reader's address value is the network, host bits cleared: a Cidr already.
   const cidr: Cidr | null = dv?.type === 'address' ? dv : null;
-  const p = option(r, null, 'protocol');
+  const p = first(options, null, 'protocol');
   const pv = p?.values[0];
   let ports: RuleFacts['ports'] = null;
   for (const m of PORT_MODULES) {
-    const o = option(r, m, 'dport');
+    const o = first(options, m, 'dport');
     if (o?.values[0]?.type === 'ports') ports = { ranges: o.values[0].ranges, neg: o.negation !== 'none' };
   }
-  const mp = option(r, 'multiport', 'dports') ?? option(r, 'multiport', 'destination-ports');
+  const mp = first(options, 'multiport', 'dports') ?? first(options, 'multiport', 'destination-ports');
   if (mp?.values[0]?.type === 'ports') ports = { ranges: mp.values[0].ranges, neg: mp.negation !== 'none' };
-  const t = option(r, 'addrtype', 'dst-type');
+  const t = first(options, 'addrtype', 'dst-type');
   const local = t && t.values[0]?.text === 'LOCAL' ? { neg: t.negation !== 'none' } : null;
   const sets: RuleFacts['sets'][number][] = [];
-  for (const a of r.args) {
-    if (a.kind !== 'option' || a.module !== 'set' || a.name !== 'match-set') continue;
+  for (const a of options) {
+    if (a.module !== 'set' || a.name !== 'match-set') continue;
     const flags = a.values[1]?.type === 'list' ? a.values[1].items : [];
     const name = a.values[0]?.text ?? '';
     sets.push({ name, flags, neg: a.negation !== 'none', key: `${name} ${flags.join(',')}` });
   }
-  const to = dnatTo(r);
-  const dnatAddr = to ? to.ip : null;
   return {
     addr: d && cidr ? { cidr, neg: d.negation !== 'none' } : null,
     proto: p && pv?.type === 'protocol' ? { number: pv.number, neg: p.negation !== 'none' } : null,
     ports,
     local,
     sets,
-    jump: jumpTarget(r),
-    dnat: dnatAddr !== null ? { address: dnatAddr, port: to!.port } : null,
-    wild: r.target?.kind === 'opaque' || (r.target?.kind === 'extension' && !FOLLOWED_TARGETS.has(r.target.name)),
+    jump: target?.kind === 'chain' ? target.name : null,
+    dnat,
+    wild: target?.kind === 'opaque' || (target?.kind === 'extension' && !FOLLOWED_TARGETS.has(target.name)),
   };
 }
 
@@ -216,10 +270,11 @@ const DESTINATION = -1;
 const SAME_CHAIN = -3;
 
 /**
- * Which chains both nodes have written alike (same policy, rules written alike in order: compared
- * once, on first use). For those a part names the rules a destination meets by their index, which
- * says as much as their normal forms: equal chains, equal rules, equal verdict on any packet. Only
- * chains that differ are rendered in normal form (two 10k-service dumps differ in a few).
+ * Which chains both nodes have alike (same policy, rules in order written alike or in the same
+ * normal form: compared once, on first use). For those a part names the rules a destination meets
+ * by their index, which says as much as their normal forms: equal chains, equal rules, equal
+ * verdict on any packet. Only chains that differ are rendered in normal form in parts (two
+ * 10k-service dumps differ in a few; a cluster compiled against its node's dump in none).
  */
 export class SameChains {
   /** Per table, per chain name (the state's own key strings: no string made or hashed per question). */
@@ -228,7 +283,11 @@ export class SameChains {
   private readonly shapes = new Map<string, Map<string, ChainShape>>();
   private readonly states: readonly [KernelState | undefined, KernelState | undefined];
 
-  constructor(left: Node, right: Node, family: Family) {
+  constructor(
+    left: Node,
+    right: Node,
+    private readonly family: Family,
+  ) {
     this.states = [left.netfilter.get(family), right.netfilter.get(family)];
   }
 
@@ -239,7 +298,7 @@ export class SameChains {
     if (v === undefined) {
       const a = this.states[0]?.tables.get(table)?.get(name);
       const b = this.states[1]?.tables.get(table)?.get(name);
-      v = !!a && !!b && a.policy === b.policy && a.rules.length === b.rules.length && a.rules.every((r, i) => writtenAlike(r, b.rules[i]));
+      v = !!a && !!b && a.policy === b.policy && chainsAlike(a, b, this.family);
       t.set(name, v);
     }
     return v;
@@ -260,6 +319,26 @@ export class SameChains {
     if (!s) t.set(name, (s = chainShape(ch, family)));
     return s;
   }
+}
+
+/**
+ * Two chains' rules alike, in order: written alike, or else in the same normal form (kube-proxy's
+ * `-m tcp -p tcp -d 10.96.0.10` and iptables-save's `-d 10.96.0.10/32 -p tcp -m tcp`). Lines the
+ * dumps wrote byte for byte alike are compared as text (a 10k-service dump has 450k rules,
+ * building them is most of reading it); rules are built, alone, only where the lines differ (a
+ * comment, a spelling, a real change), and rendered only where they are not written alike.
+ */
+export function chainsAlike(a: KernelChain, b: KernelChain, family: Family): boolean {
+  const n = ruleCount(a);
+  if (n !== ruleCount(b)) return false;
+  for (let j = 0; j < n; j++) {
+    const x = ruleTextAt(a, j);
+    if (x !== null && x === ruleTextAt(b, j)) continue;
+    const r = ruleAt(a, j);
+    const s = ruleAt(b, j);
+    if (!writtenAlike(r, s) && normalForm(r, family) !== normalForm(s, family)) return false;
+  }
+  return true;
 }
 
 /** One side's node, sliced per destination. */
@@ -303,8 +382,13 @@ export class Slicer {
     let bits = 0;
     for (const t of this.tables) {
       for (const ch of t.chains.values()) {
-        for (const r of ch.rules) {
-          if (r.target?.kind !== 'extension' || (r.target.name !== 'MARK' && r.target.name !== 'CONNMARK')) continue;
+        // The targets read alone: only MARK and CONNMARK rules are built.
+        const targets = ruleTargets(ch);
+        for (let j = 0; j < targets.length; j++) {
+          const tn = targets[j];
+          if (tn?.kind !== 'extension' || (tn.name !== 'MARK' && tn.name !== 'CONNMARK')) continue;
+          const r = ruleAt(ch, j);
+          if (r.target?.kind !== 'extension') continue;
           for (const o of r.target.options) {
             const v = o.values[0];
             bits |= v?.type === 'mark' ? (v.mask ?? 0xffffffff) | v.value : 0xffffffff;
@@ -323,10 +407,10 @@ export class Slicer {
     ix = {
       chain: ch,
       shape: this.sameChains.shape(table, name, ch, this.family),
-      normal: same ? null : new Int32Array(ch.rules.length).fill(-1),
+      normal: same ? null : new Int32Array(ruleCount(ch)).fill(-1),
       same,
       head: this.interner.id(`${table} ${name} ${ch.policy}`),
-      jumps: new Array<ChainIndex | null | undefined>(ch.rules.length),
+      jumps: new Array<ChainIndex | null | undefined>(ruleCount(ch)),
       mark: 0,
     };
     this.indexes.set(ch, ix);
@@ -457,7 +541,7 @@ export class Slicer {
           }
           kept?.add(i);
           const f = facts[i];
-          if (constants) this.constantsOf(ix.chain.rules[i], constants);
+          if (constants) this.constantsOf(ruleAt(ix.chain, i), constants);
           for (const s of f.sets) (setsRead ??= new Set()).add(s.key);
           if (f.jump) {
             let tix = ix.jumps[i];
@@ -528,7 +612,8 @@ export class Slicer {
       for (const [cname, ch] of chains) {
         const k = keep.get(ch);
         if (!k && ch.policy === '-') continue;
-        t.set(cname, { policy: ch.policy, span: ch.span, rules: ch.rules.filter((_r, i) => k?.has(i)) });
+        // The kept rules alone, in order (built alone where the chain's rules are not built).
+        t.set(cname, { policy: ch.policy, span: ch.span, rules: k ? [...k].sort((x, y) => x - y).map((i) => ruleAt(ch, i)) : [] });
       }
       tables.set(name, t);
     }

@@ -7,13 +7,13 @@
 // endpoints). Names come from the rules' comments, else from the objects (names.ts), else stay
 // unknown; a port's rules are tied together by the hash in their chain names, so a dump without
 // comments still reads as whole service ports.
-import type { Family, Rule } from '../iptables/ir.js';
-import { ruleTargets, type KernelChain, type KernelState } from '../iptables/state.js';
+import type { Family, Rule, TargetName } from '../iptables/ir.js';
+import { ruleAt, ruleCount, ruleMatchOption, ruleSpan, ruleTargets, type KernelChain, type KernelState } from '../iptables/state.js';
 import type { Node } from '../node/node.js';
 import { addressKey, type NameBook } from './names.js';
 import { chainPiece } from './pieces.js';
 import { formatIp } from '../net/index.js';
-import { commentOf, firstDnat, jumpTarget, option, recentOf, serviceChainOf, servicePortNameInComment, statisticStored, targetName, unconditional } from './rule-facts.js';
+import { commentAt, firstDnat, jumpTarget, option, recentCheckAt, recentSecondsAt, serviceChainOf, servicePortNameInComment, statisticStoredAt, unconditional, type ServiceChainKind } from './rule-facts.js';
 import { unreachedChains } from './reach.js';
 import { ruleSentence } from './sentences.js';
 import { splitShares } from './shares.js';
@@ -33,27 +33,34 @@ function newBuilder(hash: string | null, name: string | null): Builder {
   return { ...newDraft(name, name ? 'comment' : null), hash };
 }
 
-function ruleWhere(table: string, chain: string, index: number, r: Rule): Where {
-  return { source: 'iptables', span: r.span, what: `${table} ${chain} #${index + 1}` };
+function ruleWhere(table: string, chain: string, ch: KernelChain, index: number): Where {
+  return { source: 'iptables', span: ruleSpan(ch, index), what: `${table} ${chain} #${index + 1}` };
 }
 
-function protocolOf(r: Rule): Protocol | null {
-  const v = option(r, null, 'protocol')?.values[0];
+// What explain reads of a rule, from the chain index without building the rule (ruleMatchOption):
+// a 10k-service dump has 110k KUBE-SVC and 30k entry rules.
+function protocolAt(ch: KernelChain, j: number): Protocol | null {
+  const v = ruleMatchOption(ch, j, null, 'protocol')?.value;
   const name = v?.type === 'protocol' ? v.name.toUpperCase() : null;
   return name === 'TCP' || name === 'UDP' || name === 'SCTP' ? name : null;
 }
 
-function destinationOf(r: Rule): string | null {
-  const v = option(r, null, 'destination')?.values[0];
+function destinationAt(ch: KernelChain, j: number): string | null {
+  const v = ruleMatchOption(ch, j, null, 'destination')?.value;
   return v?.type === 'address' ? formatIp(v.address, v.family) : null;
 }
 
-function dportOf(r: Rule): number | null {
+function dportAt(ch: KernelChain, j: number): number | null {
   for (const m of ['tcp', 'udp', 'sctp']) {
-    const v = option(r, m, 'dport')?.values[0];
+    const v = ruleMatchOption(ch, j, m, 'dport')?.value;
     if (v?.type === 'ports' && v.ranges.length === 1 && v.ranges[0][0] === v.ranges[0][1]) return v.ranges[0][0];
   }
   return null;
+}
+
+/** The chain a rule jumps or goes to, from its target as the index read it. */
+function chainOf(t: TargetName | undefined): string | null {
+  return t?.kind === 'chain' ? t.name : null;
 }
 
 /** The entry kind kube-proxy's comment names (`ns/name:port cluster IP`, `external IP`, `loadbalancer IP`). */
@@ -75,16 +82,27 @@ class Reader {
   readonly sepOwners = new Map<string, Builder>();
   readonly other: Piece[] = [];
   readonly orphans: Piece[] = [];
-  /** Entry-chain rules that belong to a service port, per chain (left out of the chain's own piece). */
-  readonly claimed = new Set<Rule>();
+  /** Entry-chain rules that belong to a service port, by their number in the chain (left out of the chain's own piece). */
+  readonly claimed = new Map<KernelChain, Set<number>>();
   /** Per-service nat chains no packet can reach: nothing jumps to them, or only other stale chains do. */
   readonly stale: ReadonlySet<string>;
+
+  /** nat's chains, and its per-service chains by kind: read once (a 10k-service node has 120k). */
+  readonly nat: ReadonlyMap<string, KernelChain>;
+  readonly serviceChains: { readonly name: string; readonly ch: KernelChain; readonly kind: ServiceChainKind; readonly hash: string }[] = [];
+  readonly endpointChains: { readonly name: string; readonly ch: KernelChain }[] = [];
 
   constructor(
     readonly state: KernelState,
     readonly names: NameBook | null,
   ) {
-    this.stale = staleServiceChains(this.chains('nat'));
+    this.nat = this.chains('nat');
+    for (const [name, ch] of this.nat) {
+      const sc = serviceChainOf(name);
+      if (sc?.kind === 'SEP') this.endpointChains.push({ name, ch });
+      else if (sc) this.serviceChains.push({ name, ch, kind: sc.kind, hash: sc.hash });
+    }
+    this.stale = staleServiceChains(this.nat);
   }
 
   hashed(hash: string): Builder {
@@ -102,9 +120,16 @@ class Reader {
     return b;
   }
 
-  nameFromRule(b: Builder, r: Rule): void {
+  /** Rule j of the chain belongs to a service port. */
+  claim(ch: KernelChain, j: number): void {
+    let s = this.claimed.get(ch);
+    if (!s) this.claimed.set(ch, (s = new Set()));
+    s.add(j);
+  }
+
+  nameFromComment(b: Builder, comment: string | null): void {
     if (b.name) return;
-    const n = servicePortNameInComment(commentOf(r));
+    const n = servicePortNameInComment(comment);
     if (n) {
       b.name = n;
       b.nameFrom = 'comment';
@@ -147,15 +172,15 @@ export function iptablesServices(node: Node, family: Family, names: NameBook | n
 
 /** KUBE-SVC / SVL / EXT / FW: splits, affinity, the external chain's per-source decisions, source ranges. */
 function readServiceChains(rd: Reader, family: Family): void {
-  for (const [name, ch] of rd.chains('nat')) {
-    const sc = serviceChainOf(name);
-    if (!sc || sc.kind === 'SEP') continue;
+  for (const sc of rd.serviceChains) {
+    const { name, ch } = sc;
     const b = rd.hashed(sc.hash);
-    b.pieces.push(chainPiece('nat', name, ch, ch.rules, family, rd.stale.has(name)));
-    ch.rules.forEach((r) => {
-      rd.nameFromRule(b, r);
-      b.protocol ??= protocolOf(r);
-    });
+    b.pieces.push(chainPiece('nat', name, ch, null, family, rd.stale.has(name)));
+    // The first comment with a name and the first protocol (later ones change neither).
+    for (let j = 0, n = ruleCount(ch); j < n && (!b.name || !b.protocol); j++) {
+      rd.nameFromComment(b, commentAt(ch, j));
+      b.protocol ??= protocolAt(ch, j);
+    }
     switch (sc.kind) {
       case 'SVC':
       case 'SVL':
@@ -210,24 +235,23 @@ function firewallNote(b: Builder, name: string, ch: KernelChain): string {
 
 /** A split's endpoint rules; its other rules become notes (`prefix`: whose they are, for KUBE-XLB's short-circuits `external`). */
 function readSplit(rd: Reader, b: Builder, chain: string, ch: KernelChain, policy: 'Cluster' | 'Local', prefix?: 'external'): Split {
-  const jumps: { rule: Rule; index: number; sep: string }[] = [];
-  ch.rules.forEach((r, index) => {
-    const target = jumpTarget(r);
-    const recent = recentOf(r);
-    if (recent?.check) {
-      b.affinitySeconds = recent.seconds;
+  const jumps: { index: number; sep: string }[] = [];
+  ruleTargets(ch).forEach((t, index) => {
+    const target = chainOf(t);
+    if (recentCheckAt(ch, index)) {
+      b.affinitySeconds = recentSecondsAt(ch, index);
       return;
     }
-    if (target && serviceChainOf(target)?.kind === 'SEP') jumps.push({ rule: r, index, sep: target });
-    else if (prefix) b.notes.push(`${prefix}: ${ruleSentence(r)}`);
-    else if (target === 'KUBE-MARK-MASQ') b.notes.push(`before the ${policy} split: ${ruleSentence(r)}`);
+    if (target && serviceChainOf(target)?.kind === 'SEP') jumps.push({ index, sep: target });
+    else if (prefix) b.notes.push(`${prefix}: ${ruleSentence(ruleAt(ch, index))}`);
+    else if (target === 'KUBE-MARK-MASQ') b.notes.push(`before the ${policy} split: ${ruleSentence(ruleAt(ch, index))}`);
   });
-  const { shares, fallThrough } = splitShares(jumps.map((j) => statisticStored(j.rule)));
+  const { shares, fallThrough } = splitShares(jumps.map((j) => statisticStoredAt(ch, j.index)));
   const endpoints: EndpointShare[] = jumps.map((j, k) => {
     rd.sepOwners.set(j.sep, b);
-    const sep = rd.chains('nat').get(j.sep);
-    const dnat = (sep ? firstDnat(sep) : null) ?? endpointInComment(commentOf(j.rule));
-    return { address: dnat?.address ?? '?', port: dnat?.port ?? null, share: shares[k], via: j.sep, at: ruleWhere('nat', chain, j.index, j.rule) };
+    const sep = rd.nat.get(j.sep);
+    const dnat = (sep ? firstDnat(sep) : null) ?? endpointInComment(commentAt(ch, j.index));
+    return { address: dnat?.address ?? '?', port: dnat?.port ?? null, share: shares[k], via: j.sep, at: ruleWhere('nat', chain, ch, j.index) };
   });
   return { policy, via: chain, endpoints, fallThrough: fallThrough.num === 0n ? null : fallThrough, scheduler: null, at: { source: 'iptables', span: ch.span, what: `nat ${chain}` } };
 }
@@ -249,25 +273,27 @@ function entryOutcome(target: string): EntryOutcome | null {
 /** nat KUBE-SERVICES and KUBE-NODEPORTS: each capture's jump into a port's chains. */
 function readNatEntries(rd: Reader): void {
   for (const chainName of ENTRY_CHAINS.nat) {
-    const ch = rd.chains('nat').get(chainName);
-    ch?.rules.forEach((r, index) => {
-      const target = jumpTarget(r);
+    const ch = rd.nat.get(chainName);
+    if (!ch) continue;
+    ruleTargets(ch).forEach((t, index) => {
+      const target = chainOf(t);
       const sc = target ? serviceChainOf(target) : null;
       const outcome = target ? entryOutcome(target) : null;
       if (!sc || !outcome) return;
-      rd.claimed.add(r);
+      rd.claim(ch, index);
       const b = rd.hashed(sc.hash);
-      rd.nameFromRule(b, r);
-      const protocol = protocolOf(r);
+      const comment = commentAt(ch, index);
+      rd.nameFromComment(b, comment);
+      const protocol = protocolAt(ch, index);
       b.protocol ??= protocol;
-      const address = destinationOf(r);
-      const port = dportOf(r);
+      const address = destinationAt(ch, index);
+      const port = dportAt(ch, index);
       let kind: EntryKind;
       if (chainName === 'KUBE-NODEPORTS') kind = 'nodePort';
       else if (sc.kind === 'FW') kind = 'loadBalancerIP'; // only load-balancer IPs have a KUBE-FW chain
-      else kind = kindInComment(commentOf(r)) ?? (rd.names && address && protocol ? rd.names.byAddress.get(addressKey(protocol, address, port))?.kind : undefined) ?? (sc.kind === 'SVC' || sc.kind === 'SVL' ? 'clusterIP' : 'external');
+      else kind = kindInComment(comment) ?? (rd.names && address && protocol ? rd.names.byAddress.get(addressKey(protocol, address, port))?.kind : undefined) ?? (sc.kind === 'SVC' || sc.kind === 'SVL' ? 'clusterIP' : 'external');
       const localhost = kind === 'nodePort' && address !== null && address.startsWith('127.');
-      b.entries.push({ kind, protocol, address: kind === 'nodePort' ? null : address, port, ...(localhost ? { localhost } : {}), outcome, at: ruleWhere('nat', chainName, index, r) });
+      b.entries.push({ kind, protocol, address: kind === 'nodePort' ? null : address, port, ...(localhost ? { localhost } : {}), outcome, at: ruleWhere('nat', chainName, ch, index) });
       if (kind === 'clusterIP' && outcome.kind === 'endpoints') b.internalPolicy = outcome.policy;
       if (protocol) rd.byDestination.set(kind === 'nodePort' ? `${protocol} *:${port}` : addressKey(protocol, address ?? '*', port), b);
     });
@@ -278,13 +304,14 @@ function readNatEntries(rd: Reader): void {
 function readFilterEntries(rd: Reader): void {
   for (const chainName of ENTRY_CHAINS.filter) {
     const ch = rd.chains('filter').get(chainName);
-    ch?.rules.forEach((r, index) => {
-      const verdict = targetName(r);
-      const protocol = protocolOf(r);
-      const address = destinationOf(r);
-      const port = dportOf(r);
-      const comment = commentOf(r);
-      const local = option(r, 'addrtype', 'dst-type')?.values[0]?.text === 'LOCAL';
+    if (!ch) continue;
+    ruleTargets(ch).forEach((t, index) => {
+      const verdict = t?.name ?? null;
+      const protocol = protocolAt(ch, index);
+      const address = destinationAt(ch, index);
+      const port = dportAt(ch, index);
+      const comment = commentAt(ch, index);
+      const local = ruleMatchOption(ch, index, 'addrtype', 'dst-type')?.value?.text === 'LOCAL';
       const owner = (): Builder | null => {
         const n = servicePortNameInComment(comment);
         if (n) return rd.named(n);
@@ -294,19 +321,19 @@ function readFilterEntries(rd: Reader): void {
         const fromObjects = rd.names && protocol && !local && address ? rd.names.byAddress.get(addressKey(protocol, address, port)) : rd.names && protocol && local ? rd.names.byNodePort.get(`${protocol} ${port}`) : undefined;
         return fromObjects ? rd.named(fromObjects.name) : null;
       };
-      const at = ruleWhere('filter', chainName, index, r);
+      const at = ruleWhere('filter', chainName, ch, index);
       if (chainName === 'KUBE-NODEPORTS') {
         if (verdict !== 'ACCEPT' || port === null) return;
         const b = owner();
         if (!b) return;
-        rd.claimed.add(r);
+        rd.claim(ch, index);
         b.entries.push({ kind: 'healthCheckNodePort', protocol: 'TCP', address: null, port, outcome: { kind: 'accept', why: "kube-proxy's health-check server answers the load balancer" }, at });
         return;
       }
       if (verdict !== 'REJECT' && verdict !== 'DROP') return;
       const b = owner();
       if (!b) return;
-      rd.claimed.add(r);
+      rd.claim(ch, index);
       b.protocol ??= protocol;
       if (chainName === 'KUBE-PROXY-FIREWALL') {
         b.notes.push(`load balancer: traffic to ${address ?? '?'}${port !== null ? `:${port}` : ''} that its KUBE-FW chain did not accept is dropped here`);
@@ -323,12 +350,11 @@ function readFilterEntries(rd: Reader): void {
 
 /** KUBE-SEP chains: their owner (the split jumping to them, else their comment, else the objects' hashes). */
 function readEndpointChains(rd: Reader, family: Family): void {
-  for (const [name, ch] of rd.chains('nat')) {
-    if (serviceChainOf(name)?.kind !== 'SEP') continue;
+  for (const { name, ch } of rd.endpointChains) {
     const piece = chainPiece('nat', name, ch, null, family, rd.stale.has(name));
     let b = rd.sepOwners.get(name) ?? null;
     if (!b) {
-      const n = ch.rules.map((r) => servicePortNameInComment(commentOf(r))).find((x) => x !== null) ?? rd.names?.byEndpointChain.get(name)?.name ?? null;
+      const n = firstNameInComments(ch) ?? rd.names?.byEndpointChain.get(name)?.name ?? null;
       if (n) b = rd.named(n);
     }
     if (b) b.pieces.push(piece);
@@ -336,12 +362,25 @@ function readEndpointChains(rd: Reader, family: Family): void {
   }
 }
 
+function firstNameInComments(ch: KernelChain): string | null {
+  for (let j = 0, n = ruleCount(ch); j < n; j++) {
+    const name = servicePortNameInComment(commentAt(ch, j));
+    if (name !== null) return name;
+  }
+  return null;
+}
+
 /** Every other chain, with the entry chains' unclaimed rules: the node's own pieces. */
 function readOtherChains(rd: Reader, family: Family): void {
   for (const [table, chains] of rd.state.tables) {
     for (const [name, ch] of chains) {
       if (table === 'nat' && serviceChainOf(name)) continue;
-      const rules = ch.rules.filter((r) => !rd.claimed.has(r));
+      const claimed = rd.claimed.get(ch);
+      let rules: Rule[] | null = null;
+      if (claimed) {
+        rules = [];
+        for (let j = 0, n = ruleCount(ch); j < n; j++) if (!claimed.has(j)) rules.push(ruleAt(ch, j));
+      }
       rd.other.push(chainPiece(table, name, ch, rules, family));
     }
   }

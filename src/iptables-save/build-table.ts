@@ -6,7 +6,7 @@
 // argument, a list per option) is most of a parse's time and memory, so only the reader that wants
 // it pays for it. Values come from the parse's ValueReader, so every rule shares them.
 import type { SourceSpan } from '../diag/diagnostic.js';
-import type { ChainCommand, ChainDecl, Counters, MatchOptionValue, Rule, TableLine, Value } from '../iptables/ir.js';
+import type { ChainCommand, ChainDecl, Counters, MatchOptionRead, MatchOptionValue, Rule, TableLine, Value } from '../iptables/ir.js';
 import { LineScanner, WordSplitter } from './line-scanner.js';
 import { ruleBuilder, type BuilderHelpers, type BuilderLine } from './rule-builder.js';
 import type { Plan, PlanOption, PlanValue } from './plan.js';
@@ -79,6 +79,7 @@ export interface BuiltTable {
 }
 
 const NO_VALUES: readonly Value[] = Object.freeze([]);
+const NO_OPTIONS: readonly MatchOptionRead[] = Object.freeze([]);
 
 /** `[packets:bytes]` as written; a malformed one (reported by the parse) is kept when it has the shape. */
 export function countersOf(text: string): Counters | null {
@@ -100,6 +101,20 @@ export function buildTable(text: string, reader: ValueReader, log: TableLog, nam
   return { chains, commands, lines };
 }
 
+type RulePlan = Extract<Plan, { kind: 'rule' }>;
+
+/** The plan's first match option `module` `name`. */
+function planMatchOption(plan: RulePlan, module: string | null, name: string): PlanOption | undefined {
+  for (const a of plan.args) if (a.kind === 'option' && a.module === module && a.name === name) return a;
+  return undefined;
+}
+
+/** The plan's target option `name`. */
+function planTargetOption(plan: RulePlan, name: string): PlanOption | undefined {
+  for (const o of plan.target?.options ?? []) if (o.name === name) return o;
+  return undefined;
+}
+
 /**
  * Builds the IR of single lines of a table's log, in any order: buildTable builds them all, a
  * table's chain index (parse.ts) only the rules of the chains asked for. With the table's chain
@@ -111,6 +126,8 @@ export function buildTable(text: string, reader: ValueReader, log: TableLog, nam
 export class LineBuilder {
   // The line's words as offsets into the file: word i is text[lineStart + starts[i], lineStart + ends[i]).
   private readonly ws = new WordSplitter();
+  /** The log line whose words `ws` holds (-1: none): reading several values of one rule splits it once. */
+  private splitLine = -1;
   private lineNo = 0;
   private lineStart = 0;
   private readonly builderLine: { -readonly [K in keyof BuilderLine]: BuilderLine[K] };
@@ -154,6 +171,7 @@ export class LineBuilder {
     const cr = text.charCodeAt(nl - 1) === 13; /* CR */
     const end = cr ? nl - 1 : nl;
     ws.split(text, lineStart, end);
+    this.splitLine = i;
     const length = nl - lineStart;
     const canonical = !cr && ws.isCanonical(length);
     const plan = log.plans[i] ?? (log.plans[i] = (this.scanner ??= new LineScanner(this.reader.family)).scan(text, lineStart, end)!);
@@ -171,7 +189,7 @@ export class LineBuilder {
   targetValue(i: number, name: string): Value | undefined | null {
     const plan = this.log.plans[i];
     if (plan?.kind !== 'rule') return null;
-    const pv = plan.target?.options.find((o) => o.name === name)?.values[0];
+    const pv = planTargetOption(plan, name)?.values[0];
     if (!pv) return undefined;
     return this.valueOfWord(i, pv);
   }
@@ -181,22 +199,42 @@ export class LineBuilder {
    * rule would hold it, without building the rule; undefined when the line has none, null when the
    * line was logged without a plan (then build the rule).
    */
-  matchOption(i: number, module: string, name: string): MatchOptionValue | undefined | null {
+  matchOption(i: number, module: string | null, name: string): MatchOptionValue | undefined | null {
     const plan = this.log.plans[i];
     if (plan?.kind !== 'rule') return null;
-    const po = plan.args.find((a): a is PlanOption => a.kind === 'option' && a.module === module && a.name === name);
+    const po = planMatchOption(plan, module, name);
     if (!po) return undefined;
     const pv = po.values[0];
     return { negation: po.negation, value: pv ? this.valueOfWord(i, pv) : undefined };
+  }
+
+  /**
+   * The match options of rule line i that `wanted` takes, in order, as its built rule would hold
+   * them (module, name, negation, every value), without building the rule; null when the line was
+   * logged without a plan (then build the rule).
+   */
+  matchOptions(i: number, wanted: (module: string | null, name: string) => boolean): readonly MatchOptionRead[] | null {
+    const plan = this.log.plans[i];
+    if (plan?.kind !== 'rule') return null;
+    let out: MatchOptionRead[] | null = null;
+    for (const a of plan.args) {
+      if (a.kind !== 'option' || !wanted(a.module, a.name)) continue;
+      // valueOfWord splits the line once for all of them.
+      (out ??= []).push({ module: a.module, name: a.name, negation: a.negation, values: a.values.length ? a.values.map((pv) => this.valueOfWord(i, pv)) : NO_VALUES });
+    }
+    return out ?? NO_OPTIONS;
   }
 
   /** A value of rule line i read alone. */
   private valueOfWord(i: number, pv: PlanValue): Value {
     const { text, ws } = this;
     const lineStart = this.log.start(i);
-    let nl = text.indexOf('\n', lineStart);
-    if (nl < 0) nl = text.length;
-    ws.split(text, lineStart, text.charCodeAt(nl - 1) === 13 /* CR */ ? nl - 1 : nl);
+    if (this.splitLine !== i) {
+      let nl = text.indexOf('\n', lineStart);
+      if (nl < 0) nl = text.length;
+      ws.split(text, lineStart, text.charCodeAt(nl - 1) === 13 /* CR */ ? nl - 1 : nl);
+      this.splitLine = i;
+    }
     return this.reader.valueAt(pv, text, lineStart + ws.starts[pv.word], lineStart + ws.ends[pv.word], ws.hashes[pv.word]);
   }
 

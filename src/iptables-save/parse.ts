@@ -13,7 +13,7 @@ import { TABLE_NAMES } from '../iptables/ir.js';
 import type { IptCode } from './codes.js';
 import { LineScanner, MAX_WORD, MAX_WORDS } from './line-scanner.js';
 import { WordTable } from './word-table.js';
-import type { Plan } from './plan.js';
+import type { Plan, PlanTarget } from './plan.js';
 import { quickOk } from './quick-check.js';
 import { isProblem } from './read-value.js';
 import { ValueReader } from './value-reader.js';
@@ -439,6 +439,18 @@ function chainIndex(text: string, reader: ValueReader, log: TableLog, names: rea
   for (let i = 0; i < log.length; i++) if (log.kind(i) === LINE.rule) lines[fill[log.chain(i)]++] = i;
   const external: string[] = [];
   for (const c of order) if (externalIds.has(names[c])) external.push(names[c]);
+  // A line's span as the built rule or declaration holds it: the whole line, its CR included.
+  const lineSpan = (i: number): SourceSpan => {
+    const start = log.start(i);
+    let nl = text.indexOf('\n', start);
+    if (nl < 0) nl = text.length;
+    return { line: log.lineNo(i), col: 1, offset: start, length: nl - start };
+  };
+  // One TargetName per target a plan keeps, and per chain jumped or gone to: a chain's targets are
+  // read once per analysis, and a 10k-service dump has 400k of them.
+  const keptTargets = new Map<PlanTarget, TargetName>();
+  const calls: TargetName[] = [];
+  const gotos: TargetName[] = [];
   const rule = (i: number): Rule => {
     const l = builder.line(i);
     if (l.kind !== 'command' || l.command.kind !== 'rule') throw new Error('a rule line of the log is not a rule');
@@ -451,13 +463,7 @@ function chainIndex(text: string, reader: ValueReader, log: TableLog, names: rea
       if (l.kind !== 'chain') throw new Error('a chain line of the log is not a declaration');
       return l.decl;
     },
-    declSpan: (k) => {
-      const i = declLines[k];
-      const start = log.start(i);
-      let nl = text.indexOf('\n', start);
-      if (nl < 0) nl = text.length;
-      return { line: log.lineNo(i), col: 1, offset: start, length: nl - start };
-    },
+    declSpan: (k) => lineSpan(declLines[k]),
     ruleChains: order.map((c) => names[c]),
     count: (k) => counts[order[k]],
     rules: (k) => {
@@ -481,16 +487,29 @@ function chainIndex(text: string, reader: ValueReader, log: TableLog, names: rea
           out[j] = null;
           continue;
         }
-        const id = t.kind === 'chain' && t.keptName === null ? log.target(i) : -1;
-        const name = t.keptName ?? (id >= 0 ? names[id] : null);
-        if (name === null) return null;
-        out[j] = { kind: t.kind, name, goto: t.kind === 'chain' && t.goto };
+        if (t.keptName !== null) {
+          let tn = keptTargets.get(t);
+          if (tn === undefined) keptTargets.set(t, (tn = { kind: t.kind, name: t.keptName, goto: t.kind === 'chain' && t.goto }));
+          out[j] = tn;
+          continue;
+        }
+        const id = t.kind === 'chain' ? log.target(i) : -1;
+        if (id < 0) return null;
+        const jumps = t.goto ? gotos : calls;
+        out[j] = jumps[id] ??= { kind: 'chain', name: names[id], goto: t.goto };
       }
       return out;
     },
     rule: (k, j) => rule(lines[first[order[k]] + j]),
+    ruleText: (k, j) => {
+      const start = log.start(lines[first[order[k]] + j]);
+      const nl = text.indexOf('\n', start);
+      return text.slice(start, nl < 0 ? text.length : nl);
+    },
     targetValue: (k, j, name) => builder.targetValue(lines[first[order[k]] + j], name),
     matchOption: (k, j, module, name) => builder.matchOption(lines[first[order[k]] + j], module, name),
+    matchOptions: (k, j, wanted) => builder.matchOptions(lines[first[order[k]] + j], wanted),
+    ruleSpan: (k, j) => lineSpan(lines[first[order[k]] + j]),
     external,
     jumpsBefore: jumps.map(([name, span]) => ({ name, span })),
   };

@@ -230,7 +230,20 @@ export interface ChainIndex {
    * value) as the built rule holds it (undefined: none), without building the rule; null when the
    * reader cannot tell.
    */
-  matchOption?(i: number, j: number, module: string, name: string): MatchOptionValue | undefined | null;
+  matchOption?(i: number, j: number, module: string | null, name: string): MatchOptionValue | undefined | null;
+  /**
+   * The match options of rule j of ruleChains[i] that `wanted` takes (by module and name), in
+   * order, with their negation and values as the built rule holds them, without building the
+   * rule; null when the reader cannot tell.
+   */
+  matchOptions?(i: number, j: number, wanted: (module: string | null, name: string) => boolean): readonly MatchOptionRead[] | null;
+  /**
+   * The line of rule j of ruleChains[i] as written, without its line end: equal lines build
+   * equal rules (but for their spans), so comparing them needs no rule built.
+   */
+  ruleText?(i: number, j: number): string;
+  /** Where rule j of ruleChains[i] is (its whole line), as its built rule's span, without building it. */
+  ruleSpan?(i: number, j: number): Span;
   /** Chains `-A` lines name that no `:NAME` line before them declared: they must exist already. */
   readonly external: readonly string[];
   /** Jumps to chains no line before them declared, in file order (each must exist already). */
@@ -242,6 +255,9 @@ export interface MatchOptionValue {
   readonly negation: OptionArg['negation'];
   readonly value: Value | undefined;
 }
+
+/** A match option read without building its rule: what it is and says, not how it was spelled or where. */
+export type MatchOptionRead = Pick<OptionArg, 'module' | 'name' | 'negation' | 'values'>;
 
 /**
  * A rule's target as far as its kind and name go (null: no -j or -g): what the analyses that

@@ -4,7 +4,7 @@
 // order, then user chains by name; rules chain by chain). This is the one implementation of
 // restore semantics: the node (src/node) is assembled with it, the simulator reads its result.
 import { sortNames } from './sort-names.js';
-import { BUILTIN_CHAINS, chainIndexOf, targetNameOf, type ChainDecl, type ChainIndex, type Command, type Family, type MatchOptionValue, type Rule, type Ruleset, type Span, type Table, type TableLine, type TargetName, type Value } from './ir.js';
+import { BUILTIN_CHAINS, chainIndexOf, targetNameOf, type ChainDecl, type ChainIndex, type Command, type Family, type MatchOptionRead, type MatchOptionValue, type OptionArg, type Rule, type Ruleset, type Span, type Table, type TableLine, type TargetName, type Value } from './ir.js';
 
 export interface KernelChain {
   /** `ACCEPT`/`DROP` for built-in chains, `-` for user chains. */
@@ -21,6 +21,8 @@ export interface KernelChain {
  */
 class IndexedChain implements KernelChain {
   private built: Rule[] | null = null;
+  /** Its rules' targets once read (undefined: not yet), for the analyses that follow every jump more than once. */
+  private readTargets: readonly TargetName[] | null | undefined = undefined;
 
   constructor(
     public policy: string,
@@ -50,12 +52,29 @@ class IndexedChain implements KernelChain {
 
   /** Its rules' targets while its rules are the index's alone and not built; else null. */
   targets(): readonly TargetName[] | null {
-    return this.built || this.before.length || !this.index.targets ? null : this.index.targets(this.k);
+    if (this.built || this.before.length || !this.index.targets) return null;
+    return this.readTargets === undefined ? (this.readTargets = this.index.targets(this.k)) : this.readTargets;
+  }
+
+  /** Where rule j is, without building it while the rules are the index's and not built. */
+  spanAt(j: number): Span | null {
+    return this.built || this.before.length || !this.index.ruleSpan ? this.ruleAt(j).span : this.index.ruleSpan(this.k, j);
   }
 
   /** Rule j, built alone while the rules are the index's and not built. */
   ruleAt(j: number): Rule {
     return this.built || this.before.length || !this.index.rule ? this.rules[j] : this.index.rule(this.k, j);
+  }
+
+  /** Rule j's match options that `wanted` takes, read alone while the rules are the index's and not built. */
+  matchOptions(j: number, wanted: (module: string | null, name: string) => boolean): readonly MatchOptionRead[] {
+    const v = this.built || this.before.length || !this.index.matchOptions ? null : this.index.matchOptions(this.k, j, wanted);
+    return v ?? matchOptionsOf(this.ruleAt(j), wanted);
+  }
+
+  /** Rule j's line as written while the rules are the index's and not built; else null. */
+  ruleText(j: number): string | null {
+    return this.built || this.before.length || !this.index.ruleText ? null : this.index.ruleText(this.k, j);
   }
 
   /** The first value of rule j's target option `name`, read alone while the rules are the index's and not built. */
@@ -65,7 +84,7 @@ class IndexedChain implements KernelChain {
   }
 
   /** Rule j's first match option `module` `name`, read alone while the rules are the index's and not built. */
-  matchOption(j: number, module: string, name: string): MatchOptionValue | undefined {
+  matchOption(j: number, module: string | null, name: string): MatchOptionValue | undefined {
     const v = this.built || this.before.length || !this.index.matchOption ? null : this.index.matchOption(this.k, j, module, name);
     return v === null ? matchOptionOf(this.ruleAt(j), module, name) : v;
   }
@@ -103,22 +122,48 @@ export function ruleTargetValue(chain: KernelChain, j: number, name: string): Va
   return chain instanceof IndexedChain ? chain.targetValue(j, name) : targetValueOf(chain.rules[j], name);
 }
 
-function matchOptionOf(r: Rule, module: string, name: string): MatchOptionValue | undefined {
+function matchOptionOf(r: Rule, module: string | null, name: string): MatchOptionValue | undefined {
   for (const a of r.args) if (a.kind === 'option' && a.module === module && a.name === name) return { negation: a.negation, value: a.values[0] };
   return undefined;
+}
+
+function matchOptionsOf(r: Rule, wanted: (module: string | null, name: string) => boolean): readonly MatchOptionRead[] {
+  return r.args.filter((a): a is OptionArg => a.kind === 'option' && wanted(a.module, a.name));
+}
+
+/**
+ * Rule j's match options that `wanted` takes (by module and name), in order: module, name,
+ * negation and values, without building the rule when its chain's rules are not built.
+ */
+export function ruleMatchOptions(chain: KernelChain, j: number, wanted: (module: string | null, name: string) => boolean): readonly MatchOptionRead[] {
+  return chain instanceof IndexedChain ? chain.matchOptions(j, wanted) : matchOptionsOf(chain.rules[j], wanted);
 }
 
 /**
  * Rule j's first match option `module` `name` (`statistic` `probability`): its negation and first
  * value, without building the rule when its chain's rules are not built.
  */
-export function ruleMatchOption(chain: KernelChain, j: number, module: string, name: string): MatchOptionValue | undefined {
+export function ruleMatchOption(chain: KernelChain, j: number, module: string | null, name: string): MatchOptionValue | undefined {
   return chain instanceof IndexedChain ? chain.matchOption(j, module, name) : matchOptionOf(chain.rules[j], module, name);
+}
+
+/**
+ * Rule j's line as the input wrote it, while the chain's rules are not built (null: they are, or
+ * the chain was not loaded from an index). Equal lines build equal rules (but for their spans);
+ * lines that differ may still build rules written alike (built, they tell).
+ */
+export function ruleTextAt(chain: KernelChain, j: number): string | null {
+  return chain instanceof IndexedChain ? chain.ruleText(j) : null;
 }
 
 /** Rule j of a chain (0-based), built alone when its chain's rules are not built. An equal rule, not necessarily the same object. */
 export function ruleAt(chain: KernelChain, j: number): Rule {
   return chain instanceof IndexedChain ? chain.ruleAt(j) : chain.rules[j];
+}
+
+/** Where rule j of a chain is (its built rule's span), without building the rule when its chain's rules are not built. */
+export function ruleSpan(chain: KernelChain, j: number): Span | null {
+  return chain instanceof IndexedChain ? chain.spanAt(j) : chain.rules[j].span;
 }
 
 export interface KernelState {

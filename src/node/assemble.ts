@@ -14,6 +14,7 @@ import { parseBridgeLink, parseIpAddr, parseIpRoute, type BridgePort, type IpLin
 import { parseNft } from '../nftables/parse.js';
 import { applyNft, emptyNftState, type NftState } from '../nftables/state.js';
 import { parseSysctls } from '../sysctl/parse.js';
+import { readChainedRestore, type ChainedRestore } from './chained-restore.js';
 import { HOOK_LISTINGS, ipvsListing, nftListing } from './extension-listing.js';
 import { dumpListing, saveListing, type RuleListing } from './listing.js';
 import type { Node, NodeBridge, NodeInterface, NodeRoute } from './node.js';
@@ -36,7 +37,8 @@ export interface NodeFacts {
 }
 
 export interface OwnArtefacts extends NodeFacts {
-  readonly iptables: readonly IptablesText[];
+  /** Applied in order; the compiler's restore input chain by chain as it keeps it, or as text. */
+  readonly iptables: readonly (IptablesText | ChainedRestore)[];
   /** `ipset save` text (read by the ipset reader, which gives entries their dimensions). */
   readonly ipsetsText?: DumpText | null;
   readonly ipvs?: IpvsTable | null;
@@ -89,7 +91,8 @@ export function nodeFromArtefacts(a: OwnArtefacts): Node {
   const states = new Map<Family, KernelState>();
   for (const t of a.iptables) {
     // Read chain by chain as the simulator reaches them: kpsim's own text is checked where it is made.
-    applyRestore(stateFor(states, t.family), readOwnText(t.text, { file: t.file, family: t.family, noflush: t.noflush }));
+    const input = 'tables' in t ? readChainedRestore(t) : readOwnText(t.text, { file: t.file, family: t.family, noflush: t.noflush });
+    applyRestore(stateFor(states, t.family), input);
   }
   let ipsets: IpsetDump | null = null;
   if (a.ipsetsText) {

@@ -5,8 +5,9 @@
 // stateToRuleset's order: per table `*table`, its chains' declarations, its rules chain by chain,
 // `COMMIT`. The simulator and the reports take rule lines and texts from here and never render or
 // re-read rules themselves.
-import type { Family, Span } from '../iptables/ir.js';
-import { ruleCount, saveChainOrder, SAVE_TABLE_ORDER, type KernelState } from '../iptables/state.js';
+import type { Family, Rule, Span } from '../iptables/ir.js';
+import { BUILTIN_CHAINS } from '../iptables/ir.js';
+import { ruleAt, ruleCount, saveChainOrder, SAVE_TABLE_ORDER, type KernelChain, type KernelState } from '../iptables/state.js';
 import { renderSaveRule } from '../iptables-save/render-save.js';
 
 /** A rule or chain declaration as the listing shows it: its 1-based line and the line's text. */
@@ -36,31 +37,134 @@ export interface ListedBlock {
   readonly rules: readonly (ListedLine | null)[];
 }
 
-interface TableLayout {
-  /** Chain -> line of its declaration. */
-  readonly decls: Map<string, number>;
-  /** Chain -> line of its first rule (its rules follow one per line). */
-  readonly firstRule: Map<string, number>;
+/** Where a chain is listed: the line of its declaration and of its first rule (its rules follow one per line). */
+interface ChainLines {
+  readonly decl: number;
+  readonly firstRule: number;
 }
 
-/** The lines of renderKernelRuleset(stateToRuleset(state)), without rendering them. */
-function saveLayout(state: KernelState): Map<string, TableLayout> {
-  const out = new Map<string, TableLayout>();
-  let line = 0;
+/** Chains looked up one by one in a table before its whole layout is made (a trace reaches a few dozen). */
+const LOOKUPS_BEFORE_LAYOUT = 256;
+/** User chains are grouped by their first this many characters (kube-proxy's: `KUBE-SEP-X`). */
+const PREFIX = 10;
+
+/** User chains of one prefix: how many, their rules, and which they are. */
+interface Group {
+  readonly prefix: string;
+  chains: number;
+  rules: number;
+  readonly members: number[];
+}
+
+/**
+ * The lines of one table of renderKernelRuleset(stateToRuleset(state)), without rendering them:
+ * `*table` at line `start`, its chains' declarations in iptables-save's order (saveChainOrder:
+ * built-in chains in their fixed order, then user chains by name), its rules chain by chain,
+ * `COMMIT`. A chain's place is counted from the chains before it (no sort of a 10k-service
+ * node's 100k chains for the few a trace shows); after many lookups the whole order is made once.
+ */
+class TableLines {
+  private readonly found = new Map<string, ChainLines | null>();
+  private whole: Map<string, ChainLines> | null = null;
+  private readonly builtins: readonly string[];
+  private readonly users: string[] = [];
+  private readonly userRules: number[] = [];
+  private readonly groups: Group[] = [];
+  private builtinRules = 0;
+  /** The line after the table's COMMIT. */
+  readonly end: number;
+
+  constructor(
+    private readonly name: string,
+    private readonly t: ReadonlyMap<string, KernelChain>,
+    private readonly start: number,
+  ) {
+    this.builtins = (BUILTIN_CHAINS[name] ?? []).filter((c) => t.has(c));
+    for (const c of this.builtins) this.builtinRules += ruleCount(t.get(c)!);
+    let total = this.builtinRules;
+    const builtin = new Set(this.builtins);
+    const byPrefix = new Map<string, Group>();
+    for (const [c, chain] of t) {
+      if (builtin.has(c)) continue;
+      const n = ruleCount(chain);
+      const prefix = c.slice(0, PREFIX);
+      let g = byPrefix.get(prefix);
+      if (!g) byPrefix.set(prefix, (g = { prefix, chains: 0, rules: 0, members: [] }));
+      g.chains++;
+      g.rules += n;
+      g.members.push(this.users.length);
+      this.users.push(c);
+      this.userRules.push(n);
+      total += n;
+    }
+    this.groups = [...byPrefix.values()];
+    this.end = start + 2 + t.size + total;
+  }
+
+  lines(chain: string): ChainLines | null {
+    if (this.whole) return this.whole.get(chain) ?? null;
+    let l = this.found.get(chain);
+    if (l !== undefined) return l;
+    if (this.found.size >= LOOKUPS_BEFORE_LAYOUT) return (this.whole = this.layout()).get(chain) ?? null;
+    l = this.place(chain);
+    this.found.set(chain, l);
+    return l;
+  }
+
+  private place(chain: string): ChainLines | null {
+    if (!this.t.has(chain)) return null;
+    const firstRules = this.start + 1 + this.t.size;
+    const b = this.builtins.indexOf(chain);
+    if (b >= 0) {
+      let rules = 0;
+      for (let i = 0; i < b; i++) rules += ruleCount(this.t.get(this.builtins[i])!);
+      return { decl: this.start + 1 + b, firstRule: firstRules + rules };
+    }
+    // User chains by UTF-16 code units, as `<` compares (saveChainOrder). Of two names whose
+    // prefixes differ, the one with the smaller prefix is the smaller (they differ within it, or
+    // the smaller prefix is a whole name and a prefix of the other): only the chain's own group is
+    // compared name by name.
+    let before = this.builtins.length;
+    let rules = this.builtinRules;
+    const prefix = chain.slice(0, PREFIX);
+    for (const g of this.groups) {
+      if (g.prefix < prefix) {
+        before += g.chains;
+        rules += g.rules;
+      } else if (g.prefix === prefix) {
+        for (const i of g.members) {
+          if (this.users[i] < chain) {
+            before++;
+            rules += this.userRules[i];
+          }
+        }
+      }
+    }
+    return { decl: this.start + 1 + before, firstRule: firstRules + rules };
+  }
+
+  private layout(): Map<string, ChainLines> {
+    const out = new Map<string, ChainLines>();
+    const order = saveChainOrder(this.name, this.t);
+    let line = this.start + order.length;
+    order.forEach((c, i) => {
+      out.set(c, { decl: this.start + 1 + i, firstRule: line + 1 });
+      line += ruleCount(this.t.get(c)!);
+    });
+    return out;
+  }
+}
+
+/** Each table's lines in renderKernelRuleset(stateToRuleset(state)): tables in iptables-save's order. */
+function saveLayout(state: KernelState): Map<string, TableLines> {
+  const out = new Map<string, TableLines>();
+  let line = 1;
   for (const name of SAVE_TABLE_ORDER) {
     const t = state.tables.get(name);
     if (!t) continue;
-    line++; // *table
-    const order = saveChainOrder(name, t);
-    const decls = new Map<string, number>();
-    for (const c of order) decls.set(c, ++line);
-    const firstRule = new Map<string, number>();
-    for (const c of order) {
-      firstRule.set(c, line + 1);
-      line += ruleCount(t.get(c)!);
-    }
-    line++; // COMMIT
-    out.set(name, { decls, firstRule });
+    const lines = new TableLines(name, t, line);
+    out.set(name, lines);
+    line = lines.end;
   }
   return out;
 }
@@ -71,24 +175,30 @@ function saveLayout(state: KernelState): Map<string, TableLayout> {
  * afterwards (the node value never does).
  */
 export function saveListing(state: KernelState, file = 'iptables.save'): RuleListing {
-  let layout: Map<string, TableLayout> | null = null;
+  let layout: Map<string, TableLines> | null = null;
   const lay = () => (layout ??= saveLayout(state));
   return {
     file,
     what: "kpsim compile's output, iptables-save spelling",
     rule(table, chain, index) {
-      const first = lay().get(table)?.firstRule.get(chain);
-      const rule = state.tables.get(table)?.get(chain)?.rules[index];
+      const first = lay().get(table)?.lines(chain)?.firstRule;
+      const rule = ruleOf(state, table, chain, index);
       if (first === undefined || !rule) return null;
       return { line: first + index, text: renderSaveRule(rule, state.family) };
     },
     chain(table, chain) {
-      const line = lay().get(table)?.decls.get(chain);
+      const line = lay().get(table)?.lines(chain)?.decl;
       const c = state.tables.get(table)?.get(chain);
       if (line === undefined || !c) return null;
       return { line, text: `:${chain} ${c.policy} [0:0]` };
     },
   };
+}
+
+/** Rule `index` of a chain, built alone when its chain's rules are not (a trace shows a few rules of KUBE-SERVICES' 10k). */
+function ruleOf(state: KernelState, table: string, chain: string, index: number): Rule | null {
+  const c = state.tables.get(table)?.get(chain);
+  return c && index >= 0 && index < ruleCount(c) ? ruleAt(c, index) : null;
 }
 
 function lineAt(text: string, span: Span | null): ListedLine | null {
@@ -101,7 +211,7 @@ export function dumpListing(state: KernelState, file: string, text: string): Rul
   return {
     file,
     what: file,
-    rule: (table, chain, index) => lineAt(text, state.tables.get(table)?.get(chain)?.rules[index]?.span ?? null),
+    rule: (table, chain, index) => lineAt(text, ruleOf(state, table, chain, index)?.span ?? null),
     chain: (table, chain) => lineAt(text, state.tables.get(table)?.get(chain)?.span ?? null),
   };
 }

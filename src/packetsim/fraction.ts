@@ -152,11 +152,28 @@ export function fractionText(q: Prob): string {
 }
 
 /** A decimal with ten significant digits, as the JSON `probability` field. */
+function bitLength(n: bigint): number {
+  return n === 0n ? 0 : n.toString(2).length;
+}
+
+/** num / den (both positive, or num 0) as the nearest double, whatever their size: a 64-bit quotient, then scaled (0 below a double's range). */
+function bigRatio(num: bigint, den: bigint): number {
+  if (num === 0n) return 0;
+  const shift = bitLength(den) - bitLength(num) + 64;
+  const q = shift >= 0 ? (num << BigInt(shift)) / den : num / (den << BigInt(-shift));
+  // 2^-shift in two steps, so a shift past 1023 does not overflow 2^shift first.
+  const half = Math.trunc(shift / 2);
+  return Number(q) * 2 ** -half * 2 ** -(shift - half);
+}
+
 export function toDecimal(q: Prob): number {
   const t = printedOf(q);
   if (t.decimal === undefined) {
     const p = t.p;
-    const v = Number(p.num) / Number(p.den) / 2 ** p.exp;
+    let v = Number(p.num) / Number(p.den) / 2 ** p.exp;
+    // A long split's later shares have numerators and denominators beyond a double's range (a
+    // thousand endpoints: 2^-31000 steps): Infinity / Infinity, or 2^exp overflowing to Infinity.
+    if (!Number.isFinite(v) || (v === 0 && p.num !== 0n)) v = bigRatio(p.num, p.den << BigInt(p.exp));
     t.decimal = Number(v.toPrecision(10));
   }
   return t.decimal;

@@ -64,6 +64,27 @@ describe('rule text', () => {
     expect([...t.chains()]).toEqual(['KUBE-SVC-LONG', 'OTHER']);
   });
 
+  it('counts each chain\'s lines across writes, replacements, forks and clears, and tells ASCII text apart', () => {
+    const t = emptyTable('nat');
+    const written = fill(t, 2, 3000);
+    for (const [chain, rules] of written) expect(t.text.lineCount(t.text.idOf(chain)), chain).toBe(rules.length);
+    expect(t.text.lineCount(t.text.idOf('KUBE-NONE'))).toBe(0);
+    expect(t.text.isAscii).toBe(false);
+    const w = new RuleWriter();
+    w.append('A', 'one\n');
+    w.append('B', 'two\n');
+    w.append('A', 'three\n');
+    expect(w.isAscii).toBe(true);
+    const f = w.fork();
+    f.replace('A', ['x\n']);
+    f.append('B', 'four\n');
+    expect([f.lineCount(f.idOf('A')), f.lineCount(f.idOf('B'))]).toEqual([1, 2]);
+    expect([w.lineCount(w.idOf('A')), w.lineCount(w.idOf('B'))]).toEqual([2, 1]);
+    w.clear();
+    w.append('B', 'caf\u00e9\n');
+    expect([w.lineCount(w.idOf('A')), w.lineCount(w.idOf('B')), w.isAscii]).toEqual([0, 1, false]);
+  });
+
   it('reads back every rule as written, chain by chain, across buffer growth', () => {
     const t = emptyTable('nat');
     const written = fill(t, 1, 3000);
@@ -110,6 +131,33 @@ describe('rule text', () => {
     expect(second).toBe(renderReference([filter, small], new Map([[filter, new Map()], [small, new Map([['KUBE-SEP-X', ['-j ACCEPT']]])]])));
     expect(renderSyncTransaction({ filter, nat: big })).toBe(copy);
     expect(first).toBe(copy);
+  });
+
+  it('puts KUBE-SERVICES and KUBE-NODEPORTS in the order of the service names in their comments, the last-rule jump last, ties as written', () => {
+    const rand = mulberry32(7);
+    const comments = ['"ns1/a cluster IP"', '"ns1/a:p external IP"', 'ns1/b', '"ns10/x"', '"kubernetes service nodeports; NOTE: this must be the last rule in this chain"', null, '"ns2/c loadbalancer IP"'];
+    for (let round = 0; round < 200; round++) {
+      const t = emptyTable('nat');
+      t.chains.push('KUBE-NODEPORTS', 'KUBE-SERVICES');
+      const rules = new Map<string, string[]>([['KUBE-NODEPORTS', []], ['KUBE-SERVICES', []]]);
+      const n = Math.floor(rand() * 8);
+      for (let i = 0; i < n; i++) {
+        const chain = rand() < 0.5 ? 'KUBE-NODEPORTS' : 'KUBE-SERVICES';
+        const c = comments[Math.floor(rand() * comments.length)];
+        const text = c === null ? (rand() < 0.5 ? '' : `-j X${i}`) : `-m comment --comment ${c} -j X${i}`;
+        addRule(t, chain, text);
+        rules.get(chain)!.push(text);
+      }
+      // The reference: a stable sort by (last-rule mark, service name).
+      const key = (r: string) => {
+        const m = / ?--comment ("[^"]*"|\S+)/.exec(r);
+        const c = m ? m[1].replace(/"/g, '') : '';
+        return [c.includes('must be the last rule') ? 1 : 0, c.split(/[ :]/)[0]] as const;
+      };
+      const sorted = (list: string[]) => list.map((r, i) => ({ r, i, k: key(r) })).sort((a, b) => a.k[0] - b.k[0] || (a.k[1] < b.k[1] ? -1 : a.k[1] > b.k[1] ? 1 : a.i - b.i)).map((x) => x.r);
+      const c = canonicalize(t);
+      for (const [chain, list] of rules) expect(c.rules.get(chain) ?? [], `round ${round} ${chain}`).toEqual(sorted(list));
+    }
   });
 
   it('reorders KUBE-SERVICES in a copy, leaving the original table as written', () => {

@@ -2,7 +2,10 @@
 // dump corpus and the kernel-save fixtures.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { compileCluster } from '../../src/compiler/index.js';
+import { DiagnosticSink } from '../../src/diag/diagnostic.js';
 import type { Family } from '../../src/iptables/ir.js';
+import { generateCluster } from '../differential/generate.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 
@@ -39,4 +42,15 @@ export function corpus(): CorpusFile[] {
     text: readFileSync(p, 'utf8'),
     family: /ip6tables|ipv6/.test(p) ? 'ipv6' : p.includes('/dumps/') || p.includes('kernel-save') ? 'ipv4' : undefined,
   }));
+}
+
+/** The corpus, then kpsim's compile output for generated clusters of seeds 1..`clusters`. */
+export function corpusAndClusters(clusters: number): CorpusFile[] {
+  const out = corpus();
+  for (let seed = 1; seed <= clusters; seed++) {
+    const g = generateCluster(seed);
+    const c = compileCluster(g.cluster, {}, new DiagnosticSink());
+    out.push({ name: `generated cluster, seed ${seed}`, text: c.restore, family: c.settings.family });
+  }
+  return out;
 }

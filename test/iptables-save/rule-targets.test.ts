@@ -2,23 +2,30 @@
 // and lint follow jumps by), a target option's value read alone (ruleTargetValue: endpoint chains'
 // DNAT destinations) and a rule built alone (ruleAt), against the rules built: over every
 // text of the corpus, kpsim's compile output for generated clusters, and damaged copies of them
-// (the index reads the parse's log, so a text with errors must give the same answers too).
+// (the index reads the parse's log, so a text with errors must give the same answers too). Match
+// options read alone (ruleMatchOptions: what diff's slices read of every rule) likewise.
 import { describe, expect, it } from 'vitest';
-import { compileCluster } from '../../src/compiler/index.js';
-import { DiagnosticSink } from '../../src/diag/diagnostic.js';
-import { chainIndexOf, targetNameOf, type Family } from '../../src/iptables/ir.js';
-import { applyRestore, emptyState, ruleAt, ruleMatchOption, ruleTargets, ruleTargetValue, type KernelState } from '../../src/iptables/state.js';
+import { chainIndexOf, targetNameOf, type MatchOptionRead } from '../../src/iptables/ir.js';
+import { applyRestore, emptyState, ruleAt, ruleMatchOption, ruleMatchOptions, ruleSpan, ruleTargets, ruleTargetValue, type KernelState } from '../../src/iptables/state.js';
 import { parseIptablesSave } from '../../src/iptables-save/index.js';
 import { mulberry32 } from '../../src/util/rng.js';
-import { generateCluster } from '../differential/generate.js';
-import { corpus } from './corpus.js';
+import { corpusAndClusters, type CorpusFile } from './corpus.js';
 import { mutate } from './mutate.js';
 
 /** Target options whose values are read alone: DNAT's, SNAT's, MARK's, REJECT's, and one no target has. */
 const OPTIONS = ['to-destination', 'to-source', 'set-xmark', 'reject-with', 'no-such-option'];
 
 /** Match options read alone (lint's splits: statistic's probability, recent's checks), a negatable one, one with no value, and one no module has. */
-const MATCH_OPTIONS: readonly (readonly [string, string])[] = [
+const MATCH_OPTIONS: readonly (readonly [string | null, string])[] = [
+  // Built-in checks (explain's entry rules: protocol, destination; and the negatable source).
+  [null, 'protocol'],
+  [null, 'destination'],
+  [null, 'source'],
+  [null, 'in-interface'],
+  ['udp', 'dport'],
+  ['sctp', 'dport'],
+  ['addrtype', 'dst-type'],
+  ['recent', 'seconds'],
   ['statistic', 'probability'],
   ['recent', 'rcheck'],
   ['recent', 'update'],
@@ -30,21 +37,9 @@ const MATCH_OPTIONS: readonly (readonly [string, string])[] = [
   ['statistic', 'no-such-option'],
 ];
 
-interface Text {
-  readonly name: string;
-  readonly text: string;
-  readonly family: Family | undefined;
-}
+type Text = CorpusFile;
 
-function texts(): Text[] {
-  const out: Text[] = corpus().map((f) => ({ name: f.name, text: f.text, family: f.family }));
-  for (let seed = 1; seed <= 10; seed++) {
-    const g = generateCluster(seed);
-    const c = compileCluster(g.cluster, {}, new DiagnosticSink());
-    out.push({ name: `generated cluster, seed ${seed}`, text: c.restore, family: c.settings.family });
-  }
-  return out;
-}
+const texts = (): Text[] => corpusAndClusters(10);
 
 /** The state of a text read leniently (as explain and lint read a dump), chains loaded from the index where the table has one. */
 function load(t: Text): { state: KernelState; indexed: number } {
@@ -71,12 +66,21 @@ function expectSameTargets(t: Text): void {
           const want = target?.kind === 'extension' ? target.options.find((o) => o.name === option)?.values[0] : undefined;
           expect(ruleTargetValue(ch, j, option), `${t.name} ${table} ${name} rule ${j + 1} --${option}`).toEqual(want);
         }
+        expect(ruleSpan(ch, j), `${t.name} ${table} ${name} rule ${j + 1} span`).toEqual(rules[j].span);
         // Match options read alone: the first of that module and name, its negation and first value.
         for (const [module, option] of MATCH_OPTIONS) {
           const o = rules[j].args.find((a) => a.kind === 'option' && a.module === module && a.name === option);
           const want = o?.kind === 'option' ? { negation: o.negation, value: o.values[0] } : undefined;
           expect(ruleMatchOption(ch, j, module, option), `${t.name} ${table} ${name} rule ${j + 1} -m ${module} --${option}`).toEqual(want);
         }
+      }
+      // Every match option read alone (module, name, negation, all values), and those of one module only.
+      for (let j = 0; j < rules.length; j++) {
+        // What an option says (a chain not loaded from an index gives its built options, which say more).
+        const says = (l: readonly MatchOptionRead[]) => l.map((o) => ({ module: o.module, name: o.name, negation: o.negation, values: o.values }));
+        const options = says(rules[j].args.filter((a) => a.kind === 'option'));
+        expect(says(ruleMatchOptions(ch, j, () => true)), `${t.name} ${table} ${name} rule ${j + 1} options`).toEqual(options);
+        expect(says(ruleMatchOptions(ch, j, (m) => m === 'set')), `${t.name} ${table} ${name} rule ${j + 1} set options`).toEqual(options.filter((o) => o.module === 'set'));
       }
       // Rules built one at a time, in an order other than the file's, before the chain's rules are.
       for (let j = rules.length - 1; j >= 0; j--) expect(ruleAt(ch, j), `${t.name} ${table} ${name} rule ${j + 1}`).toEqual(rules[j]);

@@ -5,6 +5,7 @@
 import type { Compiled } from '../index.js';
 import { nodeInterfaces, nodeSysctls, type InterfaceFacts } from '../node-interfaces.js';
 import { hostSetup, renderHostSetup } from './host.js';
+import { chainedTable } from './restore.js';
 
 export interface RestoreText {
   readonly family: Compiled['settings']['family'];
@@ -18,7 +19,25 @@ export function hostSetupText(family: RestoreText['family']): RestoreText {
   return { family, file: 'host setup', text: renderHostSetup(hostSetup()) };
 }
 
-export function iptablesNodeArtefacts(c: Compiled): { iptables: RestoreText[]; interfaces: InterfaceFacts[]; sysctls: ReadonlyMap<string, string> } {
-  const family = c.settings.family;
-  return { iptables: [hostSetupText(family), { family, file: 'restore input', text: c.restore, noflush: true }], interfaces: nodeInterfaces(c.settings), sysctls: nodeSysctls(c.settings) };
+/**
+ * The sync's restore input chain by chain, as the compiler keeps it: the node reads the chains a
+ * packet reaches from their bytes (src/node/chained-restore.ts) without rendering the text, which
+ * `text` gives (the lines' positions are where it has them).
+ */
+export interface ChainedRestoreInput {
+  readonly family: RestoreText['family'];
+  readonly file: string;
+  readonly noflush: true;
+  readonly tables: readonly ReturnType<typeof chainedTable>[];
+  readonly ascii: boolean;
+  text(): string;
+}
+
+export function restoreInput(c: Compiled): ChainedRestoreInput {
+  const { filter, nat } = c.iptables.data;
+  return { family: c.settings.family, file: 'restore input', noflush: true, tables: [chainedTable(filter), chainedTable(nat)], ascii: filter.text.isAscii && nat.text.isAscii, text: () => c.restore };
+}
+
+export function iptablesNodeArtefacts(c: Compiled): { iptables: (RestoreText | ChainedRestoreInput)[]; interfaces: InterfaceFacts[]; sysctls: ReadonlyMap<string, string> } {
+  return { iptables: [hostSetupText(c.settings.family), restoreInput(c)], interfaces: nodeInterfaces(c.settings), sysctls: nodeSysctls(c.settings) };
 }

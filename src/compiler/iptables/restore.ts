@@ -80,6 +80,26 @@ function chainRules(text: RuleWriter, chain: string): string[] {
     .map((l) => l.slice(l.length === head.length ? head.length : head.length + 1));
 }
 
+/**
+ * A table chain by chain as it is rendered (its `:NAME` lines, each chain's `-A` lines as byte
+ * ranges of `text` in rendering order with their number, its `-X` lines): what the node reads
+ * kpsim's own input from without its text (src/node/chained-restore.ts ChainedTable), and what
+ * `--format save` respells.
+ */
+export function chainedTable(t: RestoreTable) {
+  const ruleChains = t.order ?? [...t.text.chains()];
+  const ids = t.orderIds ?? ruleChains.map((c) => t.text.idOf(c));
+  return {
+    name: t.name,
+    chains: t.chains,
+    deleted: t.deleted,
+    ruleChains,
+    lineCount: (i: number) => t.text.lineCount(ids[i]),
+    forEachRange: (i: number, visit: (bytes: Buffer, start: number, end: number) => void) => t.text.forEachRange(ids[i], visit),
+    byteLength: t.text.byteLength(),
+  };
+}
+
 /** The restore text: `*filter` before `*nat`; chain lines, rules chain by chain, `-X` lines, `COMMIT`. */
 export function renderSyncTransaction(data: RestoreData): string {
   const tables = [data.filter, data.nat];
@@ -154,6 +174,31 @@ function serviceNameOfComment(c: string): string {
   return c.slice(0, end);
 }
 
+/** What a KUBE-SERVICES / KUBE-NODEPORTS rule sorts by: the "must be the last rule" mark, then the service name in its comment. */
+function sortKey(rule: string): { last: boolean; name: string } {
+  const c = ruleComment(rule) ?? '';
+  return { last: c.includes(LAST_RULE_MARK), name: serviceNameOfComment(c) };
+}
+
+/**
+ * Whether a chain's rules are in canonicalize's order already, each rule's key read from the
+ * chain's text in one pass (a 10k-service sync's KUBE-SERVICES has 10k+ rules; usually sorted).
+ */
+function sortedAlready(text: RuleWriter, chain: string): boolean {
+  const lines = text.text(chain);
+  const head = chain.length + 3; // `-A CHAIN`
+  let prev: { last: boolean; name: string } | null = null;
+  for (let start = 0; start < lines.length; ) {
+    const nl = lines.indexOf('\n', start);
+    const key = sortKey(nl - start === head ? '' : lines.slice(start + head + 1, nl));
+    // Stable: equal keys keep their order.
+    if (prev && (prev.last !== key.last ? prev.last : prev.name > key.name)) return false;
+    prev = key;
+    start = nl + 1;
+  }
+  return true;
+}
+
 /**
  * The canonical order: chains KUBE-NODEPORTS, KUBE-SERVICES, other KUBE-* by name, the rest by
  * name; rules grouped per chain in that order, keeping their order except in KUBE-NODEPORTS and
@@ -165,20 +210,15 @@ export function canonicalize(t: RestoreTable): RestoreTable {
   // The text is shared with `t` unless one of the two sorted chains is out of order.
   let text = t.text;
   for (const chain of ['KUBE-NODEPORTS', 'KUBE-SERVICES']) {
-    if (!text.has(chain)) continue;
-    const keyed = chainRules(text, chain).map((r, i) => {
-      const c = ruleComment(r) ?? '';
-      return { r, i, last: c.includes(LAST_RULE_MARK), name: serviceNameOfComment(c) };
-    });
-    const before = (a: (typeof keyed)[0], b: (typeof keyed)[0]) => (a.last !== b.last ? (a.last ? 1 : -1) : a.name < b.name ? -1 : a.name > b.name ? 1 : a.i - b.i);
     // The compiler emits services in name order, so this is usually sorted already.
-    if (keyed.some((k, i) => i > 0 && before(keyed[i - 1], k) > 0)) {
-      if (text === t.text) text = t.text.fork();
-      text.replace(
-        chain,
-        keyed.sort(before).map((k) => ruleLine(chain, k.r) + '\n'),
-      );
-    }
+    if (!text.has(chain) || sortedAlready(text, chain)) continue;
+    const keyed = chainRules(text, chain).map((r, i) => ({ r, i, ...sortKey(r) }));
+    const before = (a: (typeof keyed)[0], b: (typeof keyed)[0]) => (a.last !== b.last ? (a.last ? 1 : -1) : a.name < b.name ? -1 : a.name > b.name ? 1 : a.i - b.i);
+    if (text === t.text) text = t.text.fork();
+    text.replace(
+      chain,
+      keyed.sort(before).map((k) => ruleLine(chain, k.r) + '\n'),
+    );
   }
   const chains = sortChains(t.chains);
   // Rules normally go to declared chains only; fall back to sorting every chain that has rules.

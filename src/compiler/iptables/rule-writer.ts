@@ -32,6 +32,8 @@ export class RuleWriter {
   private lastId = 0;
   private firstSpan = new Int32Array(256);
   private lastSpan = new Int32Array(256);
+  /** Per chain id, how many lines it holds. */
+  private lines = new Int32Array(256);
   /** Whether every line written is ASCII. */
   private ascii = true;
   /** Counts the writes, so a reading of the text can tell it is out of date. */
@@ -45,16 +47,20 @@ export class RuleWriter {
   private pending = '';
   private pendingChains: string[] = [];
   private pendingEnds: number[] = [];
+  private pendingLines: number[] = [];
 
   /** Appends one line (with its newline) to a chain. */
   append(chain: string, line: string): void {
     this.writes++;
     this.pending += line;
     const n = this.pendingChains.length;
-    if (n > 0 && this.pendingChains[n - 1] === chain) this.pendingEnds[n - 1] = this.pending.length;
-    else {
+    if (n > 0 && this.pendingChains[n - 1] === chain) {
+      this.pendingEnds[n - 1] = this.pending.length;
+      this.pendingLines[n - 1]++;
+    } else {
       this.pendingChains.push(chain);
       this.pendingEnds.push(this.pending.length);
+      this.pendingLines.push(1);
     }
     if (this.pending.length >= PENDING_MAX) this.flush();
   }
@@ -84,17 +90,18 @@ export class RuleWriter {
     for (let i = 0; i < runs; i++) {
       const to = this.pendingEnds[i];
       const end = ascii ? start + to : at + Buffer.byteLength(lines.slice(from, to));
-      this.addRange(this.pendingChains[i], c, at, end);
+      this.addRange(this.pendingChains[i], c, at, end, this.pendingLines[i]);
       from = to;
       at = end;
     }
     this.pending = '';
     this.pendingChains.length = 0;
     this.pendingEnds.length = 0;
+    this.pendingLines.length = 0;
   }
 
-  /** Adds the bytes [start, end) of chunk c to the end of a chain. */
-  private addRange(chain: string, c: number, start: number, end: number): void {
+  /** Adds the bytes [start, end) of chunk c, `lines` lines, to the end of a chain. */
+  private addRange(chain: string, c: number, start: number, end: number, lines: number): void {
     // Lines often go to the chain of the lines before: no map lookup for them.
     let id = chain === this.lastChain ? this.lastId : this.ids.get(chain);
     this.lastChain = chain;
@@ -104,14 +111,17 @@ export class RuleWriter {
       if (id === this.firstSpan.length) {
         this.firstSpan = grown(this.firstSpan);
         this.lastSpan = grown(this.lastSpan);
+        this.lines = grown(this.lines);
       }
       const span = this.newSpan(c, start, end);
       this.firstSpan[id] = span;
       this.lastSpan[id] = span;
+      this.lines[id] = lines;
       this.lastId = id;
       return;
     }
     this.lastId = id;
+    this.lines[id] += lines;
     // A chain written line after line is one range.
     const last = SPAN * this.lastSpan[id];
     if (this.spans[last] === c && this.spans[last + 2] === start) this.spans[last + 2] = end;
@@ -168,6 +178,18 @@ export class RuleWriter {
     return n;
   }
 
+  /** How many lines the chain with this id holds. */
+  lineCount(id: number): number {
+    this.flush();
+    return id < 0 ? 0 : this.lines[id];
+  }
+
+  /** Whether every line written is ASCII (then a line's offsets in bytes are its offsets in characters). */
+  get isAscii(): boolean {
+    this.flush();
+    return this.ascii;
+  }
+
   /** A chain's id (stable until the chain is replaced), or -1 for a chain without lines. */
   idOf(chain: string): number {
     this.flush();
@@ -215,6 +237,7 @@ export class RuleWriter {
     copy.ids = new Map(this.ids);
     copy.firstSpan = this.firstSpan.slice();
     copy.lastSpan = this.lastSpan.slice();
+    copy.lines = this.lines.slice();
     copy.nextId = this.nextId;
     copy.writes = this.writes;
     copy.ascii = this.ascii;
@@ -233,6 +256,7 @@ export class RuleWriter {
     this.pending = '';
     this.pendingChains.length = 0;
     this.pendingEnds.length = 0;
+    this.pendingLines.length = 0;
     this.ascii = true;
     this.ids.clear();
     this.lastChain = null;
