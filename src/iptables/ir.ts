@@ -239,9 +239,10 @@ export interface ChainIndex {
   matchOptions?(i: number, j: number, wanted: (module: string | null, name: string) => boolean): readonly MatchOptionRead[] | null;
   /**
    * The line of rule j of ruleChains[i] as written, without its line end: equal lines build
-   * equal rules (but for their spans), so comparing them needs no rule built.
+   * equal rules (but for their spans), so comparing them needs no rule built; null when the
+   * reader cannot tell.
    */
-  ruleText?(i: number, j: number): string;
+  ruleText?(i: number, j: number): string | null;
   /** Where rule j of ruleChains[i] is (its whole line), as its built rule's span, without building it. */
   ruleSpan?(i: number, j: number): Span;
   /** Chains `-A` lines name that no `:NAME` line before them declared: they must exist already. */

@@ -84,7 +84,8 @@ export function readChainedRestore(input: ChainedRestore): Ruleset {
       rawCommit: null,
     };
     let index: ChainIndex | undefined;
-    setChainIndex(table, () => (index ??= chainedIndex(t, layout, input, external[k]!)));
+    const wholeIndex = () => chainIndexOf(wholeText().tables[k]);
+    setChainIndex(table, () => (index ??= chainedIndex(t, layout, input, external[k]!, wholeIndex)));
     tables.push(table);
   });
   return { family: input.family, tables, outer: [], finalNewline: true };
@@ -192,8 +193,23 @@ function alone(family: Family, file: string, table: string, text: string, line: 
   return { index, lines: line - 2, chars: offset - headerLength(table) };
 }
 
-function chainedIndex(t: ChainedTable, layout: ChainLayout, input: ChainedRestore, external: readonly string[]): ChainIndex {
+/**
+ * Chains read alone before the table is read whole instead: a trace reads a few dozen chains, an
+ * analysis of the compiled node (a drift diff, explain of a cluster) reads all 100k, and reading
+ * each as a text of its own sets a reader up per chain. The whole text is the rendered one, so its
+ * index gives the same rules at the same positions.
+ */
+const ALONE_BEFORE_WHOLE = 256;
+
+function chainedIndex(t: ChainedTable, layout: ChainLayout, input: ChainedRestore, external: readonly string[], wholeIndex: () => ChainIndex | null): ChainIndex {
   const kept = new Map<number, Alone>();
+  let readAlone = 0;
+  let whole: ChainIndex | null = null;
+  /** The whole table's index once enough chains were read alone (null before). */
+  const wide = (): ChainIndex | null => {
+    if (whole === null && readAlone > ALONE_BEFORE_WHOLE) whole = wholeIndex();
+    return whole;
+  };
   const rulesAlone = (i: number): Alone => {
     let a = kept.get(i);
     if (a) return a;
@@ -202,6 +218,7 @@ function chainedIndex(t: ChainedTable, layout: ChainLayout, input: ChainedRestor
       text += bytes.toString('latin1', start, end);
     });
     a = alone(input.family, input.file, t.name, text, layout.ruleLine[i], layout.ruleOffset[i]);
+    readAlone++;
     if (kept.size >= KEPT_CHAINS) kept.delete(kept.keys().next().value!);
     kept.set(i, a);
     return a;
@@ -218,25 +235,47 @@ function chainedIndex(t: ChainedTable, layout: ChainLayout, input: ChainedRestor
     ruleChains: t.ruleChains,
     count: (i) => t.lineCount(i),
     rules(i) {
+      const w = wide();
+      if (w) return w.rules(i);
       const a = rulesAlone(i);
       return a.index.rules(0).map((r) => movedRule(r, a.lines, a.chars));
     },
-    targets: (i) => rulesAlone(i).index.targets?.(0) ?? null,
+    targets: (i) => {
+      const w = wide();
+      if (w) return w.targets?.(i) ?? null;
+      return rulesAlone(i).index.targets?.(0) ?? null;
+    },
     rule(i, j) {
+      const w = wide();
+      if (w?.rule) return w.rule(i, j);
       const a = rulesAlone(i);
       return movedRule(a.index.rule!(0, j), a.lines, a.chars);
     },
     ruleSpan(i, j) {
+      const w = wide();
+      if (w?.ruleSpan) return w.ruleSpan(i, j);
       const a = rulesAlone(i);
       return moved(a.index.ruleSpan ? a.index.ruleSpan(0, j) : a.index.rule!(0, j).span, a.lines, a.chars)!;
     },
     targetValue(i, j, name) {
-      const index = rulesAlone(i).index;
-      return index.targetValue ? index.targetValue(0, j, name) : null;
+      const w = wide();
+      const index = w ?? rulesAlone(i).index;
+      return index.targetValue ? index.targetValue(w ? i : 0, j, name) : null;
     },
     matchOption(i, j, module, name) {
-      const index = rulesAlone(i).index;
-      return index.matchOption ? index.matchOption(0, j, module, name) : null;
+      const w = wide();
+      const index = w ?? rulesAlone(i).index;
+      return index.matchOption ? index.matchOption(w ? i : 0, j, module, name) : null;
+    },
+    matchOptions(i, j, wanted) {
+      const w = wide();
+      const index = w ?? rulesAlone(i).index;
+      return index.matchOptions ? index.matchOptions(w ? i : 0, j, wanted) : null;
+    },
+    ruleText: (i, j) => {
+      const w = wide();
+      const index = w ?? rulesAlone(i).index;
+      return index.ruleText ? index.ruleText(w ? i : 0, j) : null;
     },
     external,
     jumpsBefore: [],

@@ -12,7 +12,8 @@ import { compileCluster, type Compiled } from '../../src/compiler/index.js';
 import { hostSetupText, iptablesNodeArtefacts, restoreInput } from '../../src/compiler/iptables/node-artefacts.js';
 import { DiagnosticSink } from '../../src/diag/diagnostic.js';
 import type { Family } from '../../src/iptables/ir.js';
-import { ruleAt, ruleCount, ruleMatchOption, ruleSpan, ruleTargets, ruleTargetValue, stateToRuleset } from '../../src/iptables/state.js';
+import { ruleAt, ruleCount, ruleMatchOption, ruleMatchOptions, ruleSpan, ruleTargets, ruleTargetValue, ruleTextAt, stateToRuleset } from '../../src/iptables/state.js';
+import { iptablesServices } from '../../src/explain/iptables-view.js';
 import { renderKernelRuleset } from '../../src/iptables-save/index.js';
 import { loadCluster } from '../../src/model/load.js';
 import type { Cluster } from '../../src/model/types.js';
@@ -28,6 +29,7 @@ import { PLAIN, renderText } from '../../src/report/text.js';
 import { buildReport } from '../../src/report/tree.js';
 import { generateFlows, topologyAddrs } from '../differential/flows.js';
 import { generateCluster } from '../differential/generate.js';
+import { kubectlCluster } from '../model/kubectl-cluster.js';
 import { packetOf } from '../differential/self-check.js';
 
 /** The reference: the restore input rendered and read back as one text. */
@@ -211,5 +213,37 @@ describe('the comparison fails when the chain-by-chain reader is wrong', () => {
   it('chains read in another order than the text has them', () => {
     const node = damaged((t) => ({ ...t, forEachRange: (i, visit) => t.forEachRange(i === 1 ? 2 : i === 2 ? 1 : i, visit) }));
     expect(() => sameState(node, textNode(c), family)).toThrow();
+  });
+});
+
+describe('a compile whose every chain is read (a drift diff, explain of a cluster)', () => {
+  // Past 256 chains read alone, the table is read whole: the same rules, spans, texts and options
+  // as the text path, before and after the switch.
+  it('reads the same from its chains alone and from the whole table', () => {
+    const sink = new DiagnosticSink();
+    const cluster = loadCluster([{ name: 'big.yaml', text: kubectlCluster({ services: 160, endpointsPer: 2, nodes: 1 }, 'multidoc') }], sink);
+    const c = compiled(cluster)!;
+    const family = c.settings.family;
+    const fast = nodeFromArtefacts(iptablesNodeArtefacts(c));
+    const ref = textNode(c);
+    const nat = ref.netfilter.get(family)!.tables.get('nat')!;
+    expect(nat.size).toBeGreaterThan(2 * 256);
+    // Every rule's line first (past 256 chains the table is read whole), then what is read of each rule.
+    const texts = (n: Node) => {
+      const out: (string | null)[] = [];
+      const all = [...n.netfilter.get(family)!.tables.values()].flatMap((chains) => [...chains.values()]);
+      for (const ch of all) for (let j = 0; j < ruleCount(ch); j++) out.push(ruleTextAt(ch, j));
+      for (const ch of all) {
+        for (let j = 0; j < ruleCount(ch); j++) {
+          const read = [ruleMatchOptions(ch, j, (m, o) => m === null || o === 'dport'), ruleMatchOption(ch, j, null, 'source'), ruleMatchOption(ch, j, 'comment', 'comment'), ruleTargetValue(ch, j, 'to-destination'), ruleSpan(ch, j)];
+          out.push(JSON.stringify(read, (_k, x) => (typeof x === 'bigint' ? x.toString() : x)));
+        }
+      }
+      return out;
+    };
+    expect(texts(fast)).toEqual(texts(ref));
+    sameState(nodeFromArtefacts(iptablesNodeArtefacts(c)), textNode(c), family);
+    const json = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
+    expect(json(iptablesServices(nodeFromArtefacts(iptablesNodeArtefacts(c)), family, null))).toEqual(json(iptablesServices(textNode(c), family, null)));
   });
 });
