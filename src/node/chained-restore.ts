@@ -223,6 +223,10 @@ function chainedIndex(t: ChainedTable, layout: ChainLayout, input: ChainedRestor
     kept.set(i, a);
     return a;
   };
+  /** The index that reads chain i: the whole table's once it is read whole, else the chain's own text's. */
+  const indexOf = (i: number): ChainIndex => wide() ?? rulesAlone(i).index;
+  /** Chain i's number in the index indexOf(i) gave. */
+  const numberIn = (i: number): number => (whole ? i : 0);
   return {
     declared: t.chains,
     decl(i): ChainDecl {
@@ -240,11 +244,7 @@ function chainedIndex(t: ChainedTable, layout: ChainLayout, input: ChainedRestor
       const a = rulesAlone(i);
       return a.index.rules(0).map((r) => movedRule(r, a.lines, a.chars));
     },
-    targets: (i) => {
-      const w = wide();
-      if (w) return w.targets?.(i) ?? null;
-      return rulesAlone(i).index.targets?.(0) ?? null;
-    },
+    targets: (i) => indexOf(i).targets?.(numberIn(i)) ?? null,
     rule(i, j) {
       const w = wide();
       if (w?.rule) return w.rule(i, j);
@@ -257,25 +257,22 @@ function chainedIndex(t: ChainedTable, layout: ChainLayout, input: ChainedRestor
       const a = rulesAlone(i);
       return moved(a.index.ruleSpan ? a.index.ruleSpan(0, j) : a.index.rule!(0, j).span, a.lines, a.chars)!;
     },
+    // Values read alone: the same from either index (no position in them).
     targetValue(i, j, name) {
-      const w = wide();
-      const index = w ?? rulesAlone(i).index;
-      return index.targetValue ? index.targetValue(w ? i : 0, j, name) : null;
+      const x = indexOf(i);
+      return x.targetValue ? x.targetValue(numberIn(i), j, name) : null;
     },
     matchOption(i, j, module, name) {
-      const w = wide();
-      const index = w ?? rulesAlone(i).index;
-      return index.matchOption ? index.matchOption(w ? i : 0, j, module, name) : null;
+      const x = indexOf(i);
+      return x.matchOption ? x.matchOption(numberIn(i), j, module, name) : null;
     },
     matchOptions(i, j, wanted) {
-      const w = wide();
-      const index = w ?? rulesAlone(i).index;
-      return index.matchOptions ? index.matchOptions(w ? i : 0, j, wanted) : null;
+      const x = indexOf(i);
+      return x.matchOptions ? x.matchOptions(numberIn(i), j, wanted) : null;
     },
-    ruleText: (i, j) => {
-      const w = wide();
-      const index = w ?? rulesAlone(i).index;
-      return index.ruleText ? index.ruleText(w ? i : 0, j) : null;
+    ruleText(i, j) {
+      const x = indexOf(i);
+      return x.ruleText ? x.ruleText(numberIn(i), j) : null;
     },
     external,
     jumpsBefore: [],

@@ -5,7 +5,9 @@ import { join, relative } from 'node:path';
 import { compileCluster } from '../../src/compiler/index.js';
 import { DiagnosticSink } from '../../src/diag/diagnostic.js';
 import type { Family } from '../../src/iptables/ir.js';
+import { mulberry32 } from '../../src/util/rng.js';
 import { generateCluster } from '../differential/generate.js';
+import { mutate } from './mutate.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 
@@ -51,6 +53,17 @@ export function corpusAndClusters(clusters: number): CorpusFile[] {
     const g = generateCluster(seed);
     const c = compileCluster(g.cluster, {}, new DiagnosticSink());
     out.push({ name: `generated cluster, seed ${seed}`, text: c.restore, family: c.settings.family });
+  }
+  return out;
+}
+
+/** `perText` damaged copies (mutate.ts) of each text under 200k characters, from one seeded sequence. */
+export function damagedCopies(all: readonly CorpusFile[], seed: number, perText: number): CorpusFile[] {
+  const r = mulberry32(seed);
+  const out: CorpusFile[] = [];
+  for (const t of all) {
+    if (t.text.length > 200_000) continue;
+    for (let k = 0; k < perText; k++) out.push({ ...t, name: `${t.name} (mutation ${k})`, text: mutate(t.text, r) });
   }
   return out;
 }

@@ -28,15 +28,22 @@ const noSourceQuestions = (env: ConstructorParameters<typeof FlowCache>[0]) => n
 /** Each flow, then each again from three other sources and ports (the cache answers where it may). */
 const rounds = (flows: readonly FlowSpec[]) => [...flows, ...[1, 2, 3].flatMap((k) => flows.map((f) => another(f, k)))];
 
+
+/** Traces the flows with and without the flow cache, requires the same results, and returns the cache. */
+function cachedAsTraced(node: Parameters<typeof both>[0], flows: Parameters<typeof both>[1]): FlowCache {
+  const caches: FlowCache[] = [];
+  const { cached, plain } = both(node, flows, cache, caches);
+  expect(cached).toEqual(plain);
+  return caches[0];
+}
+
 describe('the flow cache gives what tracing gives on nftables traces', () => {
   const hits = new Map<string, number>();
 
   it.each(NFT_CASES)('golden case $name', ({ name, file }) => {
     for (const g of goldenFlows(file)) {
-      const caches: FlowCache[] = [];
-      const { cached, plain } = both(g.fresh, rounds(g.flows), cache, caches);
-      expect(cached).toEqual(plain);
-      if (g.family === 'ipv4') hits.set(name, (hits.get(name) ?? 0) + caches[0].hits);
+      const fc = cachedAsTraced(g.fresh, rounds(g.flows));
+      if (g.family === 'ipv4') hits.set(name, (hits.get(name) ?? 0) + fc.hits);
     }
   });
 
@@ -56,10 +63,8 @@ describe('the flow cache gives what tracing gives on nftables traces', () => {
   it('never answers a packet that met IPVS (its scheduler is state the cache does not ask)', () => {
     for (const { file } of IPVS_CASES) {
       for (const g of goldenFlows(file)) {
-        const caches: FlowCache[] = [];
-        const { cached, plain } = both(g.fresh, rounds(g.flows), cache, caches);
-        expect(cached).toEqual(plain);
-        expect(caches[0].remembered).toBe(0);
+        const fc = cachedAsTraced(g.fresh, rounds(g.flows));
+        expect(fc.remembered).toBe(0);
       }
     }
   });
@@ -180,11 +185,9 @@ function clusterFlows(seed: number, n: number): FlowSpec[] {
 describe('the flow cache on a kube-proxy cluster in nftables mode', () => {
   it.each([1, 2, 3])('gives what tracing gives on random flows, seed %i', (seed) => {
     const flows = clusterFlows(seed, 500);
-    const caches: FlowCache[] = [];
-    const { cached, plain } = both(CLUSTER_NODE, flows, cache, caches);
-    expect(cached).toEqual(plain);
+    const fc = cachedAsTraced(CLUSTER_NODE, flows);
     // Most packets were answered from the cache (else the comparison shows little of it).
-    expect(caches[0].hits).toBeGreaterThan(flows.length / 4);
+    expect(fc.hits).toBeGreaterThan(flows.length / 4);
   });
 
   it('goes wrong without the source questions (hairpin, masquerade of outside clients, source ranges)', () => {
@@ -271,10 +274,8 @@ function ruleFlows(seed: number, n: number, ports: readonly number[] = [80, 80, 
 describe("the flow cache and each nftables expression that reads the source", () => {
   it.each([1, 2, 3])('gives what tracing gives on random flows, seed %i', (seed) => {
     const flows = ruleFlows(seed, 600);
-    const caches: FlowCache[] = [];
-    const { cached, plain } = both(RULES_NODE, flows, cache, caches);
-    expect(cached).toEqual(plain);
-    expect(caches[0].hits).toBeGreaterThan(flows.length / 8);
+    const fc = cachedAsTraced(RULES_NODE, flows);
+    expect(fc.hits).toBeGreaterThan(flows.length / 8);
   });
 
   it('goes wrong without the source questions', () => {
@@ -288,18 +289,14 @@ describe("the flow cache and each nftables expression that reads the source", ()
   ])('remembers no trace that read %s', (_what, port) => {
     // Packets from elsewhere (the node's own start in OUTPUT and meet no rule of the prerouting chain).
     const flows = ruleFlows(5, 100, [port]).filter((f) => f.sourceIP !== '192.168.0.2' && f.sourceIP !== '10.9.0.2');
-    const caches: FlowCache[] = [];
-    const { cached, plain } = both(RULES_NODE, flows, cache, caches);
-    expect(cached).toEqual(plain);
-    expect(caches[0].remembered).toBe(0);
+    const fc = cachedAsTraced(RULES_NODE, flows);
+    expect(fc.remembered).toBe(0);
     expect(flows.length).toBeGreaterThan(50);
   });
 
   it('answers packets whose trace made a random draw (numgen random holds no state)', () => {
     const flows = ruleFlows(6, 100, [87]);
-    const caches: FlowCache[] = [];
-    const { cached, plain } = both(RULES_NODE, flows, cache, caches);
-    expect(cached).toEqual(plain);
-    expect(caches[0].hits).toBeGreaterThan(0);
+    const fc = cachedAsTraced(RULES_NODE, flows);
+    expect(fc.hits).toBeGreaterThan(0);
   });
 });
